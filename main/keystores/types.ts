@@ -1,0 +1,57 @@
+/**
+ * One interface for every place a signing key can live: PKCS#12 files, PKCS#11 USB keys,
+ * later SKF (GM/T 0016) and the Windows certificate store. Implementations run behind the
+ * worker boundary (main/keystores/worker*), so a vendor driver that crashes or hangs costs a
+ * worker restart, never the app.
+ */
+
+/** Token/JWS-style algorithm labels used by the login token. */
+export type SignatureAlgorithm = 'RS256' | 'ES256' | 'SM2-SM3';
+
+export interface PinState {
+  /** Retries left when the device says so; null when unknown. */
+  retriesLeft: number | null;
+  /** CKF_USER_PIN_COUNT_LOW: a wrong PIN was entered since the last success. */
+  low: boolean;
+  /** CKF_USER_PIN_FINAL_TRY: one more wrong PIN locks the key. */
+  finalTry: boolean;
+  /** CKF_USER_PIN_LOCKED. */
+  locked: boolean;
+}
+
+export type IdentityLocation =
+  | { kind: 'pkcs12'; file: string }
+  | { kind: 'pkcs11'; module: string; slot: number; tokenLabel: string; tokenSerial: string };
+
+/** A certificate with a private key that can sign, and where it lives. */
+export interface KeyIdentity {
+  /** Stable id within its store (PKCS#11: hex CKA_ID; PKCS#12: index in the file). */
+  id: string;
+  label: string;
+  /** End-entity certificate, DER. */
+  certificate: Uint8Array;
+  /** Other certificates the file or token holds (intermediates), DER. */
+  intermediates: Uint8Array[];
+  /** What the key can do, from the key itself. */
+  algorithm: SignatureAlgorithm;
+  location: IdentityLocation;
+}
+
+export type KeyStoreEvent = { type: 'inserted' | 'removed'; storeId: string };
+
+export interface KeyStore {
+  readonly kind: 'pkcs12' | 'pkcs11';
+  /** Identities available now. Never needs the PIN. */
+  listIdentities(): Promise<KeyIdentity[]>;
+  /** PIN state of the device holding this identity (PKCS#12: never locked, retries unknown). */
+  pinState(identityId: string): Promise<PinState>;
+  /**
+   * Signs `data` (the whole message, hashed inside as the algorithm says) with the identity's key.
+   * Output: RS256 PKCS#1 v1.5 bytes; ES256 IEEE P1363 r||s; SM2-SM3 DER SEQUENCE{r,s} (GM/T 0009, Z_A
+   * over the default ID 1234567812345678). The PIN is used once and never kept; never retried.
+   */
+  sign(identityId: string, data: Uint8Array, algorithm: SignatureAlgorithm, pin: string): Promise<Uint8Array>;
+  /** Insert/remove notifications where the store can tell; returns an unsubscribe. */
+  watch?(listener: (e: KeyStoreEvent) => void): () => void;
+  close(): Promise<void>;
+}

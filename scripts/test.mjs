@@ -1,0 +1,43 @@
+#!/usr/bin/env node
+// `npm test`: everything CI runs — type-check, lint, then every test file under test/ with
+// Node's own test runner (TypeScript through tsx). Test files: test/**/*.test.ts.
+// Usage: npm test [-- <path-or-substring> ...]   (filters test files; skips typecheck+lint)
+import { spawnSync } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import os from 'node:os';
+
+const root = new URL('..', import.meta.url).pathname;
+const filters = process.argv.slice(2);
+
+function step(name, cmd, args) {
+  const t0 = Date.now();
+  process.stdout.write(`\n▶ ${name}: ${cmd} ${args.join(' ')}\n`);
+  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', env: process.env });
+  process.stdout.write(`◀ ${name} ${r.status === 0 ? 'ok' : 'FAILED'} (${((Date.now() - t0) / 1000).toFixed(1)} s)\n`);
+  if (r.status !== 0) process.exit(r.status ?? 1);
+}
+
+function findTests(dir, out = []) {
+  for (const name of readdirSync(dir)) {
+    if (name === 'node_modules' || name.startsWith('.')) continue;
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) findTests(p, out);
+    else if (name.endsWith('.test.ts')) out.push(relative(root, p));
+  }
+  return out;
+}
+
+if (filters.length === 0) {
+  step('typecheck', 'npm', ['run', '-s', 'typecheck']);
+  step('lint', 'npm', ['run', '-s', 'lint']);
+}
+
+let files = findTests(join(root, 'test')).sort();
+if (filters.length) files = files.filter((f) => filters.some((x) => f.includes(x)));
+if (files.length === 0) {
+  console.error('no test files matched');
+  process.exit(1);
+}
+const concurrency = String(Math.max(2, os.availableParallelism()));
+step('tests', process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files]);
