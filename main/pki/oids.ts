@@ -1,0 +1,84 @@
+/** Object identifiers the certificate core needs, named in one place. */
+export const OID = {
+  rsaEncryption: '1.2.840.113549.1.1.1',
+  ecPublicKey: '1.2.840.10045.2.1',
+  sm2Curve: '1.2.156.10197.1.301',
+  p256: '1.2.840.10045.3.1.7',
+  p384: '1.3.132.0.34',
+  p521: '1.3.132.0.35',
+  ed25519: '1.3.101.112',
+  sm2WithSm3: '1.2.156.10197.1.501',
+  sha1WithRSA: '1.2.840.113549.1.1.5',
+  md5WithRSA: '1.2.840.113549.1.1.4',
+  sha256WithRSA: '1.2.840.113549.1.1.11',
+  sha384WithRSA: '1.2.840.113549.1.1.12',
+  sha512WithRSA: '1.2.840.113549.1.1.13',
+  rsaPss: '1.2.840.113549.1.1.10',
+  ecdsaWithSha1: '1.2.840.10045.4.1',
+  ecdsaWithSha256: '1.2.840.10045.4.3.2',
+  ecdsaWithSha384: '1.2.840.10045.4.3.3',
+  ecdsaWithSha512: '1.2.840.10045.4.3.4',
+  keyUsage: '2.5.29.15',
+  extKeyUsage: '2.5.29.37',
+  basicConstraints: '2.5.29.19',
+  subjectKeyId: '2.5.29.14',
+  authorityKeyId: '2.5.29.35',
+  pkcs7SignedData: '1.2.840.113549.1.7.2',
+  pkcs7Data: '1.2.840.113549.1.7.1',
+  pkcs7EncryptedData: '1.2.840.113549.1.7.6',
+  pkcs7EnvelopedData: '1.2.840.113549.1.7.3',
+} as const;
+
+/** Signature algorithm OID -> { name, hash, key kind }. */
+export const SIGNATURE_ALGORITHMS: Record<string, { name: string; hash: string; key: 'RSA' | 'EC' | 'SM2' | 'RSA-PSS' }> = {
+  [OID.md5WithRSA]: { name: 'md5WithRSAEncryption', hash: 'md5', key: 'RSA' },
+  [OID.sha1WithRSA]: { name: 'sha1WithRSAEncryption', hash: 'sha1', key: 'RSA' },
+  [OID.sha256WithRSA]: { name: 'sha256WithRSAEncryption', hash: 'sha256', key: 'RSA' },
+  [OID.sha384WithRSA]: { name: 'sha384WithRSAEncryption', hash: 'sha384', key: 'RSA' },
+  [OID.sha512WithRSA]: { name: 'sha512WithRSAEncryption', hash: 'sha512', key: 'RSA' },
+  [OID.rsaPss]: { name: 'RSASSA-PSS', hash: 'sha256', key: 'RSA-PSS' },
+  [OID.ecdsaWithSha1]: { name: 'ecdsa-with-SHA1', hash: 'sha1', key: 'EC' },
+  [OID.ecdsaWithSha256]: { name: 'ecdsa-with-SHA256', hash: 'sha256', key: 'EC' },
+  [OID.ecdsaWithSha384]: { name: 'ecdsa-with-SHA384', hash: 'sha384', key: 'EC' },
+  [OID.ecdsaWithSha512]: { name: 'ecdsa-with-SHA512', hash: 'sha512', key: 'EC' },
+  [OID.sm2WithSm3]: { name: 'SM2-with-SM3', hash: 'sm3', key: 'SM2' },
+};
+
+export const CURVE_NAMES: Record<string, string> = {
+  [OID.p256]: 'P256',
+  [OID.p384]: 'P384',
+  [OID.p521]: 'P521',
+};
+
+/** Short names for DN attributes, as OpenSSL prints them. */
+export const DN_ATTRIBUTE_NAMES: Record<string, string> = {
+  '2.5.4.3': 'CN',
+  '2.5.4.4': 'SN',
+  '2.5.4.5': 'serialNumber',
+  '2.5.4.6': 'C',
+  '2.5.4.7': 'L',
+  '2.5.4.8': 'ST',
+  '2.5.4.9': 'street',
+  '2.5.4.10': 'O',
+  '2.5.4.11': 'OU',
+  '2.5.4.12': 'title',
+  '2.5.4.41': 'name',
+  '2.5.4.42': 'GN',
+  '2.5.4.97': 'organizationIdentifier',
+  '1.2.840.113549.1.9.1': 'emailAddress',
+  '0.9.2342.19200300.100.1.25': 'DC',
+  '0.9.2342.19200300.100.1.1': 'UID',
+};
+
+export const KEY_USAGE_BITS = [
+  'digitalSignature',
+  'nonRepudiation',
+  'keyEncipherment',
+  'dataEncipherment',
+  'keyAgreement',
+  'keyCertSign',
+  'cRLSign',
+  'encipherOnly',
+  'decipherOnly',
+] as const;
+export type KeyUsageName = (typeof KEY_USAGE_BITS)[number];

@@ -1,0 +1,43 @@
+/**
+ * SM2 / SM3 (GM/T 0003, 0004, 0009) in JavaScript: Electron's BoringSSL has neither, so every
+ * SM2/SM3 operation in the product goes through sm-crypto-v2, never through Node's crypto.
+ */
+import { sm2, sm3 as sm3Hex } from 'sm-crypto-v2';
+
+/** GM/T 0009 default signer ID; both sides must use it or Z_A differs. */
+export const SM2_DEFAULT_USER_ID = '1234567812345678';
+const SM2_OPTIONS = { der: true, hash: true, userId: SM2_DEFAULT_USER_ID } as const;
+
+export function bytesToHex(b: Uint8Array): string {
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
+}
+
+export function hexToBytes(hex: string): Uint8Array {
+  return new Uint8Array(Buffer.from(hex, 'hex'));
+}
+
+/** SM3 digest (32 bytes). */
+export function sm3(data: Uint8Array): Uint8Array {
+  return hexToBytes(sm3Hex(data));
+}
+
+/** Signs `data` (hashed inside with Z_A) and returns the DER SEQUENCE{r,s}. */
+export function sm2Sign(privateKeyHex: string, data: Uint8Array): Uint8Array {
+  const publicKey = sm2.getPublicKeyFromPrivateKey(privateKeyHex);
+  return hexToBytes(sm2.doSignature(data, privateKeyHex, { ...SM2_OPTIONS, publicKey }));
+}
+
+/** Verifies a DER SM2 signature over `data`; publicKeyHex is the uncompressed point `04‖x‖y`. */
+export function sm2Verify(publicKeyHex: string, data: Uint8Array, derSig: Uint8Array): boolean {
+  try {
+    return sm2.doVerifySignature(data, bytesToHex(derSig), publicKeyHex, SM2_OPTIONS);
+  } catch {
+    // Malformed points or signatures are simply not valid signatures.
+    return false;
+  }
+}
+
+/** Public point (uncompressed hex) for a private scalar (hex). */
+export function sm2PublicKeyFromPrivate(privateKeyHex: string): string {
+  return sm2.getPublicKeyFromPrivateKey(privateKeyHex);
+}
