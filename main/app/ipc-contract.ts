@@ -1,8 +1,287 @@
 /**
- * The one typed map of IPC channels (channel -> request/response), shared by preload/ and
- * main/app/. Type-only: importable from every runtime.
+ * The one typed map of IPC channels (channel -> request/response), shared by preload/, main/app/,
+ * main/assistant/ (the handler table) and renderer/. Pure: no imports, so every runtime can load it.
+ * A renamed channel or a changed payload fails to compile on both sides.
  */
-export interface IpcContract {
-  'app:version': { request: void; response: { version: string } };
+
+// ---------- values that cross the boundary (plain JSON, no keys, no PINs) ----------
+
+export type Lang = 'zh' | 'en';
+
+export interface ErrorView {
+  code: string;
+  message: string;
+  messageEn?: string;
+  details?: Record<string, unknown>;
 }
+
+/** Every reply is an envelope, so a typed error (code + zh-CN message) survives the transport. */
+export type IpcResult<T> = { ok: true; value: T } | { ok: false; error: ErrorView };
+
+export interface PinStateView {
+  retriesLeft: number | null;
+  low: boolean;
+  finalTry: boolean;
+  locked: boolean;
+}
+
+export type CheckStatus = 'pass' | 'warn' | 'fail';
+
+export interface CheckView {
+  id: string;
+  status: CheckStatus;
+  message: string;
+}
+
+/** One certificate with a private key, as the certificate screen and the consent screen show it. */
+export interface CertificateView {
+  /** `<storeId>/<identityId>`: opaque to the renderer. */
+  id: string;
+  source: 'usb' | 'file';
+  /** USB key token label, or the file name. */
+  sourceLabel: string;
+  label: string;
+  subject: string;
+  /** 企业名称 (subject O, else CN). */
+  enterpriseName: string;
+  issuer: string;
+  caProfile: { id: string; name: string } | null;
+  serialNumber: string;
+  notBefore: string;
+  notAfter: string;
+  keyAlgorithm: string;
+  fingerprintSha256: string;
+  uscc: { value: string; valid: boolean; source: string; confidence: string } | null;
+  /** The portal's legal-person kind (企业法人, 事业单位, …) decoded from the USCC. */
+  legalPersonKind: string | null;
+  orgCode: string | null;
+  checks: CheckView[];
+  /** Chain to a trusted CA verified. */
+  trusted: boolean;
+  /** Every check passes or warns and a valid USCC was found. */
+  canLogin: boolean;
+  pin: PinStateView | null;
+}
+
+export interface CertificateListView {
+  certificates: CertificateView[];
+  /** Stores that could not be read (a driver failed): shown, never hidden. */
+  problems: { source: string; error: ErrorView }[];
+}
+
+/** A signature request waiting for the user, shown in the assistant's own window. */
+export interface ConsentRequestView {
+  requestId: string;
+  /** Origin of the portal frame that asked, taken from the sender frame in main. */
+  origin: string;
+  expectedUscc: string | null;
+  candidates: CertificateView[];
+  createdAt: string;
+  expiresAt: string;
+}
+
+export type ConsentSubmitResult =
+  | { status: 'signed' }
+  | { status: 'pin-incorrect'; pin: PinStateView | null; error: ErrorView }
+  | { status: 'locked'; pin: PinStateView | null; error: ErrorView }
+  | { status: 'error'; error: ErrorView };
+
+export interface Bounds {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+// ---- service guide (shapes for the screens; main/guide supplies the data) ----
+
+export type ServiceFor = 'person' | 'legal';
+
+export interface GuideSiteView {
+  code: string;
+  name: string;
+  level: 'province' | 'city' | 'county';
+  parent: string | null;
+}
+
+export interface HighlightRange {
+  start: number;
+  end: number;
+}
+
+export interface GuideItemSummary {
+  id: string;
+  title: string;
+  site: { code: string; name: string };
+  department: string;
+  theme: string | null;
+  for: ServiceFor[];
+  itemType: string | null;
+  online: boolean;
+  /** Where the query matched in the title: [start, end) in UTF-16 units. */
+  highlights?: HighlightRange[];
+  score?: number;
+}
+
+export interface FacetCount {
+  value: string;
+  label: string;
+  count: number;
+}
+
+export interface GuideListView {
+  total: number;
+  page: number;
+  pageSize: number;
+  items: GuideItemSummary[];
+  facets: { themes: FacetCount[]; departments: FacetCount[] };
+}
+
+export interface GuideMaterialView {
+  name: string;
+  form: string | null;
+  copies: string | null;
+  required: string | null;
+}
+
+export interface GuideItemView extends GuideItemSummary {
+  basicCode: string | null;
+  implCode: string | null;
+  conditions: string | null;
+  materials: GuideMaterialView[];
+  process: string[];
+  legalLimit: string | null;
+  promisedLimit: string | null;
+  fee: string | null;
+  place: string | null;
+  hours: string | null;
+  phone: string | null;
+  onlineUrl: string | null;
+  /** Representative content, not the portal's authoritative text (示例). */
+  sample: boolean;
+}
+
+export interface HotCategoryView {
+  id: string;
+  name: string;
+  items: GuideItemSummary[];
+}
+
+export interface ManualSectionView {
+  id: string;
+  title: string;
+  level: number;
+}
+
+export interface ManualSectionTextView extends ManualSectionView {
+  text: string;
+}
+
+export interface AnswerView {
+  section: string;
+  title: string;
+  score: number;
+  text: string;
+  itemId?: string;
+}
+
+export interface DiagnosticsView {
+  appVersion: string;
+  runtime: { electron: string | null; chrome: string | null; node: string; platform: string; arch: string };
+  portal: { home: string; allowedOrigins: string[] };
+  modules: { path: string; loaded: boolean; error?: string }[];
+  policySources: string[];
+  guide: { available: boolean; items: number | null; version: string | null };
+}
+
+// ---------- channels: the assistant's own UI (app://assistant) ----------
+
+export interface AssistantContract {
+  'app:version': { request: void; response: { version: string } };
+  'app:diagnostics': { request: void; response: DiagnosticsView };
+  'app:openExternal': { request: { url: string }; response: { opened: boolean } };
+  'certs:list': { request: void; response: CertificateListView };
+  /** Main shows a file dialog; the path never comes from the renderer. */
+  'certs:pickPfx': { request: void; response: { fileId: string; fileName: string } | null };
+  /** The file password unlocks the file's certificates; used once, never kept. */
+  'certs:openPfx': { request: { fileId: string; password: string }; response: CertificateListView };
+  'certs:closePfx': { request: { fileId: string }; response: { closed: boolean } };
+  'consent:current': { request: void; response: ConsentRequestView | null };
+  'consent:submit': { request: { requestId: string; certificateId: string; pin: string }; response: ConsentSubmitResult };
+  'consent:cancel': { request: { requestId: string }; response: { cancelled: boolean } };
+  'portal:open': { request: { url: string; bounds: Bounds }; response: { url: string } };
+  'portal:setBounds': { request: { bounds: Bounds }; response: { ok: true } };
+  'portal:close': { request: void; response: { ok: true } };
+  'guide:sites': { request: void; response: { sites: GuideSiteView[] } };
+  'guide:search': {
+    request: { query: string; site?: string; for?: ServiceFor; theme?: string; department?: string; page?: number; pageSize?: number };
+    response: GuideListView;
+  };
+  'guide:browse': {
+    request: { site: string; for: ServiceFor; theme?: string; department?: string; page?: number; pageSize?: number };
+    response: GuideListView;
+  };
+  'guide:item': { request: { id: string }; response: GuideItemView };
+  'guide:hot': { request: { site?: string }; response: { categories: HotCategoryView[] } };
+  'guide:ask': { request: { question: string }; response: { answers: AnswerView[] } };
+  'guide:manual': { request: void; response: { sections: ManualSectionView[] } };
+  'guide:manualSection': { request: { id: string }; response: ManualSectionTextView };
+}
+
+// ---------- channels: embedded portal pages (allowed portal origins only) ----------
+
+export interface PortalContract {
+  'portal:authenticate': { request: { challenge: string; expectedUscc?: string }; response: { token: string } };
+}
+
+export type IpcContract = AssistantContract & PortalContract;
 export type IpcChannel = keyof IpcContract;
+export type AssistantChannel = keyof AssistantContract;
+export type PortalChannel = keyof PortalContract;
+export type IpcRequest<C extends IpcChannel> = IpcContract[C]['request'];
+export type IpcResponse<C extends IpcChannel> = IpcContract[C]['response'];
+
+// ---------- events: main -> assistant UI ----------
+
+export interface AssistantEvents {
+  /** A portal asked for a signature: show the consent screen. */
+  'consent:requested': ConsentRequestView;
+  /** The request ended (signed, cancelled, timed out): close the consent screen. */
+  'consent:closed': { requestId: string; outcome: 'signed' | 'cancelled' | 'expired' };
+  /** A USB key was inserted or removed, or a file opened: reload the list. */
+  'certs:changed': { reason: string };
+  'portal:navigated': { url: string };
+}
+export type AssistantEventName = keyof AssistantEvents;
+
+/** Channel lists the preloads pass through (and nothing else). `satisfies` + the check below keep them complete. */
+export const ASSISTANT_CHANNELS = [
+  'app:version', 'app:diagnostics', 'app:openExternal',
+  'certs:list', 'certs:pickPfx', 'certs:openPfx', 'certs:closePfx',
+  'consent:current', 'consent:submit', 'consent:cancel',
+  'portal:open', 'portal:setBounds', 'portal:close',
+  'guide:sites', 'guide:search', 'guide:browse', 'guide:item', 'guide:hot', 'guide:ask', 'guide:manual', 'guide:manualSection',
+] as const satisfies readonly AssistantChannel[];
+export const PORTAL_CHANNELS = ['portal:authenticate'] as const satisfies readonly PortalChannel[];
+export const ASSISTANT_EVENTS = ['consent:requested', 'consent:closed', 'certs:changed', 'portal:navigated'] as const satisfies readonly AssistantEventName[];
+
+// A channel missing from the lists above is a compile error here.
+type Missing<All, Listed> = Exclude<All, Listed>;
+const _assistantComplete: [Missing<AssistantChannel, (typeof ASSISTANT_CHANNELS)[number]>] extends [never] ? true : never = true;
+const _eventsComplete: [Missing<AssistantEventName, (typeof ASSISTANT_EVENTS)[number]>] extends [never] ? true : never = true;
+void _assistantComplete;
+void _eventsComplete;
+
+/** What the assistant preload puts on `window.assistant`. */
+export interface AssistantBridge {
+  invoke<C extends AssistantChannel>(channel: C, request: IpcRequest<C>): Promise<IpcResult<IpcResponse<C>>>;
+  on<E extends AssistantEventName>(event: E, listener: (payload: AssistantEvents[E]) => void): () => void;
+}
+
+/** What the portal preload puts on `window.certAssistant`: exactly one call. */
+export interface PortalBridge {
+  authenticate(request: { challenge: string; expectedUscc?: string }): Promise<{ token: string }>;
+}
+
+/** The IPC event name the main process uses to push AssistantEvents. */
+export const ASSISTANT_EVENT_CHANNEL = 'assistant:event';

@@ -1,0 +1,257 @@
+/**
+ * The IPC handler table: one handler per channel of main/app/ipc-contract.ts. main/app binds it
+ * to ipcMain; the e2e host binds the same table to Playwright bindings. Each handler first checks
+ * the sender frame (assistant channels only from the assistant's own origin, authenticate only
+ * from an allowed portal origin), then validates the payload, then acts on its world.
+ */
+import { AssistantError, toErrorInfo } from '../errors.ts';
+import type {
+  AssistantChannel, ConsentRequestView, ConsentSubmitResult, ErrorView, IpcChannel, IpcRequest, IpcResponse, IpcResult, PortalChannel,
+} from '../app/ipc-contract.ts';
+import { ASSISTANT_CHANNELS, PORTAL_CHANNELS } from '../app/ipc-contract.ts';
+import { validateRequest } from './ipc-validate.ts';
+import { originOfFrameUrl, parsePortalUrl } from './portal-origins.ts';
+import type { AssistantWorld, IpcSender } from './world.ts';
+
+export type Handler<C extends IpcChannel> = (sender: IpcSender, payload: unknown) => Promise<IpcResponse<C>>;
+export type HandlerTable = { [C in IpcChannel]: Handler<C> };
+
+export interface AssistantIpc {
+  handlers: HandlerTable;
+  /** Runs a channel's handler and wraps the outcome, so errors keep their code across the transport. */
+  dispatch(channel: string, sender: IpcSender, payload: unknown): Promise<IpcResult<unknown>>;
+  /** Ends a waiting consent (portal closed or navigated away). */
+  cancelConsent(reason: 'cancelled' | 'expired'): void;
+}
+
+const DEFAULT_CONSENT_TIMEOUT_MS = 5 * 60 * 1000;
+const PIN_ERROR_CODES = new Set(['PIN_INCORRECT', 'PIN_LEN_RANGE', 'PFX_BAD_PASSWORD', 'PASSWORD_INCORRECT', 'PKCS12_BAD_PASSWORD', 'PFX_PASSWORD_INCORRECT']);
+const LOCKED_CODES = new Set(['PIN_LOCKED']);
+
+function senderOrigin(sender: IpcSender): string | null {
+  if (typeof sender?.frameUrl !== 'string') return null;
+  try {
+    const u = new URL(sender.frameUrl);
+    // app://assistant has an opaque origin in WHATWG terms; compare scheme + host ourselves.
+    return `${u.protocol}//${u.host}`;
+  } catch {
+    return null;
+  }
+}
+
+function normalizeUsccInput(s: string): string {
+  return s.normalize('NFKC').trim().toUpperCase();
+}
+
+const forbidden = () =>
+  new AssistantError('IPC_FORBIDDEN_SENDER', '该页面无权调用此功能', { en: 'This page may not call this function' });
+
+interface PendingConsent {
+  view: ConsentRequestView;
+  /** Kept beside the request, not in the view the renderer sees. */
+  challenge: string;
+  resolve: (token: string) => void;
+  reject: (e: AssistantError) => void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+export function createAssistantIpc(world: AssistantWorld): AssistantIpc {
+  const log = world.log ?? (() => {});
+  const pfxFiles = new Map<string, { path: string; fileName: string }>();
+  let pending: PendingConsent | null = null;
+
+  const assistantOnly = (sender: IpcSender): void => {
+    if (senderOrigin(sender) !== world.assistantOrigin) throw forbidden();
+  };
+
+  const endConsent = (outcome: 'signed' | 'cancelled' | 'expired', token?: string): void => {
+    const p = pending;
+    if (!p) return;
+    pending = null;
+    clearTimeout(p.timer);
+    world.portalView.setConsentActive(false);
+    world.emit('consent:closed', { requestId: p.view.requestId, outcome });
+    log('consent.closed', { outcome, origin: p.view.origin });
+    if (outcome === 'signed' && token !== undefined) p.resolve(token);
+    else if (outcome === 'expired') p.reject(new AssistantError('CONSENT_TIMEOUT', '等待用户确认超时', { en: 'The user did not confirm in time' }));
+    else p.reject(new AssistantError('USER_CANCELLED', '用户取消了登录', { en: 'The user cancelled the login' }));
+  };
+
+  const findPending = (requestId: string): PendingConsent => {
+    if (!pending || pending.view.requestId !== requestId) {
+      throw new AssistantError('CONSENT_NOT_FOUND', '该登录请求已结束', { en: 'This login request is no longer open' });
+    }
+    return pending;
+  };
+
+  const guide = () => {
+    if (!world.guide) throw new AssistantError('GUIDE_UNAVAILABLE', '办事指南数据不可用', { en: 'Service guide data is unavailable' });
+    return world.guide;
+  };
+
+  // Assistant-side handlers get a validated request; the sender check is done by the wrapper below.
+  type AssistantImpl = { [C in AssistantChannel]: (req: IpcRequest<C>) => Promise<IpcResponse<C>> };
+  const assistant: AssistantImpl = {
+    'app:version': async () => ({ version: world.appVersion }),
+    'app:diagnostics': async () => world.diagnostics(),
+    'app:openExternal': async ({ url }) => {
+      const u = parsePortalUrl(url);
+      if (!u) throw new AssistantError('URL_NOT_ALLOWED', '只能打开 http/https 链接', { en: 'Only http/https links can be opened' });
+      await world.openExternal(u.href);
+      return { opened: true };
+    },
+    'certs:list': async () => world.certificates.list(),
+    'certs:pickPfx': async () => {
+      const path = await world.pickPfxFile();
+      if (!path) return null;
+      const fileId = world.randomId();
+      const fileName = path.split(/[\\/]/).pop() ?? path;
+      pfxFiles.set(fileId, { path, fileName });
+      return { fileId, fileName };
+    },
+    'certs:openPfx': async ({ fileId, password }) => {
+      const f = pfxFiles.get(fileId);
+      if (!f) throw new AssistantError('FILE_NOT_FOUND', '请重新选择证书文件', { en: 'Please choose the certificate file again' });
+      const list = await world.certificates.openPfx(f.path, password);
+      world.emit('certs:changed', { reason: 'file-opened' });
+      return list;
+    },
+    'certs:closePfx': async ({ fileId }) => {
+      const f = pfxFiles.get(fileId);
+      if (!f) return { closed: false };
+      pfxFiles.delete(fileId);
+      const closed = await world.certificates.closePfx(f.path);
+      world.emit('certs:changed', { reason: 'file-closed' });
+      return { closed };
+    },
+    'consent:current': async () => pending?.view ?? null,
+    'consent:submit': async ({ requestId, certificateId, pin }): Promise<ConsentSubmitResult> => {
+      const p = findPending(requestId);
+      const cert = p.view.candidates.find((c) => c.id === certificateId);
+      if (!cert) throw new AssistantError('CERTIFICATE_NOT_OFFERED', '所选证书不在本次登录可用的证书中', { en: 'The chosen certificate was not offered for this login' });
+      log('consent.submit', { origin: p.view.origin, certificate: cert.fingerprintSha256 });
+      try {
+        const token = await world.certificates.createToken({ certificateId, origin: p.view.origin, challenge: p.challenge, pin });
+        endConsent('signed', token);
+        return { status: 'signed' };
+      } catch (e) {
+        const error: ErrorView = toErrorInfo(e, 'SIGN_FAILED');
+        log('consent.sign-failed', { code: error.code });
+        // Never retried here: the user decides whether to type the PIN again.
+        if (PIN_ERROR_CODES.has(error.code) || LOCKED_CODES.has(error.code)) {
+          const pinState = await world.certificates.pinState(certificateId).catch(() => null);
+          const locked = LOCKED_CODES.has(error.code) || pinState?.locked === true;
+          return locked ? { status: 'locked', pin: pinState, error } : { status: 'pin-incorrect', pin: pinState, error };
+        }
+        return { status: 'error', error };
+      }
+    },
+    'consent:cancel': async ({ requestId }) => {
+      findPending(requestId);
+      endConsent('cancelled');
+      return { cancelled: true };
+    },
+    'portal:open': async ({ url, bounds }) => {
+      if (!world.portal.origins.isAllowedUrl(url)) {
+        throw new AssistantError('ORIGIN_NOT_ALLOWED', '该网址不在允许的政务服务网地址中', { en: 'This address is not an allowed portal address', details: { url: url.slice(0, 200) } });
+      }
+      await world.portalView.open(url, bounds);
+      return { url };
+    },
+    'portal:setBounds': async ({ bounds }) => {
+      world.portalView.setBounds(bounds);
+      return { ok: true };
+    },
+    'portal:close': async () => {
+      if (pending) endConsent('cancelled');
+      world.portalView.close();
+      return { ok: true };
+    },
+    'guide:sites': async () => ({ sites: await guide().sites() }),
+    'guide:search': async (q) => guide().search({ ...q, page: q.page ?? 1, pageSize: q.pageSize ?? 20 }),
+    'guide:browse': async (q) => guide().browse({ ...q, page: q.page ?? 1, pageSize: q.pageSize ?? 20 }),
+    'guide:item': async ({ id }) => {
+      const item = await guide().item(id);
+      if (!item) throw new AssistantError('GUIDE_ITEM_NOT_FOUND', '未找到该事项', { en: 'Service item not found' });
+      return item;
+    },
+    'guide:hot': async ({ site }) => ({ categories: await guide().hot(site) }),
+    'guide:ask': async ({ question }) => ({ answers: await guide().ask(question) }),
+    'guide:manual': async () => ({ sections: await guide().manual() }),
+    'guide:manualSection': async ({ id }) => {
+      const s = await guide().manualSection(id);
+      if (!s) throw new AssistantError('MANUAL_SECTION_NOT_FOUND', '未找到该章节', { en: 'Manual section not found' });
+      return s;
+    },
+  };
+
+  const authenticate = async (sender: IpcSender, payload: unknown): Promise<{ token: string }> => {
+    // The origin to sign is the sender frame's, never anything the page says.
+    const origin = originOfFrameUrl(sender?.frameUrl);
+    if (!origin || !world.portal.origins.isAllowedOrigin(origin)) {
+      log('authenticate.refused', { origin: origin ?? 'opaque' });
+      throw new AssistantError('ORIGIN_NOT_ALLOWED', '该网站不在允许登录的政务服务网地址中', { en: 'This site is not an allowed portal', details: { origin } });
+    }
+    const req = validateRequest('portal:authenticate', payload);
+    if (pending) throw new AssistantError('CONSENT_BUSY', '已有一个登录请求等待确认', { en: 'Another login request is waiting for confirmation' });
+    const expectedUscc = req.expectedUscc === undefined ? null : normalizeUsccInput(req.expectedUscc);
+    const { certificates } = await world.certificates.list();
+    const candidates = certificates.filter((c) => c.canLogin && (expectedUscc === null || c.uscc?.value === expectedUscc));
+    if (candidates.length === 0) {
+      throw new AssistantError('NO_CERTIFICATE', expectedUscc ? '没有找到该单位可用于登录的证书，请插入USB Key或打开证书文件' : '没有可用于登录的证书，请插入USB Key或打开证书文件', {
+        en: 'No certificate that can log in was found; insert the USB key or open the certificate file',
+      });
+    }
+    const now = world.now();
+    const timeoutMs = world.consentTimeoutMs ?? DEFAULT_CONSENT_TIMEOUT_MS;
+    const view: ConsentRequestView = {
+      requestId: world.randomId(),
+      origin,
+      expectedUscc,
+      candidates,
+      createdAt: now.toISOString(),
+      expiresAt: new Date(now.getTime() + timeoutMs).toISOString(),
+    };
+    log('consent.requested', { origin, candidates: candidates.length });
+    return new Promise<{ token: string }>((resolve, reject) => {
+      const p: PendingConsent = {
+        view,
+        challenge: req.challenge,
+        resolve: (token) => resolve({ token }),
+        reject,
+        timer: setTimeout(() => endConsent('expired'), timeoutMs),
+      };
+      pending = p;
+      world.portalView.setConsentActive(true);
+      world.emit('consent:requested', view);
+    });
+  };
+
+  const handlers = {} as Record<IpcChannel, Handler<IpcChannel>>;
+  for (const channel of ASSISTANT_CHANNELS) {
+    const impl = assistant[channel] as (req: unknown) => Promise<unknown>;
+    handlers[channel] = (async (sender: IpcSender, payload: unknown) => {
+      assistantOnly(sender);
+      return impl(validateRequest(channel, payload));
+    }) as Handler<IpcChannel>;
+  }
+  const portal: { [C in PortalChannel]: Handler<C> } = { 'portal:authenticate': authenticate };
+  for (const channel of PORTAL_CHANNELS) handlers[channel] = portal[channel] as Handler<IpcChannel>;
+
+  return {
+    handlers: handlers as HandlerTable,
+    async dispatch(channel, sender, payload) {
+      if (!Object.prototype.hasOwnProperty.call(handlers, channel)) {
+        return { ok: false, error: { code: 'IPC_UNKNOWN_CHANNEL', message: '未知的请求通道', messageEn: 'Unknown IPC channel' } };
+      }
+      try {
+        return { ok: true, value: await handlers[channel as IpcChannel](sender, payload) };
+      } catch (e) {
+        return { ok: false, error: toErrorInfo(e) };
+      }
+    },
+    cancelConsent(reason) {
+      endConsent(reason);
+    },
+  };
+}
