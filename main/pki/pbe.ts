@@ -1,0 +1,247 @@
+/**
+ * Password-based encryption as PKCS#12 files use it: the PKCS#12 KDF (RFC 7292 B.2) with
+ * 3DES/RC2 for legacy files, PBES2 (PBKDF2 + AES/3DES/SM4) for modern ones, and the PFX MAC.
+ * Node's crypto does hashes, PBKDF2, AES and 3DES (all present in Electron's BoringSSL);
+ * node-forge does RC2 (OpenSSL 3 keeps it in the legacy provider); sm-crypto-v2 does SM4.
+ */
+import { createDecipheriv, createHash, createHmac, pbkdf2Sync, timingSafeEqual } from 'node:crypto';
+import * as asn1js from 'asn1js';
+import forge from 'node-forge';
+import { sm4 } from 'sm-crypto-v2';
+import { AssistantError } from '../errors.ts';
+
+export const PBE_OID = {
+  pbeSha1And128Rc4: '1.2.840.113549.1.12.1.1',
+  pbeSha1And40Rc4: '1.2.840.113549.1.12.1.2',
+  pbeSha1And3Des: '1.2.840.113549.1.12.1.3',
+  pbeSha1And2Des: '1.2.840.113549.1.12.1.4',
+  pbeSha1And128Rc2: '1.2.840.113549.1.12.1.5',
+  pbeSha1And40Rc2: '1.2.840.113549.1.12.1.6',
+  pbes2: '1.2.840.113549.1.5.13',
+  pbkdf2: '1.2.840.113549.1.5.12',
+  pbmac1: '1.2.840.113549.1.5.14',
+} as const;
+
+const HMAC_PRF: Record<string, string> = {
+  '1.2.840.113549.2.7': 'sha1',
+  '1.2.840.113549.2.8': 'sha224',
+  '1.2.840.113549.2.9': 'sha256',
+  '1.2.840.113549.2.10': 'sha384',
+  '1.2.840.113549.2.11': 'sha512',
+};
+
+export const DIGESTS: Record<string, { name: string; u: number; v: number }> = {
+  '1.3.14.3.2.26': { name: 'sha1', u: 20, v: 64 },
+  '2.16.840.1.101.3.4.2.4': { name: 'sha224', u: 28, v: 64 },
+  '2.16.840.1.101.3.4.2.1': { name: 'sha256', u: 32, v: 64 },
+  '2.16.840.1.101.3.4.2.2': { name: 'sha384', u: 48, v: 128 },
+  '2.16.840.1.101.3.4.2.3': { name: 'sha512', u: 64, v: 128 },
+};
+
+const CIPHERS: Record<string, { name: string; keyLen: number; kind: 'node' | 'sm4' }> = {
+  '2.16.840.1.101.3.4.1.2': { name: 'aes-128-cbc', keyLen: 16, kind: 'node' },
+  '2.16.840.1.101.3.4.1.22': { name: 'aes-192-cbc', keyLen: 24, kind: 'node' },
+  '2.16.840.1.101.3.4.1.42': { name: 'aes-256-cbc', keyLen: 32, kind: 'node' },
+  '1.2.840.113549.3.7': { name: 'des-ede3-cbc', keyLen: 24, kind: 'node' },
+  '1.2.156.10197.1.104.2': { name: 'sm4-cbc', keyLen: 16, kind: 'sm4' },
+};
+
+/** Iteration counts above this are hostile (minutes of CPU), not real files. */
+export const MAX_ITERATIONS = 4_000_000;
+
+export class PasswordDecryptError extends Error {}
+
+export function unsupported(what: string): AssistantError {
+  return new AssistantError('PFX_UNSUPPORTED_ALGORITHM', `不支持的 PFX 加密算法：${what}。请用较新的工具重新导出（如 AES-256 + SHA-256）`, {
+    en: `unsupported PFX algorithm: ${what}; re-export with AES-256/SHA-256`,
+    details: { algorithm: what },
+  });
+}
+
+export function pfxMalformed(why: string, en: string): AssistantError {
+  return new AssistantError('PFX_MALFORMED', `PFX 文件结构错误：${why}`, { en: `malformed PFX file: ${en}` });
+}
+
+/** PKCS#12 passwords for the KDF: BMPString (UTF-16BE) with a two-byte terminator. */
+export function bmpPassword(password: string): Uint8Array {
+  const out = Buffer.alloc(password.length * 2 + 2);
+  for (let i = 0; i < password.length; i++) out.writeUInt16BE(password.charCodeAt(i), i * 2);
+  return out;
+}
+
+/** RFC 7292 Appendix B.2. `password` already BMP-encoded (or empty for a null password). */
+export function pkcs12Kdf(hash: { name: string; u: number; v: number }, password: Uint8Array, salt: Uint8Array, id: number, iterations: number, n: number): Buffer {
+  const { u, v } = hash;
+  const fill = (src: Uint8Array): Buffer => {
+    if (src.length === 0) return Buffer.alloc(0);
+    const len = v * Math.ceil(src.length / v);
+    const out = Buffer.alloc(len);
+    for (let i = 0; i < len; i++) out[i] = src[i % src.length]!;
+    return out;
+  };
+  const D = Buffer.alloc(v, id);
+  const I = Buffer.concat([fill(salt), fill(password)]);
+  const blocks = Math.ceil(n / u);
+  const out = Buffer.alloc(blocks * u);
+  for (let i = 0; i < blocks; i++) {
+    let A = createHash(hash.name).update(D).update(I).digest();
+    for (let r = 1; r < iterations; r++) A = createHash(hash.name).update(A).digest();
+    A.copy(out, i * u);
+    if (i + 1 < blocks) {
+      // I_j = (I_j + B + 1) mod 2^(8v), B = A repeated to v bytes.
+      const B = Buffer.alloc(v);
+      for (let k = 0; k < v; k++) B[k] = A[k % u]!;
+      for (let j = 0; j < I.length; j += v) {
+        let carry = 1;
+        for (let k = v - 1; k >= 0; k--) {
+          const sum = I[j + k]! + B[k]! + carry;
+          I[j + k] = sum & 0xff;
+          carry = sum >> 8;
+        }
+      }
+    }
+  }
+  return out.subarray(0, n);
+}
+
+function octets(node: asn1js.AsnType | undefined, what: string): Uint8Array {
+  if (!(node instanceof asn1js.OctetString)) throw pfxMalformed(`${what}不是 OCTET STRING`, `${what} is not an OCTET STRING`);
+  return octetStringBytes(node);
+}
+
+/** Bytes of an OCTET STRING, joining the pieces of a constructed (BER) one. */
+export function octetStringBytes(node: asn1js.OctetString): Uint8Array {
+  if (!node.idBlock.isConstructed) return node.valueBlock.valueHexView;
+  const parts: Uint8Array[] = [];
+  for (const p of node.valueBlock.value) {
+    if (p instanceof asn1js.OctetString) parts.push(octetStringBytes(p));
+  }
+  return Buffer.concat(parts);
+}
+
+function integer(node: asn1js.AsnType | undefined, what: string): number {
+  if (!(node instanceof asn1js.Integer)) throw pfxMalformed(`${what}不是整数`, `${what} is not an INTEGER`);
+  const n = node.valueBlock.valueDec;
+  if (!Number.isSafeInteger(n) || n < 1) throw pfxMalformed(`${what}无效`, `${what} invalid`);
+  return n;
+}
+
+function iterationsOf(node: asn1js.AsnType | undefined): number {
+  const n = integer(node, '迭代次数');
+  if (n > MAX_ITERATIONS) throw pfxMalformed('迭代次数异常', 'absurd iteration count');
+  return n;
+}
+
+function oidOf(node: asn1js.AsnType | undefined): string {
+  if (!(node instanceof asn1js.ObjectIdentifier)) throw pfxMalformed('缺少算法标识', 'missing algorithm identifier');
+  return node.valueBlock.toString();
+}
+
+function seq(node: asn1js.AsnType | undefined, what: string): asn1js.AsnType[] {
+  if (!(node instanceof asn1js.Sequence)) throw pfxMalformed(`${what}不是 SEQUENCE`, `${what} is not a SEQUENCE`);
+  return node.valueBlock.value;
+}
+
+function nodeDecrypt(cipher: string, key: Uint8Array, iv: Uint8Array, data: Uint8Array): Buffer {
+  try {
+    const d = createDecipheriv(cipher, key, iv);
+    return Buffer.concat([d.update(data), d.final()]);
+  } catch {
+    throw new PasswordDecryptError('decrypt');
+  }
+}
+
+function rc2Decrypt(key: Uint8Array, bits: number, iv: Uint8Array, data: Uint8Array): Buffer {
+  const c = forge.rc2.createDecryptionCipher(forge.util.createBuffer(Buffer.from(key).toString('binary')), bits);
+  c.start(forge.util.createBuffer(Buffer.from(iv).toString('binary')));
+  c.update(forge.util.createBuffer(Buffer.from(data).toString('binary')));
+  if (!c.finish()) throw new PasswordDecryptError('decrypt');
+  return Buffer.from(c.output.getBytes(), 'binary');
+}
+
+/**
+ * Decrypts `data` encrypted under the AlgorithmIdentifier `alg` with `password`.
+ * Throws PasswordDecryptError when the padding is wrong (usually: wrong password),
+ * AssistantError PFX_UNSUPPORTED_ALGORITHM / PFX_MALFORMED otherwise.
+ */
+export function pbeDecrypt(alg: asn1js.AsnType, data: Uint8Array, password: string, nullPassword = false): Buffer {
+  const parts = seq(alg, '加密算法');
+  const oid = oidOf(parts[0]);
+  if (oid.startsWith('1.2.840.113549.1.12.1.')) {
+    const params = seq(parts[1], '加密参数');
+    const salt = octets(params[0], '盐值');
+    const iterations = iterationsOf(params[1]);
+    const sha1 = DIGESTS['1.3.14.3.2.26']!;
+    const pw = nullPassword ? new Uint8Array(0) : bmpPassword(password);
+    switch (oid) {
+      case PBE_OID.pbeSha1And3Des:
+        return nodeDecrypt('des-ede3-cbc', pkcs12Kdf(sha1, pw, salt, 1, iterations, 24), pkcs12Kdf(sha1, pw, salt, 2, iterations, 8), data);
+      case PBE_OID.pbeSha1And2Des: {
+        const k = pkcs12Kdf(sha1, pw, salt, 1, iterations, 16);
+        return nodeDecrypt('des-ede3-cbc', Buffer.concat([k, k.subarray(0, 8)]), pkcs12Kdf(sha1, pw, salt, 2, iterations, 8), data);
+      }
+      case PBE_OID.pbeSha1And128Rc2:
+        return rc2Decrypt(pkcs12Kdf(sha1, pw, salt, 1, iterations, 16), 128, pkcs12Kdf(sha1, pw, salt, 2, iterations, 8), data);
+      case PBE_OID.pbeSha1And40Rc2:
+        return rc2Decrypt(pkcs12Kdf(sha1, pw, salt, 1, iterations, 5), 40, pkcs12Kdf(sha1, pw, salt, 2, iterations, 8), data);
+      default:
+        throw unsupported(oid === PBE_OID.pbeSha1And128Rc4 || oid === PBE_OID.pbeSha1And40Rc4 ? 'RC4' : oid);
+    }
+  }
+  if (oid === PBE_OID.pbes2) {
+    const params = seq(parts[1], 'PBES2 参数');
+    const kdf = seq(params[0], '密钥派生算法');
+    const kdfOid = oidOf(kdf[0]);
+    if (kdfOid !== PBE_OID.pbkdf2) throw unsupported(kdfOid);
+    const kp = seq(kdf[1], 'PBKDF2 参数');
+    const salt = octets(kp[0], '盐值');
+    const iterations = iterationsOf(kp[1]);
+    let prf = 'sha1';
+    let keyLength: number | null = null;
+    for (const extra of kp.slice(2)) {
+      if (extra instanceof asn1js.Integer) keyLength = extra.valueBlock.valueDec;
+      else if (extra instanceof asn1js.Sequence) {
+        const prfOid = oidOf(extra.valueBlock.value[0]);
+        const name = HMAC_PRF[prfOid];
+        if (!name) throw unsupported(prfOid);
+        prf = name;
+      }
+    }
+    const enc = seq(params[1], '加密方案');
+    const encOid = oidOf(enc[0]);
+    const cipher = CIPHERS[encOid];
+    if (!cipher) throw unsupported(encOid);
+    const iv = octets(enc[1], 'IV');
+    if (keyLength !== null && keyLength !== cipher.keyLen) throw pfxMalformed('密钥长度不符', 'key length mismatch');
+    const key = pbkdf2Sync(Buffer.from(password, 'utf8'), salt, iterations, cipher.keyLen, prf);
+    if (cipher.kind === 'sm4') {
+      try {
+        const out = sm4.decrypt(data, key, { mode: 'cbc', iv, output: 'array', padding: 'pkcs#7' });
+        return Buffer.from(out);
+      } catch {
+        throw new PasswordDecryptError('decrypt');
+      }
+    }
+    return nodeDecrypt(cipher.name, key, iv, data);
+  }
+  throw unsupported(oid);
+}
+
+/**
+ * Checks the PFX MacData against `password`; true when it matches.
+ * macData ::= SEQUENCE { mac DigestInfo, macSalt OCTET STRING, iterations INTEGER DEFAULT 1 }
+ */
+export function checkPfxMac(macData: asn1js.AsnType, authSafe: Uint8Array, password: string, nullPassword = false): boolean {
+  const parts = seq(macData, 'MAC 数据');
+  const digestInfo = seq(parts[0], 'MAC');
+  const algOid = oidOf(seq(digestInfo[0], 'MAC 算法')[0]);
+  if (algOid === PBE_OID.pbmac1) throw unsupported('PBMAC1');
+  const hash = DIGESTS[algOid];
+  if (!hash) throw unsupported(algOid);
+  const expected = octets(digestInfo[1], 'MAC 值');
+  const salt = octets(parts[1], 'MAC 盐值');
+  const iterations = parts[2] === undefined ? 1 : iterationsOf(parts[2]);
+  const key = pkcs12Kdf(hash, nullPassword ? new Uint8Array(0) : bmpPassword(password), salt, 3, iterations, hash.u);
+  const mac = createHmac(hash.name, key).update(authSafe).digest();
+  return mac.length === expected.length && timingSafeEqual(mac, expected);
+}
