@@ -130,7 +130,7 @@ export function verifyChain(leaf: ParsedCertificate, ctx: ChainContext): ChainRe
     const candidates = [...anchors.map((c) => ({ c, anchor: true })), ...inters.filter((c) => !anchorPrints.has(c.fingerprintSha256)).map((c) => ({ c, anchor: false }))];
     if (candidates.length === 0) {
       if (cur.selfIssued && verifyCertificateSignature(cur, cur)) {
-        if (path.length === 1) {
+        if (path.length === 1 && !cur.isCA) {
           note(failure('CHAIN_SELF_SIGNED', `这是自签名证书，不是由受信任的 CA 签发：${cur.subject}`, `self-signed certificate, not issued by a trusted CA: ${cur.subject}`, path));
         } else {
           note(failure('CHAIN_UNTRUSTED_ROOT', `根证书“${cur.subject}”不在信任列表中。如确认可信，请把它放入 certs/trust/ 目录、用 --trust 指定，或由管理员在策略中加入信任目录`, `root "${cur.subject}" is not trusted; add it to certs/trust/, pass --trust, or add a trust directory in policy`, path));

@@ -1,6 +1,151 @@
-import { AssistantError } from '../../errors.ts';
-import type { CliIO } from '../io.ts';
+/**
+ * `cert-assistant inspect [--json] [--password-stdin] [--trust PATH]... FILE...` — can these
+ * certificate files log in? Identity (USCC), CA profile and every check, per certificate.
+ * A bad file is reported in its own entry; the other files still print.
+ */
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { toErrorInfo } from '../../errors.ts';
+import { loadCaProfiles } from '../../pki/ca-profiles.ts';
+import type { ParsedCertificate } from '../../pki/certificate.ts';
+import { formatDateZh, inspectCertificate, type CertificateReport, type CheckStatus } from '../../pki/inspect.ts';
+import { readCertificatePath } from '../../pki/read.ts';
+import { loadTrustAnchors } from '../../pki/trust.ts';
+import { EXIT_FAIL, EXIT_OK, EXIT_USAGE, readSecretLine, writeJson, type CliIO } from '../io.ts';
 
-export async function run(_args: string[], _io: CliIO): Promise<number> {
-  throw new AssistantError('NOT_IMPLEMENTED', '该命令尚未实现', { en: 'command not implemented yet' });
+const USAGE = `用法 / Usage: cert-assistant inspect [--json] [--password-stdin] [--trust 路径]... 文件...
+  检查证书文件（PEM、DER、P7B、PFX/P12）能否用于河北政务服务网法人登录：
+  有效期、密钥用法、证书链、自签名、弱算法、统一社会信用代码。
+  Inspect certificate files: validity, key usage, chain, self-signed, weak algorithms, USCC.
+选项 / Options:
+  --json             输出 JSON / print JSON
+  --password-stdin   从标准输入第一行读取 PFX 密码 / read the PFX password from the first line of stdin
+  --trust 路径        额外信任的根证书文件或目录，可重复 / extra trust anchor file or folder (repeatable)
+  -h, --help         显示帮助 / show this help
+退出码 / Exit: 0 全部检查通过（允许警告）/ all checks pass (warnings ok), 1 有检查失败或文件无效 / a check
+  failed or a file is bad, 2 用法错误 / usage error
+`;
+
+export interface InspectFileEntry {
+  file: string;
+  error?: { code: string; message: string };
+  certificates: JsonCertificate[];
+}
+
+type JsonCertificate = Omit<CertificateReport, 'checks'> & { checks: { id: string; status: CheckStatus; message: string }[] };
+
+export async function run(args: string[], io: CliIO): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        json: { type: 'boolean' },
+        'password-stdin': { type: 'boolean' },
+        trust: { type: 'string', multiple: true },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (e) {
+    io.stderr.write(`用法错误 / usage error: ${(e as Error).message}\n\n${USAGE}`);
+    return EXIT_USAGE;
+  }
+  if (parsed.values.help) {
+    io.stdout.write(USAGE);
+    return EXIT_OK;
+  }
+  const files = parsed.positionals;
+  if (files.length === 0) {
+    io.stderr.write(`缺少要检查的文件 / no file given\n\n${USAGE}`);
+    return EXIT_USAGE;
+  }
+  const password = parsed.values['password-stdin'] ? await readSecretLine(io.stdin) : undefined;
+  const anchors = loadTrustAnchors((parsed.values.trust ?? []).map((p) => resolve(io.cwd, p)));
+  const profiles = loadCaProfiles();
+  const now = io.now();
+
+  const entries: InspectFileEntry[] = [];
+  let failed = false;
+  for (const file of files) {
+    try {
+      const contents = await readCertificatePath(resolve(io.cwd, file), password === undefined ? { decryptKeys: false } : { password, decryptKeys: false });
+      const certificates = contents.certificates.map((c) => toJson(inspectCertificate(c, { now, anchors, intermediates: contents.certificates, profiles })));
+      if (certificates.length === 0) {
+        entries.push({ file, error: { code: 'NO_CERTIFICATE', message: '文件中没有证书（只有私钥）' }, certificates: [] });
+        failed = true;
+        continue;
+      }
+      if (certificates.some((c) => c.checks.some((k) => k.status === 'fail'))) failed = true;
+      entries.push({ file, certificates });
+    } catch (e) {
+      const info = toErrorInfo(e);
+      entries.push({ file, error: { code: info.code, message: info.message }, certificates: [] });
+      failed = true;
+    }
+  }
+  if (parsed.values.json) writeJson(io.stdout, { files: entries });
+  else io.stdout.write(humanReport(entries));
+  return failed ? EXIT_FAIL : EXIT_OK;
+}
+
+function toJson(r: CertificateReport): JsonCertificate {
+  return { ...r, checks: r.checks.map((c) => ({ id: c.id, status: c.status, message: c.message })) };
+}
+
+const DN_LABELS: Record<string, string> = { CN: '名称', O: '单位', OU: '部门', L: '城市', ST: '省份', C: '国家', serialNumber: '序列号', emailAddress: '邮箱', name: '名称' };
+
+/** `CN=某公司, O=某公司` → `名称：某公司；单位：某公司`. */
+function dnZh(dn: string): string {
+  const parts = dn.split(/(?<!\\), /).map((p) => {
+    const i = p.indexOf('=');
+    const key = p.slice(0, i);
+    return `${DN_LABELS[key] ?? key}：${p.slice(i + 1).replace(/\\(.)/g, '$1')}`;
+  });
+  return parts.join('；');
+}
+
+const CHECK_NAMES: Record<string, string> = {
+  validity: '有效期',
+  'key-usage': '密钥用法',
+  chain: '证书链',
+  'self-signed': '签发者',
+  'weak-algorithm': '算法强度',
+  uscc: '统一社会信用代码',
+};
+const MARK: Record<CheckStatus, string> = { pass: '✔ 通过', warn: '! 警告', fail: '✘ 失败' };
+
+function humanReport(entries: InspectFileEntry[]): string {
+  const lines: string[] = [];
+  for (const e of entries) {
+    lines.push(`文件：${e.file}`);
+    if (e.error) {
+      lines.push(`  ✘ 无法读取 [${e.error.code}]：${e.error.message}`, '');
+      continue;
+    }
+    e.certificates.forEach((c, i) => {
+      lines.push(`  证书 ${i + 1}/${e.certificates.length}`);
+      lines.push(`    使用者：${dnZh(c.subject)}`);
+      lines.push(`    颁发者：${dnZh(c.issuer)}`);
+      if (c.caProfile) lines.push(`    证书机构：${c.caProfile.name}`);
+      lines.push(`    有效期：${formatDateZh(new Date(c.notBefore))} 至 ${formatDateZh(new Date(c.notAfter))}`);
+      lines.push(`    序列号：${c.serialNumber}`);
+      lines.push(`    密钥算法：${c.keyAlgorithm}；签名算法：${c.signatureAlgorithm}`);
+      lines.push(`    SHA-256 指纹：${c.fingerprintSha256}`);
+      const u = c.identity.uscc;
+      if (u) lines.push(`    统一社会信用代码：${u.value}（${u.valid ? '有效' : '无效'}，来源 ${u.source}）`);
+      else if (c.identity.orgCode) lines.push(`    组织机构代码：${c.identity.orgCode.value}（来源 ${c.identity.orgCode.source}）`);
+      lines.push('    检查：');
+      for (const k of c.checks) lines.push(`      ${MARK[k.status]}  ${CHECK_NAMES[k.id] ?? k.id}：${k.message}`);
+      const ok = !c.checks.some((k) => k.status === 'fail');
+      lines.push(`    结论：${ok ? '可以用于法人登录' : '不能用于法人登录'}`, '');
+    });
+  }
+  return lines.join('\n') + '\n';
+}
+
+/** For callers that already hold parsed certificates (the app). */
+export function reportFor(certs: ParsedCertificate[], ctx: { now: Date; anchors: ParsedCertificate[] }): CertificateReport[] {
+  return certs.map((c) => inspectCertificate(c, { ...ctx, intermediates: certs }));
 }

@@ -1,0 +1,164 @@
+/**
+ * The per-certificate report behind `cert-assistant inspect`: identity, CA profile and the
+ * login-fitness checks, each with a stable id and a zh-CN message.
+ */
+import type { CaProfile } from './ca-profiles.ts';
+import type { ParsedCertificate } from './certificate.ts';
+import { verifyChain, verifyCertificateSignature } from './chain.ts';
+import { detectCaProfile, extractIdentity, type CertificateIdentity } from './identity.ts';
+
+export type CheckStatus = 'pass' | 'warn' | 'fail';
+export type CheckId = 'validity' | 'key-usage' | 'chain' | 'self-signed' | 'weak-algorithm' | 'uscc';
+
+export interface CheckResult {
+  id: CheckId;
+  status: CheckStatus;
+  message: string;
+  /** Machine-readable reason for non-pass results (e.g. CHAIN_NO_ANCHOR). */
+  code?: string;
+}
+
+export interface CertificateReport {
+  subject: string;
+  issuer: string;
+  serialNumber: string;
+  notBefore: string;
+  notAfter: string;
+  keyAlgorithm: string;
+  signatureAlgorithm: string;
+  fingerprintSha256: string;
+  caProfile: { id: string; name: string } | null;
+  identity: CertificateIdentity;
+  checks: CheckResult[];
+}
+
+export interface InspectContext {
+  now: Date;
+  anchors: ParsedCertificate[];
+  /** Other certificates that may be intermediates (the rest of the file, typically). */
+  intermediates: ParsedCertificate[];
+  profiles?: CaProfile[];
+  /** Days before expiry that turn the validity check into a warning. */
+  expiryWarningDays?: number;
+}
+
+/** 2026年11月26日 (UTC+8, the users' calendar). */
+export function formatDateZh(d: Date): string {
+  const cn = new Date(d.getTime() + 8 * 3600_000);
+  return `${cn.getUTCFullYear()}年${cn.getUTCMonth() + 1}月${cn.getUTCDate()}日`;
+}
+
+export function checkValidity(c: ParsedCertificate, now: Date, warnDays = 30): CheckResult {
+  const range = `${formatDateZh(c.notBefore)} 至 ${formatDateZh(c.notAfter)}`;
+  if (now < c.notBefore) return { id: 'validity', status: 'fail', code: 'CERT_NOT_YET_VALID', message: `证书尚未生效（有效期 ${range}）` };
+  if (now > c.notAfter) return { id: 'validity', status: 'fail', code: 'CERT_EXPIRED', message: `证书已于 ${formatDateZh(c.notAfter)} 过期，请向 CA 申请更新证书` };
+  const daysLeft = Math.floor((c.notAfter.getTime() - now.getTime()) / 86_400_000);
+  if (daysLeft < warnDays) return { id: 'validity', status: 'warn', code: 'CERT_EXPIRING', message: `证书将在 ${daysLeft} 天后（${formatDateZh(c.notAfter)}）过期，请尽快更新` };
+  return { id: 'validity', status: 'pass', message: `在有效期内（${range}）` };
+}
+
+export function checkKeyUsage(c: ParsedCertificate): CheckResult {
+  const ku = c.keyUsage;
+  if (ku === null) return { id: 'key-usage', status: 'pass', message: '证书未限制密钥用法，可用于签名登录' };
+  if (ku.includes('digitalSignature')) return { id: 'key-usage', status: 'pass', message: `密钥用法包含数字签名（${ku.join(', ')}），可用于登录` };
+  if (ku.includes('nonRepudiation') && !ku.includes('keyEncipherment')) {
+    return {
+      id: 'key-usage',
+      status: 'fail',
+      code: 'KEY_USAGE_NON_REPUDIATION_ONLY',
+      message: '该证书只能用于不可否认签名（nonRepudiation，通常用于电子合同/签章），不能用于登录；请选择同一 USB Key 中的签名证书（含 digitalSignature）',
+    };
+  }
+  if (ku.includes('keyCertSign') || ku.includes('cRLSign')) {
+    return { id: 'key-usage', status: 'fail', code: 'KEY_USAGE_CA_ONLY', message: `这是 CA 证书（${ku.join(', ')}），不能用于登录` };
+  }
+  return {
+    id: 'key-usage',
+    status: 'fail',
+    code: 'KEY_USAGE_NO_SIGNATURE',
+    message: `密钥用法缺少数字签名（digitalSignature），当前为 ${ku.join(', ') || '空'}：这通常是加密证书，请选择签名证书`,
+  };
+}
+
+export function checkSelfSigned(c: ParsedCertificate): CheckResult {
+  if (c.selfIssued && verifyCertificateSignature(c, c)) {
+    if (c.isCA) return { id: 'self-signed', status: 'warn', code: 'CERT_IS_ROOT', message: '这是自签名的根证书（CA），不是登录用的企业证书' };
+    return { id: 'self-signed', status: 'fail', code: 'CERT_SELF_SIGNED', message: '这是自签名证书，不是由 CA 签发的，不能用于登录' };
+  }
+  return { id: 'self-signed', status: 'pass', message: '由 CA 签发（非自签名）' };
+}
+
+export function checkWeakAlgorithm(c: ParsedCertificate): CheckResult {
+  const problems: string[] = [];
+  if (/sha1|md5/i.test(c.signatureAlgorithm)) problems.push(`签名算法 ${c.signatureAlgorithm} 已不安全（SHA-1/MD5）`);
+  if (c.publicKey.kind === 'RSA' && c.publicKey.bits !== null && c.publicKey.bits < 2048) problems.push(`RSA 密钥只有 ${c.publicKey.bits} 位（应至少 2048 位）`);
+  if (c.publicKey.kind === 'other') problems.push(`未知的密钥算法 ${c.keyAlgorithm}`);
+  if (problems.length) return { id: 'weak-algorithm', status: 'warn', code: 'WEAK_ALGORITHM', message: problems.join('；') + '，建议向 CA 更换证书' };
+  return { id: 'weak-algorithm', status: 'pass', message: `算法强度足够（${c.keyAlgorithm}，${c.signatureAlgorithm}）` };
+}
+
+export function checkChain(c: ParsedCertificate, ctx: InspectContext): CheckResult {
+  const r = verifyChain(c, { intermediates: ctx.intermediates.filter((x) => x !== c), anchors: ctx.anchors, now: ctx.now });
+  if (r.ok) {
+    const names = r.path.map((p) => shortName(p.subject));
+    return { id: 'chain', status: 'pass', message: `证书链可信：${names.join(' → ')}` };
+  }
+  // With no anchors configured at all, the chain cannot be judged: a warning that says what to add.
+  const noAnchorsAtAll = ctx.anchors.length === 0 && (r.code === 'CHAIN_NO_ANCHOR' || r.code === 'CHAIN_UNTRUSTED_ROOT');
+  const hint = noAnchorsAtAll ? '（尚未配置任何受信任的根证书）' : '';
+  return { id: 'chain', status: noAnchorsAtAll ? 'warn' : 'fail', code: r.code ?? 'CHAIN_FAILED', message: (r.message ?? '证书链验证失败') + hint };
+}
+
+/** CN (or O) of a display DN, for short chain listings. */
+export function shortName(dn: string): string {
+  const cn = /(?:^|, )CN=((?:\\.|[^,])*)/.exec(dn)?.[1];
+  const o = /(?:^|, )O=((?:\\.|[^,])*)/.exec(dn)?.[1];
+  return (cn ?? o ?? dn).replace(/\\(.)/g, '$1');
+}
+
+export function checkUscc(identity: CertificateIdentity): CheckResult {
+  const u = identity.uscc;
+  if (u && u.valid) return { id: 'uscc', status: 'pass', message: `统一社会信用代码 ${u.value}（来源 ${u.source}，可信度 ${u.confidence}）` };
+  if (u && !u.valid) {
+    return { id: 'uscc', status: 'fail', code: 'USCC_INVALID', message: `找到的统一社会信用代码 ${u.value}（来源 ${u.source}）校验不通过，不能作为登录身份；请联系 CA 核实` };
+  }
+  const kinds = new Set(identity.candidates.map((c) => String((c as { kind?: unknown }).kind ?? '')));
+  if (kinds.has('residentId')) {
+    return { id: 'uscc', status: 'fail', code: 'USCC_PERSONAL_CERT', message: '这是个人证书（含居民身份证号），不是企业（法人）证书，不能用于法人登录' };
+  }
+  if (identity.orgCode) {
+    return {
+      id: 'uscc',
+      status: 'fail',
+      code: 'USCC_ORG_CODE_ONLY',
+      message: `证书中只有组织机构代码 ${identity.orgCode.value}（来源 ${identity.orgCode.source}），没有统一社会信用代码；这是 2015 年以前的旧证书，请向 CA 申请更新`,
+    };
+  }
+  return { id: 'uscc', status: 'fail', code: 'USCC_NOT_FOUND', message: '证书中没有找到统一社会信用代码，不能用于法人登录' };
+}
+
+/** One `certificates[]` item of `inspect --json`. */
+export function inspectCertificate(cert: ParsedCertificate, ctx: InspectContext): CertificateReport {
+  const identity = extractIdentity(cert.cert, ctx.profiles, { now: ctx.now });
+  const caProfile = detectCaProfile(cert.cert, ctx.profiles);
+  return {
+    subject: cert.subject,
+    issuer: cert.issuer,
+    serialNumber: cert.serialNumber,
+    notBefore: cert.notBefore.toISOString(),
+    notAfter: cert.notAfter.toISOString(),
+    keyAlgorithm: cert.keyAlgorithm,
+    signatureAlgorithm: cert.signatureAlgorithm,
+    fingerprintSha256: cert.fingerprintSha256,
+    caProfile: caProfile ? { id: caProfile.id, name: caProfile.name } : null,
+    identity,
+    checks: [
+      checkValidity(cert, ctx.now, ctx.expiryWarningDays),
+      checkKeyUsage(cert),
+      checkChain(cert, ctx),
+      checkSelfSigned(cert),
+      checkWeakAlgorithm(cert),
+      checkUscc(identity),
+    ],
+  };
+}
