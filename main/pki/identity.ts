@@ -1,0 +1,351 @@
+/**
+ * Who does the certificate belong to: find the enterprise USCC (or at least the org code).
+ * Order: the issuing CA's known places (certs/ca-profiles.json), then a generic scan of every
+ * subject attribute and every non-standard extension (DER strings of any type, recursively, and
+ * the raw bytes), with known prefixes (`XY`, `JJ`, `N`, `[N]`, `SF`…) stripped.
+ * Never reported as a valid USCC: resident ID numbers, placeholders, 17-char values, bare org codes.
+ */
+import * as asn1js from 'asn1js';
+import type * as pkijs from 'pkijs';
+import { analyzeUsccDetailed, isPlaceholder, isValidOrgCode, USCC_CHARSET } from './uscc.ts';
+import { checkResidentId, isValidRegNumber15 } from './identifiers.ts';
+import { loadCaProfiles, loadKnownFields, matchCaProfile, type CaProfile, type FieldMeaning, type IssuerAttributes, type KnownField, type UsccLocation } from './ca-profiles.ts';
+
+export type Confidence = 'high' | 'medium' | 'low';
+export type CandidateKind = 'uscc' | 'orgCode' | 'residentId' | 'regNumber15' | 'placeholder' | 'partial';
+
+export interface IdentityCandidate {
+  value: string;
+  kind: CandidateKind;
+  /** `subject:CN`, `subject:1.2.156.112586.1.10`, `ext:1.2.156.112562.2.1.1.17`, … */
+  source: string;
+  valid: boolean;
+}
+
+export interface CertificateIdentity {
+  uscc: { value: string; valid: boolean; source: string; confidence: Confidence } | null;
+  orgCode: { value: string; source: string } | null;
+  candidates: IdentityCandidate[];
+}
+
+export interface ExtractOptions {
+  /** Field meanings for the generic scan; default from certs/ca-profiles.json. */
+  knownFields?: KnownField[];
+}
+
+// Bounds for hostile input: a certificate is at most a few KB of identity data.
+const MAX_VALUE_BYTES = 64 * 1024;
+const MAX_TEXT_CHARS = 8 * 1024;
+const MAX_STRINGS_PER_VALUE = 64;
+const MAX_EXTENSIONS = 64;
+const MAX_CANDIDATES = 200;
+const BER_LIMITS = { maxDepth: 16, maxNodes: 2000, maxContentLength: MAX_VALUE_BYTES, parseEmbedded: false };
+
+/** Prefixes CAs glue to identifiers, and what they announce. Longest first. */
+const GENERIC_PREFIXES: { prefix: string; meaning: FieldMeaning }[] = [
+  { prefix: 'XY', meaning: 'uscc' },
+  { prefix: 'JJ', meaning: 'orgCodeOrUscc' },
+  { prefix: 'SF', meaning: 'idNumber' },
+  { prefix: 'N', meaning: 'orgCodeOrUscc' },
+];
+
+const SUBJECT_SHORT: Record<string, string> = {
+  '2.5.4.3': 'CN', '2.5.4.6': 'C', '2.5.4.7': 'L', '2.5.4.8': 'ST', '2.5.4.9': 'STREET', '2.5.4.10': 'O', '2.5.4.11': 'OU',
+  '2.5.4.5': 'serialNumber', '2.5.4.4': 'SN', '2.5.4.42': 'GN', '2.5.4.12': 'title', '2.5.4.41': 'name', '2.5.4.13': 'description',
+  '2.5.4.97': 'organizationIdentifier', '2.5.4.45': 'x500UniqueIdentifier', '1.2.840.113549.1.9.1': 'E', '0.9.2342.19200300.100.1.1': 'UID',
+};
+
+const STANDARD_EXTENSION = /^(2\.5\.29\.|1\.3\.6\.1\.5\.5\.7\.1\.|1\.3\.6\.1\.4\.1\.11129\.)/;
+
+interface Field {
+  source: string;
+  where: 'subject' | 'extension';
+  oid: string;
+  /** Texts decoded from the value, most specific first. */
+  texts: string[];
+}
+
+interface Found extends IdentityCandidate {
+  fromProfile: boolean;
+  /** Valid both as USCC and as ID number, or several different USCCs: confidence drops. */
+  ambiguous: boolean;
+  /** Only the check char is wrong (authority, type, region plausible). */
+  nearMiss: boolean;
+  meaning: FieldMeaning;
+}
+
+// ---------- decoding values ----------
+
+function bytesOf(v: ArrayBuffer | Uint8Array): Uint8Array {
+  return v instanceof Uint8Array ? v : new Uint8Array(v);
+}
+
+/** Strings inside an asn1js tree (any string type, OCTET STRINGs and primitive context tags decoded again). */
+function collectStrings(node: asn1js.AsnType, out: string[], depth: number): void {
+  if (out.length >= MAX_STRINGS_PER_VALUE || depth > BER_LIMITS.maxDepth) return;
+  if (node instanceof asn1js.BaseStringBlock) {
+    out.push(node.getValue().slice(0, MAX_TEXT_CHARS));
+    return;
+  }
+  const block = node as asn1js.BaseBlock;
+  const vb = block.valueBlock as { value?: unknown; valueHexView?: Uint8Array };
+  if (Array.isArray(vb.value) && vb.value.length > 0) {
+    for (const child of vb.value as asn1js.AsnType[]) collectStrings(child, out, depth + 1);
+    return;
+  }
+  const primitiveBytes =
+    node instanceof asn1js.OctetString || (block.idBlock?.tagClass === 3 && !block.idBlock.isConstructed) ? vb.valueHexView : undefined;
+  if (primitiveBytes && primitiveBytes.length > 0) textsFromBytes(primitiveBytes, 'any', out, depth + 1);
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: false });
+
+/** DER strings (when the bytes are exactly one DER value) and/or the bytes read as text. */
+function textsFromBytes(bytes: Uint8Array, encoding: 'der' | 'raw' | 'any', out: string[], depth = 0): void {
+  const view = bytes.length > MAX_VALUE_BYTES ? bytes.subarray(0, MAX_VALUE_BYTES) : bytes;
+  const before = out.length;
+  if (encoding !== 'raw' && depth <= BER_LIMITS.maxDepth) {
+    try {
+      const parsed = asn1js.fromBER(view, BER_LIMITS);
+      if (parsed.offset === view.length && !(parsed.result as asn1js.BaseBlock).error) collectStrings(parsed.result, out, depth);
+    } catch {
+      // Malformed or too deep: fall through to raw text.
+    }
+  }
+  if (encoding === 'raw' || encoding === 'any' || out.length === before) {
+    if (out.length < MAX_STRINGS_PER_VALUE) out.push(utf8.decode(view.subarray(0, MAX_TEXT_CHARS)));
+  }
+}
+
+// ---------- reading the certificate ----------
+
+function subjectFields(cert: pkijs.Certificate): Field[] {
+  const fields: Field[] = [];
+  for (const tv of cert.subject?.typesAndValues ?? []) {
+    const texts: string[] = [];
+    try {
+      collectStrings(tv.value as asn1js.AsnType, texts, 0);
+    } catch {
+      // An attribute value we cannot read contributes nothing.
+    }
+    fields.push({ source: `subject:${SUBJECT_SHORT[tv.type] ?? tv.type}`, where: 'subject', oid: tv.type, texts });
+  }
+  return fields;
+}
+
+function extensionFields(cert: pkijs.Certificate, encodingFor: (oid: string) => 'der' | 'raw' | 'any' = () => 'any'): Field[] {
+  const fields: Field[] = [];
+  for (const ext of (cert.extensions ?? []).slice(0, MAX_EXTENSIONS)) {
+    const oid = ext.extnID;
+    if (STANDARD_EXTENSION.test(oid)) continue;
+    const texts: string[] = [];
+    try {
+      textsFromBytes(bytesOf(ext.extnValue.valueBlock.valueHexView), encodingFor(oid), texts);
+    } catch {
+      // Unreadable value: nothing to find there.
+    }
+    fields.push({ source: `ext:${oid}`, where: 'extension', oid, texts });
+  }
+  return fields;
+}
+
+export function issuerAttributes(cert: pkijs.Certificate): IssuerAttributes {
+  const attrs: IssuerAttributes = new Map();
+  for (const tv of cert.issuer?.typesAndValues ?? []) {
+    const key = SUBJECT_SHORT[tv.type] ?? tv.type;
+    const texts: string[] = [];
+    try {
+      collectStrings(tv.value as asn1js.AsnType, texts, 0);
+    } catch {
+      continue;
+    }
+    const list = attrs.get(key) ?? [];
+    list.push(...texts);
+    attrs.set(key, list);
+  }
+  return attrs;
+}
+
+// ---------- recognising identifiers in text ----------
+
+interface Token { value: string; meaning: FieldMeaning; wholeField: boolean; delimited: boolean }
+
+/** Identifier-looking runs in a text: NFKC, upper-case, split on anything not [0-9A-Z], prefixes stripped. */
+function tokensOf(text: string, fieldMeaning: FieldMeaning, extraPrefixes: string[]): Token[] {
+  const norm = text.normalize('NFKC').toUpperCase();
+  const joined = norm.replace(/([0-9A-Z]{8})-([0-9X])(?![0-9A-Z])/g, '$1$2'); // org codes printed as XXXXXXXX-X
+  const prefixes = [...extraPrefixes.map((p) => ({ prefix: p.replace(/[^0-9A-Z]/gi, '').toUpperCase(), meaning: fieldMeaning })), ...GENERIC_PREFIXES]
+    .filter((p) => p.prefix.length > 0)
+    .sort((a, b) => b.prefix.length - a.prefix.length);
+  const out: Token[] = [];
+  const compact = joined.replace(/[^0-9A-Z]/g, '');
+  for (const m of joined.matchAll(/[0-9A-Z]+/g)) {
+    const run = m[0];
+    const start = m.index ?? 0;
+    const before = joined[start - 1];
+    const after = joined[start + run.length];
+    const delimited = (before === undefined || before === '@' || before === ']') && (after === undefined || after === '@');
+    const wholeField = (s: string) => compact === s || compact.endsWith(s) && compact.length - s.length <= 3;
+    const push = (value: string, meaning: FieldMeaning) => out.push({ value, meaning, wholeField: wholeField(value), delimited });
+    if (run.length === 18 || run.length === 17 || run.length === 9 || run.length === 15) push(run, fieldMeaning);
+    const selfValid = run.length === 18 && analyzeUsccDetailed(run).analysis.valid;
+    if (!selfValid && run.length > 9 && run.length <= 22) {
+      for (const p of prefixes) {
+        if (run.startsWith(p.prefix) && [18, 17, 9].includes(run.length - p.prefix.length)) {
+          push(run.slice(p.prefix.length), p.meaning === 'orgCodeOrUscc' && fieldMeaning !== 'unknown' ? fieldMeaning : p.meaning);
+          break;
+        }
+      }
+    }
+    if (run.length > 18) {
+      // Unknown glued text: keep only windows that are fully valid USCCs.
+      for (let i = 0; i + 18 <= Math.min(run.length, MAX_TEXT_CHARS); i++) {
+        const w = run.slice(i, i + 18);
+        if (usccCharsetOnly(w) && analyzeUsccDetailed(w).analysis.valid) push(w, fieldMeaning);
+      }
+    }
+  }
+  return out;
+}
+
+function usccCharsetOnly(s: string): boolean {
+  for (const c of s) if (!USCC_CHARSET.includes(c)) return false;
+  return true;
+}
+
+function classify(tok: Token, source: string, fromProfile: boolean, now: Date): Found | null {
+  const v = tok.value;
+  const base = { value: v, source, fromProfile, ambiguous: false, nearMiss: false, meaning: tok.meaning };
+  const identityField = tok.meaning !== 'unknown' || fromProfile;
+  if (v.length === 18) {
+    if (isPlaceholder(v)) return identityField || tok.wholeField ? { ...base, kind: 'placeholder', valid: false } : null;
+    const u = analyzeUsccDetailed(v).analysis;
+    const id = checkResidentId(v, now);
+    if (id.valid && (!u.valid || tok.meaning === 'idNumber')) return { ...base, kind: 'residentId', valid: true };
+    if (u.valid) return { ...base, kind: 'uscc', valid: true, ambiguous: id.valid };
+    if (/^\d{17}[\dX]$/.test(v) && (id.checkOk || (tok.meaning === 'idNumber' && id.birthDateOk))) return { ...base, kind: 'residentId', valid: false };
+    const plausible = usccCharsetOnly(v) && u.registrationAuthority?.name != null && u.region?.province != null;
+    if (plausible && (identityField || tok.wholeField || tok.delimited)) return { ...base, kind: 'uscc', valid: false, nearMiss: u.orgType?.name != null };
+    return null;
+  }
+  if (v.length === 17) {
+    const plausible = usccCharsetOnly(v) && analyzeUsccDetailed(v).analysis.registrationAuthority?.name != null;
+    return plausible && (identityField || tok.wholeField) ? { ...base, kind: 'partial', valid: false } : null;
+  }
+  if (v.length === 9) {
+    if (!/^[0-9A-Z]{8}[0-9X]$/.test(v)) return null;
+    if (isPlaceholder(v)) return identityField || tok.wholeField ? { ...base, kind: 'placeholder', valid: false } : null;
+    const valid = isValidOrgCode(v) && /\d/.test(v.slice(0, 8));
+    // Free text is full of 9-letter words: only accept an org code where one is expected or it stands alone.
+    if (!(identityField || tok.wholeField || tok.delimited)) return null;
+    return valid ? { ...base, kind: 'orgCode', valid: true } : identityField && tok.wholeField ? { ...base, kind: 'orgCode', valid: false } : null;
+  }
+  if (v.length === 15 && /^\d{15}$/.test(v)) {
+    if (tok.meaning === 'taxNumber' && isValidOrgCode(v.slice(6))) return { ...base, value: v.slice(6), kind: 'orgCode', valid: true };
+    if (isValidRegNumber15(v) && (identityField || tok.wholeField)) return { ...base, kind: 'regNumber15', valid: true };
+  }
+  return null;
+}
+
+// ---------- profile places ----------
+
+function locationMatches(loc: UsccLocation, f: Field): boolean {
+  if (loc.source === 'subjectCN') return f.source === 'subject:CN';
+  if ((loc.source === 'extension') !== (f.where === 'extension')) return false;
+  if (loc.oid !== undefined) return f.oid === loc.oid;
+  return loc.oidPrefix !== undefined && f.oid.startsWith(loc.oidPrefix + '.');
+}
+
+function profileFinds(profile: CaProfile, cert: pkijs.Certificate, subject: Field[], now: Date): Found[] {
+  const finds: Found[] = [];
+  const extEncodings = new Map<string, 'der' | 'raw' | 'any'>();
+  for (const loc of profile.usccLocations) if (loc.source === 'extension' && loc.oid) extEncodings.set(loc.oid, loc.encoding ?? 'any');
+  const exts = extensionFields(cert, (oid) => extEncodings.get(oid) ?? 'any');
+  for (const loc of profile.usccLocations) {
+    const fields = (loc.source === 'extension' ? exts : subject).filter((f) => locationMatches(loc, f));
+    for (const f of fields) {
+      let texts = f.texts;
+      if (loc.source === 'subjectCN' && loc.regex) {
+        const rx = new RegExp(loc.regex, 'iu');
+        texts = texts.map((t) => rx.exec(t.normalize('NFKC'))?.groups?.['value']).filter((t): t is string => typeof t === 'string');
+      }
+      for (const t of texts) {
+        for (const tok of tokensOf(t, loc.meaning, loc.prefixes ?? [])) {
+          const c = classify(tok, f.source, true, now);
+          if (c) finds.push(c);
+        }
+      }
+    }
+  }
+  return finds;
+}
+
+// ---------- public API ----------
+
+export function detectCaProfile(cert: pkijs.Certificate, profiles?: CaProfile[]): { id: string; name: string } | null {
+  const p = matchCaProfile(issuerAttributes(cert), profiles ?? loadCaProfiles());
+  return p ? { id: p.id, name: p.name } : null;
+}
+
+/**
+ * `profiles`: omitted → certs/ca-profiles.json; `[]` → generic scan only.
+ * `now` only matters for the ID-number birth-date sanity check.
+ */
+export function extractIdentity(cert: pkijs.Certificate, profiles?: CaProfile[], opts: ExtractOptions & { now?: Date } = {}): CertificateIdentity {
+  const now = opts.now ?? new Date();
+  const list = profiles ?? loadCaProfiles();
+  let known: KnownField[];
+  try {
+    known = opts.knownFields ?? loadKnownFields();
+  } catch {
+    known = [];
+  }
+  const meaningOf = (f: Field): FieldMeaning => known.find((k) => k.oid === f.oid && k.where === f.where)?.meaning ?? 'unknown';
+
+  const subject = subjectFields(cert);
+  const profile = list.length ? matchCaProfile(issuerAttributes(cert), list) : null;
+  const found: Found[] = profile ? profileFinds(profile, cert, subject, now) : [];
+
+  for (const f of [...subject, ...extensionFields(cert)]) {
+    const meaning = meaningOf(f);
+    for (const t of f.texts) {
+      for (const tok of tokensOf(t, meaning, [])) {
+        const c = classify(tok, f.source, false, now);
+        if (c) found.push(c);
+        if (found.length >= MAX_CANDIDATES) break;
+      }
+    }
+  }
+
+  // One candidate per (value, kind, source); the profile's sighting wins over the generic one.
+  const seen = new Set<string>();
+  const unique: Found[] = [];
+  for (const c of found) {
+    const key = `${c.kind}|${c.value}|${c.source}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    unique.push(c);
+  }
+
+  const validUscc = unique.filter((c) => c.kind === 'uscc' && c.valid);
+  const distinct = new Set(validUscc.map((c) => c.value));
+  let uscc: CertificateIdentity['uscc'] = null;
+  const best = validUscc.find((c) => c.fromProfile && !c.ambiguous) ?? validUscc.find((c) => !c.ambiguous) ?? validUscc[0];
+  if (best) {
+    const confidence: Confidence = best.ambiguous || distinct.size > 1 ? 'low' : best.fromProfile ? 'high' : 'medium';
+    uscc = { value: best.value, valid: true, source: best.source, confidence };
+  } else {
+    // Report a USCC that is wrong only in its check char, so the user learns why login will fail.
+    const miss = unique.find((c) => c.kind === 'uscc' && !c.valid && (c.fromProfile || c.meaning === 'uscc' || c.meaning === 'orgCodeOrUscc' || c.meaning === 'taxNumber' || c.nearMiss));
+    if (miss) uscc = { value: miss.value, valid: false, source: miss.source, confidence: 'low' };
+  }
+
+  const org = unique.find((c) => c.kind === 'orgCode' && c.valid);
+  const orgCode = org ? { value: org.value, source: org.source } : null;
+
+  return {
+    uscc,
+    orgCode,
+    candidates: unique.map(({ value, kind, source, valid }) => ({ value, kind, source, valid })),
+  };
+}
