@@ -1,0 +1,177 @@
+/**
+ * A .pfx/.p12 file as a KeyStore. The file password is the PIN: it opens the file at sign time
+ * and is dropped right after; the decrypted key lives only inside sign().
+ */
+import { createPublicKey, sign as cryptoSign, verify as cryptoVerify, type KeyObject } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { AssistantError } from '../../errors.ts';
+import { parseCertificate, type ParsedCertificate } from '../../pki/certificate.ts';
+import { decodePkcs12, decryptPkcs8, type Pkcs12Contents } from '../../pki/pkcs12.ts';
+import { describePrivateKey, nodePrivateKey, sm2PrivateKeyHex } from '../../pki/private-key.ts';
+import { MAX_FILE_BYTES } from '../../pki/read.ts';
+import { bytesToHex, sm2PublicKeyFromPrivate, sm2Sign } from '../../pki/sm2.ts';
+import type { KeyIdentity, KeyStore, PinState, SignatureAlgorithm } from '../types.ts';
+
+export interface Pkcs12StoreOptions {
+  /** Reads the file (tests and the app's sandboxed reader pass their own). */
+  readFile?: (path: string) => Promise<Uint8Array>;
+}
+
+interface IdentityEntry {
+  identity: KeyIdentity;
+  /** Index of the key bag in the file. */
+  keyIndex: number;
+  fingerprint: string;
+}
+
+function pinIncorrect(): AssistantError {
+  return new AssistantError('PIN_INCORRECT', 'PFX 文件密码错误', { en: 'wrong PFX file password' });
+}
+
+/** Signature algorithm a certificate's key can make, or null when the login token has none for it. */
+export function algorithmFor(cert: ParsedCertificate): SignatureAlgorithm | null {
+  if (cert.publicKey.kind === 'RSA') return 'RS256';
+  if (cert.publicKey.kind === 'SM2') return 'SM2-SM3';
+  if (cert.publicKey.kind === 'EC' && cert.keyAlgorithm === 'EC-P256') return 'ES256';
+  return null;
+}
+
+export class Pkcs12KeyStore implements KeyStore {
+  readonly kind = 'pkcs12' as const;
+  readonly file: string;
+  private readonly read: (path: string) => Promise<Uint8Array>;
+  private entries: IdentityEntry[] | null = null;
+  private closed = false;
+
+  constructor(file: string, opts: Pkcs12StoreOptions = {}) {
+    this.file = file;
+    this.read = opts.readFile ?? (async (p) => new Uint8Array(await readFile(p)));
+  }
+
+  /**
+   * Opens a file and lists its identities at once. Most PFX files encrypt their certificates
+   * too, so listing needs the password; it is used here and not kept.
+   */
+  static async open(file: string, opts: Pkcs12StoreOptions & { password?: string } = {}): Promise<Pkcs12KeyStore> {
+    const store = new Pkcs12KeyStore(file, opts);
+    store.entries = store.buildEntries(await store.decode(opts.password));
+    return store;
+  }
+
+  private async bytes(): Promise<Uint8Array> {
+    if (this.closed) throw new AssistantError('STORE_CLOSED', '证书存储已关闭', { en: 'key store closed' });
+    let b: Uint8Array;
+    try {
+      b = await this.read(this.file);
+    } catch {
+      throw new AssistantError('FILE_UNREADABLE', `无法读取证书文件：${basename(this.file)}`, { en: `cannot read ${this.file}` });
+    }
+    if (b.length === 0) throw new AssistantError('FILE_EMPTY', '文件为空', { en: 'file is empty' });
+    if (b.length > MAX_FILE_BYTES) throw new AssistantError('FILE_TOO_LARGE', '文件过大，不是证书文件', { en: 'file too large' });
+    return b;
+  }
+
+  private async decode(password: string | undefined): Promise<Pkcs12Contents> {
+    try {
+      return decodePkcs12(await this.bytes(), password, { decryptKeys: false });
+    } catch (e) {
+      if (e instanceof AssistantError && (e.code === 'PFX_BAD_PASSWORD' || e.code === 'PFX_PASSWORD_REQUIRED') && password !== undefined) throw pinIncorrect();
+      throw e;
+    }
+  }
+
+  private buildEntries(contents: Pkcs12Contents): IdentityEntry[] {
+    const certs = contents.certificates.map((c) => ({ ...c, parsed: parseCertificate(c.der) }));
+    const out: IdentityEntry[] = [];
+    contents.keys.forEach((key, keyIndex) => {
+      // Pair key and certificate by localKeyId; a single key with no ids goes with the end-entity certificate.
+      let leaf = key.localKeyId !== undefined ? certs.find((c) => c.localKeyId === key.localKeyId) : undefined;
+      if (!leaf && contents.keys.length === 1) leaf = certs.find((c) => !c.parsed.isCA) ?? certs[0];
+      if (!leaf) return;
+      const algorithm = algorithmFor(leaf.parsed);
+      if (!algorithm) return;
+      const cn = /(?:^|, )CN=([^,]*)/.exec(leaf.parsed.subject)?.[1];
+      out.push({
+        keyIndex,
+        fingerprint: leaf.parsed.fingerprintSha256,
+        identity: {
+          id: String(keyIndex),
+          label: key.friendlyName ?? leaf.friendlyName ?? cn ?? leaf.parsed.subject,
+          certificate: leaf.der,
+          intermediates: certs.filter((c) => c !== leaf).map((c) => c.der),
+          algorithm,
+          location: { kind: 'pkcs12', file: this.file },
+        },
+      });
+    });
+    return out;
+  }
+
+  async listIdentities(): Promise<KeyIdentity[]> {
+    if (!this.entries) this.entries = this.buildEntries(await this.decode(undefined));
+    return this.entries.map((e) => e.identity);
+  }
+
+  async pinState(_identityId: string): Promise<PinState> {
+    return { retriesLeft: null, low: false, finalTry: false, locked: false };
+  }
+
+  async sign(identityId: string, data: Uint8Array, algorithm: SignatureAlgorithm, pin: string): Promise<Uint8Array> {
+    const contents = await this.decode(pin);
+    const entries = this.buildEntries(contents);
+    const known = this.entries?.find((e) => e.identity.id === identityId);
+    const entry = entries.find((e) => e.identity.id === identityId && (!known || known.fingerprint === e.fingerprint));
+    if (!entry) throw new AssistantError('IDENTITY_NOT_FOUND', '找不到所选证书（文件可能已被更换），请重新选择', { en: 'identity not found (file changed?)', details: { identityId } });
+    if (entry.identity.algorithm !== algorithm) {
+      throw new AssistantError('ALGORITHM_MISMATCH', `该证书的密钥只能使用 ${entry.identity.algorithm} 签名`, { en: `this key signs with ${entry.identity.algorithm}`, details: { requested: algorithm } });
+    }
+    const bag = contents.keys[entry.keyIndex]!;
+    let pkcs8: Uint8Array | undefined;
+    try {
+      try {
+        pkcs8 = bag.pkcs8 ? new Uint8Array(bag.pkcs8) : decryptPkcs8(bag.encrypted!, pin);
+      } catch (e) {
+        if (e instanceof AssistantError && (e.code === 'PFX_BAD_PASSWORD' || e.code === 'PFX_PASSWORD_REQUIRED')) throw pinIncorrect();
+        throw e;
+      }
+      const cert = parseCertificate(entry.identity.certificate);
+      return signWith(pkcs8, cert, data, algorithm);
+    } finally {
+      pkcs8?.fill(0);
+      bag.pkcs8?.fill(0);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.entries = null;
+  }
+}
+
+function mismatch(): AssistantError {
+  return new AssistantError('KEY_CERT_MISMATCH', 'PFX 文件中的私钥与证书不匹配', { en: 'private key does not match the certificate' });
+}
+
+/** Signs with a PKCS#8 key and proves the key belongs to `cert` before returning. */
+export function signWith(pkcs8: Uint8Array, cert: ParsedCertificate, data: Uint8Array, algorithm: SignatureAlgorithm): Uint8Array {
+  const info = describePrivateKey(pkcs8);
+  if (algorithm === 'SM2-SM3') {
+    if (info.kind !== 'SM2') throw mismatch();
+    const d = sm2PrivateKeyHex(pkcs8);
+    if (sm2PublicKeyFromPrivate(d).toLowerCase() !== bytesToHex(cert.publicKey.keyBytes).toLowerCase()) throw mismatch();
+    return sm2Sign(d, data);
+  }
+  const key: KeyObject = nodePrivateKey(pkcs8);
+  const pub = createPublicKey({ key: Buffer.from(cert.publicKey.spki), format: 'der', type: 'spki' });
+  if (algorithm === 'RS256') {
+    if (info.kind !== 'RSA') throw mismatch();
+    const sig = cryptoSign('sha256', data, key);
+    if (!cryptoVerify('sha256', data, pub, sig)) throw mismatch();
+    return new Uint8Array(sig);
+  }
+  if (info.kind !== 'EC') throw mismatch();
+  const sig = cryptoSign('sha256', data, { key, dsaEncoding: 'ieee-p1363' });
+  if (!cryptoVerify('sha256', data, { key: pub, dsaEncoding: 'ieee-p1363' }, sig)) throw mismatch();
+  return new Uint8Array(sig);
+}
