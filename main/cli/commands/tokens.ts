@@ -1,6 +1,115 @@
-import { AssistantError } from '../../errors.ts';
-import type { CliIO } from '../io.ts';
+import { parseArgs } from 'node:util';
+import { AssistantError, isAssistantError, type ErrorInfo } from '../../errors.ts';
+import { parseCertificate } from '../../pki/certificate.ts';
+import { configuredModulePaths } from '../../keystores/pkcs11/configured-modules.ts';
+import { checkModulePath } from '../../keystores/pkcs11/module-path.ts';
+import { KeyStoreWorkerClient } from '../../keystores/worker/client.ts';
+import { forkWorkerSpawner } from '../../keystores/worker/fork-transport.ts';
+import type { Pkcs11ModuleReport } from '../../keystores/worker/protocol.ts';
+import type { PinState } from '../../keystores/types.ts';
+import { EXIT_FAIL, EXIT_OK, EXIT_USAGE, writeJson, type CliIO } from '../io.ts';
 
-export async function run(_args: string[], _io: CliIO): Promise<number> {
-  throw new AssistantError('NOT_IMPLEMENTED', '该命令尚未实现', { en: 'command not implemented yet' });
+const USAGE = `用法 / Usage: cert-assistant tokens [--module PATH]... [--json] [--timeout MS]
+
+列出 USB Key（PKCS#11）中的证书及 PIN 状态。不指定 --module 时，使用 CA 配置与策略中登记的、本机已安装的驱动。
+Lists USB keys (PKCS#11), their PIN state and certificates. Without --module: the drivers listed
+in the CA profiles and policy that exist on this machine.
+  --module PATH   PKCS#11 驱动的绝对路径（可重复）/ absolute path of a PKCS#11 module (repeatable)
+  --json          JSON 输出 / JSON output
+  --timeout MS    每个驱动的超时（默认 5000）/ per-module timeout (default 5000)
+`;
+
+/** The certificate part of an identity: what a user needs to pick the right one. */
+export function certificateSummary(der: Uint8Array, now: Date): Record<string, unknown> {
+  try {
+    const c = parseCertificate(der);
+    return {
+      subject: c.subject, issuer: c.issuer, serialNumber: c.serialNumber,
+      notBefore: c.notBefore.toISOString(), notAfter: c.notAfter.toISOString(),
+      keyAlgorithm: c.keyAlgorithm, signatureAlgorithm: c.signatureAlgorithm, fingerprintSha256: c.fingerprintSha256,
+      keyUsage: c.keyUsage, isCA: c.isCA,
+      validNow: c.notBefore.getTime() <= now.getTime() && now.getTime() <= c.notAfter.getTime(),
+    };
+  } catch (e) {
+    return { error: isAssistantError(e) ? e.toJSON() : { code: 'CERT_MALFORMED', message: '证书格式错误' } };
+  }
+}
+
+function pinText(p: PinState): string {
+  if (p.locked) return '已锁定 / locked';
+  if (p.finalTry) return '最后一次机会 / final try';
+  if (p.low) return '曾输错 / count low';
+  return '正常 / ok';
+}
+
+interface ModuleOut { path: string; error?: ErrorInfo; info?: Pkcs11ModuleReport['info']; slots: unknown[] }
+
+export async function run(args: string[], io: CliIO): Promise<number> {
+  let values: { module?: string[]; json?: boolean; timeout?: string; help?: boolean };
+  try {
+    ({ values } = parseArgs({ args, options: { module: { type: 'string', multiple: true }, json: { type: 'boolean' }, timeout: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false }));
+  } catch (e) {
+    io.stderr.write(`参数错误 / bad arguments: ${(e as Error).message}\n\n${USAGE}`);
+    return EXIT_USAGE;
+  }
+  if (values.help) {
+    io.stdout.write(USAGE);
+    return EXIT_OK;
+  }
+  const timeoutMs = values.timeout === undefined ? 5_000 : Number(values.timeout);
+  if (!Number.isInteger(timeoutMs) || timeoutMs < 100 || timeoutMs > 600_000) {
+    io.stderr.write(`--timeout 须为 100–600000 之间的毫秒数 / --timeout must be 100..600000 ms\n`);
+    return EXIT_USAGE;
+  }
+  // --module is the CLI user's explicit choice; otherwise only admin-configured drivers.
+  const modules = values.module ?? configuredModulePaths({ env: io.env });
+  const now = io.now();
+  const client = new KeyStoreWorkerClient({ spawn: forkWorkerSpawner({ env: io.env }), timeouts: { 'pkcs11.describe': timeoutMs } });
+  const out: ModuleOut[] = [];
+  let failed = false;
+  try {
+    for (const path of modules) {
+      try {
+        checkModulePath(path);
+        const r = await client.call('pkcs11.describe', { module: path });
+        out.push({
+          path, info: r.info,
+          slots: r.slots.map((s) => ({
+            id: s.id, label: s.label, manufacturer: s.manufacturer, model: s.model, serial: s.serial,
+            description: s.description, initialized: s.initialized, loginRequired: s.loginRequired, pin: s.pin,
+            identities: s.identities.map((i) => ({
+              id: i.id.slice(i.id.indexOf(':') + 1), identityId: i.id, label: i.label, algorithm: i.algorithm,
+              certificate: certificateSummary(i.certificate, now), intermediates: i.intermediates.length,
+            })),
+            ...(s.error ? { error: s.error } : {}),
+          })),
+        });
+      } catch (e) {
+        failed = true;
+        const err = isAssistantError(e) ? e : new AssistantError('INTERNAL_ERROR', '内部错误', { en: 'internal error' });
+        out.push({ path, error: { code: err.code, message: err.message, ...(err.messageEn ? { messageEn: err.messageEn } : {}) }, slots: [] });
+      }
+    }
+  } finally {
+    await client.close();
+  }
+
+  if (values.json) {
+    writeJson(io.stdout, { modules: out });
+  } else {
+    if (out.length === 0) io.stdout.write('未找到已配置的 USB Key 驱动；可用 --module 指定 / no configured PKCS#11 module found; use --module\n');
+    for (const m of out) {
+      io.stdout.write(`驱动 / module ${m.path}${m.info ? ` (${m.info.manufacturer} ${m.info.libraryVersion})` : ''}\n`);
+      if (m.error) io.stdout.write(`  错误 [${m.error.code}]: ${m.error.message}\n`);
+      if (!m.error && m.slots.length === 0) io.stdout.write('  未插入 USB Key / no token present\n');
+      for (const s of m.slots as Array<{ id: number; label: string; model: string; serial: string; initialized: boolean; pin: PinState; identities: Array<{ id: string; label: string; certificate: Record<string, unknown> }> }>) {
+        io.stdout.write(`  插槽 / slot ${s.id}: ${s.initialized ? s.label : '(未初始化 / not initialised)'}  ${s.model} #${s.serial}  PIN: ${pinText(s.pin)}\n`);
+        for (const i of s.identities) {
+          const c = i.certificate;
+          io.stdout.write(`    证书 / cert ${i.id} ${i.label}: ${String(c['subject'] ?? '?')}  ${String(c['keyAlgorithm'] ?? '')}  至 / until ${String(c['notAfter'] ?? '?').slice(0, 10)}\n`);
+        }
+      }
+    }
+  }
+  return failed ? EXIT_FAIL : EXIT_OK;
 }

@@ -1,0 +1,57 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { ClientToHost } from './protocol.ts';
+import type { WorkerSpawner, WorkerTransport } from './client.ts';
+
+/** The worker's entry; under tsx it is the .ts file itself. */
+export const WORKER_ENTRY = fileURLToPath(new URL('./entry.ts', import.meta.url));
+
+export interface ForkOptions {
+  /** Environment for the worker (e.g. SOFTHSM2_CONF); defaults to this process's. */
+  env?: NodeJS.ProcessEnv;
+  entry?: string;
+}
+
+/** Adapts a `child_process.fork` child (structured-clone IPC) to WorkerTransport. */
+export function childProcessTransport(child: ChildProcess): WorkerTransport {
+  let exited = false;
+  const exitListeners: Array<(code: number | null) => void> = [];
+  const onGone = (code: number | null) => {
+    if (exited) return;
+    exited = true;
+    for (const l of exitListeners) l(code);
+  };
+  child.on('exit', (code) => onGone(code));
+  child.on('error', () => onGone(null));
+  return {
+    postMessage(message: ClientToHost) {
+      if (exited || !child.connected) throw new Error('worker not connected');
+      child.send(message);
+    },
+    onMessage(listener) {
+      child.on('message', listener);
+    },
+    onExit(listener) {
+      if (exited) listener(child.exitCode);
+      else exitListeners.push(listener);
+    },
+    kill() {
+      if (!exited) child.kill('SIGKILL');
+    },
+  };
+}
+
+/** Spawner for the CLI and tests: `child_process.fork` of entry.ts through tsx. */
+export function forkWorkerSpawner(opts: ForkOptions = {}): WorkerSpawner {
+  const entry = opts.entry ?? WORKER_ENTRY;
+  const execArgv = entry.endsWith('.ts') ? ['--import', import.meta.resolve('tsx')] : [];
+  return () =>
+    childProcessTransport(
+      fork(entry, [], {
+        execArgv,
+        env: opts.env ?? process.env,
+        serialization: 'advanced',
+        stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+      }),
+    );
+}

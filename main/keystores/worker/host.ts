@@ -1,0 +1,89 @@
+import { AssistantError, toErrorInfo } from '../../errors.ts';
+import type { KeyStore } from '../types.ts';
+import { storeKey, type ClientToHost, type HostToClient, type StoreSpec, type WorkerMethods } from './protocol.ts';
+
+/** The worker side of a message channel (child_process IPC or Electron's parentPort). */
+export interface HostPort {
+  postMessage(message: HostToClient): void;
+  onMessage(listener: (message: unknown) => void): void;
+}
+
+export type StoreFactory = (spec: StoreSpec) => Promise<KeyStore>;
+
+export interface HostOptions {
+  /** Opens a store for a spec; the default knows pkcs11 (and pkcs12 once registered). */
+  openStore: StoreFactory;
+  /** PKCS#11 module report for `tokens`. */
+  describePkcs11: (module: string) => Promise<WorkerMethods['pkcs11.describe']['result']>;
+  exit: (code: number) => void;
+}
+
+/**
+ * Runs the key stores in this (worker) process and answers calls. Params are never logged:
+ * `store.sign` carries the PIN.
+ */
+export function runKeyStoreHost(port: HostPort, opts: HostOptions): void {
+  const stores = new Map<string, Promise<KeyStore>>();
+  const storeFor = (spec: StoreSpec): Promise<KeyStore> => {
+    const key = storeKey(spec);
+    let s = stores.get(key);
+    if (!s) {
+      s = opts.openStore(spec);
+      stores.set(key, s);
+      s.catch(() => stores.delete(key));
+    }
+    return s;
+  };
+
+  async function dispatch(method: string, params: unknown): Promise<unknown> {
+    const p = params as Record<string, unknown>;
+    switch (method) {
+      case 'ping':
+        return { pid: process.pid };
+      case 'store.list':
+        return (await storeFor(p['store'] as StoreSpec)).listIdentities();
+      case 'store.pinState':
+        return (await storeFor(p['store'] as StoreSpec)).pinState(String(p['identityId']));
+      case 'store.sign': {
+        const store = await storeFor(p['store'] as StoreSpec);
+        return store.sign(String(p['identityId']), p['data'] as Uint8Array, p['algorithm'] as never, String(p['pin']));
+      }
+      case 'store.close': {
+        const key = storeKey(p['store'] as StoreSpec);
+        const s = stores.get(key);
+        stores.delete(key);
+        if (s) await (await s).close();
+        return null;
+      }
+      case 'pkcs11.describe':
+        return opts.describePkcs11(String(p['module']));
+      default:
+        throw new AssistantError('WORKER_METHOD_UNKNOWN', '密钥服务收到未知请求', { en: 'unknown worker method', details: { method } });
+    }
+  }
+
+  async function shutdown(): Promise<void> {
+    for (const s of stores.values()) {
+      try {
+        await (await s).close();
+      } catch {}
+    }
+    stores.clear();
+    opts.exit(0);
+  }
+
+  port.onMessage((raw) => {
+    const m = raw as ClientToHost;
+    if (typeof m !== 'object' || m === null) return;
+    if (m.type === 'shutdown') {
+      void shutdown();
+      return;
+    }
+    if (m.type !== 'call' || typeof m.id !== 'number') return;
+    dispatch(m.method, m.params).then(
+      (result) => port.postMessage({ type: 'result', id: m.id, result }),
+      (e: unknown) => port.postMessage({ type: 'error', id: m.id, error: toErrorInfo(e, 'WORKER_INTERNAL_ERROR') }),
+    );
+  });
+  port.postMessage({ type: 'ready', pid: process.pid });
+}

@@ -1,0 +1,61 @@
+import type { ErrorInfo } from '../../errors.ts';
+import type { KeyIdentity, PinState, SignatureAlgorithm } from '../types.ts';
+
+/**
+ * The typed message protocol between the app/CLI (client) and the key-store worker (host).
+ * Stateless from the client's side: every call names its store, so a restarted worker simply
+ * reopens it. Payloads travel by structured clone (Uint8Array stays binary).
+ */
+export type StoreSpec =
+  | { kind: 'pkcs11'; module: string }
+  | { kind: 'pkcs12'; file: string };
+
+export function storeKey(spec: StoreSpec): string {
+  return spec.kind === 'pkcs11' ? `pkcs11:${spec.module}` : `pkcs12:${spec.file}`;
+}
+
+/** What `tokens` shows for one module: slots with a token, their PIN state and identities. */
+export interface Pkcs11ModuleReport {
+  path: string;
+  info: { cryptokiVersion: string; manufacturer: string; description: string; libraryVersion: string };
+  slots: Pkcs11SlotReport[];
+}
+export interface Pkcs11SlotReport {
+  id: number;
+  description: string;
+  label: string;
+  manufacturer: string;
+  model: string;
+  serial: string;
+  initialized: boolean;
+  loginRequired: boolean;
+  pin: PinState;
+  identities: KeyIdentity[];
+  /** A slot whose token could not be read (e.g. removed while listing). */
+  error?: ErrorInfo;
+}
+
+export interface WorkerMethods {
+  ping: { params: Record<string, never>; result: { pid: number } };
+  'store.list': { params: { store: StoreSpec }; result: KeyIdentity[] };
+  'store.pinState': { params: { store: StoreSpec; identityId: string }; result: PinState };
+  'store.sign': { params: { store: StoreSpec; identityId: string; data: Uint8Array; algorithm: SignatureAlgorithm; pin: string }; result: Uint8Array };
+  'store.close': { params: { store: StoreSpec }; result: null };
+  'pkcs11.describe': { params: { module: string }; result: Pkcs11ModuleReport };
+}
+export type WorkerMethod = keyof WorkerMethods;
+
+export type HostToClient =
+  | { type: 'ready'; pid: number }
+  | { type: 'result'; id: number; result: unknown }
+  | { type: 'error'; id: number; error: ErrorInfo };
+
+export type ClientToHost =
+  | { type: 'call'; id: number; method: WorkerMethod; params: unknown }
+  | { type: 'shutdown' };
+
+export function isHostMessage(m: unknown): m is HostToClient {
+  if (typeof m !== 'object' || m === null) return false;
+  const t = (m as { type?: unknown }).type;
+  return t === 'ready' || t === 'result' || t === 'error';
+}

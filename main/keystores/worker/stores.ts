@@ -1,0 +1,29 @@
+import { AssistantError } from '../../errors.ts';
+import { Pkcs11KeyStore } from '../pkcs11/store.ts';
+import type { HostOptions, StoreFactory } from './host.ts';
+
+// One Pkcs11KeyStore per module path in this process: C_Initialize/C_Finalize are process-wide.
+const pkcs11Stores = new Map<string, Pkcs11KeyStore>();
+
+function pkcs11Store(module: string): Pkcs11KeyStore {
+  let s = pkcs11Stores.get(module);
+  if (!s || s.closed) {
+    s = Pkcs11KeyStore.open(module);
+    pkcs11Stores.set(module, s);
+  }
+  return s;
+}
+
+/** Which store implementation serves which spec, inside the worker. */
+export const openStore: StoreFactory = async (spec) => {
+  if (spec.kind === 'pkcs11') return pkcs11Store(spec.module);
+  throw new AssistantError('STORE_KIND_UNSUPPORTED', '密钥服务暂不支持该类型的证书存储', { en: 'store kind not supported in the worker', details: { kind: spec.kind } });
+};
+
+export function defaultHostOptions(): HostOptions {
+  return {
+    openStore,
+    describePkcs11: async (module) => pkcs11Store(module).describe(),
+    exit: (code) => process.exit(code),
+  };
+}
