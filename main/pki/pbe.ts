@@ -51,7 +51,20 @@ export const MAX_ITERATIONS = 4_000_000;
 
 export class PasswordDecryptError extends Error {}
 
-export function unsupported(what: string): AssistantError {
+/** Names for algorithms we recognise but do not implement, so the message says what it is. */
+const UNSUPPORTED_NAMES: Record<string, string> = {
+  '1.2.392.200011.61.1.1.1.2': 'Camellia-128-CBC',
+  '1.2.392.200011.61.1.1.1.3': 'Camellia-192-CBC',
+  '1.2.392.200011.61.1.1.1.4': 'Camellia-256-CBC',
+  '1.2.840.113549.1.5.3': 'PBE-MD5-DES',
+  '1.2.840.113549.1.5.10': 'PBE-SHA1-DES',
+  '1.2.840.113549.1.5.6': 'PBE-MD5-RC2',
+  '1.2.840.113549.1.5.11': 'PBE-SHA1-RC2',
+  '1.2.643.7.1.1.2.2': 'GOST R 34.11-2012',
+};
+
+export function unsupported(oidOrName: string): AssistantError {
+  const what = UNSUPPORTED_NAMES[oidOrName] ? `${UNSUPPORTED_NAMES[oidOrName]} (${oidOrName})` : oidOrName;
   return new AssistantError('PFX_UNSUPPORTED_ALGORITHM', `不支持的 PFX 加密算法：${what}。请用较新的工具重新导出（如 AES-256 + SHA-256）`, {
     en: `unsupported PFX algorithm: ${what}; re-export with AES-256/SHA-256`,
     details: { algorithm: what },
