@@ -1,0 +1,196 @@
+/**
+ * The certificate list and login signing behind the assistant's screens: every key store
+ * (USB keys through the worker, opened .pfx files) -> identities -> inspected CertificateViews;
+ * a chosen identity + PIN -> a cert-login:1 token. Stores are passed in; nothing here loads a driver.
+ */
+import { AssistantError, toErrorInfo } from '../errors.ts';
+import type { KeyIdentity, KeyStore } from '../keystores/types.ts';
+import { createLoginToken } from '../login/token.ts';
+import type { CaProfile } from '../pki/ca-profiles.ts';
+import { attributeValueText, parseCertificate, type ParsedCertificate } from '../pki/certificate.ts';
+import { inspectCertificate } from '../pki/inspect.ts';
+import { analyzeUscc } from '../pki/uscc.ts';
+import type { CertificateListView, CertificateView, PinStateView } from '../app/ipc-contract.ts';
+import type { CertificateService } from './world.ts';
+
+export interface RegisteredStore {
+  /** Stable id for this store within the app run (`usb-<n>`, `file-<n>`). */
+  storeId: string;
+  source: 'usb' | 'file';
+  /** Token label / module, or the file name. */
+  label: string;
+  store: KeyStore;
+  /** For file stores: the path they were opened from. */
+  path?: string;
+}
+
+export interface CertificateServiceOptions {
+  now: () => Date;
+  appVersion: string;
+  /** USB-key stores currently configured (one per PKCS#11 module), asked on every list. */
+  usbStores: () => RegisteredStore[];
+  /** Opens a PKCS#12 file as a key store; the password is used to read it and then dropped. */
+  openPkcs12: (path: string, password: string) => Promise<KeyStore>;
+  anchors: () => ParsedCertificate[];
+  profiles?: CaProfile[];
+  /** Per-store listing bound, so one slow driver cannot freeze the screen (the worker has its own timeouts too). */
+  listTimeoutMs?: number;
+}
+
+const OID_O = '2.5.4.10';
+const OID_CN = '2.5.4.3';
+
+function subjectAttribute(c: ParsedCertificate, oid: string): string | null {
+  for (const tv of c.cert.subject.typesAndValues) {
+    if (tv.type === oid) {
+      const text = attributeValueText(tv.value).trim();
+      if (text) return text;
+    }
+  }
+  return null;
+}
+
+/** 企业名称: subject O, else CN; CFCA's `041@N<USCC>@<名称>@1` CN gives its name part. */
+export function enterpriseNameOf(c: ParsedCertificate): string {
+  const o = subjectAttribute(c, OID_O);
+  if (o) return o;
+  const cn = subjectAttribute(c, OID_CN) ?? '';
+  const parts = cn.split('@');
+  if (parts.length >= 3 && parts[2]) return parts[2];
+  return cn || c.subject;
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const t = setTimeout(() => reject(new AssistantError('DEVICE_TIMEOUT', `${what}长时间无响应`, { en: `${what} did not answer in time` })), ms);
+    p.then((v) => { clearTimeout(t); resolve(v); }, (e) => { clearTimeout(t); reject(e); });
+  });
+}
+
+export function describeIdentity(
+  reg: RegisteredStore,
+  identity: KeyIdentity,
+  ctx: { now: Date; anchors: ParsedCertificate[]; profiles?: CaProfile[]; pin: PinStateView | null },
+): CertificateView {
+  const leaf = parseCertificate(identity.certificate);
+  const intermediates: ParsedCertificate[] = [];
+  for (const der of identity.intermediates) {
+    try {
+      intermediates.push(parseCertificate(der));
+    } catch {
+      // A broken extra certificate in a file only weakens the chain check; the leaf still shows.
+    }
+  }
+  const report = inspectCertificate(leaf, { now: ctx.now, anchors: ctx.anchors, intermediates, ...(ctx.profiles ? { profiles: ctx.profiles } : {}) });
+  const uscc = report.identity.uscc;
+  const analysis = uscc?.valid ? analyzeUscc(uscc.value) : null;
+  const checks = report.checks.map((c) => ({ id: c.id, status: c.status, message: c.message }));
+  const trusted = report.checks.some((c) => c.id === 'chain' && c.status === 'pass');
+  const canLogin = checks.every((c) => c.status !== 'fail') && uscc?.valid === true;
+  return {
+    id: `${reg.storeId}/${identity.id}`,
+    source: reg.source,
+    sourceLabel: reg.label,
+    label: identity.label,
+    subject: report.subject,
+    enterpriseName: enterpriseNameOf(leaf),
+    issuer: report.issuer,
+    caProfile: report.caProfile,
+    serialNumber: report.serialNumber,
+    notBefore: report.notBefore,
+    notAfter: report.notAfter,
+    keyAlgorithm: report.keyAlgorithm,
+    fingerprintSha256: report.fingerprintSha256,
+    uscc: uscc ? { value: uscc.value, valid: uscc.valid, source: uscc.source, confidence: String(uscc.confidence) } : null,
+    legalPersonKind: analysis?.orgType?.legalPersonKind ?? null,
+    orgCode: report.identity.orgCode?.value ?? null,
+    checks,
+    trusted,
+    canLogin,
+    pin: ctx.pin,
+  };
+}
+
+export interface CertificateServiceHandle extends CertificateService {
+  /** Closes every opened file store (app quit). */
+  closeAll(): Promise<void>;
+}
+
+export function createCertificateService(opts: CertificateServiceOptions): CertificateServiceHandle {
+  const files = new Map<string, RegisteredStore>();
+  let fileSeq = 0;
+  const listTimeoutMs = opts.listTimeoutMs ?? 20_000;
+
+  const stores = (): RegisteredStore[] => [...opts.usbStores(), ...files.values()];
+
+  const findIdentity = (certificateId: string): { reg: RegisteredStore; identityId: string } => {
+    const slash = certificateId.indexOf('/');
+    const storeId = slash > 0 ? certificateId.slice(0, slash) : '';
+    const reg = stores().find((s) => s.storeId === storeId);
+    if (!reg) throw new AssistantError('NO_CERTIFICATE', '找不到该证书，USB Key 可能已拔出', { en: 'Certificate not found; the USB key may have been removed' });
+    return { reg, identityId: certificateId.slice(slash + 1) };
+  };
+
+  const list = async (): Promise<CertificateListView> => {
+    const now = opts.now();
+    const anchors = opts.anchors();
+    const out: CertificateListView = { certificates: [], problems: [] };
+    await Promise.all(
+      stores().map(async (reg) => {
+        try {
+          const identities = await withTimeout(reg.store.listIdentities(), listTimeoutMs, reg.label);
+          for (const identity of identities) {
+            let pin: PinStateView | null = null;
+            if (reg.source === 'usb') pin = await withTimeout(reg.store.pinState(identity.id), listTimeoutMs, reg.label).catch(() => null);
+            try {
+              out.certificates.push(describeIdentity(reg, identity, { now, anchors, pin, ...(opts.profiles ? { profiles: opts.profiles } : {}) }));
+            } catch (e) {
+              out.problems.push({ source: `${reg.label} · ${identity.label}`, error: toErrorInfo(e, 'CERT_MALFORMED') });
+            }
+          }
+        } catch (e) {
+          out.problems.push({ source: reg.label, error: toErrorInfo(e, 'STORE_UNAVAILABLE') });
+        }
+      }),
+    );
+    // Usable certificates first, then by name: what the user most likely wants is on top.
+    out.certificates.sort((a, b) => Number(b.canLogin) - Number(a.canLogin) || a.enterpriseName.localeCompare(b.enterpriseName, 'zh-CN') || a.id.localeCompare(b.id));
+    return out;
+  };
+
+  return {
+    list,
+    async openPfx(path, password) {
+      for (const f of files.values()) if (f.path === path) return list();
+      const store = await opts.openPkcs12(path, password);
+      const fileName = path.split(/[\\/]/).pop() ?? path;
+      const storeId = `file-${++fileSeq}`;
+      files.set(storeId, { storeId, source: 'file', label: fileName, store, path });
+      return list();
+    },
+    async closePfx(path) {
+      for (const [id, f] of files) {
+        if (f.path === path) {
+          files.delete(id);
+          await f.store.close().catch(() => {});
+          return true;
+        }
+      }
+      return false;
+    },
+    async pinState(certificateId) {
+      const { reg, identityId } = findIdentity(certificateId);
+      return reg.store.pinState(identityId);
+    },
+    async createToken({ certificateId, origin, challenge, pin }) {
+      const { reg, identityId } = findIdentity(certificateId);
+      const created = await createLoginToken({ origin, challenge, store: reg.store, identityId, pin, format: 'json', appVersion: opts.appVersion, now: opts.now() });
+      return created.token;
+    },
+    async closeAll() {
+      const all = [...files.values()];
+      files.clear();
+      await Promise.all(all.map((f) => f.store.close().catch(() => {})));
+    },
+  };
+}

@@ -1,0 +1,93 @@
+import { useEffect, useMemo, useState } from 'react';
+import type { ConsentRequestView, Lang } from '../main/app/ipc-contract.ts';
+import { I18nContext, makeI18n } from './i18n-context.tsx';
+import { invoke, onEvent } from './ipc.ts';
+import { CertificatesScreen } from './screens/Certificates.tsx';
+import { ConsentScreen } from './screens/Consent.tsx';
+import { GuideScreen } from './screens/Guide.tsx';
+import { PortalScreen } from './screens/Portal.tsx';
+import { SettingsScreen } from './screens/Settings.tsx';
+
+export type Screen = 'certs' | 'guide' | 'settings' | 'portal';
+
+function initialLang(): Lang {
+  try {
+    return localStorage.getItem('lang') === 'en' ? 'en' : 'zh';
+  } catch {
+    return 'zh';
+  }
+}
+
+export function App() {
+  const [lang, setLang] = useState<Lang>(initialLang);
+  const [screen, setScreen] = useState<Screen>('certs');
+  const [portalUrl, setPortalUrl] = useState<string | null>(null);
+  const [consent, setConsent] = useState<ConsentRequestView | null>(null);
+  const i18n = useMemo(() => makeI18n(lang), [lang]);
+  const { t } = i18n;
+
+  useEffect(() => {
+    document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en';
+    document.title = t('app.title');
+    try {
+      localStorage.setItem('lang', lang);
+    } catch {}
+  }, [lang, t]);
+
+  useEffect(() => {
+    // A consent may already be waiting (window reloaded): ask once, then follow events.
+    invoke('consent:current').then(setConsent, () => {});
+    const offReq = onEvent('consent:requested', (r) => setConsent(r));
+    const offClosed = onEvent('consent:closed', (e) => setConsent((c) => (c && c.requestId === e.requestId ? null : c)));
+    return () => {
+      offReq();
+      offClosed();
+    };
+  }, []);
+
+  const openPortal = (url: string) => {
+    setPortalUrl(url);
+    setScreen('portal');
+  };
+  const closePortal = () => {
+    invoke('portal:close').catch(() => {});
+    setPortalUrl(null);
+    setScreen('guide');
+  };
+
+  const nav: [Screen, string][] = [['certs', t('nav.certs')], ['guide', t('nav.guide')], ['settings', t('nav.settings')]];
+  if (portalUrl) nav.splice(2, 0, ['portal', t('nav.portal')]);
+
+  return (
+    <I18nContext.Provider value={i18n}>
+      <div className="shell">
+        <header className="topbar">
+          <div className="brand">
+            <span className="brand-mark" aria-hidden="true">证</span>
+            <div>
+              <div className="brand-title">{t('app.title')}</div>
+              <div className="brand-sub">{t('app.subtitle')}</div>
+            </div>
+          </div>
+          <nav className="tabs" aria-label="main">
+            {nav.map(([id, label]) => (
+              <button key={id} type="button" className={screen === id ? 'tab active' : 'tab'} aria-current={screen === id ? 'page' : undefined} onClick={() => setScreen(id)} data-testid={`nav-${id}`}>
+                {label}
+              </button>
+            ))}
+          </nav>
+          <button type="button" className="lang" onClick={() => setLang(lang === 'zh' ? 'en' : 'zh')} data-testid="lang-toggle">
+            {t('lang.toggle')}
+          </button>
+        </header>
+        <main className="content">
+          {screen === 'certs' && <CertificatesScreen />}
+          {screen === 'guide' && <GuideScreen onOpenOnline={openPortal} />}
+          {screen === 'settings' && <SettingsScreen lang={lang} onLang={setLang} />}
+          {screen === 'portal' && portalUrl && <PortalScreen url={portalUrl} onClose={closePortal} hidden={consent !== null} />}
+        </main>
+        {consent && <ConsentScreen request={consent} />}
+      </div>
+    </I18nContext.Provider>
+  );
+}

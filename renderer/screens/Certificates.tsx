@@ -1,0 +1,176 @@
+import { useCallback, useEffect, useRef, useState } from 'react';
+import type { CertificateListView, CertificateView, CheckStatus } from '../../main/app/ipc-contract.ts';
+import { ErrorNote } from '../ErrorNote.tsx';
+import { formatDate } from '../format.ts';
+import { useI18n } from '../i18n-context.tsx';
+import { invoke, onEvent } from '../ipc.ts';
+
+const STATUS_ICON: Record<CheckStatus, string> = { pass: '✓', warn: '!', fail: '✕' };
+
+export function CheckList({ checks }: { checks: CertificateView['checks'] }) {
+  const { t } = useI18n();
+  return (
+    <ul className="checks">
+      {checks.map((c) => (
+        <li key={c.id} className={`check check-${c.status}`} data-check={c.id}>
+          <span className="check-icon" aria-label={t(`check.${c.status}`)}>{STATUS_ICON[c.status]}</span>
+          <span className="check-text">{c.message}</span>
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+export function UsccLine({ cert }: { cert: CertificateView }) {
+  const { t } = useI18n();
+  if (!cert.uscc) return <span className="uscc missing">{t('certs.usccMissing')}</span>;
+  return (
+    <span className="uscc-line">
+      <span className={cert.uscc.valid ? 'uscc' : 'uscc invalid'} data-testid="uscc">{cert.uscc.value}</span>
+      {!cert.uscc.valid && <span className="badge badge-fail">{t('certs.usccInvalid')}</span>}
+      {cert.legalPersonKind && <span className="badge badge-kind" data-testid="legal-kind">{cert.legalPersonKind}</span>}
+    </span>
+  );
+}
+
+function CertificateCard({ cert }: { cert: CertificateView }) {
+  const { t, lang } = useI18n();
+  const [open, setOpen] = useState(false);
+  const worst = cert.checks.some((c) => c.status === 'fail') ? 'fail' : cert.checks.some((c) => c.status === 'warn') ? 'warn' : 'pass';
+  return (
+    <article className={`card cert-card ${cert.canLogin ? 'ok' : 'bad'}`} data-testid="cert-card">
+      <header className="cert-head">
+        <div>
+          <div className="cert-source">
+            {cert.source === 'usb' ? t('certs.source.usb') : t('certs.source.file')} · {cert.sourceLabel}
+          </div>
+          <h3 className="cert-name" data-testid="enterprise">{cert.enterpriseName}</h3>
+        </div>
+        <span className={`status ${cert.canLogin ? 'status-ok' : 'status-bad'}`} data-testid="can-login">
+          {cert.canLogin ? t('certs.canLogin') : t('certs.cannotLogin')}
+        </span>
+      </header>
+      <dl className="facts">
+        <dt>{t('certs.uscc')}</dt>
+        <dd><UsccLine cert={cert} /></dd>
+        <dt>{t('certs.ca')}</dt>
+        <dd>
+          {cert.caProfile?.name ?? cert.issuer}{' '}
+          <span className={cert.trusted ? 'badge badge-pass' : 'badge badge-fail'}>{cert.trusted ? t('certs.caTrusted') : t('certs.caUntrusted')}</span>
+        </dd>
+        <dt>{t('certs.validity')}</dt>
+        <dd data-testid="validity">{t('certs.validRange', { from: formatDate(cert.notBefore, lang), to: formatDate(cert.notAfter, lang) })}</dd>
+        {cert.pin && (cert.pin.locked || cert.pin.retriesLeft !== null) && (
+          <>
+            <dt>PIN</dt>
+            <dd>{cert.pin.locked ? <span className="badge badge-fail">{t('certs.pin.locked')}</span> : t('certs.pin.retries', { n: cert.pin.retriesLeft ?? '—' })}</dd>
+          </>
+        )}
+      </dl>
+      <button type="button" className={`link summary summary-${worst}`} onClick={() => setOpen(!open)} aria-expanded={open}>
+        {t('certs.checks')}（{cert.checks.filter((c) => c.status === 'pass').length}/{cert.checks.length}）· {open ? t('certs.hideDetails') : t('certs.showDetails')}
+      </button>
+      {open && (
+        <div className="cert-details">
+          <CheckList checks={cert.checks} />
+          <dl className="facts small">
+            {cert.uscc && (<><dt>{t('certs.uscc')}</dt><dd>{t('certs.foundAt', { source: cert.uscc.source })}</dd></>)}
+            {cert.orgCode && (<><dt>{t('certs.orgCode')}</dt><dd>{cert.orgCode}</dd></>)}
+            <dt>{t('certs.keyAlg')}</dt><dd>{cert.keyAlgorithm}</dd>
+            <dt>{t('certs.serial')}</dt><dd className="mono">{cert.serialNumber}</dd>
+            <dt>{t('certs.fingerprint')}</dt><dd className="mono wrap">{cert.fingerprintSha256}</dd>
+          </dl>
+        </div>
+      )}
+    </article>
+  );
+}
+
+function PfxDialog({ file, onDone }: { file: { fileId: string; fileName: string }; onDone: (opened: boolean) => void }) {
+  const { t } = useI18n();
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  const input = useRef<HTMLInputElement>(null);
+  const submit = async (e: React.FormEvent) => {
+    e.preventDefault();
+    const el = input.current;
+    if (!el) return;
+    const password = el.value;
+    el.value = ''; // the password leaves the page with this call and is not kept here
+    setBusy(true);
+    try {
+      await invoke('certs:openPfx', { fileId: file.fileId, password });
+      onDone(true);
+    } catch (err) {
+      setError(err);
+      setBusy(false);
+      el.focus();
+    }
+  };
+  return (
+    <div className="modal-backdrop">
+      <form className="modal" onSubmit={submit} data-testid="pfx-dialog">
+        <h2>{t('pfx.title')}</h2>
+        <p className="file-name">{file.fileName}</p>
+        <label className="field">
+          <span>{t('pfx.password')}</span>
+          <input ref={input} type="password" autoComplete="off" autoFocus data-testid="pfx-password" />
+        </label>
+        <p className="hint">{t('pfx.passwordHint')}</p>
+        {error !== null && <ErrorNote error={error} />}
+        <div className="actions">
+          <button type="button" className="secondary" onClick={() => onDone(false)}>{t('common.cancel')}</button>
+          <button type="submit" className="primary" disabled={busy} data-testid="pfx-open">{t('pfx.open')}</button>
+        </div>
+      </form>
+    </div>
+  );
+}
+
+export function CertificatesScreen() {
+  const { t } = useI18n();
+  const [list, setList] = useState<CertificateListView | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [pfx, setPfx] = useState<{ fileId: string; fileName: string } | null>(null);
+  const load = useCallback(() => {
+    setError(null);
+    invoke('certs:list').then(setList, setError);
+  }, []);
+  useEffect(() => {
+    load();
+    return onEvent('certs:changed', load);
+  }, [load]);
+  const pick = async () => {
+    try {
+      const f = await invoke('certs:pickPfx');
+      if (f) setPfx(f);
+    } catch (e) {
+      setError(e);
+    }
+  };
+  return (
+    <section className="screen">
+      <div className="screen-head">
+        <div>
+          <h1>{t('certs.heading')}</h1>
+          <p className="lead">{t('certs.intro')}</p>
+        </div>
+        <div className="actions">
+          <button type="button" className="secondary" onClick={load}>{t('certs.refresh')}</button>
+          <button type="button" className="primary" onClick={pick} data-testid="open-pfx">{t('certs.openPfx')}</button>
+        </div>
+      </div>
+      {error !== null && <ErrorNote error={error} />}
+      {!list && error === null && <p className="muted">{t('common.loading')}</p>}
+      {list && list.problems.length > 0 && (
+        <div className="note note-warn">
+          {t('certs.problems')}
+          <ul>{list.problems.map((p) => <li key={p.source}>{p.source}：{p.error.message}（{p.error.code}）</li>)}</ul>
+        </div>
+      )}
+      {list && list.certificates.length === 0 && <div className="empty">{t('certs.empty')}</div>}
+      <div className="cards">{list?.certificates.map((c) => <CertificateCard key={c.id} cert={c} />)}</div>
+      {pfx && <PfxDialog file={pfx} onDone={(opened) => { setPfx(null); if (opened) load(); }} />}
+    </section>
+  );
+}

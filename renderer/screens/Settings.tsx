@@ -1,0 +1,66 @@
+import { useEffect, useState } from 'react';
+import type { DiagnosticsView, Lang } from '../../main/app/ipc-contract.ts';
+import { ErrorNote } from '../ErrorNote.tsx';
+import { useI18n } from '../i18n-context.tsx';
+import { invoke } from '../ipc.ts';
+
+export function SettingsScreen({ lang, onLang }: { lang: Lang; onLang: (l: Lang) => void }) {
+  const { t } = useI18n();
+  const [d, setD] = useState<DiagnosticsView | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  useEffect(() => {
+    invoke('app:diagnostics').then(setD, setError);
+  }, []);
+  return (
+    <section className="screen">
+      <h1>{t('settings.heading')}</h1>
+      <div className="card">
+        <dl className="facts">
+          <dt>{t('settings.language')}</dt>
+          <dd>
+            <div className="segmented">
+              <button type="button" className={lang === 'zh' ? 'active' : ''} onClick={() => onLang('zh')}>简体中文</button>
+              <button type="button" className={lang === 'en' ? 'active' : ''} onClick={() => onLang('en')}>English</button>
+            </div>
+          </dd>
+        </dl>
+      </div>
+      {error !== null && <ErrorNote error={error} />}
+      {!d && error === null && <p className="muted">{t('common.loading')}</p>}
+      {d && (
+        <div className="card">
+          <dl className="facts">
+            <dt>{t('settings.version')}</dt>
+            <dd data-testid="version">{d.appVersion}</dd>
+            <dt>{t('settings.runtime')}</dt>
+            <dd className="mono">
+              {d.runtime.electron ? `Electron ${d.runtime.electron} · Chromium ${d.runtime.chrome} · ` : ''}Node {d.runtime.node} · {d.runtime.platform}/{d.runtime.arch}
+            </dd>
+            <dt>{t('settings.portal')}</dt>
+            <dd className="mono">{d.portal.home}</dd>
+            <dt>{t('settings.allowedOrigins')}</dt>
+            <dd><ul className="plain mono">{d.portal.allowedOrigins.map((o) => <li key={o}>{o}</li>)}</ul></dd>
+            <dt>{t('settings.modules')}</dt>
+            <dd>
+              {d.modules.length === 0 ? t('settings.noModules') : (
+                <ul className="plain">
+                  {d.modules.map((m) => (
+                    <li key={m.path}>
+                      <span className="mono">{m.path}</span>{' '}
+                      <span className={m.loaded ? 'badge badge-pass' : 'badge badge-fail'}>{m.loaded ? t('settings.moduleOk') : t('settings.moduleFailed')}</span>
+                      {m.error && <span className="muted small"> {m.error}</span>}
+                    </li>
+                  ))}
+                </ul>
+              )}
+            </dd>
+            <dt>{t('settings.policy')}</dt>
+            <dd><ul className="plain mono">{d.policySources.map((p) => <li key={p}>{p}</li>)}</ul></dd>
+            <dt>{t('settings.guideData')}</dt>
+            <dd>{d.guide.available ? t('settings.guideItems', { n: d.guide.items ?? '—', version: d.guide.version ?? '—' }) : t('guide.unavailable')}</dd>
+          </dl>
+        </div>
+      )}
+    </section>
+  );
+}
