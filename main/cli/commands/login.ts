@@ -1,6 +1,135 @@
-import { AssistantError } from '../../errors.ts';
-import type { CliIO } from '../io.ts';
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { AssistantError, isAssistantError, toErrorInfo, type ErrorInfo } from '../../errors.ts';
+import type { KeyIdentity, KeyStore } from '../../keystores/types.ts';
+import { checkModulePath } from '../../keystores/pkcs11/module-path.ts';
+import { KeyStoreWorkerClient } from '../../keystores/worker/client.ts';
+import { forkWorkerSpawner } from '../../keystores/worker/fork-transport.ts';
+import { WorkerKeyStore } from '../../keystores/worker/remote-store.ts';
+import { createLoginToken, type LoginTokenFormat } from '../../login/token.ts';
+import { openPfxKeyStore } from '../../login/pfx-store.ts';
+import { EXIT_FAIL, EXIT_OK, EXIT_USAGE, readSecretLine, type CliIO } from '../io.ts';
 
-export async function run(_args: string[], _io: CliIO): Promise<number> {
-  throw new AssistantError('NOT_IMPLEMENTED', '该命令尚未实现', { en: 'command not implemented yet' });
+const USAGE = `用法 / Usage: cert-assistant login --origin URL --challenge B64 (--pfx FILE | --module PATH [--slot N] [--id HEX]) --pin-stdin [--format json|cms]
+
+对门户的挑战值签名，输出登录令牌（cert-login:1 JSON；--format cms 时输出 Base64 DER）。
+Signs a portal's challenge and prints the login token (cert-login:1 JSON; base64 DER for --format cms).
+  --origin URL      门户地址（只取其来源 scheme://host[:port]）/ the portal origin
+  --challenge B64   门户签发的挑战值 / the challenge the portal issued
+  --pfx FILE        PFX/P12 证书文件（文件密码即 PIN）/ a PFX file (its password is the PIN)
+  --module PATH     USB Key 的 PKCS#11 驱动绝对路径 / absolute path of the PKCS#11 module
+  --slot N          插槽号 / slot id      --id HEX   证书 CKA_ID / key id
+  --pin-stdin       从标准输入第一行读取 PIN（必需；PIN 不接受命令行参数）/ read the PIN from stdin (required)
+  --format F        json（默认）或 cms / json (default) or cms
+PIN 错误时退出码 1、错误码 PIN_INCORRECT，不会自动重试。/ A wrong PIN exits 1 with PIN_INCORRECT; never retried.
+`;
+
+function appVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
+    return typeof pkg.version === 'string' ? pkg.version : '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+}
+
+function usage(io: CliIO, why: string): number {
+  io.stderr.write(`参数错误 / bad arguments: ${why}\n\n${USAGE}`);
+  return EXIT_USAGE;
+}
+
+function fail(io: CliIO, info: ErrorInfo): number {
+  io.stderr.write(`错误 [${info.code}]: ${info.message}\n`);
+  io.stderr.write(JSON.stringify({ ok: false, error: info }) + '\n');
+  return EXIT_FAIL;
+}
+
+/** Picks the one identity the options name; several or none is an error that lists the choices. */
+function pickIdentity(ids: KeyIdentity[], slot: number | undefined, idHex: string | undefined): KeyIdentity {
+  const matches = ids.filter((i) => {
+    if (slot !== undefined && (i.location.kind !== 'pkcs11' || i.location.slot !== slot)) return false;
+    if (idHex !== undefined) {
+      const own = i.id.includes(':') ? i.id.slice(i.id.indexOf(':') + 1) : i.id;
+      if (own.toLowerCase() !== idHex.toLowerCase() && i.id.toLowerCase() !== idHex.toLowerCase()) return false;
+    }
+    return true;
+  });
+  const choices = ids.map((i) => ({ id: i.id, label: i.label, ...(i.location.kind === 'pkcs11' ? { slot: i.location.slot } : {}) }));
+  if (matches.length === 0) throw new AssistantError('NO_CERTIFICATE', '找不到可用于登录的证书（请检查 --slot/--id）', { en: 'no matching certificate with a private key', details: { choices } });
+  if (matches.length > 1) throw new AssistantError('CERTIFICATE_AMBIGUOUS', '有多张证书，请用 --slot 和 --id 指定一张', { en: 'several certificates match; choose one with --slot and --id', details: { choices } });
+  return matches[0]!;
+}
+
+export async function run(args: string[], io: CliIO): Promise<number> {
+  let values: { origin?: string; challenge?: string; pfx?: string; module?: string; slot?: string; id?: string; 'pin-stdin'?: boolean; format?: string; help?: boolean };
+  try {
+    ({ values } = parseArgs({
+      args,
+      options: {
+        origin: { type: 'string' }, challenge: { type: 'string' }, pfx: { type: 'string' }, module: { type: 'string' },
+        slot: { type: 'string' }, id: { type: 'string' }, 'pin-stdin': { type: 'boolean' }, format: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (e) {
+    return usage(io, (e as Error).message);
+  }
+  if (values.help) {
+    io.stdout.write(USAGE);
+    return EXIT_OK;
+  }
+  if (!values.origin) return usage(io, '缺少 --origin / --origin is required');
+  if (!values.challenge) return usage(io, '缺少 --challenge / --challenge is required');
+  if (!values.pfx === !values.module) return usage(io, '须且只能指定 --pfx 或 --module 之一 / give exactly one of --pfx, --module');
+  if (!values['pin-stdin']) return usage(io, '须用 --pin-stdin 从标准输入提供 PIN / the PIN must come from stdin (--pin-stdin)');
+  const format = (values.format ?? 'json') as LoginTokenFormat;
+  if (format !== 'json' && format !== 'cms') return usage(io, '--format 只能是 json 或 cms / --format must be json or cms');
+  let slot: number | undefined;
+  if (values.slot !== undefined) {
+    if (!/^\d{1,10}$/.test(values.slot)) return usage(io, '--slot 须为非负整数 / --slot must be a non-negative integer');
+    slot = Number(values.slot);
+  }
+  if (values.id !== undefined && !/^[0-9a-fA-F]{1,256}$/.test(values.id)) return usage(io, '--id 须为十六进制 / --id must be hex');
+  if (values.pfx && (slot !== undefined)) return usage(io, '--slot 只用于 --module / --slot goes with --module');
+
+  const pin = await readSecretLine(io.stdin);
+  let store: KeyStore | null = null;
+  let client: KeyStoreWorkerClient | null = null;
+  let identity: KeyIdentity | null = null;
+  try {
+    if (values.module) {
+      const module = checkModulePath(values.module);
+      client = new KeyStoreWorkerClient({ spawn: forkWorkerSpawner({ env: io.env }) });
+      store = new WorkerKeyStore(client, { kind: 'pkcs11', module });
+    } else {
+      store = await openPfxKeyStore(values.pfx!, pin);
+    }
+    identity = pickIdentity(await store.listIdentities(), slot, values.id);
+    const created = await createLoginToken({
+      origin: values.origin, challenge: values.challenge, store, identityId: identity.id, pin, format, appVersion: appVersion(), now: io.now(),
+    });
+    io.stdout.write(created.token + '\n');
+    return EXIT_OK;
+  } catch (e) {
+    const info = toErrorInfo(e);
+    if (info.code === 'PIN_INCORRECT' && store && identity) {
+      // Tell how many tries are left when the key says so; never try again ourselves.
+      try {
+        const state = await store.pinState(identity.id);
+        info.details = { ...info.details, retriesLeft: state.retriesLeft, finalTry: state.finalTry, locked: state.locked };
+      } catch {
+        // The PIN state is a courtesy; the error stands without it.
+      }
+    }
+    if (!isAssistantError(e) && io.env['CERT_ASSISTANT_DEBUG']) io.stderr.write(String((e as Error)?.stack) + '\n');
+    return fail(io, info);
+  } finally {
+    try {
+      await store?.close();
+    } catch {
+      // Closing a store that failed to open is best effort.
+    }
+    await client?.close();
+  }
 }

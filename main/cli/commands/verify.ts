@@ -1,6 +1,107 @@
-import { AssistantError } from '../../errors.ts';
-import type { CliIO } from '../io.ts';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { AssistantError, toErrorInfo } from '../../errors.ts';
+import { loadTrustAnchors } from '../../pki/trust.ts';
+import { MemoryChallengeStore } from '../../login/challenge-store.ts';
+import { checkChallenge } from '../../login/tbs.ts';
+import { DEFAULT_MAX_TOKEN_BYTES } from '../../login/token-format.ts';
+import { verifyLoginToken } from '../../login/verify.ts';
+import { EXIT_FAIL, EXIT_OK, EXIT_USAGE, readAll, writeJson, type CliIO } from '../io.ts';
 
-export async function run(_args: string[], _io: CliIO): Promise<number> {
-  throw new AssistantError('NOT_IMPLEMENTED', '该命令尚未实现', { en: 'command not implemented yet' });
+const USAGE = `用法 / Usage: cert-assistant verify --origin URL --challenge B64 --trust PATH [--trust PATH]... [--expect-uscc CODE] [--now ISO] [--crl FILE]... TOKEN|-
+
+验证登录令牌（门户使用）。TOKEN 为令牌文本、令牌文件，或 - 表示从标准输入读取。
+Verifies a login token (for portals). TOKEN is the token text, a token file, or - for stdin.
+  --origin URL        本站来源 / this site's origin
+  --challenge B64     本次签发的挑战值（视为在 --now 时签发）/ the challenge issued (taken as issued at --now)
+  --trust PATH        受信任的根证书文件或目录（可重复）/ trusted root file or folder (repeatable)
+  --expect-uscc CODE  账号的统一社会信用代码 / the account's USCC
+  --now ISO           验证时刻（默认当前时间）/ verification time (default: now)
+  --crl FILE          证书吊销列表（DER/PEM，可重复）/ CRL file, DER or PEM (repeatable)
+  --no-bundled        不加载内置的 certs/trust / do not load the bundled anchors
+输出 JSON：{ok, code?, message?, uscc, subject, …}；通过退出码 0，拒绝退出码 1。
+Prints JSON {ok, code?, message?, uscc, subject, …}; exit 0 accepted, 1 rejected.
+`;
+
+function usage(io: CliIO, why: string): number {
+  io.stderr.write(`参数错误 / bad arguments: ${why}\n\n${USAGE}`);
+  return EXIT_USAGE;
+}
+
+/** The token from stdin, a file, or the argument itself; bounded before it is read whole. */
+async function readToken(arg: string, io: CliIO): Promise<Uint8Array> {
+  // One byte over the verifier's limit is enough for it to answer TOKEN_TOO_LARGE.
+  const cap = DEFAULT_MAX_TOKEN_BYTES + 1;
+  if (arg === '-') {
+    try {
+      return new Uint8Array(await readAll(io.stdin, 4 * cap));
+    } catch {
+      return new Uint8Array(cap);
+    }
+  }
+  const trimmed = arg.trim();
+  if (!trimmed.startsWith('{')) {
+    const p = resolve(io.cwd, arg);
+    if (arg.length < 4096 && existsSync(p) && statSync(p).isFile()) {
+      if (statSync(p).size > 4 * cap) return new Uint8Array(cap);
+      return new Uint8Array(readFileSync(p));
+    }
+  }
+  return new Uint8Array(Buffer.from(arg, 'utf8'));
+}
+
+export async function run(args: string[], io: CliIO): Promise<number> {
+  let values: { origin?: string; challenge?: string; trust?: string[]; 'expect-uscc'?: string; now?: string; crl?: string[]; 'no-bundled'?: boolean; help?: boolean };
+  let positionals: string[];
+  try {
+    ({ values, positionals } = parseArgs({
+      args,
+      options: {
+        origin: { type: 'string' }, challenge: { type: 'string' }, trust: { type: 'string', multiple: true }, 'expect-uscc': { type: 'string' },
+        now: { type: 'string' }, crl: { type: 'string', multiple: true }, 'no-bundled': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+      allowPositionals: true,
+    }));
+  } catch (e) {
+    return usage(io, (e as Error).message);
+  }
+  if (values.help) {
+    io.stdout.write(USAGE);
+    return EXIT_OK;
+  }
+  if (!values.origin) return usage(io, '缺少 --origin / --origin is required');
+  if (!values.challenge) return usage(io, '缺少 --challenge / --challenge is required');
+  if (!values.trust?.length) return usage(io, '缺少 --trust / --trust is required');
+  if (positionals.length !== 1) return usage(io, '须给出一个令牌（或 - 表示标准输入）/ give exactly one TOKEN (or -)');
+  let now = io.now();
+  if (values.now !== undefined) {
+    now = new Date(values.now);
+    if (!/^\d{4}-\d{2}-\d{2}/.test(values.now) || Number.isNaN(now.getTime())) return usage(io, '--now 须为 ISO 8601 时间 / --now must be an ISO 8601 time');
+  }
+  try {
+    checkChallenge(values.challenge);
+  } catch (e) {
+    return usage(io, (e as Error).message);
+  }
+  try {
+    const trustAnchors = loadTrustAnchors(values.trust.map((p) => resolve(io.cwd, p)), { includeBundled: !values['no-bundled'] });
+    if (trustAnchors.length === 0) throw new AssistantError('TRUST_EMPTY', '没有可用的受信任根证书', { en: 'no trust anchors loaded' });
+    const crls = (values.crl ?? []).map((f) => new Uint8Array(readFileSync(resolve(io.cwd, f))));
+    // One-shot store: the challenge given is the one this verification may consume.
+    const challengeStore = new MemoryChallengeStore({ maxSize: 1 });
+    challengeStore.register(values.challenge, now);
+    const token = await readToken(positionals[0]!, io);
+    const result = await verifyLoginToken(token, {
+      origin: values.origin, trustAnchors, challengeStore, challenge: values.challenge, now, crls,
+      ...(values['expect-uscc'] !== undefined ? { expectedUscc: values['expect-uscc'] } : {}),
+    });
+    writeJson(io.stdout, result.ok ? result : { uscc: null, subject: null, ...result });
+    return result.ok ? EXIT_OK : EXIT_FAIL;
+  } catch (e) {
+    const info = toErrorInfo(e);
+    io.stderr.write(`错误 [${info.code}]: ${info.message}\n`);
+    return EXIT_FAIL;
+  }
 }

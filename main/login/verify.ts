@@ -1,0 +1,406 @@
+/**
+ * Verifier for `cert-login:1` tokens, for relying parties (portals): a plain Node import with no
+ * side effects, no Electron, no globals besides bounded caches of parsed data.
+ *
+ * Shape (after Web eID's validators): an ordered list of small steps; each either passes or
+ * fails with its own reason code and zh-CN message. See docs/login-token.md.
+ */
+import { AssistantError } from '../errors.ts';
+import type { SignatureAlgorithm } from '../keystores/types.ts';
+import { parseCertificate, type ParsedCertificate } from '../pki/certificate.ts';
+import { verifyChain } from '../pki/chain.ts';
+import { extractIdentity } from '../pki/identity.ts';
+import { SIGNATURE_ALGORITHMS } from '../pki/oids.ts';
+import { isValidUscc, legalPersonKind, normalizeUscc } from '../pki/uscc.ts';
+import { MemoryChallengeStore, type ChallengeStore } from './challenge-store.ts';
+import { parseCmsToken } from './cms.ts';
+import { LoginTokenRejection, VERIFY_CODES, VERIFY_MESSAGES, type VerifyCode } from './codes.ts';
+import { checkRevocation, parseCrl, type CrlFetcher, type PreparedCrl } from './revocation.ts';
+import { algorithmMismatch, MIN_RSA_BITS, verifyTokenSignature } from './signature.ts';
+import { normalizeOrigin, tbsFor, tbsHash } from './tbs.ts';
+import { DEFAULT_MAX_TOKEN_BYTES, parseJsonToken, tokenText, type ParsedLoginToken } from './token-format.ts';
+
+export { MemoryChallengeStore, VERIFY_CODES, VERIFY_MESSAGES };
+export type { ChallengeStore, VerifyCode };
+
+export const DEFAULT_CLOCK_SKEW_MS = 5 * 60 * 1000;
+
+export interface VerifyOptions {
+  /** The relying party's own origin (`https://host[:port]`); tokens are checked against it. */
+  origin: string;
+  /** Trusted roots (DER or parsed). Pass the same array object every call: parsed once, cached. */
+  trustAnchors: Uint8Array[] | ParsedCertificate[];
+  challengeStore: ChallengeStore;
+  /**
+   * The challenge issued to THIS session (recommended). When absent, the token's unsigned
+   * `challenge` echo is looked up in the store (then any issued challenge can be answered
+   * from any session).
+   */
+  challenge?: string;
+  now?: Date;
+  /** Tolerance for certificate validity and CRL times; default 5 minutes. */
+  clockSkewMs?: number;
+  /** The account's USCC: when given, the certificate's USCC must equal it. */
+  expectedUscc?: string;
+  /** CRLs (DER or PEM). Pass the same array object every call: parsed once, cached. */
+  crls?: Uint8Array[];
+  /** Fetch CRLs from the certificates' distribution points when no configured CRL covers them. */
+  allowNetworkFetch?: boolean;
+  crlFetchTimeoutMs?: number;
+  maxCrlBytes?: number;
+  /** Replaces the HTTP fetch of CRLs (tests, proxies). */
+  fetchCrl?: CrlFetcher;
+  /** Intermediate CA certificates the portal knows, used when a token lacks them. */
+  intermediates?: Uint8Array[] | ParsedCertificate[];
+  maxTokenBytes?: number;
+}
+
+export type VerifyResult =
+  | {
+      ok: true;
+      uscc: string;
+      subject: string;
+      issuer: string;
+      serialNumber: string;
+      fingerprintSha256: string;
+      algorithm: string;
+      legalPersonKind?: string;
+      notAfter: string;
+      format: 'json' | 'cms';
+      appVersion?: string;
+      warnings: string[];
+    }
+  | { ok: false; code: VerifyCode; message: string; messageEn: string; step: string; uscc?: string | null; subject?: string };
+
+/** What the steps learn, in order. */
+interface Context {
+  opts: VerifyOptions;
+  now: Date;
+  skew: number;
+  origin: string;
+  anchors: ParsedCertificate[];
+  knownIntermediates: ParsedCertificate[];
+  crls: PreparedCrl[];
+  input: string | Uint8Array;
+  token?: ParsedLoginToken;
+  leaf?: ParsedCertificate;
+  intermediates?: ParsedCertificate[];
+  path?: ParsedCertificate[];
+  challenge?: string;
+  uscc?: string;
+  warnings: string[];
+}
+
+interface Step {
+  name: string;
+  run(ctx: Context): void | Promise<void>;
+}
+
+function need<T>(v: T | undefined): T {
+  if (v === undefined) throw new Error('verifier step order broken');
+  return v;
+}
+
+const WEAK_HASHES = new Set(['md5', 'sha1']);
+
+/** Cached parsing: certificates by DER fingerprint-free identity of the array passed in. */
+const parsedLists = new WeakMap<object, ParsedCertificate[]>();
+const parsedCrlLists = new WeakMap<object, PreparedCrl[]>();
+
+function prepareCertificates(list: Uint8Array[] | ParsedCertificate[] | undefined): ParsedCertificate[] {
+  if (!list || list.length === 0) return [];
+  const hit = parsedLists.get(list);
+  if (hit) return hit;
+  const parsed = (list as (Uint8Array | ParsedCertificate)[]).map((c) => (c instanceof Uint8Array ? parseCertificate(c) : c));
+  parsedLists.set(list, parsed);
+  return parsed;
+}
+
+function prepareCrls(list: Uint8Array[] | undefined): PreparedCrl[] {
+  if (!list || list.length === 0) return [];
+  const hit = parsedCrlLists.get(list);
+  if (hit) return hit;
+  const parsed = list.map(parseCrl);
+  parsedCrlLists.set(list, parsed);
+  return parsed;
+}
+
+/** Intermediates that came with tokens, parsed once (the same CA certificates arrive again and again). */
+const intermediateCache = new Map<string, ParsedCertificate>();
+const MAX_CACHED_INTERMEDIATES = 256;
+
+function parseIntermediate(der: Uint8Array): ParsedCertificate {
+  const key = Buffer.from(der.buffer, der.byteOffset, der.byteLength).toString('base64');
+  const hit = intermediateCache.get(key);
+  if (hit) return hit;
+  const parsed = parseCertificate(der);
+  if (intermediateCache.size >= MAX_CACHED_INTERMEDIATES) intermediateCache.delete(intermediateCache.keys().next().value as string);
+  intermediateCache.set(key, parsed);
+  return parsed;
+}
+
+const readToken: Step = {
+  name: 'token',
+  run(ctx) {
+    const max = ctx.opts.maxTokenBytes ?? DEFAULT_MAX_TOKEN_BYTES;
+    const text = tokenText(ctx.input, max).trim();
+    if (text.startsWith('{')) {
+      ctx.token = parseJsonToken(text);
+      return;
+    }
+    // Anything else must be the `cms` variant: base64 of a DER ContentInfo.
+    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(text) || text.length % 4 !== 0) {
+      throw new LoginTokenRejection('TOKEN_MALFORMED', '既不是 JSON 令牌也不是 Base64 编码的 CMS', 'neither a JSON token nor base64 CMS');
+    }
+    ctx.token = parseCmsToken(new Uint8Array(Buffer.from(text, 'base64')));
+  },
+};
+
+const decodeCertificates: Step = {
+  name: 'certificate',
+  run(ctx) {
+    const token = need(ctx.token);
+    try {
+      ctx.leaf = parseCertificate(token.certificate);
+      ctx.intermediates = [...token.intermediates.map(parseIntermediate), ...ctx.knownIntermediates];
+    } catch (e) {
+      const why = e instanceof AssistantError ? e.message : '';
+      throw new LoginTokenRejection('CERT_MALFORMED', why, undefined, { cause: e instanceof AssistantError ? e.code : 'PARSE' });
+    }
+  },
+};
+
+const checkKeyUsage: Step = {
+  name: 'keyUsage',
+  run(ctx) {
+    const leaf = need(ctx.leaf);
+    // Login keys must say they sign; an absent extension is not taken as permission.
+    if (!leaf.keyUsage || !leaf.keyUsage.includes('digitalSignature')) {
+      const has = leaf.keyUsage ? leaf.keyUsage.join(', ') || '无' : '缺少密钥用法扩展';
+      throw new LoginTokenRejection('KEY_USAGE', `证书的用法为：${has}`, `key usage: ${leaf.keyUsage?.join(', ') ?? 'extension absent'}`);
+    }
+  },
+};
+
+const checkValidity: Step = {
+  name: 'validity',
+  run(ctx) {
+    const leaf = need(ctx.leaf);
+    const t = ctx.now.getTime();
+    if (t > leaf.notAfter.getTime() + ctx.skew) {
+      throw new LoginTokenRejection('CERT_EXPIRED', `有效期至 ${leaf.notAfter.toISOString()}`, `valid until ${leaf.notAfter.toISOString()}`);
+    }
+    if (t < leaf.notBefore.getTime() - ctx.skew) {
+      throw new LoginTokenRejection('CERT_NOT_YET_VALID', `生效时间 ${leaf.notBefore.toISOString()}`, `valid from ${leaf.notBefore.toISOString()}`);
+    }
+  },
+};
+
+const checkChain: Step = {
+  name: 'chain',
+  run(ctx) {
+    const leaf = need(ctx.leaf);
+    const res = verifyChain(leaf, { intermediates: need(ctx.intermediates), anchors: ctx.anchors, now: ctx.now });
+    if (!res.ok) throw new LoginTokenRejection('UNTRUSTED_CHAIN', res.message, res.messageEn, { chainCode: res.code });
+    // Signatures the chain walker accepts but a login should not rest on.
+    for (let i = 0; i + 1 < res.path.length; i++) {
+      const c = res.path[i]!;
+      const hash = SIGNATURE_ALGORITHMS[c.signatureAlgorithmOid]?.hash;
+      if (hash && WEAK_HASHES.has(hash)) {
+        throw new LoginTokenRejection('UNTRUSTED_CHAIN', `证书“${c.subject}”使用弱签名算法 ${c.signatureAlgorithm}`, `"${c.subject}" is signed with weak ${c.signatureAlgorithm}`);
+      }
+      if (i > 0 && c.publicKey.kind === 'RSA' && (c.publicKey.bits ?? 0) < MIN_RSA_BITS) {
+        throw new LoginTokenRejection('UNTRUSTED_CHAIN', `CA 证书“${c.subject}”的 RSA 密钥过短`, `CA "${c.subject}" has a short RSA key`);
+      }
+    }
+    ctx.path = res.path;
+  },
+};
+
+const checkRevoked: Step = {
+  name: 'revocation',
+  async run(ctx) {
+    if (ctx.crls.length === 0 && !ctx.opts.allowNetworkFetch) return;
+    const out = await checkRevocation(need(ctx.path), {
+      crls: ctx.crls,
+      ...(ctx.opts.allowNetworkFetch !== undefined ? { allowNetworkFetch: ctx.opts.allowNetworkFetch } : {}),
+      ...(ctx.opts.crlFetchTimeoutMs !== undefined ? { fetchTimeoutMs: ctx.opts.crlFetchTimeoutMs } : {}),
+      ...(ctx.opts.maxCrlBytes !== undefined ? { maxCrlBytes: ctx.opts.maxCrlBytes } : {}),
+      ...(ctx.opts.fetchCrl !== undefined ? { fetchCrl: ctx.opts.fetchCrl } : {}),
+      clockSkewMs: ctx.skew,
+    }, ctx.now);
+    if (out.status === 'revoked') {
+      throw new LoginTokenRejection('REVOKED', `“${out.subject}”于 ${out.revokedAt.toISOString()} 被吊销`, `"${out.subject}" revoked at ${out.revokedAt.toISOString()}`, { revokedAt: out.revokedAt.toISOString() });
+    }
+    if (out.status === 'unknown') {
+      const zh = out.reason === 'CRL_STALE' ? '吊销列表已过期，无法确认证书状态' : '无法获取吊销列表，无法确认证书状态';
+      const en = out.reason === 'CRL_STALE' ? 'CRL is out of date; status unknown' : 'CRL unavailable; status unknown';
+      throw new LoginTokenRejection('REVOKED', zh, en, { reason: out.reason });
+    }
+    if (out.status === 'not-checked') ctx.warnings.push('REVOCATION_NOT_CHECKED');
+  },
+};
+
+const consumeChallenge: Step = {
+  name: 'challenge',
+  async run(ctx) {
+    const token = need(ctx.token);
+    const challenge = ctx.opts.challenge ?? token.challengeHint ?? undefined;
+    if (challenge === undefined) throw new LoginTokenRejection('CHALLENGE_UNKNOWN', '令牌未说明应答的挑战，调用方也未提供', 'no challenge given or echoed');
+    // Burn the session's challenge first: one attempt per challenge, whatever happens next.
+    const state = await ctx.opts.challengeStore.consume(challenge, ctx.now);
+    if (state === 'unknown') throw new LoginTokenRejection('CHALLENGE_UNKNOWN');
+    if (state === 'reused') throw new LoginTokenRejection('CHALLENGE_REUSED');
+    if (state === 'expired') throw new LoginTokenRejection('CHALLENGE_EXPIRED');
+    if (ctx.opts.challenge !== undefined && token.challengeHint !== null && token.challengeHint !== ctx.opts.challenge) {
+      throw new LoginTokenRejection('CHALLENGE_UNKNOWN', '令牌应答的不是本次会话签发的挑战', 'token answers another challenge than this session\'s');
+    }
+    ctx.challenge = challenge;
+  },
+};
+
+const checkOrigin: Step = {
+  name: 'origin',
+  run(ctx) {
+    const hint = need(ctx.token).originHint;
+    if (hint === null) return; // no echo (CMS): the signature below decides
+    let claimed: string;
+    try {
+      claimed = normalizeOrigin(hint);
+    } catch {
+      throw new LoginTokenRejection('ORIGIN_MISMATCH', '令牌中的来源地址无效', 'origin echo is invalid');
+    }
+    if (claimed !== ctx.origin) {
+      throw new LoginTokenRejection('ORIGIN_MISMATCH', `令牌为 ${claimed.slice(0, 200)} 签发，本站为 ${ctx.origin}`, `signed for ${claimed.slice(0, 200)}, expected ${ctx.origin}`);
+    }
+  },
+};
+
+const checkAlgorithm: Step = {
+  name: 'algorithm',
+  run(ctx) {
+    const token = need(ctx.token);
+    const why = algorithmMismatch(token.algorithm, need(ctx.leaf).publicKey);
+    if (why) throw new LoginTokenRejection('ALGORITHM_MISMATCH', why.zh, why.en, { algorithm: token.algorithm, key: need(ctx.leaf).keyAlgorithm });
+  },
+};
+
+const checkSignature: Step = {
+  name: 'signature',
+  run(ctx) {
+    const token = need(ctx.token);
+    const leaf = need(ctx.leaf);
+    const alg: SignatureAlgorithm = token.algorithm;
+    // Always over the EXPECTED origin and the consumed challenge: echoes never enter tbs.
+    const tbs = tbsFor(ctx.origin, need(ctx.challenge), alg);
+    let ok: boolean;
+    if (token.kind === 'cms') {
+      const cms = need(token.cms);
+      const digest = tbsHash(alg, tbs);
+      ok = Buffer.compare(Buffer.from(digest), Buffer.from(cms.messageDigest)) === 0 && verifyTokenSignature(alg, leaf.publicKey, cms.signedAttrs, token.signature, 'der');
+    } else {
+      ok = verifyTokenSignature(alg, leaf.publicKey, tbs, token.signature, 'ieee-p1363');
+    }
+    if (!ok) throw new LoginTokenRejection('BAD_SIGNATURE', '签名与本站地址和挑战值不符', 'signature does not match this origin and challenge');
+  },
+};
+
+const checkUscc: Step = {
+  name: 'uscc',
+  run(ctx) {
+    const leaf = need(ctx.leaf);
+    const identity = extractIdentity(leaf.cert);
+    const found = identity.uscc;
+    const expected = ctx.opts.expectedUscc !== undefined ? normalizeUscc(ctx.opts.expectedUscc) : undefined;
+    if (!found) {
+      const org = identity.orgCode ? `（仅有组织机构代码 ${identity.orgCode.value}）` : '';
+      throw new LoginTokenRejection('USCC_MISSING', org, identity.orgCode ? `only an organisation code ${identity.orgCode.value}` : undefined);
+    }
+    const value = normalizeUscc(found.value);
+    ctx.uscc = value;
+    if (!found.valid || !isValidUscc(value)) {
+      // Pilot-era codes that fail the check are accepted only on exact equality with the account's.
+      if (expected !== undefined && expected === value) {
+        ctx.warnings.push('USCC_CHECK_FAILED_BUT_REGISTERED');
+      } else {
+        throw new LoginTokenRejection('USCC_INVALID', value, value);
+      }
+    }
+    if (expected !== undefined && expected !== value) {
+      throw new LoginTokenRejection('USCC_MISMATCH', `证书为 ${value}，账号为 ${expected}`, `certificate ${value}, account ${expected}`);
+    }
+  },
+};
+
+/** The checks, in the order DESIGN.md gives; each fails with its own code. */
+export const VERIFY_STEPS: readonly Step[] = [
+  readToken,
+  decodeCertificates,
+  checkKeyUsage,
+  checkValidity,
+  checkChain,
+  checkRevoked,
+  consumeChallenge,
+  checkOrigin,
+  checkAlgorithm,
+  checkSignature,
+  checkUscc,
+];
+
+function failureUscc(ctx: Context): string | null | undefined {
+  if (ctx.uscc !== undefined) return ctx.uscc;
+  if (!ctx.leaf) return undefined;
+  try {
+    const u = extractIdentity(ctx.leaf.cert).uscc;
+    return u ? normalizeUscc(u.value) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Verifies a login token (JSON or CMS) for one relying party; never throws for bad tokens. */
+export async function verifyLoginToken(token: string | Uint8Array, opts: VerifyOptions): Promise<VerifyResult> {
+  const ctx: Context = {
+    opts,
+    now: opts.now ?? new Date(),
+    skew: opts.clockSkewMs ?? DEFAULT_CLOCK_SKEW_MS,
+    // Configuration errors (bad origin, unparsable anchors) are the caller's: they throw.
+    origin: normalizeOrigin(opts.origin),
+    anchors: prepareCertificates(opts.trustAnchors),
+    knownIntermediates: prepareCertificates(opts.intermediates),
+    crls: prepareCrls(opts.crls),
+    input: token,
+    warnings: [],
+  };
+  let current = 'token';
+  try {
+    for (const step of VERIFY_STEPS) {
+      current = step.name;
+      await step.run(ctx);
+    }
+  } catch (e) {
+    const r = e instanceof LoginTokenRejection ? e : new LoginTokenRejection('TOKEN_MALFORMED', '令牌无法处理', 'token could not be processed');
+    const out: VerifyResult = { ok: false, code: r.code, message: r.message, messageEn: r.messageEn ?? VERIFY_MESSAGES[r.code].en, step: current };
+    const uscc = failureUscc(ctx);
+    if (uscc !== undefined) out.uscc = uscc;
+    if (ctx.leaf) out.subject = ctx.leaf.subject;
+    return out;
+  }
+  const leaf = need(ctx.leaf);
+  const token0 = need(ctx.token);
+  const uscc = need(ctx.uscc);
+  return {
+    ok: true,
+    uscc,
+    subject: leaf.subject,
+    issuer: leaf.issuer,
+    serialNumber: leaf.serialNumber,
+    fingerprintSha256: leaf.fingerprintSha256,
+    algorithm: token0.algorithm,
+    legalPersonKind: legalPersonKind(uscc.slice(0, 2)),
+    notAfter: leaf.notAfter.toISOString(),
+    format: token0.kind,
+    ...(token0.appVersion !== null ? { appVersion: token0.appVersion } : {}),
+    warnings: ctx.warnings,
+  };
+}
