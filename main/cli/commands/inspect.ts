@@ -67,6 +67,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   const now = io.now();
 
   const entries: InspectFileEntry[] = [];
+  const caFlags = new Map<InspectFileEntry, boolean[]>();
   let failed = false;
   for (const file of files) {
     try {
@@ -77,8 +78,12 @@ export async function run(args: string[], io: CliIO): Promise<number> {
         failed = true;
         continue;
       }
-      if (certificates.some((c) => c.checks.some((k) => k.status === 'fail'))) failed = true;
-      entries.push({ file, certificates });
+      // CA certificates that ride along in a PFX/P7B are context: the file stands or falls with its end-entity certificates.
+      const leaves = contents.certificates.some((c) => !c.isCA) ? certificates.filter((_, i) => !contents.certificates[i]!.isCA) : certificates;
+      if (leaves.some((c) => c.checks.some((k) => k.status === 'fail'))) failed = true;
+      const entry: InspectFileEntry = { file, certificates };
+      caFlags.set(entry, contents.certificates.map((c) => c.isCA));
+      entries.push(entry);
     } catch (e) {
       const info = toErrorInfo(e);
       entries.push({ file, error: { code: info.code, message: info.message }, certificates: [] });
@@ -86,7 +91,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     }
   }
   if (parsed.values.json) writeJson(io.stdout, { files: entries });
-  else io.stdout.write(humanReport(entries));
+  else io.stdout.write(humanReport(entries, caFlags));
   return failed ? EXIT_FAIL : EXIT_OK;
 }
 
@@ -116,7 +121,7 @@ const CHECK_NAMES: Record<string, string> = {
 };
 const MARK: Record<CheckStatus, string> = { pass: '✔ 通过', warn: '! 警告', fail: '✘ 失败' };
 
-function humanReport(entries: InspectFileEntry[]): string {
+function humanReport(entries: InspectFileEntry[], caFlags: Map<InspectFileEntry, boolean[]>): string {
   const lines: string[] = [];
   for (const e of entries) {
     lines.push(`文件：${e.file}`);
@@ -125,7 +130,8 @@ function humanReport(entries: InspectFileEntry[]): string {
       continue;
     }
     e.certificates.forEach((c, i) => {
-      lines.push(`  证书 ${i + 1}/${e.certificates.length}`);
+      const isCA = caFlags.get(e)?.[i] ?? false;
+      lines.push(`  证书 ${i + 1}/${e.certificates.length}${isCA ? '（CA 证书）' : ''}`);
       lines.push(`    使用者：${dnZh(c.subject)}`);
       lines.push(`    颁发者：${dnZh(c.issuer)}`);
       if (c.caProfile) lines.push(`    证书机构：${c.caProfile.name}`);
@@ -139,7 +145,7 @@ function humanReport(entries: InspectFileEntry[]): string {
       lines.push('    检查：');
       for (const k of c.checks) lines.push(`      ${MARK[k.status]}  ${CHECK_NAMES[k.id] ?? k.id}：${k.message}`);
       const ok = !c.checks.some((k) => k.status === 'fail');
-      lines.push(`    结论：${ok ? '可以用于法人登录' : '不能用于法人登录'}`, '');
+      lines.push(`    结论：${isCA ? 'CA 证书，用于签发证书，不用于登录' : ok ? '可以用于法人登录' : '不能用于法人登录'}`, '');
     });
   }
   return lines.join('\n') + '\n';
