@@ -7,7 +7,7 @@
  */
 import * as asn1js from 'asn1js';
 import type * as pkijs from 'pkijs';
-import { analyzeUsccDetailed, isPlaceholder, isValidOrgCode, USCC_CHARSET } from './uscc.ts';
+import { analyzeUsccDetailed, isPlaceholder, isValidOrgCode, USCC_CHARSET, usccCheckChar } from './uscc.ts';
 import { checkResidentId, isValidRegNumber15 } from './identifiers.ts';
 import { loadCaProfiles, loadKnownFields, matchCaProfile, type CaProfile, type FieldMeaning, type IssuerAttributes, type KnownField, type UsccLocation } from './ca-profiles.ts';
 
@@ -201,7 +201,9 @@ function tokensOf(text: string, fieldMeaning: FieldMeaning, extraPrefixes: strin
       // Unknown glued text: keep only windows that are fully valid USCCs.
       for (let i = 0; i + 18 <= Math.min(run.length, MAX_TEXT_CHARS); i++) {
         const w = run.slice(i, i + 18);
-        if (usccCharsetOnly(w) && analyzeUsccDetailed(w).analysis.valid) push(w, fieldMeaning);
+        // Cheap check char first: a long run has thousands of windows.
+        const a = usccCharsetOnly(w) && usccCheckChar(w.slice(0, 17)) === w[17] ? analyzeUsccDetailed(w).analysis : null;
+        if (a?.valid && a.orgType?.name != null) push(w, fieldMeaning);
       }
     }
   }
@@ -221,8 +223,10 @@ function classify(tok: Token, source: string, fromProfile: boolean, now: Date): 
     if (isPlaceholder(v)) return identityField || tok.wholeField ? { ...base, kind: 'placeholder', valid: false } : null;
     const u = analyzeUsccDetailed(v).analysis;
     const id = checkResidentId(v, now);
-    if (id.valid && (!u.valid || tok.meaning === 'idNumber')) return { ...base, kind: 'residentId', valid: true };
-    if (u.valid) return { ...base, kind: 'uscc', valid: true, ambiguous: id.valid };
+    // In certificates only a fully decodable code counts: known authority AND known institution type.
+    const usccOk = u.valid && u.orgType?.name != null;
+    if (id.valid && (!usccOk || tok.meaning === 'idNumber')) return { ...base, kind: 'residentId', valid: true };
+    if (usccOk) return { ...base, kind: 'uscc', valid: true, ambiguous: id.valid };
     if (/^\d{17}[\dX]$/.test(v) && (id.checkOk || (tok.meaning === 'idNumber' && id.birthDateOk))) return { ...base, kind: 'residentId', valid: false };
     const plausible = usccCharsetOnly(v) && u.registrationAuthority?.name != null && u.region?.province != null;
     if (plausible && (identityField || tok.wholeField || tok.delimited)) return { ...base, kind: 'uscc', valid: false, nearMiss: u.orgType?.name != null };

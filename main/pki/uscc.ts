@@ -88,9 +88,9 @@ export function isValidOrgCode(code9: string): boolean {
   return code9.length === 9 && orgCodeCheckChar(code9.slice(0, 8)) === code9[8] && !isPlaceholder(code9);
 }
 
-/** 000000000, 111…1, AAAA…: placeholders some CAs write when they have no real value. */
+/** 000000000, 111…1, 1212…: placeholders some CAs write when they have no real value. */
 export function isPlaceholder(s: string): boolean {
-  return s.length > 0 && /^(.)\1*$/.test(s);
+  return s.length > 0 && (/^(.)\1*$/.test(s) || (s.length >= 8 && /^(..)\1+.?$/.test(s)));
 }
 
 /** The portal's legal-person kind for a 2-char institution type code (`91` → 企业法人; anything unlisted → 其他). */
@@ -108,8 +108,8 @@ export function institutionTypeName(typeCode: string): string | null {
 }
 
 /**
- * Valid = 18 chars of the charset, a known registration authority, a known province in the
- * region code, correct check char, not a placeholder. (A random 18-digit string passes the
+ * Valid = 18 chars of the charset, a registration authority and institution type from the
+ * GB 32100 tables, a known province in the region code, correct check char, not a placeholder. (A random 18-digit string passes the
  * arithmetic 1 time in 31; the structure checks keep ID numbers and junk out.)
  */
 export function isValidUscc(s: string): boolean {
@@ -201,7 +201,7 @@ export function analyzeUsccDetailed(input: string): UsccDetails {
   if (normalized.length === 18 && analysis.expectedCheckChar !== null && !checkOk) {
     warnings.push(`校验码错误：第 18 位为 ${analysis.checkChar}，按 GB 32100 应为 ${analysis.expectedCheckChar}（个别试点期代码不符合校验规则，只能与登记机关核对原件）`);
   }
-  analysis.valid = checkOk && bad.length === 0 && analysis.registrationAuthority?.name != null && regionOk && !details.placeholder;
+  analysis.valid = checkOk && bad.length === 0 && analysis.registrationAuthority?.name != null && analysis.orgType?.name != null && regionOk && !details.placeholder;
   if (normalized.length === 18 && checkResidentId(normalized).valid) {
     warnings.push(analysis.valid
       ? '该值同时符合居民身份证号码的校验规则，请确认它确实是单位的代码'

@@ -160,3 +160,11 @@ test('an embedded org code failing GB 11714 is a warning, not a failure', () => 
   assert.equal(a.orgCode?.valid, false);
   assert.ok(a.warnings.some((w) => w.includes('GB 11714')));
 });
+
+test('an institution type missing from the GB 32100 table (e.g. 94) makes the code invalid', () => {
+  const first17 = '94130102MA0CHR4T5';
+  const a = analyzeUscc(first17 + usccCheckChar(first17));
+  assert.equal(a.valid, false);
+  assert.equal(a.orgType?.name, null);
+  assert.ok(a.warnings.some((w) => w.includes('机构类别代码 94')));
+});

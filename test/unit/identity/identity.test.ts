@@ -1,0 +1,193 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import * as asn1js from 'asn1js';
+import * as pkijs from 'pkijs';
+import { extractIdentity, detectCaProfile } from '../../../main/pki/identity.ts';
+import { loadCaProfiles } from '../../../main/pki/ca-profiles.ts';
+import { usccCheckChar, orgCodeCheckChar } from '../../../main/pki/uscc.ts';
+import { residentIdCheckChar } from '../../../main/pki/identifiers.ts';
+import { getTestPki } from '../../fixtures/pki.ts';
+import { ascii, buildCertificate, der, derString, OID, type CertSpec } from './build-cert.ts';
+
+const NOW = new Date('2026-06-01T00:00:00Z');
+const HEBCA_ISSUER: CertSpec['issuer'] = [[OID.C, 'CN'], [OID.O, '河北省电子认证有限公司'], [OID.CN, 'HEBCA RSA CA']];
+const ENT: CertSpec['subject'] = [[OID.C, 'CN'], [OID.ST, '河北省'], [OID.O, '石家庄测试科技有限公司'], [OID.CN, '石家庄测试科技有限公司']];
+
+function code(first8: string, org8: string): string {
+  const first17 = first8 + org8 + orgCodeCheckChar(org8)!;
+  return first17 + usccCheckChar(first17)!;
+}
+const U = code('91130102', 'MA0TEHB1');
+const ID = ((p) => p + residentIdCheckChar(p))('13010219850612002');
+
+function loadDer(path: string): pkijs.Certificate {
+  return pkijs.Certificate.fromBER(readFileSync(path));
+}
+
+// ---------- against the shared test PKI (OpenSSL-built) ----------
+
+test('test PKI: every enterprise leaf yields its USCC — high confidence from its profile, medium without', async () => {
+  const pki = await getTestPki();
+  const ents = Object.values(pki.entries).filter((e) => e.kind === 'leaf' && e.expect.uscc && e.expect.usccValid !== false);
+  assert.ok(ents.filter((e) => e.id.endsWith('-ent')).length >= 9);
+  for (const e of ents) {
+    const cert = loadDer(e.certDer);
+    const withProfile = extractIdentity(cert, undefined, { now: NOW });
+    const generic = extractIdentity(cert, [], { now: NOW });
+    assert.equal(withProfile.uscc?.value, e.expect.uscc, e.id);
+    assert.equal(withProfile.uscc?.valid, true, e.id);
+    assert.equal(generic.uscc?.value, e.expect.uscc, e.id);
+    assert.equal(generic.uscc?.confidence, 'medium', e.id);
+    if (e.expect.usccSource) assert.equal(withProfile.uscc?.source, e.expect.usccSource, e.id);
+    if (e.expect.caProfile) {
+      assert.equal(detectCaProfile(cert)?.id, e.expect.caProfile, e.id);
+      assert.equal(withProfile.uscc?.confidence, 'high', e.id);
+    }
+  }
+});
+
+test('test PKI: negatives never yield a valid USCC', async () => {
+  const pki = await getTestPki();
+  for (const id of ['neg-personal', 'neg-org-code-only', 'neg-placeholder', 'neg-bad-check', 'neg-no-uscc']) {
+    const e = pki.get(id);
+    for (const profiles of [undefined, []]) {
+      const r = extractIdentity(loadDer(e.certDer), profiles, { now: NOW });
+      assert.notEqual(r.uscc?.valid, true, id);
+      assert.ok(!r.candidates.some((c) => c.kind === 'uscc' && c.valid), id);
+    }
+  }
+  const personal = extractIdentity(loadDer(pki.get('neg-personal').certDer), undefined, { now: NOW });
+  assert.equal(personal.uscc, null);
+  assert.ok(personal.candidates.some((c) => c.kind === 'residentId' && c.source === 'ext:1.2.156.10260.4.1.1'));
+  const orgOnly = pki.get('neg-org-code-only');
+  const o = extractIdentity(loadDer(orgOnly.certDer), undefined, { now: NOW });
+  assert.equal(o.uscc, null);
+  assert.equal(o.orgCode?.value, orgOnly.expect.orgCode);
+  const bad = pki.get('neg-bad-check');
+  const b = extractIdentity(loadDer(bad.certDer), undefined, { now: NOW });
+  assert.deepEqual(b.uscc && { value: b.uscc.value, valid: b.uscc.valid, confidence: b.uscc.confidence }, { value: bad.expect.uscc, valid: false, confidence: 'low' });
+  const ph = extractIdentity(loadDer(pki.get('neg-placeholder').certDer), undefined, { now: NOW });
+  assert.equal(ph.uscc, null);
+  assert.equal(ph.orgCode, null);
+});
+
+test('test PKI: issuer names of every hierarchy map to their profile; roots too', async () => {
+  const pki = await getTestPki();
+  for (const e of Object.values(pki.entries)) {
+    if (e.profile === 'lookalike' || e.id === 'neg-self-signed') continue;
+    assert.equal(detectCaProfile(loadDer(e.certDer))?.id, e.profile, e.id);
+  }
+});
+
+// ---------- built in-process: placements the test PKI does not cover ----------
+
+test('BJCA legacy: JJ-prefixed org code in 2.16.840.1.113732.2, USCC in .17 inside [0]', () => {
+  const org8 = 'MA0TEHB1';
+  const cert = buildCertificate({
+    subject: ENT,
+    issuer: [[OID.C, 'CN'], [OID.O, 'BJCA'], [OID.OU, 'Public Trust CA'], [OID.CN, 'Public Trust CA-2']],
+    extensions: [
+      ['2.16.840.1.113732.2', der(derString('printable', `JJ${org8}${orgCodeCheckChar(org8)}`))],
+      ['1.2.156.112562.2.1.1.17', der(new asn1js.Constructed({ idBlock: { tagClass: 3, tagNumber: 0 }, value: [derString('utf8', U)] }))],
+    ],
+  });
+  assert.equal(detectCaProfile(cert)?.id, 'bjca');
+  const r = extractIdentity(cert, undefined, { now: NOW });
+  assert.deepEqual(r.uscc, { value: U, valid: true, source: 'ext:1.2.156.112562.2.1.1.17', confidence: 'high' });
+  assert.deepEqual(r.orgCode, { value: org8 + orgCodeCheckChar(org8), source: 'ext:2.16.840.1.113732.2' });
+});
+
+test('USCC as BMPString, in OU, in serialNumber, in a raw-bytes extension with n@XY prefix', () => {
+  const places: CertSpec[] = [
+    { subject: [...ENT, [OID.OU, { type: 'bmp', value: U }]], issuer: HEBCA_ISSUER },
+    { subject: [...ENT, [OID.serialNumber, { type: 'printable', value: `XY${U}` }]], issuer: HEBCA_ISSUER },
+    { subject: ENT, issuer: HEBCA_ISSUER, extensions: [['1.2.3.4.5.6', ascii(`n@XY${U}`)]] },
+    { subject: ENT, issuer: HEBCA_ISSUER, extensions: [['1.2.156.10260.4.4', der(new asn1js.Sequence({ value: [new asn1js.Integer({ value: 1 }), new asn1js.OctetString({ valueHex: der(derString('utf8', `[N]${U}`)).slice().buffer })] }))]] },
+  ];
+  const sources = ['subject:OU', 'subject:serialNumber', 'ext:1.2.3.4.5.6', 'ext:1.2.156.10260.4.4'];
+  places.forEach((spec, i) => {
+    const r = extractIdentity(buildCertificate(spec), undefined, { now: NOW });
+    assert.equal(r.uscc?.value, U, sources[i]);
+    assert.equal(r.uscc?.valid, true);
+    assert.equal(r.uscc?.source, sources[i]);
+    assert.equal(r.uscc?.confidence, 'medium'); // not a HEBCA place: generic scan
+  });
+});
+
+test('personal certificate: SF-prefixed ID in the BJCA unique-id extension and in CN is never a USCC', () => {
+  const cert = buildCertificate({
+    subject: [[OID.C, 'CN'], [OID.CN, `张三@SF${ID}`]],
+    issuer: [[OID.C, 'CN'], [OID.O, 'BJCA'], [OID.CN, 'BJCA RSA CA']],
+    extensions: [['1.2.156.112562.2.1.1.1', der(derString('utf8', `SF${ID}`))], ['1.2.156.10260.4.1.1', der(derString('printable', ID))]],
+  });
+  const r = extractIdentity(cert, undefined, { now: NOW });
+  assert.equal(r.uscc, null);
+  assert.ok(r.candidates.length >= 2);
+  assert.ok(r.candidates.every((c) => c.kind === 'residentId'));
+});
+
+test('a value valid both as USCC and as ID number: ID meaning wins in the ID-card extension; elsewhere low confidence', () => {
+  let amb = '';
+  for (let seq = 0; seq < 1000 && !amb; seq++) {
+    const first17 = `52110019800101${String(seq).padStart(3, '0')}`;
+    if (usccCheckChar(first17) === residentIdCheckChar(first17)) amb = first17 + residentIdCheckChar(first17);
+  }
+  assert.ok(amb);
+  const asId = extractIdentity(buildCertificate({ subject: ENT, issuer: HEBCA_ISSUER, extensions: [['1.2.156.10260.4.1.1', der(derString('printable', amb))]] }), undefined, { now: NOW });
+  assert.equal(asId.uscc, null);
+  assert.equal(asId.candidates[0]?.kind, 'residentId');
+  const elsewhere = extractIdentity(buildCertificate({ subject: [...ENT, ['1.2.156.112586.1.10', amb]], issuer: HEBCA_ISSUER }), undefined, { now: NOW });
+  assert.equal(elsewhere.uscc?.value, amb);
+  assert.equal(elsewhere.uscc?.confidence, 'low');
+});
+
+test('17-char values, all-zero and repeated placeholders are never a valid USCC', () => {
+  for (const v of [U.slice(0, 17), '000000000000000000', '111111111111111111', 'AAAAAAAAAAAAAAAAAA', '000000000']) {
+    const r = extractIdentity(buildCertificate({ subject: [...ENT, ['1.2.156.112586.1.10', v]], issuer: HEBCA_ISSUER, extensions: [['1.2.156.10260.4.1.4', der(derString('printable', v))]] }), undefined, { now: NOW });
+    assert.notEqual(r.uscc?.valid, true, v);
+    assert.equal(r.orgCode, null, v);
+  }
+});
+
+test('two different valid USCCs in one certificate: reported with low confidence', () => {
+  const other = code('91130104', 'MA0QTHR2');
+  const r = extractIdentity(buildCertificate({ subject: [...ENT, ['1.2.156.112586.1.10', U]], issuer: HEBCA_ISSUER, extensions: [['1.2.156.10260.4.1.4', der(derString('utf8', other))]] }), undefined, { now: NOW });
+  assert.equal(r.uscc?.value, U);
+  assert.equal(r.uscc?.confidence, 'low');
+});
+
+test('unknown issuer: no profile, generic scan still works', () => {
+  const cert = buildCertificate({ subject: [...ENT, [OID.OU, U]], issuer: [[OID.C, 'CN'], [OID.O, 'Some Other CA'], [OID.CN, 'Other CA']] });
+  assert.equal(detectCaProfile(cert), null);
+  assert.equal(extractIdentity(cert, undefined, { now: NOW }).uscc?.confidence, 'medium');
+});
+
+test('real-world issuer names map to profiles; UCA is SHECA, not China Unicom', () => {
+  const cases: [CertSpec['issuer'], string | null][] = [
+    [[[OID.C, 'CN'], [OID.O, 'China Financial Certification Authority'], [OID.CN, 'CFCA ACS OCA31']], 'cfca'],
+    [[[OID.C, 'CN'], [OID.O, 'UniTrust'], [OID.CN, 'UCA Global G2 Root']], 'sheca'],
+    [[[OID.C, 'CN'], [OID.O, 'GUANG DONG CERTIFICATE AUTHORITY CO.,LTD.'], [OID.CN, 'GDCA TrustAUTH R5 ROOT']], 'gdca'],
+    [[[OID.C, 'CN'], [OID.O, 'Hebei Electronic Certification Authority'], [OID.CN, 'HEBCA']], 'hebca'],
+    [[[OID.C, 'CN'], [OID.O, 'JITTER Labs'], [OID.CN, 'Jitter CA']], null],
+  ];
+  for (const [issuer, id] of cases) assert.equal(detectCaProfile(buildCertificate({ subject: ENT, issuer }))?.id ?? null, id, JSON.stringify(issuer));
+});
+
+// ---------- hostile input: bounded time, no throw ----------
+
+test('hostile extension values: huge, deeply nested, many, random — a result, no throw', () => {
+  let seed = 12345;
+  const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) & 0xff);
+  const huge = new Uint8Array(2 * 1024 * 1024).map(() => rand());
+  const nestedDepth = 20000;
+  const nested = new Uint8Array(nestedDepth * 2);
+  for (let i = 0; i < nestedDepth; i++) { nested[i * 2] = 0x30; nested[i * 2 + 1] = 0x80; } // indefinite-length SEQUENCEs, never closed
+  const longText = ascii(('X' + U).repeat(20000));
+  const many: [string, Uint8Array][] = Array.from({ length: 300 }, (_, i) => [`1.2.3.${i}`, ascii(`${i}`.repeat(30))]);
+  const cert = buildCertificate({ subject: [...ENT, ['1.2.156.112586.1.10', U]], issuer: HEBCA_ISSUER, extensions: [['1.2.3.1', huge], ['1.2.3.2', nested], ['1.2.3.3', longText], ...many] });
+  const r = extractIdentity(cert, undefined, { now: NOW });
+  assert.equal(r.uscc?.value, U);
+  assert.ok(r.candidates.length <= 200);
+  assert.equal(loadCaProfiles().length >= 7, true);
+});
