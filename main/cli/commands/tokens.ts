@@ -1,6 +1,10 @@
 import { parseArgs } from 'node:util';
 import { AssistantError, isAssistantError, type ErrorInfo } from '../../errors.ts';
-import { parseCertificate } from '../../pki/certificate.ts';
+import { resolve } from 'node:path';
+import { loadCaProfiles, type CaProfile } from '../../pki/ca-profiles.ts';
+import { parseCertificate, type ParsedCertificate } from '../../pki/certificate.ts';
+import { inspectCertificate, type InspectContext } from '../../pki/inspect.ts';
+import { loadTrustAnchors } from '../../pki/trust.ts';
 import { configuredModulePaths } from '../../keystores/pkcs11/configured-modules.ts';
 import { checkModulePath } from '../../keystores/pkcs11/module-path.ts';
 import { KeyStoreWorkerClient } from '../../keystores/worker/client.ts';
@@ -9,27 +13,30 @@ import type { Pkcs11ModuleReport } from '../../keystores/worker/protocol.ts';
 import type { PinState } from '../../keystores/types.ts';
 import { EXIT_FAIL, EXIT_OK, EXIT_USAGE, writeJson, type CliIO } from '../io.ts';
 
-const USAGE = `用法 / Usage: cert-assistant tokens [--module PATH]... [--json] [--timeout MS]
+const USAGE = `用法 / Usage: cert-assistant tokens [--module PATH]... [--json] [--trust PATH]... [--timeout MS]
 
 列出 USB Key（PKCS#11）中的证书及 PIN 状态。不指定 --module 时，使用 CA 配置与策略中登记的、本机已安装的驱动。
 Lists USB keys (PKCS#11), their PIN state and certificates. Without --module: the drivers listed
 in the CA profiles and policy that exist on this machine.
   --module PATH   PKCS#11 驱动的绝对路径（可重复）/ absolute path of a PKCS#11 module (repeatable)
   --json          JSON 输出 / JSON output
+  --trust PATH    额外信任的根证书文件或目录（可重复）/ extra trust anchor file or folder (repeatable)
   --timeout MS    每个驱动的超时（默认 5000）/ per-module timeout (default 5000)
 `;
 
-/** The certificate part of an identity: what a user needs to pick the right one. */
-export function certificateSummary(der: Uint8Array, now: Date): Record<string, unknown> {
+/**
+ * The certificate part of an identity: the same report `inspect` gives (validity, chain to the
+ * trust anchors using the token's other certificates, USCC), so a user can pick the right one.
+ */
+export function certificateSummary(der: Uint8Array, intermediates: Uint8Array[], ctx: Omit<InspectContext, 'intermediates'>): Record<string, unknown> {
   try {
-    const c = parseCertificate(der);
-    return {
-      subject: c.subject, issuer: c.issuer, serialNumber: c.serialNumber,
-      notBefore: c.notBefore.toISOString(), notAfter: c.notAfter.toISOString(),
-      keyAlgorithm: c.keyAlgorithm, signatureAlgorithm: c.signatureAlgorithm, fingerprintSha256: c.fingerprintSha256,
-      keyUsage: c.keyUsage, isCA: c.isCA,
-      validNow: c.notBefore.getTime() <= now.getTime() && now.getTime() <= c.notAfter.getTime(),
-    };
+    const parsed: ParsedCertificate[] = [];
+    for (const i of intermediates) {
+      try {
+        parsed.push(parseCertificate(i));
+      } catch {}
+    }
+    return inspectCertificate(parseCertificate(der), { ...ctx, intermediates: parsed }) as unknown as Record<string, unknown>;
   } catch (e) {
     return { error: isAssistantError(e) ? e.toJSON() : { code: 'CERT_MALFORMED', message: '证书格式错误' } };
   }
@@ -45,9 +52,9 @@ function pinText(p: PinState): string {
 interface ModuleOut { path: string; error?: ErrorInfo; info?: Pkcs11ModuleReport['info']; slots: unknown[] }
 
 export async function run(args: string[], io: CliIO): Promise<number> {
-  let values: { module?: string[]; json?: boolean; timeout?: string; help?: boolean };
+  let values: { module?: string[]; json?: boolean; timeout?: string; trust?: string[]; help?: boolean };
   try {
-    ({ values } = parseArgs({ args, options: { module: { type: 'string', multiple: true }, json: { type: 'boolean' }, timeout: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false }));
+    ({ values } = parseArgs({ args, options: { module: { type: 'string', multiple: true }, json: { type: 'boolean' }, trust: { type: 'string', multiple: true }, timeout: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false }));
   } catch (e) {
     io.stderr.write(`参数错误 / bad arguments: ${(e as Error).message}\n\n${USAGE}`);
     return EXIT_USAGE;
@@ -64,6 +71,12 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   // --module is the CLI user's explicit choice; otherwise only admin-configured drivers.
   const modules = values.module ?? configuredModulePaths({ env: io.env });
   const now = io.now();
+  let profiles: CaProfile[] | undefined;
+  try {
+    profiles = loadCaProfiles();
+  } catch {}
+  const anchors = loadTrustAnchors((values.trust ?? []).map((p) => resolve(io.cwd, p)));
+  const inspectCtx = { now, anchors, ...(profiles ? { profiles } : {}) };
   const client = new KeyStoreWorkerClient({ spawn: forkWorkerSpawner({ env: io.env }), timeouts: { 'pkcs11.describe': timeoutMs } });
   const out: ModuleOut[] = [];
   let failed = false;
@@ -79,7 +92,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
             description: s.description, initialized: s.initialized, loginRequired: s.loginRequired, pin: s.pin,
             identities: s.identities.map((i) => ({
               id: i.id.slice(i.id.indexOf(':') + 1), identityId: i.id, label: i.label, algorithm: i.algorithm,
-              certificate: certificateSummary(i.certificate, now), intermediates: i.intermediates.length,
+              certificate: certificateSummary(i.certificate, i.intermediates, inspectCtx), intermediates: i.intermediates.length,
             })),
             ...(s.error ? { error: s.error } : {}),
           })),

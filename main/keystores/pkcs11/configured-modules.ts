@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { DEFAULT_CA_PROFILES_PATH, loadCaProfiles } from '../../pki/ca-profiles.ts';
 
 /**
  * PKCS#11 modules an administrator configured: the CA profiles shipped in certs/ (each CA's
@@ -18,7 +19,6 @@ export interface ConfiguredModulesInput {
   env?: NodeJS.ProcessEnv;
 }
 
-export const DEFAULT_PROFILES_FILE = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../../certs/ca-profiles.json');
 
 export function defaultLibraryDirs(platform: NodeJS.Platform, env: NodeJS.ProcessEnv = process.env): string[] {
   if (platform === 'win32') {
@@ -29,22 +29,18 @@ export function defaultLibraryDirs(platform: NodeJS.Platform, env: NodeJS.Proces
   return ['/usr/lib', '/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib64', '/usr/local/lib', '/usr/lib/softhsm', '/usr/lib/x86_64-linux-gnu/pkcs11', '/opt'];
 }
 
-/** Module names per OS from the profiles file: `[{ pkcs11Modules: { linux: [...] } }]` or `{ profiles: [...] }`. */
+/** Module names for this OS from the CA profiles; an absent or broken file yields none (never a crash). */
 export function profileModuleNames(file: string, platform: NodeJS.Platform): string[] {
-  let doc: unknown;
   try {
-    doc = JSON.parse(fs.readFileSync(file, 'utf8'));
+    const names: string[] = [];
+    for (const p of loadCaProfiles(file)) {
+      const mods = (p.pkcs11Modules as unknown as Record<string, unknown> | undefined)?.[platform];
+      if (Array.isArray(mods)) for (const m of mods) if (typeof m === 'string' && m.trim()) names.push(m.trim());
+    }
+    return names;
   } catch {
     return [];
   }
-  const list = Array.isArray(doc) ? doc : (doc as { profiles?: unknown })?.profiles;
-  if (!Array.isArray(list)) return [];
-  const names: string[] = [];
-  for (const p of list) {
-    const mods = (p as { pkcs11Modules?: Record<string, unknown> })?.pkcs11Modules?.[platform];
-    if (Array.isArray(mods)) for (const m of mods) if (typeof m === 'string' && m.trim()) names.push(m.trim());
-  }
-  return names;
 }
 
 /** Absolute paths of configured modules that exist on this machine, deduplicated, in order. */
@@ -53,7 +49,7 @@ export function configuredModulePaths(input: ConfiguredModulesInput = {}): strin
   const exists = input.exists ?? ((p: string) => fs.existsSync(p));
   const dirs = input.libraryDirs ?? defaultLibraryDirs(platform, input.env);
   const p = platform === 'win32' ? path.win32 : path.posix;
-  const names = [...(input.policyModules ?? []), ...profileModuleNames(input.profilesFile ?? DEFAULT_PROFILES_FILE, platform)];
+  const names = [...(input.policyModules ?? []), ...profileModuleNames(input.profilesFile ?? DEFAULT_CA_PROFILES_PATH, platform)];
   const out: string[] = [];
   for (const name of names) {
     const candidates = p.isAbsolute(name) ? [name] : name.includes('/') || name.includes('\\') ? [] : dirs.map((d) => p.join(d, name));

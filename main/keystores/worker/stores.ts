@@ -1,5 +1,6 @@
 import { AssistantError } from '../../errors.ts';
 import { Pkcs11KeyStore } from '../pkcs11/store.ts';
+import { Pkcs12KeyStore } from '../pkcs12/index.ts';
 import type { HostOptions, StoreFactory } from './host.ts';
 
 // One Pkcs11KeyStore per module path in this process: C_Initialize/C_Finalize are process-wide.
@@ -17,7 +18,9 @@ function pkcs11Store(module: string): Pkcs11KeyStore {
 /** Which store implementation serves which spec, inside the worker. */
 export const openStore: StoreFactory = async (spec) => {
   if (spec.kind === 'pkcs11') return pkcs11Store(spec.module);
-  throw new AssistantError('STORE_KIND_UNSUPPORTED', '密钥服务暂不支持该类型的证书存储', { en: 'store kind not supported in the worker', details: { kind: spec.kind } });
+  // Pure JS, but behind the same boundary so the app has one way to reach every key.
+  if (spec.kind === 'pkcs12') return new Pkcs12KeyStore(spec.file);
+  throw new AssistantError('STORE_KIND_UNSUPPORTED', '密钥服务暂不支持该类型的证书存储', { en: 'store kind not supported in the worker', details: { kind: (spec as { kind: string }).kind } });
 };
 
 export function defaultHostOptions(): HostOptions {

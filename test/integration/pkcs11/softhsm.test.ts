@@ -81,7 +81,7 @@ describe('PKCS#11 through the worker, SoftHSM2 as the USB key', { skip }, () => 
   });
 
   test('wrong PIN → PIN_INCORRECT with the token PIN flags; not retried; right PIN works after', async () => {
-    const [id] = (await store.listIdentities()).map((i) => i.id);
+    const [id] = (await store.listIdentities()).filter((i) => i.algorithm === 'RS256').map((i) => i.id);
     const details = await rejectsWith(store.sign(id!, Buffer.from('x'), 'RS256', '000000'), 'PIN_INCORRECT');
     // SoftHSM2 sets CKF_USER_PIN_COUNT_LOW after a failure; it has no retry counter and never locks.
     assert.deepEqual(details['pin'], { retriesLeft: null, low: true, finalTry: false, locked: false });
@@ -120,6 +120,8 @@ describe('PKCS#11 through the worker, SoftHSM2 as the USB key', { skip }, () => 
     assert.match(ent.certificate.subject, /河北冀信测试科技有限公司/);
     assert.equal(ent.certificate.fingerprintSha256.length, 64);
     assert.equal(ent.certificate.keyAlgorithm, 'RSA-2048');
+    assert.equal(ent.certificate.identity.uscc.value, pki.get('hebca-ent').expect.uscc);
+    assert.equal(ent.certificate.caProfile.id, 'hebca');
   });
 
   test('CLI: a relative module path is refused (MODULE_PATH_UNSAFE), usage errors exit 2', async () => {
