@@ -1,0 +1,201 @@
+/**
+ * Electron main process: lifecycle, the assistant window, the portal view, IPC wiring. Thin by
+ * design — decisions live in main/assistant (handler table, allow-lists, permissions), which
+ * tests call directly; this file only binds them to Electron.
+ */
+import { app, BrowserWindow, Menu, dialog, ipcMain, session, shell, type IpcMainInvokeEvent, type WebContents } from 'electron';
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { ASSISTANT_CHANNELS, ASSISTANT_EVENT_CHANNEL, PORTAL_CHANNELS, type IpcResult } from './ipc-contract.ts';
+import { registerAppScheme, serveRenderer } from './app-protocol.ts';
+import { utilityProcessSpawner } from './keystore-worker.ts';
+import { createPortalView, type PortalView } from './portal-view.ts';
+import { hardenSession, hardenWebContents } from './security.ts';
+import { ASSISTANT_ORIGIN } from '../assistant/app-assets.ts';
+import { DEFAULT_APP_POLICY, machinePolicyPath, mergeAppPolicy, type AppPolicy } from '../assistant/app-policy.ts';
+import { createCertificateService, type RegisteredStore } from '../assistant/certificates.ts';
+import { createGuideService } from '../assistant/guide-service.ts';
+import { createAssistantIpc, type AssistantIpc } from '../assistant/ipc-handlers.ts';
+import { createPortalOriginAllowList } from '../assistant/portal-origins.ts';
+import type { AssistantWorld } from '../assistant/world.ts';
+import { configuredModulePaths } from '../keystores/pkcs11/configured-modules.ts';
+import { Pkcs12KeyStore } from '../keystores/pkcs12/index.ts';
+import { KeyStoreWorkerClient } from '../keystores/worker/client.ts';
+import { WorkerKeyStore } from '../keystores/worker/remote-store.ts';
+import { loadTrustAnchors } from '../pki/trust.ts';
+import type { ParsedCertificate } from '../pki/certificate.ts';
+
+registerAppScheme();
+app.enableSandbox();
+
+const distDir = path.resolve(__dirname, '..');
+const rendererDir = path.join(distDir, 'renderer');
+const preloadDir = path.join(distDir, 'preload');
+
+function loadPolicy(): { policy: AppPolicy; sources: string[] } {
+  const file = machinePolicyPath(process.platform, process.env);
+  try {
+    const doc: unknown = JSON.parse(readFileSync(file, 'utf8'));
+    const { policy, problems } = mergeAppPolicy(DEFAULT_APP_POLICY, doc);
+    return { policy, sources: ['defaults', file, ...problems.map((p) => `${file}: ${p}`)] };
+  } catch (e) {
+    const missing = (e as NodeJS.ErrnoException).code === 'ENOENT';
+    return { policy: DEFAULT_APP_POLICY, sources: missing ? ['defaults'] : ['defaults', `${file}: unreadable, ignored`] };
+  }
+}
+
+let mainWindow: BrowserWindow | null = null;
+let portalView: PortalView | null = null;
+let ipc: AssistantIpc | null = null;
+
+function envelope(code: string, message: string, messageEn: string): IpcResult<never> {
+  return { ok: false, error: { code, message, messageEn } };
+}
+
+/** Binds the handler table; each channel also checks WHICH web contents sent it. */
+function bindIpc(table: AssistantIpc, assistant: () => WebContents | null, portal: () => WebContents | null): void {
+  const bind = (channel: string, expected: () => WebContents | null) => {
+    ipcMain.handle(channel, async (event: IpcMainInvokeEvent, payload: unknown) => {
+      if (event.sender !== expected() || !event.senderFrame) return envelope('IPC_FORBIDDEN_SENDER', '该页面无权调用此功能', 'This page may not call this function');
+      return table.dispatch(channel, { frameUrl: event.senderFrame.url }, payload);
+    });
+  };
+  for (const ch of ASSISTANT_CHANNELS) bind(ch, assistant);
+  for (const ch of PORTAL_CHANNELS) bind(ch, portal);
+}
+
+async function start(): Promise<void> {
+  const { policy, sources } = loadPolicy();
+  const origins = createPortalOriginAllowList(policy.portal.allowedOrigins);
+  hardenSession(session.defaultSession, 'assistant');
+  serveRenderer(rendererDir);
+  Menu.setApplicationMenu(process.platform === 'darwin' ? Menu.getApplicationMenu() : null);
+
+  const win = new BrowserWindow({
+    width: 1200,
+    height: 820,
+    minWidth: 960,
+    minHeight: 640,
+    title: '证书助手',
+    show: false,
+    backgroundColor: '#f4f6f9',
+    webPreferences: {
+      preload: path.join(preloadDir, 'assistant.cjs'),
+      sandbox: true,
+      contextIsolation: true,
+      nodeIntegration: false,
+      nodeIntegrationInSubFrames: false,
+      webSecurity: true,
+      allowRunningInsecureContent: false,
+      webviewTag: false,
+      spellcheck: false,
+      navigateOnDragDrop: false,
+    },
+  });
+  mainWindow = win;
+  hardenWebContents(win.webContents, { mayNavigate: (url) => url.startsWith(`${ASSISTANT_ORIGIN}/`) });
+  win.once('ready-to-show', () => win.show());
+
+  const emit: AssistantWorld['emit'] = (event, payload) => {
+    if (event === 'consent:requested') {
+      // The consent must be seen: bring the assistant's own window to the front.
+      if (win.isMinimized()) win.restore();
+      win.show();
+      win.focus();
+    }
+    win.webContents.send(ASSISTANT_EVENT_CHANNEL, { event, payload });
+  };
+
+  portalView = createPortalView({
+    window: win,
+    preload: path.join(preloadDir, 'portal.cjs'),
+    origins,
+    onNavigated: (url) => emit('portal:navigated', { url }),
+    onPageGone: () => ipc?.cancelConsent('cancelled'),
+  });
+
+  // Key stores: USB keys through the utilityProcess worker; PFX files are pure JS (no vendor DLL).
+  const worker = new KeyStoreWorkerClient({ spawn: utilityProcessSpawner(path.join(__dirname, 'keystore-worker.cjs')) });
+  const modules = configuredModulePaths({ policyModules: policy.pkcs11Modules });
+  const usbStores: RegisteredStore[] = modules.map((module, i) => ({
+    storeId: `usb-${i + 1}`,
+    source: 'usb',
+    label: path.basename(module),
+    store: new WorkerKeyStore(worker, { kind: 'pkcs11', module }),
+  }));
+  let anchors: ParsedCertificate[] | null = null;
+  const certificates = createCertificateService({
+    now: () => new Date(),
+    appVersion: app.getVersion(),
+    usbStores: () => usbStores,
+    openPkcs12: (file, password) => Pkcs12KeyStore.open(file, { password }),
+    anchors: () => (anchors ??= loadTrustAnchors(policy.trustDirs, { onSkipped: () => {} })),
+  });
+
+  const guide = createGuideService();
+  const world: AssistantWorld = {
+    now: () => new Date(),
+    randomId: () => randomUUID(),
+    appVersion: app.getVersion(),
+    assistantOrigin: ASSISTANT_ORIGIN,
+    portal: { home: policy.portal.home, origins },
+    certificates,
+    guide,
+    portalView,
+    pickPfxFile: async () => {
+      const r = await dialog.showOpenDialog(win, {
+        title: '打开证书文件',
+        properties: ['openFile'],
+        filters: [{ name: '证书文件 (*.pfx, *.p12)', extensions: ['pfx', 'p12'] }],
+      });
+      return r.canceled ? null : (r.filePaths[0] ?? null);
+    },
+    openExternal: (url) => shell.openExternal(url),
+    emit,
+    diagnostics: async () => ({
+      appVersion: app.getVersion(),
+      runtime: { electron: process.versions.electron ?? null, chrome: process.versions.chrome ?? null, node: process.versions.node, platform: process.platform, arch: process.arch },
+      portal: { home: policy.portal.home, allowedOrigins: [...origins.entries] },
+      modules: await Promise.all(
+        modules.map(async (m) => {
+          try {
+            await worker.call('pkcs11.describe', { module: m });
+            return { path: m, loaded: true };
+          } catch (e) {
+            return { path: m, loaded: false, error: (e as { code?: string }).code ?? 'ERROR' };
+          }
+        }),
+      ),
+      policySources: sources,
+      guide: await guide.info().catch(() => ({ available: false, items: null, version: null })),
+    }),
+  };
+  ipc = createAssistantIpc(world);
+  bindIpc(ipc, () => mainWindow?.webContents ?? null, () => portalView?.webContents() ?? null);
+
+  win.on('closed', () => {
+    mainWindow = null;
+    ipc?.cancelConsent('cancelled');
+  });
+  app.on('before-quit', () => {
+    void certificates.closeAll();
+    void worker.close();
+  });
+  await win.loadURL(`${ASSISTANT_ORIGIN}/index.html`);
+}
+
+if (!app.requestSingleInstanceLock()) {
+  app.quit();
+} else {
+  app.on('second-instance', () => {
+    if (!mainWindow) return;
+    if (mainWindow.isMinimized()) mainWindow.restore();
+    mainWindow.focus();
+  });
+  app.on('window-all-closed', () => app.quit());
+  app.whenReady().then(start, (e: unknown) => {
+    dialog.showErrorBox('证书助手无法启动', e instanceof Error ? e.message : String(e));
+    app.quit();
+  });
+}

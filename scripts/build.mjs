@@ -1,0 +1,95 @@
+#!/usr/bin/env node
+// `npm run build`: bundles what Electron runs.
+//   main/app/main.ts                 -> dist/app/main.cjs            (main process, CJS, Node platform)
+//   main/keystores/worker/entry.ts   -> dist/app/keystore-worker.cjs (utilityProcess: key stores, vendor DLLs)
+//   preload/*.ts                     -> dist/preload/*.cjs           (sandboxed preloads: one file, only `electron` required)
+//   renderer/                        -> dist/renderer/               (vite build)
+// Native and Electron modules stay external. Data files are read at run time relative to each
+// source file (`new URL('./data/x.json', import.meta.url)`), so import.meta.url is rewritten per
+// file to the source file's location inside the app (main/**, certs/** ship next to dist/).
+import { build } from 'esbuild';
+import { build as viteBuild } from 'vite';
+import { readFile, readdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const dist = path.join(root, 'dist');
+const quiet = process.argv.includes('--quiet');
+const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7);
+
+/** import.meta.url -> file URL of the original source file, computed from the bundle's __dirname. */
+function importMetaUrlPlugin(outDir) {
+  return {
+    name: 'import-meta-url',
+    setup(b) {
+      b.onLoad({ filter: /\.(ts|mts)$/ }, async (args) => {
+        let contents = await readFile(args.path, 'utf8');
+        if (contents.includes('import.meta')) {
+          const rel = path.relative(outDir, args.path).split(path.sep).join('/');
+          const expr = `require("node:url").pathToFileURL(require("node:path").join(__dirname, ${JSON.stringify(rel)})).href`;
+          contents = contents.replaceAll('import.meta.url', `(${expr})`);
+          // import.meta.resolve is only used by the CLI's child_process spawner, never in the app.
+          contents = contents.replaceAll('import.meta.resolve', '((s) => { throw new Error("import.meta.resolve unavailable: " + s); })');
+        }
+        return { contents, loader: 'ts' };
+      });
+    },
+  };
+}
+
+const common = {
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node22',
+  sourcemap: false,
+  legalComments: 'none',
+  logLevel: quiet ? 'warning' : 'info',
+  // Electron comes from the runtime; koffi and better-sqlite3 are native (unpacked from asar).
+  external: ['electron', 'koffi', 'better-sqlite3', 'tsx', 'tsx/*'],
+};
+
+async function buildMain() {
+  const outDir = path.join(dist, 'app');
+  await build({
+    ...common,
+    entryPoints: { main: path.join(root, 'main/app/main.ts'), 'keystore-worker': path.join(root, 'main/keystores/worker/entry.ts') },
+    outdir: outDir,
+    outExtension: { '.js': '.cjs' },
+    plugins: [importMetaUrlPlugin(outDir)],
+  });
+}
+
+async function buildPreloads() {
+  const dir = path.join(root, 'preload');
+  const entries = (await readdir(dir)).filter((f) => f.endsWith('.ts'));
+  const outDir = path.join(dist, 'preload');
+  await build({
+    ...common,
+    platform: 'browser',
+    target: 'chrome130',
+    // Sandboxed preloads get a tiny require that knows `electron` and nothing from node_modules.
+    external: ['electron'],
+    entryPoints: Object.fromEntries(entries.map((f) => [path.basename(f, '.ts'), path.join(dir, f)])),
+    outdir: outDir,
+    outExtension: { '.js': '.cjs' },
+  });
+  // Guard: a preload that pulled in anything but `electron` would fail to load under the sandbox.
+  for (const f of entries) {
+    const code = await readFile(path.join(outDir, path.basename(f, '.ts') + '.cjs'), 'utf8');
+    const required = [...code.matchAll(/require\(["']([^"']+)["']\)/g)].map((m) => m[1]).filter((m) => m !== 'electron');
+    if (required.length) throw new Error(`preload ${f} requires ${required.join(', ')}: sandboxed preloads may only require electron`);
+  }
+}
+
+async function buildRenderer() {
+  await viteBuild({ configFile: path.join(root, 'vite.config.ts'), logLevel: quiet ? 'warn' : 'info' });
+}
+
+const t0 = Date.now();
+if (!only) await rm(path.join(dist, 'app'), { recursive: true, force: true });
+if (!only || only === 'main') await buildMain();
+if (!only || only === 'preload') await buildPreloads();
+if (!only || only === 'renderer') await buildRenderer();
+if (!quiet) console.log(`build: done in ${((Date.now() - t0) / 1000).toFixed(1)} s -> ${path.relative(root, dist)}/`);
