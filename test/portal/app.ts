@@ -111,8 +111,9 @@ function stringField(body: Record<string, unknown>, name: string, label: string)
 export async function buildPortal(opts: PortalOptions): Promise<FastifyInstance> {
   const originOf = (): string => new URL(typeof opts.origin === 'function' ? opts.origin() : opts.origin).origin;
   const now = opts.now ?? (() => new Date());
-  const secure = originOf().startsWith('https:');
-  const cookieName = secure ? '__Host-portal_session' : 'portal_session';
+  // Read per request: with a lazy origin (port 0) the scheme is only known after listen.
+  const isSecure = (): boolean => originOf().startsWith('https:');
+  const cookieNameOf = (): string => (isSecure() ? '__Host-portal_session' : 'portal_session');
   const sessionIdleMs = opts.sessionIdleMs ?? 30 * 60 * 1000;
   const sessionMaxMs = opts.sessionMaxMs ?? 8 * 3600 * 1000;
   const loginLimit = opts.loginRateLimit ?? { max: 30, timeWindowMs: 60_000 };
@@ -183,18 +184,18 @@ export async function buildPortal(opts: PortalOptions): Promise<FastifyInstance>
   const accountByKey = db.prepare('SELECT * FROM accounts WHERE username_key = ?');
 
   function startSession(reply: FastifyReply, req: FastifyRequest, accountId: number, method: string): void {
-    const old = req.cookies[cookieName];
+    const old = req.cookies[cookieNameOf()];
     if (old) db.prepare('DELETE FROM sessions WHERE id_hash = ?').run(sha256Hex(old));
     const id = nodeRandomBytes(32).toString('base64url');
     const t = now();
     db.prepare('INSERT INTO sessions (id_hash, account_id, method, created_at, last_seen_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)')
       .run(sha256Hex(id), accountId, method, t.toISOString(), t.toISOString(), new Date(t.getTime() + sessionMaxMs).toISOString());
-    reply.setCookie(cookieName, id, { httpOnly: true, sameSite: 'strict', path: '/', secure, maxAge: Math.floor(sessionMaxMs / 1000) });
+    reply.setCookie(cookieNameOf(), id, { httpOnly: true, sameSite: 'strict', path: '/', secure: isSecure(), maxAge: Math.floor(sessionMaxMs / 1000) });
   }
 
   /** The signed-in account, or null; slides the idle timeout. */
   function currentSession(req: FastifyRequest): { account: AccountRow; method: string } | null {
-    const id = req.cookies[cookieName];
+    const id = req.cookies[cookieNameOf()];
     if (!id) return null;
     const row = db.prepare('SELECT * FROM sessions WHERE id_hash = ?').get(sha256Hex(id)) as
       { id_hash: string; account_id: number; method: string; last_seen_at: string; expires_at: string } | undefined;
@@ -379,10 +380,10 @@ export async function buildPortal(opts: PortalOptions): Promise<FastifyInstance>
   });
 
   app.post('/api/session/logout', async (req, reply) => {
-    const id = req.cookies[cookieName];
+    const id = req.cookies[cookieNameOf()];
     const s = currentSession(req);
     if (id) db.prepare('DELETE FROM sessions WHERE id_hash = ?').run(sha256Hex(id));
-    reply.clearCookie(cookieName, { path: '/', httpOnly: true, sameSite: 'strict', secure });
+    reply.clearCookie(cookieNameOf(), { path: '/', httpOnly: true, sameSite: 'strict', secure: isSecure() });
     if (s) audit(req, { action: 'logout', method: s.method, username: s.account.username, accountId: s.account.id, uscc: s.account.uscc, result: 'ok' });
     return { ok: true };
   });

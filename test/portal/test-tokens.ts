@@ -48,15 +48,45 @@ class PfxTestKeyStore implements KeyStore {
   async close(): Promise<void> {}
 }
 
+/** For test leaves shipped without a PFX (the negatives): the PEM key and the chain from the manifest. */
+class PemTestKeyStore implements KeyStore {
+  readonly kind = 'pkcs12' as const;
+  constructor(private readonly pki: TestPki, private readonly entry: PkiEntry) {}
+
+  private pkcs8(): Uint8Array {
+    const pem = readFileSync(this.entry.keyPem, 'utf8');
+    return new Uint8Array(Buffer.from(pem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, ''), 'base64'));
+  }
+
+  async listIdentities(): Promise<KeyIdentity[]> {
+    const kind = describePrivateKey(this.pkcs8()).kind;
+    const algorithm: SignatureAlgorithm = kind === 'RSA' ? 'RS256' : kind === 'SM2' ? 'SM2-SM3' : 'ES256';
+    const intermediates = this.entry.chain.map((id) => this.pki.get(id)).filter((e) => e.kind === 'intermediate').map((e) => new Uint8Array(readFileSync(e.certDer)));
+    return [{ id: '0', label: this.entry.id, certificate: new Uint8Array(readFileSync(this.entry.certDer)), intermediates, algorithm, location: { kind: 'pkcs12', file: this.entry.keyPem } }];
+  }
+
+  async pinState(): Promise<PinState> {
+    return { retriesLeft: null, low: false, finalTry: false, locked: false };
+  }
+
+  async sign(_id: string, data: Uint8Array, algorithm: SignatureAlgorithm): Promise<Uint8Array> {
+    const pkcs8 = this.pkcs8();
+    if (algorithm === 'SM2-SM3') return sm2Sign(sm2PrivateKeyHex(pkcs8), data);
+    const key = nodePrivateKey(pkcs8);
+    return new Uint8Array(algorithm === 'ES256' ? nodeSign('sha256', data, { key, dsaEncoding: 'ieee-p1363' }) : nodeSign('sha256', data, key));
+  }
+
+  async close(): Promise<void> {}
+}
+
 export async function loginToken(pki: TestPki, entryId: string, opts: { origin: string; challenge: string }): Promise<string> {
   const entry = pki.get(entryId);
   const file = entry.pfx?.modern ?? entry.pfx?.legacy;
-  if (!file || !entry.pfx) throw new Error(`${entryId} has no PFX`);
-  const store = new PfxTestKeyStore(file, entry);
+  const store: KeyStore = file ? new PfxTestKeyStore(file, entry) : new PemTestKeyStore(pki, entry);
   const [identity] = await store.listIdentities();
   if (!identity) throw new Error('no identity');
   const created = await createLoginToken({
-    origin: opts.origin, challenge: opts.challenge, store, identityId: identity.id, pin: entry.pfx.password, appVersion: 'portal-test',
+    origin: opts.origin, challenge: opts.challenge, store, identityId: identity.id, pin: entry.pfx?.password ?? pki.password, appVersion: 'portal-test',
   });
   return created.token;
 }

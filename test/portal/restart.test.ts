@@ -1,0 +1,130 @@
+// Nothing is lost across a restart: accounts, bindings, an issued-but-unused challenge, sessions
+// and the audit log live in the SQLite file. Real listening sockets, real fetch; plus the
+// `npm run portal` entry point as a child process.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { getTestPki, type TestPki } from '../fixtures/pki.ts';
+import { buildPortal } from './app.ts';
+import { loginToken, testTrustAnchors } from './test-tokens.ts';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const REPO = path.resolve(HERE, '../..');
+let pki: TestPki;
+let dir: string;
+
+before(async () => {
+  pki = await getTestPki();
+  dir = mkdtempSync(path.join(os.tmpdir(), 'ca-portal-'));
+});
+after(() => { rmSync(dir, { recursive: true, force: true }); });
+
+/** One request on its own connection (no keep-alive pool that could outlive a restart). */
+function call(base: string, method: string, url: string, body?: unknown, cookie?: string): Promise<{ status: number; json: Record<string, unknown>; setCookie: string | null }> {
+  const headers: Record<string, string> = { origin: base, 'x-requested-with': 'cert-portal', connection: 'close' };
+  const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+  if (payload) { headers['content-type'] = 'application/json'; headers['content-length'] = String(payload.length); }
+  if (cookie) headers.cookie = cookie;
+  return new Promise((resolve, reject) => {
+    const req = http.request(base + url, { method, headers, agent: false, timeout: 20_000 }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const sc = res.headers['set-cookie'];
+        resolve({ status: res.statusCode ?? 0, json: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>, setCookie: sc?.[0] ?? null });
+      });
+    });
+    req.on('timeout', () => req.destroy(new Error(`${method} ${url}: timeout`)));
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+test('restart on the same database file keeps account, binding, unused challenge, session and audit', async () => {
+  const dbFile = path.join(dir, 'portal.sqlite');
+  const trustAnchors = testTrustAnchors(pki);
+  let origin = '';
+  const first = await buildPortal({ dbFile, origin: () => origin, trustAnchors });
+  await first.listen({ host: '127.0.0.1', port: 0 });
+  const addr = first.server.address();
+  assert.ok(addr && typeof addr === 'object');
+  assert.equal(addr.address, '127.0.0.1');
+  const port = addr.port;
+  origin = `http://127.0.0.1:${port}`;
+
+  const reg = await call(origin, 'POST', '/api/accounts', {
+    kind: 'legal', username: 'restart01', password: 'Qiye#2026pw', orgName: '河北冀信测试科技有限公司', uscc: pki.get('hebca-ent').expect.uscc,
+    leaderName: '张三', leaderIdNumber: '11010519491231002X', legalPersonName: '李四', legalPersonIdNumber: '11010519491231002X',
+  });
+  assert.equal(reg.status, 201, JSON.stringify(reg.json));
+  const login = await call(origin, 'POST', '/api/session/password', { username: 'restart01', password: 'Qiye#2026pw' });
+  assert.equal(login.status, 200);
+  const cookie = (login.setCookie ?? '').split(';')[0] ?? '';
+  const c1 = await call(origin, 'GET', '/api/challenge');
+  const bind = await call(origin, 'POST', '/api/account/certificate', { token: await loginToken(pki, 'hebca-ent', { origin, challenge: String(c1.json.challenge) }) }, cookie);
+  assert.equal(bind.status, 200, JSON.stringify(bind.json));
+  const unused = String((await call(origin, 'GET', '/api/challenge')).json.challenge);
+  await first.close();
+
+  const second = await buildPortal({ dbFile, origin, trustAnchors });
+  try {
+    await second.listen({ host: '127.0.0.1', port });
+    const me = await call(origin, 'GET', '/api/session', undefined, cookie);
+    assert.equal(me.status, 200, 'the session survived');
+    const account = me.json.account as { username: string; uscc: string; certificates: { fingerprint: string }[] };
+    assert.equal(account.username, 'restart01');
+    assert.equal(account.certificates.length, 1, 'the binding survived');
+    assert.equal(account.certificates[0]?.fingerprint, bind.json.fingerprint);
+
+    const token = await loginToken(pki, 'hebca-ent', { origin, challenge: unused });
+    const certLogin = await call(origin, 'POST', '/api/session/certificate', { token });
+    assert.equal(certLogin.status, 200, `the unused challenge survived: ${JSON.stringify(certLogin.json)}`);
+    const replay = await call(origin, 'POST', '/api/session/certificate', { token: await loginToken(pki, 'hebca-ent', { origin, challenge: String(c1.json.challenge) }) });
+    assert.equal(replay.status, 401);
+    assert.equal(replay.json.code, 'CHALLENGE_REUSED', 'the used challenge is still known as used');
+
+    const audit = second.portalDb.prepare('SELECT action, method, result FROM audit_log ORDER BY id').all() as { action: string; method: string | null; result: string }[];
+    assert.deepEqual(audit.slice(0, 3).map((r) => `${r.action}:${r.method ?? ''}:${r.result}`), ['register::ok', 'login:password:ok', 'bind:certificate:ok']);
+    assert.ok(audit.some((r) => r.action === 'login' && r.method === 'certificate' && r.result === 'ok'));
+    const migrations = second.portalDb.prepare('SELECT version FROM schema_migrations').all() as { version: number }[];
+    assert.deepEqual(migrations.map((m) => m.version), [1], 'migrations ran once');
+    assert.equal(second.portalDb.pragma('journal_mode', { simple: true }), 'wal');
+  } finally {
+    await second.close();
+  }
+});
+
+test('`npm run portal` entry: prints its URL, binds 127.0.0.1, serves the API; bad flags exit 2', async () => {
+  const trustPem = pki.get('hebca-root').certPem;
+  const child = spawn(process.execPath, ['--import', 'tsx', 'test/portal/server.ts', '--port', '0', '--db', path.join(dir, 'cli.sqlite'), '--trust', trustPem], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      let err = '';
+      const timer = setTimeout(() => reject(new Error(`no URL printed; stderr: ${err}`)), 30_000);
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        const m = /^listening on (http:\/\/127\.0\.0\.1:\d+)$/m.exec(out);
+        if (m?.[1]) { clearTimeout(timer); resolve(m[1]); }
+      });
+      child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+      child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`exited ${code}: ${err}`)); });
+    });
+    const c = await call(url, 'GET', '/api/challenge');
+    assert.equal(c.status, 200);
+    assert.equal(Buffer.from(String(c.json.challenge), 'base64').length, 32);
+    // The default origin is the URL it prints: a POST with that Origin passes the CSRF check.
+    const r = await call(url, 'POST', '/api/session/password', { username: 'nobody99', password: 'x' });
+    assert.equal(r.status, 401);
+  } finally {
+    child.kill('SIGTERM');
+  }
+  const bad = spawn(process.execPath, ['--import', 'tsx', 'test/portal/server.ts', '--bogus'], { cwd: REPO, stdio: 'ignore' });
+  const code = await new Promise<number | null>((resolve) => bad.on('exit', resolve));
+  assert.equal(code, 2);
+});
