@@ -167,7 +167,15 @@ function readSafeContents(state: DecodeState, bytes: Uint8Array, macVerified: bo
  * Decodes a PFX. Without a password, tries the empty one (OpenSSL and Windows write both forms).
  * Throws PFX_BAD_PASSWORD / PFX_PASSWORD_REQUIRED / PFX_UNSUPPORTED_ALGORITHM / PFX_MALFORMED.
  */
-export function decodePkcs12(bytes: Uint8Array, password: string | undefined, opts: { decryptKeys?: boolean } = {}): Pkcs12Contents {
+export function decodePkcs12(
+  bytes: Uint8Array,
+  password: string | undefined,
+  opts: {
+    decryptKeys?: boolean;
+    /** Without a password, read the clear parts without checking the MAC (listing only; sign() checks it). */
+    listWithoutPassword?: boolean;
+  } = {},
+): Pkcs12Contents {
   if (bytes.length > MAX_PFX_BYTES) throw new AssistantError('FILE_TOO_LARGE', 'PFX 文件过大', { en: 'PFX file too large' });
   const top = parseDer(bytes, 'PFX');
   if (!looksLikePfx(top)) throw pfxMalformed('不是 PKCS#12', 'not PKCS#12');
@@ -187,6 +195,7 @@ export function decodePkcs12(bytes: Uint8Array, password: string | undefined, op
   let macVerified = false;
   if (macData) {
     const ok = attempts.find((a) => checkPfxMac(macData, authSafe, a.password, a.nullPassword));
+    if (!ok && opts.listWithoutPassword && password === undefined) return readClearParts(authSafe);
     if (!ok) throw badPassword(password !== undefined && password !== '');
     chosen = ok;
     macVerified = true;
@@ -211,6 +220,18 @@ export function decodePkcs12(bytes: Uint8Array, password: string | undefined, op
     } else {
       throw pfxMalformed('ContentInfo 类型未知', 'unknown ContentInfo type');
     }
+  }
+  return state.out;
+}
+
+/** Certificates and shrouded keys stored outside encrypted containers, read without the password. */
+function readClearParts(authSafe: Uint8Array): Pkcs12Contents {
+  const state: DecodeState = { password: '', nullPassword: false, passwordGiven: false, decryptKeys: false, out: { certificates: [], keys: [] } };
+  for (const ci of children(parseDer(authSafe, 'AuthenticatedSafe'), 'AuthenticatedSafe')) {
+    const [typeNode, content] = children(ci, 'ContentInfo');
+    const type = oid(typeNode, 'ContentInfo');
+    if (type === OID.pkcs7Data) readSafeContents(state, octets(explicit0(content, 'ContentInfo'), 'SafeContents'), false, 0);
+    else if (type === OID.pkcs7EncryptedData) throw badPassword(false);
   }
   return state.out;
 }

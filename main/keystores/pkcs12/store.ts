@@ -74,7 +74,7 @@ export class Pkcs12KeyStore implements KeyStore {
 
   private async decode(password: string | undefined): Promise<Pkcs12Contents> {
     try {
-      return decodePkcs12(await this.bytes(), password, { decryptKeys: false });
+      return decodePkcs12(await this.bytes(), password, { decryptKeys: false, listWithoutPassword: true });
     } catch (e) {
       if (e instanceof AssistantError && (e.code === 'PFX_BAD_PASSWORD' || e.code === 'PFX_PASSWORD_REQUIRED') && password !== undefined) throw pinIncorrect();
       throw e;
