@@ -273,12 +273,14 @@ export class Pkcs11KeyStore implements KeyStore {
       // Never spend a try on a locked key.
       if (before.flags & CKF_USER_PIN_LOCKED) throw pinLocked(before.flags);
       checkPinLength(pin, before);
-      const key = this.findPrivateKeyPublicly(s.handle, ckaId);
-      if (key) this.checkKeyFits(s.handle, key, algorithm);
+      // A visible key lets us refuse a wrong algorithm before spending a PIN try.
+      const visible = this.findPrivateKeyPublicly(s.handle, ckaId);
+      if (visible) this.checkKeyFits(s.handle, visible, algorithm);
       this.login(s.handle, slot, pin);
       try {
-        const k = key ?? this.findPrivateKey(s.handle, ckaId);
-        if (!key) this.checkKeyFits(s.handle, k, algorithm);
+        // Found again after login: a C_Logout inside login() invalidates private object handles.
+        const k = this.findPrivateKey(s.handle, ckaId);
+        this.checkKeyFits(s.handle, k, algorithm);
         if (algorithm === 'RS256') return new Uint8Array(m.sign(s.handle, CKM_SHA256_RSA_PKCS, k, data));
         const digest = createHash('sha256').update(data).digest();
         // CKM_ECDSA returns r||s already (IEEE P1363), as ES256 wants.
