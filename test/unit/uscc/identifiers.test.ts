@@ -98,3 +98,21 @@ test('USCC and unknown inputs', () => {
   assert.equal(x.kind, 'unknown');
   assert.equal(x.valid, false);
 });
+
+test('seeded random inputs: analyzeUscc and classifyIdentifier always return a result with every key', () => {
+  let seed = 20151001;
+  const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) >>> 0) % n);
+  const alphabet = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcxyz -_@[]０９ＡＺ\u200B\u3000统一代码';
+  const keys = ['input', 'normalized', 'valid', 'checkChar', 'expectedCheckChar', 'registrationAuthority', 'orgType', 'region', 'orgCode', 'warnings'];
+  for (let i = 0; i < 3000; i++) {
+    const len = rand(24);
+    let s = '';
+    for (let j = 0; j < len; j++) s += alphabet[rand(alphabet.length)];
+    const a = analyzeUscc(s);
+    assert.deepEqual(Object.keys(a), keys);
+    assert.equal(typeof a.valid, 'boolean');
+    const c = classifyIdentifier(s, NOW);
+    assert.ok(['uscc', 'orgCode', 'regNumber15', 'residentId', 'unknown'].includes(c.kind));
+    if (c.kind === 'residentId') assert.ok(c.display.includes('*'));
+  }
+});
