@@ -533,9 +533,16 @@ describe('pages, headers and the site switch', () => {
     assert.ok(province);
     const items = await h.get(`/api/sites/${province.code}/items?for=legal`);
     assert.equal(items.statusCode, 200);
-    const body = items.json() as { items: unknown[]; site: { code: string } };
+    const body = items.json() as { items: { title: string; sample: boolean }[]; site: { code: string }; note: string | null };
     assert.ok(Array.isArray(body.items));
     assert.equal(body.site.code, province.code);
+    if ((r.json() as { guideAvailable: boolean }).guideAvailable) {
+      assert.ok(body.items.length > 0, 'the guide lists the province\'s own items');
+      if (body.items.some((i) => i.sample)) assert.match(String(body.note), /示例/, 'sample data is marked as such');
+    } else {
+      assert.equal(body.items.length, 0);
+      assert.match(String(body.note), /办事指南/);
+    }
     assert.equal((await h.get('/api/sites/999999/items')).statusCode, 404);
   });
 });

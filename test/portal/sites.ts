@@ -87,19 +87,47 @@ export function createSiteDirectory(guide: GuideSource | null): SiteDirectory {
   };
 }
 
-/** Loads the guide engine when present (written by the guide helper); null otherwise. */
-export async function loadGuideSource(): Promise<GuideSource | null> {
-  const dir = path.join(REPO, 'main/guide');
-  const entry = ['index.ts', 'catalogue.ts', 'catalog.ts'].map((f) => path.join(dir, f)).find((f) => existsSync(f));
-  if (!entry) return null;
+interface GuideLike {
+  sites(): Site[];
+  items(filter: { site: string; for?: 'person' | 'legal'; offset: number; limit: number }): {
+    total: number;
+    items: { id: string; name: string; department: { name: string }; themeName: string; for: string; online: boolean | null; onlineUrl: string | null; portalUrl: string; sample: boolean }[];
+  };
+  catalogue: { bundle: { sample: boolean; note?: string } };
+}
+
+let guideSource: Promise<GuideSource | null> | undefined;
+
+/** The guide engine (main/guide, helper "guide") when present, opened once per process; null otherwise. */
+export function loadGuideSource(): Promise<GuideSource | null> {
+  guideSource ??= openGuideSource();
+  return guideSource;
+}
+
+async function openGuideSource(): Promise<GuideSource | null> {
+  const entry = path.join(REPO, 'main/guide/index.ts');
+  if (!existsSync(entry)) return null;
   try {
-    const m = (await import(entry)) as Record<string, unknown>;
-    return adaptGuideModule(m);
+    const m = (await import(entry)) as { Guide?: { open(): GuideLike } };
+    if (!m.Guide) return null;
+    const guide = m.Guide.open();
+    const bundle = guide.catalogue.bundle;
+    const note = bundle.sample ? (bundle.note ?? '示例数据：事项由国家标准事项清单生成，办理要求以门户网站公布为准。') : null;
+    return {
+      sites: () => guide.sites().map((s) => ({ code: s.code, name: s.level === 'province' ? `${s.name}（省级主站）` : s.name, level: s.level, parent: s.parent })),
+      itemsForSite(code, opts) {
+        const page = guide.items({ site: code, ...(opts.for ? { for: opts.for } : {}), offset: opts.offset, limit: opts.limit });
+        return {
+          total: page.total,
+          note,
+          items: page.items.map((it) => ({
+            id: it.id, title: it.name, department: it.department.name, theme: it.themeName, for: it.for,
+            onlineUrl: it.onlineUrl ?? (it.online ? it.portalUrl : null), sample: it.sample,
+          })),
+        };
+      },
+    };
   } catch {
     return null;
   }
-}
-
-function adaptGuideModule(_m: Record<string, unknown>): GuideSource | null {
-  return null;
 }
