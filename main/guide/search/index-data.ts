@@ -1,0 +1,272 @@
+/**
+ * The precomputed search index: typed arrays (n-gram postings, item attributes, CSR maps) plus a
+ * small JSON header, serialised into one file so loading is a read plus array views.
+ */
+import { readFileSync } from 'node:fs';
+import { AssistantError } from '../../errors.ts';
+import type { Audience, SiteLevel } from '../types.ts';
+import { buildGramField, GramField, MAX_SEPARATOR, type CodeArray, type GramFieldData } from './gram-field.ts';
+import type { TextPinyin } from './pinyin.ts';
+
+export const INDEX_FORMAT = 'cert-assistant/guide-index@1';
+const MAGIC = 0x58474143; // "CAGX" little-endian
+
+export interface IndexSite {
+  code: string;
+  name: string;
+  level: SiteLevel;
+  parent: string | null;
+  /** Sites are stored in tree (DFS) order: this site and its sub-sites are indices [index, end). */
+  end: number;
+}
+
+export interface IndexHeader {
+  format: typeof INDEX_FORMAT;
+  catalogue: { version: number; hash: string };
+  builtAt: string;
+  counts: { items: number; titles: number };
+  sites: IndexSite[];
+  departments: { name: string; kind: number }[];
+  deptKinds: string[];
+  themes: { for: Audience; code: string; name: string }[];
+  /** Titles whose display form differs from the lower-cased matching form. */
+  titleDisplay: Record<string, string>;
+  sections: Record<string, { type: 'u8' | 'u16' | 'u32'; offset: number; length: number }>;
+}
+
+export interface IndexArrays {
+  titleText: Uint16Array; titleOff: Uint32Array; titleKeys: Uint32Array; titlePostOff: Uint32Array; titlePosts: Uint32Array;
+  kwText: Uint16Array; kwOff: Uint32Array; kwKeys: Uint32Array; kwPostOff: Uint32Array; kwPosts: Uint32Array;
+  pyiText: Uint8Array; pyiOff: Uint32Array; pyiKeys: Uint32Array; pyiPostOff: Uint32Array; pyiPosts: Uint32Array;
+  pyfText: Uint8Array; pyfOff: Uint32Array; pyfKeys: Uint32Array; pyfPostOff: Uint32Array; pyfPosts: Uint32Array;
+  pySyl: Uint8Array;
+  deptText: Uint16Array; deptOff: Uint32Array; deptKeys: Uint32Array; deptPostOff: Uint32Array; deptPosts: Uint32Array;
+  titleItemOff: Uint32Array; titleItems: Uint32Array;
+  deptItemOff: Uint32Array; deptItems: Uint32Array;
+  siteItemOff: Uint32Array; siteItems: Uint32Array;
+  itemTitle: Uint32Array; itemSite: Uint16Array; itemDept: Uint32Array; itemTheme: Uint16Array; itemFor: Uint8Array;
+  idText: Uint8Array; idOff: Uint32Array;
+}
+
+export interface IndexData { header: IndexHeader; arrays: IndexArrays }
+
+export interface IndexSourceItem {
+  id: string;
+  title: string;
+  keywords: readonly string[];
+  site: string;
+  department: string;
+  departmentKind: string;
+  for: Audience;
+  theme: string;
+}
+
+export interface IndexSource {
+  catalogue: { version: number; hash: string };
+  sites: readonly { code: string; name: string; level: SiteLevel; parent: string | null }[];
+  themes: readonly { for: Audience; code: string; name: string }[];
+  items: Iterable<IndexSourceItem>;
+  pinyinOf: (text: string) => TextPinyin;
+  now: () => Date;
+}
+
+/** Matching form of text: NFKC, ASCII lower-cased, code-unit length preserved by construction. */
+export function matchingForm(s: string): string {
+  return s.normalize('NFKC').replace(/[A-Z]/g, (c) => c.toLowerCase());
+}
+
+const SEG = '\u0002';
+
+function toCodes16(strings: string[]): { text: Uint16Array; off: Uint32Array } {
+  let total = 0;
+  for (const s of strings) total += s.length;
+  const text = new Uint16Array(total);
+  const off = new Uint32Array(strings.length + 1);
+  let p = 0;
+  for (let i = 0; i < strings.length; i++) {
+    const s = strings[i]!;
+    off[i] = p;
+    for (let k = 0; k < s.length; k++) text[p++] = s.charCodeAt(k);
+  }
+  off[strings.length] = p;
+  return { text, off };
+}
+
+function toCodes8(strings: string[]): { text: Uint8Array; off: Uint32Array } {
+  const c = toCodes16(strings);
+  return { text: Uint8Array.from(c.text, (x) => (x < 256 ? x : 1)), off: c.off };
+}
+
+function csr(groupOf: ArrayLike<number>, groups: number): { off: Uint32Array; list: Uint32Array } {
+  const off = new Uint32Array(groups + 1);
+  for (let i = 0; i < groupOf.length; i++) off[groupOf[i]! + 1]!++;
+  for (let g = 0; g < groups; g++) off[g + 1]! += off[g]!;
+  const fill = off.slice(0, groups);
+  const list = new Uint32Array(groupOf.length);
+  for (let i = 0; i < groupOf.length; i++) list[fill[groupOf[i]!]!++] = i;
+  return { off, list };
+}
+
+/** Puts sites in DFS order so a site's subtree is a contiguous index range. */
+function orderSites(sites: IndexSource['sites']): IndexSite[] {
+  const children = new Map<string | null, IndexSource['sites'][number][]>();
+  for (const s of sites) {
+    const k = sites.some((p) => p.code === s.parent) ? s.parent : null;
+    if (!children.has(k)) children.set(k, []);
+    children.get(k)!.push(s);
+  }
+  const out: IndexSite[] = [];
+  const visit = (s: IndexSource['sites'][number]) => {
+    const at = out.length;
+    out.push({ code: s.code, name: s.name, level: s.level, parent: s.parent, end: 0 });
+    for (const c of children.get(s.code) ?? []) visit(c);
+    out[at]!.end = out.length;
+  };
+  for (const r of children.get(null) ?? []) visit(r);
+  return out;
+}
+
+export function buildIndex(src: IndexSource): IndexData {
+  const sites = orderSites(src.sites);
+  if (sites.length > 65535) throw new AssistantError('GUIDE_INDEX_TOO_LARGE', '站点过多', { en: 'too many sites' });
+  const siteIdx = new Map(sites.map((s, i) => [s.code, i]));
+  const themeIdx = new Map(src.themes.map((t, i) => [`${t.for}:${t.code}`, i]));
+  const deptKinds: string[] = [];
+  const deptKindIdx = new Map<string, number>();
+  const departments: { name: string; kind: number }[] = [];
+  const deptIdx = new Map<string, number>();
+  const titles: string[] = [];
+  const titleIdx = new Map<string, number>();
+  const titleKeywords: Set<string>[] = [];
+  const titleDisplay: Record<string, string> = {};
+  const itemTitle: number[] = [], itemSite: number[] = [], itemDept: number[] = [], itemTheme: number[] = [], itemFor: number[] = [];
+  const ids: string[] = [];
+  for (const it of src.items) {
+    const display = it.title.normalize('NFKC').trim();
+    const m = matchingForm(display);
+    let t = titleIdx.get(m);
+    if (t === undefined) {
+      t = titles.length;
+      titles.push(m);
+      titleIdx.set(m, t);
+      titleKeywords.push(new Set());
+      if (display !== m) titleDisplay[t] = display;
+    }
+    for (const k of it.keywords) { const km = matchingForm(k).trim(); if (km) titleKeywords[t]!.add(km); }
+    const s = siteIdx.get(it.site);
+    if (s === undefined) throw new AssistantError('GUIDE_UNKNOWN_SITE', `事项 ${it.id} 的站点 ${it.site} 不存在`, { en: `unknown site ${it.site}` });
+    let kind = deptKindIdx.get(it.departmentKind);
+    if (kind === undefined) { kind = deptKinds.length; deptKinds.push(it.departmentKind); deptKindIdx.set(it.departmentKind, kind); }
+    const dk = `${it.site}\u0000${it.department}`;
+    let d = deptIdx.get(dk);
+    if (d === undefined) { d = departments.length; departments.push({ name: it.department, kind }); deptIdx.set(dk, d); }
+    const th = themeIdx.get(`${it.for}:${it.theme}`);
+    itemTitle.push(t); itemSite.push(s); itemDept.push(d); itemTheme.push(th ?? 65535); itemFor.push(it.for === 'person' ? 0 : 1);
+    ids.push(it.id);
+  }
+  const title = toCodes16(titles);
+  const kw = toCodes16(titleKeywords.map((k) => [...k].join(SEG)));
+  const py = titles.map((t) => src.pinyinOf(t));
+  const pyi = toCodes8(py.map((p) => [p.initials, ...p.alternatives.map((a) => a.initials)].join(SEG)));
+  const pyf = toCodes8(py.map((p) => [p.full, ...p.alternatives.map((a) => a.full)].join(SEG)));
+  const pySyl = new Uint8Array(title.text.length);
+  py.forEach((p, t) => p.syllableLengths.forEach((l, k) => { pySyl[title.off[t]! + k] = Math.min(255, l); }));
+  const fTitle = buildGramField(title.text, title.off, 1, 2);
+  const fKw = buildGramField(kw.text, kw.off, 1, 2);
+  const fPyi = buildGramField(pyi.text, pyi.off, 1, 3);
+  const fPyf = buildGramField(pyf.text, pyf.off, 3, 3);
+  const dept = toCodes16(departments.map((d) => matchingForm(d.name)));
+  const fDept = buildGramField(dept.text, dept.off, 1, 2);
+  const n = ids.length;
+  const ti = csr(itemTitle, titles.length), di = csr(itemDept, departments.length), si = csr(itemSite, sites.length);
+  const enc = new TextEncoder();
+  const idBytes = ids.map((s) => enc.encode(s));
+  const idOff = new Uint32Array(n + 1);
+  for (let i = 0; i < n; i++) idOff[i + 1] = idOff[i]! + idBytes[i]!.length;
+  const idText = new Uint8Array(idOff[n]!);
+  for (let i = 0; i < n; i++) idText.set(idBytes[i]!, idOff[i]!);
+  const arrays: IndexArrays = {
+    titleText: title.text, titleOff: title.off, titleKeys: fTitle.keys, titlePostOff: fTitle.postOff, titlePosts: fTitle.posts,
+    kwText: kw.text, kwOff: kw.off, kwKeys: fKw.keys, kwPostOff: fKw.postOff, kwPosts: fKw.posts,
+    pyiText: pyi.text, pyiOff: pyi.off, pyiKeys: fPyi.keys, pyiPostOff: fPyi.postOff, pyiPosts: fPyi.posts,
+    pyfText: pyf.text, pyfOff: pyf.off, pyfKeys: fPyf.keys, pyfPostOff: fPyf.postOff, pyfPosts: fPyf.posts,
+    pySyl,
+    deptText: dept.text, deptOff: dept.off, deptKeys: fDept.keys, deptPostOff: fDept.postOff, deptPosts: fDept.posts,
+    titleItemOff: ti.off, titleItems: ti.list, deptItemOff: di.off, deptItems: di.list, siteItemOff: si.off, siteItems: si.list,
+    itemTitle: Uint32Array.from(itemTitle), itemSite: Uint16Array.from(itemSite), itemDept: Uint32Array.from(itemDept),
+    itemTheme: Uint16Array.from(itemTheme), itemFor: Uint8Array.from(itemFor),
+    idText, idOff,
+  };
+  const header: IndexHeader = {
+    format: INDEX_FORMAT, catalogue: src.catalogue, builtAt: src.now().toISOString(),
+    counts: { items: n, titles: titles.length }, sites, departments, deptKinds, themes: [...src.themes], titleDisplay, sections: {},
+  };
+  return { header, arrays };
+}
+
+/** Field views used by the query engine. */
+export function gramFields(a: IndexArrays): { title: GramField; kw: GramField; pyi: GramField; pyf: GramField; dept: GramField } {
+  const f = (text: CodeArray, off: Uint32Array, keys: Uint32Array, postOff: Uint32Array, posts: Uint32Array, minGram: number, maxGram: number): GramField =>
+    new GramField({ text, off, keys, postOff, posts, minGram, maxGram } satisfies GramFieldData);
+  return {
+    title: f(a.titleText, a.titleOff, a.titleKeys, a.titlePostOff, a.titlePosts, 1, 2),
+    kw: f(a.kwText, a.kwOff, a.kwKeys, a.kwPostOff, a.kwPosts, 1, 2),
+    pyi: f(a.pyiText, a.pyiOff, a.pyiKeys, a.pyiPostOff, a.pyiPosts, 1, 3),
+    pyf: f(a.pyfText, a.pyfOff, a.pyfKeys, a.pyfPostOff, a.pyfPosts, 3, 3),
+    dept: f(a.deptText, a.deptOff, a.deptKeys, a.deptPostOff, a.deptPosts, 1, 2),
+  };
+}
+
+/** Serialises the index: magic, header length, JSON header, then 8-byte-aligned arrays. */
+export function serializeIndex(data: IndexData): Buffer {
+  const sections: IndexHeader['sections'] = {};
+  const parts: { name: string; bytes: Uint8Array }[] = [];
+  let offset = 0;
+  for (const [name, arr] of Object.entries(data.arrays) as [string, Uint8Array | Uint16Array | Uint32Array][]) {
+    const type = arr instanceof Uint8Array ? 'u8' : arr instanceof Uint16Array ? 'u16' : 'u32';
+    sections[name] = { type, offset, length: arr.length };
+    const bytes = new Uint8Array(arr.buffer, arr.byteOffset, arr.byteLength);
+    parts.push({ name, bytes });
+    offset += Math.ceil(bytes.length / 8) * 8;
+  }
+  const header = Buffer.from(JSON.stringify({ ...data.header, sections }), 'utf8');
+  const headLen = Math.ceil((12 + header.length) / 8) * 8;
+  const out = Buffer.alloc(headLen + offset);
+  out.writeUInt32LE(MAGIC, 0);
+  out.writeUInt32LE(1, 4);
+  out.writeUInt32LE(header.length, 8);
+  header.copy(out, 12);
+  for (const p of parts) out.set(p.bytes, headLen + sections[p.name]!.offset);
+  return out;
+}
+
+export function deserializeIndex(buf: Uint8Array): IndexData {
+  const bad = (why: string) => new AssistantError('GUIDE_INDEX_INVALID', '搜索索引文件损坏或版本不符，请重建索引', { en: `search index invalid: ${why}` });
+  if (buf.byteOffset % 8 !== 0) buf = buf.slice();
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  if (buf.length < 12 || view.getUint32(0, true) !== MAGIC || view.getUint32(4, true) !== 1) throw bad('magic');
+  const hlen = view.getUint32(8, true);
+  if (12 + hlen > buf.length) throw bad('header length');
+  let header: IndexHeader;
+  try { header = JSON.parse(new TextDecoder().decode(buf.subarray(12, 12 + hlen))) as IndexHeader; } catch { throw bad('header json'); }
+  if (header.format !== INDEX_FORMAT) throw bad('format');
+  const base = buf.byteOffset + Math.ceil((12 + hlen) / 8) * 8;
+  const arrays: Record<string, Uint8Array | Uint16Array | Uint32Array> = {};
+  for (const [name, s] of Object.entries(header.sections)) {
+    const width = s.type === 'u8' ? 1 : s.type === 'u16' ? 2 : 4;
+    if (base + s.offset + s.length * width > buf.byteOffset + buf.byteLength) throw bad(`section ${name}`);
+    const C = s.type === 'u8' ? Uint8Array : s.type === 'u16' ? Uint16Array : Uint32Array;
+    arrays[name] = new C(buf.buffer as ArrayBuffer, base + s.offset, s.length);
+  }
+  return { header, arrays: arrays as unknown as IndexArrays };
+}
+
+export function loadIndexFile(file: string): IndexData {
+  let buf: Buffer;
+  try { buf = readFileSync(file); } catch (e) {
+    throw new AssistantError('GUIDE_INDEX_MISSING', '找不到搜索索引文件', { en: 'search index file not found', details: { file }, cause: e });
+  }
+  return deserializeIndex(buf);
+}
+
+export { MAX_SEPARATOR };

@@ -1,0 +1,451 @@
+/**
+ * Query engine over a loaded index: terms (whitespace-separated, all must match), each matched
+ * against titles (exact substring), keywords, pinyin (full and initials), departments and — when
+ * the query has several terms — site names; abbreviations expand terms. Ranking: title > pinyin >
+ * keywords > department > site; exact title > prefix > substring; shorter titles and higher site
+ * levels break ties. Filters, paging, facets with counts, highlight ranges for the UI.
+ */
+import type { Audience, SiteLevel } from '../types.ts';
+import { GramField, MATCH_EXACT } from './gram-field.ts';
+import { gramFields, matchingForm, type IndexData, type IndexSite } from './index-data.ts';
+
+export interface SearchOptions {
+  /** Site code: this site and its sub-sites. */
+  site?: string;
+  for?: Audience;
+  /** National theme code (with `for`, or matching either audience's list). */
+  theme?: string;
+  /** Department kind (e.g. 市场监督管理局) or a full department name. */
+  department?: string;
+  /** Items of this site (and its sub-sites) rank first. */
+  preferSite?: string;
+  offset?: number;
+  limit?: number;
+}
+
+export interface SearchHit {
+  /** Position of the item in the catalogue/index. */
+  index: number;
+  id: string;
+  title: string;
+  site: { code: string; name: string; level: SiteLevel };
+  department: string;
+  departmentKind: string;
+  theme: { code: string; name: string } | null;
+  for: Audience;
+  score: number;
+  /** [start, end) code-unit ranges in `title` to highlight. */
+  highlights: [number, number][];
+  matchedBy: 'title' | 'pinyin' | 'keyword' | 'department' | 'site';
+}
+
+export interface FacetCount { key: string; name: string; count: number }
+
+export interface SearchResult {
+  query: string;
+  terms: string[];
+  total: number;
+  offset: number;
+  limit: number;
+  results: SearchHit[];
+  facets: { level: FacetCount[]; city: FacetCount[]; department: FacetCount[]; theme: FacetCount[]; for: FacetCount[] };
+}
+
+const MAX_TERMS = 8;
+const MAX_TERM_LENGTH = 64;
+const MAX_WINDOW = 10_000;
+const LEVEL_NAMES: Record<SiteLevel, string> = { province: '省级', city: '市级', county: '县级' };
+const LEVELS: SiteLevel[] = ['province', 'city', 'county'];
+const FOR_NAMES: Record<Audience, string> = { person: '个人', legal: '法人' };
+
+// Per-field scores; a term's score for an item is its best field.
+const S_TITLE = [100, 92, 84];
+const S_PY_FULL = [78, 74, 66];
+const S_PY_INIT = [76, 72, 64];
+const S_KEYWORD = 50;
+const S_DEPT = 30;
+const S_SITE = 20;
+const ABBREV_PENALTY = 6;
+
+interface TextAlt { codes: number[]; text: string; penalty: number }
+interface TermState {
+  term: string;
+  textAlts: TextAlt[];
+  pinyin: number[] | null;
+  title: Uint8Array;
+  /** Which field gave the title score: 0 title, 1 pinyin, 2 keyword. */
+  titleBy: Uint8Array;
+  touched: number[];
+  dept: Uint8Array | null;
+  deptTouched: number[];
+  site: Uint8Array | null;
+  siteTouched: number[];
+  estimate: number;
+}
+
+const codesOf = (s: string): number[] => Array.from({ length: s.length }, (_, i) => s.charCodeAt(i));
+
+export class SearchEngine {
+  readonly data: IndexData;
+  private readonly fields: ReturnType<typeof gramFields>;
+  private readonly siteIndex = new Map<string, number>();
+  private readonly siteBranch: Int32Array;
+  private readonly siteBonus: Float64Array;
+  private readonly deptKindIndex = new Map<string, number>();
+  private readonly themeByCode = new Map<string, number[]>();
+  private readonly abbreviations: [string, string[]][];
+  private readonly titleCache = new Map<number, string>();
+  private readonly kindForms: string[];
+  private readonly scratch: Uint32Array;
+  private readonly itemKind: Uint16Array;
+  private readonly siteLevel: Uint8Array;
+  private readonly titleBonus: Float64Array;
+  private readonly deptsOfKind: number[][];
+
+  constructor(data: IndexData, opts: { abbreviations?: Record<string, string[]> } = {}) {
+    this.data = data;
+    this.fields = gramFields(data.arrays);
+    const sites = data.header.sites;
+    sites.forEach((s, i) => this.siteIndex.set(s.code, i));
+    this.siteBranch = new Int32Array(sites.length).fill(-1);
+    this.siteBonus = new Float64Array(sites.length);
+    sites.forEach((s, i) => {
+      this.siteBonus[i] = s.level === 'province' ? 0.3 : s.level === 'city' ? 0.2 : 0.1;
+      let j = i;
+      while (j >= 0) {
+        const p = sites[j]!.parent === null ? -1 : (this.siteIndex.get(sites[j]!.parent!) ?? -1);
+        if (p >= 0 && sites[p]!.parent === null) { this.siteBranch[i] = j; break; }
+        j = p;
+      }
+    });
+    data.header.deptKinds.forEach((k, i) => this.deptKindIndex.set(k, i));
+    this.kindForms = data.header.deptKinds.map(matchingForm);
+    const a = data.arrays;
+    this.scratch = new Uint32Array(data.header.counts.items);
+    const deptKind = Uint16Array.from(data.header.departments, (d) => d.kind);
+    this.itemKind = new Uint16Array(data.header.counts.items);
+    for (let i = 0; i < this.itemKind.length; i++) this.itemKind[i] = deptKind[a.itemDept[i]!]!;
+    this.siteLevel = Uint8Array.from(sites, (s) => LEVELS.indexOf(s.level));
+    this.titleBonus = new Float64Array(data.header.counts.titles);
+    for (let t = 0; t < this.titleBonus.length; t++) this.titleBonus[t] = -Math.min(999, a.titleOff[t + 1]! - a.titleOff[t]!) * 0.001;
+    this.deptsOfKind = data.header.deptKinds.map(() => []);
+    data.header.departments.forEach((d, i) => this.deptsOfKind[d.kind]!.push(i));
+    data.header.themes.forEach((t, i) => {
+      if (!this.themeByCode.has(t.code)) this.themeByCode.set(t.code, []);
+      this.themeByCode.get(t.code)!.push(i);
+    });
+    this.abbreviations = Object.entries(opts.abbreviations ?? {}).map(([k, v]) => [matchingForm(k), v.map(matchingForm)] as [string, string[]]).sort((a, b) => b[0].length - a[0].length);
+  }
+
+  get itemCount(): number { return this.data.header.counts.items; }
+  get sites(): readonly IndexSite[] { return this.data.header.sites; }
+
+  /** Splits and normalises a query into terms. */
+  static terms(query: string): string[] {
+    const seen = new Set<string>();
+    for (const raw of matchingForm(query).split(/[\s\u3000,，;；、]+/)) {
+      const t = raw.slice(0, MAX_TERM_LENGTH);
+      if (t && !seen.has(t)) seen.add(t);
+      if (seen.size >= MAX_TERMS) break;
+    }
+    return [...seen];
+  }
+
+  private expand(term: string): TextAlt[] {
+    const alts: TextAlt[] = [{ codes: codesOf(term), text: term, penalty: 0 }];
+    const seen = new Set([term]);
+    for (const [abbr, full] of this.abbreviations) {
+      if (!term.includes(abbr)) continue;
+      for (const f of full) {
+        const v = term.split(abbr).join(f);
+        if (!seen.has(v) && alts.length < 8) { seen.add(v); alts.push({ codes: codesOf(v), text: v, penalty: ABBREV_PENALTY }); }
+      }
+    }
+    return alts;
+  }
+
+  private matchTerm(term: string, multi: boolean): TermState {
+    const T = this.data.header.counts.titles;
+    const st: TermState = {
+      term, textAlts: this.expand(term), pinyin: /^[a-z0-9]*[a-z][a-z0-9]*$/.test(term) ? codesOf(term) : null,
+      title: new Uint8Array(T), titleBy: new Uint8Array(T), touched: [], dept: null, deptTouched: [], site: null, siteTouched: [], estimate: 0,
+    };
+    const { title, titleBy, touched } = st;
+    const mark = (t: number, score: number, by: number) => {
+      const old = title[t]!;
+      if (score > old) { if (old === 0) touched.push(t); title[t] = score; titleBy[t] = by; }
+    };
+    for (const alt of st.textAlts) {
+      const pen = alt.penalty;
+      this.fields.title.search(alt.codes, (t, cls) => mark(t, S_TITLE[cls]! - pen, 0));
+      this.fields.kw.search(alt.codes, (t) => mark(t, S_KEYWORD - pen, 2));
+    }
+    if (st.pinyin) {
+      const one = st.pinyin.length === 1;
+      this.fields.pyi.search(st.pinyin, (t, cls) => { if (!one || cls <= 1) mark(t, S_PY_INIT[cls]!, 1); });
+      this.fields.pyf.search(st.pinyin, (t, cls) => mark(t, S_PY_FULL[cls]!, 1));
+    }
+    const a = this.data.arrays;
+    for (const t of touched) st.estimate += a.titleItemOff[t + 1]! - a.titleItemOff[t]!;
+    if (term.length >= 2) {
+      const h = this.data.header;
+      const dept = new Uint8Array(h.departments.length);
+      const hit = (d: number) => {
+        if (dept[d] !== 0) return;
+        dept[d] = S_DEPT;
+        st.deptTouched.push(d);
+        st.estimate += a.deptItemOff[d + 1]! - a.deptItemOff[d]!;
+      };
+      for (const alt of st.textAlts) this.fields.dept.search(alt.codes, (d) => hit(d));
+      // Kind names are few; departments whose own name lacks the kind (e.g. 公安分局) still match by kind.
+      const kinds: number[] = [];
+      h.deptKinds.forEach((k, i) => { if (st.textAlts.some((x) => this.kindForms[i]!.includes(x.text))) kinds.push(i); });
+      if (kinds.length) for (const k of kinds) for (const d of this.deptsOfKind[k]!) hit(d);
+      if (st.deptTouched.length) st.dept = dept;
+    }
+    if (multi) {
+      const sites = this.data.header.sites;
+      for (let s = 0; s < sites.length; s++) {
+        if (!sites[s]!.name.includes(term)) continue;
+        st.site ??= new Uint8Array(sites.length);
+        st.site[s] = S_SITE;
+        st.siteTouched.push(s);
+        st.estimate += a.siteItemOff[s + 1]! - a.siteItemOff[s]!;
+      }
+    }
+    return st;
+  }
+
+  search(query: string, opts: SearchOptions = {}): SearchResult {
+    const offset = Math.max(0, Math.min(MAX_WINDOW, Math.floor(opts.offset ?? 0)));
+    const limit = Math.max(0, Math.min(MAX_WINDOW - offset, Math.floor(opts.limit ?? 20)));
+    const terms = SearchEngine.terms(query);
+    const h = this.data.header, a = this.data.arrays;
+    const facetLevel = new Int32Array(3), facetFor = new Int32Array(2);
+    const facetDept = new Int32Array(h.deptKinds.length), facetTheme = new Int32Array(h.themes.length), facetCity = new Int32Array(h.sites.length);
+    const empty = (): SearchResult => ({ query, terms, total: 0, offset, limit, results: [], facets: this.facets(facetLevel, facetCity, facetDept, facetTheme, facetFor) });
+    if (terms.length === 0) return empty();
+
+    // Filters.
+    let siteLo = 0, siteHi = h.sites.length;
+    if (opts.site !== undefined) {
+      const s = this.siteIndex.get(opts.site);
+      if (s === undefined) return empty();
+      siteLo = s; siteHi = h.sites[s]!.end;
+    }
+    const forWanted = opts.for === undefined ? -1 : opts.for === 'person' ? 0 : 1;
+    let themeOk: Uint8Array | null = null;
+    if (opts.theme !== undefined) {
+      themeOk = new Uint8Array(h.themes.length + 1);
+      for (const i of this.themeByCode.get(opts.theme) ?? []) if (forWanted < 0 || h.themes[i]!.for === opts.for) themeOk[i] = 1;
+    }
+    let deptOk: Uint8Array | null = null;
+    if (opts.department !== undefined) {
+      const want = opts.department;
+      const kind = this.deptKindIndex.get(want);
+      deptOk = new Uint8Array(h.departments.length);
+      h.departments.forEach((d, i) => { if (d.kind === kind || d.name === want) deptOk![i] = 1; });
+    }
+    let preferLo = -1, preferHi = -1;
+    if (opts.preferSite !== undefined) {
+      const s = this.siteIndex.get(opts.preferSite);
+      if (s !== undefined) { preferLo = s; preferHi = h.sites[s]!.end; }
+    }
+
+    const states = terms.map((t) => this.matchTerm(t, terms.length > 1));
+    let drive = 0;
+    for (let i = 1; i < states.length; i++) if (states[i]!.estimate < states[drive]!.estimate) drive = i;
+    const D = states[drive]!;
+
+    // Candidates of the driving term, each once: its titles' items, then its departments' and sites' other items.
+    const cand = this.scratch;
+    let nc = 0;
+    const itemTitle = a.itemTitle, itemDept = a.itemDept;
+    for (const t of D.touched) for (let j = a.titleItemOff[t]!, e = a.titleItemOff[t + 1]!; j < e; j++) cand[nc++] = a.titleItems[j]!;
+    for (const d of D.deptTouched) {
+      for (let j = a.deptItemOff[d]!, e = a.deptItemOff[d + 1]!; j < e; j++) {
+        const it = a.deptItems[j]!;
+        if (D.title[itemTitle[it]!] === 0) cand[nc++] = it;
+      }
+    }
+    for (const s of D.siteTouched) {
+      for (let j = a.siteItemOff[s]!, e = a.siteItemOff[s + 1]!; j < e; j++) {
+        const it = a.siteItems[j]!;
+        if (D.title[itemTitle[it]!] === 0 && (D.dept === null || D.dept[itemDept[it]!] === 0)) cand[nc++] = it;
+      }
+    }
+
+    // One tight pass: filters, score, facets, top-k (min-heap on score desc, index asc).
+    const k = offset + limit;
+    const heapScore = new Float64Array(Math.max(1, k)), heapItem = new Int32Array(Math.max(1, k));
+    let heapSize = 0, total = 0;
+    const itemSite = a.itemSite, itemFor = a.itemFor, itemTheme = a.itemTheme, itemKind = this.itemKind;
+    const siteLevel = this.siteLevel, siteBranch = this.siteBranch, siteBonus = this.siteBonus, titleBonus = this.titleBonus;
+    const nTerms = states.length;
+    const T0 = states[0]!.title, D0 = states[0]!.dept, S0 = states[0]!.site;
+    const nThemes = facetTheme.length;
+    for (let c = 0; c < nc; c++) {
+      const it = cand[c]!;
+      const s = itemSite[it]!;
+      if (s < siteLo || s >= siteHi) continue;
+      const fo = itemFor[it]!;
+      if (forWanted >= 0 && fo !== forWanted) continue;
+      const th = itemTheme[it]!;
+      if (themeOk !== null && themeOk[th] !== 1) continue;
+      const d = itemDept[it]!;
+      if (deptOk !== null && deptOk[d] !== 1) continue;
+      const t = itemTitle[it]!;
+      let score = T0[t]!;
+      if (D0 !== null && D0[d]! > score) score = D0[d]!;
+      if (S0 !== null && S0[s]! > score) score = S0[s]!;
+      if (score === 0) continue;
+      if (nTerms > 1) {
+        let ok = true;
+        for (let q = 1; q < nTerms; q++) {
+          const st = states[q]!;
+          let best = st.title[t]!;
+          if (st.dept !== null && st.dept[d]! > best) best = st.dept[d]!;
+          if (st.site !== null && st.site[s]! > best) best = st.site[s]!;
+          if (best === 0) { ok = false; break; }
+          score += best;
+        }
+        if (!ok) continue;
+      }
+      score += siteBonus[s]! + titleBonus[t]!;
+      if (s >= preferLo && s < preferHi) score += 5;
+      total++;
+      facetLevel[siteLevel[s]!]!++;
+      facetFor[fo]!++;
+      facetDept[itemKind[it]!]!++;
+      if (th < nThemes) facetTheme[th]!++;
+      const br = siteBranch[s]!;
+      if (br >= 0) facetCity[br]!++;
+      if (k === 0) continue;
+      if (heapSize < k) {
+        let i = heapSize++;
+        heapScore[i] = score; heapItem[i] = it;
+        while (i > 0) {
+          const p = (i - 1) >> 1;
+          if (heapScore[i]! < heapScore[p]! || (heapScore[i] === heapScore[p] && heapItem[i]! > heapItem[p]!)) {
+            const ts = heapScore[i]!; heapScore[i] = heapScore[p]!; heapScore[p] = ts;
+            const ti = heapItem[i]!; heapItem[i] = heapItem[p]!; heapItem[p] = ti;
+            i = p;
+          } else break;
+        }
+        continue;
+      }
+      if (score < heapScore[0]! || (score === heapScore[0] && it > heapItem[0]!)) continue;
+      heapScore[0] = score; heapItem[0] = it;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1, r = l + 1;
+        let m = i;
+        if (l < heapSize && (heapScore[l]! < heapScore[m]! || (heapScore[l] === heapScore[m] && heapItem[l]! > heapItem[m]!))) m = l;
+        if (r < heapSize && (heapScore[r]! < heapScore[m]! || (heapScore[r] === heapScore[m] && heapItem[r]! > heapItem[m]!))) m = r;
+        if (m === i) break;
+        const ts = heapScore[i]!; heapScore[i] = heapScore[m]!; heapScore[m] = ts;
+        const ti = heapItem[i]!; heapItem[i] = heapItem[m]!; heapItem[m] = ti;
+        i = m;
+      }
+    }
+    // Drain the heap best-first.
+    const order: { score: number; item: number }[] = [];
+    for (let i = 0; i < heapSize; i++) order.push({ score: heapScore[i]!, item: heapItem[i]! });
+    order.sort((x, y) => y.score - x.score || x.item - y.item);
+    const results = order.slice(offset, offset + limit).map((o) => this.hit(o.item, o.score, states));
+    return { query, terms, total, offset, limit, results, facets: this.facets(facetLevel, facetCity, facetDept, facetTheme, facetFor) };
+  }
+
+  private facets(level: Int32Array, city: Int32Array, dept: Int32Array, theme: Int32Array, forC: Int32Array): SearchResult['facets'] {
+    const h = this.data.header;
+    const list = (counts: Int32Array, name: (i: number) => [string, string]): FacetCount[] => {
+      const out: FacetCount[] = [];
+      counts.forEach((c, i) => { if (c > 0) { const [key, nm] = name(i); out.push({ key, name: nm, count: c }); } });
+      return out.sort((x, y) => y.count - x.count || x.key.localeCompare(y.key));
+    };
+    return {
+      level: list(level, (i) => [LEVELS[i]!, LEVEL_NAMES[LEVELS[i]!]]),
+      city: list(city, (i) => [h.sites[i]!.code, h.sites[i]!.name]),
+      department: list(dept, (i) => [h.deptKinds[i]!, h.deptKinds[i]!]),
+      theme: list(theme, (i) => [`${h.themes[i]!.for}:${h.themes[i]!.code}`, h.themes[i]!.name]),
+      for: list(forC, (i) => [i === 0 ? 'person' : 'legal', FOR_NAMES[i === 0 ? 'person' : 'legal']]),
+    };
+  }
+
+  titleOf(t: number): string {
+    const disp = this.data.header.titleDisplay[t];
+    if (disp !== undefined) return disp;
+    let s = this.titleCache.get(t);
+    if (s === undefined) {
+      const a = this.data.arrays;
+      s = String.fromCharCode(...a.titleText.subarray(a.titleOff[t]!, a.titleOff[t + 1]!));
+      if (this.titleCache.size > 4096) this.titleCache.clear();
+      this.titleCache.set(t, s);
+    }
+    return s;
+  }
+
+  idOf(item: number): string {
+    const a = this.data.arrays;
+    return new TextDecoder().decode(a.idText.subarray(a.idOff[item]!, a.idOff[item + 1]!));
+  }
+
+  /** Item index by id (linear; for item pages, not for search). */
+  indexOfId(id: string): number {
+    for (let i = 0; i < this.itemCount; i++) if (this.idOf(i) === id) return i;
+    return -1;
+  }
+
+  private hit(item: number, score: number, states: TermState[]): SearchHit {
+    const h = this.data.header, a = this.data.arrays;
+    const t = a.itemTitle[item]!, s = h.sites[a.itemSite[item]!]!, dep = h.departments[a.itemDept[item]!]!;
+    const th = h.themes[a.itemTheme[item]!];
+    let by: SearchHit['matchedBy'] = 'site', best = 0;
+    const ranges: [number, number][] = [];
+    const titleLen = a.titleOff[t + 1]! - a.titleOff[t]!;
+    for (const st of states) {
+      const sc = st.title[t]!;
+      if (sc > best) { best = sc; by = (['title', 'pinyin', 'keyword'] as const)[st.titleBy[t]!]!; }
+      if (st.dept !== null && st.dept[a.itemDept[item]!]! > best) { best = st.dept[a.itemDept[item]!]!; by = 'department'; }
+      for (const alt of st.textAlts) for (const p of this.fields.title.occurrences(t, alt.codes)) ranges.push([p, p + alt.codes.length]);
+      if (st.pinyin) this.pinyinRanges(t, titleLen, st.pinyin, ranges);
+    }
+    return {
+      index: item, id: this.idOf(item), title: this.titleOf(t), site: { code: s.code, name: s.name, level: s.level },
+      department: dep.name, departmentKind: h.deptKinds[dep.kind]!, theme: th ? { code: th.code, name: th.name } : null,
+      for: a.itemFor[item] === 0 ? 'person' : 'legal', score: Math.round(score * 1000) / 1000, highlights: mergeRanges(ranges), matchedBy: by,
+    };
+  }
+
+  private pinyinRanges(t: number, titleLen: number, q: number[], out: [number, number][]): void {
+    const a = this.data.arrays;
+    // Initials are aligned one per title code unit; only the primary reading (before any separator) maps back.
+    for (const p of this.fields.pyi.occurrences(t, q)) if (p + q.length <= titleLen) out.push([p, p + q.length]);
+    if (q.length < 3) return;
+    const base = a.titleOff[t]!;
+    const cum: number[] = [0];
+    for (let k = 0; k < titleLen; k++) cum.push(cum[k]! + a.pySyl[base + k]!);
+    for (const p of this.fields.pyf.occurrences(t, q)) {
+      const end = p + q.length;
+      if (end > cum[titleLen]!) continue;
+      let s = 0;
+      while (s < titleLen && cum[s + 1]! <= p) s++;
+      let e = s;
+      while (e < titleLen && cum[e]! < end) e++;
+      out.push([s, e]);
+    }
+  }
+}
+
+export function mergeRanges(r: [number, number][]): [number, number][] {
+  r.sort((x, y) => x[0] - y[0] || x[1] - y[1]);
+  const out: [number, number][] = [];
+  for (const x of r) {
+    const last = out.at(-1);
+    if (last && x[0] <= last[1]) last[1] = Math.max(last[1], x[1]);
+    else out.push([x[0], x[1]]);
+  }
+  return out;
+}
+
+export { GramField, MATCH_EXACT };
