@@ -94,11 +94,31 @@ function collectStrings(node: asn1js.AsnType, out: string[], depth: number): voi
     return;
   }
   const primitiveBytes =
-    node instanceof asn1js.OctetString || (block.idBlock?.tagClass === 3 && !block.idBlock.isConstructed) ? vb.valueHexView : undefined;
+    node instanceof asn1js.OctetString || node instanceof asn1js.BitString || (block.idBlock?.tagClass === 3 && !block.idBlock.isConstructed)
+      ? vb.valueHexView
+      : undefined;
   if (primitiveBytes && primitiveBytes.length > 0) textsFromBytes(primitiveBytes, 'any', out, depth + 1);
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: false });
+
+const utf16le = new TextDecoder('utf-16le', { fatal: false });
+const utf16be = new TextDecoder('utf-16be', { fatal: false });
+
+/** Bytes as text: UTF-8, or UTF-16 when every other byte is zero (some vendors write wide strings raw). */
+function rawText(bytes: Uint8Array): string {
+  if (bytes.length >= 4) {
+    let evenZero = 0, oddZero = 0;
+    for (let i = 0; i + 1 < bytes.length; i += 2) {
+      if (bytes[i] === 0) evenZero++;
+      if (bytes[i + 1] === 0) oddZero++;
+    }
+    const pairs = Math.floor(bytes.length / 2);
+    if (oddZero >= pairs * 0.8 && evenZero === 0) return utf16le.decode(bytes).slice(0, MAX_TEXT_CHARS);
+    if (evenZero >= pairs * 0.8 && oddZero === 0) return utf16be.decode(bytes).slice(0, MAX_TEXT_CHARS);
+  }
+  return utf8.decode(bytes.subarray(0, MAX_TEXT_CHARS));
+}
 
 /** DER strings (when the bytes are exactly one DER value) and/or the bytes read as text. */
 function textsFromBytes(bytes: Uint8Array, encoding: 'der' | 'raw' | 'any', out: string[], depth = 0): void {
@@ -113,7 +133,7 @@ function textsFromBytes(bytes: Uint8Array, encoding: 'der' | 'raw' | 'any', out:
     }
   }
   if (encoding === 'raw' || encoding === 'any' || out.length === before) {
-    if (out.length < MAX_STRINGS_PER_VALUE) out.push(utf8.decode(view.subarray(0, MAX_TEXT_CHARS)));
+    if (out.length < MAX_STRINGS_PER_VALUE) out.push(rawText(view.subarray(0, MAX_TEXT_CHARS * 2)));
   }
 }
 
@@ -173,12 +193,18 @@ interface Token { value: string; meaning: FieldMeaning; wholeField: boolean; del
 /** Identifier-looking runs in a text: NFKC, upper-case, split on anything not [0-9A-Z], prefixes stripped. */
 function tokensOf(text: string, fieldMeaning: FieldMeaning, extraPrefixes: string[]): Token[] {
   const norm = text.normalize('NFKC').toUpperCase();
-  const joined = norm.replace(/([0-9A-Z]{8})-([0-9X])(?![0-9A-Z])/g, '$1$2'); // org codes printed as XXXXXXXX-X
+  const joined = norm;
   const prefixes = [...extraPrefixes.map((p) => ({ prefix: p.replace(/[^0-9A-Z]/gi, '').toUpperCase(), meaning: fieldMeaning })), ...GENERIC_PREFIXES]
     .filter((p) => p.prefix.length > 0)
     .sort((a, b) => b.prefix.length - a.prefix.length);
   const out: Token[] = [];
   const compact = joined.replace(/[^0-9A-Z]/g, '');
+  // Org codes printed as XXXXXXXX-X: a token of their own (the 8 chars may sit at the end of a prefixed run).
+  for (const m of joined.matchAll(/([0-9A-Z]{8})-([0-9X])(?![0-9A-Z])/g)) {
+    const value = m[1]! + m[2]!;
+    const before = joined[(m.index ?? 0) - 1];
+    out.push({ value, meaning: fieldMeaning, wholeField: compact === value || (compact.endsWith(value) && compact.length - value.length <= 3), delimited: before === undefined || !/[0-9A-Z]/.test(before) || prefixes.some((p) => joined.slice(0, m.index).endsWith(p.prefix)) });
+  }
   for (const m of joined.matchAll(/[0-9A-Z]+/g)) {
     const run = m[0];
     const start = m.index ?? 0;

@@ -115,6 +115,20 @@ test('USCC as BMPString, in OU, in serialNumber, in a raw-bytes extension with n
   });
 });
 
+test('raw UTF-16 bytes, a BIT STRING attribute and a hyphenated org code are read too', () => {
+  const utf16 = new Uint8Array([...U].flatMap((c) => [c.charCodeAt(0), 0]));
+  const a = extractIdentity(buildCertificate({ subject: ENT, issuer: HEBCA_ISSUER, extensions: [['1.2.3.77', utf16]] }), [], { now: NOW });
+  assert.equal(a.uscc?.value, U);
+  const bits = new asn1js.BitString({ valueHex: ascii(U).slice().buffer });
+  const b = extractIdentity(buildCertificate({ subject: [...ENT, ['2.5.4.45', bits]], issuer: HEBCA_ISSUER }), [], { now: NOW });
+  assert.equal(b.uscc?.source, 'subject:x500UniqueIdentifier');
+  const org8 = '10456789';
+  const org = `${org8}-${orgCodeCheckChar(org8)}`;
+  const c = extractIdentity(buildCertificate({ subject: ENT, issuer: HEBCA_ISSUER, extensions: [['1.2.3.78', der(derString('utf8', `JJ${org}`))]] }), [], { now: NOW });
+  assert.equal(c.uscc, null);
+  assert.deepEqual(c.orgCode, { value: org.replace('-', ''), source: 'ext:1.2.3.78' });
+});
+
 test('personal certificate: SF-prefixed ID in the BJCA unique-id extension and in CN is never a USCC', () => {
   const cert = buildCertificate({
     subject: [[OID.C, 'CN'], [OID.CN, `张三@SF${ID}`]],
