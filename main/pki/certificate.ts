@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { AssistantError } from '../errors.ts';
-import { checkDerStructure } from './der.ts';
+import { checkDerStructure, parseBer } from './der.ts';
 import { CURVE_NAMES, DN_ATTRIBUTE_NAMES, KEY_USAGE_BITS, OID, SIGNATURE_ALGORITHMS, type KeyUsageName } from './oids.ts';
 
 /** Largest certificate we accept; real ones are a few KB. */
@@ -96,7 +96,7 @@ export function formatName(name: pkijs.RelativeDistinguishedNames): string {
 }
 
 function parseKeyUsage(ext: pkijs.Extension): KeyUsageName[] {
-  const parsed = asn1js.fromBER(ext.extnValue.valueBlock.valueHexView);
+  const parsed = { offset: 0, result: parseBer(ext.extnValue.valueBlock.valueHexView) };
   if (parsed.offset === -1 || !(parsed.result instanceof asn1js.BitString)) throw malformed('密钥用法扩展无效', 'bad keyUsage extension');
   const bytes = parsed.result.valueBlock.valueHexView;
   const out: KeyUsageName[] = [];
@@ -108,7 +108,7 @@ function parseKeyUsage(ext: pkijs.Extension): KeyUsageName[] {
 }
 
 function parseBasicConstraints(ext: pkijs.Extension): { ca: boolean; pathLen: number | null } {
-  const parsed = asn1js.fromBER(ext.extnValue.valueBlock.valueHexView);
+  const parsed = { offset: 0, result: parseBer(ext.extnValue.valueBlock.valueHexView) };
   if (parsed.offset === -1 || !(parsed.result instanceof asn1js.Sequence)) throw malformed('基本约束扩展无效', 'bad basicConstraints extension');
   let ca = false;
   let pathLen: number | null = null;
@@ -120,19 +120,19 @@ function parseBasicConstraints(ext: pkijs.Extension): { ca: boolean; pathLen: nu
 }
 
 function parseExtKeyUsage(ext: pkijs.Extension): string[] {
-  const parsed = asn1js.fromBER(ext.extnValue.valueBlock.valueHexView);
+  const parsed = { offset: 0, result: parseBer(ext.extnValue.valueBlock.valueHexView) };
   if (parsed.offset === -1 || !(parsed.result instanceof asn1js.Sequence)) throw malformed('扩展密钥用法无效', 'bad extKeyUsage extension');
   return parsed.result.valueBlock.value.filter((x) => x instanceof asn1js.ObjectIdentifier).map((x) => (x as asn1js.ObjectIdentifier).valueBlock.toString());
 }
 
 function parseSubjectKeyId(ext: pkijs.Extension): string | null {
-  const parsed = asn1js.fromBER(ext.extnValue.valueBlock.valueHexView);
+  const parsed = { offset: 0, result: parseBer(ext.extnValue.valueBlock.valueHexView) };
   if (parsed.offset === -1 || !(parsed.result instanceof asn1js.OctetString)) return null;
   return hex(parsed.result.valueBlock.valueHexView);
 }
 
 function parseAuthorityKeyId(ext: pkijs.Extension): string | null {
-  const parsed = asn1js.fromBER(ext.extnValue.valueBlock.valueHexView);
+  const parsed = { offset: 0, result: parseBer(ext.extnValue.valueBlock.valueHexView) };
   if (parsed.offset === -1 || !(parsed.result instanceof asn1js.Sequence)) return null;
   for (const item of parsed.result.valueBlock.value) {
     // [0] IMPLICIT KeyIdentifier
@@ -161,7 +161,7 @@ function parsePublicKey(cert: pkijs.Certificate): PublicKeyInfo {
   const params = info.algorithm.algorithmParams as unknown;
   if (params instanceof asn1js.ObjectIdentifier) curveOid = params.valueBlock.toString();
   if (algorithmOid === OID.rsaEncryption) {
-    const parsed = asn1js.fromBER(keyBytes);
+    const parsed = { offset: 0, result: parseBer(keyBytes) };
     const seq = parsed.result;
     if (parsed.offset === -1 || !(seq instanceof asn1js.Sequence) || !(seq.valueBlock.value[0] instanceof asn1js.Integer)) {
       throw malformed('RSA 公钥无效', 'bad RSA public key');

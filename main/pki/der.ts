@@ -2,6 +2,7 @@
  * A bounded pre-pass over BER/DER bytes before asn1js sees them: asn1js recurses without a
  * depth limit and trusts length fields, so absurd lengths and deep nesting are rejected here.
  */
+import * as asn1js from 'asn1js';
 import { AssistantError } from '../errors.ts';
 
 export const MAX_DER_DEPTH = 48;
@@ -96,4 +97,20 @@ export function checkDerStructure(bytes: Uint8Array, opts: DerCheckOptions = {})
     }
   }
   return outerEnd < 0 ? pos : outerEnd;
+}
+
+/**
+ * asn1js.fromBER behind the bounded pre-pass, with its exceptions (bad times, bad strings)
+ * turned into the typed error `code`. Returns the outer value; trailing bytes are allowed.
+ */
+export function parseBer(bytes: Uint8Array, code = 'CERT_MALFORMED', opts: { allowIndefinite?: boolean; maxDepth?: number } = {}): asn1js.AsnType {
+  const end = checkDerStructure(bytes, { ...opts, code });
+  let asn;
+  try {
+    asn = asn1js.fromBER(bytes.subarray(0, end));
+  } catch {
+    throw malformed(code, '无法解码', 'cannot decode');
+  }
+  if (asn.offset === -1) throw malformed(code, '无法解码', 'cannot decode');
+  return asn.result;
 }

@@ -5,7 +5,7 @@
  */
 import * as asn1js from 'asn1js';
 import { AssistantError } from '../errors.ts';
-import { checkDerStructure } from './der.ts';
+import { parseBer } from './der.ts';
 import { OID } from './oids.ts';
 import { checkPfxMac, octetStringBytes, PasswordDecryptError, pbeDecrypt, pfxMalformed, unsupported } from './pbe.ts';
 
@@ -56,13 +56,10 @@ export function looksLikePfx(top: asn1js.AsnType): boolean {
 
 function parseDer(bytes: Uint8Array, what: string): asn1js.AsnType {
   try {
-    checkDerStructure(bytes, { allowIndefinite: true, code: 'PFX_MALFORMED' });
+    return parseBer(bytes, 'PFX_MALFORMED', { allowIndefinite: true });
   } catch {
     throw pfxMalformed(`${what}无效`, `${what} invalid`);
   }
-  const asn = asn1js.fromBER(bytes);
-  if (asn.offset === -1) throw pfxMalformed(`${what}无效`, `${what} invalid`);
-  return asn.result;
 }
 
 function children(node: asn1js.AsnType | undefined, what: string): asn1js.AsnType[] {

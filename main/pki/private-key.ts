@@ -5,7 +5,7 @@
 import { createPrivateKey, type KeyObject } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import { AssistantError } from '../errors.ts';
-import { checkDerStructure } from './der.ts';
+import { parseBer } from './der.ts';
 import { OID } from './oids.ts';
 import { bytesToHex, sm2PublicKeyFromPrivate } from './sm2.ts';
 
@@ -38,14 +38,8 @@ interface Pkcs8Parts {
 }
 
 function pkcs8Parts(pkcs8: Uint8Array): Pkcs8Parts {
-  try {
-    checkDerStructure(pkcs8, { code: 'KEY_MALFORMED' });
-  } catch {
-    throw badKey('结构无效', 'bad structure');
-  }
-  const asn = asn1js.fromBER(pkcs8);
-  const top = asn.result;
-  if (asn.offset === -1 || !(top instanceof asn1js.Sequence)) throw badKey('不是 PKCS#8', 'not PKCS#8');
+  const top = parseBer(pkcs8, 'KEY_MALFORMED');
+  if (!(top instanceof asn1js.Sequence)) throw badKey('不是 PKCS#8', 'not PKCS#8');
   const [version, alg, key] = top.valueBlock.value;
   if (!(version instanceof asn1js.Integer) || !(alg instanceof asn1js.Sequence) || !(key instanceof asn1js.OctetString)) throw badKey('不是 PKCS#8', 'not PKCS#8');
   const algOid = alg.valueBlock.value[0];
@@ -60,9 +54,8 @@ function pkcs8Parts(pkcs8: Uint8Array): Pkcs8Parts {
 
 /** The EC private scalar and the curve named inside ECPrivateKey (RFC 5915), if any. */
 function ecPrivateKey(der: Uint8Array): { d: Uint8Array; curveOid: string | null } {
-  const asn = asn1js.fromBER(der);
-  const top = asn.result;
-  if (asn.offset === -1 || !(top instanceof asn1js.Sequence)) throw badKey('EC 私钥无效', 'bad EC private key');
+  const top = parseBer(der, 'KEY_MALFORMED');
+  if (!(top instanceof asn1js.Sequence)) throw badKey('EC 私钥无效', 'bad EC private key');
   const d = top.valueBlock.value[1];
   if (!(d instanceof asn1js.OctetString)) throw badKey('EC 私钥无效', 'bad EC private key');
   let curveOid: string | null = null;
@@ -80,8 +73,7 @@ export function describePrivateKey(pkcs8: Uint8Array, attrs: { friendlyName?: st
   const parts = pkcs8Parts(pkcs8);
   const base = { pkcs8, ...(attrs.friendlyName !== undefined ? { friendlyName: attrs.friendlyName } : {}), ...(attrs.localKeyId !== undefined ? { localKeyId: attrs.localKeyId } : {}) };
   if (parts.algorithmOid === OID.rsaEncryption) {
-    const asn = asn1js.fromBER(parts.privateKey);
-    const seq = asn.result;
+    const seq = parseBer(parts.privateKey, 'KEY_MALFORMED');
     const n = seq instanceof asn1js.Sequence ? seq.valueBlock.value[1] : undefined;
     if (!(n instanceof asn1js.Integer)) throw badKey('RSA 私钥无效', 'bad RSA private key');
     return { kind: 'RSA', keyAlgorithm: `RSA-${bitLength(n.valueBlock.valueHexView)}`, ...base };

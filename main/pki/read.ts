@@ -7,7 +7,7 @@ import { open } from 'node:fs/promises';
 import * as asn1js from 'asn1js';
 import { AssistantError } from '../errors.ts';
 import { parseCertificate, type ParsedCertificate } from './certificate.ts';
-import { checkDerStructure } from './der.ts';
+import { checkDerStructure, parseBer } from './der.ts';
 import { OID } from './oids.ts';
 import { PasswordDecryptError, pbeDecrypt } from './pbe.ts';
 import { badPassword, decodePkcs12, looksLikePfx, MAX_PFX_BYTES } from './pkcs12.ts';
@@ -171,8 +171,7 @@ function addCertificate(out: CertificateFileContents, der: Uint8Array): void {
 
 function decryptEncryptedPkcs8(der: Uint8Array, password: string | undefined): Uint8Array {
   if (password === undefined) throw badPassword(false);
-  checkDerStructure(der, { code: 'KEY_MALFORMED' });
-  const top = asn1js.fromBER(der).result;
+  const top = parseBer(der, 'KEY_MALFORMED');
   const [alg, data] = top instanceof asn1js.Sequence ? top.valueBlock.value : [];
   if (!alg || !(data instanceof asn1js.OctetString)) throw new AssistantError('KEY_MALFORMED', '加密私钥格式错误', { en: 'malformed encrypted private key' });
   try {
@@ -185,8 +184,7 @@ function decryptEncryptedPkcs8(der: Uint8Array, password: string | undefined): U
 
 /** Certificates of a PKCS#7/CMS SignedData (the .p7b "certificate bundle"). */
 function pkcs7Certificates(der: Uint8Array): Uint8Array[] {
-  checkDerStructure(der, { allowIndefinite: true });
-  const top = asn1js.fromBER(der).result;
+  const top = parseBer(der, 'CERT_MALFORMED', { allowIndefinite: true });
   return pkcs7CertificatesOf(top) ?? [];
 }
 
@@ -221,9 +219,7 @@ function readDer(bytes: Uint8Array, opts: ReadOptions): CertificateFileContents 
     throw new AssistantError(pfxName ? 'PFX_MALFORMED' : 'CERT_MALFORMED', '数据末尾有多余内容', { en: 'trailing data after the structure' });
   }
   const der = bytes.subarray(0, end);
-  const asn = asn1js.fromBER(der);
-  if (asn.offset === -1) throw new AssistantError('CERT_MALFORMED', '证书数据格式错误', { en: 'malformed ASN.1' });
-  const top = asn.result;
+  const top = parseBer(der, pfxName ? 'PFX_MALFORMED' : 'CERT_MALFORMED', { allowIndefinite: true });
   if (!(top instanceof asn1js.Sequence)) throw unrecognized();
   const items = top.valueBlock.value;
 
