@@ -220,7 +220,10 @@ const checkChain: Step = {
 const checkRevoked: Step = {
   name: 'revocation',
   async run(ctx) {
-    if (ctx.crls.length === 0 && !ctx.opts.allowNetworkFetch) return;
+    if (ctx.crls.length === 0 && !ctx.opts.allowNetworkFetch) {
+      ctx.warnings.push('REVOCATION_NOT_CHECKED');
+      return;
+    }
     const out = await checkRevocation(need(ctx.path), {
       crls: ctx.crls,
       ...(ctx.opts.allowNetworkFetch !== undefined ? { allowNetworkFetch: ctx.opts.allowNetworkFetch } : {}),

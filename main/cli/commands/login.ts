@@ -2,12 +2,12 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { AssistantError, isAssistantError, toErrorInfo, type ErrorInfo } from '../../errors.ts';
 import type { KeyIdentity, KeyStore } from '../../keystores/types.ts';
+import { Pkcs12KeyStore } from '../../keystores/pkcs12/index.ts';
 import { checkModulePath } from '../../keystores/pkcs11/module-path.ts';
 import { KeyStoreWorkerClient } from '../../keystores/worker/client.ts';
 import { forkWorkerSpawner } from '../../keystores/worker/fork-transport.ts';
 import { WorkerKeyStore } from '../../keystores/worker/remote-store.ts';
 import { createLoginToken, type LoginTokenFormat } from '../../login/token.ts';
-import { openPfxKeyStore } from '../../login/pfx-store.ts';
 import { EXIT_FAIL, EXIT_OK, EXIT_USAGE, readSecretLine, type CliIO } from '../io.ts';
 
 const USAGE = `用法 / Usage: cert-assistant login --origin URL --challenge B64 (--pfx FILE | --module PATH [--slot N] [--id HEX]) --pin-stdin [--format json|cms]
@@ -103,7 +103,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
       client = new KeyStoreWorkerClient({ spawn: forkWorkerSpawner({ env: io.env }) });
       store = new WorkerKeyStore(client, { kind: 'pkcs11', module });
     } else {
-      store = await openPfxKeyStore(values.pfx!, pin);
+      store = await Pkcs12KeyStore.open(values.pfx!, { password: pin });
     }
     identity = pickIdentity(await store.listIdentities(), slot, values.id);
     const created = await createLoginToken({

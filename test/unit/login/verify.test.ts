@@ -1,0 +1,249 @@
+/**
+ * The verifier, one negative case per reason code plus the attacks the issue lists, on the
+ * test PKI with a frozen clock. Tokens are made by createLoginToken with the test keys.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { getTestPki, type TestPki } from '../../fixtures/pki.ts';
+import { PemKeyStore, chainIntermediates, certDer, testRoots, type PemKeyStoreOptions } from './key-store-fixture.ts';
+import { createLoginToken, type LoginTokenFormat } from '../../../main/login/token.ts';
+import { MemoryChallengeStore, VERIFY_CODES, verifyLoginToken, type VerifyOptions, type VerifyResult } from '../../../main/login/verify.ts';
+import { parseCertificate } from '../../../main/pki/certificate.ts';
+
+const ORIGIN = 'https://www.hbzwfw.gov.cn';
+let pki: TestPki;
+let roots: Uint8Array[];
+let crls: Uint8Array[];
+let NOW: Date;
+const seen = new Set<string>();
+
+before(async () => {
+  pki = await getTestPki();
+  roots = testRoots(pki);
+  crls = [new Uint8Array(readFileSync(pki.crls['hebca-ca']!))];
+  // Frozen clock: one hour after the test PKI was made (leaves valid, CRLs current).
+  NOW = new Date(new Date(pki.generatedAt).getTime() + 60 * 60 * 1000);
+});
+
+after(() => {
+  const missing = VERIFY_CODES.filter((c) => !seen.has(c));
+  assert.deepEqual(missing, [], 'every verifier code has a negative test');
+});
+
+interface Made {
+  token: string;
+  challenge: string;
+  store: MemoryChallengeStore;
+}
+
+async function make(id: string, o: { format?: LoginTokenFormat; origin?: string; keyStore?: PemKeyStoreOptions; issuedAt?: Date } = {}): Promise<Made> {
+  const e = pki.get(id);
+  const store = new MemoryChallengeStore();
+  const { challenge } = await store.issue(o.issuedAt ?? NOW);
+  const keys = new PemKeyStore(e, { intermediates: chainIntermediates(pki, e), ...o.keyStore });
+  const { token } = await createLoginToken({ origin: o.origin ?? ORIGIN, challenge, store: keys, identityId: '0', pin: '123456', appVersion: '0.1.0', format: o.format ?? 'json', now: NOW });
+  return { token, challenge, store };
+}
+
+async function check(m: Made, token: string | Uint8Array = m.token, opts: Partial<VerifyOptions> = {}): Promise<VerifyResult> {
+  const r = await verifyLoginToken(token, { origin: ORIGIN, trustAnchors: roots, challengeStore: m.store, challenge: m.challenge, now: NOW, crls, ...opts });
+  if (!r.ok) seen.add(r.code);
+  return r;
+}
+
+function rejected(r: VerifyResult, code: string): void {
+  assert.equal(r.ok, false, `expected ${code}, got ok`);
+  if (!r.ok) {
+    assert.equal(r.code, code, r.message);
+    assert.match(r.message, /[\u4e00-\u9fff]/, 'zh-CN message');
+  }
+}
+
+function edit(token: string, f: (j: Record<string, unknown>) => void): string {
+  const j = JSON.parse(token) as Record<string, unknown>;
+  f(j);
+  return JSON.stringify(j);
+}
+
+describe('accepts', () => {
+  for (const id of ['hebca-ent', 'jit-ent', 'cucca-ent', 'bjca-ent', 'cfca-ent', 'sheca-ent', 'gdca-ent', 'hebca-sm2-ent', 'cfca-ec-ent']) {
+    test(`${id} (json)`, async () => {
+      const r = await check(await make(id));
+      assert.equal(r.ok, true, r.ok ? '' : `${r.code} ${r.message}`);
+      if (r.ok) {
+        assert.equal(r.uscc, pki.get(id).expect.uscc);
+        assert.equal(r.legalPersonKind, pki.get(id).expect.legalPersonKind);
+        assert.equal(r.fingerprintSha256, parseCertificate(certDer(pki, id)).fingerprintSha256);
+      }
+    });
+  }
+  for (const id of ['hebca-ent', 'cfca-ec-ent', 'hebca-sm2-ent']) {
+    test(`${id} (cms)`, async () => {
+      const r = await check(await make(id, { format: 'cms' }));
+      assert.equal(r.ok, true, r.ok ? '' : `${r.code} ${r.message}`);
+      if (r.ok) assert.equal(r.format, 'cms');
+    });
+  }
+  test('the expected USCC in any spelling (lower case, full width, spaces)', async () => {
+    const r = await check(await make('hebca-ent'), undefined, { expectedUscc: ' ９１１３０１０４ma0he3b82k '.replace('９１１３０１０４ma0he3b82k', pki.get('hebca-ent').expect.uscc!.toLowerCase().replace('9', '９')) });
+    assert.equal(r.ok, true, r.ok ? '' : r.message);
+  });
+  test('bytes as input, anchors already parsed, challenge taken from the token echo', async () => {
+    const m = await make('hebca-ent');
+    const r = await verifyLoginToken(new TextEncoder().encode(m.token), { origin: `${ORIGIN}/`, trustAnchors: roots.map(parseCertificate), challengeStore: m.store, now: NOW });
+    assert.equal(r.ok, true, r.ok ? '' : r.message);
+    if (r.ok) assert.deepEqual(r.warnings, ['REVOCATION_NOT_CHECKED']);
+  });
+  test('a token without intermediates, when the portal knows them', async () => {
+    const m = await make('hebca-ent', { keyStore: { intermediates: [] } });
+    rejected(await check(m), 'UNTRUSTED_CHAIN');
+    const m2 = await make('hebca-ent', { keyStore: { intermediates: [] } });
+    const r = await check(m2, undefined, { intermediates: [certDer(pki, 'hebca-ca')] });
+    assert.equal(r.ok, true, r.ok ? '' : r.message);
+  });
+});
+
+describe('rejects, one case per code, in order', () => {
+  test('TOKEN_TOO_LARGE: a 1 MB token', async () => {
+    const m = await make('hebca-ent');
+    rejected(await check(m, m.token.slice(0, -1) + ',"pad":"' + 'A'.repeat(1024 * 1024) + '"}'), 'TOKEN_TOO_LARGE');
+    rejected(await check(m, new Uint8Array(1024 * 1024)), 'TOKEN_TOO_LARGE');
+  });
+  test('TOKEN_MALFORMED: a truncated token, junk, a CMS blob cut short', async () => {
+    const m = await make('hebca-ent');
+    rejected(await check(m, m.token.slice(0, m.token.length / 2)), 'TOKEN_MALFORMED');
+    rejected(await check(m, 'hello'), 'TOKEN_MALFORMED');
+    rejected(await check(m, edit(m.token, (j) => { j['signature'] = 'not base64'; })), 'TOKEN_MALFORMED');
+    const c = await make('hebca-ent', { format: 'cms' });
+    rejected(await check(c, c.token.slice(0, 400)), 'TOKEN_MALFORMED');
+  });
+  test('FORMAT_UNSUPPORTED: another format version or algorithm', async () => {
+    const m = await make('hebca-ent');
+    rejected(await check(m, edit(m.token, (j) => { j['format'] = 'cert-login:2'; })), 'FORMAT_UNSUPPORTED');
+    rejected(await check(m, edit(m.token, (j) => { j['algorithm'] = 'none'; })), 'FORMAT_UNSUPPORTED');
+  });
+  test('CERT_MALFORMED: certificate bytes that are not X.509', async () => {
+    const m = await make('hebca-ent');
+    const der = certDer(pki, 'hebca-ent');
+    rejected(await check(m, edit(m.token, (j) => { j['certificate'] = Buffer.from(der.subarray(0, 200)).toString('base64'); })), 'CERT_MALFORMED');
+    rejected(await check(m, edit(m.token, (j) => { j['intermediates'] = [Buffer.from('garbage!').toString('base64')]; })), 'CERT_MALFORMED');
+  });
+  test('KEY_USAGE: keyEncipherment only', async () => rejected(await check(await make('neg-key-usage')), 'KEY_USAGE'));
+  test('CERT_EXPIRED', async () => rejected(await check(await make('neg-expired')), 'CERT_EXPIRED'));
+  test('CERT_NOT_YET_VALID', async () => rejected(await check(await make('neg-not-yet-valid')), 'CERT_NOT_YET_VALID'));
+  test('UNTRUSTED_CHAIN: self-signed, SHA-1, unknown root', async () => {
+    rejected(await check(await make('neg-self-signed')), 'UNTRUSTED_CHAIN');
+    rejected(await check(await make('neg-sha1')), 'UNTRUSTED_CHAIN');
+    const hebcaRoot = parseCertificate(certDer(pki, 'hebca-root')).fingerprintSha256;
+    const others = roots.filter((r) => parseCertificate(r).fingerprintSha256 !== hebcaRoot);
+    rejected(await check(await make('hebca-ent'), undefined, { trustAnchors: others }), 'UNTRUSTED_CHAIN');
+  });
+  test('UNTRUSTED_CHAIN: a look-alike CA with the same subject name as HEBCA', async () => {
+    const r = await check(await make('lookalike-ent'));
+    rejected(r, 'UNTRUSTED_CHAIN');
+    // Even when its intermediate is offered as one the portal "knows".
+    rejected(await check(await make('lookalike-ent', { keyStore: { intermediates: [] } }), undefined, { intermediates: [certDer(pki, 'lookalike-ca')] }), 'UNTRUSTED_CHAIN');
+  });
+  test('REVOKED: in the issuer CRL; accepted without the CRL (able to fail)', async () => {
+    rejected(await check(await make('neg-revoked')), 'REVOKED');
+    const r = await check(await make('neg-revoked'), undefined, { crls: [] });
+    assert.equal(r.ok, true, r.ok ? '' : r.message);
+  });
+  test('REVOKED: a stale CRL means status unknown (fail closed)', async () => {
+    const later = new Date(NOW.getTime() + 60 * 24 * 3600 * 1000);
+    const r = await check(await make('hebca-ent', { issuedAt: later }), undefined, { now: later });
+    rejected(r, 'REVOKED');
+  });
+  test('CHALLENGE_UNKNOWN: never issued here; or the token answers another challenge', async () => {
+    const m = await make('hebca-ent');
+    rejected(await check({ ...m, store: new MemoryChallengeStore() }), 'CHALLENGE_UNKNOWN');
+    const other = await m.store.issue(NOW);
+    rejected(await check({ ...m, challenge: other.challenge }), 'CHALLENGE_UNKNOWN');
+  });
+  test('CHALLENGE_EXPIRED: answered after 5 minutes', async () => {
+    const m = await make('hebca-ent');
+    rejected(await check(m, undefined, { now: new Date(NOW.getTime() + 5 * 60 * 1000 + 1) }), 'CHALLENGE_EXPIRED');
+  });
+  test('CHALLENGE_REUSED: a replay of an accepted token', async () => {
+    const m = await make('hebca-ent');
+    assert.equal((await check(m)).ok, true);
+    rejected(await check(m), 'CHALLENGE_REUSED');
+  });
+  test('ORIGIN_MISMATCH: a token made for another origin', async () => {
+    rejected(await check(await make('hebca-ent', { origin: 'https://hbzwfw.gov.cn.evil.example' })), 'ORIGIN_MISMATCH');
+    rejected(await check(await make('hebca-ent', { origin: 'http://www.hbzwfw.gov.cn' })), 'ORIGIN_MISMATCH');
+  });
+  test('... and when the origin echo is forged, the signature still fails (BAD_SIGNATURE)', async () => {
+    const m = await make('hebca-ent', { origin: 'https://evil.example' });
+    rejected(await check(m, edit(m.token, (j) => { j['origin'] = ORIGIN; })), 'BAD_SIGNATURE');
+    const m2 = await make('hebca-ent', { origin: 'https://evil.example' });
+    rejected(await check(m2, edit(m2.token, (j) => { delete j['origin']; })), 'BAD_SIGNATURE');
+  });
+  test('ALGORITHM_MISMATCH: a label that does not fit the key; RSA-1024', async () => {
+    rejected(await check(await make('hebca-ent', { keyStore: { algorithm: 'ES256' } })), 'ALGORITHM_MISMATCH');
+    rejected(await check(await make('cfca-ec-ent', { keyStore: { algorithm: 'RS256' } })), 'ALGORITHM_MISMATCH');
+    const m = await make('hebca-ent');
+    rejected(await check(m, edit(m.token, (j) => { j['algorithm'] = 'SM2-SM3'; })), 'ALGORITHM_MISMATCH');
+    rejected(await check(await make('neg-rsa1024')), 'ALGORITHM_MISMATCH');
+  });
+  test('BAD_SIGNATURE: a signature over another challenge', async () => {
+    const victim = await make('hebca-ent');
+    const { challenge } = await victim.store.issue(NOW);
+    // The attacker relabels a token made for one challenge as the answer to another.
+    rejected(await check({ ...victim, challenge }, edit(victim.token, (j) => { j['challenge'] = challenge; })), 'BAD_SIGNATURE');
+  });
+  test('BAD_SIGNATURE: a swapped certificate (another trusted enterprise)', async () => {
+    const m = await make('hebca-ent');
+    rejected(await check(m, edit(m.token, (j) => { j['certificate'] = Buffer.from(certDer(pki, 'jit-ent')).toString('base64'); j['intermediates'] = [Buffer.from(certDer(pki, 'jit-ca')).toString('base64')]; })), 'BAD_SIGNATURE');
+  });
+  test('BAD_SIGNATURE: a flipped bit, in JSON and CMS tokens', async () => {
+    for (const id of ['hebca-ent', 'cfca-ec-ent', 'hebca-sm2-ent']) {
+      const m = await make(id);
+      rejected(await check(m, edit(m.token, (j) => {
+        const sig = Buffer.from(j['signature'] as string, 'base64');
+        sig[sig.length - 5]! ^= 1;
+        j['signature'] = sig.toString('base64');
+      })), 'BAD_SIGNATURE');
+      const c = await make(id, { format: 'cms' });
+      const der = Buffer.from(c.token, 'base64');
+      der[der.length - 5]! ^= 1;
+      rejected(await check(c, der.toString('base64')), 'BAD_SIGNATURE');
+    }
+  });
+  test('BAD_SIGNATURE: a CMS token for another origin (no echo to tell why)', async () => {
+    rejected(await check(await make('hebca-ent', { format: 'cms', origin: 'https://evil.example' })), 'BAD_SIGNATURE');
+  });
+  test('USCC_MISSING: no USCC, a personal certificate, an organisation code only', async () => {
+    for (const id of ['neg-no-uscc', 'neg-personal', 'neg-org-code-only', 'neg-placeholder']) {
+      const r = await check(await make(id));
+      rejected(r, 'USCC_MISSING');
+      if (!r.ok) assert.equal(r.uscc, null, id);
+    }
+  });
+  test('USCC_INVALID: wrong check character; accepted only on exact equality with the account', async () => {
+    rejected(await check(await make('neg-bad-check')), 'USCC_INVALID');
+    const bad = pki.get('neg-bad-check').expect.uscc!;
+    const r = await check(await make('neg-bad-check'), undefined, { expectedUscc: bad });
+    assert.equal(r.ok, true, r.ok ? '' : r.message);
+    if (r.ok) assert.ok(r.warnings.includes('USCC_CHECK_FAILED_BUT_REGISTERED'));
+  });
+  test('USCC_MISMATCH: another enterprise\'s account', async () => {
+    const r = await check(await make('hebca-ent'), undefined, { expectedUscc: pki.get('jit-ent').expect.uscc! });
+    rejected(r, 'USCC_MISMATCH');
+    if (!r.ok) assert.equal(r.uscc, pki.get('hebca-ent').expect.uscc);
+  });
+});
+
+describe('order and side effects', () => {
+  test('a certificate failure reports before the challenge is consumed', async () => {
+    const m = await make('neg-expired');
+    rejected(await check(m), 'CERT_EXPIRED');
+    assert.equal(await m.store.consume(m.challenge, NOW), 'ok');
+  });
+  test('a bad signature still burns the challenge', async () => {
+    const m = await make('hebca-ent', { origin: 'https://evil.example' });
+    rejected(await check(m), 'ORIGIN_MISMATCH');
+    assert.equal(await m.store.consume(m.challenge, NOW), 'reused');
+  });
+});
