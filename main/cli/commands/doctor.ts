@@ -1,6 +1,340 @@
-import { AssistantError } from '../../errors.ts';
-import type { CliIO } from '../io.ts';
+/**
+ * `cert-assistant doctor`: the machine facts an IT admin needs before and after deploying —
+ * runtime, which policy is in force and whether it is valid, trust anchors, USB-key drivers
+ * (present? loadable?), HEBCA's local middleware port, and clock sanity.
+ */
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { toErrorInfo, type ErrorInfo } from '../../errors.ts';
+import type { KeyStoreWorkerClient } from '../../keystores/worker/client.ts';
+import { loadPolicy, type PolicyResult } from '../../policy/index.ts';
+import { EXIT_FAIL, EXIT_OK, EXIT_USAGE, writeJson, type CliIO } from '../io.ts';
 
-export async function run(_args: string[], _io: CliIO): Promise<number> {
-  throw new AssistantError('NOT_IMPLEMENTED', '该命令尚未实现', { en: 'command not implemented yet' });
+export type CheckStatus = 'pass' | 'warn' | 'fail';
+export interface DoctorCheck { id: string; status: CheckStatus; message: string; messageEn?: string }
+export interface ModuleFact {
+  name: string;
+  /** `policy` or `profile:<id>` */
+  source: string;
+  path: string | null;
+  exists: boolean;
+  loads?: boolean;
+  slots?: number;
+  tokens?: number;
+  library?: string;
+  error?: ErrorInfo;
 }
+export interface DoctorReport { ok: boolean; checks: DoctorCheck[]; facts: Record<string, unknown> }
+
+export const HEBCA_MIDDLEWARE_PORT = 17212;
+/** Before this the clock is surely wrong: the app did not exist yet. */
+export const EARLIEST_PLAUSIBLE_TIME = Date.parse('2025-06-01T00:00:00Z');
+export const LATEST_PLAUSIBLE_TIME = Date.parse('2100-01-01T00:00:00Z');
+
+export interface DoctorDeps {
+  now: Date;
+  platform: NodeJS.Platform;
+  arch: string;
+  osRelease: string;
+  versions: NodeJS.ProcessVersions;
+  env: NodeJS.ProcessEnv;
+  policy: PolicyResult;
+  appVersion: string | null;
+  /** Driver names per CA profile for this platform; throws when the profile data is unusable. */
+  profileModules: () => Promise<{ profiles: number; modules: { profile: string; name: string }[] }>;
+  /** Where bare driver names are looked for. */
+  libraryDirs: string[];
+  exists: (p: string) => boolean;
+  /** Loads a module in the key-store worker; absent when no worker is available. */
+  describeModule?: (modulePath: string) => Promise<{ library: string; slots: number; tokens: number }>;
+  /** Throws AssistantError when the module path is not safe to load. */
+  checkModulePath?: (p: string) => string;
+  trustAnchors: (paths: string[]) => Promise<{ anchors: { subject: string; notAfter: string; fingerprintSha256: string }[]; errors: ErrorInfo[] }>;
+  probePort: (host: string, port: number, timeoutMs: number) => Promise<boolean>;
+  hebcaPort?: number;
+}
+
+/** Connects with a short timeout; true when something accepts on host:port. */
+export function probeTcpPort(host: string, port: number, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port });
+    const done = (v: boolean): void => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(v);
+    };
+    const timer = setTimeout(() => done(false), timeoutMs);
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+function resolveModule(name: string, deps: DoctorDeps): string | null {
+  const p = deps.platform === 'win32' ? path.win32 : path.posix;
+  if (p.isAbsolute(name)) return deps.exists(name) ? name : null;
+  if (name.includes('/') || name.includes('\\')) return null; // relative paths are never searched
+  for (const dir of deps.libraryDirs) {
+    const candidate = p.join(dir, name);
+    if (deps.exists(candidate)) return candidate;
+  }
+  return null;
+}
+
+export async function diagnose(deps: DoctorDeps): Promise<DoctorReport> {
+  const checks: DoctorCheck[] = [];
+  const facts: Record<string, unknown> = {};
+  const add = (id: string, status: CheckStatus, message: string, messageEn?: string): void => {
+    checks.push({ id, status, message, ...(messageEn ? { messageEn } : {}) });
+  };
+
+  // Runtime.
+  const electron = deps.versions['electron'] ?? null;
+  facts['app'] = { version: deps.appVersion };
+  facts['os'] = { platform: deps.platform, arch: deps.arch, release: deps.osRelease };
+  facts['runtime'] = { node: deps.versions.node, electron, chrome: deps.versions['chrome'] ?? null };
+  add('runtime', 'pass', `${deps.platform}/${deps.arch}，Node ${deps.versions.node}${electron ? `，Electron ${electron}` : '（命令行，未在 Electron 中运行）'}`,
+    `${deps.platform}/${deps.arch}, Node ${deps.versions.node}${electron ? `, Electron ${electron}` : ' (CLI, not inside Electron)'}`);
+
+  // Policy.
+  const pol = deps.policy;
+  facts['policy'] = { sources: pol.sources, effective: pol.policy };
+  const machine = pol.sources.find((s) => s.layer === 'machine');
+  if (!machine || machine.status === 'absent') {
+    add('policy.machine', 'pass', `未找到本机策略${machine?.path ? `（${machine.path}）` : ''}，使用默认设置`, `no machine policy${machine?.path ? ` at ${machine.path}` : ''}; defaults in force`);
+  } else if (machine.status === 'applied') {
+    add('policy.machine', 'pass', `本机策略已生效：${machine.path ?? ''}（${(machine.keys ?? []).join(', ') || '无设置项'}）`, `machine policy applied: ${machine.path ?? ''}`);
+  } else {
+    add('policy.machine', 'fail', `${machine.error?.message ?? '本机策略无效'}；默认设置仍然生效`, `${machine.error?.messageEn ?? 'machine policy invalid'}; defaults stay in force`);
+  }
+  const user = pol.sources.find((s) => s.layer === 'user');
+  const userProblems = pol.problems.filter((p) => p.code === 'POLICY_USER_KEY_IGNORED');
+  if (user && (user.status === 'invalid' || user.status === 'unreadable')) {
+    add('policy.user', 'warn', `${user.error?.message ?? '用户设置无效'}；已忽略`, user.error?.messageEn);
+  } else if (userProblems.length) {
+    add('policy.user', 'warn', userProblems.map((p) => p.message).join('；'), userProblems.map((p) => p.messageEn ?? '').join('; '));
+  } else {
+    add('policy.user', 'pass', user?.status === 'applied' ? `用户设置已生效：${user.path ?? ''}` : '没有用户设置', user?.status === 'applied' ? 'user settings applied' : 'no user settings');
+  }
+  const effective = pol.policy;
+  add('portal', 'pass', `门户首页 ${effective.portalHome}；允许发起登录的来源：${effective.allowedOrigins.join(', ') || '无'}`,
+    `portal home ${effective.portalHome}; origins allowed to request login: ${effective.allowedOrigins.join(', ') || 'none'}`);
+
+  // Trust anchors.
+  try {
+    const t = await deps.trustAnchors(effective.trustAnchorDirs);
+    facts['trustAnchors'] = { count: t.anchors.length, anchors: t.anchors, errors: t.errors };
+    if (t.errors.length) add('trust-anchors', 'fail', `信任证书目录有问题：${t.errors.map((e) => e.message).join('；')}`, t.errors.map((e) => e.messageEn ?? e.code).join('; '));
+    else if (t.anchors.length === 0) add('trust-anchors', 'warn', '没有可用的信任根证书，证书链检查将无法通过；请在策略 trustAnchorDirs 中配置', 'no trust anchors; chain checks cannot pass');
+    else add('trust-anchors', 'pass', `已加载 ${t.anchors.length} 个信任根证书`, `${t.anchors.length} trust anchors loaded`);
+  } catch (e) {
+    const info = toErrorInfo(e);
+    facts['trustAnchors'] = { count: 0, anchors: [], errors: [info] };
+    add('trust-anchors', 'fail', info.message, info.messageEn);
+  }
+
+  // PKCS#11 drivers: policy ones first (an admin asked for them), then the CA profiles' names.
+  const wanted: { name: string; source: string }[] = effective.pkcs11Modules.map((m) => ({ name: m, source: 'policy' }));
+  let profilesOk = true;
+  try {
+    const pm = await deps.profileModules();
+    facts['caProfiles'] = { count: pm.profiles };
+    add('ca-profiles', 'pass', `已加载 ${pm.profiles} 个 CA 配置`, `${pm.profiles} CA profiles loaded`);
+    for (const m of pm.modules) wanted.push({ name: m.name, source: `profile:${m.profile}` });
+  } catch (e) {
+    profilesOk = false;
+    const info = toErrorInfo(e, 'CA_PROFILES_INVALID');
+    add('ca-profiles', 'fail', info.message, info.messageEn);
+  }
+  const modules: ModuleFact[] = [];
+  const seen = new Set<string>();
+  for (const w of wanted) {
+    const resolved = resolveModule(w.name, deps);
+    const key = resolved ?? `${w.source}:${w.name}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const fact: ModuleFact = { name: w.name, source: w.source, path: resolved, exists: resolved !== null };
+    if (resolved) {
+      try {
+        deps.checkModulePath?.(resolved);
+        if (deps.describeModule) {
+          const d = await deps.describeModule(resolved);
+          Object.assign(fact, { loads: true, library: d.library, slots: d.slots, tokens: d.tokens });
+        }
+      } catch (e) {
+        fact.loads = false;
+        fact.error = toErrorInfo(e, 'MODULE_LOAD_FAILED');
+      }
+    }
+    modules.push(fact);
+  }
+  facts['pkcs11Modules'] = modules;
+  const missingPolicy = modules.filter((m) => m.source === 'policy' && !m.exists);
+  const broken = modules.filter((m) => m.exists && m.loads === false);
+  const present = modules.filter((m) => m.exists);
+  if (missingPolicy.length || broken.some((m) => m.source === 'policy')) {
+    const badPolicy = broken.filter((m) => m.source === 'policy');
+    const names = [...missingPolicy.map((m) => `${m.name}（不存在）`), ...badPolicy.map((m) => `${m.name}（${m.error?.code ?? '无法加载'}）`)];
+    const namesEn = [...missingPolicy.map((m) => `${m.name} (missing)`), ...badPolicy.map((m) => `${m.name} (${m.error?.code ?? 'does not load'})`)];
+    add('pkcs11-modules', 'fail', `策略中配置的 USB Key 驱动有问题：${names.join('、')}`, `PKCS#11 modules from policy missing or not loadable: ${namesEn.join(', ')}`);
+  } else if (broken.length) {
+    add('pkcs11-modules', 'warn', `以下 USB Key 驱动无法加载：${broken.map((m) => `${m.path}（${m.error?.code ?? ''}）`).join('、')}`, `PKCS#11 modules that do not load: ${broken.map((m) => m.path).join(', ')}`);
+  } else if (present.length === 0) {
+    add('pkcs11-modules', 'warn', profilesOk ? '本机未发现已登记的 USB Key 驱动（仅可使用 .pfx 证书文件）' : '无法确定 USB Key 驱动', 'no registered PKCS#11 module found on this machine (only .pfx files can be used)');
+  } else {
+    const verb = deps.describeModule ? '可加载' : '存在';
+    add('pkcs11-modules', 'pass', `USB Key 驱动${verb}：${present.map((m) => m.path).join('、')}`, `PKCS#11 modules ${deps.describeModule ? 'load' : 'present'}: ${present.map((m) => m.path).join(', ')}`);
+  }
+
+  // HEBCA's own middleware (informational: we do not depend on it).
+  const port = deps.hebcaPort ?? HEBCA_MIDDLEWARE_PORT;
+  const listening = await deps.probePort('127.0.0.1', port, 500);
+  facts['hebcaMiddleware'] = { host: '127.0.0.1', port, listening };
+  add('hebca-middleware', 'pass', listening ? `河北CA 客户端（端口 ${port}）正在运行；与本程序互不依赖` : `河北CA 客户端（端口 ${port}）未运行；本程序不依赖它`,
+    listening ? `HEBCA middleware is listening on ${port} (independent of this app)` : `HEBCA middleware not listening on ${port} (not required)`);
+
+  // Clock.
+  const t = deps.now.getTime();
+  const offset = -deps.now.getTimezoneOffset();
+  facts['clock'] = { now: Number.isFinite(t) ? deps.now.toISOString() : null, timeZone: Intl.DateTimeFormat().resolvedOptions().timeZone ?? null, utcOffsetMinutes: offset };
+  if (!Number.isFinite(t) || t < EARLIEST_PLAUSIBLE_TIME || t >= LATEST_PLAUSIBLE_TIME) {
+    add('clock', 'fail', `系统时间不正确（${Number.isFinite(t) ? deps.now.toISOString() : '无效'}），证书有效期检查会出错；请校准时间`, 'the system clock is implausible; certificate validity checks will be wrong');
+  } else if (deps.platform === 'win32' && offset !== 480) {
+    add('clock', 'warn', `时区不是北京时间（UTC${offset >= 0 ? '+' : ''}${offset / 60}），请确认系统时间设置`, `time zone is not China Standard Time (UTC${offset >= 0 ? '+' : ''}${offset / 60})`);
+  } else {
+    add('clock', 'pass', `系统时间 ${deps.now.toISOString()}`, `system time ${deps.now.toISOString()}`);
+  }
+
+  return { ok: !checks.some((c) => c.status === 'fail'), checks, facts };
+}
+
+const USAGE = `用法 / Usage: cert-assistant doctor [--json] [--policy FILE] [--timeout MS]
+
+诊断本机环境：运行时、策略来源与校验、信任根证书、USB Key 驱动能否加载、河北CA 客户端端口、系统时间。
+Diagnoses this machine: runtime, policy source and validation, trust anchors, USB-key drivers,
+HEBCA's middleware port, clock. Exit 0 when no check fails, 1 otherwise.
+  --json          JSON 输出 / JSON output: { ok, checks:[{id,status,message}], facts }
+  --policy FILE   用该文件代替本机策略（部署前试用）/ use FILE as the machine policy (try before deploying)
+  --timeout MS    每个驱动的加载超时（默认 5000）/ per-driver load timeout (default 5000)
+`;
+
+function readAppVersion(): string | null {
+  try {
+    const pkg = JSON.parse(fs.readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version?: string };
+    return pkg.version ?? null;
+  } catch {
+    return null;
+  }
+}
+
+async function realProfileModules(platform: NodeJS.Platform): Promise<{ profiles: number; modules: { profile: string; name: string }[] }> {
+  const { loadCaProfiles } = await import('../../pki/ca-profiles.ts');
+  const profiles = loadCaProfiles();
+  const key = platform === 'win32' || platform === 'darwin' ? platform : 'linux';
+  const modules = profiles.flatMap((p) => (p.pkcs11Modules?.[key] ?? []).map((name) => ({ profile: p.id, name })));
+  return { profiles: profiles.length, modules };
+}
+
+async function realTrustAnchors(paths: string[]): Promise<{ anchors: { subject: string; notAfter: string; fingerprintSha256: string }[]; errors: ErrorInfo[] }> {
+  const { loadTrustAnchors } = await import('../../pki/trust.ts');
+  const errors: ErrorInfo[] = [];
+  const all = new Map<string, { subject: string; notAfter: string; fingerprintSha256: string }>();
+  const take = (certs: { subject: string; notAfter: Date; fingerprintSha256: string }[]): void => {
+    for (const c of certs) all.set(c.fingerprintSha256, { subject: c.subject, notAfter: c.notAfter.toISOString(), fingerprintSha256: c.fingerprintSha256 });
+  };
+  take(loadTrustAnchors([]));
+  for (const p of paths) {
+    try {
+      take(loadTrustAnchors([p], { includeBundled: false }));
+    } catch (e) {
+      errors.push(toErrorInfo(e, 'TRUST_PATH_NOT_FOUND'));
+    }
+  }
+  return { anchors: [...all.values()], errors };
+}
+
+export async function run(args: string[], io: CliIO): Promise<number> {
+  let values: { json?: boolean; policy?: string; timeout?: string; help?: boolean };
+  try {
+    ({ values } = parseArgs({ args, options: { json: { type: 'boolean' }, policy: { type: 'string' }, timeout: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false }));
+  } catch (e) {
+    io.stderr.write(`参数错误 / bad arguments: ${(e as Error).message}\n\n${USAGE}`);
+    return EXIT_USAGE;
+  }
+  if (values.help) {
+    io.stdout.write(USAGE);
+    return EXIT_OK;
+  }
+  const timeoutMs = values.timeout === undefined ? 5_000 : Number(values.timeout);
+  if (!Number.isInteger(timeoutMs) || timeoutMs < 100 || timeoutMs > 600_000) {
+    io.stderr.write('--timeout 须为 100–600000 之间的毫秒数 / --timeout must be 100..600000 ms\n');
+    return EXIT_USAGE;
+  }
+  const platform = process.platform;
+  const policyFile = values.policy === undefined ? undefined : path.resolve(io.cwd, values.policy);
+  if (policyFile !== undefined && !fs.existsSync(policyFile)) {
+    io.stderr.write(`找不到策略文件 / policy file not found: ${policyFile}\n`);
+    return EXIT_FAIL;
+  }
+  const home = io.env['HOME'] || io.env['USERPROFILE'] || '';
+  const policy = loadPolicy({ platform, env: io.env, home, ...(policyFile !== undefined ? { machinePath: policyFile } : {}) });
+
+  const { defaultLibraryDirs } = await import('../../keystores/pkcs11/configured-modules.ts');
+  const { checkModulePath } = await import('../../keystores/pkcs11/module-path.ts');
+  // The key-store worker isolates a crashing or hanging driver from this process.
+  let client: KeyStoreWorkerClient | null = null;
+  const describeModule = async (modulePath: string): Promise<{ library: string; slots: number; tokens: number }> => {
+    if (!client) {
+      const { KeyStoreWorkerClient } = await import('../../keystores/worker/client.ts');
+      const { forkWorkerSpawner } = await import('../../keystores/worker/fork-transport.ts');
+      client = new KeyStoreWorkerClient({ spawn: forkWorkerSpawner({ env: io.env }), timeouts: { 'pkcs11.describe': timeoutMs } });
+    }
+    const r = await client.call('pkcs11.describe', { module: modulePath });
+    return {
+      library: `${r.info.manufacturer} ${r.info.description} ${r.info.libraryVersion}`.replace(/\s+/g, ' ').trim(),
+      slots: r.slots.length,
+      tokens: r.slots.filter((s) => s.serial || s.initialized).length,
+    };
+  };
+  let report: DoctorReport;
+  try {
+    report = await diagnose({
+      now: io.now(),
+      platform,
+      arch: process.arch,
+      osRelease: os.release(),
+      versions: process.versions,
+      env: io.env,
+      policy,
+      appVersion: readAppVersion(),
+      profileModules: () => realProfileModules(platform),
+      libraryDirs: defaultLibraryDirs(platform, io.env),
+      exists: (p) => fs.existsSync(p),
+      describeModule,
+      checkModulePath: (p) => checkModulePath(p),
+      trustAnchors: realTrustAnchors,
+      probePort: probeTcpPort,
+    });
+  } finally {
+    const c = client as KeyStoreWorkerClient | null;
+    if (c) await c.close();
+  }
+  if (values.json) {
+    writeJson(io.stdout, report);
+  } else {
+    io.stdout.write(formatReport(report));
+  }
+  return report.ok ? EXIT_OK : EXIT_FAIL;
+}
+
+const MARK: Record<CheckStatus, string> = { pass: '✔', warn: '⚠', fail: '✘' };
+
+export function formatReport(r: DoctorReport): string {
+  const lines = ['证书助手环境诊断 / Cert Assistant doctor', ''];
+  for (const c of r.checks) lines.push(`${MARK[c.status]} ${c.id.padEnd(17)} ${c.message}`);
+  lines.push('', r.ok ? '结论：未发现阻止使用的问题。/ No blocking problem found.' : '结论：存在必须处理的问题（✘）。/ Some checks failed (✘).');
+  return lines.join('\n') + '\n';
+}
+

@@ -1,0 +1,96 @@
+/**
+ * The thin, impure edge of policy: where the files live per OS, and reading them safely
+ * (size cap, BOM, world-writable machine policy refused). Everything else is in policy.ts.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { AssistantError } from '../errors.ts';
+import { policyInvalid, resolvePolicy, type LayerInput, type PolicyResult } from './policy.ts';
+
+export const MAX_POLICY_BYTES = 1024 * 1024;
+
+/** Machine-wide policy, writable by administrators only. */
+export function machinePolicyPath(platform: NodeJS.Platform, env: NodeJS.ProcessEnv): string {
+  if (platform === 'win32') return path.win32.join(env['ProgramData'] || env['PROGRAMDATA'] || 'C:\\ProgramData', 'CertAssistant', 'policy.json');
+  if (platform === 'darwin') return '/Library/Application Support/CertAssistant/policy.json';
+  return '/etc/cert-assistant/policy.json';
+}
+
+/** The user's own settings (the app may pass Electron's userData folder instead). */
+export function userSettingsPath(platform: NodeJS.Platform, env: NodeJS.ProcessEnv, home: string): string {
+  if (platform === 'win32') return path.win32.join(env['APPDATA'] || path.win32.join(home, 'AppData', 'Roaming'), 'CertAssistant', 'settings.json');
+  if (platform === 'darwin') return path.posix.join(home, 'Library', 'Application Support', 'CertAssistant', 'settings.json');
+  return path.posix.join(env['XDG_CONFIG_HOME'] || path.posix.join(home, '.config'), 'cert-assistant', 'settings.json');
+}
+
+export interface FileAccess {
+  readFile(p: string): Buffer;
+  stat(p: string): { size: number; mode: number; isFile(): boolean };
+}
+
+const realFiles: FileAccess = { readFile: (p) => fs.readFileSync(p), stat: (p) => fs.statSync(p) };
+
+/** Reads one layer; never throws. `machine` layers that anyone can rewrite are refused. */
+export function readPolicyLayer(file: string | null, opts: { machine: boolean; platform: NodeJS.Platform; files?: FileAccess }): LayerInput {
+  if (!file) return { status: 'absent' };
+  const files = opts.files ?? realFiles;
+  let st;
+  try {
+    st = files.stat(file);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return { status: 'absent', path: file };
+    return { status: 'unreadable', path: file, error: unreadable(file, code) };
+  }
+  if (!st.isFile()) return { status: 'unreadable', path: file, error: unreadable(file, 'not a file') };
+  if (opts.machine && opts.platform !== 'win32' && st.mode & 0o002) {
+    return {
+      status: 'unsafe', path: file,
+      error: new AssistantError('POLICY_UNSAFE', `策略文件可被任何用户修改，已忽略：${file}`, { en: `policy file is world-writable; ignored: ${file}`, details: { file } }).toJSON(),
+    };
+  }
+  if (st.size > MAX_POLICY_BYTES) return { status: 'invalid', path: file, error: policyInvalid(file, '/', 'file larger than 1 MiB', '文件超过 1 MiB').toJSON() };
+  let text: string;
+  try {
+    text = files.readFile(file).toString('utf8');
+  } catch (e) {
+    return { status: 'unreadable', path: file, error: unreadable(file, (e as NodeJS.ErrnoException).code) };
+  }
+  // Windows Notepad writes a BOM; JSON.parse does not accept one.
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  try {
+    return { status: 'read', path: file, document: JSON.parse(text) as unknown };
+  } catch (e) {
+    return { status: 'invalid', path: file, error: policyInvalid(file, '/', `not JSON: ${(e as Error).message}`, '不是有效的 JSON').toJSON() };
+  }
+}
+
+function unreadable(file: string, why: string | undefined): ReturnType<AssistantError['toJSON']> {
+  return new AssistantError('POLICY_UNREADABLE', `无法读取策略文件：${file}`, { en: `cannot read policy file: ${file}`, details: { file, reason: why ?? 'unknown' } }).toJSON();
+}
+
+export interface LoadPolicyOptions {
+  platform?: NodeJS.Platform;
+  env?: NodeJS.ProcessEnv;
+  home?: string;
+  /** Overrides the OS machine-policy path; null = no machine policy. */
+  machinePath?: string | null;
+  /** Overrides the user-settings path; null = no user settings. */
+  userPath?: string | null;
+  files?: FileAccess;
+}
+
+/** Reads machine policy and user settings and merges them over the defaults. Never throws. */
+export function loadPolicy(opts: LoadPolicyOptions = {}): PolicyResult {
+  const platform = opts.platform ?? process.platform;
+  const env = opts.env ?? process.env;
+  const home = opts.home ?? (env['HOME'] || env['USERPROFILE'] || '');
+  const machinePath = opts.machinePath === undefined ? machinePolicyPath(platform, env) : opts.machinePath;
+  const userPath = opts.userPath === undefined ? (home ? userSettingsPath(platform, env, home) : null) : opts.userPath;
+  const files = opts.files;
+  return resolvePolicy({
+    platform,
+    machine: readPolicyLayer(machinePath, { machine: true, platform, ...(files ? { files } : {}) }),
+    user: readPolicyLayer(userPath, { machine: false, platform, ...(files ? { files } : {}) }),
+  });
+}

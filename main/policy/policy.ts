@@ -1,0 +1,274 @@
+/**
+ * Effective settings = defaults < machine policy (administrator) < user settings, as pure
+ * functions over already-read documents. A user may only choose presentation (language, which
+ * allowed portal site opens first); portal origins, signing origins, driver modules, trust
+ * anchors and clock skew belong to the administrator. A bad layer is rejected as a whole with
+ * POLICY_INVALID (JSON path in details) and the layers below it stay in force.
+ */
+import { createPublicKey } from 'node:crypto';
+import path from 'node:path';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { AssistantError, type ErrorInfo } from '../errors.ts';
+import { parseOriginRule, parsePortalUrl, type OriginRule } from '../assistant/portal-origins.ts';
+import { ADMIN_ONLY_KEYS, POLICY_SCHEMA, USER_SETTABLE_KEYS } from './schema.ts';
+
+export type Language = 'zh-CN' | 'en';
+
+export interface PortalSite {
+  /** Normalised origin rule, e.g. `https://www.hbzwfw.gov.cn` or `https://*.example.gov.cn`. */
+  origin: string;
+  name?: string;
+  nameEn?: string;
+  /** confirmed: known to be the portal; seen: observed on the portal's site list, not configured by anyone; configured: from policy. */
+  status: 'confirmed' | 'seen' | 'configured';
+}
+
+export interface Policy {
+  /** The page the embedded portal opens first. */
+  portalHome: string;
+  /** Origins the embedded portal may navigate to. */
+  portalOrigins: PortalSite[];
+  /** Origins that may call `certAssistant.authenticate` (normalised). */
+  allowedOrigins: string[];
+  /** Extra PKCS#11 module paths (absolute), besides the CA profiles' driver names. */
+  pkcs11Modules: string[];
+  /** Extra trust-anchor folders or files (absolute), besides the bundled certs/trust/. */
+  trustAnchorDirs: string[];
+  /** PEM public key that signs offline service-guide bundles; null = only the bundled guide. */
+  guideBundlePublicKey: string | null;
+  clockSkewSeconds: number;
+  language: Language;
+}
+
+export type PolicyLayer = 'defaults' | 'machine' | 'user';
+
+export interface PolicySourceReport {
+  layer: PolicyLayer;
+  path?: string;
+  /** applied: used; absent: no file; invalid / unreadable / unsafe: ignored (see error). */
+  status: 'applied' | 'absent' | 'invalid' | 'unreadable' | 'unsafe';
+  /** Keys this layer set. */
+  keys?: string[];
+  /** User-settings keys that only an administrator may set (ignored). */
+  ignoredKeys?: string[];
+  error?: ErrorInfo;
+}
+
+export interface PolicyResult {
+  policy: Policy;
+  sources: PolicySourceReport[];
+  /** Everything worth telling an admin: invalid layers and ignored keys. */
+  problems: ErrorInfo[];
+}
+
+/** What a loader hands over for one layer. */
+export type LayerInput =
+  | { status: 'absent'; path?: string }
+  | { status: 'unreadable' | 'unsafe' | 'invalid'; path?: string; error: ErrorInfo }
+  | { status: 'read'; path?: string; document: unknown };
+
+export const PORTAL_HOME = 'https://www.hbzwfw.gov.cn';
+
+export const DEFAULT_PORTAL_SITES: readonly PortalSite[] = [
+  { origin: 'https://www.hbzwfw.gov.cn', name: '河北政务服务网', nameEn: 'Hebei Government Service Portal', status: 'confirmed' },
+  { origin: 'https://hd.hbzwfw.gov.cn', name: '邯郸市', nameEn: 'Handan', status: 'seen' },
+  { origin: 'https://ts.hbzwfw.gov.cn', name: '唐山市', nameEn: 'Tangshan', status: 'seen' },
+];
+
+export function defaultPolicy(): Policy {
+  return {
+    portalHome: PORTAL_HOME,
+    portalOrigins: DEFAULT_PORTAL_SITES.map((s) => ({ ...s })),
+    allowedOrigins: DEFAULT_PORTAL_SITES.map((s) => s.origin),
+    pkcs11Modules: [],
+    trustAnchorDirs: [],
+    guideBundlePublicKey: null,
+    clockSkewSeconds: 300,
+    language: 'zh-CN',
+  };
+}
+
+let validator: ValidateFunction | undefined;
+function validateSchema(doc: unknown): ErrorObject | null {
+  validator ??= new Ajv({ allErrors: false, strict: true, allowUnionTypes: true }).compile(POLICY_SCHEMA);
+  return validator(doc) ? null : (validator.errors?.[0] ?? null);
+}
+
+export function policyInvalid(file: string | undefined, jsonPath: string, reason: string, reasonZh: string): AssistantError {
+  const where = file ? `${file} ` : '';
+  return new AssistantError('POLICY_INVALID', `策略文件无效，已忽略（${where}${jsonPath || '/'}：${reasonZh}）`, {
+    en: `policy file ignored: ${where}${jsonPath || '/'}: ${reason}`,
+    details: { ...(file ? { file } : {}), path: jsonPath || '/', reason },
+  });
+}
+
+function ajvPath(e: ErrorObject): string {
+  const extra = e.keyword === 'additionalProperties' ? `/${String((e.params as { additionalProperty?: string }).additionalProperty)}` : '';
+  return `${e.instancePath}${extra}`;
+}
+
+const AJV_ZH: Record<string, string> = {
+  additionalProperties: '不认识的键',
+  type: '类型不对',
+  required: '缺少必填项',
+  enum: '取值不在允许范围内',
+  const: '取值不对',
+  minimum: '数值太小',
+  maximum: '数值太大',
+  maxItems: '条目太多',
+  maxLength: '太长',
+  minLength: '不能为空',
+  anyOf: '格式不对',
+};
+
+export function originRuleText(r: OriginRule): string {
+  return `${r.scheme}//${r.wildcard ? '*.' : ''}${r.host}${r.port ? `:${r.port}` : ''}`;
+}
+
+function isAbsoluteFor(platform: NodeJS.Platform, p: string): boolean {
+  if (p.includes('\0')) return false;
+  return platform === 'win32' ? /^(?:[a-zA-Z]:[\\/]|\\\\[^\\]+\\[^\\]+)/.test(p) : path.posix.isAbsolute(p);
+}
+
+type PartialPolicy = Partial<Policy>;
+
+/** Schema + meaning checks of one document; returns the keys it sets, already normalised. */
+export function parsePolicyDocument(doc: unknown, opts: { platform: NodeJS.Platform; file?: string }): PartialPolicy {
+  const err = validateSchema(doc);
+  if (err) throw policyInvalid(opts.file, ajvPath(err), `${err.keyword}: ${err.message ?? ''}`.trim(), AJV_ZH[err.keyword] ?? '格式不对');
+  const d = doc as Record<string, unknown>;
+  const out: PartialPolicy = {};
+  const origin = (value: string, at: string): string => {
+    const r = parseOriginRule(value);
+    if (!r) throw policyInvalid(opts.file, at, 'not an origin (https://host[:port], *.host allowed; http only for loopback)', '不是有效的来源（https://主机[:端口]；仅本机地址可用 http）');
+    return originRuleText(r);
+  };
+  if (Array.isArray(d['portalOrigins'])) {
+    out.portalOrigins = (d['portalOrigins'] as Array<string | { origin: string; name?: string; nameEn?: string }>).map((item, i) => {
+      if (typeof item === 'string') return { origin: origin(item, `/portalOrigins/${i}`), status: 'configured' as const };
+      return {
+        origin: origin(item.origin, `/portalOrigins/${i}/origin`),
+        ...(item.name !== undefined ? { name: item.name } : {}),
+        ...(item.nameEn !== undefined ? { nameEn: item.nameEn } : {}),
+        status: 'configured' as const,
+      };
+    });
+  }
+  if (Array.isArray(d['allowedOrigins'])) {
+    out.allowedOrigins = (d['allowedOrigins'] as string[]).map((o, i) => origin(o, `/allowedOrigins/${i}`));
+  }
+  for (const key of ['pkcs11Modules', 'trustAnchorDirs'] as const) {
+    const list = d[key];
+    if (!Array.isArray(list)) continue;
+    out[key] = (list as string[]).map((p, i) => {
+      if (!isAbsoluteFor(opts.platform, p)) throw policyInvalid(opts.file, `/${key}/${i}`, 'must be an absolute path', '必须是绝对路径');
+      return p;
+    });
+  }
+  if (typeof d['portalHome'] === 'string') {
+    const u = parsePortalUrl(d['portalHome']);
+    if (!u || (u.protocol === 'http:' && !['127.0.0.1', 'localhost', '[::1]'].includes(u.hostname))) {
+      throw policyInvalid(opts.file, '/portalHome', 'not an https URL', '不是有效的 https 网址');
+    }
+    out.portalHome = u.href;
+  }
+  if (d['guideBundlePublicKey'] !== undefined) {
+    const pem = d['guideBundlePublicKey'] as string | null;
+    if (pem !== null) {
+      try {
+        createPublicKey(pem);
+      } catch {
+        throw policyInvalid(opts.file, '/guideBundlePublicKey', 'not a PEM public key', '不是 PEM 格式的公钥');
+      }
+    }
+    out.guideBundlePublicKey = pem;
+  }
+  if (typeof d['clockSkewSeconds'] === 'number') out.clockSkewSeconds = d['clockSkewSeconds'];
+  if (d['language'] === 'zh-CN' || d['language'] === 'en') out.language = d['language'];
+  return out;
+}
+
+function homeAllowed(home: string, sites: PortalSite[]): boolean {
+  const u = parsePortalUrl(home);
+  if (!u) return false;
+  return sites.some((s) => {
+    const r = parseOriginRule(s.origin);
+    if (!r || u.protocol !== r.scheme || u.port !== r.port) return false;
+    return r.wildcard ? u.hostname.endsWith(`.${r.host}`) : u.hostname === r.host;
+  });
+}
+
+/**
+ * Merges the layers. Machine policy replaces a default key wholesale (lists included); when it
+ * sets portalOrigins but not allowedOrigins, the allowed origins follow the new portal list.
+ */
+export function resolvePolicy(input: { machine: LayerInput; user: LayerInput; platform: NodeJS.Platform }): PolicyResult {
+  const policy = defaultPolicy();
+  const sources: PolicySourceReport[] = [{ layer: 'defaults', status: 'applied' }];
+  const problems: ErrorInfo[] = [];
+  const withPath = (p: string | undefined): { path?: string } => (p !== undefined ? { path: p } : {});
+  const withFile = (p: string | undefined): { file?: string } => (p !== undefined ? { file: p } : {});
+
+  const m = input.machine;
+  if (m.status === 'read') {
+    try {
+      const part = parsePolicyDocument(m.document, { platform: input.platform, ...withFile(m.path) });
+      if (part.portalOrigins && !part.allowedOrigins) part.allowedOrigins = part.portalOrigins.map((s) => s.origin);
+      const home = part.portalHome ?? policy.portalHome;
+      const sites = part.portalOrigins ?? policy.portalOrigins;
+      if (!homeAllowed(home, sites)) {
+        throw policyInvalid(m.path, '/portalHome', 'portalHome is not within portalOrigins', '首页不在 portalOrigins 之内');
+      }
+      Object.assign(policy, part);
+      sources.push({ layer: 'machine', ...withPath(m.path), status: 'applied', keys: Object.keys(part) });
+    } catch (e) {
+      const info = e instanceof AssistantError ? e.toJSON() : policyInvalid(m.path, '/', 'unreadable', '无法解析').toJSON();
+      problems.push(info);
+      sources.push({ layer: 'machine', ...withPath(m.path), status: 'invalid', error: info });
+    }
+  } else {
+    sources.push({ layer: 'machine', ...withPath(m.path), status: m.status, ...(m.status !== 'absent' ? { error: m.error } : {}) });
+    if (m.status !== 'absent') problems.push(m.error);
+  }
+
+  const u = input.user;
+  if (u.status === 'read') {
+    try {
+      // Administrator-only keys are dropped (and reported) before validation, so they cannot spoil the rest.
+      const isAdminKey = (k: string): boolean => (ADMIN_ONLY_KEYS as readonly string[]).includes(k);
+      const raw = u.document;
+      const isObject = raw !== null && typeof raw === 'object' && !Array.isArray(raw);
+      const ignoredKeys = isObject ? Object.keys(raw).filter(isAdminKey) : [];
+      const doc = isObject ? Object.fromEntries(Object.entries(raw).filter(([k]) => !isAdminKey(k))) : raw;
+      const part = parsePolicyDocument(doc, { platform: input.platform, ...withFile(u.path) });
+      const applied: string[] = [];
+      for (const key of USER_SETTABLE_KEYS) {
+        if (part[key] === undefined) continue;
+        if (key === 'portalHome' && !homeAllowed(part.portalHome ?? '', policy.portalOrigins)) {
+          problems.push(new AssistantError('POLICY_USER_KEY_IGNORED', '用户设置的门户首页不在管理员允许的站点之内，已忽略', {
+            en: 'the portalHome in user settings is outside the allowed portal origins; ignored',
+            details: { ...withFile(u.path), path: '/portalHome', keys: ['portalHome'] },
+          }).toJSON());
+          continue;
+        }
+        Object.assign(policy, { [key]: part[key] });
+        applied.push(key);
+      }
+      if (ignoredKeys.length) {
+        problems.push(new AssistantError('POLICY_USER_KEY_IGNORED', `用户设置中的以下项只能由管理员在策略中设置，已忽略：${ignoredKeys.join('、')}`, {
+          en: `user settings may not set these (administrator policy only); ignored: ${ignoredKeys.join(', ')}`,
+          details: { ...withFile(u.path), keys: ignoredKeys },
+        }).toJSON());
+      }
+      sources.push({ layer: 'user', ...withPath(u.path), status: 'applied', keys: applied, ...(ignoredKeys.length ? { ignoredKeys } : {}) });
+    } catch (e) {
+      const info = e instanceof AssistantError ? e.toJSON() : policyInvalid(u.path, '/', 'unreadable', '无法解析').toJSON();
+      problems.push(info);
+      sources.push({ layer: 'user', ...withPath(u.path), status: 'invalid', error: info });
+    }
+  } else {
+    sources.push({ layer: 'user', ...withPath(u.path), status: u.status, ...(u.status !== 'absent' ? { error: u.error } : {}) });
+    if (u.status !== 'absent') problems.push(u.error);
+  }
+  return { policy, sources, problems };
+}

@@ -1,0 +1,48 @@
+/**
+ * JSON Schema of a policy / settings file (machine policy and user settings share the shape;
+ * which keys a user may set is decided in policy.ts, not here). Kept as data so docs/policy.md
+ * and `doctor` describe the same thing.
+ */
+const stringList = (maxLength: number) => ({ type: 'array', maxItems: 100, items: { type: 'string', minLength: 1, maxLength } }) as const;
+
+export const POLICY_SCHEMA = {
+  $id: 'https://cert-assistant.invalid/policy.schema.json',
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    $schema: { type: 'string', maxLength: 2048 },
+    version: { const: 1 },
+    comment: { type: 'string', maxLength: 10_000 },
+    portalHome: { type: 'string', minLength: 1, maxLength: 2048 },
+    portalOrigins: {
+      type: 'array',
+      maxItems: 200,
+      items: {
+        anyOf: [
+          { type: 'string', minLength: 1, maxLength: 512 },
+          {
+            type: 'object',
+            additionalProperties: false,
+            required: ['origin'],
+            properties: {
+              origin: { type: 'string', minLength: 1, maxLength: 512 },
+              name: { type: 'string', maxLength: 200 },
+              nameEn: { type: 'string', maxLength: 200 },
+            },
+          },
+        ],
+      },
+    },
+    allowedOrigins: stringList(512),
+    pkcs11Modules: stringList(4096),
+    trustAnchorDirs: stringList(4096),
+    guideBundlePublicKey: { type: ['string', 'null'], maxLength: 16_384 },
+    clockSkewSeconds: { type: 'integer', minimum: 0, maximum: 3600 },
+    language: { enum: ['zh-CN', 'en'] },
+  },
+} as const;
+
+/** Keys a user's own settings file may set; everything else is the administrator's. */
+export const USER_SETTABLE_KEYS = ['language', 'portalHome'] as const;
+/** Keys that only make sense in machine policy (least privilege: a user cannot widen trust). */
+export const ADMIN_ONLY_KEYS = ['portalOrigins', 'allowedOrigins', 'pkcs11Modules', 'trustAnchorDirs', 'guideBundlePublicKey', 'clockSkewSeconds'] as const;
