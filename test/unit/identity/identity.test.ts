@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import fs, { readFileSync } from 'node:fs';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { extractIdentity, detectCaProfile } from '../../../main/pki/identity.ts';
@@ -204,4 +204,20 @@ test('hostile extension values: huge, deeply nested, many, random — a result, 
   assert.equal(r.uscc?.value, U);
   assert.ok(r.candidates.length <= 200);
   assert.equal(loadCaProfiles().length >= 7, true);
+});
+
+// Real roots shipped by Debian's ca-certificates (Mozilla store): real issuer names, not ours.
+const MOZILLA = '/usr/share/ca-certificates/mozilla';
+const REAL_ROOTS: [string, string][] = [['CFCA_EV_ROOT', 'cfca'], ['GDCA_TrustAUTH_R5_ROOT', 'gdca'], ['UCA_Extended_Validation_Root', 'sheca'], ['UCA_Global_G2_Root', 'sheca']];
+const haveRoots = REAL_ROOTS.every(([f]) => fs.existsSync(`${MOZILLA}/${f}.crt`));
+
+test('real Chinese CA roots from the system store are recognised', { skip: haveRoots ? false : 'ca-certificates (Mozilla store) not installed' }, () => {
+  for (const [file, id] of REAL_ROOTS) {
+    const pem = fs.readFileSync(`${MOZILLA}/${file}.crt`, 'utf8');
+    const b64 = pem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, '');
+    const cert = pkijs.Certificate.fromBER(Buffer.from(b64, 'base64'));
+    assert.equal(detectCaProfile(cert)?.id, id, file);
+    const r = extractIdentity(cert, undefined, { now: NOW });
+    assert.equal(r.uscc, null, file); // a root carries no enterprise identity
+  }
 });
