@@ -23,9 +23,11 @@ function renderAccount(account) {
   body.textContent = '';
   for (const c of account.certificates) {
     const tr = document.createElement('tr');
-    for (const v of [c.subject, c.fingerprint, c.notAfter, c.boundAt]) {
+    const when = (iso) => new Date(iso).toLocaleString('zh-CN', { hour12: false });
+    for (const [v, cls] of [[c.subject, ''], [c.fingerprint, 'fingerprint'], [when(c.notAfter), 'date'], [when(c.boundAt), 'date']]) {
       const td = document.createElement('td');
       td.textContent = v;
+      if (cls) td.className = cls;
       tr.append(td);
     }
     body.append(tr);
