@@ -39,5 +39,6 @@ if (files.length === 0) {
   console.error('no test files matched');
   process.exit(1);
 }
+step('fixtures', process.execPath, ['--import', 'tsx', 'scripts/prepare-fixtures.ts']);
 const concurrency = String(Math.max(2, os.availableParallelism()));
 step('tests', process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files]);
