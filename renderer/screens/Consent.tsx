@@ -84,7 +84,7 @@ export function ConsentScreen({ request }: { request: ConsentRequestView }) {
               <input type="radio" name="cert" value={c.id} checked={c.id === cert?.id} onChange={() => setCertId(c.id)} />
               <span className="choice-body">
                 <span className="choice-name">{c.enterpriseName}</span>
-                <UsccLine cert={c} />
+                <span className="choice-uscc"><span className="muted small">{t('certs.uscc')}</span> <UsccLine cert={c} /></span>
                 <span className="choice-meta">
                   {c.caProfile?.name ?? c.issuer} · {c.source === 'usb' ? t('certs.source.usb') : t('certs.source.file')} {c.sourceLabel} ·{' '}
                   {t('certs.validRange', { from: formatDate(c.notBefore, lang), to: formatDate(c.notAfter, lang) })}

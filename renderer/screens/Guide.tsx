@@ -96,6 +96,9 @@ function ItemPage({ id, onBack, onOpenOnline }: { id: string; onBack: () => void
           <tr><th>{t('guide.material.name')}</th><th>{t('guide.material.form')}</th><th>{t('guide.material.copies')}</th><th>{t('guide.material.required')}</th></tr>
         </thead>
         <tbody>
+          {item.materials.length === 0 && (
+            <tr><td colSpan={4} className="muted">{t('guide.unknown')}</td></tr>
+          )}
           {item.materials.map((m, i) => (
             <tr key={i}><td>{m.name}</td><td>{m.form ?? '—'}</td><td>{m.copies ?? '—'}</td><td>{m.required ?? '—'}</td></tr>
           ))}
@@ -224,9 +227,14 @@ export function GuideScreen({ onOpenOnline }: { onOpenOnline: (url: string) => v
     }, setError);
   }, []);
 
+  const searching = query.trim() !== '';
   useEffect(() => {
     setPage(1);
   }, [query, site, who, facet, facetKind]);
+  // Browsing facets are department ids, search facets department kinds: a switch starts unfiltered.
+  useEffect(() => {
+    setFacet(undefined);
+  }, [searching]);
 
   useEffect(() => {
     if (!site) return;

@@ -1,0 +1,188 @@
+// The assistant's UI in Chromium, driven through the same IPC handler table main/app binds:
+// certificate screen, consent with PIN -> a token the relying party's verifier accepts,
+// hostile pages refused, guide search. Screenshots land in a temp dir (KEEP_E2E_SCREENSHOTS=1 keeps them).
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { getTestPki, type PkiEntry } from '../fixtures/pki.ts';
+import { createCertificateService, type CertificateServiceHandle } from '../../main/assistant/certificates.ts';
+import { createGuideService } from '../../main/assistant/guide-service.ts';
+import { Pkcs12KeyStore } from '../../main/keystores/pkcs12/index.ts';
+import { loadTrustAnchors } from '../../main/pki/trust.ts';
+import { chromiumMissingReason, listen, startAssistantHost, type AssistantHost } from './host.ts';
+import { startMiniPortal, type MiniPortal } from './mini-portal.ts';
+import http from 'node:http';
+
+const missing = chromiumMissingReason();
+
+describe('assistant UI in Chromium', { skip: missing ?? false }, () => {
+  let host: AssistantHost;
+  let portal: MiniPortal;
+  let hostile: { origin: string; close(): Promise<void> };
+  let certs: CertificateServiceHandle;
+  let ent: PkiEntry;
+
+  before(async () => {
+    const pki = await getTestPki();
+    ent = pki.get('hebca-ent');
+    const anchors = loadTrustAnchors([pki.get('hebca-root').certPem], { includeBundled: false });
+    certs = createCertificateService({
+      now: () => new Date(),
+      appVersion: '0.1.0-e2e',
+      usbStores: () => [],
+      openPkcs12: (file, password) => Pkcs12KeyStore.open(file, { password }),
+      anchors: () => anchors,
+    });
+    // A page on an origin that is not in the allow-list, calling everything it can reach.
+    hostile = await listen(http.createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(`<!doctype html><meta charset="utf-8"><title>仿冒</title><h1>仿冒门户</h1>`);
+    }));
+    portal = await startMiniPortal({ trustAnchors: anchors.map((a) => a.der), framePage: `${hostile.origin}/` });
+    host = await startAssistantHost({
+      certificates: certs,
+      guide: createGuideService(),
+      portalOrigins: [portal.origin],
+      pickPfxFile: async () => ent.pfx!.modern!,
+    });
+  });
+
+  after(async () => {
+    await host?.close();
+    await portal?.close();
+    await hostile?.close();
+    await certs?.closeAll();
+  });
+
+  test('certificate screen: open a .pfx, see enterprise, USCC and legal-person type', async () => {
+    const page = host.assistant;
+    await page.getByTestId('nav-certs').click();
+    await page.getByTestId('open-pfx').click();
+    await page.getByTestId('pfx-password').fill('wrong-password');
+    await page.getByTestId('pfx-open').click();
+    await page.getByRole('alert').filter({ hasText: 'PIN_INCORRECT' }).waitFor();
+    await page.getByTestId('pfx-password').fill(ent.pfx!.password);
+    await page.getByTestId('pfx-open').click();
+    const card = page.getByTestId('cert-card').first();
+    await card.waitFor();
+    assert.equal(await card.getByTestId('uscc').textContent(), ent.expect.uscc);
+    assert.equal(await card.getByTestId('can-login').textContent(), '可以登录');
+    assert.ok((await card.getByTestId('legal-kind').textContent())?.length);
+    const name = (await card.getByTestId('enterprise').textContent()) ?? '';
+    assert.ok(name.length > 0 && (ent.subject === undefined || ent.subject.includes(name)), name);
+    assert.match((await card.getByTestId('validity').textContent()) ?? '', /^\d{4}年\d{1,2}月\d{1,2}日 至 \d{4}年\d{1,2}月\d{1,2}日$/);
+    await card.getByRole('button', { name: /检查项/ }).click();
+    assert.ok((await card.locator('[data-check="chain"].check-pass').count()) === 1);
+    await host.screenshot(page, 'certificates');
+    // The password never stays in the page.
+    assert.equal(await page.getByTestId('pfx-password').count(), 0);
+  });
+
+  test('consent: the portal asks, the assistant shows origin + enterprise + USCC, a wrong PIN is not retried, the right PIN gives a token the verifier accepts', async () => {
+    const page = host.assistant;
+    const portalPage = await host.openPortalPage(`${portal.origin}/`);
+    await portalPage.click('#login');
+    const consent = page.getByTestId('consent');
+    await consent.waitFor();
+    assert.equal((await page.getByTestId('consent-origin').textContent())?.trim(), portal.origin);
+    const cert = page.getByTestId('consent-cert').first();
+    assert.ok((await cert.textContent())?.includes(ent.expect.uscc!));
+    await host.screenshot(page, 'consent');
+
+    const before = host.logs.filter((l) => l.event === 'consent.submit').length;
+    await page.getByTestId('consent-pin').fill('000000');
+    await page.getByTestId('consent-submit').click();
+    await page.getByTestId('pin-status').waitFor();
+    assert.match((await page.getByTestId('pin-status').textContent()) ?? '', /PIN 码错误/);
+    assert.equal(await page.getByTestId('consent-pin').inputValue(), '', 'PIN field cleared after submit');
+    assert.equal(host.logs.filter((l) => l.event === 'consent.submit').length, before + 1, 'one attempt, no automatic retry');
+    assert.equal(await portalPage.locator('#result').textContent(), '');
+
+    await page.getByTestId('consent-pin').fill(ent.pfx!.password);
+    await page.getByTestId('consent-submit').click();
+    await consent.waitFor({ state: 'detached' });
+    await portalPage.locator('#result').filter({ hasText: 'ok' }).waitFor();
+    const result = JSON.parse((await portalPage.locator('#result').textContent()) ?? '{}') as { ok: boolean; uscc?: string };
+    assert.equal(result.ok, true, JSON.stringify(result));
+    assert.equal(result.uscc, ent.expect.uscc);
+    assert.equal(portal.verified.at(-1)?.ok, true);
+    // Neither PIN reached a log line or an event sent to the renderer.
+    const seen = JSON.stringify({ logs: host.logs, emitted: host.emitted });
+    assert.equal(seen.includes('000000'), false);
+    assert.equal(seen.includes(ent.pfx!.password), false);
+  });
+
+  test('consent: cancel rejects the portal call with USER_CANCELLED', async () => {
+    const portalPage = await host.openPortalPage(`${portal.origin}/`);
+    await portalPage.click('#login');
+    await host.assistant.getByTestId('consent').waitFor();
+    await host.assistant.getByTestId('consent-cancel').click();
+    await portalPage.locator('#error').filter({ hasText: 'USER_CANCELLED' }).waitFor();
+  });
+
+  test('hostile pages: a non-allowed origin cannot ask for a signature or reach assistant channels', async () => {
+    const evil = await host.openPortalPage(`${hostile.origin}/`);
+    const consentEvents = host.emitted.filter((e) => e.event === 'consent:requested').length;
+    const viaBridge = await evil.evaluate(async () => {
+      try {
+        await (window as unknown as { certAssistant: { authenticate(r: unknown): Promise<unknown> } }).certAssistant.authenticate({ challenge: 'A'.repeat(44) });
+        return 'signed';
+      } catch (e) {
+        return (e as { code: string }).code;
+      }
+    });
+    assert.equal(viaBridge, 'ORIGIN_NOT_ALLOWED');
+    // Straight to the transport, bypassing any preload: the table still checks the sender frame.
+    const direct = await evil.evaluate(async () => {
+      const call = (window as unknown as Record<string, (c: string, p: unknown) => Promise<{ ok: boolean; error?: { code: string } }>>)['__certAssistantIpc']!;
+      const out: Record<string, string> = {};
+      for (const [c, p] of [['certs:list', undefined], ['consent:current', undefined], ['consent:submit', { requestId: 'x', certificateId: 'y', pin: '1' }], ['portal:open', { url: 'https://evil.example/', bounds: { x: 0, y: 0, width: 1, height: 1 } }]] as const) {
+        const r = await call(c, p);
+        out[c] = r.ok ? 'OK' : r.error!.code;
+      }
+      return out;
+    });
+    assert.deepEqual(direct, { 'certs:list': 'IPC_FORBIDDEN_SENDER', 'consent:current': 'IPC_FORBIDDEN_SENDER', 'consent:submit': 'IPC_FORBIDDEN_SENDER', 'portal:open': 'IPC_FORBIDDEN_SENDER' });
+    // A hostile iframe inside an allowed portal page is judged by its own frame, not the top page.
+    const framed = await host.openPortalPage(`${portal.origin}/with-frame`);
+    const frame = framed.frames().find((f) => f.url().startsWith(hostile.origin));
+    assert.ok(frame, 'hostile iframe loaded');
+    const fromFrame = await frame.evaluate(async () => {
+      const call = (window as unknown as Record<string, (c: string, p: unknown) => Promise<{ ok: boolean; error?: { code: string } }>>)['__certAssistantIpc']!;
+      const r = await call('portal:authenticate', { challenge: 'B'.repeat(44) });
+      return r.ok ? 'signed' : r.error!.code;
+    });
+    assert.equal(fromFrame, 'ORIGIN_NOT_ALLOWED');
+    assert.equal(host.emitted.filter((e) => e.event === 'consent:requested').length, consentEvents, 'no consent shown for hostile requests');
+  });
+
+  test('guide: instant search shows highlighted results; an item page offers 在线办理', async () => {
+    const page = host.assistant;
+    await page.getByTestId('nav-guide').click();
+    const box = page.getByTestId('guide-search');
+    await box.waitFor();
+    await box.pressSequentially('营业执照', { delay: 20 });
+    await page.getByTestId('guide-total').filter({ hasText: /共 [1-9]\d* 个事项/ }).waitFor();
+    const first = page.getByTestId('guide-result').first();
+    await first.waitFor();
+    assert.ok((await page.locator('[data-testid="guide-result"] mark').count()) > 0, 'highlights shown');
+    await host.screenshot(page, 'guide-search');
+    await box.fill('qysl');
+    await page.getByTestId('guide-total').filter({ hasText: /共 [1-9]\d* 个事项/ }).waitFor();
+    await first.getByRole('button').click();
+    await page.getByTestId('guide-item').waitFor();
+    assert.equal(await page.getByTestId('go-online').count(), 1);
+    await host.screenshot(page, 'guide-item');
+  });
+
+  test('English toggle: every screen label switches', async () => {
+    const page = host.assistant;
+    await page.getByTestId('lang-toggle').click();
+    assert.equal(await page.getByTestId('nav-certs').textContent(), 'Certificates');
+    assert.equal(await page.evaluate(() => document.documentElement.lang), 'en');
+    await page.getByTestId('lang-toggle').click();
+    assert.equal(await page.getByTestId('nav-certs').textContent(), '证书');
+    assert.ok(fs.existsSync(host.screenshotDir));
+  });
+});
+
+if (missing) test('assistant UI in Chromium', (t) => t.skip(missing));
