@@ -270,9 +270,10 @@ function classify(tok: Token, source: string, fromProfile: boolean, now: Date): 
     if (!(identityField || tok.wholeField || tok.delimited)) return null;
     return valid ? { ...base, kind: 'orgCode', valid: true } : identityField && tok.wholeField ? { ...base, kind: 'orgCode', valid: false } : null;
   }
-  if (v.length === 15 && /^\d{15}$/.test(v)) {
-    if (tok.meaning === 'taxNumber' && isValidOrgCode(v.slice(6))) return { ...base, value: v.slice(6), kind: 'orgCode', valid: true };
-    if (isValidRegNumber15(v) && (identityField || tok.wholeField)) return { ...base, kind: 'regNumber15', valid: true };
+  if (v.length === 15) {
+    // Pre-2015 tax numbers: 6-digit region + 9-char org code.
+    if (tok.meaning === 'taxNumber' && /^\d{6}/.test(v) && isValidOrgCode(v.slice(6))) return { ...base, value: v.slice(6), kind: 'orgCode', valid: true };
+    if (/^\d{15}$/.test(v) && isValidRegNumber15(v) && (identityField || tok.wholeField)) return { ...base, kind: 'regNumber15', valid: true };
   }
   return null;
 }

@@ -129,6 +129,20 @@ test('raw UTF-16 bytes, a BIT STRING attribute and a hyphenated org code are rea
   assert.deepEqual(c.orgCode, { value: org.replace('-', ''), source: 'ext:1.2.3.78' });
 });
 
+test('pre-2015 certificate: 15-char tax number yields the org code, 15-digit registration number is recognised, no USCC', () => {
+  const org8 = '7A0B1C2D';
+  const org = org8 + orgCodeCheckChar(org8);
+  const cert = buildCertificate({
+    subject: [...ENT, ['1.2.156.112586.1.6', `130102${org}`]],
+    issuer: HEBCA_ISSUER,
+    extensions: [['1.2.156.10260.4.1.3', der(derString('printable', '440301103097413'))]],
+  });
+  const r = extractIdentity(cert, undefined, { now: NOW });
+  assert.equal(r.uscc, null);
+  assert.deepEqual(r.orgCode, { value: org, source: 'subject:1.2.156.112586.1.6' });
+  assert.ok(r.candidates.some((c) => c.kind === 'regNumber15' && c.valid && c.source === 'ext:1.2.156.10260.4.1.3'));
+});
+
 test('personal certificate: SF-prefixed ID in the BJCA unique-id extension and in CN is never a USCC', () => {
   const cert = buildCertificate({
     subject: [[OID.C, 'CN'], [OID.CN, `张三@SF${ID}`]],
