@@ -216,10 +216,10 @@ export class Catalogue {
   }
 
   /** Index source records in catalogue order (search index item i = catalogue item i). */
-  *indexRecords(): Generator<{ id: string; title: string; keywords: string[]; site: string; department: string; departmentKind: string; for: Audience; theme: string }> {
+  *indexRecords(): Generator<{ id: string; title: string; keywords: string[]; site: string; departmentId: string; department: string; departmentKind: string; for: Audience; theme: string }> {
     for (const it of this.bundle.items) {
       const d = this.departments.get(it.department)!;
-      yield { id: it.id, title: this.field(it, 'name'), keywords: this.field(it, 'keywords'), site: it.site, department: d.name, departmentKind: d.kind, for: this.field(it, 'for'), theme: this.field(it, 'theme') };
+      yield { id: it.id, title: this.field(it, 'name'), keywords: this.field(it, 'keywords'), site: it.site, departmentId: d.id, department: d.name, departmentKind: d.kind, for: this.field(it, 'for'), theme: this.field(it, 'theme') };
     }
   }
 }

@@ -42,7 +42,7 @@ export function buildSites(div: Divisions, corr: PinyinCorrections, urls: Record
     out.push(make(code, x.name, 'county', XIONGAN_CODE, { gbParent: x.city, divisionType: x.type }));
   }
   for (const p of div.provinciallyAdministered) {
-    out.push(make(p.code, p.name, 'city', div.province.code, { group: 'provincially-administered', gbParent: p.gbParent, divisionType: countyOf.get(p.code)?.type ?? '县级市' }));
+    out.push(make(p.code, p.name, 'county', div.province.code, { group: 'provincially-administered', gbParent: p.gbParent, divisionType: countyOf.get(p.code)?.type ?? '县级市' }));
   }
   return out;
 }

@@ -55,6 +55,8 @@ export interface IndexSourceItem {
   title: string;
   keywords: readonly string[];
   site: string;
+  /** Department identity (defaults to site + name). */
+  departmentId?: string;
   department: string;
   departmentKind: string;
   for: Audience;
@@ -157,7 +159,7 @@ export function buildIndex(src: IndexSource): IndexData {
     if (s === undefined) throw new AssistantError('GUIDE_UNKNOWN_SITE', `事项 ${it.id} 的站点 ${it.site} 不存在`, { en: `unknown site ${it.site}` });
     let kind = deptKindIdx.get(it.departmentKind);
     if (kind === undefined) { kind = deptKinds.length; deptKinds.push(it.departmentKind); deptKindIdx.set(it.departmentKind, kind); }
-    const dk = `${it.site}\u0000${it.department}`;
+    const dk = it.departmentId ?? `${it.site}\u0000${it.department}`;
     let d = deptIdx.get(dk);
     if (d === undefined) { d = departments.length; departments.push({ name: it.department, kind }); deptIdx.set(dk, d); }
     const th = themeIdx.get(`${it.for}:${it.theme}`);

@@ -21,6 +21,8 @@ export interface SearchOptions {
   preferSite?: string;
   offset?: number;
   limit?: number;
+  /** Also return every matching item's index (recall checks, "select all"). */
+  collectAll?: boolean;
 }
 
 export interface SearchHit {
@@ -49,6 +51,8 @@ export interface SearchResult {
   limit: number;
   results: SearchHit[];
   facets: { level: FacetCount[]; city: FacetCount[]; department: FacetCount[]; theme: FacetCount[]; for: FacetCount[] };
+  /** With `collectAll`: indices of all matching items, in candidate order. */
+  all?: Uint32Array;
 }
 
 const MAX_TERMS = 8;
@@ -223,7 +227,7 @@ export class SearchEngine {
     const h = this.data.header, a = this.data.arrays;
     const facetLevel = new Int32Array(3), facetFor = new Int32Array(2);
     const facetDept = new Int32Array(h.deptKinds.length), facetTheme = new Int32Array(h.themes.length), facetCity = new Int32Array(h.sites.length);
-    const empty = (): SearchResult => ({ query, terms, total: 0, offset, limit, results: [], facets: this.facets(facetLevel, facetCity, facetDept, facetTheme, facetFor) });
+    const empty = (): SearchResult => ({ query, terms, total: 0, offset, limit, results: [], facets: this.facets(facetLevel, facetCity, facetDept, facetTheme, facetFor), ...(opts.collectAll ? { all: new Uint32Array(0) } : {}) });
     if (terms.length === 0) return empty();
 
     // Filters.
@@ -284,6 +288,7 @@ export class SearchEngine {
     const nTerms = states.length;
     const T0 = states[0]!.title, D0 = states[0]!.dept, S0 = states[0]!.site;
     const nThemes = facetTheme.length;
+    const all = opts.collectAll ? new Uint32Array(nc) : null;
     for (let c = 0; c < nc; c++) {
       const it = cand[c]!;
       const s = itemSite[it]!;
@@ -313,6 +318,7 @@ export class SearchEngine {
       }
       score += siteBonus[s]! + titleBonus[t]!;
       if (s >= preferLo && s < preferHi) score += 5;
+      if (all !== null) all[total] = it;
       total++;
       facetLevel[siteLevel[s]!]!++;
       facetFor[fo]!++;
@@ -353,7 +359,9 @@ export class SearchEngine {
     for (let i = 0; i < heapSize; i++) order.push({ score: heapScore[i]!, item: heapItem[i]! });
     order.sort((x, y) => y.score - x.score || x.item - y.item);
     const results = order.slice(offset, offset + limit).map((o) => this.hit(o.item, o.score, states));
-    return { query, terms, total, offset, limit, results, facets: this.facets(facetLevel, facetCity, facetDept, facetTheme, facetFor) };
+    const out: SearchResult = { query, terms, total, offset, limit, results, facets: this.facets(facetLevel, facetCity, facetDept, facetTheme, facetFor) };
+    if (all !== null) out.all = all.slice(0, total);
+    return out;
   }
 
   private facets(level: Int32Array, city: Int32Array, dept: Int32Array, theme: Int32Array, forC: Int32Array): SearchResult['facets'] {

@@ -1,0 +1,63 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { parseManual } from '../../../main/guide/manual.ts';
+import { Guide } from '../../../main/guide/index.ts';
+
+const source = readFileSync(new URL('../../../main/guide/data/manual-source.zh.txt', import.meta.url), 'utf8');
+const guide = Guide.open();
+
+test('the manual splits by its own numbering: 一→1, (二)→x.2, 1、→x.y.1, (1)→deeper, phones→9', () => {
+  const s = parseManual(source);
+  const ids = s.map((x) => x.id);
+  for (const id of ['1', '2', '3', '3.1', '3.1.1', '3.1.2', '3.1.2.1', '3.1.2.2', '3.2', '4', '4.1', '4.2', '4.2.1', '4.2.2', '5', '6', '7', '7.1', '7.2', '7.3', '8', '8.1', '8.2', '8.2.1', '8.2.2', '8.3', '8.4', '9']) assert.ok(ids.includes(id), `missing ${id}`);
+  assert.equal(new Set(ids).size, ids.length);
+  const byId = new Map(s.map((x) => [x.id, x]));
+  assert.equal(byId.get('4.2.1')!.title, '企业数字证书登录');
+  assert.equal(byId.get('3.1.2')!.title, '实名认证');
+  assert.equal(byId.get('8.2')!.parent, '8');
+  assert.match(byId.get('9')!.text, /0315-2806300/);
+  assert.match(byId.get('9')!.text, /0315-5398272/);
+  // Wrapped heading lines are rejoined; no text is lost.
+  assert.match(byId.get('8.2.2')!.title, /保证用户信息安全。$/);
+  const all = s.map((x) => x.title + x.text).join('').replace(/\s/g, '');
+  for (const line of source.split('\n').map((l) => l.trim()).filter(Boolean)) {
+    const body = line.replace(/^([一二三四五六七八九十]+、|[(（][一二三四五六七八九十\d]+[)）]|\d+、)/, '').replace(/\s/g, '');
+    assert.ok(all.includes(body), `lost: ${line}`);
+  }
+});
+
+test('the committed manual.json is what the generator makes from the text', () => {
+  const committed = JSON.parse(readFileSync(new URL('../../../main/guide/data/manual.json', import.meta.url), 'utf8')) as { sections: unknown };
+  assert.deepEqual(committed.sections, parseManual(source));
+});
+
+test('智能问答 answers realistic questions with the right section first', () => {
+  const cases: [string, string][] = [
+    ['证书怎么绑定', '4.2.1'],
+    ['企业数字证书登录要绑定什么', '4.2.1'],
+    ['法人怎么注册', '3.2'],
+    ['网页显示不全怎么办', '8.1'],
+    ['唐山咨询电话', '9'],
+    ['怎么切换到石家庄', '2'],
+    ['实名认证怎么做', '3.1.2'],
+    ['支付宝可以登录吗', '4.1'],
+    ['怎么查看留言回复', '7.3'],
+    ['网站里的链接打不开', '8.3'],
+    ['FLASH显示不正常', '8.4'],
+    ['浏览器版本要求', '1'],
+    ['没有证书的法人怎么登录', '4.2.2'],
+  ];
+  for (const [q, want] of cases) {
+    const a = guide.answer(q).answers;
+    assert.equal(a[0]?.section, want, `${q} → ${a.map((x) => x.section).join(',')}`);
+    assert.ok(a[0]!.text.length > 0);
+    for (let i = 1; i < a.length; i++) assert.ok(a[i - 1]!.score >= a[i]!.score);
+  }
+  assert.deepEqual(guide.answer('？？？').answers, []);
+});
+
+test('questions naming a service also suggest catalogue items', () => {
+  const r = guide.answer('公积金怎么提取');
+  assert.ok(r.items.some((i) => i.title === '住房公积金提取'));
+});
