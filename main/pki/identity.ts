@@ -45,6 +45,7 @@ const BER_LIMITS = { maxDepth: 16, maxNodes: 2000, maxContentLength: MAX_VALUE_B
 const GENERIC_PREFIXES: { prefix: string; meaning: FieldMeaning }[] = [
   { prefix: 'XY', meaning: 'uscc' },
   { prefix: 'JJ', meaning: 'orgCodeOrUscc' },
+  { prefix: 'SF0', meaning: 'idNumber' },
   { prefix: 'SF', meaning: 'idNumber' },
   { prefix: 'N', meaning: 'orgCodeOrUscc' },
 ];

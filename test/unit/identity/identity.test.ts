@@ -147,11 +147,12 @@ test('personal certificate: SF-prefixed ID in the BJCA unique-id extension and i
   const cert = buildCertificate({
     subject: [[OID.C, 'CN'], [OID.CN, `张三@SF${ID}`]],
     issuer: [[OID.C, 'CN'], [OID.O, 'BJCA'], [OID.CN, 'BJCA RSA CA']],
-    extensions: [['1.2.156.112562.2.1.1.1', der(derString('utf8', `SF${ID}`))], ['1.2.156.10260.4.1.1', der(derString('printable', ID))]],
+    extensions: [['1.2.156.112562.2.1.1.1', der(derString('utf8', `SF${ID}`))], ['1.2.156.10260.4.1.1', der(derString('printable', ID))], ['1.2.156.112570.11.205', der(derString('printable', `SF0${ID}`))]],
   });
   const r = extractIdentity(cert, undefined, { now: NOW });
   assert.equal(r.uscc, null);
-  assert.ok(r.candidates.length >= 2);
+  assert.ok(r.candidates.some((c) => c.source === 'ext:1.2.156.112570.11.205' && c.kind === 'residentId'));
+  assert.ok(r.candidates.length >= 3);
   assert.ok(r.candidates.every((c) => c.kind === 'residentId'));
 });
 
