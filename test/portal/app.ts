@@ -224,6 +224,9 @@ export async function buildPortal(opts: PortalOptions): Promise<FastifyInstance>
 
   function recordFailure(key: string): void {
     const t = now().getTime();
+    // Names tried once and long ago say nothing any more: keep the table small.
+    db.prepare('DELETE FROM login_failures WHERE window_start < ? AND (locked_until IS NULL OR locked_until < ?)')
+      .run(new Date(t - lockout.windowMs).toISOString(), new Date(t).toISOString());
     const row = db.prepare('SELECT failures, window_start FROM login_failures WHERE username_key = ?').get(key) as { failures: number; window_start: string } | undefined;
     const fresh = !row || Date.parse(row.window_start) + lockout.windowMs <= t;
     const failures = fresh ? 1 : row.failures + 1;
