@@ -6,7 +6,8 @@ import { createHash } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { AssistantError } from '../errors.ts';
-import { checkDerStructure, parseBer } from './der.ts';
+import { checkDerStructure } from './der.ts';
+import { children, derError, expectTag, oidText, readTlv, stringValue, timeValue, type Tlv } from './der-reader.ts';
 import { CURVE_NAMES, DN_ATTRIBUTE_NAMES, KEY_USAGE_BITS, OID, SIGNATURE_ALGORITHMS, type KeyUsageName } from './oids.ts';
 
 /** Largest certificate we accept; real ones are a few KB. */
@@ -29,7 +30,8 @@ export interface PublicKeyInfo {
 
 export interface ParsedCertificate {
   der: Uint8Array;
-  cert: pkijs.Certificate;
+  /** Full pkijs parse, made on first access (most callers never need it). */
+  readonly cert: pkijs.Certificate;
   /** Display DN, attributes in certificate order: `C=CN, ST=河北省, O=…, CN=…`. */
   subject: string;
   issuer: string;
@@ -61,6 +63,8 @@ export interface ParsedCertificate {
   /** The signed part (TBSCertificate DER) and the signature bits. */
   tbs: Uint8Array;
   signature: Uint8Array;
+  /** X.509 version (1, 2 or 3). */
+  version: number;
 }
 
 function malformed(why: string, en: string, cause?: unknown): AssistantError {
@@ -95,53 +99,78 @@ export function formatName(name: pkijs.RelativeDistinguishedNames): string {
     .join(', ');
 }
 
-function parseKeyUsage(ext: pkijs.Extension): KeyUsageName[] {
-  const parsed = { offset: 0, result: parseBer(ext.extnValue.valueBlock.valueHexView) };
-  if (parsed.offset === -1 || !(parsed.result instanceof asn1js.BitString)) throw malformed('密钥用法扩展无效', 'bad keyUsage extension');
-  const bytes = parsed.result.valueBlock.valueHexView;
+interface Attribute {
+  type: string;
+  /** The value's whole TLV (tag, length, contents). */
+  value: Uint8Array;
+  text: string;
+}
+
+interface RawExtension {
+  oid: string;
+  critical: boolean;
+  value: Uint8Array;
+}
+
+function readName(b: Uint8Array, t: Tlv): Attribute[] {
+  const out: Attribute[] = [];
+  for (const rdn of children(b, expectTag(t, 0x30, '名称'), 256)) {
+    for (const atv of children(b, expectTag(rdn, 0x31, '名称'), 64)) {
+      const [type, value] = children(b, expectTag(atv, 0x30, '名称属性'), 2);
+      if (!type || !value) throw derError('名称属性结构错误', 'bad attribute');
+      out.push({ type: oidText(b, type), value: b.subarray(value.start, value.end), text: stringValue(b, value) });
+    }
+  }
+  return out;
+}
+
+function displayName(attrs: Attribute[]): string {
+  return attrs.map((a) => `${DN_ATTRIBUTE_NAMES[a.type] ?? a.type}=${a.text.replace(/([,+"\\<>;])/g, '\\$1')}`).join(', ');
+}
+
+function hexOf(b: Uint8Array): string {
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
+}
+
+function parseKeyUsage(v: Uint8Array): KeyUsageName[] {
+  const t = expectTag(readTlv(v, 0, v.length), 0x03, '密钥用法');
   const out: KeyUsageName[] = [];
   KEY_USAGE_BITS.forEach((name, i) => {
-    const byte = bytes[i >> 3];
+    const byte = t.body + 1 + (i >> 3) < t.end ? v[t.body + 1 + (i >> 3)] : undefined;
     if (byte !== undefined && byte & (0x80 >> (i & 7))) out.push(name);
   });
   return out;
 }
 
-function parseBasicConstraints(ext: pkijs.Extension): { ca: boolean; pathLen: number | null } {
-  const parsed = { offset: 0, result: parseBer(ext.extnValue.valueBlock.valueHexView) };
-  if (parsed.offset === -1 || !(parsed.result instanceof asn1js.Sequence)) throw malformed('基本约束扩展无效', 'bad basicConstraints extension');
+function parseBasicConstraints(v: Uint8Array): { ca: boolean; pathLen: number | null } {
+  const seq = expectTag(readTlv(v, 0, v.length), 0x30, '基本约束');
   let ca = false;
   let pathLen: number | null = null;
-  for (const item of parsed.result.valueBlock.value) {
-    if (item instanceof asn1js.Boolean) ca = item.valueBlock.value;
-    else if (item instanceof asn1js.Integer) pathLen = item.valueBlock.valueDec;
+  for (const c of children(v, seq, 4)) {
+    if (c.tag === 0x01) ca = c.end > c.body && v[c.body] !== 0;
+    else if (c.tag === 0x02 && c.end - c.body <= 4) {
+      pathLen = 0;
+      for (let i = c.body; i < c.end; i++) pathLen = pathLen * 256 + v[i]!;
+    }
   }
   return { ca, pathLen };
 }
 
-function parseExtKeyUsage(ext: pkijs.Extension): string[] {
-  const parsed = { offset: 0, result: parseBer(ext.extnValue.valueBlock.valueHexView) };
-  if (parsed.offset === -1 || !(parsed.result instanceof asn1js.Sequence)) throw malformed('扩展密钥用法无效', 'bad extKeyUsage extension');
-  return parsed.result.valueBlock.value.filter((x) => x instanceof asn1js.ObjectIdentifier).map((x) => (x as asn1js.ObjectIdentifier).valueBlock.toString());
+function parseExtKeyUsage(v: Uint8Array): string[] {
+  const seq = expectTag(readTlv(v, 0, v.length), 0x30, '扩展密钥用法');
+  return children(v, seq, 64).filter((c) => c.tag === 0x06).map((c) => oidText(v, c));
 }
 
-function parseSubjectKeyId(ext: pkijs.Extension): string | null {
-  const parsed = { offset: 0, result: parseBer(ext.extnValue.valueBlock.valueHexView) };
-  if (parsed.offset === -1 || !(parsed.result instanceof asn1js.OctetString)) return null;
-  return hex(parsed.result.valueBlock.valueHexView);
+function parseSubjectKeyId(v: Uint8Array): string | null {
+  const t = readTlv(v, 0, v.length);
+  return t.tag === 0x04 ? hexOf(v.subarray(t.body, t.end)) : null;
 }
 
-function parseAuthorityKeyId(ext: pkijs.Extension): string | null {
-  const parsed = { offset: 0, result: parseBer(ext.extnValue.valueBlock.valueHexView) };
-  if (parsed.offset === -1 || !(parsed.result instanceof asn1js.Sequence)) return null;
-  for (const item of parsed.result.valueBlock.value) {
-    // [0] IMPLICIT KeyIdentifier
-    if (item.idBlock.tagClass === 3 && item.idBlock.tagNumber === 0) {
-      const view = (item as asn1js.Primitive).valueBlock.valueHexView;
-      return view ? hex(view) : null;
-    }
-  }
-  return null;
+function parseAuthorityKeyId(v: Uint8Array): string | null {
+  const seq = readTlv(v, 0, v.length);
+  if (seq.tag !== 0x30) return null;
+  const keyId = children(v, seq, 8).find((c) => c.tag === 0x80);
+  return keyId ? hexOf(v.subarray(keyId.body, keyId.end)) : null;
 }
 
 /** Number of significant bits in a big-endian unsigned integer. */
@@ -152,28 +181,26 @@ function bitLength(b: Uint8Array): number {
   return (b.length - i - 1) * 8 + (32 - Math.clz32(b[i]!));
 }
 
-function parsePublicKey(cert: pkijs.Certificate): PublicKeyInfo {
-  const info = cert.subjectPublicKeyInfo;
-  const algorithmOid = info.algorithm.algorithmId;
-  const keyBytes = info.subjectPublicKey.valueBlock.valueHexView;
-  const spki = new Uint8Array(info.toSchema().toBER(false));
-  let curveOid: string | null = null;
-  const params = info.algorithm.algorithmParams as unknown;
-  if (params instanceof asn1js.ObjectIdentifier) curveOid = params.valueBlock.toString();
+function parsePublicKey(b: Uint8Array, spkiTlv: Tlv): PublicKeyInfo {
+  const [alg, key] = children(b, expectTag(spkiTlv, 0x30, '公钥'), 2);
+  const algParts = children(b, expectTag(alg, 0x30, '公钥算法'), 2);
+  const algorithmOid = oidText(b, algParts[0]!);
+  const curveOid = algParts[1]?.tag === 0x06 ? oidText(b, algParts[1]) : null;
+  const bits = expectTag(key, 0x03, '公钥');
+  if (bits.end - bits.body < 1) throw derError('公钥为空', 'empty public key');
+  const keyBytes = b.subarray(bits.body + 1, bits.end);
+  const spki = b.subarray(spkiTlv.start, spkiTlv.end);
   if (algorithmOid === OID.rsaEncryption) {
-    const parsed = { offset: 0, result: parseBer(keyBytes) };
-    const seq = parsed.result;
-    if (parsed.offset === -1 || !(seq instanceof asn1js.Sequence) || !(seq.valueBlock.value[0] instanceof asn1js.Integer)) {
-      throw malformed('RSA 公钥无效', 'bad RSA public key');
-    }
-    return { kind: 'RSA', algorithmOid, curveOid: null, bits: bitLength(seq.valueBlock.value[0].valueBlock.valueHexView), spki, keyBytes };
+    const seq = expectTag(readTlv(keyBytes, 0, keyBytes.length), 0x30, 'RSA 公钥');
+    const n = expectTag(children(keyBytes, seq, 2)[0], 0x02, 'RSA 公钥');
+    return { kind: 'RSA', algorithmOid, curveOid: null, bits: bitLength(keyBytes.subarray(n.body, n.end)), spki, keyBytes };
   }
   if (algorithmOid === OID.sm2Curve || (algorithmOid === OID.ecPublicKey && curveOid === OID.sm2Curve)) {
     return { kind: 'SM2', algorithmOid, curveOid: OID.sm2Curve, bits: 256, spki, keyBytes };
   }
   if (algorithmOid === OID.ecPublicKey) {
-    const bits = curveOid === OID.p256 ? 256 : curveOid === OID.p384 ? 384 : curveOid === OID.p521 ? 521 : null;
-    return { kind: 'EC', algorithmOid, curveOid, bits, spki, keyBytes };
+    const size = curveOid === OID.p256 ? 256 : curveOid === OID.p384 ? 384 : curveOid === OID.p521 ? 521 : null;
+    return { kind: 'EC', algorithmOid, curveOid, bits: size, spki, keyBytes };
   }
   return { kind: 'other', algorithmOid, curveOid, bits: null, spki, keyBytes };
 }
@@ -191,6 +218,36 @@ function keyAlgorithmLabel(pk: PublicKeyInfo): string {
   }
 }
 
+/** Full pkijs parse, done on first use of `cert` only. */
+function pkijsCertificate(der: Uint8Array): pkijs.Certificate {
+  try {
+    const asn = asn1js.fromBER(der);
+    if (asn.offset === -1) throw new Error(asn.result.error);
+    return new pkijs.Certificate({ schema: asn.result });
+  } catch (e) {
+    throw malformed('无法解析 X.509 结构', 'not an X.509 certificate', e);
+  }
+}
+
+const lightViews = new WeakMap<ParsedCertificate, () => pkijs.Certificate>();
+const fullParsed = new WeakSet<ParsedCertificate>();
+
+/**
+ * A pkijs.Certificate for identity extraction: the full parse when it already exists, otherwise
+ * real pkijs objects for serial, subject, issuer and extensions built from bytes already read.
+ */
+export function identityCertificate(p: ParsedCertificate): pkijs.Certificate {
+  if (fullParsed.has(p)) return p.cert;
+  const make = lightViews.get(p);
+  return make ? make() : p.cert;
+}
+
+function pkijsName(attrs: Attribute[]): pkijs.RelativeDistinguishedNames {
+  return new pkijs.RelativeDistinguishedNames({
+    typesAndValues: attrs.map((a) => new pkijs.AttributeTypeAndValue({ type: a.type, value: asn1js.fromBER(a.value).result as unknown as asn1js.Utf8String })),
+  });
+}
+
 /** Parses one DER certificate; throws AssistantError CERT_MALFORMED / CERT_TOO_LARGE. */
 export function parseCertificate(der: Uint8Array): ParsedCertificate {
   if (der.length > MAX_CERTIFICATE_BYTES) {
@@ -198,68 +255,111 @@ export function parseCertificate(der: Uint8Array): ParsedCertificate {
   }
   const end = checkDerStructure(der);
   if (end !== der.length) throw malformed('证书后有多余数据', 'trailing data after certificate');
-  let cert: pkijs.Certificate;
   try {
-    const asn = asn1js.fromBER(der);
-    if (asn.offset === -1) throw new Error(asn.result.error);
-    cert = new pkijs.Certificate({ schema: asn.result });
-  } catch (e) {
-    throw malformed('无法解析 X.509 结构', 'not an X.509 certificate', e);
-  }
-  try {
-    return buildParsed(der, cert);
+    return readCertificate(der);
   } catch (e) {
     if (e instanceof AssistantError) throw e;
     throw malformed('证书字段无效', 'invalid certificate field', e);
   }
 }
 
-function buildParsed(der: Uint8Array, cert: pkijs.Certificate): ParsedCertificate {
+function readCertificate(der: Uint8Array): ParsedCertificate {
+  const b = der;
+  const top = expectTag(readTlv(b, 0, b.length), 0x30, '证书');
+  const [tbsTlv, sigAlgTlv, sigTlv, extra] = children(b, top, 4);
+  if (extra) throw derError('证书结构多余元素', 'extra element');
+  expectTag(tbsTlv, 0x30, 'TBSCertificate');
+  const sigAlgParts = children(b, expectTag(sigAlgTlv, 0x30, '签名算法'), 2);
+  const sigOid = oidText(b, sigAlgParts[0]!);
+  expectTag(sigTlv, 0x03, '签名');
+  if (sigTlv!.end - sigTlv!.body < 1) throw derError('签名为空', 'empty signature');
+
+  const fields = children(b, tbsTlv!, 16);
+  let i = 0;
+  let version = 0;
+  if (fields[0]?.tag === 0xa0) {
+    const v = expectTag(children(b, fields[0], 1)[0], 0x02, '版本');
+    version = v.end - v.body === 1 ? b[v.body]! : -1;
+    if (version < 0 || version > 2) throw derError('版本无效', 'bad version');
+    i = 1;
+  }
+  const serialTlv = expectTag(fields[i++], 0x02, '序列号');
+  if (serialTlv.end === serialTlv.body || serialTlv.end - serialTlv.body > 64) throw derError('序列号无效', 'bad serial number');
+  const innerSigAlg = expectTag(fields[i++], 0x30, '签名算法');
+  const innerSigOid = oidText(b, children(b, innerSigAlg, 2)[0]!);
+  if (innerSigOid !== sigOid) throw derError('签名算法前后不一致', 'signature algorithm mismatch');
+  const issuerTlv = expectTag(fields[i++], 0x30, '颁发者');
+  const validity = children(b, expectTag(fields[i++], 0x30, '有效期'), 2);
+  if (validity.length !== 2) throw derError('有效期结构错误', 'bad validity');
+  const subjectTlv = expectTag(fields[i++], 0x30, '使用者');
+  const spkiTlv = expectTag(fields[i++], 0x30, '公钥');
+  let extensionsTlv: Tlv | undefined;
+  for (const f of fields.slice(i)) {
+    if (f.tag === 0xa3) extensionsTlv = f;
+    else if (f.tag !== 0x81 && f.tag !== 0x82 && f.tag !== 0xa1 && f.tag !== 0xa2) throw derError('TBSCertificate 含未知元素', 'unknown TBS element');
+  }
+
+  const subjectAttrs = readName(b, subjectTlv);
+  const issuerAttrs = readName(b, issuerTlv);
+  const notBefore = timeValue(b, validity[0]!);
+  const notAfter = timeValue(b, validity[1]!);
+  const publicKey = parsePublicKey(b, spkiTlv);
+
+  const extensions: RawExtension[] = [];
   let keyUsage: KeyUsageName[] | null = null;
   let extendedKeyUsage: string[] | null = null;
   let isCA = false;
   let pathLenConstraint: number | null = null;
   let subjectKeyIdentifier: string | null = null;
   let authorityKeyIdentifier: string | null = null;
-  for (const ext of cert.extensions ?? []) {
-    switch (ext.extnID) {
-      case OID.keyUsage:
-        keyUsage = parseKeyUsage(ext);
-        break;
-      case OID.extKeyUsage:
-        extendedKeyUsage = parseExtKeyUsage(ext);
-        break;
-      case OID.basicConstraints: {
-        const bc = parseBasicConstraints(ext);
-        isCA = bc.ca;
-        pathLenConstraint = bc.pathLen;
-        break;
+  if (extensionsTlv) {
+    const list = expectTag(children(b, extensionsTlv, 1)[0], 0x30, '扩展');
+    for (const ext of children(b, list, 256)) {
+      const parts = children(b, expectTag(ext, 0x30, '扩展'), 3);
+      const oid = oidText(b, parts[0]!);
+      const critical = parts[1]?.tag === 0x01 && b[parts[1].body] !== 0;
+      const valueTlv = expectTag(parts[parts.length - 1], 0x04, '扩展值');
+      const value = b.subarray(valueTlv.body, valueTlv.end);
+      extensions.push({ oid, critical, value });
+      switch (oid) {
+        case OID.keyUsage:
+          keyUsage = parseKeyUsage(value);
+          break;
+        case OID.extKeyUsage:
+          extendedKeyUsage = parseExtKeyUsage(value);
+          break;
+        case OID.basicConstraints: {
+          const bc = parseBasicConstraints(value);
+          isCA = bc.ca;
+          pathLenConstraint = bc.pathLen;
+          break;
+        }
+        case OID.subjectKeyId:
+          subjectKeyIdentifier = parseSubjectKeyId(value);
+          break;
+        case OID.authorityKeyId:
+          authorityKeyIdentifier = parseAuthorityKeyId(value);
+          break;
       }
-      case OID.subjectKeyId:
-        subjectKeyIdentifier = parseSubjectKeyId(ext);
-        break;
-      case OID.authorityKeyId:
-        authorityKeyIdentifier = parseAuthorityKeyId(ext);
-        break;
     }
   }
-  const publicKey = parsePublicKey(cert);
-  const sigOid = cert.signatureAlgorithm.algorithmId;
-  const subjectDer = new Uint8Array(cert.subject.toSchema().toBER(false));
-  const issuerDer = new Uint8Array(cert.issuer.toSchema().toBER(false));
-  let serial = hex(cert.serialNumber.valueBlock.valueHexView);
+
+  let serial = hexOf(b.subarray(serialTlv.body, serialTlv.end));
   if (serial.length > 2 && serial.startsWith('00')) serial = serial.slice(2);
-  const tbs = cert.tbsView;
-  return {
+  const subjectDer = b.subarray(subjectTlv.start, subjectTlv.end);
+  const issuerDer = b.subarray(issuerTlv.start, issuerTlv.end);
+
+  let full: pkijs.Certificate | undefined;
+  let light: pkijs.Certificate | undefined;
+  const parsed = {
     der,
-    cert,
-    subject: formatName(cert.subject),
-    issuer: formatName(cert.issuer),
+    subject: displayName(subjectAttrs),
+    issuer: displayName(issuerAttrs),
     subjectDer,
     issuerDer,
     serialNumber: serial,
-    notBefore: cert.notBefore.value,
-    notAfter: cert.notAfter.value,
+    notBefore,
+    notAfter,
     keyAlgorithm: keyAlgorithmLabel(publicKey),
     signatureAlgorithm: SIGNATURE_ALGORITHMS[sigOid]?.name ?? sigOid,
     signatureAlgorithmOid: sigOid,
@@ -268,13 +368,35 @@ function buildParsed(der: Uint8Array, cert: pkijs.Certificate): ParsedCertificat
     extendedKeyUsage,
     isCA,
     pathLenConstraint,
-    selfIssued: Buffer.compare(asBuffer(subjectDer), asBuffer(issuerDer)) === 0,
+    selfIssued: Buffer.compare(Buffer.from(subjectDer), Buffer.from(issuerDer)) === 0,
     subjectKeyIdentifier,
     authorityKeyIdentifier,
     publicKey,
-    tbs,
-    signature: cert.signatureValue.valueBlock.valueHexView,
-  };
+    tbs: b.subarray(tbsTlv!.start, tbsTlv!.end),
+    signature: b.subarray(sigTlv!.body + 1, sigTlv!.end),
+    version: version + 1,
+  } as Omit<ParsedCertificate, 'cert'> as ParsedCertificate;
+  Object.defineProperty(parsed, 'cert', {
+    enumerable: false,
+    get(): pkijs.Certificate {
+      if (!full) {
+        full = pkijsCertificate(der);
+        fullParsed.add(parsed);
+      }
+      return full;
+    },
+  });
+  lightViews.set(parsed, () => {
+    light ??= new pkijs.Certificate({
+      version,
+      serialNumber: new asn1js.Integer({ valueHex: b.subarray(serialTlv.body, serialTlv.end) }),
+      subject: pkijsName(subjectAttrs),
+      issuer: pkijsName(issuerAttrs),
+      extensions: extensions.map((e) => new pkijs.Extension({ extnID: e.oid, critical: e.critical, extnValue: new Uint8Array(e.value).buffer })),
+    });
+    return light;
+  });
+  return parsed;
 }
 
 /** PEM armour for one DER certificate. */

@@ -149,7 +149,7 @@ export function verifyChain(leaf: ParsedCertificate, ctx: ChainContext): ChainRe
       }
       const next = [...path, c];
       // A v1 root (no basicConstraints) is accepted only as a configured anchor.
-      if (!c.isCA && !(anchor && c.cert.version < 2)) {
+      if (!c.isCA && !(anchor && c.version < 3)) {
         note(failure('CHAIN_ISSUER_NOT_CA', `签发者“${c.subject}”不是 CA 证书`, `issuer "${c.subject}" is not a CA certificate`, next));
         continue;
       }

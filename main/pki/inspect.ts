@@ -3,7 +3,7 @@
  * login-fitness checks, each with a stable id and a zh-CN message.
  */
 import type { CaProfile } from './ca-profiles.ts';
-import type { ParsedCertificate } from './certificate.ts';
+import { identityCertificate, type ParsedCertificate } from './certificate.ts';
 import { verifyChain, verifyCertificateSignature } from './chain.ts';
 import { detectCaProfile, extractIdentity, type CertificateIdentity } from './identity.ts';
 
@@ -139,8 +139,9 @@ export function checkUscc(identity: CertificateIdentity): CheckResult {
 
 /** One `certificates[]` item of `inspect --json`. */
 export function inspectCertificate(cert: ParsedCertificate, ctx: InspectContext): CertificateReport {
-  const identity = extractIdentity(cert.cert, ctx.profiles, { now: ctx.now });
-  const caProfile = detectCaProfile(cert.cert, ctx.profiles);
+  const view = identityCertificate(cert);
+  const identity = extractIdentity(view, ctx.profiles, { now: ctx.now });
+  const caProfile = detectCaProfile(view, ctx.profiles);
   return {
     subject: cert.subject,
     issuer: cert.issuer,

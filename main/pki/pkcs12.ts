@@ -5,7 +5,7 @@
  */
 import * as asn1js from 'asn1js';
 import { AssistantError } from '../errors.ts';
-import { parseBer } from './der.ts';
+import { checkDerStructure, parseBer } from './der.ts';
 import { OID } from './oids.ts';
 import { checkPfxMac, octetStringBytes, PasswordDecryptError, pbeDecrypt, pfxMalformed, unsupported } from './pbe.ts';
 
@@ -111,7 +111,17 @@ interface DecodeState {
 
 function decrypt(state: DecodeState, alg: asn1js.AsnType, data: Uint8Array, macVerified: boolean): Uint8Array {
   try {
-    return pbeDecrypt(alg, data, state.password, state.nullPassword);
+    const out = pbeDecrypt(alg, data, state.password, state.nullPassword);
+    // Without a MAC, a wrong password shows only as garbage that happens to have valid padding.
+    if (!macVerified) {
+      try {
+        if (out[0] !== 0x30) throw new Error('not DER');
+        checkDerStructure(out, { allowIndefinite: true });
+      } catch {
+        throw badPassword(state.passwordGiven);
+      }
+    }
+    return out;
   } catch (e) {
     if (e instanceof PasswordDecryptError) {
       // With a verified MAC the password is right, so the data itself is damaged.
