@@ -34,10 +34,10 @@ export const DEFAULT_TIMEOUTS: Record<WorkerMethod, number> = {
 };
 
 interface Pending {
+  id: number;
   method: WorkerMethod;
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;
-  timer: NodeJS.Timeout | null;
   timeoutMs: number;
   message: ClientToHost;
 }
@@ -61,15 +61,17 @@ export function workerCrashed(method: string, exitCode: number | null): Assistan
 }
 
 /**
- * Calls into the key-store worker with a timeout per call. A call that times out kills the
- * worker (a hung driver cannot be interrupted any other way); a crash rejects what was in
- * flight. Either way the next call starts a fresh worker.
+ * Calls into the key-store worker, one at a time (driver calls are synchronous in the worker,
+ * so a call's timeout then measures that call alone, not the queue in front of it). A call that
+ * times out kills the worker (a hung driver cannot be interrupted any other way); a crash
+ * rejects the call in flight. Either way the calls still queued run in a fresh worker.
  */
 export class KeyStoreWorkerClient {
   private readonly opts: WorkerClientOptions;
   private readonly timeouts: Record<WorkerMethod, number>;
   private running: Running | null = null;
-  private readonly pending = new Map<number, Pending>();
+  private readonly queue: Pending[] = [];
+  private inflight: { p: Pending; timer: NodeJS.Timeout; worker: Running } | null = null;
   private nextId = 1;
   private closed = false;
   /** How many workers were started (for tests and diagnostics). */
@@ -80,21 +82,25 @@ export class KeyStoreWorkerClient {
     this.timeouts = { ...DEFAULT_TIMEOUTS, ...opts.timeouts };
   }
 
+  /** Calls waiting or running (a watcher polls only when idle). */
+  get pendingCount(): number {
+    return this.queue.length + (this.inflight ? 1 : 0);
+  }
+
   call<M extends WorkerMethod>(method: M, params: WorkerMethods[M]['params'], opts: { timeoutMs?: number } = {}): Promise<WorkerMethods[M]['result']> {
-    if (this.closed) return Promise.reject(new AssistantError('WORKER_CLOSED', '密钥服务已关闭', { en: 'key service closed' }));
+    if (this.closed) return Promise.reject(closedError());
     const id = this.nextId++;
-    const timeoutMs = opts.timeoutMs ?? this.timeouts[method];
+    const timeoutMs = opts.timeoutMs ?? this.timeouts[method] ?? 5_000;
     return new Promise((resolve, reject) => {
-      const p: Pending = { method, resolve: resolve as (v: unknown) => void, reject, timer: null, timeoutMs, message: { type: 'call', id, method, params } };
-      this.pending.set(id, p);
-      const w = this.ensureWorker();
-      if (w.ready) this.send(id, p, w);
+      this.queue.push({ id, method, resolve: resolve as (v: unknown) => void, reject, timeoutMs, message: { type: 'call', id, method, params } });
+      this.pump();
     });
   }
 
   /** Asks the worker to close its stores and exit; kills it if it does not within 2 s. */
   async close(): Promise<void> {
     this.closed = true;
+    for (const p of this.queue.splice(0)) p.reject(closedError());
     const w = this.running;
     if (!w || w.gone) return;
     await new Promise<void>((resolve) => {
@@ -109,6 +115,30 @@ export class KeyStoreWorkerClient {
     this.running = null;
   }
 
+  private pump(): void {
+    if (this.inflight || this.queue.length === 0 || this.closed) return;
+    const w = this.ensureWorker();
+    if (!w.ready) return;
+    const p = this.queue.shift()!;
+    const timer = setTimeout(() => {
+      // A hung driver call cannot be cancelled: the only remedy is a new process.
+      this.inflight = null;
+      p.reject(deviceTimeout(p.method, p.timeoutMs));
+      this.retire(w, true);
+      this.pump();
+    }, p.timeoutMs);
+    this.inflight = { p, timer, worker: w };
+    try {
+      w.transport.postMessage(p.message);
+    } catch {
+      clearTimeout(timer);
+      this.inflight = null;
+      p.reject(workerCrashed(p.method, null));
+      this.retire(w, true);
+      this.pump();
+    }
+  }
+
   private ensureWorker(): Running {
     if (this.running && !this.running.gone) return this.running;
     this.starts++;
@@ -116,28 +146,25 @@ export class KeyStoreWorkerClient {
     const w: Running = { transport, ready: false, startTimer: null, gone: false };
     this.running = w;
     w.startTimer = setTimeout(() => {
-      this.fail(w, (method) => new AssistantError('WORKER_START_FAILED', '密钥服务启动超时', { en: 'the key service did not start in time', details: { method } }));
+      // Nothing can run without a worker: fail what waits, try again on the next call.
+      for (const p of this.queue.splice(0)) {
+        p.reject(new AssistantError('WORKER_START_FAILED', '密钥服务启动超时', { en: 'the key service did not start in time', details: { method: p.method } }));
+      }
+      this.retire(w, true);
     }, this.opts.startTimeoutMs ?? 30_000);
     transport.onMessage((m) => this.onMessage(w, m));
     transport.onExit((code) => {
       if (w.gone) return;
-      this.fail(w, (method) => workerCrashed(method, code), false);
+      const f = this.inflight;
+      if (f && f.worker === w) {
+        clearTimeout(f.timer);
+        this.inflight = null;
+        f.p.reject(workerCrashed(f.p.method, code));
+      }
+      this.retire(w, false);
+      this.pump();
     });
     return w;
-  }
-
-  private send(id: number, p: Pending, w: Running): void {
-    p.timer = setTimeout(() => {
-      // A hung driver call cannot be cancelled: the only remedy is a new process.
-      this.pending.delete(id);
-      p.reject(deviceTimeout(p.method, p.timeoutMs));
-      this.fail(w, (method) => new AssistantError('WORKER_RESTARTED', '密钥服务因另一操作超时而重启，请重试', { en: 'the key service restarted after another call timed out', details: { method } }));
-    }, p.timeoutMs);
-    try {
-      w.transport.postMessage(p.message);
-    } catch {
-      this.fail(w, (method) => workerCrashed(method, null));
-    }
   }
 
   private onMessage(w: Running, raw: unknown): void {
@@ -145,34 +172,34 @@ export class KeyStoreWorkerClient {
     if (raw.type === 'ready') {
       w.ready = true;
       if (w.startTimer) clearTimeout(w.startTimer);
-      for (const [id, p] of this.pending) if (!p.timer) this.send(id, p, w);
+      this.pump();
       return;
     }
-    const p = this.pending.get(raw.id);
-    if (!p) return;
-    this.pending.delete(raw.id);
-    if (p.timer) clearTimeout(p.timer);
-    if (raw.type === 'result') p.resolve(raw.result);
-    else p.reject(fromErrorInfo(raw.error));
+    const f = this.inflight;
+    if (!f || f.worker !== w || f.p.id !== raw.id) return;
+    clearTimeout(f.timer);
+    this.inflight = null;
+    if (raw.type === 'result') f.p.resolve(raw.result);
+    else f.p.reject(fromErrorInfo(raw.error));
+    this.pump();
   }
 
-  /** The worker is unusable: reject everything in flight, make sure it is dead, forget it. */
-  private fail(w: Running, reason: (method: WorkerMethod) => AssistantError, kill = true): void {
+  /** This worker is done for: make sure it is dead and forget it. */
+  private retire(w: Running, kill: boolean): void {
     if (w.gone) return;
     w.gone = true;
     if (w.startTimer) clearTimeout(w.startTimer);
     if (this.running === w) this.running = null;
-    for (const [id, p] of this.pending) {
-      if (p.timer) clearTimeout(p.timer);
-      this.pending.delete(id);
-      p.reject(reason(p.method));
-    }
     if (kill) {
       try {
         w.transport.kill();
       } catch {}
     }
   }
+}
+
+function closedError(): AssistantError {
+  return new AssistantError('WORKER_CLOSED', '密钥服务已关闭', { en: 'key service closed' });
 }
 
 export function fromErrorInfo(info: ErrorInfo): AssistantError {
