@@ -2,6 +2,7 @@
 //   node --import tsx scripts/guide/build-data.ts [--version N] [--created-at ISO]
 // Sources: scripts/guide/source/hebei-divisions.json (GB/T 2260), main/guide/data/*.json, the manual text.
 import { readFileSync, writeFileSync, renameSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { parseManual } from '../../main/guide/manual.ts';
 import { Catalogue, validateBundle } from '../../main/guide/catalogue.ts';
@@ -12,16 +13,20 @@ import { buildSampleCatalogue, buildSites, type Divisions } from './sample-catal
 const root = new URL('../../', import.meta.url).pathname;
 const data = (f: string) => root + 'main/guide/data/' + f;
 const readJson = <T>(p: string): T => JSON.parse(readFileSync(p, 'utf8')) as T;
-const { values } = parseArgs({ options: { version: { type: 'string', default: '1' }, 'created-at': { type: 'string', default: '2026-11-26T00:00:00Z' } } });
 
 function writeAtomic(file: string, content: string | Buffer): void {
   writeFileSync(file + '.tmp', content);
   renameSync(file + '.tmp', file);
 }
 
+export const DEFAULT_VERSION = 1;
+export const DEFAULT_CREATED_AT = '2026-11-26T00:00:00Z';
+
+/** Everything the data directory holds that is generated: deterministic for given inputs. */
+export function generateGuideData(version = DEFAULT_VERSION, createdAt = DEFAULT_CREATED_AT) {
 // The manual, split by its own numbering.
 const manual = parseManual(readFileSync(data('manual-source.zh.txt'), 'utf8'));
-writeAtomic(data('manual.json'), JSON.stringify({ source: 'manual-source.zh.txt（河北政务服务网 使用帮助）', sections: manual }, null, 1) + '\n');
+const manualJson = JSON.stringify({ source: 'manual-source.zh.txt（河北政务服务网 使用帮助）', sections: manual }, null, 1) + '\n';
 
 // Contacts: only the phone lines printed in the manual's last section.
 const contactSection = manual.find((s) => s.title === '咨询电话');
@@ -45,10 +50,19 @@ const sites = buildSites(div, corrections, urls, { '130200': contacts.filter((c)
 const kinds = readJson<{ kinds: Parameters<typeof buildSampleCatalogue>[0]['kinds'] }>(data('departments.json')).kinds;
 const rows = readJson<{ templates: Parameters<typeof buildSampleCatalogue>[0]['rows'] }>(data('item-templates.json')).templates;
 const themes = readJson<{ processByType: Record<string, string[]> }>(data('themes.json'));
-const bundle = validateBundle(buildSampleCatalogue({ sites, kinds, rows, processByType: themes.processByType, version: Number(values.version), createdAt: values['created-at']! }));
-writeAtomic(data('catalogue.json'), JSON.stringify(bundle) + '\n');
-
+const bundle = validateBundle(buildSampleCatalogue({ sites, kinds, rows, processByType: themes.processByType, version, createdAt }));
+// One item per line keeps diffs of the catalogue readable.
+const catalogueJson = JSON.stringify({ ...bundle, items: [] }).replace('"items":[]', '"items":[\n' + bundle.items.map((i) => JSON.stringify(i)).join(',\n') + '\n]') + '\n';
 const cat = new Catalogue(bundle);
-const index = buildCatalogueIndex(cat, () => new Date(values['created-at']!));
-writeAtomic(data('search-index.bin'), serializeIndex(index));
-process.stderr.write(`sites ${sites.length}, departments ${bundle.departments.length}, items ${bundle.items.length}, manual sections ${manual.length}, titles ${index.header.counts.titles}\n`);
+const index = buildCatalogueIndex(cat, () => new Date(createdAt));
+return { manualJson, catalogueJson, index: serializeIndex(index), stats: { sites: sites.length, departments: bundle.departments.length, items: bundle.items.length, sections: manual.length, titles: index.header.counts.titles } };
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const { values } = parseArgs({ options: { version: { type: 'string', default: String(DEFAULT_VERSION) }, 'created-at': { type: 'string', default: DEFAULT_CREATED_AT } } });
+  const out = generateGuideData(Number(values.version), values['created-at']!);
+  writeAtomic(data('manual.json'), out.manualJson);
+  writeAtomic(data('catalogue.json'), out.catalogueJson);
+  writeAtomic(data('search-index.bin'), out.index);
+  process.stderr.write(JSON.stringify(out.stats) + '\n');
+}

@@ -62,3 +62,12 @@ test('each level lists its own items: 公积金 at cities, 婚姻登记 at count
   // Hot items resolve to the nearest level that has them: 公积金 from the county's city.
   assert.ok(hot.find((c) => c.id === 'housing-fund')!.items.every((i) => i.site === '130200'));
 });
+
+test('the committed catalogue, index and manual are exactly what scripts/guide/build-data.ts generates', async () => {
+  const { generateGuideData } = await import('../../../scripts/guide/build-data.ts');
+  const g = generateGuideData();
+  const dir = new URL('../../../main/guide/data/', import.meta.url);
+  assert.equal(readFileSync(new URL('catalogue.json', dir), 'utf8'), g.catalogueJson);
+  assert.equal(readFileSync(new URL('manual.json', dir), 'utf8'), g.manualJson);
+  assert.ok(readFileSync(new URL('search-index.bin', dir)).equals(g.index), 'search-index.bin is stale: run node --import tsx scripts/guide/build-data.ts');
+});
