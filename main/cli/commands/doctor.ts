@@ -324,17 +324,20 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   if (values.json) {
     writeJson(io.stdout, report);
   } else {
-    io.stdout.write(formatReport(report));
+    io.stdout.write(formatReport(report, policy.policy.language));
   }
   return report.ok ? EXIT_OK : EXIT_FAIL;
 }
 
 const MARK: Record<CheckStatus, string> = { pass: '✔', warn: '⚠', fail: '✘' };
 
-export function formatReport(r: DoctorReport): string {
-  const lines = ['证书助手环境诊断 / Cert Assistant doctor', ''];
-  for (const c of r.checks) lines.push(`${MARK[c.status]} ${c.id.padEnd(17)} ${c.message}`);
-  lines.push('', r.ok ? '结论：未发现阻止使用的问题。/ No blocking problem found.' : '结论：存在必须处理的问题（✘）。/ Some checks failed (✘).');
+/** Human report in the policy's language (zh-CN unless the effective policy says `en`). */
+export function formatReport(r: DoctorReport, language: 'zh-CN' | 'en' = 'zh-CN'): string {
+  const en = language === 'en';
+  const lines = [en ? 'Cert Assistant doctor / 证书助手环境诊断' : '证书助手环境诊断 / Cert Assistant doctor', ''];
+  for (const c of r.checks) lines.push(`${MARK[c.status]} ${c.id.padEnd(17)} ${en ? (c.messageEn ?? c.message) : c.message}`);
+  if (en) lines.push('', r.ok ? 'Result: no blocking problem found.' : 'Result: some checks failed (✘).');
+  else lines.push('', r.ok ? '结论：未发现阻止使用的问题。/ No blocking problem found.' : '结论：存在必须处理的问题（✘）。/ Some checks failed (✘).');
   return lines.join('\n') + '\n';
 }
 

@@ -6,7 +6,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
-import { diagnose, probeTcpPort, run, type DoctorDeps, type DoctorReport } from '../../../main/cli/commands/doctor.ts';
+import { diagnose, formatReport, probeTcpPort, run, type DoctorDeps, type DoctorReport } from '../../../main/cli/commands/doctor.ts';
 import { resolvePolicy } from '../../../main/policy/index.ts';
 import { getTestPki } from '../../fixtures/pki.ts';
 
@@ -51,6 +51,10 @@ test('healthy machine: every check present, ok, facts for an admin', async () =>
   assert.equal(check(r, 'pkcs11-modules').status, 'pass');
   assert.deepEqual(r.facts['hebcaMiddleware'], { host: '127.0.0.1', port: 17212, listening: false });
   assert.equal((r.facts['runtime'] as { node: string }).node, process.versions.node);
+  // zh-CN first; English when the policy's language says so.
+  for (const c of r.checks) assert.ok(c.messageEn && !/[\u4e00-\u9fff]/.test(c.messageEn), `${c.id} has an English message`);
+  assert.match(formatReport(r), /^证书助手环境诊断/);
+  assert.match(formatReport(r, 'en'), /^Cert Assistant doctor[\s\S]*✔ clock\s+system time/);
 });
 
 test('bad machine policy fails the run; defaults stay in force', async () => {
