@@ -18,7 +18,6 @@ export const MIN_CHALLENGE_BYTES = 32;
 /** Largest challenge string we accept: keeps inputs small and bounded. */
 export const MAX_CHALLENGE_CHARS = 344; // base64 of 256 bytes
 
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 /** Normalises an origin or URL to its ASCII origin; only http(s) origins can be signed for. */
 export function normalizeOrigin(input: string): string {
@@ -36,10 +35,12 @@ export function normalizeOrigin(input: string): string {
 
 /** Checks a challenge is canonical base64 of at least 32 bytes; returns it unchanged. */
 export function checkChallenge(challengeB64: string): string {
-  if (typeof challengeB64 !== 'string' || challengeB64.length === 0 || challengeB64.length > MAX_CHALLENGE_CHARS || !BASE64.test(challengeB64)) {
+  const bytes = typeof challengeB64 === 'string' && challengeB64.length <= MAX_CHALLENGE_CHARS ? Buffer.from(challengeB64, 'base64') : null;
+  // Canonical only (padded, no whitespace, zero pad bits): one challenge has one spelling.
+  if (!bytes || challengeB64.length === 0 || bytes.toString('base64') !== challengeB64) {
     throw new AssistantError('CHALLENGE_INVALID', '挑战值格式无效（应为 Base64 编码）', { en: 'challenge is not canonical base64' });
   }
-  if (Buffer.from(challengeB64, 'base64').length < MIN_CHALLENGE_BYTES) {
+  if (bytes.length < MIN_CHALLENGE_BYTES) {
     throw new AssistantError('CHALLENGE_INVALID', `挑战值过短（至少 ${MIN_CHALLENGE_BYTES} 字节随机数）`, { en: `challenge must carry at least ${MIN_CHALLENGE_BYTES} random bytes` });
   }
   return challengeB64;

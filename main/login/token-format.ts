@@ -51,7 +51,13 @@ export interface ParsedLoginToken {
 }
 
 const KEYS = new Set(['format', 'algorithm', 'certificate', 'intermediates', 'signature', 'appVersion', 'origin', 'challenge']);
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/** Decodes canonical base64 (RFC 4648 §4: padded, no whitespace, zero pad bits) or returns null. */
+export function decodeCanonicalBase64(value: string): Buffer | null {
+  const bytes = Buffer.from(value, 'base64');
+  // Node skips junk characters; re-encoding and comparing rejects anything non-canonical.
+  return bytes.toString('base64') === value ? bytes : null;
+}
 
 function malformed(zh: string, en: string): LoginTokenRejection {
   return new LoginTokenRejection('TOKEN_MALFORMED', zh, en);
@@ -61,8 +67,9 @@ function malformed(zh: string, en: string): LoginTokenRejection {
 export function decodeBase64Field(value: unknown, field: string, maxBytes: number): Uint8Array {
   if (typeof value !== 'string' || value.length === 0) throw malformed(`字段 ${field} 缺失或不是字符串`, `${field} missing or not a string`);
   if (value.length > Math.ceil(maxBytes / 3) * 4) throw malformed(`字段 ${field} 过长`, `${field} too long`);
-  if (!BASE64.test(value)) throw malformed(`字段 ${field} 不是有效的 Base64`, `${field} is not canonical base64`);
-  return new Uint8Array(Buffer.from(value, 'base64'));
+  const bytes = decodeCanonicalBase64(value);
+  if (!bytes) throw malformed(`字段 ${field} 不是有效的 Base64`, `${field} is not canonical base64`);
+  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 function optionalString(obj: Record<string, unknown>, field: string, max: number): string | null {

@@ -9,18 +9,18 @@ import { AssistantError } from '../errors.ts';
 import type { SignatureAlgorithm } from '../keystores/types.ts';
 import { parseCertificate, type ParsedCertificate } from '../pki/certificate.ts';
 import { verifyChain } from '../pki/chain.ts';
-import { extractIdentity } from '../pki/identity.ts';
 import { SIGNATURE_ALGORITHMS } from '../pki/oids.ts';
-import { isValidUscc, legalPersonKind, normalizeUscc } from '../pki/uscc.ts';
+import { legalPersonKind, normalizeUscc } from '../pki/uscc.ts';
 import { MemoryChallengeStore, type ChallengeStore } from './challenge-store.ts';
 import { parseCmsToken } from './cms.ts';
 import { LoginTokenRejection, VERIFY_CODES, VERIFY_MESSAGES, type VerifyCode } from './codes.ts';
 import { checkRevocation, parseCrl, type CrlFetcher, type PreparedCrl } from './revocation.ts';
 import { algorithmMismatch, MIN_RSA_BITS, verifyTokenSignature } from './signature.ts';
 import { normalizeOrigin, tbsFor, tbsHash } from './tbs.ts';
-import { DEFAULT_MAX_TOKEN_BYTES, parseJsonToken, tokenText, type ParsedLoginToken } from './token-format.ts';
+import { decodeCanonicalBase64, DEFAULT_MAX_TOKEN_BYTES, parseJsonToken, tokenText, type ParsedLoginToken } from './token-format.ts';
+import { clearVerifyCaches, identityOf, parseCertificateCached, provenPath, rememberPath, usccIsValid } from './verify-cache.ts';
 
-export { MemoryChallengeStore, VERIFY_CODES, VERIFY_MESSAGES };
+export { MemoryChallengeStore, VERIFY_CODES, VERIFY_MESSAGES, clearVerifyCaches };
 export type { ChallengeStore, VerifyCode };
 
 export const DEFAULT_CLOCK_SKEW_MS = 5 * 60 * 1000;
@@ -125,20 +125,6 @@ function prepareCrls(list: Uint8Array[] | undefined): PreparedCrl[] {
   return parsed;
 }
 
-/** Intermediates that came with tokens, parsed once (the same CA certificates arrive again and again). */
-const intermediateCache = new Map<string, ParsedCertificate>();
-const MAX_CACHED_INTERMEDIATES = 256;
-
-function parseIntermediate(der: Uint8Array): ParsedCertificate {
-  const key = Buffer.from(der.buffer, der.byteOffset, der.byteLength).toString('base64');
-  const hit = intermediateCache.get(key);
-  if (hit) return hit;
-  const parsed = parseCertificate(der);
-  if (intermediateCache.size >= MAX_CACHED_INTERMEDIATES) intermediateCache.delete(intermediateCache.keys().next().value as string);
-  intermediateCache.set(key, parsed);
-  return parsed;
-}
-
 const readToken: Step = {
   name: 'token',
   run(ctx) {
@@ -149,10 +135,9 @@ const readToken: Step = {
       return;
     }
     // Anything else must be the `cms` variant: base64 of a DER ContentInfo.
-    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(text) || text.length % 4 !== 0) {
-      throw new LoginTokenRejection('TOKEN_MALFORMED', '既不是 JSON 令牌也不是 Base64 编码的 CMS', 'neither a JSON token nor base64 CMS');
-    }
-    ctx.token = parseCmsToken(new Uint8Array(Buffer.from(text, 'base64')));
+    const der = decodeCanonicalBase64(text);
+    if (!der || der.length === 0) throw new LoginTokenRejection('TOKEN_MALFORMED', '既不是 JSON 令牌也不是 Base64 编码的 CMS', 'neither a JSON token nor base64 CMS');
+    ctx.token = parseCmsToken(new Uint8Array(der.buffer, der.byteOffset, der.byteLength));
   },
 };
 
@@ -161,8 +146,8 @@ const decodeCertificates: Step = {
   run(ctx) {
     const token = need(ctx.token);
     try {
-      ctx.leaf = parseCertificate(token.certificate);
-      ctx.intermediates = [...token.intermediates.map(parseIntermediate), ...ctx.knownIntermediates];
+      ctx.leaf = parseCertificateCached(token.certificate);
+      ctx.intermediates = [...token.intermediates.map(parseCertificateCached), ...ctx.knownIntermediates];
     } catch (e) {
       const why = e instanceof AssistantError ? e.message : '';
       throw new LoginTokenRejection('CERT_MALFORMED', why, undefined, { cause: e instanceof AssistantError ? e.code : 'PARSE' });
@@ -200,7 +185,13 @@ const checkChain: Step = {
   name: 'chain',
   run(ctx) {
     const leaf = need(ctx.leaf);
-    const res = verifyChain(leaf, { intermediates: need(ctx.intermediates), anchors: ctx.anchors, now: ctx.now });
+    const intermediates = need(ctx.intermediates);
+    const known = provenPath(ctx.anchors, leaf, intermediates, ctx.now);
+    if (known) {
+      ctx.path = known;
+      return;
+    }
+    const res = verifyChain(leaf, { intermediates, anchors: ctx.anchors, now: ctx.now });
     if (!res.ok) throw new LoginTokenRejection('UNTRUSTED_CHAIN', res.message, res.messageEn, { chainCode: res.code });
     // Signatures the chain walker accepts but a login should not rest on.
     for (let i = 0; i + 1 < res.path.length; i++) {
@@ -214,6 +205,7 @@ const checkChain: Step = {
       }
     }
     ctx.path = res.path;
+    rememberPath(ctx.anchors, leaf, intermediates, res.path);
   },
 };
 
@@ -312,7 +304,7 @@ const checkUscc: Step = {
   name: 'uscc',
   run(ctx) {
     const leaf = need(ctx.leaf);
-    const identity = extractIdentity(leaf.cert);
+    const identity = identityOf(leaf);
     const found = identity.uscc;
     const expected = ctx.opts.expectedUscc !== undefined ? normalizeUscc(ctx.opts.expectedUscc) : undefined;
     if (!found) {
@@ -321,7 +313,7 @@ const checkUscc: Step = {
     }
     const value = normalizeUscc(found.value);
     ctx.uscc = value;
-    if (!found.valid || !isValidUscc(value)) {
+    if (!found.valid || !usccIsValid(value)) {
       // Pilot-era codes that fail the check are accepted only on exact equality with the account's.
       if (expected !== undefined && expected === value) {
         ctx.warnings.push('USCC_CHECK_FAILED_BUT_REGISTERED');
@@ -354,7 +346,7 @@ function failureUscc(ctx: Context): string | null | undefined {
   if (ctx.uscc !== undefined) return ctx.uscc;
   if (!ctx.leaf) return undefined;
   try {
-    const u = extractIdentity(ctx.leaf.cert).uscc;
+    const u = identityOf(ctx.leaf).uscc;
     return u ? normalizeUscc(u.value) : null;
   } catch {
     return null;

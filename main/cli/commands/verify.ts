@@ -19,6 +19,7 @@ Verifies a login token (for portals). TOKEN is the token text, a token file, or 
   --expect-uscc CODE  账号的统一社会信用代码 / the account's USCC
   --now ISO           验证时刻（默认当前时间）/ verification time (default: now)
   --crl FILE          证书吊销列表（DER/PEM，可重复）/ CRL file, DER or PEM (repeatable)
+  --fetch-crl         无 --crl 覆盖时从证书的 CRL 分发点下载（5 秒超时，10 MB 上限）/ fetch CRLs from the distribution points
   --no-bundled        不加载内置的 certs/trust / do not load the bundled anchors
 输出 JSON：{ok, code?, message?, uscc, subject, …}；通过退出码 0，拒绝退出码 1。
 Prints JSON {ok, code?, message?, uscc, subject, …}; exit 0 accepted, 1 rejected.
@@ -52,14 +53,14 @@ async function readToken(arg: string, io: CliIO): Promise<Uint8Array> {
 }
 
 export async function run(args: string[], io: CliIO): Promise<number> {
-  let values: { origin?: string; challenge?: string; trust?: string[]; 'expect-uscc'?: string; now?: string; crl?: string[]; 'no-bundled'?: boolean; help?: boolean };
+  let values: { origin?: string; challenge?: string; trust?: string[]; 'expect-uscc'?: string; now?: string; crl?: string[]; 'fetch-crl'?: boolean; 'no-bundled'?: boolean; help?: boolean };
   let positionals: string[];
   try {
     ({ values, positionals } = parseArgs({
       args,
       options: {
         origin: { type: 'string' }, challenge: { type: 'string' }, trust: { type: 'string', multiple: true }, 'expect-uscc': { type: 'string' },
-        now: { type: 'string' }, crl: { type: 'string', multiple: true }, 'no-bundled': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+        now: { type: 'string' }, crl: { type: 'string', multiple: true }, 'fetch-crl': { type: 'boolean' }, 'no-bundled': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
       },
       strict: true,
       allowPositionals: true,
@@ -94,7 +95,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     challengeStore.register(values.challenge, now);
     const token = await readToken(positionals[0]!, io);
     const result = await verifyLoginToken(token, {
-      origin: values.origin, trustAnchors, challengeStore, challenge: values.challenge, now, crls,
+      origin: values.origin, trustAnchors, challengeStore, challenge: values.challenge, now, crls, allowNetworkFetch: values['fetch-crl'] === true,
       ...(values['expect-uscc'] !== undefined ? { expectedUscc: values['expect-uscc'] } : {}),
     });
     writeJson(io.stdout, result.ok ? result : { uscc: null, subject: null, ...result });
