@@ -192,6 +192,11 @@ export class Pkcs11KeyStore implements KeyStore {
     return out;
   }
 
+  /** Initialised tokens present now: what a watcher compares between polls. */
+  async tokens(): Promise<Array<{ slot: number; serial: string; label: string }>> {
+    return this.presentTokens().map(({ slot, token }) => ({ slot, serial: token.serial, label: token.label }));
+  }
+
   async listIdentities(): Promise<KeyIdentity[]> {
     const out: KeyIdentity[] = [];
     for (const { slot, token } of this.presentTokens()) {

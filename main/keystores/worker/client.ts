@@ -31,6 +31,7 @@ export const DEFAULT_TIMEOUTS: Record<WorkerMethod, number> = {
   'store.sign': 15_000,
   'store.close': 5_000,
   'pkcs11.describe': 5_000,
+  'pkcs11.tokens': 5_000,
 };
 
 interface Pending {

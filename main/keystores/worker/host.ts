@@ -15,6 +15,8 @@ export interface HostOptions {
   openStore: StoreFactory;
   /** PKCS#11 module report for `tokens`. */
   describePkcs11: (module: string) => Promise<WorkerMethods['pkcs11.describe']['result']>;
+  /** Tokens present in a PKCS#11 module now. */
+  pkcs11Tokens?: (module: string) => Promise<WorkerMethods['pkcs11.tokens']['result']>;
   exit: (code: number) => void;
 }
 
@@ -57,6 +59,9 @@ export function runKeyStoreHost(port: HostPort, opts: HostOptions): void {
       }
       case 'pkcs11.describe':
         return opts.describePkcs11(String(p['module']));
+      case 'pkcs11.tokens':
+        if (!opts.pkcs11Tokens) throw new AssistantError('WORKER_METHOD_UNKNOWN', '密钥服务收到未知请求', { en: 'unknown worker method', details: { method } });
+        return opts.pkcs11Tokens(String(p['module']));
       default:
         throw new AssistantError('WORKER_METHOD_UNKNOWN', '密钥服务收到未知请求', { en: 'unknown worker method', details: { method } });
     }

@@ -42,6 +42,8 @@ export interface WorkerMethods {
   'store.sign': { params: { store: StoreSpec; identityId: string; data: Uint8Array; algorithm: SignatureAlgorithm; pin: string }; result: Uint8Array };
   'store.close': { params: { store: StoreSpec }; result: null };
   'pkcs11.describe': { params: { module: string }; result: Pkcs11ModuleReport };
+  /** Tokens present now (cheap; polled to notice insert/remove). */
+  'pkcs11.tokens': { params: { module: string }; result: Array<{ slot: number; serial: string; label: string }> };
 }
 export type WorkerMethod = keyof WorkerMethods;
 

@@ -1,4 +1,4 @@
-import type { KeyIdentity, KeyStore, PinState, SignatureAlgorithm } from '../types.ts';
+import type { KeyIdentity, KeyStore, KeyStoreEvent, PinState, SignatureAlgorithm } from '../types.ts';
 import type { KeyStoreWorkerClient } from './client.ts';
 import type { StoreSpec } from './protocol.ts';
 
@@ -24,6 +24,39 @@ export class WorkerKeyStore implements KeyStore {
 
   sign(identityId: string, data: Uint8Array, algorithm: SignatureAlgorithm, pin: string): Promise<Uint8Array> {
     return this.client.call('store.sign', { store: this.spec, identityId, data, algorithm, pin });
+  }
+
+  /**
+   * Notices USB keys plugged in or pulled out by polling the token list (PKCS#11 has
+   * C_WaitForSlotEvent, but many drivers block in it or do not implement it). Polls only when no
+   * other call is waiting, so a long sign is never timed out by the watcher. storeId is
+   * `<module>#<slot>:<serial>`.
+   */
+  watch(listener: (e: KeyStoreEvent) => void, opts: { intervalMs?: number } = {}): () => void {
+    if (this.spec.kind !== 'pkcs11') return () => {};
+    const module = this.spec.module;
+    let known: Set<string> | null = null;
+    let busy = false;
+    const tick = async () => {
+      if (busy || this.client.pendingCount > 0) return;
+      busy = true;
+      try {
+        const now = new Set((await this.client.call('pkcs11.tokens', { module })).map((t) => `${t.slot}:${t.serial}`));
+        if (known) {
+          for (const k of now) if (!known.has(k)) listener({ type: 'inserted', storeId: `${module}#${k}` });
+          for (const k of known) if (!now.has(k)) listener({ type: 'removed', storeId: `${module}#${k}` });
+        }
+        known = now;
+      } catch {
+        // A failing driver shows itself on the next real call; the watcher stays quiet.
+      } finally {
+        busy = false;
+      }
+    };
+    const timer = setInterval(() => void tick(), opts.intervalMs ?? 2_000);
+    timer.unref?.();
+    void tick();
+    return () => clearInterval(timer);
   }
 
   async close(): Promise<void> {

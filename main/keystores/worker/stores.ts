@@ -27,6 +27,7 @@ export function defaultHostOptions(): HostOptions {
   return {
     openStore,
     describePkcs11: async (module) => pkcs11Store(module).describe(),
+    pkcs11Tokens: async (module) => pkcs11Store(module).tokens(),
     exit: (code) => process.exit(code),
   };
 }

@@ -9,6 +9,7 @@ import { forkWorkerSpawner } from '../../../main/keystores/worker/fork-transport
 import { WorkerKeyStore } from '../../../main/keystores/worker/remote-store.ts';
 import { run as tokensCommand } from '../../../main/cli/commands/tokens.ts';
 import { getTestPki, type TestPki } from '../../fixtures/pki.ts';
+import type { KeyStoreEvent } from '../../../main/keystores/types.ts';
 import { createSoftHsmToken, opensslVerifySha256, p1363ToDer, softHsmAvailable, SOFTHSM_MODULE, USER_PIN, type SoftHsmToken } from './softhsm.ts';
 
 const skip = softHsmAvailable() ? false : 'softhsm2-util / pkcs11-tool / libsofthsm2.so not installed';
@@ -139,19 +140,31 @@ describe('PKCS#11 through the worker, SoftHSM2 as the USB key', { skip }, () => 
 });
 
 describe('token removed mid-session (its token directory deleted)', { skip }, () => {
-  test('sign → DEVICE_REMOVED, not a hang; the worker stays usable', async () => {
+  test('sign → DEVICE_REMOVED, not a hang; the worker stays usable; a watcher reports the removal', { timeout: 60_000 }, async () => {
     const pki = await getTestPki();
     const rsa = pki.get('jit-ent');
     const token = createSoftHsmToken('removable', [{ id: '01', label: 'jit-ent', keyPem: rsa.keyPem, certDer: rsa.certDer }]);
     const client = new KeyStoreWorkerClient({ spawn: forkWorkerSpawner({ env: token.env }), timeouts: { 'store.sign': 10_000 } });
     const store = new WorkerKeyStore(client, { kind: 'pkcs11', module: SOFTHSM_MODULE });
     try {
+      const events: KeyStoreEvent[] = [];
+      let notify: () => void = () => {};
+      const unwatch = store.watch((e) => {
+        events.push(e);
+        notify();
+      }, { intervalMs: 100 });
+      const next = () => new Promise<void>((resolve) => (notify = resolve));
       const [id] = (await store.listIdentities()).map((i) => i.id);
       assert.equal((await store.sign(id!, Buffer.from('before'), 'RS256', USER_PIN)).length, 256); // session open and used
+      const removed = next();
       fs.rmSync(token.tokenDir, { recursive: true, force: true });
       await rejectsWith(store.sign(id!, Buffer.from('after'), 'RS256', USER_PIN), 'DEVICE_REMOVED');
       assert.deepEqual((await store.listIdentities()).filter((i) => i.id === id), []);
       assert.equal(client.starts, 1, 'no worker restart was needed');
+      await removed;
+      assert.equal(events[0]?.type, 'removed');
+      // (Insertion is not testable here: SoftHSM2 scans its token directory only in C_Initialize.)
+      unwatch();
     } finally {
       await client.close();
       token.cleanup();
