@@ -8,7 +8,7 @@
 import * as asn1js from 'asn1js';
 import type * as pkijs from 'pkijs';
 import { analyzeUsccDetailed, isPlaceholder, isValidOrgCode, USCC_CHARSET, usccCheckChar } from './uscc.ts';
-import { checkResidentId, isValidRegNumber15 } from './identifiers.ts';
+import { checkResidentId, isValidRegNumber15, maskResidentId } from './identifiers.ts';
 import { loadCaProfiles, loadKnownFields, matchCaProfile, type CaProfile, type FieldMeaning, type IssuerAttributes, type KnownField, type UsccLocation } from './ca-profiles.ts';
 
 export type Confidence = 'high' | 'medium' | 'low';
@@ -380,4 +380,9 @@ export function extractIdentity(cert: pkijs.Certificate, profiles?: CaProfile[],
     orgCode,
     candidates: unique.map(({ value, kind, source, valid }) => ({ value, kind, source, valid })),
   };
+}
+
+/** A candidate as it may be shown to people: resident ID numbers masked (`130102********1234`). */
+export function candidateDisplay(c: IdentityCandidate): string {
+  return c.kind === 'residentId' ? maskResidentId(c.value) : c.value;
 }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fs, { readFileSync } from 'node:fs';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
-import { extractIdentity, detectCaProfile } from '../../../main/pki/identity.ts';
+import { extractIdentity, detectCaProfile, candidateDisplay } from '../../../main/pki/identity.ts';
 import { loadCaProfiles } from '../../../main/pki/ca-profiles.ts';
 import { usccCheckChar, orgCodeCheckChar } from '../../../main/pki/uscc.ts';
 import { residentIdCheckChar } from '../../../main/pki/identifiers.ts';
@@ -154,6 +154,7 @@ test('personal certificate: SF-prefixed ID in the BJCA unique-id extension and i
   assert.ok(r.candidates.some((c) => c.source === 'ext:1.2.156.112570.11.205' && c.kind === 'residentId'));
   assert.ok(r.candidates.length >= 3);
   assert.ok(r.candidates.every((c) => c.kind === 'residentId'));
+  assert.equal(candidateDisplay(r.candidates[0]!), `${ID.slice(0, 6)}********${ID.slice(14)}`);
 });
 
 test('a value valid both as USCC and as ID number: ID meaning wins in the ID-card extension; elsewhere low confidence', () => {
