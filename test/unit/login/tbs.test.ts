@@ -45,3 +45,12 @@ test('challenges must be canonical base64 of >= 32 bytes and bounded', () => {
   // The string is hashed as given: two encodings of the same bytes would differ, so only one is canonical.
   assert.notDeepEqual(loginTbs('https://a.example', CHALLENGE, 'RS256'), loginTbs('https://a.example', Buffer.alloc(32, 0xac).toString('base64'), 'RS256'));
 });
+
+test('the test vectors published in docs/login-token.md', () => {
+  const challenge = Buffer.from(Array.from({ length: 32 }, (_, i) => i)).toString('base64');
+  assert.equal(challenge, 'AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=');
+  assert.equal(Buffer.from(loginTbs('https://www.hbzwfw.gov.cn', challenge, 'RS256')).toString('hex'),
+    'fde245b3d428fc4e3311b71af77a10c934ab4cc4d3576f76c49ddf0a4112b26e905f28def18eaac05ae6f12b2c3452744afaf626da1343d57b395b544e0519b6');
+  assert.equal(Buffer.from(loginTbs('https://www.hbzwfw.gov.cn', challenge, 'SM2-SM3')).toString('hex'),
+    '29eab82c7148ef3ca867234230598658eb957f12072f6f106f11ede9b1a18ddc64d9baad3c71cbcda84eda0c58d673ee3c92c5e07ccc00f60394d147576db0b0');
+});
