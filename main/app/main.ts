@@ -14,7 +14,7 @@ import { createPortalView, type PortalView } from './portal-view.ts';
 import { hardenSession, hardenWebContents } from './security.ts';
 import { ASSISTANT_ORIGIN } from '../assistant/app-assets.ts';
 import { DEFAULT_APP_POLICY, machinePolicyPath, mergeAppPolicy, type AppPolicy } from '../assistant/app-policy.ts';
-import { createCertificateService, type RegisteredStore } from '../assistant/certificates.ts';
+import { createCertificateService, pkcs12BehindWorker, type RegisteredStore } from '../assistant/certificates.ts';
 import { createGuideService } from '../assistant/guide-service.ts';
 import { createAssistantIpc, type AssistantIpc } from '../assistant/ipc-handlers.ts';
 import { createPortalOriginAllowList } from '../assistant/portal-origins.ts';
@@ -115,7 +115,7 @@ async function start(): Promise<void> {
     onPageGone: () => ipc?.cancelConsent('cancelled'),
   });
 
-  // Key stores: USB keys through the utilityProcess worker; PFX files are pure JS (no vendor DLL).
+  // Key stores: USB keys and PFX signing through the utilityProcess worker.
   const worker = new KeyStoreWorkerClient({ spawn: utilityProcessSpawner(path.join(__dirname, 'keystore-worker.cjs')) });
   const modules = configuredModulePaths({ policyModules: policy.pkcs11Modules });
   const usbStores: RegisteredStore[] = modules.map((module, i) => ({
@@ -129,7 +129,7 @@ async function start(): Promise<void> {
     now: () => new Date(),
     appVersion: app.getVersion(),
     usbStores: () => usbStores,
-    openPkcs12: (file, password) => Pkcs12KeyStore.open(file, { password }),
+    openPkcs12: async (file, password) => pkcs12BehindWorker(await Pkcs12KeyStore.open(file, { password }), new WorkerKeyStore(worker, { kind: 'pkcs12', file })),
     anchors: () => (anchors ??= loadTrustAnchors(policy.trustDirs, { onSkipped: () => {} })),
   });
 

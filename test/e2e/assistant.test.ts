@@ -5,7 +5,10 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { getTestPki, type PkiEntry } from '../fixtures/pki.ts';
-import { createCertificateService, type CertificateServiceHandle } from '../../main/assistant/certificates.ts';
+import { createCertificateService, pkcs12BehindWorker, type CertificateServiceHandle } from '../../main/assistant/certificates.ts';
+import { KeyStoreWorkerClient } from '../../main/keystores/worker/client.ts';
+import { forkWorkerSpawner } from '../../main/keystores/worker/fork-transport.ts';
+import { WorkerKeyStore } from '../../main/keystores/worker/remote-store.ts';
 import { createGuideService } from '../../main/assistant/guide-service.ts';
 import { Pkcs12KeyStore } from '../../main/keystores/pkcs12/index.ts';
 import { loadTrustAnchors } from '../../main/pki/trust.ts';
@@ -21,6 +24,8 @@ describe('assistant UI in Chromium', { skip: missing ?? false }, () => {
   let hostile: { origin: string; close(): Promise<void> };
   let certs: CertificateServiceHandle;
   let ent: PkiEntry;
+  // The same worker boundary as the app (child_process.fork here, utilityProcess in Electron).
+  const worker = new KeyStoreWorkerClient({ spawn: forkWorkerSpawner() });
 
   before(async () => {
     const pki = await getTestPki();
@@ -30,7 +35,7 @@ describe('assistant UI in Chromium', { skip: missing ?? false }, () => {
       now: () => new Date(),
       appVersion: '0.1.0-e2e',
       usbStores: () => [],
-      openPkcs12: (file, password) => Pkcs12KeyStore.open(file, { password }),
+      openPkcs12: async (file, password) => pkcs12BehindWorker(await Pkcs12KeyStore.open(file, { password }), new WorkerKeyStore(worker, { kind: 'pkcs12', file })),
       anchors: () => anchors,
     });
     // A page on an origin that is not in the allow-list, calling everything it can reach.
@@ -51,6 +56,7 @@ describe('assistant UI in Chromium', { skip: missing ?? false }, () => {
     await portal?.close();
     await hostile?.close();
     await certs?.closeAll();
+    await worker.close();
   });
 
   test('certificate screen: open a .pfx, see enterprise, USCC and legal-person type', async () => {
