@@ -5,6 +5,7 @@ import { loadCaProfiles, type CaProfile } from '../../pki/ca-profiles.ts';
 import { parseCertificate, type ParsedCertificate } from '../../pki/certificate.ts';
 import { inspectCertificate, type InspectContext } from '../../pki/inspect.ts';
 import { loadTrustAnchors } from '../../pki/trust.ts';
+import { loadPolicy } from '../../policy/index.ts';
 import { configuredModulePaths } from '../../keystores/pkcs11/configured-modules.ts';
 import { checkModulePath } from '../../keystores/pkcs11/module-path.ts';
 import { KeyStoreWorkerClient } from '../../keystores/worker/client.ts';
@@ -68,14 +69,22 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     io.stderr.write(`--timeout 须为 100–600000 之间的毫秒数 / --timeout must be 100..600000 ms\n`);
     return EXIT_USAGE;
   }
+  // Machine policy (admin) over defaults; never throws.
+  const policy = loadPolicy({ env: io.env }).policy;
   // --module is the CLI user's explicit choice; otherwise only admin-configured drivers.
-  const modules = values.module ?? configuredModulePaths({ env: io.env });
+  const modules = values.module ?? configuredModulePaths({ env: io.env, policyModules: policy.pkcs11Modules });
   const now = io.now();
   let profiles: CaProfile[] | undefined;
   try {
     profiles = loadCaProfiles();
   } catch {}
-  const anchors = loadTrustAnchors((values.trust ?? []).map((p) => resolve(io.cwd, p)));
+  let anchors: ParsedCertificate[];
+  try {
+    anchors = loadTrustAnchors([...policy.trustAnchorDirs, ...(values.trust ?? []).map((p) => resolve(io.cwd, p))]);
+  } catch (e) {
+    io.stderr.write(`错误 [${isAssistantError(e) ? e.code : 'TRUST_FILE_INVALID'}]: ${isAssistantError(e) ? e.message : '无法读取信任证书'}\n`);
+    return EXIT_FAIL;
+  }
   const inspectCtx = { now, anchors, ...(profiles ? { profiles } : {}) };
   const client = new KeyStoreWorkerClient({ spawn: forkWorkerSpawner({ env: io.env }), timeouts: { 'pkcs11.describe': timeoutMs } });
   const out: ModuleOut[] = [];

@@ -38,7 +38,11 @@ export function runKeyStoreHost(port: HostPort, opts: HostOptions): void {
   };
 
   async function dispatch(method: string, params: unknown): Promise<unknown> {
-    const p = params as Record<string, unknown>;
+    const p = (typeof params === 'object' && params !== null ? params : {}) as Record<string, unknown>;
+    const spec = p['store'] as StoreSpec | undefined;
+    if (method.startsWith('store.') && !(spec && ((spec.kind === 'pkcs11' && typeof spec.module === 'string') || (spec.kind === 'pkcs12' && typeof spec.file === 'string')))) {
+      throw new AssistantError('WORKER_BAD_REQUEST', '密钥服务请求格式错误', { en: 'malformed key-store request' });
+    }
     switch (method) {
       case 'ping':
         return { pid: process.pid };
@@ -47,8 +51,14 @@ export function runKeyStoreHost(port: HostPort, opts: HostOptions): void {
       case 'store.pinState':
         return (await storeFor(p['store'] as StoreSpec)).pinState(String(p['identityId']));
       case 'store.sign': {
+        const { data, algorithm, pin } = p;
+        // The boundary checks what it is handed; the PIN itself never appears in an error.
+        if (!(data instanceof Uint8Array) || data.length > 1024 * 1024 || typeof pin !== 'string' || pin.length > 256
+          || (algorithm !== 'RS256' && algorithm !== 'ES256' && algorithm !== 'SM2-SM3')) {
+          throw new AssistantError('WORKER_BAD_REQUEST', '签名请求格式错误', { en: 'malformed sign request' });
+        }
         const store = await storeFor(p['store'] as StoreSpec);
-        return store.sign(String(p['identityId']), p['data'] as Uint8Array, p['algorithm'] as never, String(p['pin']));
+        return store.sign(String(p['identityId']), data, algorithm, pin);
       }
       case 'store.close': {
         const key = storeKey(p['store'] as StoreSpec);
