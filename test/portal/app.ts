@@ -247,8 +247,19 @@ export async function buildPortal(opts: PortalOptions): Promise<FastifyInstance>
     return b as Record<string, unknown>;
   }
 
-  async function verifyToken(token: string) {
-    return verifyLoginToken(token, { origin: originOf(), trustAnchors: opts.trustAnchors, challengeStore: challenges, now: now(), ...(opts.crls ? { crls: opts.crls } : {}) });
+  /** A CMS token carries no challenge echo: the client then names the challenge it answered. */
+  function answeredChallenge(body: Record<string, unknown>): string | undefined {
+    const c = body.challenge;
+    if (c === undefined) return undefined;
+    if (typeof c !== 'string' || c.length === 0 || c.length > 128) throw new PortalError(400, 'FIELD_INVALID', '“challenge”须为本站签发的挑战值', { field: 'challenge' });
+    return c;
+  }
+
+  async function verifyToken(token: string, challenge: string | undefined) {
+    return verifyLoginToken(token, {
+      origin: originOf(), trustAnchors: opts.trustAnchors, challengeStore: challenges, now: now(),
+      ...(challenge !== undefined ? { challenge } : {}), ...(opts.crls ? { crls: opts.crls } : {}),
+    });
   }
 
   // ---- 法人用户注册
@@ -330,9 +341,10 @@ export async function buildPortal(opts: PortalOptions): Promise<FastifyInstance>
   // ---- 账户设置: 认证统一社会信用代码 (bind the certificate)
   app.post('/api/account/certificate', { config: { rateLimit } }, async (req) => {
     const { account } = requireSession(req);
-    const token = stringField(bodyOf(req), 'token', '登录令牌');
+    const body = bodyOf(req);
+    const token = stringField(body, 'token', '登录令牌');
     const fpGuess = tokenCertificateFingerprint(token);
-    const r = await verifyToken(token);
+    const r = await verifyToken(token, answeredChallenge(body));
     if (!r.ok) {
       audit(req, { action: 'bind', method: 'certificate', username: account.username, accountId: account.id, uscc: r.uscc ?? null, fingerprint: fpGuess, result: r.code });
       throw new PortalError(400, r.code, r.message);
@@ -357,9 +369,10 @@ export async function buildPortal(opts: PortalOptions): Promise<FastifyInstance>
 
   // ---- 企业数字证书登录
   app.post('/api/session/certificate', { config: { rateLimit } }, async (req, reply) => {
-    const token = stringField(bodyOf(req), 'token', '登录令牌');
+    const body = bodyOf(req);
+    const token = stringField(body, 'token', '登录令牌');
     const fpGuess = tokenCertificateFingerprint(token);
-    const r = await verifyToken(token);
+    const r = await verifyToken(token, answeredChallenge(body));
     if (!r.ok) {
       audit(req, { action: 'login', method: 'certificate', uscc: r.uscc ?? null, fingerprint: fpGuess, result: r.code });
       throw new PortalError(401, r.code, r.message);

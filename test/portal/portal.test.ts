@@ -434,6 +434,16 @@ describe('企业数字证书登录 POST /api/session/certificate', () => {
     assert.equal((r.json() as { code: string }).code, 'CHALLENGE_UNKNOWN');
   });
 
+  test('a token answering one challenge, posted with another named in the body: 401', async () => {
+    const a = await h.challenge();
+    const b = await h.challenge();
+    const r = await h.post('/api/session/certificate', { token: await h.token('hebca-ent', { challenge: a }), challenge: b });
+    assert.equal(r.statusCode, 401, r.body);
+    assert.notEqual((r.json() as { code: string }).code, undefined);
+    const bad = await h.post('/api/session/certificate', { token: await h.token('hebca-ent', { challenge: a }), challenge: 42 });
+    assert.equal(bad.statusCode, 400);
+  });
+
   test('an untrusted chain (look-alike CA with the same name): 401 UNTRUSTED_CHAIN', async () => {
     const r = await h.post('/api/session/certificate', { token: await h.token('lookalike-ent') });
     assert.equal(r.statusCode, 401);

@@ -99,7 +99,20 @@ test('restart on the same database file keeps account, binding, unused challenge
   }
 });
 
-test('`npm run portal` entry: prints its URL, binds 127.0.0.1, serves the API; bad flags exit 2', async () => {
+/** `cert-assistant login --pfx … --pin-stdin` as users run it; resolves the token it prints. */
+function cliToken(origin: string, challenge: string, pfx: string, pin: string, format: 'json' | 'cms' = 'json'): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['bin/cert-assistant.mjs', 'login', '--origin', origin, '--challenge', challenge, '--pfx', pfx, '--pin-stdin', '--format', format], { cwd: REPO, stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+    child.on('exit', (code) => (code === 0 ? resolve(out.trim()) : reject(new Error(`cert-assistant login exited ${code}: ${err}`))));
+    child.stdin.end(`${pin}\n`);
+  });
+}
+
+test('`npm run portal` entry: prints its URL, binds 127.0.0.1; the demo flow with tokens from the CLI; bad flags exit 2', async () => {
   const trustPem = pki.get('hebca-root').certPem;
   const child = spawn(process.execPath, ['--import', 'tsx', 'test/portal/server.ts', '--port', '0', '--db', path.join(dir, 'cli.sqlite'), '--trust', trustPem], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
   try {
@@ -118,9 +131,27 @@ test('`npm run portal` entry: prints its URL, binds 127.0.0.1, serves the API; b
     const c = await call(url, 'GET', '/api/challenge');
     assert.equal(c.status, 200);
     assert.equal(Buffer.from(String(c.json.challenge), 'base64').length, 32);
-    // The default origin is the URL it prints: a POST with that Origin passes the CSRF check.
-    const r = await call(url, 'POST', '/api/session/password', { username: 'nobody99', password: 'x' });
-    assert.equal(r.status, 401);
+    // The default origin is the URL it prints: POSTs with that Origin pass the CSRF check.
+    const ent = pki.get('hebca-ent');
+    const pfx = ent.pfx?.legacy ?? '';
+    const reg = await call(url, 'POST', '/api/accounts', {
+      kind: 'legal', username: 'cliuser01', password: 'Qiye#2026pw', orgName: '河北冀信测试科技有限公司', uscc: ent.expect.uscc,
+      leaderName: '张三', leaderIdNumber: '11010519491231002X', legalPersonName: '李四', legalPersonIdNumber: '11010519491231002X',
+    });
+    assert.equal(reg.status, 201);
+    const login = await call(url, 'POST', '/api/session/password', { username: 'cliuser01', password: 'Qiye#2026pw' });
+    const cookie = (login.setCookie ?? '').split(';')[0] ?? '';
+    const bind = await call(url, 'POST', '/api/account/certificate', { token: await cliToken(url, String(c.json.challenge), pfx, ent.pfx?.password ?? '') }, cookie);
+    assert.equal(bind.status, 200, JSON.stringify(bind.json));
+    // The CMS (PKCS#7) variant of the token logs in too.
+    const c2 = String((await call(url, 'GET', '/api/challenge')).json.challenge);
+    const cms = await cliToken(url, c2, pfx, ent.pfx?.password ?? '', 'cms');
+    const noChallenge = await call(url, 'POST', '/api/session/certificate', { token: cms });
+    assert.equal(noChallenge.status, 401, 'a CMS token carries no challenge echo: the client must name it');
+    assert.equal(noChallenge.json.code, 'CHALLENGE_UNKNOWN');
+    const certLogin = await call(url, 'POST', '/api/session/certificate', { token: cms, challenge: c2 });
+    assert.equal(certLogin.status, 200, JSON.stringify(certLogin.json));
+    assert.deepEqual(certLogin.json, { account: { username: 'cliuser01', orgName: '河北冀信测试科技有限公司', uscc: ent.expect.uscc } });
   } finally {
     child.kill('SIGTERM');
   }
