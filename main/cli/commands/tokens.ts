@@ -14,7 +14,7 @@ import type { Pkcs11ModuleReport } from '../../keystores/worker/protocol.ts';
 import type { PinState } from '../../keystores/types.ts';
 import { EXIT_FAIL, EXIT_OK, EXIT_USAGE, writeJson, type CliIO } from '../io.ts';
 
-const USAGE = `用法 / Usage: cert-assistant tokens [--module PATH]... [--json] [--trust PATH]... [--timeout MS]
+const USAGE = `用法 / Usage: cert-assistant tokens [--module PATH]... [--json] [--trust PATH]... [--policy FILE] [--timeout MS]
 
 列出 USB Key（PKCS#11）中的证书及 PIN 状态。不指定 --module 时，使用 CA 配置与策略中登记的、本机已安装的驱动。
 Lists USB keys (PKCS#11), their PIN state and certificates. Without --module: the drivers listed
@@ -22,6 +22,7 @@ in the CA profiles and policy that exist on this machine.
   --module PATH   PKCS#11 驱动的绝对路径（可重复）/ absolute path of a PKCS#11 module (repeatable)
   --json          JSON 输出 / JSON output
   --trust PATH    额外信任的根证书文件或目录（可重复）/ extra trust anchor file or folder (repeatable)
+  --policy FILE   使用该机器策略文件代替系统策略（供管理员检查）/ machine policy file to use instead of the system one
   --timeout MS    每个驱动的超时（默认 5000）/ per-module timeout (default 5000)
 `;
 
@@ -53,9 +54,9 @@ function pinText(p: PinState): string {
 interface ModuleOut { path: string; error?: ErrorInfo; info?: Pkcs11ModuleReport['info']; slots: unknown[] }
 
 export async function run(args: string[], io: CliIO): Promise<number> {
-  let values: { module?: string[]; json?: boolean; timeout?: string; trust?: string[]; help?: boolean };
+  let values: { module?: string[]; json?: boolean; timeout?: string; trust?: string[]; policy?: string; help?: boolean };
   try {
-    ({ values } = parseArgs({ args, options: { module: { type: 'string', multiple: true }, json: { type: 'boolean' }, trust: { type: 'string', multiple: true }, timeout: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false }));
+    ({ values } = parseArgs({ args, options: { module: { type: 'string', multiple: true }, json: { type: 'boolean' }, trust: { type: 'string', multiple: true }, policy: { type: 'string' }, timeout: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false }));
   } catch (e) {
     io.stderr.write(`参数错误 / bad arguments: ${(e as Error).message}\n\n${USAGE}`);
     return EXIT_USAGE;
@@ -70,7 +71,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     return EXIT_USAGE;
   }
   // Machine policy (admin) over defaults; never throws.
-  const policy = loadPolicy({ env: io.env }).policy;
+  const policy = loadPolicy({ env: io.env, ...(values.policy !== undefined ? { machinePath: resolve(io.cwd, values.policy) } : {}) }).policy;
   // --module is the CLI user's explicit choice; otherwise only admin-configured drivers.
   const modules = values.module ?? configuredModulePaths({ env: io.env, policyModules: policy.pkcs11Modules });
   const now = io.now();

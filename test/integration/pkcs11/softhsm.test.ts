@@ -125,6 +125,19 @@ describe('PKCS#11 through the worker, SoftHSM2 as the USB key', { skip }, () => 
     assert.equal(ent.certificate.caProfile.id, 'hebca');
   });
 
+  test('CLI: without --module, the drivers named by machine policy are listed', async () => {
+    const policyFile = `${token.dir}/policy.json`;
+    fs.writeFileSync(policyFile, JSON.stringify({ pkcs11Modules: [SOFTHSM_MODULE] }));
+    const stdout = new PassThrough();
+    let out = '';
+    stdout.on('data', (d) => (out += d));
+    const code = await tokensCommand(['--policy', policyFile, '--json'], { stdout, stderr: new PassThrough(), stdin: new PassThrough(), env: token.env, cwd: process.cwd(), now: () => new Date() });
+    assert.equal(code, 0);
+    const doc = JSON.parse(out);
+    assert.deepEqual(doc.modules.map((m: { path: string }) => m.path), [SOFTHSM_MODULE]);
+    assert.ok(doc.modules[0].slots.some((s: { label: string }) => s.label === '河北测试Key'));
+  });
+
   test('CLI: a relative module path is refused (MODULE_PATH_UNSAFE), usage errors exit 2', async () => {
     const io = () => {
       const stdout = new PassThrough();
