@@ -243,9 +243,16 @@ export function identityCertificate(p: ParsedCertificate): pkijs.Certificate {
 }
 
 function pkijsName(attrs: Attribute[]): pkijs.RelativeDistinguishedNames {
-  return new pkijs.RelativeDistinguishedNames({
-    typesAndValues: attrs.map((a) => new pkijs.AttributeTypeAndValue({ type: a.type, value: asn1js.fromBER(a.value).result as unknown as asn1js.Utf8String })),
+  // Real pkijs classes, filled directly: the constructors' defaults cost more than the fields.
+  const name = Object.create(pkijs.RelativeDistinguishedNames.prototype) as pkijs.RelativeDistinguishedNames;
+  name.typesAndValues = attrs.map((a) => {
+    const tv = Object.create(pkijs.AttributeTypeAndValue.prototype) as pkijs.AttributeTypeAndValue;
+    tv.type = a.type;
+    tv.value = asn1js.fromBER(a.value).result as unknown as pkijs.AttributeTypeAndValue['value'];
+    return tv;
   });
+  name.valueBeforeDecode = new Uint8Array(0).buffer;
+  return name;
 }
 
 /** Parses one DER certificate; throws AssistantError CERT_MALFORMED / CERT_TOO_LARGE. */
@@ -387,13 +394,15 @@ function readCertificate(der: Uint8Array): ParsedCertificate {
     },
   });
   lightViews.set(parsed, () => {
-    light ??= new pkijs.Certificate({
-      version,
-      serialNumber: new asn1js.Integer({ valueHex: b.subarray(serialTlv.body, serialTlv.end) }),
-      subject: pkijsName(subjectAttrs),
-      issuer: pkijsName(issuerAttrs),
-      extensions: extensions.map((e) => new pkijs.Extension({ extnID: e.oid, critical: e.critical, extnValue: new Uint8Array(e.value).buffer })),
-    });
+    if (!light) {
+      const c = Object.create(pkijs.Certificate.prototype) as pkijs.Certificate;
+      c.version = version;
+      c.serialNumber = new asn1js.Integer({ valueHex: b.subarray(serialTlv.body, serialTlv.end) });
+      c.subject = pkijsName(subjectAttrs);
+      c.issuer = pkijsName(issuerAttrs);
+      c.extensions = extensions.map((e) => new pkijs.Extension({ extnID: e.oid, critical: e.critical, extnValue: new Uint8Array(e.value).buffer }));
+      light = c;
+    }
     return light;
   });
   return parsed;

@@ -48,8 +48,25 @@ function nodePublicKey(issuer: ParsedCertificate): KeyObject {
   return key;
 }
 
+// Verdicts per (certificate, issuer) object pair: anchors and intermediates are parsed once and
+// checked again for every leaf, so their own signatures are verified once.
+const verdicts = new WeakMap<ParsedCertificate, WeakMap<ParsedCertificate, boolean>>();
+
 /** True when `issuer`'s key made `cert`'s signature. Never throws. */
 export function verifyCertificateSignature(cert: ParsedCertificate, issuer: ParsedCertificate): boolean {
+  let byIssuer = verdicts.get(cert);
+  const known = byIssuer?.get(issuer);
+  if (known !== undefined) return known;
+  const ok = verifySignatureUncached(cert, issuer);
+  if (!byIssuer) {
+    byIssuer = new WeakMap();
+    verdicts.set(cert, byIssuer);
+  }
+  byIssuer.set(issuer, ok);
+  return ok;
+}
+
+function verifySignatureUncached(cert: ParsedCertificate, issuer: ParsedCertificate): boolean {
   const alg = SIGNATURE_ALGORITHMS[cert.signatureAlgorithmOid];
   if (!alg) return false;
   try {

@@ -27,10 +27,34 @@ export function sm2Sign(privateKeyHex: string, data: Uint8Array): Uint8Array {
   return hexToBytes(sm2.doSignature(data, privateKeyHex, { ...SM2_OPTIONS, publicKey }));
 }
 
+// CA keys verify many signatures: from a key's second use on, verify with a precomputed
+// window table (~50 ms once, then ~4x faster per verify). Bounded, oldest evicted first.
+const MAX_PRECOMPUTED_KEYS = 64;
+const keyUses = new Map<string, number>();
+const precomputed = new Map<string, ReturnType<typeof sm2.precomputePublicKey>>();
+
+function verifyKey(publicKeyHex: string): string | ReturnType<typeof sm2.precomputePublicKey> {
+  const hit = precomputed.get(publicKeyHex);
+  if (hit) return hit;
+  const uses = (keyUses.get(publicKeyHex) ?? 0) + 1;
+  if (uses < 2) {
+    if (keyUses.size >= MAX_PRECOMPUTED_KEYS * 4) keyUses.delete(keyUses.keys().next().value!);
+    keyUses.set(publicKeyHex, uses);
+    return publicKeyHex;
+  }
+  keyUses.delete(publicKeyHex);
+  const point = sm2.precomputePublicKey(publicKeyHex, 6);
+  if (precomputed.size >= MAX_PRECOMPUTED_KEYS) precomputed.delete(precomputed.keys().next().value!);
+  precomputed.set(publicKeyHex, point);
+  return point;
+}
+
 /** Verifies a DER SM2 signature over `data`; publicKeyHex is the uncompressed point `04‖x‖y`. */
 export function sm2Verify(publicKeyHex: string, data: Uint8Array, derSig: Uint8Array): boolean {
   try {
-    return sm2.doVerifySignature(data, bytesToHex(derSig), publicKeyHex, SM2_OPTIONS);
+    const key = publicKeyHex.toLowerCase();
+    if (!/^04[0-9a-f]{128}$/.test(key)) return false;
+    return sm2.doVerifySignature(data, bytesToHex(derSig), verifyKey(key), SM2_OPTIONS);
   } catch {
     // Malformed points or signatures are simply not valid signatures.
     return false;
