@@ -6,6 +6,7 @@
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import type { SignatureAlgorithm } from '../keystores/types.ts';
+import { checkDerStructure } from '../pki/der.ts';
 import { LoginTokenRejection } from './codes.ts';
 import { tbsHash } from './tbs.ts';
 import type { ParsedLoginToken } from './token-format.ts';
@@ -133,6 +134,8 @@ const MAX_CMS_CERTS = 7;
 export function parseCmsToken(der: Uint8Array): ParsedLoginToken {
   let signedData: pkijs.SignedData;
   try {
+    // Bounded pre-pass first: asn1js trusts lengths and recurses without limit.
+    if (checkDerStructure(der, { code: 'TOKEN_MALFORMED' }) !== der.length) throw new Error('trailing bytes');
     const ci = pkijs.ContentInfo.fromBER(new Uint8Array(der));
     if (ci.contentType !== CMS_OID.signedData) throw new Error('not SignedData');
     signedData = new pkijs.SignedData({ schema: ci.content });

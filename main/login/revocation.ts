@@ -9,6 +9,7 @@ import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { AssistantError } from '../errors.ts';
 import type { ParsedCertificate } from '../pki/certificate.ts';
+import { checkDerStructure } from '../pki/der.ts';
 import { verifySignedStructure } from './signature.ts';
 
 export interface PreparedCrl {
@@ -55,8 +56,9 @@ export function parseCrl(bytes: Uint8Array): PreparedCrl {
   if (hit) return hit;
   let crl: pkijs.CertificateRevocationList;
   try {
+    if (checkDerStructure(der, { code: 'CRL_MALFORMED' }) !== der.length) throw new Error('trailing bytes');
     const asn = asn1js.fromBER(der);
-    if (asn.offset === -1 || asn.offset !== der.length) throw new Error('bad DER');
+    if (asn.offset === -1) throw new Error('bad DER');
     crl = new pkijs.CertificateRevocationList({ schema: asn.result });
   } catch (e) {
     throw new AssistantError('CRL_MALFORMED', '证书吊销列表（CRL）无法解析', { en: 'CRL cannot be parsed', cause: e });
