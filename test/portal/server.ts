@@ -72,7 +72,14 @@ async function main(argv: string[]): Promise<number> {
   let listenedOrigin = `http://127.0.0.1:${port}`;
   const originOpt = values.origin;
   const app = await buildPortal({ dbFile, origin: originOpt ?? (() => listenedOrigin), trustAnchors });
-  await app.listen({ host: '127.0.0.1', port });
+  try {
+    await app.listen({ host: '127.0.0.1', port });
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    process.stderr.write(code === 'EADDRINUSE' ? `端口 ${port} 已被占用，请换一个端口（--port）\n` : `无法监听 127.0.0.1:${port}：${(e as Error).message}\n`);
+    await app.close();
+    return 1;
+  }
   const addr = app.server.address();
   const actualPort = typeof addr === 'object' && addr ? addr.port : port;
   listenedOrigin = `http://127.0.0.1:${actualPort}`;
