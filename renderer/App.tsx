@@ -10,16 +10,24 @@ import { SettingsScreen } from './screens/Settings.tsx';
 
 export type Screen = 'certs' | 'guide' | 'settings' | 'portal';
 
-function initialLang(): Lang {
+function storedLang(): Lang | null {
   try {
-    return localStorage.getItem('lang') === 'en' ? 'en' : 'zh';
+    const v = localStorage.getItem('lang');
+    return v === 'en' || v === 'zh' ? v : null;
   } catch {
-    return 'zh';
+    return null;
   }
 }
 
 export function App() {
-  const [lang, setLang] = useState<Lang>(initialLang);
+  const [lang, setLangState] = useState<Lang>(() => storedLang() ?? 'zh');
+  const [portalHome, setPortalHome] = useState<string | null>(null);
+  const setLang = (l: Lang) => {
+    setLangState(l);
+    try {
+      localStorage.setItem('lang', l);
+    } catch {}
+  };
   const [screen, setScreen] = useState<Screen>('certs');
   const [portalUrl, setPortalUrl] = useState<string | null>(null);
   const [consent, setConsent] = useState<ConsentRequestView | null>(null);
@@ -29,10 +37,15 @@ export function App() {
   useEffect(() => {
     document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en';
     document.title = t('app.title');
-    try {
-      localStorage.setItem('lang', lang);
-    } catch {}
   }, [lang, t]);
+
+  useEffect(() => {
+    // Policy/user settings choose the first language; a choice made here wins afterwards.
+    invoke('app:version').then((v) => {
+      setPortalHome(v.portalHome);
+      if (storedLang() === null) setLangState(v.language);
+    }, () => {});
+  }, []);
 
   useEffect(() => {
     // A consent may already be waiting (window reloaded): ask once, then follow events.
@@ -55,8 +68,14 @@ export function App() {
     setScreen('guide');
   };
 
-  const nav: [Screen, string][] = [['certs', t('nav.certs')], ['guide', t('nav.guide')], ['settings', t('nav.settings')]];
-  if (portalUrl) nav.splice(2, 0, ['portal', t('nav.portal')]);
+  const nav: [Screen, string][] = [['certs', t('nav.certs')], ['guide', t('nav.guide')], ['portal', t('nav.portal')], ['settings', t('nav.settings')]];
+  const go = (id: Screen) => {
+    if (id === 'portal' && !portalUrl) {
+      if (portalHome) openPortal(portalHome);
+      return;
+    }
+    setScreen(id);
+  };
 
   return (
     <I18nContext.Provider value={i18n}>
@@ -71,7 +90,7 @@ export function App() {
           </div>
           <nav className="tabs" aria-label="main">
             {nav.map(([id, label]) => (
-              <button key={id} type="button" className={screen === id ? 'tab active' : 'tab'} aria-current={screen === id ? 'page' : undefined} onClick={() => setScreen(id)} data-testid={`nav-${id}`}>
+              <button key={id} type="button" className={screen === id ? 'tab active' : 'tab'} aria-current={screen === id ? 'page' : undefined} onClick={() => go(id)} data-testid={`nav-${id}`}>
                 {label}
               </button>
             ))}

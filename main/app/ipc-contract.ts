@@ -197,7 +197,7 @@ export interface DiagnosticsView {
 // ---------- channels: the assistant's own UI (app://assistant) ----------
 
 export interface AssistantContract {
-  'app:version': { request: void; response: { version: string } };
+  'app:version': { request: void; response: { version: string; portalHome: string; language: Lang } };
   'app:diagnostics': { request: void; response: DiagnosticsView };
   'app:openExternal': { request: { url: string }; response: { opened: boolean } };
   'certs:list': { request: void; response: CertificateListView };

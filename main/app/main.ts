@@ -5,7 +5,6 @@
  */
 import { app, BrowserWindow, Menu, dialog, ipcMain, session, shell, type IpcMainInvokeEvent, type WebContents } from 'electron';
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ASSISTANT_CHANNELS, ASSISTANT_EVENT_CHANNEL, PORTAL_CHANNELS, type IpcResult } from './ipc-contract.ts';
 import { registerAppScheme, serveRenderer } from './app-protocol.ts';
@@ -13,7 +12,6 @@ import { utilityProcessSpawner } from './keystore-worker.ts';
 import { createPortalView, type PortalView } from './portal-view.ts';
 import { hardenSession, hardenWebContents } from './security.ts';
 import { ASSISTANT_ORIGIN } from '../assistant/app-assets.ts';
-import { DEFAULT_APP_POLICY, machinePolicyPath, mergeAppPolicy, type AppPolicy } from '../assistant/app-policy.ts';
 import { createCertificateService, pkcs12BehindWorker, type RegisteredStore } from '../assistant/certificates.ts';
 import { createGuideService } from '../assistant/guide-service.ts';
 import { createAssistantIpc, type AssistantIpc } from '../assistant/ipc-handlers.ts';
@@ -24,6 +22,7 @@ import { Pkcs12KeyStore } from '../keystores/pkcs12/index.ts';
 import { KeyStoreWorkerClient } from '../keystores/worker/client.ts';
 import { WorkerKeyStore } from '../keystores/worker/remote-store.ts';
 import { loadTrustAnchors } from '../pki/trust.ts';
+import { loadPolicy } from '../policy/index.ts';
 import type { ParsedCertificate } from '../pki/certificate.ts';
 
 registerAppScheme();
@@ -32,18 +31,6 @@ app.enableSandbox();
 const distDir = path.resolve(__dirname, '..');
 const rendererDir = path.join(distDir, 'renderer');
 const preloadDir = path.join(distDir, 'preload');
-
-function loadPolicy(): { policy: AppPolicy; sources: string[] } {
-  const file = machinePolicyPath(process.platform, process.env);
-  try {
-    const doc: unknown = JSON.parse(readFileSync(file, 'utf8'));
-    const { policy, problems } = mergeAppPolicy(DEFAULT_APP_POLICY, doc);
-    return { policy, sources: ['defaults', file, ...problems.map((p) => `${file}: ${p}`)] };
-  } catch (e) {
-    const missing = (e as NodeJS.ErrnoException).code === 'ENOENT';
-    return { policy: DEFAULT_APP_POLICY, sources: missing ? ['defaults'] : ['defaults', `${file}: unreadable, ignored`] };
-  }
-}
 
 let mainWindow: BrowserWindow | null = null;
 let portalView: PortalView | null = null;
@@ -66,8 +53,10 @@ function bindIpc(table: AssistantIpc, assistant: () => WebContents | null, porta
 }
 
 async function start(): Promise<void> {
+  // defaults < machine policy < user settings; a bad file is ignored and reported, never fatal.
   const { policy, sources } = loadPolicy();
-  const origins = createPortalOriginAllowList(policy.portal.allowedOrigins);
+  const origins = createPortalOriginAllowList(policy.portalOrigins.map((s) => s.origin));
+  const signingOrigins = createPortalOriginAllowList(policy.allowedOrigins);
   hardenSession(session.defaultSession, 'assistant');
   serveRenderer(rendererDir);
   Menu.setApplicationMenu(process.platform === 'darwin' ? Menu.getApplicationMenu() : null);
@@ -130,16 +119,17 @@ async function start(): Promise<void> {
     appVersion: app.getVersion(),
     usbStores: () => usbStores,
     openPkcs12: async (file, password) => pkcs12BehindWorker(await Pkcs12KeyStore.open(file, { password }), new WorkerKeyStore(worker, { kind: 'pkcs12', file })),
-    anchors: () => (anchors ??= loadTrustAnchors(policy.trustDirs, { onSkipped: () => {} })),
+    anchors: () => (anchors ??= loadTrustAnchors(policy.trustAnchorDirs, { onSkipped: () => {} })),
   });
 
-  const guide = createGuideService();
+  const guide = createGuideService({ publicKeyPem: policy.guideBundlePublicKey, updateDir: path.join(app.getPath('userData'), 'guide-updates') });
   const world: AssistantWorld = {
     now: () => new Date(),
     randomId: () => randomUUID(),
     appVersion: app.getVersion(),
+    language: policy.language === 'en' ? 'en' : 'zh',
     assistantOrigin: ASSISTANT_ORIGIN,
-    portal: { home: policy.portal.home, origins },
+    portal: { home: policy.portalHome, origins, signingOrigins },
     certificates,
     guide,
     portalView,
@@ -156,7 +146,7 @@ async function start(): Promise<void> {
     diagnostics: async () => ({
       appVersion: app.getVersion(),
       runtime: { electron: process.versions.electron ?? null, chrome: process.versions.chrome ?? null, node: process.versions.node, platform: process.platform, arch: process.arch },
-      portal: { home: policy.portal.home, allowedOrigins: [...origins.entries] },
+      portal: { home: policy.portalHome, allowedOrigins: [...signingOrigins.entries] },
       modules: await Promise.all(
         modules.map(async (m) => {
           try {
@@ -167,7 +157,7 @@ async function start(): Promise<void> {
           }
         }),
       ),
-      policySources: sources,
+      policySources: sources.map((src) => `${src.layer}${src.path ? ` ${src.path}` : ''}: ${src.status}${src.error ? ` (${src.error.code})` : ''}`),
       guide: await guide.info().catch(() => ({ available: false, items: null, version: null })),
     }),
   };

@@ -92,7 +92,7 @@ export function createAssistantIpc(world: AssistantWorld): AssistantIpc {
   // Assistant-side handlers get a validated request; the sender check is done by the wrapper below.
   type AssistantImpl = { [C in AssistantChannel]: (req: IpcRequest<C>) => Promise<IpcResponse<C>> };
   const assistant: AssistantImpl = {
-    'app:version': async () => ({ version: world.appVersion }),
+    'app:version': async () => ({ version: world.appVersion, portalHome: world.portal.home, language: world.language ?? 'zh' }),
     'app:diagnostics': async () => world.diagnostics(),
     'app:openExternal': async ({ url }) => {
       const u = parsePortalUrl(url);
@@ -188,7 +188,8 @@ export function createAssistantIpc(world: AssistantWorld): AssistantIpc {
   const authenticate = async (sender: IpcSender, payload: unknown): Promise<{ token: string }> => {
     // The origin to sign is the sender frame's, never anything the page says.
     const origin = originOfFrameUrl(sender?.frameUrl);
-    if (!origin || !world.portal.origins.isAllowedOrigin(origin)) {
+    const signing = world.portal.signingOrigins ?? world.portal.origins;
+    if (!origin || !signing.isAllowedOrigin(origin)) {
       log('authenticate.refused', { origin: origin ?? 'opaque' });
       throw new AssistantError('ORIGIN_NOT_ALLOWED', '该网站不在允许登录的政务服务网地址中', { en: 'This site is not an allowed portal', details: { origin } });
     }

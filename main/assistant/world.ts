@@ -4,7 +4,7 @@
  * Playwright pages; unit tests build it from plain objects. Type-only: no Electron here.
  */
 import type {
-  AssistantEventName, AssistantEvents, Bounds, CertificateListView, DiagnosticsView, GuideItemView, GuideListView,
+  AssistantEventName, AssistantEvents, Lang, Bounds, CertificateListView, DiagnosticsView, GuideItemView, GuideListView,
   GuideSiteView, HotCategoryView, ManualSectionTextView, ManualSectionView, AnswerView, PinStateView, ServiceFor,
 } from '../app/ipc-contract.ts';
 import type { PortalOriginAllowList } from './portal-origins.ts';
@@ -73,9 +73,12 @@ export interface AssistantWorld {
   /** Unguessable ids for consent requests and opened files. */
   randomId: () => string;
   appVersion: string;
+  /** Interface language from policy/user settings (the renderer may switch at run time). */
+  language?: Lang;
   /** Origin of the assistant's own UI: `app://assistant` in Electron, the test server in e2e. */
   assistantOrigin: string;
-  portal: { home: string; origins: PortalOriginAllowList };
+  /** `origins`: where the embedded portal may navigate; `signingOrigins`: who may ask for a login signature (policy may narrow it; default = origins). */
+  portal: { home: string; origins: PortalOriginAllowList; signingOrigins?: PortalOriginAllowList };
   certificates: CertificateService;
   guide: GuideService | null;
   portalView: PortalViewControl;

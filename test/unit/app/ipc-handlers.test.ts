@@ -24,7 +24,7 @@ function certView(over: Partial<CertificateView> = {}): CertificateView {
 }
 
 /** A key store world with a PIN counter, like a USB key: 3 tries, then locked. */
-function makeWorld(opts: { certs?: CertificateView[]; timeoutMs?: number } = {}) {
+function makeWorld(opts: { certs?: CertificateView[]; timeoutMs?: number; signing?: string[] } = {}) {
   const logs: { event: string; fields?: LogFields }[] = [];
   const events: { name: keyof AssistantEvents; payload: unknown }[] = [];
   const signCalls: { certificateId: string; origin: string; challenge: string }[] = [];
@@ -53,7 +53,11 @@ function makeWorld(opts: { certs?: CertificateView[]; timeoutMs?: number } = {})
     randomId: () => `id${++n}`,
     appVersion: '0.1.0',
     assistantOrigin: 'app://assistant',
-    portal: { home: 'https://www.hbzwfw.gov.cn/', origins: createPortalOriginAllowList(['https://www.hbzwfw.gov.cn', 'https://*.hbzwfw.gov.cn']) },
+    portal: {
+      home: 'https://www.hbzwfw.gov.cn/',
+      origins: createPortalOriginAllowList(['https://www.hbzwfw.gov.cn', 'https://*.hbzwfw.gov.cn']),
+      ...(opts.signing ? { signingOrigins: createPortalOriginAllowList(opts.signing) } : {}),
+    },
     certificates,
     guide: null,
     portalView: { open: async () => {}, setBounds: () => {}, close: () => {}, setConsentActive: (a) => { consentActive = a; } },
@@ -79,7 +83,7 @@ async function code(p: Promise<unknown>): Promise<string> {
 
 test('sender frame: assistant channels only from app://assistant', async () => {
   const { ipc } = makeWorld();
-  assert.deepEqual(await ipc.handlers['app:version'](APP, undefined), { version: '0.1.0' });
+  assert.deepEqual(await ipc.handlers['app:version'](APP, undefined), { version: '0.1.0', portalHome: 'https://www.hbzwfw.gov.cn/', language: 'zh' });
   for (const s of [PORTAL, HOSTILE, { frameUrl: 'app://evil/index.html' }, { frameUrl: 'file:///C:/x.html' }, { frameUrl: '' }, {} as never]) {
     assert.equal(await code(ipc.handlers['certs:list'](s, undefined)), 'IPC_FORBIDDEN_SENDER', JSON.stringify(s));
     assert.equal(await code(ipc.handlers['consent:current'](s, undefined)), 'IPC_FORBIDDEN_SENDER');
@@ -219,4 +223,16 @@ test('pfx files: the renderer gets an id and a name, never chooses the path', as
   assert.equal(picked?.fileName, '企业.pfx');
   assert.equal(await code(ipc.handlers['certs:openPfx'](APP, { fileId: '../../etc/passwd', password: 'x' })), 'FILE_NOT_FOUND');
   assert.ok(await ipc.handlers['certs:openPfx'](APP, { fileId: picked!.fileId, password: '123456' }));
+});
+
+test('signing origins may be narrower than where the portal can navigate', async () => {
+  const { ipc, events } = makeWorld({ signing: ['https://www.hbzwfw.gov.cn'] });
+  const bounds = { x: 0, y: 0, width: 10, height: 10 };
+  assert.ok(await ipc.handlers['portal:open'](APP, { url: 'https://hd.hbzwfw.gov.cn/', bounds }));
+  assert.equal(await code(ipc.handlers['portal:authenticate']({ frameUrl: 'https://hd.hbzwfw.gov.cn/login' }, { challenge: challenge() })), 'ORIGIN_NOT_ALLOWED');
+  const ok = ipc.handlers['portal:authenticate'](PORTAL, { challenge: challenge() });
+  ok.catch(() => {});
+  await new Promise((r) => setImmediate(r));
+  assert.equal(events.filter((e) => e.name === 'consent:requested').length, 1);
+  ipc.cancelConsent('cancelled');
 });

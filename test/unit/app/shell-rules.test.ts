@@ -1,10 +1,9 @@
-// The pure rules main/app applies: app:// asset paths, permissions, external links, policy merge, fuses.
+// The pure rules main/app applies: app:// asset paths, CSP, permissions, external links.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { resolveAssetPath, ASSISTANT_CSP, mimeTypeOf } from '../../../main/assistant/app-assets.ts';
 import { isExternalLink, isPermissionAllowed } from '../../../main/assistant/permissions.ts';
-import { DEFAULT_APP_POLICY, machinePolicyPath, mergeAppPolicy } from '../../../main/assistant/app-policy.ts';
 
 const root = path.resolve('/opt/app/dist/renderer');
 
@@ -48,16 +47,3 @@ test('external links: http(s) only', () => {
   }
 });
 
-test('machine policy: merged over defaults, bad values reported and ignored', () => {
-  assert.equal(machinePolicyPath('win32', { ProgramData: 'D:\\PD' }), 'D:\\PD\\CertAssistant\\policy.json');
-  assert.equal(machinePolicyPath('linux', {}), '/etc/cert-assistant/policy.json');
-  const ok = mergeAppPolicy(DEFAULT_APP_POLICY, { portal: { allowedOrigins: ['https://sjz.hbzwfw.gov.cn'] }, pkcs11Modules: ['C:\\Windows\\System32\\HebcaP11X.dll'], extra: 1 });
-  assert.deepEqual(ok.problems, []);
-  assert.deepEqual(ok.policy.portal.allowedOrigins, ['https://sjz.hbzwfw.gov.cn']);
-  assert.equal(ok.policy.portal.home, DEFAULT_APP_POLICY.portal.home);
-  assert.deepEqual(ok.policy.pkcs11Modules, ['C:\\Windows\\System32\\HebcaP11X.dll']);
-  const bad = mergeAppPolicy(DEFAULT_APP_POLICY, { portal: { home: 'javascript:x', allowedOrigins: 'https://x' }, pkcs11Modules: [1] });
-  assert.equal(bad.problems.length, 3);
-  assert.deepEqual(bad.policy, DEFAULT_APP_POLICY);
-  assert.deepEqual(mergeAppPolicy(DEFAULT_APP_POLICY, [1]).problems, ['policy is not a JSON object']);
-});
