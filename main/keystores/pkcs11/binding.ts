@@ -6,40 +6,13 @@ import {
 import { CKF_OS_LOCKING_OK, CKF_SERIAL_SESSION } from './constants.ts';
 
 /**
- * PKCS#11 through koffi. CK_ULONG is C `unsigned long` (koffi 'ulong' follows the platform ABI:
- * 64-bit on Linux/macOS x64, 32-bit on Windows), and on Windows every Cryptoki struct is packed
- * to 1 byte (cryptoki.h's `#pragma pack(push, cryptoki, 1)`), so CK_FUNCTION_LIST's pointers
- * start at offset 2 there. Everything is declared once per process (koffi type names are global).
+ * PKCS#11 through koffi. CK_ULONG is C `unsigned long`: 64-bit on Linux/macOS x64, 32-bit on
+ * Windows (LLP64); and on Windows every Cryptoki struct is packed to 1 byte (cryptoki.h's
+ * `#pragma pack(push, cryptoki, 1)`), so CK_FUNCTION_LIST's pointers start at offset 2 there.
+ * `declareCryptoki(windowsAbi)` builds either layout (anonymous koffi types), so the Windows
+ * one can be checked on Linux too; the process uses the one of its own platform.
  */
-const WIN = process.platform === 'win32';
-const record = WIN ? koffi.pack : koffi.struct;
-
-export const ULONG_BYTES = koffi.sizeof('ulong');
-
-const CK_VERSION = record('CK_VERSION', { major: 'uint8', minor: 'uint8' });
-const CK_INFO = record('CK_INFO', {
-  cryptokiVersion: CK_VERSION, manufacturerID: koffi.array('uint8', 32, 'Typed'), flags: 'ulong',
-  libraryDescription: koffi.array('uint8', 32, 'Typed'), libraryVersion: CK_VERSION,
-});
-const CK_SLOT_INFO = record('CK_SLOT_INFO', {
-  slotDescription: koffi.array('uint8', 64, 'Typed'), manufacturerID: koffi.array('uint8', 32, 'Typed'), flags: 'ulong',
-  hardwareVersion: CK_VERSION, firmwareVersion: CK_VERSION,
-});
-const CK_TOKEN_INFO = record('CK_TOKEN_INFO', {
-  label: koffi.array('uint8', 32, 'Typed'), manufacturerID: koffi.array('uint8', 32, 'Typed'),
-  model: koffi.array('uint8', 16, 'Typed'), serialNumber: koffi.array('uint8', 16, 'Typed'), flags: 'ulong',
-  ulMaxSessionCount: 'ulong', ulSessionCount: 'ulong', ulMaxRwSessionCount: 'ulong', ulRwSessionCount: 'ulong',
-  ulMaxPinLen: 'ulong', ulMinPinLen: 'ulong', ulTotalPublicMemory: 'ulong', ulFreePublicMemory: 'ulong',
-  ulTotalPrivateMemory: 'ulong', ulFreePrivateMemory: 'ulong', hardwareVersion: CK_VERSION, firmwareVersion: CK_VERSION,
-  utcTime: koffi.array('uint8', 16, 'Typed'),
-});
-const CK_ATTRIBUTE = record('CK_ATTRIBUTE', { type: 'ulong', pValue: 'void *', ulValueLen: 'ulong' });
-const CK_MECHANISM = record('CK_MECHANISM', { mechanism: 'ulong', pParameter: 'void *', ulParameterLen: 'ulong' });
-const CK_C_INITIALIZE_ARGS = record('CK_C_INITIALIZE_ARGS', {
-  CreateMutex: 'void *', DestroyMutex: 'void *', LockMutex: 'void *', UnlockMutex: 'void *', flags: 'ulong', pReserved: 'void *',
-});
-
-// CK_FUNCTION_LIST in the standard's order; we only call the ones given a prototype below.
+// CK_FUNCTION_LIST in the standard's order; we only call the ones given a prototype.
 const FUNCTION_NAMES = [
   'C_Initialize', 'C_Finalize', 'C_GetInfo', 'C_GetFunctionList', 'C_GetSlotList', 'C_GetSlotInfo', 'C_GetTokenInfo',
   'C_GetMechanismList', 'C_GetMechanismInfo', 'C_InitToken', 'C_InitPIN', 'C_SetPIN', 'C_OpenSession', 'C_CloseSession',
@@ -53,28 +26,59 @@ const FUNCTION_NAMES = [
   'C_DecryptVerifyUpdate', 'C_GenerateKey', 'C_GenerateKeyPair', 'C_WrapKey', 'C_UnwrapKey', 'C_DeriveKey',
   'C_SeedRandom', 'C_GenerateRandom', 'C_GetFunctionStatus', 'C_CancelFunction', 'C_WaitForSlotEvent',
 ] as const;
-const fnMembers: Record<string, string> = {};
-for (const n of FUNCTION_NAMES) fnMembers[n] = 'void *';
-const CK_FUNCTION_LIST = record('CK_FUNCTION_LIST', { version: CK_VERSION, ...fnMembers });
 
-const PROTOS = {
-  C_Initialize: koffi.proto('ulong CK_C_Initialize(CK_C_INITIALIZE_ARGS *pInitArgs)'),
-  C_Finalize: koffi.proto('ulong CK_C_Finalize(void *pReserved)'),
-  C_GetInfo: koffi.proto('ulong CK_C_GetInfo(_Out_ CK_INFO *pInfo)'),
-  C_GetSlotList: koffi.proto('ulong CK_C_GetSlotList(uint8 tokenPresent, void *pSlotList, _Inout_ ulong *pulCount)'),
-  C_GetSlotInfo: koffi.proto('ulong CK_C_GetSlotInfo(ulong slotID, _Out_ CK_SLOT_INFO *pInfo)'),
-  C_GetTokenInfo: koffi.proto('ulong CK_C_GetTokenInfo(ulong slotID, _Out_ CK_TOKEN_INFO *pInfo)'),
-  C_OpenSession: koffi.proto('ulong CK_C_OpenSession(ulong slotID, ulong flags, void *pApplication, void *Notify, _Out_ ulong *phSession)'),
-  C_CloseSession: koffi.proto('ulong CK_C_CloseSession(ulong hSession)'),
-  C_Login: koffi.proto('ulong CK_C_Login(ulong hSession, ulong userType, void *pPin, ulong ulPinLen)'),
-  C_Logout: koffi.proto('ulong CK_C_Logout(ulong hSession)'),
-  C_GetAttributeValue: koffi.proto('ulong CK_C_GetAttributeValue(ulong hSession, ulong hObject, _Inout_ CK_ATTRIBUTE *pTemplate, ulong ulCount)'),
-  C_FindObjectsInit: koffi.proto('ulong CK_C_FindObjectsInit(ulong hSession, CK_ATTRIBUTE *pTemplate, ulong ulCount)'),
-  C_FindObjects: koffi.proto('ulong CK_C_FindObjects(ulong hSession, void *phObject, ulong ulMaxObjectCount, _Out_ ulong *pulObjectCount)'),
-  C_FindObjectsFinal: koffi.proto('ulong CK_C_FindObjectsFinal(ulong hSession)'),
-  C_SignInit: koffi.proto('ulong CK_C_SignInit(ulong hSession, CK_MECHANISM *pMechanism, ulong hKey)'),
-  C_Sign: koffi.proto('ulong CK_C_Sign(ulong hSession, void *pData, ulong ulDataLen, void *pSignature, _Inout_ ulong *pulSignatureLen)'),
-};
+export function declareCryptoki(windowsAbi: boolean) {
+  const record = (def: Record<string, koffi.IKoffiCType | string>) => (windowsAbi ? koffi.pack(def) : koffi.struct(def));
+  const UL = windowsAbi ? koffi.types.uint32 : koffi.types.ulong;
+  const text = (n: number) => koffi.array('uint8', n, 'Typed');
+  const VERSION = record({ major: 'uint8', minor: 'uint8' });
+  const INFO = record({ cryptokiVersion: VERSION, manufacturerID: text(32), flags: UL, libraryDescription: text(32), libraryVersion: VERSION });
+  const SLOT_INFO = record({ slotDescription: text(64), manufacturerID: text(32), flags: UL, hardwareVersion: VERSION, firmwareVersion: VERSION });
+  const TOKEN_INFO = record({
+    label: text(32), manufacturerID: text(32), model: text(16), serialNumber: text(16), flags: UL,
+    ulMaxSessionCount: UL, ulSessionCount: UL, ulMaxRwSessionCount: UL, ulRwSessionCount: UL, ulMaxPinLen: UL, ulMinPinLen: UL,
+    ulTotalPublicMemory: UL, ulFreePublicMemory: UL, ulTotalPrivateMemory: UL, ulFreePrivateMemory: UL,
+    hardwareVersion: VERSION, firmwareVersion: VERSION, utcTime: text(16),
+  });
+  const ATTRIBUTE = record({ type: UL, pValue: 'void *', ulValueLen: UL });
+  const MECHANISM = record({ mechanism: UL, pParameter: 'void *', ulParameterLen: UL });
+  const INITIALIZE_ARGS = record({ CreateMutex: 'void *', DestroyMutex: 'void *', LockMutex: 'void *', UnlockMutex: 'void *', flags: UL, pReserved: 'void *' });
+  const fnMembers: Record<string, string | koffi.IKoffiCType> = { version: VERSION };
+  for (const n of FUNCTION_NAMES) fnMembers[n] = 'void *';
+  const FUNCTION_LIST = record(fnMembers);
+  const ptr = (t: koffi.IKoffiCType | string) => koffi.pointer(t);
+  const out = (t: koffi.IKoffiCType | string) => koffi.out(koffi.pointer(t));
+  const inout = (t: koffi.IKoffiCType | string) => koffi.inout(koffi.pointer(t));
+  const protos = {
+    C_Initialize: koffi.proto(UL, [ptr(INITIALIZE_ARGS)]),
+    C_Finalize: koffi.proto(UL, ['void *']),
+    C_GetInfo: koffi.proto(UL, [out(INFO)]),
+    C_GetSlotList: koffi.proto(UL, ['uint8', 'void *', inout(UL)]),
+    C_GetSlotInfo: koffi.proto(UL, [UL, out(SLOT_INFO)]),
+    C_GetTokenInfo: koffi.proto(UL, [UL, out(TOKEN_INFO)]),
+    C_OpenSession: koffi.proto(UL, [UL, UL, 'void *', 'void *', out(UL)]),
+    C_CloseSession: koffi.proto(UL, [UL]),
+    C_Login: koffi.proto(UL, [UL, UL, 'void *', UL]),
+    C_Logout: koffi.proto(UL, [UL]),
+    C_GetAttributeValue: koffi.proto(UL, [UL, UL, inout(ATTRIBUTE), UL]),
+    C_FindObjectsInit: koffi.proto(UL, [UL, ptr(ATTRIBUTE), UL]),
+    C_FindObjects: koffi.proto(UL, [UL, 'void *', UL, out(UL)]),
+    C_FindObjectsFinal: koffi.proto(UL, [UL]),
+    C_SignInit: koffi.proto(UL, [UL, ptr(MECHANISM), UL]),
+    C_Sign: koffi.proto(UL, [UL, 'void *', UL, 'void *', inout(UL)]),
+  };
+  return {
+    ulongBytes: koffi.sizeof(UL),
+    types: { CK_VERSION: VERSION, CK_INFO: INFO, CK_SLOT_INFO: SLOT_INFO, CK_TOKEN_INFO: TOKEN_INFO, CK_ATTRIBUTE: ATTRIBUTE, CK_MECHANISM: MECHANISM, CK_C_INITIALIZE_ARGS: INITIALIZE_ARGS, CK_FUNCTION_LIST: FUNCTION_LIST },
+    protos,
+    getFunctionList: [UL, [out('void *')]] as const,
+  };
+}
+
+const CRYPTOKI = declareCryptoki(process.platform === 'win32');
+const PROTOS = CRYPTOKI.protos;
+const CK_FUNCTION_LIST = CRYPTOKI.types.CK_FUNCTION_LIST;
+export const ULONG_BYTES = CRYPTOKI.ulongBytes;
 type FnName = keyof typeof PROTOS;
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type NativeFn = (...args: any[]) => number;
@@ -147,7 +151,7 @@ export class Pkcs11Module {
     }
     let getList: NativeFn;
     try {
-      getList = lib.func('C_GetFunctionList', 'ulong', [koffi.out(koffi.pointer('void *'))]) as NativeFn;
+      getList = lib.func('C_GetFunctionList', CRYPTOKI.getFunctionList[0], [...CRYPTOKI.getFunctionList[1]]) as NativeFn;
     } catch {
       throw new AssistantError('MODULE_NOT_PKCS11', '该文件不是 PKCS#11 驱动（缺少 C_GetFunctionList）', { en: 'not a PKCS#11 module', details: { module: path } });
     }
@@ -308,4 +312,3 @@ export class Pkcs11Module {
   }
 }
 
-export const __types = { CK_ATTRIBUTE, CK_MECHANISM, CK_C_INITIALIZE_ARGS, CK_INFO, CK_SLOT_INFO, CK_TOKEN_INFO };

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import koffi from 'koffi';
 import { isAssistantError } from '../../../main/errors.ts';
-import { __types, ULONG_BYTES } from '../../../main/keystores/pkcs11/binding.ts';
+import { declareCryptoki, ULONG_BYTES } from '../../../main/keystores/pkcs11/binding.ts';
 import { ckrTable, describeCkr, pkcs11Error } from '../../../main/keystores/pkcs11/ckr.ts';
 import { configuredModulePaths } from '../../../main/keystores/pkcs11/configured-modules.ts';
 import { checkModulePath } from '../../../main/keystores/pkcs11/module-path.ts';
@@ -53,14 +53,36 @@ describe('CK_RV table', () => {
 });
 
 describe('Cryptoki declarations follow the platform ABI', () => {
-  test('CK_ULONG is C unsigned long and structs have the standard layout here', { skip: process.platform === 'win32' ? 'Linux/macOS layout' : false }, () => {
-    assert.equal(ULONG_BYTES, koffi.sizeof('unsigned long'));
-    if (ULONG_BYTES !== 8) return;
-    assert.equal(koffi.sizeof(__types.CK_ATTRIBUTE), 24);
-    assert.equal(koffi.sizeof(__types.CK_MECHANISM), 24);
-    assert.equal(koffi.sizeof(__types.CK_TOKEN_INFO), 208);
-    assert.equal(koffi.offsetof(__types.CK_TOKEN_INFO, 'flags'), 96);
-    assert.equal(koffi.sizeof(__types.CK_C_INITIALIZE_ARGS), 48);
+  test('Linux/macOS x64: CK_ULONG is 64-bit, natural alignment', () => {
+    const { types: t, ulongBytes } = declareCryptoki(false);
+    assert.equal(ulongBytes, koffi.sizeof('unsigned long'));
+    if (process.platform !== 'win32') assert.equal(ULONG_BYTES, ulongBytes);
+    if (ulongBytes !== 8) return;
+    assert.equal(koffi.sizeof(t.CK_ATTRIBUTE), 24);
+    assert.equal(koffi.sizeof(t.CK_MECHANISM), 24);
+    assert.equal(koffi.sizeof(t.CK_TOKEN_INFO), 208);
+    assert.equal(koffi.offsetof(t.CK_TOKEN_INFO, 'flags'), 96);
+    assert.equal(koffi.sizeof(t.CK_C_INITIALIZE_ARGS), 48);
+    assert.equal(koffi.offsetof(t.CK_FUNCTION_LIST, 'C_Initialize'), 8);
+    assert.equal(koffi.offsetof(t.CK_FUNCTION_LIST, 'C_Sign'), 8 + 43 * 8);
+  });
+
+  test('Windows: CK_ULONG is 32-bit and every struct is pack(1)', { skip: koffi.sizeof('void *') === 8 ? false : 'sizes below are for 64-bit pointers' }, () => {
+    const { types: t, ulongBytes } = declareCryptoki(true);
+    assert.equal(ulongBytes, 4);
+    assert.equal(koffi.sizeof(t.CK_VERSION), 2);
+    assert.equal(koffi.sizeof(t.CK_INFO), 2 + 32 + 4 + 32 + 2);
+    assert.equal(koffi.sizeof(t.CK_SLOT_INFO), 64 + 32 + 4 + 2 + 2);
+    assert.equal(koffi.sizeof(t.CK_TOKEN_INFO), 160);
+    assert.equal(koffi.offsetof(t.CK_TOKEN_INFO, 'flags'), 96);
+    assert.equal(koffi.offsetof(t.CK_TOKEN_INFO, 'utcTime'), 144);
+    assert.equal(koffi.sizeof(t.CK_ATTRIBUTE), 4 + 8 + 4);
+    assert.equal(koffi.offsetof(t.CK_ATTRIBUTE, 'pValue'), 4);
+    assert.equal(koffi.sizeof(t.CK_MECHANISM), 16);
+    assert.equal(koffi.sizeof(t.CK_C_INITIALIZE_ARGS), 4 * 8 + 4 + 8);
+    assert.equal(koffi.offsetof(t.CK_FUNCTION_LIST, 'C_Initialize'), 2);
+    assert.equal(koffi.offsetof(t.CK_FUNCTION_LIST, 'C_Sign'), 2 + 43 * 8);
+    assert.equal(koffi.sizeof(t.CK_FUNCTION_LIST), 2 + 68 * 8);
   });
 });
 
