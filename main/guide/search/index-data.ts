@@ -41,7 +41,10 @@ export interface IndexArrays {
   pyfText: Uint8Array; pyfOff: Uint32Array; pyfKeys: Uint32Array; pyfPostOff: Uint32Array; pyfPosts: Uint32Array;
   pySyl: Uint8Array;
   deptText: Uint16Array; deptOff: Uint32Array; deptKeys: Uint32Array; deptPostOff: Uint32Array; deptPosts: Uint32Array;
-  titleItemOff: Uint32Array; titleItems: Uint32Array;
+  /** Items are stored grouped by title (then site): title t's items are [titleItemOff[t], titleItemOff[t+1]). */
+  titleItemOff: Uint32Array;
+  /** Stored position → catalogue position. */
+  itemOrig: Uint32Array;
   deptItemOff: Uint32Array; deptItems: Uint32Array;
   siteItemOff: Uint32Array; siteItems: Uint32Array;
   itemTitle: Uint32Array; itemSite: Uint16Array; itemDept: Uint32Array; itemTheme: Uint16Array; itemFor: Uint8Array;
@@ -180,9 +183,16 @@ export function buildIndex(src: IndexSource): IndexData {
   const dept = toCodes16(departments.map((d) => matchingForm(d.name)));
   const fDept = buildGramField(dept.text, dept.off, 1, 2);
   const n = ids.length;
-  const ti = csr(itemTitle, titles.length), di = csr(itemDept, departments.length), si = csr(itemSite, sites.length);
+  // Group items by title (then site) so a title's items are one contiguous, cache-friendly range.
+  const perm = Uint32Array.from({ length: n }, (_, i) => i).sort((x, y) => itemTitle[x]! - itemTitle[y]! || itemSite[x]! - itemSite[y]! || x - y);
+  const reorder = <T extends Uint8Array | Uint16Array | Uint32Array>(src: number[], C: new (n: number) => T): T => { const out = new C(n); for (let k = 0; k < n; k++) out[k] = src[perm[k]!]!; return out; };
+  const iTitle = reorder(itemTitle, Uint32Array), iSite = reorder(itemSite, Uint16Array), iDept = reorder(itemDept, Uint32Array);
+  const titleItemOff = new Uint32Array(titles.length + 1);
+  for (let k = 0; k < n; k++) titleItemOff[iTitle[k]! + 1]!++;
+  for (let t = 0; t < titles.length; t++) titleItemOff[t + 1]! += titleItemOff[t]!;
+  const di = csr(iDept, departments.length), si = csr(iSite, sites.length);
   const enc = new TextEncoder();
-  const idBytes = ids.map((s) => enc.encode(s));
+  const idBytes = Array.from(perm, (o) => enc.encode(ids[o]!));
   const idOff = new Uint32Array(n + 1);
   for (let i = 0; i < n; i++) idOff[i + 1] = idOff[i]! + idBytes[i]!.length;
   const idText = new Uint8Array(idOff[n]!);
@@ -194,9 +204,9 @@ export function buildIndex(src: IndexSource): IndexData {
     pyfText: pyf.text, pyfOff: pyf.off, pyfKeys: fPyf.keys, pyfPostOff: fPyf.postOff, pyfPosts: fPyf.posts,
     pySyl,
     deptText: dept.text, deptOff: dept.off, deptKeys: fDept.keys, deptPostOff: fDept.postOff, deptPosts: fDept.posts,
-    titleItemOff: ti.off, titleItems: ti.list, deptItemOff: di.off, deptItems: di.list, siteItemOff: si.off, siteItems: si.list,
-    itemTitle: Uint32Array.from(itemTitle), itemSite: Uint16Array.from(itemSite), itemDept: Uint32Array.from(itemDept),
-    itemTheme: Uint16Array.from(itemTheme), itemFor: Uint8Array.from(itemFor),
+    titleItemOff, itemOrig: perm, deptItemOff: di.off, deptItems: di.list, siteItemOff: si.off, siteItems: si.list,
+    itemTitle: iTitle, itemSite: iSite, itemDept: iDept,
+    itemTheme: reorder(itemTheme, Uint16Array), itemFor: reorder(itemFor, Uint8Array),
     idText, idOff,
   };
   const header: IndexHeader = {

@@ -103,7 +103,8 @@ export class SearchEngine {
   private readonly scratch: Uint32Array;
   private readonly itemKind: Uint16Array;
   private readonly siteLevel: Uint8Array;
-  private readonly titleBonus: Float64Array;
+  private readonly itemStatic: Float64Array;
+  private readonly itemPos: Uint32Array;
   private readonly deptsOfKind: number[][];
 
   constructor(data: IndexData, opts: { abbreviations?: Record<string, string[]> } = {}) {
@@ -130,8 +131,15 @@ export class SearchEngine {
     this.itemKind = new Uint16Array(data.header.counts.items);
     for (let i = 0; i < this.itemKind.length; i++) this.itemKind[i] = deptKind[a.itemDept[i]!]!;
     this.siteLevel = Uint8Array.from(sites, (s) => LEVELS.indexOf(s.level));
-    this.titleBonus = new Float64Array(data.header.counts.titles);
-    for (let t = 0; t < this.titleBonus.length; t++) this.titleBonus[t] = -Math.min(999, a.titleOff[t + 1]! - a.titleOff[t]!) * 0.001;
+    // Static part of every item's score: higher site level first, then shorter titles.
+    const n = data.header.counts.items;
+    this.itemStatic = new Float64Array(n);
+    this.itemPos = new Uint32Array(n);
+    for (let i = 0; i < n; i++) {
+      const t = a.itemTitle[i]!;
+      this.itemStatic[i] = this.siteBonus[a.itemSite[i]!]! - Math.min(999, a.titleOff[t + 1]! - a.titleOff[t]!) * 0.001;
+      this.itemPos[a.itemOrig[i]!] = i;
+    }
     this.deptsOfKind = data.header.deptKinds.map(() => []);
     data.header.departments.forEach((d, i) => this.deptsOfKind[d.kind]!.push(i));
     data.header.themes.forEach((t, i) => {
@@ -168,11 +176,26 @@ export class SearchEngine {
     return alts;
   }
 
-  private matchTerm(term: string, multi: boolean): TermState {
-    const T = this.data.header.counts.titles;
+  /** Per-term score arrays are reused across queries (cleared entry by entry) to keep GC pauses out of latency. */
+  private readonly pool: { title: Uint8Array; titleBy: Uint8Array; dept: Uint8Array }[] = [];
+
+  private slot(i: number): { title: Uint8Array; titleBy: Uint8Array; dept: Uint8Array } {
+    const h = this.data.header;
+    return (this.pool[i] ??= { title: new Uint8Array(h.counts.titles), titleBy: new Uint8Array(h.counts.titles), dept: new Uint8Array(h.departments.length) });
+  }
+
+  private release(states: TermState[]): void {
+    for (const st of states) {
+      for (const t of st.touched) { st.title[t] = 0; st.titleBy[t] = 0; }
+      if (st.dept !== null) for (const d of st.deptTouched) st.dept[d] = 0;
+    }
+  }
+
+  private matchTerm(term: string, multi: boolean, slotIndex: number): TermState {
+    const buf = this.slot(slotIndex);
     const st: TermState = {
       term, textAlts: this.expand(term), pinyin: /^[a-z0-9]*[a-z][a-z0-9]*$/.test(term) ? codesOf(term) : null,
-      title: new Uint8Array(T), titleBy: new Uint8Array(T), touched: [], dept: null, deptTouched: [], site: null, siteTouched: [], estimate: 0,
+      title: buf.title, titleBy: buf.titleBy, touched: [], dept: null, deptTouched: [], site: null, siteTouched: [], estimate: 0,
     };
     const { title, titleBy, touched } = st;
     const mark = (t: number, score: number, by: number) => {
@@ -193,7 +216,7 @@ export class SearchEngine {
     for (const t of touched) st.estimate += a.titleItemOff[t + 1]! - a.titleItemOff[t]!;
     if (term.length >= 2) {
       const h = this.data.header;
-      const dept = new Uint8Array(h.departments.length);
+      const dept = buf.dept;
       const hit = (d: number) => {
         if (dept[d] !== 0) return;
         dept[d] = S_DEPT;
@@ -224,7 +247,7 @@ export class SearchEngine {
     const offset = Math.max(0, Math.min(MAX_WINDOW, Math.floor(opts.offset ?? 0)));
     const limit = Math.max(0, Math.min(MAX_WINDOW - offset, Math.floor(opts.limit ?? 20)));
     const terms = SearchEngine.terms(query);
-    const h = this.data.header, a = this.data.arrays;
+    const h = this.data.header;
     const facetLevel = new Int32Array(3), facetFor = new Int32Array(2);
     const facetDept = new Int32Array(h.deptKinds.length), facetTheme = new Int32Array(h.themes.length), facetCity = new Int32Array(h.sites.length);
     const empty = (): SearchResult => ({ query, terms, total: 0, offset, limit, results: [], facets: this.facets(facetLevel, facetCity, facetDept, facetTheme, facetFor), ...(opts.collectAll ? { all: new Uint32Array(0) } : {}) });
@@ -256,7 +279,19 @@ export class SearchEngine {
       if (s !== undefined) { preferLo = s; preferHi = h.sites[s]!.end; }
     }
 
-    const states = terms.map((t) => this.matchTerm(t, terms.length > 1));
+    const states = terms.map((t, i) => this.matchTerm(t, terms.length > 1, i));
+    try {
+      return this.rankAndPage(query, terms, states, opts, offset, limit, siteLo, siteHi, forWanted, themeOk, deptOk, preferLo, preferHi);
+    } finally {
+      this.release(states);
+    }
+  }
+
+  private rankAndPage(query: string, terms: string[], states: TermState[], opts: SearchOptions, offset: number, limit: number, siteLo: number, siteHi: number,
+    forWanted: number, themeOk: Uint8Array | null, deptOk: Uint8Array | null, preferLo: number, preferHi: number): SearchResult {
+    const h = this.data.header, a = this.data.arrays;
+    const facetLevel = new Int32Array(3), facetFor = new Int32Array(2);
+    const facetDept = new Int32Array(h.deptKinds.length), facetTheme = new Int32Array(h.themes.length), facetCity = new Int32Array(h.sites.length);
     let drive = 0;
     for (let i = 1; i < states.length; i++) if (states[i]!.estimate < states[drive]!.estimate) drive = i;
     const D = states[drive]!;
@@ -265,7 +300,7 @@ export class SearchEngine {
     const cand = this.scratch;
     let nc = 0;
     const itemTitle = a.itemTitle, itemDept = a.itemDept;
-    for (const t of D.touched) for (let j = a.titleItemOff[t]!, e = a.titleItemOff[t + 1]!; j < e; j++) cand[nc++] = a.titleItems[j]!;
+    for (const t of D.touched) for (let j = a.titleItemOff[t]!, e = a.titleItemOff[t + 1]!; j < e; j++) cand[nc++] = j;
     for (const d of D.deptTouched) {
       for (let j = a.deptItemOff[d]!, e = a.deptItemOff[d + 1]!; j < e; j++) {
         const it = a.deptItems[j]!;
@@ -283,8 +318,8 @@ export class SearchEngine {
     const k = offset + limit;
     const heapScore = new Float64Array(Math.max(1, k)), heapItem = new Int32Array(Math.max(1, k));
     let heapSize = 0, total = 0;
-    const itemSite = a.itemSite, itemFor = a.itemFor, itemTheme = a.itemTheme, itemKind = this.itemKind;
-    const siteLevel = this.siteLevel, siteBranch = this.siteBranch, siteBonus = this.siteBonus, titleBonus = this.titleBonus;
+    const itemSite = a.itemSite, itemFor = a.itemFor, itemTheme = a.itemTheme, itemKind = this.itemKind, itemStatic = this.itemStatic;
+    const facetSite = new Int32Array(h.sites.length), facetNoTheme = new Int32Array(2);
     const nTerms = states.length;
     const T0 = states[0]!.title, D0 = states[0]!.dept, S0 = states[0]!.site;
     const nThemes = facetTheme.length;
@@ -316,16 +351,14 @@ export class SearchEngine {
         }
         if (!ok) continue;
       }
-      score += siteBonus[s]! + titleBonus[t]!;
+      score += itemStatic[it]!;
       if (s >= preferLo && s < preferHi) score += 5;
-      if (all !== null) all[total] = it;
+      if (all !== null) all[total] = a.itemOrig[it]!;
       total++;
-      facetLevel[siteLevel[s]!]!++;
-      facetFor[fo]!++;
+      // Level, city and audience facets are derived after the pass from per-site and per-theme counts.
+      facetSite[s]!++;
       facetDept[itemKind[it]!]!++;
-      if (th < nThemes) facetTheme[th]!++;
-      const br = siteBranch[s]!;
-      if (br >= 0) facetCity[br]!++;
+      if (th < nThemes) facetTheme[th]!++; else facetNoTheme[fo]!++;
       if (k === 0) continue;
       if (heapSize < k) {
         let i = heapSize++;
@@ -354,6 +387,15 @@ export class SearchEngine {
         i = m;
       }
     }
+    for (let s = 0; s < facetSite.length; s++) {
+      const c = facetSite[s]!;
+      if (c === 0) continue;
+      facetLevel[this.siteLevel[s]!]! += c;
+      const br = this.siteBranch[s]!;
+      if (br >= 0) facetCity[br]! += c;
+    }
+    for (let i = 0; i < nThemes; i++) facetFor[h.themes[i]!.for === 'person' ? 0 : 1]! += facetTheme[i]!;
+    facetFor[0]! += facetNoTheme[0]!; facetFor[1]! += facetNoTheme[1]!;
     // Drain the heap best-first.
     const order: { score: number; item: number }[] = [];
     for (let i = 0; i < heapSize; i++) order.push({ score: heapScore[i]!, item: heapItem[i]! });
@@ -393,16 +435,13 @@ export class SearchEngine {
     return s;
   }
 
-  idOf(item: number): string {
+  private storedId(pos: number): string {
     const a = this.data.arrays;
-    return new TextDecoder().decode(a.idText.subarray(a.idOff[item]!, a.idOff[item + 1]!));
+    return new TextDecoder().decode(a.idText.subarray(a.idOff[pos]!, a.idOff[pos + 1]!));
   }
 
-  /** Item index by id (linear; for item pages, not for search). */
-  indexOfId(id: string): number {
-    for (let i = 0; i < this.itemCount; i++) if (this.idOf(i) === id) return i;
-    return -1;
-  }
+  /** Id of the item at catalogue position `index`. */
+  idOf(index: number): string { return this.storedId(this.itemPos[index]!); }
 
   private hit(item: number, score: number, states: TermState[]): SearchHit {
     const h = this.data.header, a = this.data.arrays;
@@ -419,7 +458,7 @@ export class SearchEngine {
       if (st.pinyin) this.pinyinRanges(t, titleLen, st.pinyin, ranges);
     }
     return {
-      index: item, id: this.idOf(item), title: this.titleOf(t), site: { code: s.code, name: s.name, level: s.level },
+      index: a.itemOrig[item]!, id: this.storedId(item), title: this.titleOf(t), site: { code: s.code, name: s.name, level: s.level },
       department: dep.name, departmentKind: h.deptKinds[dep.kind]!, theme: th ? { code: th.code, name: th.name } : null,
       for: a.itemFor[item] === 0 ? 'person' : 'legal', score: Math.round(score * 1000) / 1000, highlights: mergeRanges(ranges), matchedBy: by,
     };
