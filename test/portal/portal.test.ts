@@ -3,13 +3,15 @@
 import { before, after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { getTestPki, type TestPki } from '../fixtures/pki.ts';
 import { buildPortal, type PortalOptions } from './app.ts';
-import { loginToken, testTrustAnchors } from './test-tokens.ts';
+import { loginToken, loginTokenFromPem, testTrustAnchors, type PemIdentity } from './test-tokens.ts';
 
 const ORIGIN = 'http://127.0.0.1:8787';
 const H = { origin: ORIGIN, 'x-requested-with': 'cert-portal' };
@@ -82,6 +84,26 @@ async function harness(over: Partial<PortalOptions> = {}): Promise<Harness> {
 
 function auditRows(app: FastifyInstance): { action: string; method: string | null; username: string | null; uscc: string | null; fingerprint: string | null; result: string; ip: string | null; at: string }[] {
   return app.portalDb.prepare('SELECT * FROM audit_log ORDER BY id').all() as never;
+}
+
+/** A renewed certificate: same enterprise and USCC as hebca-ent, new key, issued by hebca-ca (OpenSSL). */
+function renewedHebcaCertificate(dir: string): PemIdentity {
+  const ca = pki.get('hebca-ca');
+  const name = pki.get('hebca-ent').expect.enterpriseName ?? '河北冀信测试科技有限公司';
+  writeFileSync(path.join(dir, 'req.cnf'), [
+    'oid_section = new_oids', '[ new_oids ]', 'hebcaUscc = 1.2.156.112586.1.10',
+    '[ req ]', 'distinguished_name = dn', 'prompt = no', 'utf8 = yes', 'string_mask = utf8only',
+    '[ dn ]', 'C = CN', 'ST = 河北省', 'L = 石家庄市', `O = ${name}`, `CN = ${name}`, `hebcaUscc = ${pki.get('hebca-ent').expect.uscc}`, '',
+  ].join('\n'));
+  writeFileSync(path.join(dir, 'ext.cnf'), [
+    'basicConstraints = critical,CA:FALSE', 'keyUsage = critical,digitalSignature,nonRepudiation',
+    'subjectKeyIdentifier = hash', 'authorityKeyIdentifier = keyid', '',
+  ].join('\n'));
+  const f = (n: string) => path.join(dir, n);
+  execFileSync('openssl', ['req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', f('key.pem'), '-config', f('req.cnf'), '-out', f('req.csr')], { stdio: 'pipe' });
+  execFileSync('openssl', ['x509', '-req', '-in', f('req.csr'), '-CA', ca.certPem, '-CAkey', ca.keyPem, '-set_serial', '0x' + Date.now().toString(16),
+    '-days', '30', '-sha256', '-extfile', f('ext.cnf'), '-outform', 'DER', '-out', f('cert.der')], { stdio: 'pipe' });
+  return { id: 'renewed', certDer: f('cert.der'), keyPem: f('key.pem'), intermediates: [ca.certDer] };
 }
 
 function fingerprintOf(entryId: string): string {
@@ -416,6 +438,26 @@ describe('企业数字证书登录 POST /api/session/certificate', () => {
       assert.equal(body.code, 'CERT_NOT_BOUND');
       assert.match(body.message, /认证统一社会信用代码/);
       assert.match(body.message, /重新绑定/);
+    }
+  });
+
+  test('a renewed certificate with the same USCC is CERT_NOT_BOUND until it is bound again', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'ca-portal-'));
+    try {
+      const renewed = renewedHebcaCertificate(dir);
+      const token = async () => loginTokenFromPem(renewed, { origin: ORIGIN, challenge: await h.challenge() });
+      const before = await h.post('/api/session/certificate', { token: await token() });
+      assert.equal(before.statusCode, 401, before.body);
+      assert.equal((before.json() as { code: string }).code, 'CERT_NOT_BOUND');
+      const cookie = await h.signIn();
+      const bind = await h.post('/api/account/certificate', { token: await token() }, { cookie });
+      assert.equal(bind.statusCode, 200, bind.body);
+      assert.equal((bind.json() as { fingerprint: string }).fingerprint, createHash('sha256').update(readFileSync(renewed.certDer)).digest('hex'));
+      const after = await h.post('/api/session/certificate', { token: await token() });
+      assert.equal(after.statusCode, 200, after.body);
+      assert.equal((await h.post('/api/session/certificate', { token: await h.token('hebca-ent') })).statusCode, 200, 'the old certificate stays bound');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

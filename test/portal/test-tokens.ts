@@ -13,9 +13,11 @@ import type { KeyIdentity, KeyStore, PinState, SignatureAlgorithm } from '../../
 import type { PkiEntry, TestPki } from '../fixtures/pki.ts';
 
 /** For test leaves shipped without a PFX (the negatives): the PEM key and the chain from the manifest. */
+export interface PemIdentity { id: string; certDer: string; keyPem: string; intermediates: string[] /* DER paths */ }
+
 class PemTestKeyStore implements KeyStore {
   readonly kind = 'pkcs12' as const;
-  constructor(private readonly pki: TestPki, private readonly entry: PkiEntry) {}
+  constructor(private readonly entry: PemIdentity) {}
 
   private pkcs8(): Uint8Array {
     const pem = readFileSync(this.entry.keyPem, 'utf8');
@@ -25,7 +27,7 @@ class PemTestKeyStore implements KeyStore {
   async listIdentities(): Promise<KeyIdentity[]> {
     const kind = describePrivateKey(this.pkcs8()).kind;
     const algorithm: SignatureAlgorithm = kind === 'RSA' ? 'RS256' : kind === 'SM2' ? 'SM2-SM3' : 'ES256';
-    const intermediates = this.entry.chain.map((id) => this.pki.get(id)).filter((e) => e.kind === 'intermediate').map((e) => new Uint8Array(readFileSync(e.certDer)));
+    const intermediates = this.entry.intermediates.map((f) => new Uint8Array(readFileSync(f)));
     return [{ id: '0', label: this.entry.id, certificate: new Uint8Array(readFileSync(this.entry.certDer)), intermediates, algorithm, location: { kind: 'pkcs12', file: this.entry.keyPem } }];
   }
 
@@ -46,12 +48,28 @@ class PemTestKeyStore implements KeyStore {
 export async function loginToken(pki: TestPki, entryId: string, opts: { origin: string; challenge: string }): Promise<string> {
   const entry = pki.get(entryId);
   const file = entry.pfx?.modern ?? entry.pfx?.legacy;
-  const store: KeyStore = file ? await Pkcs12KeyStore.open(file, { password: entry.pfx?.password ?? pki.password }) : new PemTestKeyStore(pki, entry);
+  const store: KeyStore = file
+    ? await Pkcs12KeyStore.open(file, { password: entry.pfx?.password ?? pki.password })
+    : new PemTestKeyStore(pemIdentityOf(pki, entry));
+  return signWith(store, entry.pfx?.password ?? pki.password, opts);
+}
+
+function pemIdentityOf(pki: TestPki, entry: PkiEntry): PemIdentity {
+  const intermediates = entry.chain.map((id) => pki.get(id)).filter((e) => e.kind === 'intermediate').map((e) => e.certDer);
+  return { id: entry.id, certDer: entry.certDer, keyPem: entry.keyPem, intermediates };
+}
+
+/** A token from a certificate made inside a test (e.g. a renewed certificate with the same USCC). */
+export async function loginTokenFromPem(identity: PemIdentity, opts: { origin: string; challenge: string }): Promise<string> {
+  return signWith(new PemTestKeyStore(identity), 'pem-key-has-no-pin', opts);
+}
+
+async function signWith(store: KeyStore, pin: string, opts: { origin: string; challenge: string }): Promise<string> {
   const [identity] = await store.listIdentities();
   if (!identity) throw new Error('no identity');
   try {
     const created = await createLoginToken({
-      origin: opts.origin, challenge: opts.challenge, store, identityId: identity.id, pin: entry.pfx?.password ?? pki.password, appVersion: 'portal-test',
+      origin: opts.origin, challenge: opts.challenge, store, identityId: identity.id, pin, appVersion: 'portal-test',
     });
     return created.token;
   } finally {
