@@ -180,6 +180,29 @@ describe('assistant UI in Chromium', { skip: missing ?? false }, () => {
     await host.screenshot(page, 'guide-item');
   });
 
+  test('guide panels: 热门服务 tiles, 智能问答 answers, manual reader; settings shows diagnostics', async () => {
+    const page = host.assistant;
+    await page.getByTestId('nav-guide').click();
+    const back = page.getByRole('button', { name: /返回/ });
+    if (await back.count()) await back.click();
+    await page.getByTestId('guide-tab-hot').click();
+    await page.getByTestId('hot').locator('.tile').first().waitFor();
+    assert.ok((await page.getByTestId('hot').locator('.tile').count()) >= 9, '9 categories');
+    await host.screenshot(page, 'guide-hot');
+    await page.getByTestId('guide-tab-ask').click();
+    await page.getByTestId('ask-input').fill('忘记密码怎么办');
+    await page.getByTestId('ask-input').press('Enter');
+    await page.getByTestId('answer').first().waitFor();
+    await host.screenshot(page, 'guide-ask');
+    await page.getByTestId('guide-tab-manual').click();
+    await page.getByTestId('manual').locator('.manual-text h2').waitFor();
+    await host.screenshot(page, 'guide-manual');
+    await page.getByTestId('nav-settings').click();
+    await page.getByTestId('version').waitFor();
+    assert.equal(await page.getByTestId('version').textContent(), '0.1.0-e2e');
+    await host.screenshot(page, 'settings');
+  });
+
   test('English toggle: every screen label switches', async () => {
     const page = host.assistant;
     await page.getByTestId('lang-toggle').click();

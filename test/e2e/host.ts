@@ -15,6 +15,7 @@ import { createAssistantIpc, type AssistantIpc } from '../../main/assistant/ipc-
 import { createPortalOriginAllowList } from '../../main/assistant/portal-origins.ts';
 import { ASSISTANT_CSP, mimeTypeOf } from '../../main/assistant/app-assets.ts';
 import type { AssistantWorld, CertificateService, GuideService, LogFields } from '../../main/assistant/world.ts';
+import type { GuideServiceHandle } from '../../main/assistant/guide-service.ts';
 import { ASSISTANT_CHANNELS, ASSISTANT_EVENTS } from '../../main/app/ipc-contract.ts';
 
 export const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
@@ -181,7 +182,7 @@ export async function startAssistantHost(opts: HostOptions): Promise<AssistantHo
       portal: { home: opts.portalOrigins[0] ?? '', allowedOrigins: opts.portalOrigins },
       modules: [],
       policySources: ['defaults'],
-      guide: { available: opts.guide !== null, items: null, version: null },
+      guide: await (opts.guide as Partial<GuideServiceHandle> | null)?.info?.() ?? { available: false, items: null, version: null },
     }),
     log: (event, fields) => { logs.push(fields === undefined ? { event } : { event, fields }); },
     ...(opts.consentTimeoutMs !== undefined ? { consentTimeoutMs: opts.consentTimeoutMs } : {}),
