@@ -146,6 +146,7 @@ export async function buildPortal(opts: PortalOptions): Promise<FastifyInstance>
     reply.header('Cross-Origin-Opener-Policy', 'same-origin');
     reply.header('Cross-Origin-Resource-Policy', 'same-origin');
     reply.header('Permissions-Policy', 'camera=(), microphone=(), geolocation=()');
+    if (isSecure()) reply.header('Strict-Transport-Security', 'max-age=31536000');
     if (req.url.startsWith('/api/')) reply.header('Cache-Control', 'no-store');
     return payload;
   });
@@ -188,6 +189,7 @@ export async function buildPortal(opts: PortalOptions): Promise<FastifyInstance>
     if (old) db.prepare('DELETE FROM sessions WHERE id_hash = ?').run(sha256Hex(old));
     const id = nodeRandomBytes(32).toString('base64url');
     const t = now();
+    db.prepare('DELETE FROM sessions WHERE expires_at < ?').run(t.toISOString());
     db.prepare('INSERT INTO sessions (id_hash, account_id, method, created_at, last_seen_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)')
       .run(sha256Hex(id), accountId, method, t.toISOString(), t.toISOString(), new Date(t.getTime() + sessionMaxMs).toISOString());
     reply.setCookie(cookieNameOf(), id, { httpOnly: true, sameSite: 'strict', path: '/', secure: isSecure(), maxAge: Math.floor(sessionMaxMs / 1000) });

@@ -530,6 +530,19 @@ describe('企业数字证书登录 POST /api/session/certificate', () => {
   });
 });
 
+describe('revocation', () => {
+  test('with the CA\'s CRL configured, a revoked certificate is refused: 401 REVOKED', async () => {
+    const h = await harness({ crls: [new Uint8Array(readFileSync(pki.crls['hebca-ca'] ?? ''))] });
+    try {
+      const r = await h.post('/api/session/certificate', { token: await h.token('neg-revoked') });
+      assert.equal(r.statusCode, 401, r.body);
+      assert.equal((r.json() as { code: string }).code, 'REVOKED');
+    } finally {
+      await h.app.close();
+    }
+  });
+});
+
 describe('pages, headers and the site switch', () => {
   let h: Harness;
   before(async () => { h = await harness(); });

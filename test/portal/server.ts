@@ -1,9 +1,9 @@
 /**
  * Starts the reference portal:
- *   npm run portal -- [--port 8787] [--db FILE] [--trust PEM_OR_DIR]... [--origin URL]
+ *   npm run portal -- [--port 8787] [--db FILE] [--trust PEM_OR_DIR]... [--origin URL] [--crl FILE]...
  * Binds only to 127.0.0.1 and prints `listening on <url>`.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,7 +36,7 @@ async function main(argv: string[]): Promise<number> {
       args: argv,
       options: {
         port: { type: 'string' }, db: { type: 'string' }, trust: { type: 'string', multiple: true },
-        origin: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+        origin: { type: 'string' }, crl: { type: 'string', multiple: true }, help: { type: 'boolean', short: 'h' },
       },
       strict: true,
     }));
@@ -45,7 +45,7 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   if (values.help) {
-    process.stdout.write('用法：npm run portal -- [--port 8787] [--db FILE] [--trust PEM_OR_DIR]... [--origin URL]\n');
+    process.stdout.write('用法：npm run portal -- [--port 8787] [--db FILE] [--trust PEM_OR_DIR]... [--origin URL] [--crl FILE]...\n');
     return 0;
   }
   const port = values.port === undefined ? 8787 : Number(values.port);
@@ -71,7 +71,14 @@ async function main(argv: string[]): Promise<number> {
   // With --port 0 the origin is only known after listen.
   let listenedOrigin = `http://127.0.0.1:${port}`;
   const originOpt = values.origin;
-  const app = await buildPortal({ dbFile, origin: originOpt ?? (() => listenedOrigin), trustAnchors });
+  let crls: Uint8Array[] | undefined;
+  try {
+    crls = values.crl?.map((f) => new Uint8Array(readFileSync(f)));
+  } catch (e) {
+    process.stderr.write(`无法读取 CRL：${(e as Error).message}\n`);
+    return 1;
+  }
+  const app = await buildPortal({ dbFile, origin: originOpt ?? (() => listenedOrigin), trustAnchors, ...(crls ? { crls } : {}) });
   try {
     await app.listen({ host: '127.0.0.1', port });
   } catch (e) {
