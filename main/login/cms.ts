@@ -6,6 +6,7 @@
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import type { SignatureAlgorithm } from '../keystores/types.ts';
+import { parseCertificate } from '../pki/certificate.ts';
 import { checkDerStructure } from '../pki/der.ts';
 import { LoginTokenRejection } from './codes.ts';
 import { tbsHash } from './tbs.ts';
@@ -64,8 +65,9 @@ function algId(oid: string, nullParams: boolean): pkijs.AlgorithmIdentifier {
   return new pkijs.AlgorithmIdentifier(nullParams ? { algorithmId: oid, algorithmParams: new asn1js.Null() } : { algorithmId: oid });
 }
 
+/** The certificate core's parser (bounded pre-pass; far faster than pkijs' own fromBER). */
 function parseCert(der: Uint8Array): pkijs.Certificate {
-  return pkijs.Certificate.fromBER(new Uint8Array(der));
+  return parseCertificate(der).cert;
 }
 
 export interface CmsSignerInput {
@@ -119,65 +121,182 @@ function malformed(zh: string, en: string): LoginTokenRejection {
   return new LoginTokenRejection('TOKEN_MALFORMED', zh, en);
 }
 
-function readAlgorithm(si: pkijs.SignerInfo): SignatureAlgorithm {
-  const d = si.digestAlgorithm.algorithmId;
-  const s = si.signatureAlgorithm.algorithmId;
-  if (d === CMS_OID.sha256 && (s === CMS_OID.rsaEncryption || s === CMS_OID.sha256WithRSA)) return 'RS256';
-  if (d === CMS_OID.sha256 && s === CMS_OID.ecdsaWithSha256) return 'ES256';
-  if (d === CMS_OID.sm3 && (s === CMS_OID.sm2Sign || s === CMS_OID.sm2WithSm3)) return 'SM2-SM3';
-  throw new LoginTokenRejection('FORMAT_UNSUPPORTED', `CMS 算法 ${d}/${s}`, `CMS algorithms ${d}/${s}`);
+/** One DER TLV: tag byte, where it starts, where its body starts and ends. */
+interface Tlv {
+  tag: number;
+  start: number;
+  body: number;
+  end: number;
+}
+
+/** Reads a DER TLV (single-byte tags, definite lengths) inside [at, limit); throws on anything else. */
+function readTlv(b: Uint8Array, at: number, limit: number): Tlv {
+  if (at + 2 > limit) throw new Error('truncated');
+  const tag = b[at]!;
+  if ((tag & 0x1f) === 0x1f) throw new Error('multi-byte tag');
+  let len = b[at + 1]!;
+  let body = at + 2;
+  if (len & 0x80) {
+    const n = len & 0x7f;
+    if (n === 0 || n > 3 || body + n > limit) throw new Error('bad length');
+    len = 0;
+    for (let i = 0; i < n; i++) len = len * 256 + b[body + i]!;
+    body += n;
+  }
+  if (body + len > limit) throw new Error('length past end');
+  return { tag, start: at, body, end: body + len };
+}
+
+function childrenOf(b: Uint8Array, t: Tlv, max = 64): Tlv[] {
+  const out: Tlv[] = [];
+  for (let at = t.body; at < t.end; ) {
+    if (out.length >= max) throw new Error('too many elements');
+    const c = readTlv(b, at, t.end);
+    out.push(c);
+    at = c.end;
+  }
+  return out;
+}
+
+function expect(t: Tlv | undefined, tag: number): Tlv {
+  if (!t || t.tag !== tag) throw new Error(`expected tag ${tag}`);
+  return t;
+}
+
+function oidOf(b: Uint8Array, t: Tlv): string {
+  expect(t, 0x06);
+  const parts: number[] = [];
+  let v = 0;
+  for (let i = t.body; i < t.end; i++) {
+    v = v * 128 + (b[i]! & 0x7f);
+    if (!(b[i]! & 0x80)) {
+      if (parts.length === 0) parts.push(v < 80 ? Math.floor(v / 40) : 2, v < 80 ? v % 40 : v - 80);
+      else parts.push(v);
+      v = 0;
+    }
+  }
+  return parts.join('.');
+}
+
+function timeOf(b: Uint8Array, t: Tlv): Date | null {
+  const s = Buffer.from(b.subarray(t.body, t.end)).toString('latin1');
+  const m = t.tag === 0x17 ? /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(s) : t.tag === 0x18 ? /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(s) : null;
+  if (!m) return null;
+  let year = Number(m[1]);
+  if (t.tag === 0x17) year += year < 50 ? 2000 : 1900;
+  return new Date(Date.UTC(year, Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6])));
+}
+
+function readAlgorithmPair(digest: string, signature: string): SignatureAlgorithm {
+  if (digest === CMS_OID.sha256 && (signature === CMS_OID.rsaEncryption || signature === CMS_OID.sha256WithRSA)) return 'RS256';
+  if (digest === CMS_OID.sha256 && signature === CMS_OID.ecdsaWithSha256) return 'ES256';
+  if (digest === CMS_OID.sm3 && (signature === CMS_OID.sm2Sign || signature === CMS_OID.sm2WithSm3)) return 'SM2-SM3';
+  throw new LoginTokenRejection('FORMAT_UNSUPPORTED', `CMS 算法 ${digest}/${signature}`, `CMS algorithms ${digest}/${signature}`);
 }
 
 const MAX_CMS_CERTS = 7;
 
-/** Reads a detached CMS token (DER) into the verifier's token model; checks shape, not trust. */
+/** Issuer Name and serial INTEGER of a certificate, as raw TLV bytes. */
+function issuerAndSerialOf(b: Uint8Array): { issuer: Buffer; serial: Buffer } {
+  const top = expect(readTlv(b, 0, b.length), 0x30);
+  const tbs = expect(childrenOf(b, top, 3)[0], 0x30);
+  const f = childrenOf(b, tbs, 16);
+  const i = f[0]?.tag === 0xa0 ? 1 : 0;
+  const serial = expect(f[i], 0x02);
+  const issuer = expect(f[i + 2], 0x30);
+  return { issuer: Buffer.from(b.subarray(issuer.start, issuer.end)), serial: Buffer.from(b.subarray(serial.start, serial.end)) };
+}
+
+/**
+ * Reads a detached CMS token (DER ContentInfo) into the verifier's token model; checks its
+ * shape, not trust. A small DER walk (bounded lengths and counts) rather than pkijs' schema
+ * matching, which costs tens of milliseconds per token.
+ */
 export function parseCmsToken(der: Uint8Array): ParsedLoginToken {
-  let signedData: pkijs.SignedData;
   try {
-    // Bounded pre-pass first: asn1js trusts lengths and recurses without limit.
-    if (checkDerStructure(der, { code: 'TOKEN_MALFORMED' }) !== der.length) throw new Error('trailing bytes');
-    const ci = pkijs.ContentInfo.fromBER(new Uint8Array(der));
-    if (ci.contentType !== CMS_OID.signedData) throw new Error('not SignedData');
-    signedData = new pkijs.SignedData({ schema: ci.content });
-  } catch {
+    return readCms(der);
+  } catch (e) {
+    if (e instanceof LoginTokenRejection) throw e;
     throw malformed('不是有效的 CMS SignedData', 'not a CMS SignedData');
   }
-  if (signedData.signerInfos.length !== 1) throw malformed('CMS 必须恰有一个签名者', 'CMS must have exactly one signer');
-  if (signedData.encapContentInfo.eContent) throw malformed('CMS 必须是分离式签名（不含内容）', 'CMS must be detached');
-  const si = signedData.signerInfos[0]!;
-  const algorithm = readAlgorithm(si);
-  const attrs = si.signedAttrs;
-  if (!attrs || attrs.encodedValue.byteLength === 0) throw malformed('CMS 缺少签名属性', 'CMS lacks signed attributes');
-  const signedAttrs = new Uint8Array(attrs.encodedValue.slice(0));
-  signedAttrs[0] = 0x31;
-  const one = (oid: string): asn1js.AsnType | undefined => {
-    const found = attrs.attributes.filter((a) => a.type === oid);
-    if (found.length > 1 || (found[0] && found[0].values.length !== 1)) throw malformed(`CMS 属性 ${oid} 重复`, `CMS attribute ${oid} repeated`);
-    return found[0]?.values[0] as asn1js.AsnType | undefined;
+}
+
+function readCms(b: Uint8Array): ParsedLoginToken {
+  if (checkDerStructure(b, { code: 'TOKEN_MALFORMED' }) !== b.length) throw new Error('trailing bytes');
+  const ci = expect(readTlv(b, 0, b.length), 0x30);
+  const [ctype, explicit] = childrenOf(b, ci, 2);
+  if (oidOf(b, expect(ctype, 0x06)) !== CMS_OID.signedData) throw new Error('not SignedData');
+  const sd = expect(childrenOf(b, expect(explicit, 0xa0), 1)[0], 0x30);
+  const parts = childrenOf(b, sd, 6);
+  let k = 0;
+  expect(parts[k++], 0x02); // version
+  expect(parts[k++], 0x31); // digestAlgorithms
+  const encap = childrenOf(b, expect(parts[k++], 0x30), 2);
+  if (oidOf(b, expect(encap[0], 0x06)) !== CMS_OID.data) throw malformed('CMS 内容类型必须是 id-data', 'CMS content type must be id-data');
+  if (encap.length > 1) throw malformed('CMS 必须是分离式签名（不含内容）', 'CMS must be detached');
+  let certs: Tlv[] = [];
+  if (parts[k]?.tag === 0xa0) certs = childrenOf(b, parts[k++]!, MAX_CMS_CERTS + 1);
+  if (parts[k]?.tag === 0xa1) k++; // crls: ignored
+  const infos = childrenOf(b, expect(parts[k++], 0x31), 2);
+  if (k !== parts.length) throw new Error('extra SignedData element');
+  if (infos.length !== 1) throw malformed('CMS 必须恰有一个签名者', 'CMS must have exactly one signer');
+  if (certs.length === 0 || certs.length > MAX_CMS_CERTS || certs.some((c) => c.tag !== 0x30)) throw malformed('CMS 证书数量无效', 'CMS certificate count invalid');
+
+  const si = childrenOf(b, infos[0]!, 7);
+  let j = 0;
+  expect(si[j++], 0x02);
+  const sid = si[j++];
+  if (!sid || sid.tag !== 0x30) throw malformed('CMS 签名者标识必须是颁发者和序列号', 'CMS sid must be issuerAndSerialNumber');
+  const [sidIssuer, sidSerial] = childrenOf(b, sid, 2);
+  const wantIssuer = Buffer.from(b.subarray(expect(sidIssuer, 0x30).start, sidIssuer!.end));
+  const wantSerial = Buffer.from(b.subarray(expect(sidSerial, 0x02).start, sidSerial!.end));
+  const digestOid = oidOf(b, expect(childrenOf(b, expect(si[j++], 0x30), 2)[0], 0x06));
+  const attrsTlv = si[j]?.tag === 0xa0 ? si[j++]! : null;
+  const sigOid = oidOf(b, expect(childrenOf(b, expect(si[j++], 0x30), 2)[0], 0x06));
+  const sigTlv = expect(si[j], 0x04);
+  const algorithm = readAlgorithmPair(digestOid, sigOid);
+  if (!attrsTlv) throw malformed('CMS 缺少签名属性', 'CMS lacks signed attributes');
+
+  const values = new Map<string, Tlv[]>();
+  for (const a of childrenOf(b, attrsTlv, 32)) {
+    const [type, set] = childrenOf(b, expect(a, 0x30), 2);
+    const oid = oidOf(b, expect(type, 0x06));
+    if (values.has(oid)) throw malformed(`CMS 属性 ${oid} 重复`, `CMS attribute ${oid} repeated`);
+    values.set(oid, childrenOf(b, expect(set, 0x31), 2));
+  }
+  const one = (oid: string): Tlv | undefined => {
+    const v = values.get(oid);
+    if (v && v.length !== 1) throw malformed(`CMS 属性 ${oid} 须恰有一个值`, `CMS attribute ${oid} must have one value`);
+    return v?.[0];
   };
   const ct = one(CMS_OID.contentType);
-  if (!(ct instanceof asn1js.ObjectIdentifier) || ct.valueBlock.toString() !== CMS_OID.data) throw malformed('CMS 内容类型必须是 id-data', 'CMS content-type must be id-data');
+  if (!ct || ct.tag !== 0x06 || oidOf(b, ct) !== CMS_OID.data) throw malformed('CMS 内容类型必须是 id-data', 'CMS content-type must be id-data');
   const md = one(CMS_OID.messageDigest);
-  if (!(md instanceof asn1js.OctetString)) throw malformed('CMS 缺少消息摘要', 'CMS lacks message-digest');
+  if (!md || md.tag !== 0x04) throw malformed('CMS 缺少消息摘要', 'CMS lacks message-digest');
   const st = one(CMS_OID.signingTime);
-  const signingTime = st instanceof asn1js.UTCTime || st instanceof asn1js.GeneralizedTime ? st.toDate() : null;
-  const certs = (signedData.certificates ?? []).filter((c): c is pkijs.Certificate => c instanceof pkijs.Certificate);
-  if (certs.length === 0 || certs.length > MAX_CMS_CERTS) throw malformed('CMS 证书数量无效', 'CMS certificate count invalid');
-  const sid = si.sid;
-  if (!(sid instanceof pkijs.IssuerAndSerialNumber)) throw malformed('CMS 签名者标识必须是颁发者和序列号', 'CMS sid must be issuerAndSerialNumber');
-  const signerIndex = certs.findIndex((c) => c.issuer.isEqual(sid.issuer) && c.serialNumber.isEqual(sid.serialNumber));
+
+  const ders = certs.map((c) => new Uint8Array(b.subarray(c.start, c.end)));
+  const signerIndex = ders.findIndex((d) => {
+    try {
+      const { issuer, serial } = issuerAndSerialOf(d);
+      return issuer.equals(wantIssuer) && serial.equals(wantSerial);
+    } catch {
+      return false;
+    }
+  });
   if (signerIndex < 0) throw malformed('CMS 中没有签名者证书', 'signer certificate not in CMS');
-  const ders = certs.map((c) => new Uint8Array(c.toSchema().toBER(false)));
+  // The signature covers the attributes re-tagged as SET OF (RFC 5652 5.4).
+  const signedAttrs = new Uint8Array(b.subarray(attrsTlv.start, attrsTlv.end));
+  signedAttrs[0] = 0x31;
   return {
     kind: 'cms',
     algorithm,
     certificate: ders[signerIndex]!,
     intermediates: ders.filter((_, i) => i !== signerIndex),
-    signature: new Uint8Array(si.signature.valueBlock.valueHexView),
+    signature: new Uint8Array(b.subarray(sigTlv.body, sigTlv.end)),
     appVersion: null,
     originHint: null,
     challengeHint: null,
-    cms: { signedAttrs, messageDigest: new Uint8Array(md.valueBlock.valueHexView), signingTime, certificates: ders },
+    cms: { signedAttrs, messageDigest: new Uint8Array(b.subarray(md.body, md.end)), signingTime: st ? timeOf(b, st) : null, certificates: ders },
   };
 }
-

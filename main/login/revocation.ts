@@ -192,7 +192,7 @@ export async function checkRevocation(path: ParsedCertificate[], opts: Revocatio
       continue;
     }
     checkedAny = true;
-    const serial = serialKey(cert.cert.serialNumber.valueBlock.valueHexView);
+    const serial = cert.serialNumber.replace(/^(?:00)+(?=.)/, '');
     for (const crl of crls) {
       const at = crl.revoked.get(serial);
       if (at && at.getTime() <= now.getTime() + skew) return { status: 'revoked', subject: cert.subject, revokedAt: at };
