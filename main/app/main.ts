@@ -93,7 +93,7 @@ async function start(): Promise<void> {
       win.show();
       win.focus();
     }
-    win.webContents.send(ASSISTANT_EVENT_CHANNEL, { event, payload });
+    if (!win.isDestroyed()) win.webContents.send(ASSISTANT_EVENT_CHANNEL, { event, payload });
   };
 
   portalView = createPortalView({

@@ -108,7 +108,7 @@ function PfxDialog({ file, onDone }: { file: { fileId: string; fileName: string 
     }
   };
   return (
-    <div className="modal-backdrop">
+    <div className="modal-backdrop" role="dialog" aria-modal="true" onKeyDown={(e) => { if (e.key === 'Escape') onDone(false); }}>
       <form className="modal" onSubmit={submit} data-testid="pfx-dialog">
         <h2>{t('pfx.title')}</h2>
         <p className="file-name">{file.fileName}</p>

@@ -67,8 +67,8 @@ export function ConsentScreen({ request }: { request: ConsentRequestView }) {
   };
 
   return (
-    <div className="modal-backdrop consent-backdrop">
-      <form className="modal consent" onSubmit={submit} data-testid="consent" aria-labelledby="consent-title">
+    <div className="modal-backdrop consent-backdrop" role="dialog" aria-modal="true" aria-labelledby="consent-title" onKeyDown={(e) => { if (e.key === 'Escape') cancel(); }}>
+      <form className="modal consent" onSubmit={submit} data-testid="consent">
         <h2 id="consent-title">{t('consent.title')}</h2>
         <p>{t('consent.asks')}</p>
         <div className="origin" data-testid="consent-origin">
