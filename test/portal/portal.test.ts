@@ -241,6 +241,24 @@ describe('用户名密码登录, session, logout', () => {
     assert.equal((r.json() as { code: string }).code, 'NOT_SIGNED_IN');
   });
 
+  test('behind an https origin the cookie is Secure with the __Host- prefix, and HSTS is sent', async () => {
+    const httpsOrigin = 'https://portal.example';
+    const hs = await harness({ origin: httpsOrigin });
+    try {
+      const headers = { origin: httpsOrigin, 'x-requested-with': 'cert-portal' };
+      assert.equal((await hs.app.inject({ method: 'POST', url: '/api/accounts', headers, payload: accountBody() })).statusCode, 201);
+      const r = await hs.app.inject({ method: 'POST', url: '/api/session/password', headers, payload: { username: 'hebca01', password: PASSWORD } });
+      assert.equal(r.statusCode, 200);
+      const setCookie = String(r.headers['set-cookie']);
+      assert.match(setCookie, /^__Host-portal_session=/);
+      assert.match(setCookie, /; Secure/);
+      assert.match(String(r.headers['strict-transport-security']), /max-age=/);
+      assert.equal((await hs.get('/api/session', { cookie: cookieOf(r) })).statusCode, 200);
+    } finally {
+      await hs.app.close();
+    }
+  });
+
   test('a forged or random cookie is not a session', async () => {
     assert.equal((await h.get('/api/session', { cookie: 'portal_session=AAAA' })).statusCode, 401);
   });
