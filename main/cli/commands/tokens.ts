@@ -99,7 +99,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
           path, info: r.info,
           slots: r.slots.map((s) => ({
             id: s.id, label: s.label, manufacturer: s.manufacturer, model: s.model, serial: s.serial,
-            description: s.description, initialized: s.initialized, loginRequired: s.loginRequired, pin: s.pin,
+            description: s.description, initialized: s.initialized, loginRequired: s.loginRequired, pinPad: s.pinPad, pin: s.pin,
             identities: s.identities.map((i) => ({
               id: i.id.slice(i.id.indexOf(':') + 1), identityId: i.id, label: i.label, algorithm: i.algorithm,
               certificate: certificateSummary(i.certificate, i.intermediates, inspectCtx), intermediates: i.intermediates.length,

@@ -254,8 +254,9 @@ export class Pkcs11Module {
   }
 
   /** Returns the raw CK_RV so the caller can read the token's PIN flags before throwing. */
-  login(session: Handle, userType: number, pin: Buffer): number {
-    return this.fns.C_Login(session, userType, pin, pin.length);
+  login(session: Handle, userType: number, pin: Buffer | null): number {
+    // NULL PIN: the reader's own PIN pad asks (CKF_PROTECTED_AUTHENTICATION_PATH).
+    return this.fns.C_Login(session, userType, pin, pin ? pin.length : 0);
   }
 
   logout(session: Handle): void {

@@ -6,7 +6,7 @@ import type { Pkcs11ModuleReport, Pkcs11SlotReport } from '../worker/protocol.ts
 import { Pkcs11Module, readUlong, ulongBytes, type Handle, type TokenInfo } from './binding.ts';
 import { CKR_OK, CKR_PIN_INCORRECT, CKR_USER_ALREADY_LOGGED_IN, pkcs11Error } from './ckr.ts';
 import {
-  CKA_CLASS, CKA_EC_PARAMS, CKA_ID, CKA_KEY_TYPE, CKA_LABEL, CKA_VALUE, CKF_LOGIN_REQUIRED, CKF_TOKEN_INITIALIZED,
+  CKA_CLASS, CKA_EC_PARAMS, CKA_ID, CKA_KEY_TYPE, CKA_LABEL, CKA_VALUE, CKF_LOGIN_REQUIRED, CKF_PROTECTED_AUTHENTICATION_PATH, CKF_TOKEN_INITIALIZED,
   CKF_USER_PIN_COUNT_LOW, CKF_USER_PIN_FINAL_TRY, CKF_USER_PIN_LOCKED, CKK_EC, CKK_RSA, CKM_ECDSA, CKM_SHA256_RSA_PKCS,
   CKO_CERTIFICATE, CKO_PRIVATE_KEY, CKO_PUBLIC_KEY, CKU_USER, EC_PARAMS_P256, EC_PARAMS_SM2,
 } from './constants.ts';
@@ -225,7 +225,8 @@ export class Pkcs11KeyStore implements KeyStore {
       const initialized = (token.flags & CKF_TOKEN_INITIALIZED) !== 0;
       const r: Pkcs11SlotReport = {
         id: slot, description, label: token.label, manufacturer: token.manufacturer, model: token.model, serial: token.serial,
-        initialized, loginRequired: (token.flags & CKF_LOGIN_REQUIRED) !== 0, pin: pinStateFromFlags(token.flags), identities: [],
+        initialized, loginRequired: (token.flags & CKF_LOGIN_REQUIRED) !== 0, pinPad: (token.flags & CKF_PROTECTED_AUTHENTICATION_PATH) !== 0,
+        pin: pinStateFromFlags(token.flags), identities: [],
       };
       if (initialized) {
         try {
@@ -277,7 +278,8 @@ export class Pkcs11KeyStore implements KeyStore {
       const before = m.tokenInfo(slot);
       // Never spend a try on a locked key.
       if (before.flags & CKF_USER_PIN_LOCKED) throw pinLocked(before.flags);
-      checkPinLength(pin, before);
+      const pinPad = (before.flags & CKF_PROTECTED_AUTHENTICATION_PATH) !== 0 && pin === '';
+      if (!pinPad) checkPinLength(pin, before);
       // A visible key lets us refuse a wrong algorithm before spending a PIN try.
       const visible = this.findPrivateKeyPublicly(s.handle, ckaId);
       if (visible) this.checkKeyFits(s.handle, visible, algorithm);
@@ -299,7 +301,7 @@ export class Pkcs11KeyStore implements KeyStore {
   }
 
   private login(session: Handle, slot: number, pin: string): void {
-    const pinBytes = Buffer.from(pin, 'utf8');
+    const pinBytes = pin === '' ? null : Buffer.from(pin, 'utf8');
     let rv: number;
     try {
       rv = this.module.login(session, CKU_USER, pinBytes);
@@ -309,7 +311,7 @@ export class Pkcs11KeyStore implements KeyStore {
         rv = this.module.login(session, CKU_USER, pinBytes);
       }
     } finally {
-      pinBytes.fill(0);
+      pinBytes?.fill(0);
     }
     if (rv === CKR_OK) return;
     let flags = 0;

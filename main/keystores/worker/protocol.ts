@@ -29,6 +29,8 @@ export interface Pkcs11SlotReport {
   serial: string;
   initialized: boolean;
   loginRequired: boolean;
+  /** The reader has its own PIN pad: sign with an empty PIN and ask the user to type it there. */
+  pinPad: boolean;
   pin: PinState;
   identities: KeyIdentity[];
   /** A slot whose token could not be read (e.g. removed while listing). */

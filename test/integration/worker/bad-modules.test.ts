@@ -34,7 +34,7 @@ describe('the worker boundary survives misbehaving PKCS#11 drivers', { skip }, (
 
   before(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ca-worker-'));
-    for (const name of ['crash', 'hang', 'locked', 'final-try']) {
+    for (const name of ['crash', 'hang', 'locked', 'final-try', 'pin-pad']) {
       lib[name] = path.join(dir, `lib${name}.so`);
       execFileSync('gcc', ['-shared', '-fPIC', '-O1', '-o', lib[name]!, path.join(SRC, `${name}.c`)], { stdio: 'pipe' });
     }
@@ -85,6 +85,14 @@ describe('the worker boundary survives misbehaving PKCS#11 drivers', { skip }, (
   test('CKF_USER_PIN_COUNT_LOW|FINAL_TRY → wrong PIN reports one try left', async () => {
     const details = await rejectsWith(store('final-try').sign('1:01', Buffer.from('x'), 'RS256', '9999'), 'PIN_INCORRECT');
     assert.deepEqual(details['pin'], { retriesLeft: 1, low: true, finalTry: true, locked: false });
+  });
+
+  test('a PIN-pad reader: an empty PIN reaches C_Login as NULL; describe says pinPad', async () => {
+    const sig = await store('pin-pad').sign('1:01', Buffer.from('x'), 'RS256', '');
+    assert.equal(Buffer.from(sig).toString(), 'padsig');
+    const report = await client.call('pkcs11.describe', { module: lib['pin-pad']! });
+    assert.equal(report.slots[0]?.pinPad, true);
+    await rejectsWith(store('crash').sign('1:01', Buffer.from('x'), 'RS256', ''), 'PIN_LEN_RANGE');
   });
 
   test('a module in a world-writable directory is refused (MODULE_PATH_UNSAFE)', async () => {
