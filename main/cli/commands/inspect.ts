@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { toErrorInfo } from '../../errors.ts';
 import { loadCaProfiles } from '../../pki/ca-profiles.ts';
+import { checkResidentId, maskResidentId } from '../../pki/identifiers.ts';
 import type { ParsedCertificate } from '../../pki/certificate.ts';
 import { formatDateZh, inspectCertificate, type CertificateReport, type CheckStatus } from '../../pki/inspect.ts';
 import { readCertificatePath } from '../../pki/read.ts';
@@ -91,7 +92,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     }
   }
   if (parsed.values.json) writeJson(io.stdout, { files: entries });
-  else io.stdout.write(humanReport(entries, caFlags));
+  else io.stdout.write(humanReport(entries, caFlags, now));
   return failed ? EXIT_FAIL : EXIT_OK;
 }
 
@@ -101,12 +102,20 @@ function toJson(r: CertificateReport): JsonCertificate {
 
 const DN_LABELS: Record<string, string> = { CN: '名称', O: '单位', OU: '部门', L: '城市', ST: '省份', C: '国家', serialNumber: '序列号', emailAddress: '邮箱', name: '名称' };
 
+/** Resident ID numbers in DN text (HEBCA puts them in a subject attribute, others in CN) are masked for people. */
+function maskResidentIds(text: string, now: Date): string {
+  return text.replace(/(?<!\d)\d{17}[\dXx](?![\dA-Za-z])/g, (m) => {
+    const c = checkResidentId(m.toUpperCase(), now);
+    return c.provinceOk && c.birthDateOk ? maskResidentId(m) : m;
+  });
+}
+
 /** `CN=某公司, O=某公司` → `名称：某公司；单位：某公司`. */
-function dnZh(dn: string): string {
+function dnZh(dn: string, now: Date): string {
   const parts = dn.split(/(?<!\\), /).map((p) => {
     const i = p.indexOf('=');
     const key = p.slice(0, i);
-    return `${DN_LABELS[key] ?? key}：${p.slice(i + 1).replace(/\\(.)/g, '$1')}`;
+    return `${DN_LABELS[key] ?? key}：${maskResidentIds(p.slice(i + 1).replace(/\\(.)/g, '$1'), now)}`;
   });
   return parts.join('；');
 }
@@ -121,7 +130,7 @@ const CHECK_NAMES: Record<string, string> = {
 };
 const MARK: Record<CheckStatus, string> = { pass: '✔ 通过', warn: '! 警告', fail: '✘ 失败' };
 
-function humanReport(entries: InspectFileEntry[], caFlags: Map<InspectFileEntry, boolean[]>): string {
+function humanReport(entries: InspectFileEntry[], caFlags: Map<InspectFileEntry, boolean[]>, now: Date): string {
   const lines: string[] = [];
   for (const e of entries) {
     lines.push(`文件：${e.file}`);
@@ -132,8 +141,8 @@ function humanReport(entries: InspectFileEntry[], caFlags: Map<InspectFileEntry,
     e.certificates.forEach((c, i) => {
       const isCA = caFlags.get(e)?.[i] ?? false;
       lines.push(`  证书 ${i + 1}/${e.certificates.length}${isCA ? '（CA 证书）' : ''}`);
-      lines.push(`    使用者：${dnZh(c.subject)}`);
-      lines.push(`    颁发者：${dnZh(c.issuer)}`);
+      lines.push(`    使用者：${dnZh(c.subject, now)}`);
+      lines.push(`    颁发者：${dnZh(c.issuer, now)}`);
       if (c.caProfile) lines.push(`    证书机构：${c.caProfile.name}`);
       lines.push(`    有效期：${formatDateZh(new Date(c.notBefore))} 至 ${formatDateZh(new Date(c.notAfter))}`);
       lines.push(`    序列号：${c.serialNumber}`);
