@@ -16,7 +16,7 @@ import corrections from '../../main/guide/data/pinyin-corrections.json' with { t
 import abbreviations from '../../main/guide/data/abbreviations.json' with { type: 'json' };
 import { seededRandom, syntheticItems } from '../guide/synthetic-catalogue.ts';
 
-const { values } = parseArgs({ options: { items: { type: 'string', default: '250000' }, titles: { type: 'string', default: '30000' }, 'flex-items': { type: 'string', default: '50000' }, queries: { type: 'string', default: '200' } } });
+const { values } = parseArgs({ options: { items: { type: 'string', default: '250000' }, titles: { type: 'string', default: '30000' }, 'flex-items': { type: 'string', default: '30000' }, queries: { type: 'string', default: '200' } } });
 const N = Number(values.items), TITLES = Number(values.titles), FLEX_N = Number(values['flex-items']), Q = Number(values.queries);
 const log = (s: string) => process.stderr.write(`[bench guide] ${s}\n`);
 const gc = (globalThis as { gc?: () => void }).gc;

@@ -45,6 +45,9 @@ export interface IndexArrays {
   titleItemOff: Uint32Array;
   /** Stored position → catalogue position. */
   itemOrig: Uint32Array;
+  /** Per title, sparse facet counts of its items: key = site | S+kind | S+K+theme | S+K+Th+audience (no theme). */
+  titleFacetOff: Uint32Array; titleFacetKey: Uint32Array; titleFacetCount: Uint32Array;
+  itemKind: Uint16Array;
   deptItemOff: Uint32Array; deptItems: Uint32Array;
   siteItemOff: Uint32Array; siteItems: Uint32Array;
   itemTitle: Uint32Array; itemSite: Uint16Array; itemDept: Uint32Array; itemTheme: Uint16Array; itemFor: Uint8Array;
@@ -184,13 +187,28 @@ export function buildIndex(src: IndexSource): IndexData {
   const fDept = buildGramField(dept.text, dept.off, 1, 2);
   const n = ids.length;
   // Group items by title (then site) so a title's items are one contiguous, cache-friendly range.
-  const perm = Uint32Array.from({ length: n }, (_, i) => i).sort((x, y) => itemTitle[x]! - itemTitle[y]! || itemSite[x]! - itemSite[y]! || x - y);
+  // Within a title: province, city, county items first (their static rank), then tree order.
+  const levelRank = sites.map((s) => (s.level === 'province' ? 0 : s.level === 'city' ? 1 : 2));
+  const perm = Uint32Array.from({ length: n }, (_, i) => i).sort((x, y) => itemTitle[x]! - itemTitle[y]! || levelRank[itemSite[x]!]! - levelRank[itemSite[y]!]! || itemSite[x]! - itemSite[y]! || x - y);
   const reorder = <T extends Uint8Array | Uint16Array | Uint32Array>(src: number[], C: new (n: number) => T): T => { const out = new C(n); for (let k = 0; k < n; k++) out[k] = src[perm[k]!]!; return out; };
   const iTitle = reorder(itemTitle, Uint32Array), iSite = reorder(itemSite, Uint16Array), iDept = reorder(itemDept, Uint32Array);
   const titleItemOff = new Uint32Array(titles.length + 1);
   for (let k = 0; k < n; k++) titleItemOff[iTitle[k]! + 1]!++;
   for (let t = 0; t < titles.length; t++) titleItemOff[t + 1]! += titleItemOff[t]!;
   const di = csr(iDept, departments.length), si = csr(iSite, sites.length);
+  const iTheme = reorder(itemTheme, Uint16Array), iFor = reorder(itemFor, Uint8Array);
+  const iKind = Uint16Array.from(iDept, (d) => departments[d]!.kind);
+  const S = sites.length, K = deptKinds.length, TH = src.themes.length;
+  const fOff = new Uint32Array(titles.length + 1), fKey: number[] = [], fCount: number[] = [];
+  for (let t = 0; t < titles.length; t++) {
+    const counts = new Map<number, number>();
+    for (let k = titleItemOff[t]!; k < titleItemOff[t + 1]!; k++) {
+      const th = iTheme[k]!;
+      for (const key of [iSite[k]!, S + iKind[k]!, th < TH ? S + K + th : S + K + TH + iFor[k]!]) counts.set(key, (counts.get(key) ?? 0) + 1);
+    }
+    for (const [key, c] of [...counts].sort((x, y) => x[0] - y[0])) { fKey.push(key); fCount.push(c); }
+    fOff[t + 1] = fKey.length;
+  }
   const enc = new TextEncoder();
   const idBytes = Array.from(perm, (o) => enc.encode(ids[o]!));
   const idOff = new Uint32Array(n + 1);
@@ -204,9 +222,10 @@ export function buildIndex(src: IndexSource): IndexData {
     pyfText: pyf.text, pyfOff: pyf.off, pyfKeys: fPyf.keys, pyfPostOff: fPyf.postOff, pyfPosts: fPyf.posts,
     pySyl,
     deptText: dept.text, deptOff: dept.off, deptKeys: fDept.keys, deptPostOff: fDept.postOff, deptPosts: fDept.posts,
-    titleItemOff, itemOrig: perm, deptItemOff: di.off, deptItems: di.list, siteItemOff: si.off, siteItems: si.list,
+    titleItemOff, itemOrig: perm, titleFacetOff: fOff, titleFacetKey: Uint32Array.from(fKey), titleFacetCount: Uint32Array.from(fCount), itemKind: iKind,
+    deptItemOff: di.off, deptItems: di.list, siteItemOff: si.off, siteItems: si.list,
     itemTitle: iTitle, itemSite: iSite, itemDept: iDept,
-    itemTheme: reorder(itemTheme, Uint16Array), itemFor: reorder(itemFor, Uint8Array),
+    itemTheme: iTheme, itemFor: iFor,
     idText, idOff,
   };
   const header: IndexHeader = {

@@ -101,10 +101,9 @@ export class SearchEngine {
   private readonly titleCache = new Map<number, string>();
   private readonly kindForms: string[];
   private readonly scratch: Uint32Array;
-  private readonly itemKind: Uint16Array;
   private readonly siteLevel: Uint8Array;
-  private readonly itemStatic: Float64Array;
-  private readonly itemPos: Uint32Array;
+  private readonly titleBonus: Float64Array;
+  private itemPosCache: Uint32Array | null = null;
   private readonly deptsOfKind: number[][];
 
   constructor(data: IndexData, opts: { abbreviations?: Record<string, string[]> } = {}) {
@@ -125,27 +124,18 @@ export class SearchEngine {
     });
     data.header.deptKinds.forEach((k, i) => this.deptKindIndex.set(k, i));
     this.kindForms = data.header.deptKinds.map(matchingForm);
-    const a = data.arrays;
-    this.scratch = new Uint32Array(data.header.counts.items);
-    const deptKind = Uint16Array.from(data.header.departments, (d) => d.kind);
-    this.itemKind = new Uint16Array(data.header.counts.items);
-    for (let i = 0; i < this.itemKind.length; i++) this.itemKind[i] = deptKind[a.itemDept[i]!]!;
-    this.siteLevel = Uint8Array.from(sites, (s) => LEVELS.indexOf(s.level));
-    // Static part of every item's score: higher site level first, then shorter titles.
-    const n = data.header.counts.items;
-    this.itemStatic = new Float64Array(n);
-    this.itemPos = new Uint32Array(n);
-    for (let i = 0; i < n; i++) {
-      const t = a.itemTitle[i]!;
-      this.itemStatic[i] = this.siteBonus[a.itemSite[i]!]! - Math.min(999, a.titleOff[t + 1]! - a.titleOff[t]!) * 0.001;
-      this.itemPos[a.itemOrig[i]!] = i;
-    }
-    this.deptsOfKind = data.header.deptKinds.map(() => []);
-    data.header.departments.forEach((d, i) => this.deptsOfKind[d.kind]!.push(i));
     data.header.themes.forEach((t, i) => {
       if (!this.themeByCode.has(t.code)) this.themeByCode.set(t.code, []);
       this.themeByCode.get(t.code)!.push(i);
     });
+    this.deptsOfKind = data.header.deptKinds.map(() => []);
+    data.header.departments.forEach((d, i) => this.deptsOfKind[d.kind]!.push(i));
+    const a = data.arrays;
+    this.scratch = new Uint32Array(data.header.counts.items);
+    this.siteLevel = Uint8Array.from(sites, (s) => LEVELS.indexOf(s.level));
+    // Static part of every item's score: higher site level first, then shorter titles.
+    this.titleBonus = new Float64Array(data.header.counts.titles);
+    for (let t = 0; t < this.titleBonus.length; t++) this.titleBonus[t] = -Math.min(999, a.titleOff[t + 1]! - a.titleOff[t]!) * 0.001;
     this.abbreviations = Object.entries(opts.abbreviations ?? {}).map(([k, v]) => [matchingForm(k), v.map(matchingForm)] as [string, string[]]).sort((a, b) => b[0].length - a[0].length);
   }
 
@@ -290,11 +280,14 @@ export class SearchEngine {
   private rankAndPage(query: string, terms: string[], states: TermState[], opts: SearchOptions, offset: number, limit: number, siteLo: number, siteHi: number,
     forWanted: number, themeOk: Uint8Array | null, deptOk: Uint8Array | null, preferLo: number, preferHi: number): SearchResult {
     const h = this.data.header, a = this.data.arrays;
-    const facetLevel = new Int32Array(3), facetFor = new Int32Array(2);
-    const facetDept = new Int32Array(h.deptKinds.length), facetTheme = new Int32Array(h.themes.length), facetCity = new Int32Array(h.sites.length);
+    const facetDept = new Int32Array(h.deptKinds.length), facetTheme = new Int32Array(h.themes.length);
     let drive = 0;
     for (let i = 1; i < states.length; i++) if (states[i]!.estimate < states[drive]!.estimate) drive = i;
     const D = states[drive]!;
+    const unfiltered = siteLo === 0 && siteHi === h.sites.length && forWanted < 0 && themeOk === null && deptOk === null && preferLo < 0;
+    if (states.length === 1 && unfiltered && !opts.collectAll && D.deptTouched.length === 0 && D.siteTouched.length === 0) {
+      return this.titleOnly(query, terms, D, offset, limit);
+    }
 
     // Candidates of the driving term, each once: its titles' items, then its departments' and sites' other items.
     const cand = this.scratch;
@@ -318,7 +311,7 @@ export class SearchEngine {
     const k = offset + limit;
     const heapScore = new Float64Array(Math.max(1, k)), heapItem = new Int32Array(Math.max(1, k));
     let heapSize = 0, total = 0;
-    const itemSite = a.itemSite, itemFor = a.itemFor, itemTheme = a.itemTheme, itemKind = this.itemKind, itemStatic = this.itemStatic;
+    const itemSite = a.itemSite, itemFor = a.itemFor, itemTheme = a.itemTheme, itemKind = a.itemKind, siteBonus = this.siteBonus, titleBonus = this.titleBonus;
     const facetSite = new Int32Array(h.sites.length), facetNoTheme = new Int32Array(2);
     const nTerms = states.length;
     const T0 = states[0]!.title, D0 = states[0]!.dept, S0 = states[0]!.site;
@@ -351,7 +344,7 @@ export class SearchEngine {
         }
         if (!ok) continue;
       }
-      score += itemStatic[it]!;
+      score += siteBonus[s]! + titleBonus[t]!;
       if (s >= preferLo && s < preferHi) score += 5;
       if (all !== null) all[total] = a.itemOrig[it]!;
       total++;
@@ -387,6 +380,79 @@ export class SearchEngine {
         i = m;
       }
     }
+    // Drain the heap best-first.
+    const order: { score: number; item: number }[] = [];
+    for (let i = 0; i < heapSize; i++) order.push({ score: heapScore[i]!, item: heapItem[i]! });
+    order.sort((x, y) => y.score - x.score || x.item - y.item);
+    const results = order.slice(offset, offset + limit).map((o) => this.hit(o.item, o.score, states));
+    const out: SearchResult = { query, terms, total, offset, limit, results, facets: this.deriveFacets(facetSite, facetDept, facetTheme, facetNoTheme) };
+    if (all !== null) out.all = all.slice(0, total);
+    return out;
+  }
+
+  /**
+   * Fast path for the commonest instant-search case (one term, no filters, title-level matches):
+   * total and facets from per-title facet counts, top-k by a k-way merge over the matched titles,
+   * whose items are stored best-first — no pass over every matching item.
+   */
+  private titleOnly(query: string, terms: string[], st: TermState, offset: number, limit: number): SearchResult {
+    const h = this.data.header, a = this.data.arrays;
+    const S = h.sites.length, K = h.deptKinds.length, TH = h.themes.length;
+    const fc = new Int32Array(S + K + TH + 2);
+    const off = a.titleItemOff, fOff = a.titleFacetOff, fKey = a.titleFacetKey, fCnt = a.titleFacetCount;
+    const touched = st.touched, m = touched.length;
+    let total = 0;
+    // Max-heap over titles keyed by their current head item (score desc, stored position asc).
+    const hs = new Float64Array(m), hi = new Int32Array(m), ht = new Int32Array(m);
+    for (let x = 0; x < m; x++) {
+      const t = touched[x]!;
+      total += off[t + 1]! - off[t]!;
+      for (let e = fOff[t]!, end = fOff[t + 1]!; e < end; e++) fc[fKey[e]!]! += fCnt[e]!;
+      const j = off[t]!;
+      hs[x] = st.title[t]! + this.siteBonus[a.itemSite[j]!]! + this.titleBonus[t]!;
+      hi[x] = j; ht[x] = t;
+    }
+    let size = m;
+    const better = (p: number, q: number) => hs[p]! > hs[q]! || (hs[p] === hs[q] && hi[p]! < hi[q]!);
+    const swap = (p: number, q: number) => {
+      let v = hs[p]!; hs[p] = hs[q]!; hs[q] = v;
+      v = hi[p]!; hi[p] = hi[q]!; hi[q] = v;
+      v = ht[p]!; ht[p] = ht[q]!; ht[q] = v;
+    };
+    const down = (p: number) => {
+      for (;;) {
+        const l = 2 * p + 1, r = l + 1;
+        let b = p;
+        if (l < size && better(l, b)) b = l;
+        if (r < size && better(r, b)) b = r;
+        if (b === p) return;
+        swap(p, b); p = b;
+      }
+    };
+    for (let p = (size >> 1) - 1; p >= 0; p--) down(p);
+    const picked: { score: number; item: number }[] = [];
+    const want = offset + limit;
+    while (picked.length < want && size > 0) {
+      const j = hi[0]!, t = ht[0]!;
+      picked.push({ score: hs[0]!, item: j });
+      if (j + 1 < off[t + 1]!) {
+        hi[0] = j + 1;
+        hs[0] = st.title[t]! + this.siteBonus[a.itemSite[j + 1]!]! + this.titleBonus[t]!;
+      } else {
+        size--;
+        if (size > 0) { hs[0] = hs[size]!; hi[0] = hi[size]!; ht[0] = ht[size]!; }
+      }
+      down(0);
+    }
+    const facetSite = fc.subarray(0, S), facetDept = fc.slice(S, S + K), facetTheme = fc.slice(S + K, S + K + TH), noTheme = fc.subarray(S + K + TH);
+    const f = this.deriveFacets(facetSite, facetDept, facetTheme, noTheme);
+    const results = picked.slice(offset, offset + limit).map((o) => this.hit(o.item, o.score, [st]));
+    return { query, terms, total, offset, limit, results, facets: f };
+  }
+
+  private deriveFacets(facetSite: Int32Array, facetDept: Int32Array, facetTheme: Int32Array, noTheme: Int32Array): SearchResult['facets'] {
+    const h = this.data.header;
+    const facetLevel = new Int32Array(3), facetFor = new Int32Array(2), facetCity = new Int32Array(h.sites.length);
     for (let s = 0; s < facetSite.length; s++) {
       const c = facetSite[s]!;
       if (c === 0) continue;
@@ -394,16 +460,9 @@ export class SearchEngine {
       const br = this.siteBranch[s]!;
       if (br >= 0) facetCity[br]! += c;
     }
-    for (let i = 0; i < nThemes; i++) facetFor[h.themes[i]!.for === 'person' ? 0 : 1]! += facetTheme[i]!;
-    facetFor[0]! += facetNoTheme[0]!; facetFor[1]! += facetNoTheme[1]!;
-    // Drain the heap best-first.
-    const order: { score: number; item: number }[] = [];
-    for (let i = 0; i < heapSize; i++) order.push({ score: heapScore[i]!, item: heapItem[i]! });
-    order.sort((x, y) => y.score - x.score || x.item - y.item);
-    const results = order.slice(offset, offset + limit).map((o) => this.hit(o.item, o.score, states));
-    const out: SearchResult = { query, terms, total, offset, limit, results, facets: this.facets(facetLevel, facetCity, facetDept, facetTheme, facetFor) };
-    if (all !== null) out.all = all.slice(0, total);
-    return out;
+    for (let i = 0; i < facetTheme.length; i++) facetFor[h.themes[i]!.for === 'person' ? 0 : 1]! += facetTheme[i]!;
+    facetFor[0]! += noTheme[0]!; facetFor[1]! += noTheme[1]!;
+    return this.facets(facetLevel, facetCity, facetDept, facetTheme, facetFor);
   }
 
   private facets(level: Int32Array, city: Int32Array, dept: Int32Array, theme: Int32Array, forC: Int32Array): SearchResult['facets'] {
@@ -441,7 +500,14 @@ export class SearchEngine {
   }
 
   /** Id of the item at catalogue position `index`. */
-  idOf(index: number): string { return this.storedId(this.itemPos[index]!); }
+  idOf(index: number): string {
+    if (this.itemPosCache === null) {
+      const orig = this.data.arrays.itemOrig;
+      this.itemPosCache = new Uint32Array(orig.length);
+      for (let i = 0; i < orig.length; i++) this.itemPosCache[orig[i]!] = i;
+    }
+    return this.storedId(this.itemPosCache[index]!);
+  }
 
   private hit(item: number, score: number, states: TermState[]): SearchHit {
     const h = this.data.header, a = this.data.arrays;
