@@ -90,7 +90,7 @@ export function describeIdentity(
   return {
     id: `${reg.storeId}/${identity.id}`,
     source: reg.source,
-    sourceLabel: reg.label,
+    sourceLabel: identity.location.kind === 'pkcs11' && identity.location.tokenLabel ? identity.location.tokenLabel : reg.label,
     label: identity.label,
     subject: report.subject,
     enterpriseName: enterpriseNameOf(leaf),

@@ -15,6 +15,8 @@ import { loadTrustAnchors } from '../../main/pki/trust.ts';
 import { chromiumMissingReason, listen, startAssistantHost, type AssistantHost } from './host.ts';
 import { startMiniPortal, type MiniPortal } from './mini-portal.ts';
 import http from 'node:http';
+import { createSoftHsmToken, softHsmAvailable, SOFTHSM_MODULE, USER_PIN, type SoftHsmToken } from '../integration/pkcs11/softhsm.ts';
+import type { RegisteredStore } from '../../main/assistant/certificates.ts';
 
 const missing = chromiumMissingReason();
 
@@ -24,17 +26,29 @@ describe('assistant UI in Chromium', { skip: missing ?? false }, () => {
   let hostile: { origin: string; close(): Promise<void> };
   let certs: CertificateServiceHandle;
   let ent: PkiEntry;
+  let usbEnt: PkiEntry;
+  let token: SoftHsmToken | null = null;
+  let usbWorker: KeyStoreWorkerClient | null = null;
+  const usbStores: RegisteredStore[] = [];
   // The same worker boundary as the app (child_process.fork here, utilityProcess in Electron).
   const worker = new KeyStoreWorkerClient({ spawn: forkWorkerSpawner() });
 
   before(async () => {
     const pki = await getTestPki();
     ent = pki.get('hebca-ent');
-    const anchors = loadTrustAnchors([pki.get('hebca-root').certPem], { includeBundled: false });
+    usbEnt = pki.get('jit-ent');
+    // A USB key often holds only its own certificate: the admin's trust folder carries the CA certificates.
+    const anchors = loadTrustAnchors([pki.get('hebca-root').certPem, pki.get('jit-root').certPem, pki.get('jit-ca').certPem], { includeBundled: false });
+    if (softHsmAvailable()) {
+      // SoftHSM2 plays the USB key, reached through its own worker process (as the app does).
+      token = createSoftHsmToken('河北测试Key', [{ id: '01', label: 'jit-ent', keyPem: usbEnt.keyPem, certDer: usbEnt.certDer }]);
+      usbWorker = new KeyStoreWorkerClient({ spawn: forkWorkerSpawner({ env: token.env }) });
+      usbStores.push({ storeId: 'usb-1', source: 'usb', label: 'libsofthsm2.so', store: new WorkerKeyStore(usbWorker, { kind: 'pkcs11', module: SOFTHSM_MODULE }) });
+    }
     certs = createCertificateService({
       now: () => new Date(),
       appVersion: '0.1.0-e2e',
-      usbStores: () => [],
+      usbStores: () => usbStores,
       openPkcs12: async (file, password) => pkcs12BehindWorker(await Pkcs12KeyStore.open(file, { password }), new WorkerKeyStore(worker, { kind: 'pkcs12', file })),
       anchors: () => anchors,
     });
@@ -57,6 +71,8 @@ describe('assistant UI in Chromium', { skip: missing ?? false }, () => {
     await hostile?.close();
     await certs?.closeAll();
     await worker.close();
+    await usbWorker?.close();
+    token?.cleanup();
   });
 
   test('certificate screen: open a .pfx, see enterprise, USCC and legal-person type', async () => {
@@ -68,7 +84,7 @@ describe('assistant UI in Chromium', { skip: missing ?? false }, () => {
     await page.getByRole('alert').filter({ hasText: 'PIN_INCORRECT' }).waitFor();
     await page.getByTestId('pfx-password').fill(ent.pfx!.password);
     await page.getByTestId('pfx-open').click();
-    const card = page.getByTestId('cert-card').first();
+    const card = page.getByTestId('cert-card').filter({ hasText: ent.expect.uscc! });
     await card.waitFor();
     assert.equal(await card.getByTestId('uscc').textContent(), ent.expect.uscc);
     assert.equal(await card.getByTestId('can-login').textContent(), '可以登录');
@@ -90,8 +106,8 @@ describe('assistant UI in Chromium', { skip: missing ?? false }, () => {
     const consent = page.getByTestId('consent');
     await consent.waitFor();
     assert.equal((await page.getByTestId('consent-origin').textContent())?.trim(), portal.origin);
-    const cert = page.getByTestId('consent-cert').first();
-    assert.ok((await cert.textContent())?.includes(ent.expect.uscc!));
+    const cert = page.getByTestId('consent-cert').filter({ hasText: ent.expect.uscc! });
+    await cert.click();
     await host.screenshot(page, 'consent');
 
     const before = host.logs.filter((l) => l.event === 'consent.submit').length;
@@ -115,6 +131,32 @@ describe('assistant UI in Chromium', { skip: missing ?? false }, () => {
     const seen = JSON.stringify({ logs: host.logs, emitted: host.emitted });
     assert.equal(seen.includes('000000'), false);
     assert.equal(seen.includes(ent.pfx!.password), false);
+  });
+
+  test('USB key (SoftHSM2 behind the worker): listed with its token label; the key judges the PIN; the right one signs', { skip: softHsmAvailable() ? false : 'softhsm2-util / pkcs11-tool not installed' }, async () => {
+    const page = host.assistant;
+    await page.getByTestId('nav-certs').click();
+    await page.getByRole('button', { name: '刷新' }).click();
+    const card = page.getByTestId('cert-card').filter({ hasText: usbEnt.expect.uscc! });
+    await card.waitFor();
+    assert.match((await card.textContent()) ?? '', /USB Key · 河北测试Key/);
+    assert.equal(await card.getByTestId('can-login').textContent(), '可以登录');
+
+    const portalPage = await host.openPortalPage(`${portal.origin}/?uscc=${usbEnt.expect.uscc}`);
+    await portalPage.click('#login');
+    await page.getByTestId('consent').waitFor();
+    // The portal named the account's USCC: only that enterprise's certificate is offered.
+    assert.equal(await page.getByTestId('consent-cert').count(), 1);
+    await page.getByTestId('consent-pin').fill('999999');
+    await page.getByTestId('consent-submit').click();
+    await page.getByTestId('pin-status').filter({ hasText: 'PIN 码错误' }).waitFor();
+    await page.getByTestId('consent-pin').fill(USER_PIN);
+    await page.getByTestId('consent-submit').click();
+    await page.getByTestId('consent').waitFor({ state: 'detached' });
+    await portalPage.locator('#result').filter({ hasText: 'ok' }).waitFor();
+    const result = JSON.parse((await portalPage.locator('#result').textContent()) ?? '{}') as { ok: boolean; uscc?: string };
+    assert.equal(result.ok, true, JSON.stringify(result));
+    assert.equal(result.uscc, usbEnt.expect.uscc);
   });
 
   test('consent: cancel rejects the portal call with USER_CANCELLED', async () => {
