@@ -113,6 +113,27 @@ const CORPUS: Record<string, Expect[]> = {
   'nrcac-sm2-rootca.pem': [{ name: 'ROOTCA', keyAlgorithm: 'SM2', signatureAlgorithm: 'SM2-with-SM3', caProfile: null, root: true, ca: true }],
   'sheca-rsa-uca-ev-root.pem': [{ name: 'UCA Extended Validation Root', keyAlgorithm: 'RSA-4096', signatureAlgorithm: 'sha256WithRSAEncryption', caProfile: 'sheca', root: true, ca: true }],
   'sheca-rsa-uca-global-g2-root.pem': [{ name: 'UCA Global G2 Root', keyAlgorithm: 'RSA-4096', signatureAlgorithm: 'sha256WithRSAEncryption', caProfile: 'sheca', root: true, ca: true }],
+  'sheca-sm2-test-enterprise-uscc.pem': [
+    {
+      name: '上海悦达塞夫纳节能科技有限公司',
+      keyAlgorithm: 'SM2',
+      signatureAlgorithm: 'SM2-with-SM3',
+      caProfile: 'sheca',
+      uscc: { value: '91310106669433828F', source: 'ext:1.2.156.112570.11.210', confidence: 'high' },
+    },
+  ],
+  'fjca-rsa-orgcode-only-2013.pem': [
+    { name: '福建博思软件股份有限公司（业务专用五）', keyAlgorithm: 'RSA-1024', signatureAlgorithm: 'sha1WithRSAEncryption', caProfile: null, candidateKinds: ['orgCode', 'regNumber15'] },
+  ],
+  'fjca-rsa-uscc-in-ou-test.pem': [
+    {
+      name: '福建博思软件股份有限公司（测试专用三十七）',
+      keyAlgorithm: 'RSA-1024',
+      signatureAlgorithm: 'sha1WithRSAEncryption',
+      caProfile: null,
+      uscc: { value: '91350100731844207Y', source: 'subject:OU', confidence: 'medium' },
+    },
+  ],
   'tjca-sm2-ca.pem': [{ name: 'TJCA', keyAlgorithm: 'SM2', signatureAlgorithm: 'SM2-with-SM3', caProfile: null, ca: true }],
 };
 
@@ -205,6 +226,42 @@ function check(r: CertificateReport, id: string): CertificateReport['checks'][nu
   assert.ok(c, id);
   return c;
 }
+
+test('the same company before and after 2015: the old FJCA certificate has only the org code, which the new USCC embeds', () => {
+  const old = inspectCertificate(one('fjca-rsa-orgcode-only-2013.pem', '福建博思软件股份有限公司（业务专用五）'), { now: NOW, anchors: [], intermediates: [] });
+  const neu = inspectCertificate(one('fjca-rsa-uscc-in-ou-test.pem', '福建博思软件股份有限公司（测试专用三十七）'), { now: NOW, anchors: [], intermediates: [] });
+  assert.deepEqual(old.identity.orgCode, { value: '731844207', source: 'ext:1.2.156.10260.4.1.4' });
+  assert.equal(old.identity.uscc, null);
+  assert.equal(check(old, 'uscc').code, 'USCC_ORG_CODE_ONLY');
+  assert.equal(analyzeUscc(neu.identity.uscc!.value).orgCode?.value, old.identity.orgCode?.value);
+});
+
+test('cert-assistant uscc --json decodes the real USCCs found in the corpus', async () => {
+  const expected: Record<string, { type: string; kind: string; region: string }> = {
+    '91110108722619411A': { type: '91', kind: '企业法人', region: '110108' },
+    '91420103055737157W': { type: '91', kind: '企业法人', region: '420103' },
+    '914301007225655804': { type: '91', kind: '企业法人', region: '430100' },
+    '913301103418580566': { type: '91', kind: '企业法人', region: '330110' },
+    '91110000600001760P': { type: '91', kind: '企业法人', region: '110000' },
+    '91310106669433828F': { type: '91', kind: '企业法人', region: '310106' },
+    '91350100731844207Y': { type: '91', kind: '企业法人', region: '350100' },
+  };
+  const t = cliIO(NOW);
+  assert.equal(await main(['uscc', '--json', ...Object.keys(expected)], t.io), 0);
+  const out = JSON.parse(t.out()) as { input: string; valid: boolean; orgType: { code: string; legalPersonKind: string }; region: { code: string; name: string | null }; orgCode: { valid: boolean } }[];
+  assert.deepEqual(out.map((o) => o.input), Object.keys(expected));
+  for (const o of out) {
+    const e = expected[o.input]!;
+    assert.equal(o.valid, true, o.input);
+    assert.deepEqual([o.orgType.code, o.orgType.legalPersonKind, o.region.code], [e.type, e.kind, e.region], o.input);
+    assert.ok(o.region.name, `${o.input}: region named`);
+    assert.equal(o.orgCode.valid, true, o.input);
+  }
+  // The 17-character value HEBCA wrote into a real certificate is not a USCC.
+  const bad = cliIO(NOW);
+  assert.equal(await main(['uscc', '--json', '9110106MA005DAB3F'], bad.io), 1);
+  assert.equal((JSON.parse(bad.out()) as { valid: boolean }[])[0]!.valid, false);
+});
 
 test('real SM2 chains verify with the CAs own signatures: BOC and enterprise leaves → CFCA SM2 OCA1 → CFCA CS SM2 CA', () => {
   const root = one('cfca-sm2-cs-ca-root.pem', 'CFCA CS SM2 CA');
