@@ -10,7 +10,7 @@ import { parseCertificate } from '../pki/certificate.ts';
 import { checkDerStructure } from '../pki/der.ts';
 import { LoginTokenRejection } from './codes.ts';
 import { tbsHash } from './tbs.ts';
-import type { ParsedLoginToken } from './token-format.ts';
+import type { CertificateRef, ParsedLoginToken } from './token-format.ts';
 
 export const CMS_OID = {
   data: '1.2.840.113549.1.7.1',
@@ -196,6 +196,10 @@ function readAlgorithmPair(digest: string, signature: string): SignatureAlgorith
 
 const MAX_CMS_CERTS = 7;
 
+function refOf(der: Uint8Array): CertificateRef {
+  return { b64: Buffer.from(der.buffer, der.byteOffset, der.byteLength).toString('base64'), der };
+}
+
 /** Issuer Name and serial INTEGER of a certificate, as raw TLV bytes. */
 function issuerAndSerialOf(b: Uint8Array): { issuer: Buffer; serial: Buffer } {
   const top = expect(readTlv(b, 0, b.length), 0x30);
@@ -291,8 +295,8 @@ function readCms(b: Uint8Array): ParsedLoginToken {
   return {
     kind: 'cms',
     algorithm,
-    certificate: ders[signerIndex]!,
-    intermediates: ders.filter((_, i) => i !== signerIndex),
+    certificate: refOf(ders[signerIndex]!),
+    intermediates: ders.filter((_, i) => i !== signerIndex).map(refOf),
     signature: new Uint8Array(b.subarray(sigTlv.body, sigTlv.end)),
     appVersion: null,
     originHint: null,

@@ -82,8 +82,19 @@ export function parseCrl(bytes: Uint8Array): PreparedCrl {
   return prepared;
 }
 
-/** HTTP(S) URLs from the certificate's CRL distribution points extension. */
+const cdpMemo = new WeakMap<ParsedCertificate, string[]>();
+
+/** HTTP(S) URLs from the certificate's CRL distribution points extension (memoised per certificate). */
 export function crlDistributionUrls(cert: ParsedCertificate): string[] {
+  let urls = cdpMemo.get(cert);
+  if (!urls) {
+    urls = readDistributionUrls(cert);
+    cdpMemo.set(cert, urls);
+  }
+  return urls;
+}
+
+function readDistributionUrls(cert: ParsedCertificate): string[] {
   const ext = cert.cert.extensions?.find((e) => e.extnID === OID_CRL_DP);
   if (!ext) return [];
   const out: string[] = [];

@@ -19,8 +19,25 @@ export const MIN_CHALLENGE_BYTES = 32;
 export const MAX_CHALLENGE_CHARS = 344; // base64 of 256 bytes
 
 
+// A verifier sees the same few origins over and over: remember their normal forms and hashes.
+const MEMO_SIZE = 64;
+const originMemo = new Map<string, string>();
+const originHashMemo = new Map<string, Uint8Array>();
+
+function remember<V>(m: Map<string, V>, k: string, v: V): V {
+  if (m.size >= MEMO_SIZE) m.delete(m.keys().next().value as string);
+  m.set(k, v);
+  return v;
+}
+
 /** Normalises an origin or URL to its ASCII origin; only http(s) origins can be signed for. */
 export function normalizeOrigin(input: string): string {
+  const hit = originMemo.get(input);
+  if (hit !== undefined) return hit;
+  return remember(originMemo, input, parseOrigin(input));
+}
+
+function parseOrigin(input: string): string {
   let url: URL;
   try {
     url = new URL(input.trim());
@@ -57,10 +74,10 @@ export function tbsHash(alg: SignatureAlgorithm, data: Uint8Array): Uint8Array {
  * `loginTbs`, which normalises and checks first.
  */
 export function tbsFor(origin: string, challengeB64: string, alg: SignatureAlgorithm): Uint8Array {
-  const enc = new TextEncoder();
   const out = new Uint8Array(64);
-  out.set(tbsHash(alg, enc.encode(origin)), 0);
-  out.set(tbsHash(alg, enc.encode(challengeB64)), 32);
+  const key = `${alg} ${origin}`;
+  out.set(originHashMemo.get(key) ?? remember(originHashMemo, key, tbsHash(alg, Buffer.from(origin, 'utf8'))), 0);
+  out.set(tbsHash(alg, Buffer.from(challengeB64, 'utf8')), 32);
   return out;
 }
 

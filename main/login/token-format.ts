@@ -35,12 +35,21 @@ export interface LoginTokenJson {
   challenge?: string;
 }
 
+/**
+ * A certificate as the token carries it: canonical base64 and its DER. `der` is null when the
+ * verifier already knows this exact base64 text (it was decoded and checked when first seen).
+ */
+export interface CertificateRef {
+  b64: string;
+  der: Uint8Array | null;
+}
+
 /** A parsed token: bytes decoded, nothing about them checked yet. */
 export interface ParsedLoginToken {
   kind: 'json' | 'cms';
   algorithm: SignatureAlgorithm;
-  certificate: Uint8Array;
-  intermediates: Uint8Array[];
+  certificate: CertificateRef;
+  intermediates: CertificateRef[];
   /** JSON: the signature over tbs. CMS: the SignerInfo signature over the signed attributes (DER form for ECDSA). */
   signature: Uint8Array;
   appVersion: string | null;
@@ -96,8 +105,16 @@ export function tokenText(token: string | Uint8Array, maxTokenBytes: number): st
   }
 }
 
-/** Parses a JSON `cert-login:1` token (text already size-checked). */
-export function parseJsonToken(text: string): ParsedLoginToken {
+function certificateRef(value: unknown, field: string, known: ((b64: string) => boolean) | undefined): CertificateRef {
+  if (known && typeof value === 'string' && known(value)) return { b64: value, der: null };
+  return { b64: value as string, der: decodeBase64Field(value, field, MAX_CERT_BYTES) };
+}
+
+/**
+ * Parses a JSON `cert-login:1` token (text already size-checked). `known` says which
+ * certificate texts were decoded and checked before (skips decoding them again).
+ */
+export function parseJsonToken(text: string, known?: (b64: string) => boolean): ParsedLoginToken {
   let obj: unknown;
   try {
     obj = JSON.parse(text);
@@ -113,12 +130,12 @@ export function parseJsonToken(text: string): ParsedLoginToken {
   const alg = o['algorithm'];
   if (typeof alg !== 'string') throw malformed('缺少 algorithm 字段', 'algorithm missing');
   if (!(TOKEN_ALGORITHMS as readonly string[]).includes(alg)) throw new LoginTokenRejection('FORMAT_UNSUPPORTED', `算法 ${alg.slice(0, 40)}`, `algorithm ${alg.slice(0, 40)}`);
-  const certificate = decodeBase64Field(o['certificate'], 'certificate', MAX_CERT_BYTES);
-  let intermediates: Uint8Array[] = [];
+  const certificate = certificateRef(o['certificate'], 'certificate', known);
+  let intermediates: CertificateRef[] = [];
   if (o['intermediates'] !== undefined) {
     const list = o['intermediates'];
     if (!Array.isArray(list) || list.length > MAX_INTERMEDIATES) throw malformed('intermediates 必须是不超过 6 个证书的数组', 'intermediates must be an array of at most 6');
-    intermediates = list.map((v, i) => decodeBase64Field(v, `intermediates[${i}]`, MAX_CERT_BYTES));
+    intermediates = list.map((v, i) => certificateRef(v, `intermediates[${i}]`, known));
   }
   const signature = decodeBase64Field(o['signature'], 'signature', MAX_SIGNATURE_BYTES);
   const appVersion = optionalString(o, 'appVersion', MAX_APP_VERSION_CHARS);

@@ -7,7 +7,7 @@
  */
 import { identityCertificate, parseCertificate, type ParsedCertificate } from '../pki/certificate.ts';
 import { extractIdentity, type CertificateIdentity } from '../pki/identity.ts';
-import { isValidUscc } from '../pki/uscc.ts';
+import { isValidUscc, normalizeUscc } from '../pki/uscc.ts';
 
 /** Insertion-ordered map that drops its oldest entry when full. */
 class BoundedMap<K, V> {
@@ -26,16 +26,53 @@ class BoundedMap<K, V> {
 }
 
 const MAX_CERTIFICATES = 1000;
-const parsed = new BoundedMap<string, ParsedCertificate>(MAX_CERTIFICATES);
+
+/**
+ * Parsed certificates by their exact base64 text. Hashing a 2 KB string on every lookup shows
+ * in profiles, so the map key is the text's tail (signature bits: high entropy) and length, and
+ * a hit is confirmed by comparing the whole text.
+ */
+class CertificateTextCache {
+  private readonly map = new BoundedMap<string, { b64: string; cert: ParsedCertificate }[]>(MAX_CERTIFICATES);
+  private static key(b64: string): string {
+    return `${b64.length}:${b64.slice(-48)}`;
+  }
+  get(b64: string): ParsedCertificate | undefined {
+    const bucket = this.map.get(CertificateTextCache.key(b64));
+    return bucket?.find((e) => e.b64 === b64)?.cert;
+  }
+  set(b64: string, cert: ParsedCertificate): void {
+    const k = CertificateTextCache.key(b64);
+    const bucket = (this.map.get(k) ?? []).filter((e) => e.b64 !== b64).slice(-3);
+    bucket.push({ b64, cert });
+    this.map.set(k, bucket);
+  }
+  clear(): void {
+    this.map.clear();
+  }
+}
+
+const parsed = new CertificateTextCache();
 const identities = new WeakMap<ParsedCertificate, CertificateIdentity>();
 
 /** parseCertificate, memoised by the exact DER bytes. Throws like parseCertificate. */
 export function parseCertificateCached(der: Uint8Array): ParsedCertificate {
-  const key = Buffer.from(der.buffer, der.byteOffset, der.byteLength).toString('base64');
-  let c = parsed.get(key);
+  return certificateFromRef({ b64: Buffer.from(der.buffer, der.byteOffset, der.byteLength).toString('base64'), der });
+}
+
+/** True when this exact base64 certificate text was decoded and parsed before. */
+export function isKnownCertificate(b64: string): boolean {
+  return parsed.get(b64) !== undefined;
+}
+
+/** The parsed certificate for a token's certificate reference (base64 text as the cache key). */
+export function certificateFromRef(ref: { b64: string; der: Uint8Array | null }): ParsedCertificate {
+  let c = parsed.get(ref.b64);
   if (!c) {
+    // Known when the token was read, evicted since: decode again (it was canonical then).
+    const der = ref.der ?? new Uint8Array(Buffer.from(ref.b64, 'base64'));
     c = parseCertificate(der);
-    parsed.set(key, c);
+    parsed.set(ref.b64, c);
   }
   return c;
 }
@@ -52,6 +89,18 @@ export function identityOf(cert: ParsedCertificate): CertificateIdentity {
 }
 
 const usccChecks = new BoundedMap<string, boolean>(MAX_CERTIFICATES);
+
+const normalized = new BoundedMap<string, string>(MAX_CERTIFICATES);
+
+/** normalizeUscc (NFKC and friends), memoised. */
+export function normalizedUscc(value: string): string {
+  let v = normalized.get(value);
+  if (v === undefined) {
+    v = normalizeUscc(value);
+    normalized.set(value, v);
+  }
+  return v;
+}
 
 /** isValidUscc, memoised (the full analysis decodes regions and tables). */
 export function usccIsValid(normalized: string): boolean {
@@ -102,4 +151,5 @@ export function rememberPath(anchors: readonly ParsedCertificate[], leaf: Parsed
 export function clearVerifyCaches(): void {
   parsed.clear();
   usccChecks.clear();
+  normalized.clear();
 }

@@ -18,7 +18,7 @@ import { checkRevocation, parseCrl, type CrlFetcher, type PreparedCrl } from './
 import { algorithmMismatch, MIN_RSA_BITS, verifyTokenSignature } from './signature.ts';
 import { normalizeOrigin, tbsFor, tbsHash } from './tbs.ts';
 import { decodeCanonicalBase64, DEFAULT_MAX_TOKEN_BYTES, parseJsonToken, tokenText, type ParsedLoginToken } from './token-format.ts';
-import { clearVerifyCaches, identityOf, parseCertificateCached, provenPath, rememberPath, usccIsValid } from './verify-cache.ts';
+import { certificateFromRef, clearVerifyCaches, identityOf, isKnownCertificate, normalizedUscc, provenPath, rememberPath, usccIsValid } from './verify-cache.ts';
 
 export { MemoryChallengeStore, VERIFY_CODES, VERIFY_MESSAGES, clearVerifyCaches };
 export type { ChallengeStore, VerifyCode };
@@ -131,7 +131,7 @@ const readToken: Step = {
     const max = ctx.opts.maxTokenBytes ?? DEFAULT_MAX_TOKEN_BYTES;
     const text = tokenText(ctx.input, max).trim();
     if (text.startsWith('{')) {
-      ctx.token = parseJsonToken(text);
+      ctx.token = parseJsonToken(text, isKnownCertificate);
       return;
     }
     // Anything else must be the `cms` variant: base64 of a DER ContentInfo.
@@ -146,8 +146,8 @@ const decodeCertificates: Step = {
   run(ctx) {
     const token = need(ctx.token);
     try {
-      ctx.leaf = parseCertificateCached(token.certificate);
-      ctx.intermediates = [...token.intermediates.map(parseCertificateCached), ...ctx.knownIntermediates];
+      ctx.leaf = certificateFromRef(token.certificate);
+      ctx.intermediates = [...token.intermediates.map(certificateFromRef), ...ctx.knownIntermediates];
     } catch (e) {
       const why = e instanceof AssistantError ? e.message : '';
       throw new LoginTokenRejection('CERT_MALFORMED', why, undefined, { cause: e instanceof AssistantError ? e.code : 'PARSE' });
@@ -311,7 +311,7 @@ const checkUscc: Step = {
       const org = identity.orgCode ? `（仅有组织机构代码 ${identity.orgCode.value}）` : '';
       throw new LoginTokenRejection('USCC_MISSING', org, identity.orgCode ? `only an organisation code ${identity.orgCode.value}` : undefined);
     }
-    const value = normalizeUscc(found.value);
+    const value = normalizedUscc(found.value);
     ctx.uscc = value;
     if (!found.valid || !usccIsValid(value)) {
       // Pilot-era codes that fail the check are accepted only on exact equality with the account's.
@@ -371,7 +371,9 @@ export async function verifyLoginToken(token: string | Uint8Array, opts: VerifyO
   try {
     for (const step of VERIFY_STEPS) {
       current = step.name;
-      await step.run(ctx);
+      // Only the steps that do I/O return promises; awaiting the others costs a tick each.
+      const pending = step.run(ctx);
+      if (pending) await pending;
     }
   } catch (e) {
     const r = e instanceof LoginTokenRejection ? e : new LoginTokenRejection('TOKEN_MALFORMED', '令牌无法处理', 'token could not be processed');
