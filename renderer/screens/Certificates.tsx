@@ -138,7 +138,15 @@ export function CertificatesScreen() {
   }, []);
   useEffect(() => {
     load();
-    return onEvent('certs:changed', load);
+    const off = onEvent('certs:changed', load);
+    // USB keys come and go without telling us: look again every few seconds while the screen is visible.
+    const timer = setInterval(() => {
+      if (document.visibilityState === 'visible') invoke('certs:list').then(setList, () => {});
+    }, 4000);
+    return () => {
+      off();
+      clearInterval(timer);
+    };
   }, [load]);
   const pick = async () => {
     try {
