@@ -184,6 +184,11 @@ if (!app.requestSingleInstanceLock()) {
     mainWindow.focus();
   });
   app.on('window-all-closed', () => app.quit());
+  // Defence in depth for any web contents we did not create ourselves (devtools, future views).
+  app.on('web-contents-created', (_e, contents) => {
+    contents.on('will-attach-webview', (e) => e.preventDefault());
+    contents.setWindowOpenHandler(() => ({ action: 'deny' }));
+  });
   app.whenReady().then(start, (e: unknown) => {
     dialog.showErrorBox('证书助手无法启动', e instanceof Error ? e.message : String(e));
     app.quit();
