@@ -134,6 +134,16 @@ const CORPUS: Record<string, Expect[]> = {
       uscc: { value: '91350100731844207Y', source: 'subject:OU', confidence: 'medium' },
     },
   ],
+  'zjca-rsa-bmpstring-issuer-signed-message.p7s': [
+    {
+      name: '测试 _上海佳和健康管理有限公司',
+      keyAlgorithm: 'RSA-2048',
+      signatureAlgorithm: 'sha256WithRSAEncryption',
+      caProfile: null,
+      uscc: { value: '91310000MA7AGX5E2J', source: 'ext:1.2.156.112573.5', confidence: 'medium' },
+    },
+  ],
+  'jsca-rsa-all-bmpstring-2001.pem': [{ name: '行助手2.0测试2016052406', keyAlgorithm: 'RSA-1024', signatureAlgorithm: 'sha1WithRSAEncryption', caProfile: null }],
   'tjca-sm2-ca.pem': [{ name: 'TJCA', keyAlgorithm: 'SM2', signatureAlgorithm: 'SM2-with-SM3', caProfile: null, ca: true }],
 };
 
@@ -245,6 +255,7 @@ test('cert-assistant uscc --json decodes the real USCCs found in the corpus', as
     '91110000600001760P': { type: '91', kind: '企业法人', region: '110000' },
     '91310106669433828F': { type: '91', kind: '企业法人', region: '310106' },
     '91350100731844207Y': { type: '91', kind: '企业法人', region: '350100' },
+    '91310000MA7AGX5E2J': { type: '91', kind: '企业法人', region: '310000' },
   };
   const t = cliIO(NOW);
   assert.equal(await main(['uscc', '--json', ...Object.keys(expected)], t.io), 0);
