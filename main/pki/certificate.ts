@@ -229,17 +229,64 @@ function pkijsCertificate(der: Uint8Array): pkijs.Certificate {
   }
 }
 
-const lightViews = new WeakMap<ParsedCertificate, () => pkijs.Certificate>();
-const fullParsed = new WeakSet<ParsedCertificate>();
+// Internals kept on the object itself (symbol keys): WeakMaps keyed by short-lived certificates
+// cost more in GC than the work they save.
+const LIGHT_VIEW = Symbol('lightView');
+const FULL_PARSED = Symbol('fullParsed');
+interface Internals {
+  [LIGHT_VIEW]?: () => pkijs.Certificate;
+  [FULL_PARSED]?: boolean;
+}
 
 /**
  * A pkijs.Certificate for identity extraction: the full parse when it already exists, otherwise
  * real pkijs objects for serial, subject, issuer and extensions built from bytes already read.
  */
 export function identityCertificate(p: ParsedCertificate): pkijs.Certificate {
-  if (fullParsed.has(p)) return p.cert;
-  const make = lightViews.get(p);
+  const internals = p as ParsedCertificate & Internals;
+  if (internals[FULL_PARSED]) return p.cert;
+  const make = internals[LIGHT_VIEW];
   return make ? make() : p.cert;
+}
+
+const STRING_TYPES: Record<number, { prototype: asn1js.BaseStringBlock }> = {
+  0x0c: asn1js.Utf8String,
+  0x13: asn1js.PrintableString,
+  0x16: asn1js.IA5String,
+  0x1e: asn1js.BmpString,
+};
+
+/**
+ * asn1js value of a name attribute for the identity view. Common string types become instances of
+ * the asn1js string class carrying the already-decoded text (what `getValue()` and `valueBlock`
+ * readers use) without re-running asn1js' decoder; other types go through fromBER.
+ */
+function attributeValue(a: Attribute): asn1js.AsnType {
+  const type = STRING_TYPES[a.value[0]!];
+  if (!type) return asn1js.fromBER(a.value).result;
+  const header = a.value[1]! < 0x80 ? 2 : 2 + (a.value[1]! & 0x7f);
+  const value = Object.create(type.prototype) as asn1js.BaseStringBlock;
+  Object.assign(value, {
+    idBlock: { tagClass: 1, tagNumber: a.value[0]!, isConstructed: false },
+    valueBlock: { value: a.text, valueHexView: a.value.subarray(header) },
+  });
+  return value as unknown as asn1js.AsnType;
+}
+
+/** A property computed on first read, then stored as a plain value. */
+function lazy<T extends object, K extends keyof T>(obj: T, key: K, make: () => T[K]): void {
+  Object.defineProperty(obj, key, {
+    configurable: true,
+    enumerable: true,
+    get(): T[K] {
+      const value = make();
+      Object.defineProperty(obj, key, { value, writable: true, configurable: true, enumerable: true });
+      return value;
+    },
+    set(value: T[K]) {
+      Object.defineProperty(obj, key, { value, writable: true, configurable: true, enumerable: true });
+    },
+  });
 }
 
 function pkijsName(attrs: Attribute[]): pkijs.RelativeDistinguishedNames {
@@ -248,7 +295,7 @@ function pkijsName(attrs: Attribute[]): pkijs.RelativeDistinguishedNames {
   name.typesAndValues = attrs.map((a) => {
     const tv = Object.create(pkijs.AttributeTypeAndValue.prototype) as pkijs.AttributeTypeAndValue;
     tv.type = a.type;
-    tv.value = asn1js.fromBER(a.value).result as unknown as pkijs.AttributeTypeAndValue['value'];
+    tv.value = attributeValue(a) as unknown as pkijs.AttributeTypeAndValue['value'];
     return tv;
   });
   name.valueBeforeDecode = new Uint8Array(0).buffer;
@@ -388,23 +435,30 @@ function readCertificate(der: Uint8Array): ParsedCertificate {
     get(): pkijs.Certificate {
       if (!full) {
         full = pkijsCertificate(der);
-        fullParsed.add(parsed);
+        (parsed as ParsedCertificate & Internals)[FULL_PARSED] = true;
       }
       return full;
     },
   });
-  lightViews.set(parsed, () => {
+  (parsed as ParsedCertificate & Internals)[LIGHT_VIEW] = () => {
     if (!light) {
       const c = Object.create(pkijs.Certificate.prototype) as pkijs.Certificate;
       c.version = version;
-      c.serialNumber = new asn1js.Integer({ valueHex: b.subarray(serialTlv.body, serialTlv.end) });
+      lazy(c, 'serialNumber', () => new asn1js.Integer({ valueHex: b.subarray(serialTlv.body, serialTlv.end) }));
       c.subject = pkijsName(subjectAttrs);
       c.issuer = pkijsName(issuerAttrs);
-      c.extensions = extensions.map((e) => new pkijs.Extension({ extnID: e.oid, critical: e.critical, extnValue: new Uint8Array(e.value).buffer }));
+      c.extensions = extensions.map((e) => {
+        const x = Object.create(pkijs.Extension.prototype) as pkijs.Extension;
+        x.extnID = e.oid;
+        x.critical = e.critical;
+        // Most readers skip standard extensions by OID and never touch their value.
+        lazy(x, 'extnValue', () => new asn1js.OctetString({ valueHex: new Uint8Array(e.value).buffer }));
+        return x;
+      });
       light = c;
     }
     return light;
-  });
+  };
   return parsed;
 }
 

@@ -48,21 +48,19 @@ function nodePublicKey(issuer: ParsedCertificate): KeyObject {
   return key;
 }
 
-// Verdicts per (certificate, issuer) object pair: anchors and intermediates are parsed once and
-// checked again for every leaf, so their own signatures are verified once.
-const verdicts = new WeakMap<ParsedCertificate, WeakMap<ParsedCertificate, boolean>>();
+// Verdicts per (certificate, issuer) pair, kept on the certificate object: anchors and
+// intermediates are parsed once and checked again for every leaf, so their own signatures are
+// verified once. (A WeakMap keyed by short-lived leaves costs more in GC than it saves.)
+const VERDICTS = Symbol('signatureVerdicts');
+type WithVerdicts = ParsedCertificate & { [VERDICTS]?: Map<string, boolean> };
 
 /** True when `issuer`'s key made `cert`'s signature. Never throws. */
 export function verifyCertificateSignature(cert: ParsedCertificate, issuer: ParsedCertificate): boolean {
-  let byIssuer = verdicts.get(cert);
-  const known = byIssuer?.get(issuer);
+  const c = cert as WithVerdicts;
+  const known = c[VERDICTS]?.get(issuer.fingerprintSha256);
   if (known !== undefined) return known;
   const ok = verifySignatureUncached(cert, issuer);
-  if (!byIssuer) {
-    byIssuer = new WeakMap();
-    verdicts.set(cert, byIssuer);
-  }
-  byIssuer.set(issuer, ok);
+  (c[VERDICTS] ??= new Map()).set(issuer.fingerprintSha256, ok);
   return ok;
 }
 
