@@ -18,6 +18,9 @@ export interface IndexSite {
   parent: string | null;
   /** Sites are stored in tree (DFS) order: this site and its sub-sites are indices [index, end). */
   end: number;
+  /** Pinyin of the name (full, initials; alternatives after \u0002), for site words in queries. */
+  py?: string;
+  pyi?: string;
 }
 
 export interface IndexHeader {
@@ -45,7 +48,7 @@ export interface IndexArrays {
   titleItemOff: Uint32Array;
   /** Stored position → catalogue position. */
   itemOrig: Uint32Array;
-  /** Per title, sparse facet counts of its items: key = site | S+kind | S+K+theme | S+K+Th+audience (no theme). */
+  /** Per title, sparse facet counts of its items: key = level (0–2) | 3+city branch site | 3+S+kind | 3+S+K+theme | 3+S+K+Th+audience (no theme). */
   titleFacetOff: Uint32Array; titleFacetKey: Uint32Array; titleFacetCount: Uint32Array;
   itemKind: Uint16Array;
   deptItemOff: Uint32Array; deptItems: Uint32Array;
@@ -136,6 +139,11 @@ function orderSites(sites: IndexSource['sites']): IndexSite[] {
 
 export function buildIndex(src: IndexSource): IndexData {
   const sites = orderSites(src.sites);
+  for (const s of sites) {
+    const p = src.pinyinOf(matchingForm(s.name));
+    s.py = [p.full, ...p.alternatives.map((x) => x.full)].join('\u0002');
+    s.pyi = [p.initials, ...p.alternatives.map((x) => x.initials)].join('\u0002');
+  }
   if (sites.length > 65535) throw new AssistantError('GUIDE_INDEX_TOO_LARGE', '站点过多', { en: 'too many sites' });
   const siteIdx = new Map(sites.map((s, i) => [s.code, i]));
   const themeIdx = new Map(src.themes.map((t, i) => [`${t.for}:${t.code}`, i]));
@@ -199,12 +207,25 @@ export function buildIndex(src: IndexSource): IndexData {
   const iTheme = reorder(itemTheme, Uint16Array), iFor = reorder(itemFor, Uint8Array);
   const iKind = Uint16Array.from(iDept, (d) => departments[d]!.kind);
   const S = sites.length, K = deptKinds.length, TH = src.themes.length;
+  // The facets shown are level, city (the province's child a site sits under), kind, theme, audience.
+  const branch = sites.map((_, i) => {
+    for (let j = i; ;) {
+      const p = sites.findIndex((x) => x.code === sites[j]!.parent);
+      if (p < 0) return -1;
+      if (sites[p]!.parent === null || sites.findIndex((x) => x.code === sites[p]!.parent) < 0) return j;
+      j = p;
+    }
+  });
   const fOff = new Uint32Array(titles.length + 1), fKey: number[] = [], fCount: number[] = [];
   for (let t = 0; t < titles.length; t++) {
     const counts = new Map<number, number>();
+    const add = (key: number) => counts.set(key, (counts.get(key) ?? 0) + 1);
     for (let k = titleItemOff[t]!; k < titleItemOff[t + 1]!; k++) {
-      const th = iTheme[k]!;
-      for (const key of [iSite[k]!, S + iKind[k]!, th < TH ? S + K + th : S + K + TH + iFor[k]!]) counts.set(key, (counts.get(key) ?? 0) + 1);
+      const th = iTheme[k]!, site = iSite[k]!;
+      add(levelRank[site]!);
+      if (branch[site]! >= 0) add(3 + branch[site]!);
+      add(3 + S + iKind[k]!);
+      add(th < TH ? 3 + S + K + th : 3 + S + K + TH + iFor[k]!);
     }
     for (const [key, c] of [...counts].sort((x, y) => x[0] - y[0])) { fKey.push(key); fCount.push(c); }
     fOff[t + 1] = fKey.length;

@@ -222,8 +222,11 @@ export class SearchEngine {
     }
     if (multi) {
       const sites = this.data.header.sites;
+      const py = st.pinyin !== null && term.length >= 2;
+      const startsAny = (v: string | undefined) => v !== undefined && v.split('\u0002').some((x) => x.startsWith(term));
       for (let s = 0; s < sites.length; s++) {
-        if (!sites[s]!.name.includes(term)) continue;
+        const site = sites[s]!;
+        if (!site.name.includes(term) && !(py && (startsAny(site.py) || startsAny(site.pyi)))) continue;
         st.site ??= new Uint8Array(sites.length);
         st.site[s] = S_SITE;
         st.siteTouched.push(s);
@@ -233,7 +236,29 @@ export class SearchEngine {
     return st;
   }
 
-  search(query: string, opts: SearchOptions = {}): SearchResult {
+  /** Site names and their short forms (唐山市 → 唐山), longest first, for splitting 唐山公积金. */
+  private sitePrefixes: string[] | null = null;
+
+  /**
+   * Search. When a one-word query finds nothing and starts with a site name (唐山公积金), it is
+   * searched again as two words (唐山 公积金); `rewrittenFrom` tells the UI.
+   */
+  search(query: string, opts: SearchOptions = {}): SearchResult & { rewrittenFrom?: string } {
+    const r = this.searchTerms(query, opts);
+    if (r.total > 0 || r.terms.length !== 1) return r;
+    const term = r.terms[0]!;
+    this.sitePrefixes ??= [...new Set(this.data.header.sites.flatMap((s) => {
+      const n = matchingForm(s.name);
+      const short = n.replace(/(新区|市|县|区)$/, '');
+      return short.length >= 2 && short !== n ? [n, short] : [n];
+    }))].sort((x, y) => y.length - x.length);
+    const prefix = this.sitePrefixes.find((p) => term.startsWith(p) && term.length > p.length);
+    if (prefix === undefined) return r;
+    const again = this.searchTerms(`${prefix} ${term.slice(prefix.length)}`, opts);
+    return again.total > 0 ? { ...again, query, rewrittenFrom: query } : r;
+  }
+
+  private searchTerms(query: string, opts: SearchOptions): SearchResult {
     const offset = Math.max(0, Math.min(MAX_WINDOW, Math.floor(opts.offset ?? 0)));
     const limit = Math.max(0, Math.min(MAX_WINDOW - offset, Math.floor(opts.limit ?? 20)));
     const terms = SearchEngine.terms(query);
@@ -397,18 +422,31 @@ export class SearchEngine {
    */
   private titleOnly(query: string, terms: string[], st: TermState, offset: number, limit: number): SearchResult {
     const h = this.data.header, a = this.data.arrays;
-    const S = h.sites.length, K = h.deptKinds.length, TH = h.themes.length;
-    const fc = new Int32Array(S + K + TH + 2);
+    const S = h.sites.length, K = h.deptKinds.length, TH = h.themes.length, T = h.counts.titles;
     const off = a.titleItemOff, fOff = a.titleFacetOff, fKey = a.titleFacetKey, fCnt = a.titleFacetCount;
     const touched = st.touched, m = touched.length;
-    let total = 0;
+    let fc: Int32Array, total = 0;
+    if (m * 2 > T) {
+      // Most titles match: count what does not match and subtract it from the catalogue's totals.
+      fc = this.globalFacets().slice();
+      total = h.counts.items;
+      for (let t = 0; t < T; t++) {
+        if (st.title[t] !== 0) continue;
+        total -= off[t + 1]! - off[t]!;
+        for (let e = fOff[t]!, end = fOff[t + 1]!; e < end; e++) fc[fKey[e]!]! -= fCnt[e]!;
+      }
+    } else {
+      fc = new Int32Array(3 + S + K + TH + 2);
+      for (let x = 0; x < m; x++) {
+        const t = touched[x]!;
+        total += off[t + 1]! - off[t]!;
+        for (let e = fOff[t]!, end = fOff[t + 1]!; e < end; e++) fc[fKey[e]!]! += fCnt[e]!;
+      }
+    }
     // Max-heap over titles keyed by their current head item (score desc, stored position asc).
     const hs = new Float64Array(m), hi = new Int32Array(m), ht = new Int32Array(m);
     for (let x = 0; x < m; x++) {
-      const t = touched[x]!;
-      total += off[t + 1]! - off[t]!;
-      for (let e = fOff[t]!, end = fOff[t + 1]!; e < end; e++) fc[fKey[e]!]! += fCnt[e]!;
-      const j = off[t]!;
+      const t = touched[x]!, j = off[t]!;
       hs[x] = st.title[t]! + this.siteBonus[a.itemSite[j]!]! + this.titleBonus[t]!;
       hi[x] = j; ht[x] = t;
     }
@@ -444,10 +482,27 @@ export class SearchEngine {
       }
       down(0);
     }
-    const facetSite = fc.subarray(0, S), facetDept = fc.slice(S, S + K), facetTheme = fc.slice(S + K, S + K + TH), noTheme = fc.subarray(S + K + TH);
-    const f = this.deriveFacets(facetSite, facetDept, facetTheme, noTheme);
+    const facetCity = new Int32Array(S);
+    facetCity.set(fc.subarray(3, 3 + S));
+    const facetTheme = fc.slice(3 + S + K, 3 + S + K + TH), facetFor = new Int32Array(2);
+    for (let i = 0; i < TH; i++) facetFor[h.themes[i]!.for === 'person' ? 0 : 1]! += facetTheme[i]!;
+    facetFor[0]! += fc[3 + S + K + TH]!; facetFor[1]! += fc[3 + S + K + TH + 1]!;
+    const facets = this.facets(fc.slice(0, 3), facetCity, fc.slice(3 + S, 3 + S + K), facetTheme, facetFor);
     const results = picked.slice(offset, offset + limit).map((o) => this.hit(o.item, o.score, [st]));
-    return { query, terms, total, offset, limit, results, facets: f };
+    return { query, terms, total, offset, limit, results, facets };
+  }
+
+  private globalFacetCache: Int32Array | null = null;
+
+  /** Facet counts of the whole catalogue (computed once). */
+  private globalFacets(): Int32Array {
+    if (this.globalFacetCache === null) {
+      const h = this.data.header, a = this.data.arrays;
+      const fc = new Int32Array(3 + h.sites.length + h.deptKinds.length + h.themes.length + 2);
+      for (let e = 0; e < a.titleFacetKey.length; e++) fc[a.titleFacetKey[e]!]! += a.titleFacetCount[e]!;
+      this.globalFacetCache = fc;
+    }
+    return this.globalFacetCache;
   }
 
   private deriveFacets(facetSite: Int32Array, facetDept: Int32Array, facetTheme: Int32Array, noTheme: Int32Array): SearchResult['facets'] {

@@ -164,3 +164,14 @@ test('the unfiltered one-term fast path ranks, counts and pages exactly like the
     }
   }
 });
+
+test('site words: 唐山公积金 is re-read as 唐山 + 公积金; site names in pinyin (tangshan, laoting) narrow the search', () => {
+  const r = guide.search('唐山公积金', { limit: 50 });
+  assert.equal(r.rewrittenFrom, '唐山公积金');
+  assert.ok(r.total > 0 && r.results.every((h) => h.site.code === '130200' && h.title.includes('公积金')));
+  const p = guide.search('tangshan gjj', { limit: 50 });
+  assert.ok(p.total > 0 && p.results.every((h) => h.site.code === '130200'));
+  const l = guide.search('laoting 结婚', { limit: 50 });
+  assert.ok(l.total > 0 && l.results.every((h) => h.site.code === '130225'));
+  assert.equal(guide.search('唐山不存在的东西').total, 0);
+});
