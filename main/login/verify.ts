@@ -103,7 +103,7 @@ function need<T>(v: T | undefined): T {
 
 const WEAK_HASHES = new Set(['md5', 'sha1']);
 
-/** Cached parsing: certificates by DER fingerprint-free identity of the array passed in. */
+/** Configuration arrays (anchors, intermediates, CRLs) parsed once, keyed by the array object the caller passes. */
 const parsedLists = new WeakMap<object, ParsedCertificate[]>();
 const parsedCrlLists = new WeakMap<object, PreparedCrl[]>();
 

@@ -171,6 +171,19 @@ describe('login --module (SoftHSM2 as the USB key, through the worker)', { skip:
     });
   }
 
+  test('--slot picks the token; a slot without it finds no certificate', async () => {
+    const shown = execFileSync('softhsm2-util', ['--show-slots'], { env: token.env, encoding: 'utf8' });
+    const slot = /Slot (\d+)\s[\s\S]*?Label:\s+login-test/.exec(shown)?.[1];
+    assert.ok(slot, shown);
+    const ch = newChallenge();
+    const r = await cli(['login', '--origin', ORIGIN, '--challenge', ch, '--module', SOFTHSM_MODULE, '--slot', slot, '--id', '02', '--pin-stdin', '--format', 'cms'], '123456', token.env);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal((await cli(verifyArgs(ch, r.stdout.trim()))).code, 0);
+    const none = await cli(['login', '--origin', ORIGIN, '--challenge', ch, '--module', SOFTHSM_MODULE, '--slot', String(Number(slot) + 1), '--id', '02', '--pin-stdin'], '123456', token.env);
+    assert.equal(none.code, 1);
+    assert.match(none.stderr, /NO_CERTIFICATE/);
+  });
+
   test('two keys and no --id → CERTIFICATE_AMBIGUOUS listing them', async () => {
     const r = await cli(['login', '--origin', ORIGIN, '--challenge', newChallenge(), '--module', SOFTHSM_MODULE, '--pin-stdin'], '123456', token.env);
     assert.equal(r.code, 1);
