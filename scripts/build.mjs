@@ -14,7 +14,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const dist = path.join(root, 'dist');
+// --out=DIR builds elsewhere (tests); the app itself always runs from dist/.
+const outArg = process.argv.find((a) => a.startsWith('--out='))?.slice(6);
+const dist = outArg ? path.resolve(outArg) : path.join(root, 'dist');
 const quiet = process.argv.includes('--quiet');
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7);
 
@@ -84,7 +86,7 @@ async function buildPreloads() {
 }
 
 async function buildRenderer() {
-  await viteBuild({ configFile: path.join(root, 'vite.config.ts'), logLevel: quiet ? 'warn' : 'info' });
+  await viteBuild({ configFile: path.join(root, 'vite.config.ts'), logLevel: quiet ? 'warn' : 'info', build: { outDir: path.join(dist, 'renderer'), emptyOutDir: true } });
 }
 
 const t0 = Date.now();
