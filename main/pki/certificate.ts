@@ -455,6 +455,10 @@ function readCertificate(der: Uint8Array): ParsedCertificate {
         lazy(x, 'extnValue', () => new asn1js.OctetString({ valueHex: new Uint8Array(e.value).buffer }));
         return x;
       });
+      // Anything else a reader asks for comes from the full parse, so the view never lies.
+      for (const key of ['tbsView', 'signature', 'signatureAlgorithm', 'signatureValue', 'notBefore', 'notAfter', 'subjectPublicKeyInfo', 'issuerUniqueID', 'subjectUniqueID'] as const) {
+        lazy(c, key, () => parsed.cert[key] as never);
+      }
       light = c;
     }
     return light;
