@@ -122,6 +122,16 @@ const CORPUS: Record<string, Expect[]> = {
       uscc: { value: '91310106669433828F', source: 'ext:1.2.156.112570.11.210', confidence: 'high' },
     },
   ],
+  'sheca-sm2-enterprise-xy-uscc.pem': [
+    {
+      name: '192.168.2.253',
+      keyAlgorithm: 'SM2',
+      signatureAlgorithm: 'SM2-with-SM3',
+      caProfile: 'sheca',
+      uscc: { value: '91310000631291289X', source: 'ext:1.2.156.112570.11.205', confidence: 'high' },
+    },
+  ],
+  'sheca-sm2-2013-bmpstring-explicit-tag.pem': [{ name: '王玉林SM2_test1', keyAlgorithm: 'SM2', signatureAlgorithm: 'SM2-with-SM3', caProfile: 'sheca' }],
   'fjca-rsa-orgcode-only-2013.pem': [
     { name: '福建博思软件股份有限公司（业务专用五）', keyAlgorithm: 'RSA-1024', signatureAlgorithm: 'sha1WithRSAEncryption', caProfile: null, candidateKinds: ['orgCode', 'regNumber15'] },
   ],
@@ -292,7 +302,7 @@ test('real SM2 chains verify with the CAs own signatures: BOC and enterprise lea
   assert.equal(verifyCertificateSignature(one('cfca-sm2-acs-oca31.pem', 'CFCA ACS SM2 OCA31'), root), true);
 });
 
-test('real SM2 chains under the national roots: TJCA → Civil Servant ROOT, SHECA SM2 → ROOTCA', () => {
+test('real SM2 chains under the national roots: TJCA → Civil Servant ROOT, SHECA leaves → SHECA SM2 → ROOTCA', () => {
   const civil = one('nrcac-sm2-civil-servant-root.pem', 'Civil Servant ROOT');
   const tjca = one('tjca-sm2-ca.pem', 'TJCA');
   assert.equal(verifyCertificateSignature(tjca, civil), true);
@@ -301,6 +311,17 @@ test('real SM2 chains under the national roots: TJCA → Civil Servant ROOT, SHE
 
   const [rootca, sheca] = [one('nrcac-sheca-sm2-chain.p7b', 'ROOTCA'), one('nrcac-sheca-sm2-chain.p7b', 'SHECA SM2')];
   assert.equal(verifyCertificateSignature(sheca, rootca), true);
+  // SHECA's own SM2 leaves (from another repository) chain through that intermediate to the national root.
+  for (const [file, name, at] of [
+    ['sheca-sm2-enterprise-xy-uscc.pem', '192.168.2.253', new Date('2018-06-01T00:00:00Z')],
+    ['sheca-sm2-2013-bmpstring-explicit-tag.pem', '王玉林SM2_test1', new Date('2014-01-01T00:00:00Z')],
+  ] as const) {
+    const leaf = one(file, name);
+    assert.equal(verifyCertificateSignature(leaf, sheca), true, file);
+    const r = verifyChain(leaf, { intermediates: [sheca], anchors: [rootca], now: at });
+    assert.equal(r.ok, true, `${file}: ${r.code} ${r.message}`);
+    assert.deepEqual(r.path.map((p) => nameOf(p.subject)), [name, 'SHECA SM2', 'ROOTCA']);
+  }
   // The same national root published separately is byte-identical to the one in the bundle.
   assert.equal(one('nrcac-sm2-rootca.pem', 'ROOTCA').fingerprintSha256, rootca.fingerprintSha256);
 });
