@@ -53,6 +53,8 @@ export interface SearchResult {
   facets: { level: FacetCount[]; city: FacetCount[]; department: FacetCount[]; theme: FacetCount[]; for: FacetCount[] };
   /** With `collectAll`: indices of all matching items, in candidate order. */
   all?: Uint32Array;
+  /** Set when the query was re-read (e.g. 唐山公积金 → 唐山 公积金) because as typed it matched nothing. */
+  rewrittenFrom?: string;
 }
 
 const MAX_TERMS = 8;
@@ -243,7 +245,7 @@ export class SearchEngine {
    * Search. When a one-word query finds nothing and starts with a site name (唐山公积金), it is
    * searched again as two words (唐山 公积金); `rewrittenFrom` tells the UI.
    */
-  search(query: string, opts: SearchOptions = {}): SearchResult & { rewrittenFrom?: string } {
+  search(query: string, opts: SearchOptions = {}): SearchResult {
     const r = this.searchTerms(query, opts);
     if (r.total > 0 || r.terms.length !== 1) return r;
     const term = r.terms[0]!;
