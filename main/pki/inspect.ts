@@ -134,6 +134,25 @@ export function checkUscc(identity: CertificateIdentity): CheckResult {
       message: `证书中只有组织机构代码 ${identity.orgCode.value}（来源 ${identity.orgCode.source}），没有统一社会信用代码；这是 2015 年以前的旧证书，请向 CA 申请更新`,
     };
   }
+  // Real CA certificates carry truncated values (HEBCA: 17 chars) and placeholders (000000000): say what was found.
+  const partial = identity.candidates.find((c) => c.kind === 'partial');
+  if (partial) {
+    return {
+      id: 'uscc',
+      status: 'fail',
+      code: 'USCC_INCOMPLETE',
+      message: `证书中的统一社会信用代码不完整：${partial.value}（${partial.value.length} 位，应为 18 位；来源 ${partial.source}），不能作为登录身份；请联系 CA 更正证书`,
+    };
+  }
+  const placeholder = identity.candidates.find((c) => c.kind === 'placeholder');
+  if (placeholder) {
+    return {
+      id: 'uscc',
+      status: 'fail',
+      code: 'USCC_PLACEHOLDER',
+      message: `证书中的统一社会信用代码是占位值 ${placeholder.value}（来源 ${placeholder.source}），不能作为登录身份；请联系 CA 更正证书`,
+    };
+  }
   return { id: 'uscc', status: 'fail', code: 'USCC_NOT_FOUND', message: '证书中没有找到统一社会信用代码，不能用于法人登录' };
 }
 

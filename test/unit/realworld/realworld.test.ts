@@ -235,6 +235,8 @@ test('identity and CA profile of every real certificate match what the CA put in
         assert.match(check(r, 'uscc').message, /个人证书/);
       }
       for (const kind of e.candidateKinds ?? []) assert.ok(r.identity.candidates.some((k) => k.kind === kind), `${file}: ${kind} candidate`);
+      if (e.candidateKinds?.includes('partial')) assert.equal(check(r, 'uscc').code, 'USCC_INCOMPLETE', file);
+      if (e.candidateKinds?.includes('placeholder')) assert.equal(check(r, 'uscc').code, 'USCC_PLACEHOLDER', file);
       // No ID number anywhere in the corpus may ever be reported as a USCC.
       for (const k of r.identity.candidates) if (k.kind === 'residentId') assert.notEqual(r.identity.uscc?.value, k.value, file);
     }
