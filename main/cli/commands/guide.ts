@@ -77,7 +77,7 @@ const FOR_ZH = { person: '个人', legal: '法人' } as const;
 const LEVEL_ZH = { province: '省级', city: '市级', county: '县级' } as const;
 
 function printSearch(r: SearchResult, io: CliIO, sample: boolean): void {
-  const lines = [`“${r.query}”共找到 ${r.total} 项${r.total > r.results.length ? `，显示第 ${r.offset + 1}–${r.offset + r.results.length} 项` : ''}${sample ? '（示例数据，办理要求以门户网站公布为准）' : ''}`];
+  const lines = [`“${r.rewrittenFrom ? r.terms.join(' ') : r.query}”共找到 ${r.total} 项${r.total > r.results.length ? `，显示第 ${r.offset + 1}–${r.offset + r.results.length} 项` : ''}${sample ? '（示例数据，办理要求以门户网站公布为准）' : ''}`];
   r.results.forEach((h, i) => {
     lines.push(`${String(r.offset + i + 1).padStart(3)}. ${highlight(h.title, h.highlights)}`);
     lines.push(`     ${h.site.name} · ${h.department} · ${h.theme?.name ?? '—'} · ${FOR_ZH[h.for]}   [${h.id}]`);
@@ -148,7 +148,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
       });
       if (values.json) {
         writeJson(io.stdout, {
-          query: r.query, total: r.total, offset: r.offset, limit: r.limit, sample: g.catalogue.bundle.sample,
+          query: r.query, ...(r.rewrittenFrom ? { searchedAs: r.terms.join(' ') } : {}), total: r.total, offset: r.offset, limit: r.limit, sample: g.catalogue.bundle.sample,
           results: r.results.map((h) => ({
             id: h.id, title: h.title, site: { code: h.site.code, name: h.site.name }, department: h.department,
             theme: h.theme?.name ?? null, for: h.for, score: h.score,
