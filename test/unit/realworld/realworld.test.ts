@@ -95,6 +95,7 @@ const CORPUS: Record<string, Expect[]> = {
     },
   ],
   'cfca-sm2-oca1.pem': [{ name: 'CFCA SM2 OCA1', keyAlgorithm: 'SM2', signatureAlgorithm: 'SM2-with-SM3', caProfile: 'cfca', ca: true }],
+  'gdca-rsa-r4-generic-enterprise.pem': [{ name: '北京枫玉科技有限公司', keyAlgorithm: 'RSA-2048', signatureAlgorithm: 'sha256WithRSAEncryption', caProfile: 'gdca' }],
   'gdca-rsa-trustauth-r5-root.pem': [{ name: 'GDCA TrustAUTH R5 ROOT', keyAlgorithm: 'RSA-4096', signatureAlgorithm: 'sha256WithRSAEncryption', caProfile: 'gdca', root: true, ca: true }],
   'hebca-rsa-personal-test.pem': [
     { name: '管火志', keyAlgorithm: 'RSA-1024', signatureAlgorithm: 'sha1WithRSAEncryption', caProfile: 'hebca', residentId: '421126198312310038' },
