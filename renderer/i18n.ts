@@ -40,6 +40,7 @@ export const zh = {
   'certs.serial': '序列号',
   'certs.fingerprint': 'SHA-256 指纹',
   'certs.checks': '检查项',
+  'certs.checkSummary': '检查项（{passed}/{total}）',
   'certs.showDetails': '查看详情',
   'certs.hideDetails': '收起详情',
   'certs.foundAt': '位置：{source}',
@@ -176,6 +177,7 @@ export const en: Record<MessageKey, string> = {
   'certs.serial': 'Serial number',
   'certs.fingerprint': 'SHA-256 fingerprint',
   'certs.checks': 'Checks',
+  'certs.checkSummary': 'Checks ({passed}/{total})',
   'certs.showDetails': 'Show details',
   'certs.hideDetails': 'Hide details',
   'certs.foundAt': 'Found in: {source}',
@@ -273,6 +275,21 @@ export const en: Record<MessageKey, string> = {
 };
 
 export const messages = { zh, en } as const;
+
+/** The portal's six legal-person kinds (data values from the USCC decoder) in English. */
+export const LEGAL_PERSON_KIND_EN: Record<string, string> = {
+  企业法人: 'Enterprise',
+  '机关/群体': 'Government body / mass organisation',
+  事业单位: 'Public institution',
+  基金会: 'Foundation',
+  民办非企业: 'Private non-enterprise unit',
+  社会团体: 'Social organisation',
+  其他: 'Other',
+};
+
+export function legalPersonKindLabel(kind: string, lang: 'zh' | 'en'): string {
+  return lang === 'en' ? (LEGAL_PERSON_KIND_EN[kind] ?? kind) : kind;
+}
 
 export function translate(lang: 'zh' | 'en', key: MessageKey, vars?: Record<string, string | number>): string {
   const template: string = messages[lang][key] ?? zh[key];

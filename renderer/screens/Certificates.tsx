@@ -4,6 +4,7 @@ import { ErrorNote } from '../ErrorNote.tsx';
 import { formatDate } from '../format.ts';
 import { useI18n } from '../i18n-context.tsx';
 import { invoke, onEvent } from '../ipc.ts';
+import { legalPersonKindLabel } from '../i18n.ts';
 
 const STATUS_ICON: Record<CheckStatus, string> = { pass: '✓', warn: '!', fail: '✕' };
 
@@ -22,13 +23,13 @@ export function CheckList({ checks }: { checks: CertificateView['checks'] }) {
 }
 
 export function UsccLine({ cert }: { cert: CertificateView }) {
-  const { t } = useI18n();
+  const { t, lang } = useI18n();
   if (!cert.uscc) return <span className="uscc missing">{t('certs.usccMissing')}</span>;
   return (
     <span className="uscc-line">
       <span className={cert.uscc.valid ? 'uscc' : 'uscc invalid'} data-testid="uscc">{cert.uscc.value}</span>
       {!cert.uscc.valid && <span className="badge badge-fail">{t('certs.usccInvalid')}</span>}
-      {cert.legalPersonKind && <span className="badge badge-kind" data-testid="legal-kind">{cert.legalPersonKind}</span>}
+      {cert.legalPersonKind && <span className="badge badge-kind" data-testid="legal-kind" title={t('certs.legalKind')}>{legalPersonKindLabel(cert.legalPersonKind, lang)}</span>}
     </span>
   );
 }
@@ -68,7 +69,7 @@ function CertificateCard({ cert }: { cert: CertificateView }) {
         )}
       </dl>
       <button type="button" className={`link summary summary-${worst}`} onClick={() => setOpen(!open)} aria-expanded={open}>
-        {t('certs.checks')}（{cert.checks.filter((c) => c.status === 'pass').length}/{cert.checks.length}）· {open ? t('certs.hideDetails') : t('certs.showDetails')}
+        {t('certs.checkSummary', { passed: cert.checks.filter((c) => c.status === 'pass').length, total: cert.checks.length })} · {open ? t('certs.hideDetails') : t('certs.showDetails')}
       </button>
       {open && (
         <div className="cert-details">

@@ -250,6 +250,9 @@ describe('assistant UI in Chromium', { skip: missing ?? false }, () => {
     await page.getByTestId('lang-toggle').click();
     assert.equal(await page.getByTestId('nav-certs').textContent(), 'Certificates');
     assert.equal(await page.evaluate(() => document.documentElement.lang), 'en');
+    await page.getByTestId('nav-certs').click();
+    await page.getByTestId('cert-card').first().waitFor();
+    await host.screenshot(page, 'certificates-en');
     await page.getByTestId('lang-toggle').click();
     assert.equal(await page.getByTestId('nav-certs').textContent(), '证书');
     assert.ok(fs.existsSync(host.screenshotDir));

@@ -55,6 +55,11 @@ test('i18n: every key the screens use exists', () => {
   assert.ok(used > 50, `found ${used} uses`);
 });
 
+test('legal-person kinds: every kind the USCC decoder gives has an English label', async () => {
+  const { LEGAL_PERSON_KIND_EN } = await import('../../../renderer/i18n.ts');
+  assert.deepEqual(Object.keys(LEGAL_PERSON_KIND_EN).sort(), ['企业法人', '机关/群体', '事业单位', '基金会', '民办非企业', '社会团体', '其他'].sort());
+});
+
 test('translate fills placeholders and leaves unknown ones', () => {
   assert.equal(translate('zh', 'guide.results', { n: 3 }), '共 3 个事项');
   assert.equal(translate('en', 'guide.results', { n: 3 }), '3 services');
