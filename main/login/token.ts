@@ -5,7 +5,9 @@
  */
 import { AssistantError } from '../errors.ts';
 import type { KeyStore, SignatureAlgorithm } from '../keystores/types.ts';
+import { parseCertificate } from '../pki/certificate.ts';
 import { buildDetachedCms } from './cms.ts';
+import { verifyTokenSignature } from './signature.ts';
 import { checkChallenge, normalizeOrigin, tbsFor } from './tbs.ts';
 import { serializeToken, toBase64, TOKEN_FORMAT } from './token-format.ts';
 
@@ -45,21 +47,30 @@ export async function createLoginToken(input: CreateLoginTokenInput): Promise<Cr
     throw new AssistantError('NO_CERTIFICATE', '找不到指定的证书', { en: 'no such identity in the key store', details: { identityId: input.identityId } });
   }
   const algorithm = identity.algorithm;
+  const publicKey = parseCertificate(identity.certificate).publicKey;
+  // Check our own signature before anyone else sees it: a key paired with the wrong certificate
+  // (CKA_ID mix-ups on USB keys) or a driver returning junk gets a clear error here, not a
+  // BAD_SIGNATURE at the portal.
+  const signChecked = async (data: Uint8Array): Promise<Uint8Array> => {
+    const sig = await input.store.sign(identity.id, data, algorithm, input.pin);
+    if (!verifyTokenSignature(algorithm, publicKey, data, sig, 'ieee-p1363')) {
+      throw new AssistantError('SIGNATURE_SELF_CHECK_FAILED', '签名校验失败：证书与私钥不匹配，或 USB Key 返回了无效签名', {
+        en: 'the signature does not verify with the certificate: key and certificate do not match, or the key returned an invalid signature',
+        details: { identityId: identity.id, algorithm },
+      });
+    }
+    return sig;
+  };
   const tbs = tbsFor(origin, challenge, algorithm);
   if (format === 'cms') {
     const der = await buildDetachedCms(
       tbs,
-      {
-        algorithm,
-        certificate: identity.certificate,
-        intermediates: identity.intermediates,
-        sign: (data) => input.store.sign(identity.id, data, algorithm, input.pin),
-      },
+      { algorithm, certificate: identity.certificate, intermediates: identity.intermediates, sign: signChecked },
       input.now ?? new Date(),
     );
     return { token: toBase64(der), format, algorithm, tbs };
   }
-  const signature = await input.store.sign(identity.id, tbs, algorithm, input.pin);
+  const signature = await signChecked(tbs);
   const token = serializeToken({
     format: TOKEN_FORMAT,
     algorithm,

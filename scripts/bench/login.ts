@@ -3,7 +3,8 @@
  * raw signature floor measured in the same run: Node's crypto.sign/verify for RSA and P-256;
  * for SM2, sm-crypto-v2's own sign/verify (Node's crypto here has the SM2 curve but not the
  * GM/T 0009 scheme with Z_A, and Electron's BoringSSL has neither). Keys are loaded once, so
- * "create" measures tbs + signature + token encoding, not PFX decryption.
+ * "create" measures tbs + signature + the assistant's check of its own signature + token
+ * encoding, not PFX decryption (so ES256/SM2 create pays a verify, dearer than their sign).
  * Verification = parse, key usage, validity, chain to the trust anchors, challenge, signature,
  * USCC extraction; trust anchors are passed as the same array every call (parsed once).
  * "verify" is the steady state of a portal (the certificate seen before: parsed certificate,

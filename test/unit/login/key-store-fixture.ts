@@ -29,6 +29,8 @@ export interface PemKeyStoreOptions {
   intermediates?: Uint8Array[];
   /** Algorithm label to report (to forge mismatching tokens in tests). */
   algorithm?: SignatureAlgorithm;
+  /** Certificate to report instead of the entry's own (a key/certificate mix-up). */
+  certificate?: Uint8Array;
   pin?: string;
 }
 
@@ -47,7 +49,7 @@ export class PemKeyStore implements KeyStore {
     this.identity = {
       id: '0',
       label: entry.id,
-      certificate: new Uint8Array(readFileSync(entry.certDer)),
+      certificate: opts.certificate ?? new Uint8Array(readFileSync(entry.certDer)),
       intermediates: opts.intermediates ?? [],
       algorithm: opts.algorithm ?? algorithmFor(entry),
       location: { kind: 'pkcs12', file: entry.keyPem },
