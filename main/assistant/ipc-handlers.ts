@@ -50,6 +50,8 @@ interface PendingConsent {
   view: ConsentRequestView;
   /** Kept beside the request, not in the view the renderer sees. */
   challenge: string;
+  /** A signature is in progress: a second submit (double click) must not reach the key. */
+  signing: boolean;
   resolve: (token: string) => void;
   reject: (e: AssistantError) => void;
   timer: ReturnType<typeof setTimeout>;
@@ -129,6 +131,8 @@ export function createAssistantIpc(world: AssistantWorld): AssistantIpc {
       const p = findPending(requestId);
       const cert = p.view.candidates.find((c) => c.id === certificateId);
       if (!cert) throw new AssistantError('CERTIFICATE_NOT_OFFERED', '所选证书不在本次登录可用的证书中', { en: 'The chosen certificate was not offered for this login' });
+      if (p.signing) throw new AssistantError('CONSENT_BUSY', '正在签名，请稍候', { en: 'Signing is in progress' });
+      p.signing = true;
       log('consent.submit', { origin: p.view.origin, certificate: cert.fingerprintSha256 });
       try {
         const token = await world.certificates.createToken({ certificateId, origin: p.view.origin, challenge: p.challenge, pin });
@@ -144,6 +148,8 @@ export function createAssistantIpc(world: AssistantWorld): AssistantIpc {
           return locked ? { status: 'locked', pin: pinState, error } : { status: 'pin-incorrect', pin: pinState, error };
         }
         return { status: 'error', error };
+      } finally {
+        p.signing = false;
       }
     },
     'consent:cancel': async ({ requestId }) => {
@@ -218,6 +224,7 @@ export function createAssistantIpc(world: AssistantWorld): AssistantIpc {
       const p: PendingConsent = {
         view,
         challenge: req.challenge,
+        signing: false,
         resolve: (token) => resolve({ token }),
         reject,
         timer: setTimeout(() => endConsent('expired'), timeoutMs),

@@ -236,3 +236,15 @@ test('signing origins may be narrower than where the portal can navigate', async
   assert.equal(events.filter((e) => e.name === 'consent:requested').length, 1);
   ipc.cancelConsent('cancelled');
 });
+
+test('a second submit while the key is signing is refused, not queued', async () => {
+  const { ipc, events, signCalls } = makeWorld();
+  const auth = ipc.handlers['portal:authenticate'](PORTAL, { challenge: challenge() });
+  await new Promise((r) => setImmediate(r));
+  const { requestId } = events[0]!.payload as { requestId: string };
+  const first = ipc.handlers['consent:submit'](APP, { requestId, certificateId: 'file-1/0', pin: '123456' });
+  assert.equal(await code(ipc.handlers['consent:submit'](APP, { requestId, certificateId: 'file-1/0', pin: '123456' })), 'CONSENT_BUSY');
+  assert.deepEqual(await first, { status: 'signed' });
+  assert.ok((await auth).token);
+  assert.equal(signCalls.length, 1);
+});
