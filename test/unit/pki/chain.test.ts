@@ -118,3 +118,30 @@ test('SM2 sign/verify interoperate with OpenSSL in both directions (Z_A with 123
   const dgst = execFileSync('openssl', ['dgst', '-sm3', '-r', msgFile], { encoding: 'utf8' }).split(' ')[0];
   assert.equal(bytesToHex(sm3(msg)), dgst);
 });
+
+test('real CA certificates: SHECA SM2 enterprise → SHECA SM2 → NRCAC ROOTCA verifies; every real file parses', async () => {
+  const dir = path.join(path.dirname(new URL(import.meta.url).pathname), '../../fixtures/realworld');
+  const { readCertificatePath } = await import('../../../main/pki/read.ts');
+  const leaf = (await readCertificatePath(path.join(dir, 'sheca-sm2-enterprise-xy-uscc.pem'))).certificates[0]!;
+  const bundle = (await readCertificatePath(path.join(dir, 'nrcac-sheca-sm2-chain.p7b'))).certificates;
+  const root = (await readCertificatePath(path.join(dir, 'nrcac-sm2-rootca.pem'))).certificates[0]!;
+  const ca = bundle.find((c) => c.subject.includes('SHECA SM2'))!;
+  assert.equal(verifyCertificateSignature(leaf, ca), true);
+  assert.equal(verifyCertificateSignature(ca, root), true);
+  // Judged at a time inside every certificate's validity: the clock is an argument.
+  const when = new Date(Math.max(leaf.notBefore.getTime(), ca.notBefore.getTime()) + 86_400_000);
+  const r = verifyChain(leaf, { intermediates: bundle, anchors: [root], now: when });
+  assert.equal(r.ok, true, r.message);
+  assert.deepEqual(r.path.map((p) => p.subject.match(/CN=([^,]+)/)?.[1]), [leaf.subject.match(/CN=([^,]+)/)?.[1], 'SHECA SM2', 'ROOTCA']);
+  let parsed = 0;
+  for (const name of fs.readdirSync(dir)) {
+    if (!/\.(pem|p7b|p7s|cer|der)$/.test(name)) continue;
+    const certs = (await readCertificatePath(path.join(dir, name))).certificates;
+    for (const c of certs) {
+      assert.match(c.fingerprintSha256, /^[0-9a-f]{64}$/);
+      assert.equal(c.subject, c.subject.trim());
+      parsed++;
+    }
+  }
+  assert.ok(parsed >= 20, `${parsed} real certificates parsed`);
+});

@@ -206,3 +206,23 @@ test('parseCertificate rejects trailing data and non-certificates', () => {
   assert.throws(() => parseCertificate(Buffer.concat([der, Buffer.from([0, 0])])), (e: AssistantError) => e.code === 'CERT_MALFORMED');
   assert.throws(() => parseCertificate(Buffer.from('300302010a', 'hex')), (e: AssistantError) => e.code === 'CERT_MALFORMED');
 });
+
+test('real CA certificates (test/fixtures/realworld): serial, fingerprint, dates and key size agree with OpenSSL', async () => {
+  const dir = path.join(path.dirname(new URL(import.meta.url).pathname), '../../fixtures/realworld');
+  let n = 0;
+  for (const name of fs.readdirSync(dir).filter((f) => f.endsWith('.pem')).sort()) {
+    const file = path.join(dir, name);
+    const out = openssl(['x509', '-in', file, '-noout', '-serial', '-fingerprint', '-sha256', '-enddate', '-startdate', '-text']);
+    const c = (await readCertificatePath(file)).certificates[0]!;
+    const facts = opensslFacts(file);
+    assert.equal(c.serialNumber, facts.serial, name);
+    assert.equal(c.fingerprintSha256, facts.fingerprint, name);
+    assert.equal(c.notAfter.getTime(), new Date(/notAfter=(.*)/.exec(out)![1]!).getTime(), name);
+    assert.equal(c.notBefore.getTime(), new Date(/notBefore=(.*)/.exec(out)![1]!).getTime(), name);
+    const bits = /Public-Key: \((\d+) bit\)/.exec(out)?.[1];
+    if (c.publicKey.kind === 'RSA') assert.equal(String(c.publicKey.bits), bits, name);
+    assert.equal(c.isCA, /CA:TRUE/.test(out), name);
+    n++;
+  }
+  assert.ok(n >= 20);
+});
