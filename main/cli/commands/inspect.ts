@@ -3,6 +3,7 @@
  * certificate files log in? Identity (USCC), CA profile and every check, per certificate.
  * A bad file is reported in its own entry; the other files still print.
  */
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { toErrorInfo } from '../../errors.ts';
@@ -12,6 +13,7 @@ import type { ParsedCertificate } from '../../pki/certificate.ts';
 import { formatDateZh, inspectCertificate, type CertificateReport, type CheckStatus } from '../../pki/inspect.ts';
 import { readCertificatePath } from '../../pki/read.ts';
 import { loadTrustAnchors } from '../../pki/trust.ts';
+import { loadPolicy } from '../../policy/index.ts';
 import { EXIT_FAIL, EXIT_OK, EXIT_USAGE, readSecretLine, writeJson, type CliIO } from '../io.ts';
 
 const USAGE = `用法 / Usage: cert-assistant inspect [--json] [--password-stdin] [--trust 路径]... 文件...
@@ -22,6 +24,8 @@ const USAGE = `用法 / Usage: cert-assistant inspect [--json] [--password-stdin
   --json             输出 JSON / print JSON
   --password-stdin   从标准输入第一行读取 PFX 密码 / read the PFX password from the first line of stdin
   --trust 路径        额外信任的根证书文件或目录，可重复 / extra trust anchor file or folder (repeatable)
+  --policy 文件       机器策略文件（默认系统位置），其 trustAnchorDirs 一并信任 / machine policy file
+                     (default: the system location); its trustAnchorDirs are trusted too
   -h, --help         显示帮助 / show this help
 退出码 / Exit: 0 全部检查通过（允许警告）/ all checks pass (warnings ok), 1 有检查失败或文件无效 / a check
   failed or a file is bad, 2 用法错误 / usage error
@@ -46,6 +50,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
         json: { type: 'boolean' },
         'password-stdin': { type: 'boolean' },
         trust: { type: 'string', multiple: true },
+        policy: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -63,7 +68,10 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     return EXIT_USAGE;
   }
   const password = parsed.values['password-stdin'] ? await readSecretLine(io.stdin) : undefined;
-  const anchors = loadTrustAnchors((parsed.values.trust ?? []).map((p) => resolve(io.cwd, p)));
+  // Trust: bundled certs/trust/, the machine policy's trustAnchorDirs (admin-only), then --trust.
+  const policy = loadPolicy({ env: io.env, userPath: null, ...(parsed.values.policy !== undefined ? { machinePath: resolve(io.cwd, parsed.values.policy) } : {}) }).policy;
+  const policyDirs = policy.trustAnchorDirs.filter((d) => existsSync(d));
+  const anchors = loadTrustAnchors([...policyDirs, ...(parsed.values.trust ?? []).map((p) => resolve(io.cwd, p))]);
   const profiles = loadCaProfiles();
   const now = io.now();
 

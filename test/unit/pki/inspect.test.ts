@@ -177,3 +177,19 @@ test('inspect without --json: a zh-CN report with Chinese dates and names', asyn
   assert.ok(t.out().includes(e.expect.uscc!));
   assert.match(t.out(), /结论：可以用于法人登录/);
 });
+
+test('inspect trusts the machine policy\'s trustAnchorDirs', async () => {
+  const policyFile = path.join(tmp, 'policy.json');
+  const withCa = path.join(tmp, 'policy-trust');
+  fs.mkdirSync(withCa, { recursive: true });
+  fs.copyFileSync(pki.get('hebca-root').certPem, path.join(withCa, 'root.pem'));
+  fs.copyFileSync(pki.get('hebca-ca').certPem, path.join(withCa, 'ca.pem'));
+  fs.writeFileSync(policyFile, JSON.stringify({ trustAnchorDirs: [withCa] }));
+  let t = fakeIO();
+  assert.equal(await run(['--json', '--policy', policyFile, pki.get('hebca-ent').certPem], t.io), 0, t.out());
+  fs.writeFileSync(policyFile, JSON.stringify({ trustAnchorDirs: [] }));
+  t = fakeIO();
+  await run(['--json', '--policy', policyFile, pki.get('hebca-ent').certPem], t.io);
+  const chain = JSON.parse(t.out()).files[0].certificates[0].checks.find((c: { id: string }) => c.id === 'chain');
+  assert.notEqual(chain.status, 'pass');
+});
