@@ -3,9 +3,9 @@ import { protocol } from 'electron';
 import { readFile } from 'node:fs/promises';
 import { APP_SCHEME, ASSISTANT_CSP, mimeTypeOf, resolveAssetPath } from '../assistant/app-assets.ts';
 
-/** Must run before `app` is ready. */
+/** Must run before `app` is ready. Standard + secure like https (module scripts, storage); not CORS-enabled, so no other origin can read it. */
 export function registerAppScheme(): void {
-  protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: false, corsEnabled: false } }]);
+  protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true, corsEnabled: false } }]);
 }
 
 export function serveRenderer(rendererDir: string): void {
