@@ -7,6 +7,7 @@ import { checkModulePath } from '../../keystores/pkcs11/module-path.ts';
 import { KeyStoreWorkerClient } from '../../keystores/worker/client.ts';
 import { forkWorkerSpawner } from '../../keystores/worker/fork-transport.ts';
 import { WorkerKeyStore } from '../../keystores/worker/remote-store.ts';
+import { checkChallenge, normalizeOrigin } from '../../login/tbs.ts';
 import { createLoginToken, type LoginTokenFormat } from '../../login/token.ts';
 import { EXIT_FAIL, EXIT_OK, EXIT_USAGE, readSecretLine, type CliIO } from '../io.ts';
 
@@ -93,6 +94,13 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   if (values.id !== undefined && !/^[0-9a-fA-F]{1,256}$/.test(values.id)) return usage(io, '--id 须为十六进制 / --id must be hex');
   if (values.pfx && (slot !== undefined)) return usage(io, '--slot 只用于 --module / --slot goes with --module');
 
+  try {
+    // Bad input fails before the PIN is even read.
+    normalizeOrigin(values.origin);
+    checkChallenge(values.challenge);
+  } catch (e) {
+    return fail(io, toErrorInfo(e));
+  }
   const pin = await readSecretLine(io.stdin);
   let store: KeyStore | null = null;
   let client: KeyStoreWorkerClient | null = null;

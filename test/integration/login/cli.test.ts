@@ -89,6 +89,16 @@ describe('login --pfx, then verify', () => {
     assert.doesNotMatch(r.stderr, /654321/, 'the PIN never appears in output');
   });
 
+  test('a bad origin or challenge exits 1 with its code, before any PIN is read', async () => {
+    const pfx = pki.get('hebca-ent').pfx!.modern!;
+    const bad = await cli(['login', '--origin', 'file:///etc', '--challenge', newChallenge(), '--pfx', pfx, '--pin-stdin']);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /ORIGIN_INVALID/);
+    const short = await cli(['login', '--origin', ORIGIN, '--challenge', 'AAAA', '--pfx', pfx, '--pin-stdin']);
+    assert.equal(short.code, 1);
+    assert.match(short.stderr, /CHALLENGE_INVALID/);
+  });
+
   test('usage errors exit 2', async () => {
     const pfx = pki.get('hebca-ent').pfx!.modern!;
     const ch = newChallenge();
