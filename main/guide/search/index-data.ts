@@ -50,6 +50,8 @@ export interface IndexArrays {
   itemOrig: Uint32Array;
   /** Per title, sparse facet counts of its items: key = level (0–2) | 3+city branch site | 3+S+kind | 3+S+K+theme | 3+S+K+Th+audience (no theme). */
   titleFacetOff: Uint32Array; titleFacetKey: Uint32Array; titleFacetCount: Uint32Array;
+  /** For title n-grams shared by many titles: item total and dense facet vector (one-term queries answer from these). */
+  heavyKeys: Uint32Array; heavyTotals: Uint32Array; heavyVecs: Uint32Array;
   itemKind: Uint16Array;
   deptItemOff: Uint32Array; deptItems: Uint32Array;
   siteItemOff: Uint32Array; siteItems: Uint32Array;
@@ -79,6 +81,8 @@ export interface IndexSource {
   items: Iterable<IndexSourceItem>;
   pinyinOf: (text: string) => TextPinyin;
   now: () => Date;
+  /** Title n-grams in at least this many titles get precomputed facet vectors (default 256). */
+  heavyGramTitles?: number;
 }
 
 /** Matching form of text: NFKC, ASCII lower-cased, code-unit length preserved by construction. */
@@ -230,6 +234,22 @@ export function buildIndex(src: IndexSource): IndexData {
     for (const [key, c] of [...counts].sort((x, y) => x[0] - y[0])) { fKey.push(key); fCount.push(c); }
     fOff[t + 1] = fKey.length;
   }
+  // Dense facet vectors for heavy title grams: 1–2 character queries are the largest result sets.
+  const dims = 3 + S + K + TH + 2, heavy = src.heavyGramTitles ?? 256;
+  const hKeys: number[] = [], hTotals: number[] = [], hVecs: number[] = [];
+  for (let g = 0; g < fTitle.keys.length; g++) {
+    const a0 = fTitle.postOff[g]!, a1 = fTitle.postOff[g + 1]!;
+    if (a1 - a0 < heavy) continue;
+    const vec = new Uint32Array(dims);
+    let total = 0;
+    for (let p = a0; p < a1; p++) {
+      const t = fTitle.posts[p]!;
+      total += titleItemOff[t + 1]! - titleItemOff[t]!;
+      for (let e = fOff[t]!; e < fOff[t + 1]!; e++) vec[fKey[e]!]! += fCount[e]!;
+    }
+    hKeys.push(fTitle.keys[g]!); hTotals.push(total);
+    for (let d = 0; d < dims; d++) hVecs.push(vec[d]!);
+  }
   const enc = new TextEncoder();
   const idBytes = Array.from(perm, (o) => enc.encode(ids[o]!));
   const idOff = new Uint32Array(n + 1);
@@ -244,6 +264,7 @@ export function buildIndex(src: IndexSource): IndexData {
     pySyl,
     deptText: dept.text, deptOff: dept.off, deptKeys: fDept.keys, deptPostOff: fDept.postOff, deptPosts: fDept.posts,
     titleItemOff, itemOrig: perm, titleFacetOff: fOff, titleFacetKey: Uint32Array.from(fKey), titleFacetCount: Uint32Array.from(fCount), itemKind: iKind,
+    heavyKeys: Uint32Array.from(hKeys), heavyTotals: Uint32Array.from(hTotals), heavyVecs: Uint32Array.from(hVecs),
     deptItemOff: di.off, deptItems: di.list, siteItemOff: si.off, siteItems: si.list,
     itemTitle: iTitle, itemSite: iSite, itemDept: iDept,
     itemTheme: iTheme, itemFor: iFor,

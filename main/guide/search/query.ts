@@ -6,7 +6,7 @@
  * levels break ties. Filters, paging, facets with counts, highlight ranges for the UI.
  */
 import type { Audience, SiteLevel } from '../types.ts';
-import { GramField, MATCH_EXACT } from './gram-field.ts';
+import { GramField, gramKey, MATCH_EXACT } from './gram-field.ts';
 import { gramFields, matchingForm, type IndexData, type IndexSite } from './index-data.ts';
 
 export interface SearchOptions {
@@ -428,7 +428,19 @@ export class SearchEngine {
     const off = a.titleItemOff, fOff = a.titleFacetOff, fKey = a.titleFacetKey, fCnt = a.titleFacetCount;
     const touched = st.touched, m = touched.length;
     let fc: Int32Array, total = 0;
-    if (m * 2 > T) {
+    const dims = 3 + S + K + TH + 2;
+    const heavy = st.textAlts.length === 1 && st.textAlts[0]!.codes.length <= 2 ? this.heavyIndex(gramKey(st.textAlts[0]!.codes, 0, st.textAlts[0]!.codes.length, true)) : -1;
+    if (heavy >= 0) {
+      // Titles containing the term: precomputed; titles found only by keyword or pinyin are added.
+      fc = Int32Array.from(a.heavyVecs.subarray(heavy * dims, (heavy + 1) * dims));
+      total = a.heavyTotals[heavy]!;
+      for (let x = 0; x < m; x++) {
+        const t = touched[x]!;
+        if (st.titleBy[t] === 0) continue;
+        total += off[t + 1]! - off[t]!;
+        for (let e = fOff[t]!, end = fOff[t + 1]!; e < end; e++) fc[fKey[e]!]! += fCnt[e]!;
+      }
+    } else if (m * 2 > T) {
       // Most titles match: count what does not match and subtract it from the catalogue's totals.
       fc = this.globalFacets().slice();
       total = h.counts.items;
@@ -494,6 +506,17 @@ export class SearchEngine {
     return { query, terms, total, offset, limit, results, facets };
   }
 
+  private heavyIndex(key: number): number {
+    const keys = this.data.arrays.heavyKeys;
+    let lo = 0, hi = keys.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1, k = keys[mid]!;
+      if (k === key) return mid;
+      if (k < key) lo = mid + 1; else hi = mid - 1;
+    }
+    return -1;
+  }
+
   private globalFacetCache: Int32Array | null = null;
 
   /** Facet counts of the whole catalogue (computed once). */
@@ -527,7 +550,7 @@ export class SearchEngine {
     const list = (counts: Int32Array, name: (i: number) => [string, string]): FacetCount[] => {
       const out: FacetCount[] = [];
       counts.forEach((c, i) => { if (c > 0) { const [key, nm] = name(i); out.push({ key, name: nm, count: c }); } });
-      return out.sort((x, y) => y.count - x.count || x.key.localeCompare(y.key));
+      return out.sort((x, y) => y.count - x.count || (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
     };
     return {
       level: list(level, (i) => [LEVELS[i]!, LEVEL_NAMES[LEVELS[i]!]]),

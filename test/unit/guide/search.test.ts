@@ -175,3 +175,18 @@ test('site words: 唐山公积金 is re-read as 唐山 + 公积金; site names i
   assert.ok(l.total > 0 && l.results.every((h) => h.site.code === '130225'));
   assert.equal(guide.search('唐山不存在的东西').total, 0);
 });
+
+test('precomputed facet vectors of frequent 1–2 character grams give the same counts as the general path', () => {
+  const sites = cat.bundle.sites;
+  const themes = { person: allThemes().filter((t) => t.for === 'person').map((t) => t.code), legal: allThemes().filter((t) => t.for === 'legal').map((t) => t.code) };
+  const items = [...syntheticItems({ items: 3000, titles: 800, sites, seed: 5, themes })];
+  const e = new SearchEngine(buildIndex({ catalogue: { version: 1, hash: 'x' }, sites, themes: allThemes(), items, pinyinOf: (t) => textPinyin(t, corrections), now: () => new Date(0), heavyGramTitles: 3 }));
+  assert.ok(e.data.arrays.heavyKeys.length > 10);
+  const titles = items.map((i) => i.title);
+  const qs = randomSubstrings(titles, 200, 9).filter((q) => q.length <= 2).concat(['证', '许可', '备案', 'ca', 'a', 'icp']);
+  for (const q of qs) {
+    const fast = e.search(q, { limit: 30 });
+    const { all: _all, ...general } = e.search(q, { limit: 30, collectAll: true });
+    assert.deepEqual(fast, general, q);
+  }
+});
