@@ -251,9 +251,14 @@ export function decryptPkcs8(encrypted: Uint8Array, password: string): Uint8Arra
   const attempts = password === '' ? [false, true] : [false];
   for (const nullPassword of attempts) {
     try {
-      return pbeDecrypt(alg, octets(data, '私钥'), password, nullPassword);
+      const out = pbeDecrypt(alg, octets(data, '私钥'), password, nullPassword);
+      // Valid padding by chance under a wrong password (files without a MAC): not DER.
+      if (out[0] === 0x30) {
+        checkDerStructure(out);
+        return out;
+      }
     } catch (e) {
-      if (!(e instanceof PasswordDecryptError)) throw e;
+      if (!(e instanceof PasswordDecryptError) && !(e instanceof AssistantError && e.code === 'CERT_MALFORMED')) throw e;
     }
   }
   throw badPassword(password !== '');

@@ -174,12 +174,22 @@ function decryptEncryptedPkcs8(der: Uint8Array, password: string | undefined): U
   const top = parseBer(der, 'KEY_MALFORMED');
   const [alg, data] = top instanceof asn1js.Sequence ? top.valueBlock.value : [];
   if (!alg || !(data instanceof asn1js.OctetString)) throw new AssistantError('KEY_MALFORMED', '加密私钥格式错误', { en: 'malformed encrypted private key' });
+  const wrong = (): AssistantError => new AssistantError('KEY_BAD_PASSWORD', '私钥密码错误', { en: 'wrong private key password' });
+  let out: Uint8Array;
   try {
-    return pbeDecrypt(alg, data.valueBlock.valueHexView, password);
+    out = pbeDecrypt(alg, data.valueBlock.valueHexView, password);
   } catch (e) {
-    if (e instanceof PasswordDecryptError) throw new AssistantError('KEY_BAD_PASSWORD', '私钥密码错误', { en: 'wrong private key password' });
+    if (e instanceof PasswordDecryptError) throw wrong();
     throw e;
   }
+  // A wrong password sometimes yields valid padding by chance: garbage that is not DER.
+  try {
+    if (out[0] !== 0x30) throw new Error('not DER');
+    checkDerStructure(out);
+  } catch {
+    throw wrong();
+  }
+  return out;
 }
 
 /** Certificates of a PKCS#7/CMS SignedData (the .p7b "certificate bundle"). */

@@ -226,3 +226,47 @@ test('real CA certificates (test/fixtures/realworld): serial, fingerprint, dates
   }
   assert.ok(n >= 20);
 });
+
+test('PFX in BER: indefinite lengths and a chunked (constructed) OCTET STRING, as Java and some Windows tools write', async () => {
+  const e = pki.get('hebca-sm2-ent');
+  const der = fs.readFileSync(e.pfx!.modern!);
+  // Minimal TLV reader for the re-encoding.
+  const tlv = (b: Buffer, at: number): { body: number; end: number } => {
+    let p = at + 1;
+    let len = b[p++]!;
+    if (len & 0x80) {
+      const n = len & 0x7f;
+      len = 0;
+      for (let i = 0; i < n; i++) len = len * 256 + b[p++]!;
+    }
+    return { body: p, end: p + len };
+  };
+  const defLen = (n: number): Buffer => (n < 0x80 ? Buffer.from([n]) : n < 0x100 ? Buffer.from([0x81, n]) : Buffer.from([0x82, n >> 8, n & 0xff]));
+  const pfx = tlv(der, 0);
+  const version = tlv(der, pfx.body);
+  const ci = tlv(der, version.end);
+  const oid = tlv(der, ci.body);
+  const explicit = tlv(der, oid.end);
+  const octets = tlv(der, explicit.body);
+  const content = der.subarray(octets.body, octets.end);
+  const half = content.length >> 1;
+  const chunk = (c: Buffer): Buffer => Buffer.concat([Buffer.from([0x04]), defLen(c.length), c]);
+  const eoc = Buffer.from([0, 0]);
+  const ber = Buffer.concat([
+    Buffer.from([0x30, 0x80]),
+    der.subarray(pfx.body, version.end),
+    Buffer.from([0x30, 0x80]),
+    der.subarray(ci.body, oid.end),
+    Buffer.from([0xa0, 0x80, 0x24, 0x80]),
+    chunk(content.subarray(0, half)),
+    chunk(content.subarray(half)),
+    eoc, eoc, eoc,
+    der.subarray(ci.end, pfx.end), // MacData
+    eoc,
+  ]);
+  const r = readCertificateFile(ber, { password: e.pfx!.password });
+  assert.equal(r.format, 'pkcs12');
+  assert.equal(r.keys[0]!.keyAlgorithm, 'SM2');
+  assert.ok(r.certificates.length >= 1);
+  assert.throws(() => readCertificateFile(ber, { password: 'x' }), (err: AssistantError) => err.code === 'PFX_BAD_PASSWORD');
+});
