@@ -8,7 +8,7 @@
  * The result is 64 bytes; the signature algorithm then hashes it again as it always does
  * (RSASSA/ECDSA over SHA-256(tbs); SM2 over SM3(Z_A || tbs)).
  */
-import { createHash } from 'node:crypto';
+import * as nodeCrypto from 'node:crypto';
 import { AssistantError } from '../errors.ts';
 import type { SignatureAlgorithm } from '../keystores/types.ts';
 import { sm3 } from '../pki/sm2.ts';
@@ -63,10 +63,18 @@ export function checkChallenge(challengeB64: string): string {
   return challengeB64;
 }
 
+// One-shot hashing where Node has it (20.12+, Electron's Node): no Hash object per call.
+const oneShot = (nodeCrypto as { hash?: (alg: string, data: Uint8Array, enc: 'buffer') => Buffer }).hash;
+
+function sha256(data: Uint8Array): Uint8Array {
+  const d = oneShot ? oneShot('sha256', data, 'buffer') : nodeCrypto.createHash('sha256').update(data).digest();
+  return new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
+}
+
 /** The hash the token algorithm uses for tbs: SHA-256 or SM3. */
 export function tbsHash(alg: SignatureAlgorithm, data: Uint8Array): Uint8Array {
   if (alg === 'SM2-SM3') return sm3(data);
-  return new Uint8Array(createHash('sha256').update(data).digest());
+  return sha256(data);
 }
 
 /**

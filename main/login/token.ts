@@ -5,9 +5,9 @@
  */
 import { AssistantError } from '../errors.ts';
 import type { KeyStore, SignatureAlgorithm } from '../keystores/types.ts';
-import { parseCertificate } from '../pki/certificate.ts';
 import { buildDetachedCms } from './cms.ts';
 import { verifyTokenSignature } from './signature.ts';
+import { parseCertificateCached } from './verify-cache.ts';
 import { checkChallenge, normalizeOrigin, tbsFor } from './tbs.ts';
 import { serializeToken, toBase64, TOKEN_FORMAT } from './token-format.ts';
 
@@ -47,7 +47,8 @@ export async function createLoginToken(input: CreateLoginTokenInput): Promise<Cr
     throw new AssistantError('NO_CERTIFICATE', '找不到指定的证书', { en: 'no such identity in the key store', details: { identityId: input.identityId } });
   }
   const algorithm = identity.algorithm;
-  const publicKey = parseCertificate(identity.certificate).publicKey;
+  // Cached: the same certificate signs again and again, and its key object is reused.
+  const publicKey = parseCertificateCached(identity.certificate).publicKey;
   // Check our own signature before anyone else sees it: a key paired with the wrong certificate
   // (CKA_ID mix-ups on USB keys) or a driver returning junk gets a clear error here, not a
   // BAD_SIGNATURE at the portal.
