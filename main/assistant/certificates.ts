@@ -7,7 +7,7 @@ import { AssistantError, toErrorInfo } from '../errors.ts';
 import type { KeyIdentity, KeyStore } from '../keystores/types.ts';
 import { createLoginToken } from '../login/token.ts';
 import type { CaProfile } from '../pki/ca-profiles.ts';
-import { attributeValueText, parseCertificate, type ParsedCertificate } from '../pki/certificate.ts';
+import { parseCertificate, type ParsedCertificate } from '../pki/certificate.ts';
 import { inspectCertificate } from '../pki/inspect.ts';
 import { analyzeUscc } from '../pki/uscc.ts';
 import type { CertificateListView, CertificateView, PinStateView } from '../app/ipc-contract.ts';
@@ -35,29 +35,6 @@ export interface CertificateServiceOptions {
   profiles?: CaProfile[];
   /** Per-store listing bound, so one slow driver cannot freeze the screen (the worker has its own timeouts too). */
   listTimeoutMs?: number;
-}
-
-const OID_O = '2.5.4.10';
-const OID_CN = '2.5.4.3';
-
-function subjectAttribute(c: ParsedCertificate, oid: string): string | null {
-  for (const tv of c.cert.subject.typesAndValues) {
-    if (tv.type === oid) {
-      const text = attributeValueText(tv.value).trim();
-      if (text) return text;
-    }
-  }
-  return null;
-}
-
-/** 企业名称: subject O, else CN; CFCA's `041@N<USCC>@<名称>@1` CN gives its name part. */
-export function enterpriseNameOf(c: ParsedCertificate): string {
-  const o = subjectAttribute(c, OID_O);
-  if (o) return o;
-  const cn = subjectAttribute(c, OID_CN) ?? '';
-  const parts = cn.split('@');
-  if (parts.length >= 3 && parts[2]) return parts[2];
-  return cn || c.subject;
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
@@ -93,7 +70,8 @@ export function describeIdentity(
     sourceLabel: identity.location.kind === 'pkcs11' && identity.location.tokenLabel ? identity.location.tokenLabel : reg.label,
     label: identity.label,
     subject: report.subject,
-    enterpriseName: enterpriseNameOf(leaf),
+    // CA names in subject O (real CFCA certificates) are skipped: main/pki/subject-name.ts.
+    enterpriseName: report.enterpriseName ?? report.subject,
     issuer: report.issuer,
     caProfile: report.caProfile,
     serialNumber: report.serialNumber,

@@ -26,6 +26,16 @@ export interface UsccLocation {
 
 export interface ModuleList { win32: string[]; linux: string[]; darwin: string[] }
 
+/** Where a CA puts the enterprise name: `cnSegment` = the CJK part of an `@`-separated CN. */
+export type NamePlace = 'cnSegment' | 'O' | 'name' | 'CN';
+
+export interface EnterpriseNameRule {
+  places?: NamePlace[];
+  /** Regexes (case-insensitive) for subject O values that are the CA's own names, not the enterprise. */
+  caSubjectO?: string[];
+  note?: string;
+}
+
 export interface CaProfile {
   id: string;
   name: string;
@@ -39,6 +49,7 @@ export interface CaProfile {
   skfVerified?: boolean;
   notes?: string[];
   sources?: string[];
+  enterpriseName?: EnterpriseNameRule;
 }
 
 export interface KnownField { oid: string; where: 'subject' | 'extension'; meaning: FieldMeaning; label: string; source?: string; verified?: boolean }
@@ -73,6 +84,7 @@ export function loadCaProfileFile(file: string = DEFAULT_CA_PROFILES_PATH): CaPr
     if (ids.has(p.id)) throw new AssistantError('CA_PROFILES_INVALID', `CA 配置中 id 重复：${p.id}`, { en: `duplicate profile id ${p.id}`, details: { file } });
     ids.add(p.id);
     for (const m of p.match.issuer) if (m.regex !== undefined) compileOrThrow(m.regex, file, p.id);
+    for (const r of p.enterpriseName?.caSubjectO ?? []) compileOrThrow(r, file, p.id);
     for (const l of p.usccLocations) {
       if (l.regex !== undefined) compileOrThrow(l.regex, file, p.id);
       if (l.source !== 'subjectCN' && !l.oid && !l.oidPrefix) {

@@ -6,6 +6,7 @@ import type { CaProfile } from './ca-profiles.ts';
 import { identityCertificate, type ParsedCertificate } from './certificate.ts';
 import { verifyChain, verifyCertificateSignature } from './chain.ts';
 import { detectCaProfile, extractIdentity, type CertificateIdentity } from './identity.ts';
+import { enterpriseNameOf } from './subject-name.ts';
 
 export type CheckStatus = 'pass' | 'warn' | 'fail';
 export type CheckId = 'validity' | 'key-usage' | 'chain' | 'self-signed' | 'weak-algorithm' | 'uscc';
@@ -28,6 +29,8 @@ export interface CertificateReport {
   signatureAlgorithm: string;
   fingerprintSha256: string;
   caProfile: { id: string; name: string } | null;
+  /** 企业（或持有人）名称 from the subject, CA names in O skipped (see subject-name.ts). */
+  enterpriseName: string | null;
   identity: CertificateIdentity;
   checks: CheckResult[];
 }
@@ -171,6 +174,7 @@ export function inspectCertificate(cert: ParsedCertificate, ctx: InspectContext)
     signatureAlgorithm: cert.signatureAlgorithm,
     fingerprintSha256: cert.fingerprintSha256,
     caProfile: caProfile ? { id: caProfile.id, name: caProfile.name } : null,
+    enterpriseName: enterpriseNameOf(view, ctx.profiles)?.value ?? null,
     identity,
     checks: [
       checkValidity(cert, ctx.now, ctx.expiryWarningDays),

@@ -3,7 +3,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { getTestPki } from '../../fixtures/pki.ts';
-import { createCertificateService } from '../../../main/assistant/certificates.ts';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createCertificateService, describeIdentity } from '../../../main/assistant/certificates.ts';
+import { readCertificateFile } from '../../../main/pki/read.ts';
 import { Pkcs12KeyStore } from '../../../main/keystores/pkcs12/index.ts';
 import { loadTrustAnchors } from '../../../main/pki/trust.ts';
 import { verifyLoginToken, MemoryChallengeStore } from '../../../main/login/verify.ts';
@@ -74,4 +78,20 @@ test('certificates without a USCC or expired cannot log in', async () => {
     assert.equal(c.canLogin, false, id);
   }
   await svc.closeAll();
+});
+
+test('real CFCA enterprise certificates show the enterprise, not the CA name in subject O', () => {
+  const realworld = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../fixtures/realworld');
+  const cases: [string, string][] = [
+    ['cfca-sm2-msgcrypto-enterprise-uscc.pem', '武汉合众易宝科技有限公司'], // O=CFCA ACS OCA1
+    ['cfca-rsa-test-oca1-enterprise-uscc.pem', '湖南咖啡之翼品牌管理股份有限公司'], // O=CFCA TEST OCA1
+  ];
+  for (const [file, name] of cases) {
+    const leaf = readCertificateFile(fs.readFileSync(path.join(realworld, file)), { fileName: file }).certificates[0]!;
+    const reg = { storeId: 'usb-1', source: 'usb' as const, label: 'Key', store: {} as never };
+    const identity = { id: '01', label: 'k', certificate: leaf.der, intermediates: [], algorithm: 'SM2-SM3' as const, location: { kind: 'pkcs12' as const, file } };
+    const view = describeIdentity(reg, identity, { now: new Date('2026-01-01T00:00:00Z'), anchors: [], pin: null });
+    assert.equal(view.enterpriseName, name, file);
+    assert.equal(view.uscc?.valid, true, file);
+  }
 });

@@ -105,7 +105,7 @@ function fakeIO(stdin = ''): { io: CliIO; out: () => string; err: () => string }
   return { io, out: () => o, err: () => e };
 }
 
-const CERT_KEYS = ['subject', 'issuer', 'serialNumber', 'notBefore', 'notAfter', 'keyAlgorithm', 'signatureAlgorithm', 'fingerprintSha256', 'caProfile', 'identity', 'checks'].sort();
+const CERT_KEYS = ['subject', 'issuer', 'serialNumber', 'notBefore', 'notAfter', 'keyAlgorithm', 'signatureAlgorithm', 'fingerprintSha256', 'caProfile', 'enterpriseName', 'identity', 'checks'].sort();
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{3})?Z$/;
 
 test('inspect --json: exact shape, PFX via --password-stdin, bad files reported in their own entry', async () => {
