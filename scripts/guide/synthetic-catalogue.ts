@@ -13,6 +13,12 @@ const SUFFIXES = ['', '', '', '', '', '（新办）', '（延续）', '（变更
 const KINDS = ['市场监督管理局', '人力资源和社会保障局', '医疗保障局', '税务局', '公安局', '民政局', '卫生健康委员会', '住房和城乡建设局', '自然资源和规划局', '交通运输局', '教育局', '文化广电和旅游局', '应急管理局', '农业农村局', '水利局', '生态环境局', '发展和改革委员会', '商务局', '司法局', '行政审批局'];
 const KEYWORDS = ['办证', '证照', '审批', '窗口', '网办', '掌上办', '一件事', '跨省通办', '秒批', '告知承诺制', '社保', '医保', '公积金', '驾照', '个税', '营业执照'];
 
+function titleHash(s: string): number {
+  let h = 2166136261;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619) >>> 0;
+  return h;
+}
+
 export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
@@ -49,8 +55,9 @@ export function* syntheticItems(opts: { items: number; titles: number; sites: re
     const kind = KINDS[Math.floor(rnd() * KINDS.length)]!;
     const aud: Audience = rnd() < 0.45 ? 'person' : 'legal';
     const themes = opts.themes[aud];
-    const kw: string[] = [];
-    if (rnd() < 0.3) kw.push(KEYWORDS[Math.floor(rnd() * KEYWORDS.length)]!);
+    // Keywords belong to the kind of item (its name), as in real catalogues: about 30% of names have one.
+    const kh = titleHash(titles[ti]!);
+    const kw: string[] = kh % 10 < 3 ? [KEYWORDS[kh % KEYWORDS.length]!] : [];
     yield {
       id: `${site.code}/s${i}`, title: titles[ti]!, keywords: kw, site: site.code,
       department: `${site.name}${kind}`, departmentKind: kind, for: aud, theme: themes[Math.floor(rnd() * themes.length)]!,

@@ -312,7 +312,7 @@ export class SearchEngine {
     for (let i = 1; i < states.length; i++) if (states[i]!.estimate < states[drive]!.estimate) drive = i;
     const D = states[drive]!;
     const unfiltered = siteLo === 0 && siteHi === h.sites.length && forWanted < 0 && themeOk === null && deptOk === null && preferLo < 0;
-    if (states.length === 1 && unfiltered && !opts.collectAll && D.deptTouched.length === 0 && D.siteTouched.length === 0) {
+    if (states.length === 1 && unfiltered && !opts.collectAll && D.siteTouched.length === 0) {
       return this.titleOnly(query, terms, D, offset, limit);
     }
 
@@ -495,6 +495,31 @@ export class SearchEngine {
         if (size > 0) { hs[0] = hs[size]!; hi[0] = hi[size]!; ht[0] = ht[size]!; }
       }
       down(0);
+    }
+    // Items found only through their department score below every title-level match: count them
+    // one by one and keep their own top-k, appended after the title stream.
+    if (st.dept !== null) {
+      const dScore: number[] = [], dItem: number[] = [];
+      const itemTitle = a.itemTitle, itemSite = a.itemSite, itemTheme = a.itemTheme, itemFor = a.itemFor, itemKind = a.itemKind;
+      for (const d of st.deptTouched) {
+        for (let j = a.deptItemOff[d]!, e = a.deptItemOff[d + 1]!; j < e; j++) {
+          const it = a.deptItems[j]!, t = itemTitle[it]!;
+          if (st.title[t] !== 0) continue;
+          const s = itemSite[it]!, th = itemTheme[it]!;
+          total++;
+          fc[this.siteLevel[s]!]!++;
+          if (this.siteBranch[s]! >= 0) fc[3 + this.siteBranch[s]!]!++;
+          fc[3 + S + itemKind[it]!]!++;
+          fc[th < TH ? 3 + S + K + th : 3 + S + K + TH + itemFor[it]!]!++;
+          if (picked.length >= want) continue;
+          const score = st.dept[d]! + this.siteBonus[s]! + this.titleBonus[t]!;
+          dScore.push(score); dItem.push(it);
+        }
+      }
+      if (picked.length < want && dItem.length) {
+        const order = dItem.map((_, i) => i).sort((x, y) => dScore[y]! - dScore[x]! || dItem[x]! - dItem[y]!);
+        for (const i of order) { if (picked.length >= want) break; picked.push({ score: dScore[i]!, item: dItem[i]! }); }
+      }
     }
     const facetCity = new Int32Array(S);
     facetCity.set(fc.subarray(3, 3 + S));
