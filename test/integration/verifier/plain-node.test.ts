@@ -1,0 +1,78 @@
+/**
+ * Portal operators run plain Node: the verifier bundle (scripts/build-verifier.mjs) must load
+ * without a TypeScript loader or Electron, and accept/reject real tokens exactly as the source does.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Pkcs12KeyStore } from '../../../main/keystores/pkcs12/store.ts';
+import { createLoginToken } from '../../../main/login/token.ts';
+import { getTestPki, type TestPki } from '../../fixtures/pki.ts';
+
+const root = fileURLToPath(new URL('../../../', import.meta.url));
+// Inside the repo (gitignored .cache) so the bundle resolves npm packages from node_modules.
+const outDir = path.join(root, '.cache', `verifier-test-${process.pid}`);
+const ORIGIN = 'https://www.hbzwfw.gov.cn';
+let pki: TestPki;
+
+before(async () => {
+  pki = await getTestPki();
+  execFileSync(process.execPath, [path.join(root, 'scripts/build-verifier.mjs'), `--out=${outDir}`], { stdio: 'pipe' });
+});
+after(() => fs.rmSync(outDir, { recursive: true, force: true }));
+
+/** Runs the bundle in a fresh `node` with no loader flags and returns the verifier's result. */
+function verifyInPlainNode(token: string, challenge: string, origin: string): Record<string, unknown> {
+  const script = `
+    const { verifyLoginToken, MemoryChallengeStore } = await import(${JSON.stringify(path.join(outDir, 'index.mjs'))});
+    const fs = await import('node:fs');
+    const input = JSON.parse(fs.readFileSync(0, 'utf8'));
+    const store = new MemoryChallengeStore();
+    store.register(input.challenge, new Date());
+    const anchors = input.anchors.map((p) => new Uint8Array(fs.readFileSync(p)));
+    const r = await verifyLoginToken(input.token, { origin: input.origin, trustAnchors: anchors, challengeStore: store, challenge: input.challenge });
+    process.stdout.write(JSON.stringify({ result: r, electronLoaded: Object.keys(globalThis.process.versions).includes('electron') }));
+  `;
+  const anchors = [pki.get('hebca-root').certDer, pki.get('hebca-sm2-root').certDer];
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+    input: JSON.stringify({ token, challenge, origin, anchors }),
+    encoding: 'utf8',
+    env: { PATH: process.env['PATH'] ?? '' }, // no NODE_OPTIONS: no tsx loader
+  });
+  assert.equal(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout) as { result: Record<string, unknown>; electronLoaded: boolean };
+  assert.equal(out.electronLoaded, false);
+  return out.result;
+}
+
+async function tokenFor(id: string, challenge: string): Promise<string> {
+  const store = await Pkcs12KeyStore.open(pki.get(id).pfx!.modern!, { password: '123456' });
+  try {
+    const [identity] = await store.listIdentities();
+    const made = await createLoginToken({ origin: ORIGIN, challenge, store, identityId: identity!.id, pin: '123456', format: 'json', appVersion: 'test' });
+    return made.token;
+  } finally {
+    await store.close();
+  }
+}
+
+const challenge = (): string => Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64');
+
+for (const id of ['hebca-ent', 'hebca-sm2-ent']) {
+  test(`plain-Node verifier accepts a ${id} token and returns its USCC`, async () => {
+    const ch = challenge();
+    const r = verifyInPlainNode(await tokenFor(id, ch), ch, ORIGIN);
+    assert.equal(r['ok'], true, JSON.stringify(r));
+    assert.equal(r['uscc'], pki.get(id).expect.uscc);
+  });
+}
+
+test('plain-Node verifier refuses the same token at another origin', async () => {
+  const ch = challenge();
+  const r = verifyInPlainNode(await tokenFor('hebca-ent', ch), ch, 'https://evil.example');
+  assert.equal(r['ok'], false);
+  assert.equal(r['code'], 'ORIGIN_MISMATCH');
+});
