@@ -21,7 +21,8 @@ export interface PinState {
 
 export type IdentityLocation =
   | { kind: 'pkcs12'; file: string }
-  | { kind: 'pkcs11'; module: string; slot: number; tokenLabel: string; tokenSerial: string };
+  | { kind: 'pkcs11'; module: string; slot: number; tokenLabel: string; tokenSerial: string }
+  | { kind: 'skf'; module: string; device: string; application: string; container: string; deviceLabel: string; deviceSerial: string };
 
 /** A certificate with a private key that can sign, and where it lives. */
 export interface KeyIdentity {
@@ -40,7 +41,7 @@ export interface KeyIdentity {
 export type KeyStoreEvent = { type: 'inserted' | 'removed'; storeId: string };
 
 export interface KeyStore {
-  readonly kind: 'pkcs12' | 'pkcs11';
+  readonly kind: 'pkcs12' | 'pkcs11' | 'skf';
   /** Identities available now. Never needs the PIN. */
   listIdentities(): Promise<KeyIdentity[]>;
   /** PIN state of the device holding this identity (PKCS#12: never locked, retries unknown). */

@@ -32,6 +32,9 @@ export const DEFAULT_TIMEOUTS: Record<WorkerMethod, number> = {
   'store.close': 5_000,
   'pkcs11.describe': 5_000,
   'pkcs11.tokens': 5_000,
+  // SKF keys answer slowly (one APDU per container and certificate).
+  'skf.describe': 10_000,
+  'skf.tokens': 5_000,
 };
 
 interface Pending {

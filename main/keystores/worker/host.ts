@@ -17,6 +17,10 @@ export interface HostOptions {
   describePkcs11: (module: string) => Promise<WorkerMethods['pkcs11.describe']['result']>;
   /** Tokens present in a PKCS#11 module now. */
   pkcs11Tokens?: (module: string) => Promise<WorkerMethods['pkcs11.tokens']['result']>;
+  /** SKF library report for `tokens --skf`. */
+  describeSkf?: (module: string) => Promise<WorkerMethods['skf.describe']['result']>;
+  /** SKF devices present now. */
+  skfTokens?: (module: string) => Promise<WorkerMethods['skf.tokens']['result']>;
   exit: (code: number) => void;
 }
 
@@ -40,7 +44,7 @@ export function runKeyStoreHost(port: HostPort, opts: HostOptions): void {
   async function dispatch(method: string, params: unknown): Promise<unknown> {
     const p = (typeof params === 'object' && params !== null ? params : {}) as Record<string, unknown>;
     const spec = p['store'] as StoreSpec | undefined;
-    if (method.startsWith('store.') && !(spec && ((spec.kind === 'pkcs11' && typeof spec.module === 'string') || (spec.kind === 'pkcs12' && typeof spec.file === 'string')))) {
+    if (method.startsWith('store.') && !(spec && (((spec.kind === 'pkcs11' || spec.kind === 'skf') && typeof spec.module === 'string') || (spec.kind === 'pkcs12' && typeof spec.file === 'string')))) {
       throw new AssistantError('WORKER_BAD_REQUEST', '密钥服务请求格式错误', { en: 'malformed key-store request' });
     }
     switch (method) {
@@ -72,6 +76,12 @@ export function runKeyStoreHost(port: HostPort, opts: HostOptions): void {
       case 'pkcs11.tokens':
         if (!opts.pkcs11Tokens) throw new AssistantError('WORKER_METHOD_UNKNOWN', '密钥服务收到未知请求', { en: 'unknown worker method', details: { method } });
         return opts.pkcs11Tokens(String(p['module']));
+      case 'skf.describe':
+        if (!opts.describeSkf) throw new AssistantError('WORKER_METHOD_UNKNOWN', '密钥服务收到未知请求', { en: 'unknown worker method', details: { method } });
+        return opts.describeSkf(String(p['module']));
+      case 'skf.tokens':
+        if (!opts.skfTokens) throw new AssistantError('WORKER_METHOD_UNKNOWN', '密钥服务收到未知请求', { en: 'unknown worker method', details: { method } });
+        return opts.skfTokens(String(p['module']));
       default:
         throw new AssistantError('WORKER_METHOD_UNKNOWN', '密钥服务收到未知请求', { en: 'unknown worker method', details: { method } });
     }

@@ -8,10 +8,11 @@ import type { KeyIdentity, PinState, SignatureAlgorithm } from '../types.ts';
  */
 export type StoreSpec =
   | { kind: 'pkcs11'; module: string }
-  | { kind: 'pkcs12'; file: string };
+  | { kind: 'pkcs12'; file: string }
+  | { kind: 'skf'; module: string };
 
 export function storeKey(spec: StoreSpec): string {
-  return spec.kind === 'pkcs11' ? `pkcs11:${spec.module}` : `pkcs12:${spec.file}`;
+  return spec.kind === 'pkcs12' ? `pkcs12:${spec.file}` : `${spec.kind}:${spec.module}`;
 }
 
 /** What `tokens` shows for one module: slots with a token, their PIN state and identities. */
@@ -37,6 +38,22 @@ export interface Pkcs11SlotReport {
   error?: ErrorInfo;
 }
 
+/** What `tokens --skf` shows for one SKF library: devices, their applications (PIN state) and identities. */
+export interface SkfModuleReport {
+  path: string;
+  devices: SkfDeviceReport[];
+}
+export interface SkfDeviceReport {
+  name: string;
+  info?: {
+    version: string; manufacturer: string; issuer: string; label: string; serial: string;
+    hardwareVersion: string; firmwareVersion: string; algAsymCap: number; algHashCap: number; maxBufferSize: number;
+  };
+  applications: Array<{ name: string; pin: PinState; defaultPin: boolean; identities: KeyIdentity[] }>;
+  /** A device that could not be read (e.g. removed while listing). */
+  error?: ErrorInfo;
+}
+
 export interface WorkerMethods {
   ping: { params: Record<string, never>; result: { pid: number } };
   'store.list': { params: { store: StoreSpec }; result: KeyIdentity[] };
@@ -46,6 +63,9 @@ export interface WorkerMethods {
   'pkcs11.describe': { params: { module: string }; result: Pkcs11ModuleReport };
   /** Tokens present now (cheap; polled to notice insert/remove). */
   'pkcs11.tokens': { params: { module: string }; result: Array<{ slot: number; serial: string; label: string }> };
+  'skf.describe': { params: { module: string }; result: SkfModuleReport };
+  /** SKF devices present now (cheap; polled to notice insert/remove). */
+  'skf.tokens': { params: { module: string }; result: Array<{ device: string; serial: string; label: string }> };
 }
 export type WorkerMethod = keyof WorkerMethods;
 

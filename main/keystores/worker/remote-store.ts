@@ -4,7 +4,7 @@ import type { StoreSpec } from './protocol.ts';
 
 /** A KeyStore that lives in the worker: the only kind the app and the CLI hold. */
 export class WorkerKeyStore implements KeyStore {
-  readonly kind: 'pkcs12' | 'pkcs11';
+  readonly kind: 'pkcs12' | 'pkcs11' | 'skf';
   private readonly client: KeyStoreWorkerClient;
   private readonly spec: StoreSpec;
 

@@ -1,6 +1,7 @@
 import { AssistantError } from '../../errors.ts';
 import { Pkcs11KeyStore } from '../pkcs11/store.ts';
 import { Pkcs12KeyStore } from '../pkcs12/index.ts';
+import { SkfKeyStore } from '../skf/store.ts';
 import type { HostOptions, StoreFactory } from './host.ts';
 
 // One Pkcs11KeyStore per module path in this process: C_Initialize/C_Finalize are process-wide.
@@ -15,9 +16,22 @@ function pkcs11Store(module: string): Pkcs11KeyStore {
   return s;
 }
 
+// One SkfKeyStore per library: device connections are kept while keys stay plugged in.
+const skfStores = new Map<string, SkfKeyStore>();
+
+function skfStore(module: string): SkfKeyStore {
+  let s = skfStores.get(module);
+  if (!s || s.closed) {
+    s = SkfKeyStore.open(module);
+    skfStores.set(module, s);
+  }
+  return s;
+}
+
 /** Which store implementation serves which spec, inside the worker. */
 export const openStore: StoreFactory = async (spec) => {
   if (spec.kind === 'pkcs11') return pkcs11Store(spec.module);
+  if (spec.kind === 'skf') return skfStore(spec.module);
   // Pure JS, but behind the same boundary so the app has one way to reach every key.
   if (spec.kind === 'pkcs12') return new Pkcs12KeyStore(spec.file);
   throw new AssistantError('STORE_KIND_UNSUPPORTED', '密钥服务暂不支持该类型的证书存储', { en: 'store kind not supported in the worker', details: { kind: (spec as { kind: string }).kind } });
@@ -28,6 +42,8 @@ export function defaultHostOptions(): HostOptions {
     openStore,
     describePkcs11: async (module) => pkcs11Store(module).describe(),
     pkcs11Tokens: async (module) => pkcs11Store(module).tokens(),
+    describeSkf: async (module) => skfStore(module).describe(),
+    skfTokens: async (module) => skfStore(module).tokens(),
     exit: (code) => process.exit(code),
   };
 }

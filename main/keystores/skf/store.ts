@@ -1,0 +1,373 @@
+import { createHash } from 'node:crypto';
+import * as pkijs from 'pkijs';
+import { AssistantError, isAssistantError } from '../../errors.ts';
+import type { KeyIdentity, KeyStore, PinState, SignatureAlgorithm } from '../types.ts';
+import { checkModulePath } from '../pkcs11/module-path.ts';
+import type { SkfModuleReport } from '../worker/protocol.ts';
+import { CONTAINER_TYPE, displayName, SGD_SM3, SkfModule, type DevInfo, type SkfHandle } from './binding.ts';
+import { SAR_OK, SAR_PIN_INCORRECT, SAR_PIN_LOCKED, SAR_USER_ALREADY_LOGGED_IN, skfError } from './sar.ts';
+
+/** GM/T 0009 default signer ID: the device hashes Z_A over it, as every verifier does. */
+const SM2_USER_ID = Buffer.from('1234567812345678', 'ascii');
+const OID_RSA = '1.2.840.113549.1.1.1';
+const OID_EC = '1.2.840.10045.2.1';
+const OID_SM2 = '1.2.156.10197.1.301';
+const OID_P256 = '1.2.840.10045.3.1.7';
+/** DER DigestInfo prefix for SHA-256 (RFC 8017 §9.2 note 1): SKF_RSASignData pads around it. */
+const SHA256_DIGEST_INFO = Buffer.from('3031300d060960864801650304020105000420', 'hex');
+const MAX_PIN_BYTES = 64;
+
+/** PIN state from SKF_GetPINInfo's counters. */
+export function pinStateFromCounts(maxRetry: number, remainRetry: number): PinState {
+  return { retriesLeft: remainRetry, low: remainRetry < maxRetry, finalTry: remainRetry === 1, locked: remainRetry === 0 };
+}
+
+/** `<device>/<application>/<container>`, each part URI-encoded: the identity id within one library. */
+export function skfIdentityId(device: string, application: string, container: string): string {
+  return [device, application, container].map((s) => encodeURIComponent(s)).join('/');
+}
+
+function parseIdentityId(id: string): { device: string; application: string; container: string } {
+  const parts = id.split('/');
+  try {
+    if (parts.length === 3 && parts.every((p) => p !== '')) {
+      const [device, application, container] = parts.map((p) => decodeURIComponent(p)) as [string, string, string];
+      return { device, application, container };
+    }
+  } catch {}
+  throw new AssistantError('IDENTITY_NOT_FOUND', '找不到所选证书，请重新选择', { en: 'identity not found', details: { identityId: id } });
+}
+
+/** ECCSIGNATUREBLOB (r[64] || s[64], big-endian, left-padded) → DER SEQUENCE { INTEGER r, INTEGER s }. */
+export function eccSignatureBlobToDer(blob: Uint8Array): Uint8Array {
+  if (blob.length !== 128) throw new AssistantError('SKF_BAD_SIGNATURE', 'USB Key 返回的签名格式错误', { en: 'malformed ECCSIGNATUREBLOB' });
+  const int = (b: Uint8Array): Buffer => {
+    let i = 0;
+    while (i < b.length - 1 && b[i] === 0) i++;
+    const v = Buffer.from(b.subarray(i));
+    const body = v[0]! & 0x80 ? Buffer.concat([Buffer.from([0]), v]) : v;
+    return Buffer.concat([Buffer.from([0x02, body.length]), body]);
+  };
+  const r = int(blob.subarray(0, 64));
+  const s = int(blob.subarray(64, 128));
+  if (r.length + s.length > 127) throw new AssistantError('SKF_BAD_SIGNATURE', 'USB Key 返回的签名格式错误', { en: 'signature values too long' });
+  return new Uint8Array(Buffer.concat([Buffer.from([0x30, r.length + s.length]), r, s]));
+}
+
+interface CertFacts { algorithm: SignatureAlgorithm | null; ecPoint: Buffer | null }
+
+function certificateFacts(der: Uint8Array): CertFacts {
+  try {
+    const cert = pkijs.Certificate.fromBER(new Uint8Array(der));
+    const spki = cert.subjectPublicKeyInfo;
+    const alg = spki.algorithm;
+    const point = Buffer.from(spki.subjectPublicKey.valueBlock.valueHexView);
+    if (alg.algorithmId === OID_RSA) return { algorithm: 'RS256', ecPoint: null };
+    if (alg.algorithmId === OID_SM2) return { algorithm: 'SM2-SM3', ecPoint: point };
+    if (alg.algorithmId === OID_EC) {
+      const curve = (alg.algorithmParams as { valueBlock?: { toString(): string } } | undefined)?.valueBlock?.toString();
+      return { algorithm: curve === OID_SM2 ? 'SM2-SM3' : curve === OID_P256 ? 'ES256' : null, ecPoint: point };
+    }
+  } catch {}
+  return { algorithm: null, ecPoint: null };
+}
+
+/** Codes after which we ask "is the key still plugged in?" to tell a removed key from a driver fault. */
+const MAYBE_REMOVED = new Set(['DEVICE_REMOVED', 'SKF_HANDLE_INVALID', 'SKF_FAILED', 'SKF_UNKNOWN_ERROR', 'SKF_FILE_ERROR', 'SKF_OBJECT_ERROR']);
+
+function removedError(device: string, cause?: AssistantError): AssistantError {
+  return new AssistantError('DEVICE_REMOVED', 'USB Key 已被拔出或无法访问，请重新插入后再试', {
+    en: 'the key was removed or cannot be reached; insert it and retry',
+    details: { device: displayName(device), ...(cause ? { cause: cause.code, ...(cause.details ?? {}) } : {}) },
+  });
+}
+
+function pinLocked(state: PinState): AssistantError {
+  return new AssistantError('PIN_LOCKED', 'PIN 码已锁定，请联系发证机构解锁', { en: 'the PIN is locked; ask the CA to unlock it', details: { pin: state } });
+}
+
+interface Device { handle: SkfHandle; info: DevInfo; apps: Map<string, SkfHandle> }
+
+/**
+ * USB keys through one vendor SKF library (GM/T 0016-2012): devices → applications → containers,
+ * each container one signing key with its certificate. Runs inside the key-store worker only:
+ * every call is a synchronous native call that a bad driver can hang or crash.
+ */
+export class SkfKeyStore implements KeyStore {
+  readonly kind = 'skf' as const;
+  readonly module: SkfModule;
+  private readonly devices = new Map<string, Device>();
+  closed = false;
+
+  private constructor(module: SkfModule) {
+    this.module = module;
+  }
+
+  /** Checks the path is admin-controlled (same rules as PKCS#11 drivers) and loads the library. */
+  static open(modulePath: string): SkfKeyStore {
+    const real = checkModulePath(modulePath);
+    return new SkfKeyStore(SkfModule.load(real, modulePath));
+  }
+
+  /** A connection per device, kept while the key stays plugged in. */
+  private device(name: string): Device {
+    const have = this.devices.get(name);
+    if (have) return have;
+    const handle = this.module.connect(name);
+    let info: DevInfo;
+    try {
+      info = this.module.devInfo(handle);
+    } catch (e) {
+      this.module.disconnect(handle);
+      throw e;
+    }
+    const d = { handle, info, apps: new Map<string, SkfHandle>() };
+    this.devices.set(name, d);
+    return d;
+  }
+
+  private application(dev: Device, name: string): SkfHandle {
+    const have = dev.apps.get(name);
+    if (have !== undefined) return have;
+    const h = this.module.openApplication(dev.handle, name);
+    dev.apps.set(name, h);
+    return h;
+  }
+
+  private dropDevice(name: string): void {
+    const d = this.devices.get(name);
+    this.devices.delete(name);
+    if (!d) return;
+    for (const a of d.apps.values()) {
+      try {
+        this.module.closeApplication(a);
+      } catch {}
+    }
+    try {
+      this.module.disconnect(d.handle);
+    } catch {}
+  }
+
+  private present(): string[] {
+    return this.module.enumDevices(true);
+  }
+
+  /** Runs `fn` on a device; on device-ish failures tells whether the key is gone. */
+  private withDevice<T>(name: string, fn: (d: Device) => T): T {
+    try {
+      return fn(this.device(name));
+    } catch (e) {
+      if (!isAssistantError(e) || !MAYBE_REMOVED.has(e.code)) throw e;
+      this.dropDevice(name);
+      let still = false;
+      try {
+        still = this.present().includes(name);
+      } catch {}
+      if (!still || e.code === 'DEVICE_REMOVED') throw removedError(name, e);
+      throw e;
+    }
+  }
+
+  private withContainer<T>(app: SkfHandle, name: string, fn: (con: SkfHandle) => T): T {
+    const con = this.module.openContainer(app, name);
+    try {
+      return fn(con);
+    } finally {
+      try {
+        this.module.closeContainer(con);
+      } catch {}
+    }
+  }
+
+  private deviceIdentities(devName: string, dev: Device): KeyIdentity[] {
+    const out: KeyIdentity[] = [];
+    for (const appName of this.module.applications(dev.handle)) {
+      const app = this.application(dev, appName);
+      for (const conName of this.module.containers(app)) {
+        const found = this.withContainer(app, conName, (con) => {
+          const type = this.module.containerType(con);
+          if (type === CONTAINER_TYPE.UNKNOWN) return null;
+          const cert = this.module.exportCertificate(con, true);
+          if (!cert || cert.length === 0) return null;
+          return { cert, facts: certificateFacts(cert), type };
+        });
+        if (!found) continue;
+        const algorithm = found.facts.algorithm ?? (found.type === CONTAINER_TYPE.RSA ? 'RS256' : 'SM2-SM3');
+        out.push({
+          id: skfIdentityId(devName, appName, conName),
+          label: displayName(conName),
+          certificate: new Uint8Array(found.cert),
+          intermediates: [],
+          algorithm,
+          location: {
+            kind: 'skf', module: this.module.path, device: displayName(devName), application: displayName(appName), container: displayName(conName),
+            deviceLabel: dev.info.label, deviceSerial: dev.info.serial,
+          },
+        });
+      }
+    }
+    return out;
+  }
+
+  async listIdentities(): Promise<KeyIdentity[]> {
+    const out: KeyIdentity[] = [];
+    for (const name of this.present()) {
+      try {
+        out.push(...this.withDevice(name, (d) => this.deviceIdentities(name, d)));
+      } catch (e) {
+        if (isAssistantError(e) && e.code === 'DEVICE_REMOVED') continue; // pulled out while listing
+        throw e;
+      }
+    }
+    return out;
+  }
+
+  /** Devices present now (name, serial, label): what a watcher compares between polls. */
+  async tokens(): Promise<Array<{ device: string; serial: string; label: string }>> {
+    const out: Array<{ device: string; serial: string; label: string }> = [];
+    for (const name of this.present()) {
+      try {
+        const d = this.withDevice(name, (x) => x);
+        out.push({ device: displayName(name), serial: d.info.serial, label: d.info.label });
+      } catch {}
+    }
+    return out;
+  }
+
+  /** Everything `tokens --skf` shows: devices, their applications with PIN state, identities. */
+  async describe(): Promise<SkfModuleReport> {
+    const report: SkfModuleReport = { path: this.module.path, devices: [] };
+    for (const name of this.present()) {
+      try {
+        report.devices.push(this.withDevice(name, (d) => {
+          const identities = this.deviceIdentities(name, d);
+          const applications = this.module.applications(d.handle).map((appName) => {
+            let pin: PinState = { retriesLeft: null, low: false, finalTry: false, locked: false };
+            let defaultPin = false;
+            try {
+              const p = this.module.pinInfo(this.application(d, appName));
+              pin = pinStateFromCounts(p.maxRetry, p.remainRetry);
+              defaultPin = p.defaultPin;
+            } catch {}
+            return { name: displayName(appName), pin, defaultPin, identities: identities.filter((i) => i.location.kind === 'skf' && i.location.application === displayName(appName)) };
+          });
+          return { name: displayName(name), info: d.info, applications };
+        }));
+      } catch (e) {
+        report.devices.push({ name: displayName(name), error: isAssistantError(e) ? e.toJSON() : { code: 'INTERNAL_ERROR', message: '内部错误' }, applications: [] });
+      }
+    }
+    return report;
+  }
+
+  private locate(identityId: string): { device: string; application: string; container: string } {
+    const loc = parseIdentityId(identityId);
+    if (!this.present().includes(loc.device)) throw removedError(loc.device);
+    return loc;
+  }
+
+  async pinState(identityId: string): Promise<PinState> {
+    const { device, application } = this.locate(identityId);
+    return this.withDevice(device, (d) => {
+      const p = this.module.pinInfo(this.application(d, application));
+      return pinStateFromCounts(p.maxRetry, p.remainRetry);
+    });
+  }
+
+  async sign(identityId: string, data: Uint8Array, algorithm: SignatureAlgorithm, pin: string): Promise<Uint8Array> {
+    const { device, application, container } = this.locate(identityId);
+    return this.withDevice(device, (d) => {
+      const m = this.module;
+      const app = this.application(d, application);
+      return this.withContainer(app, container, (con) => {
+        // Everything that can be refused is refused before a PIN try is spent.
+        const cert = m.exportCertificate(con, true);
+        const facts = cert ? certificateFacts(cert) : { algorithm: null, ecPoint: null };
+        const type = m.containerType(con);
+        const keyAlg = facts.algorithm ?? (type === CONTAINER_TYPE.RSA ? 'RS256' : type === CONTAINER_TYPE.ECC ? 'SM2-SM3' : null);
+        if (keyAlg !== algorithm || (algorithm !== 'SM2-SM3' && algorithm !== 'RS256')) {
+          throw new AssistantError('ALGORITHM_MISMATCH', '签名算法与 USB Key 中的密钥类型不符', { en: 'algorithm does not fit the key type', details: { algorithm, keyAlgorithm: keyAlg, containerType: type } });
+        }
+        let publicKeyBlob: Buffer | null = null;
+        if (algorithm === 'SM2-SM3') {
+          publicKeyBlob = m.exportPublicKey(con, true);
+          checkKeyMatchesCertificate(publicKeyBlob, facts.ecPoint);
+        }
+        this.verifyPin(app, pin);
+        try {
+          if (algorithm === 'SM2-SM3') {
+            // The device hashes SM3(Z_A || M) itself, from the public key and the default ID.
+            const e = m.digest(d.handle, SGD_SM3, data, publicKeyBlob, SM2_USER_ID);
+            if (e.length !== 32) throw new AssistantError('SKF_BAD_DIGEST', 'USB Key 返回的摘要长度错误', { en: 'the device returned a digest of the wrong length', details: { length: e.length } });
+            return eccSignatureBlobToDer(m.eccSign(con, e));
+          }
+          const digest = createHash('sha256').update(data).digest();
+          return new Uint8Array(m.rsaSign(con, Buffer.concat([SHA256_DIGEST_INFO, digest])));
+        } finally {
+          try {
+            m.clearSecureState(app);
+          } catch {}
+        }
+      });
+    });
+  }
+
+  /** SKF_VerifyPIN once (never retried); a locked key is refused without spending a try. */
+  private verifyPin(app: SkfHandle, pin: string): void {
+    const m = this.module;
+    let before: PinState | null = null;
+    let maxRetry: number | null = null;
+    try {
+      const p = m.pinInfo(app);
+      maxRetry = p.maxRetry;
+      before = pinStateFromCounts(p.maxRetry, p.remainRetry);
+    } catch (e) {
+      if (!isAssistantError(e) || e.code !== 'SKF_FUNCTION_NOT_SUPPORTED') throw e;
+    }
+    if (before?.locked) throw pinLocked(before);
+    const bytes = Buffer.from(pin, 'utf8');
+    try {
+      if (bytes.length === 0 || bytes.length > MAX_PIN_BYTES || bytes.includes(0)) {
+        throw new AssistantError('PIN_LEN_RANGE', `PIN 码长度应为 1–${MAX_PIN_BYTES} 位`, { en: `the PIN must be 1-${MAX_PIN_BYTES} characters`, details: { maxPinLen: MAX_PIN_BYTES } });
+      }
+      let r = m.verifyPin(app, bytes);
+      if (r.rv === SAR_USER_ALREADY_LOGGED_IN) {
+        // Someone else's login must not stand in for this PIN: clear it and check this one.
+        m.clearSecureState(app);
+        r = m.verifyPin(app, bytes);
+      }
+      if (r.rv === SAR_OK) return;
+      const max = maxRetry ?? r.retries + 1;
+      const state = r.rv === SAR_PIN_INCORRECT || r.rv === SAR_PIN_LOCKED ? pinStateFromCounts(max, r.rv === SAR_PIN_LOCKED ? 0 : r.retries) : null;
+      if (r.rv === SAR_PIN_LOCKED || (state && state.locked)) throw pinLocked(state ?? pinStateFromCounts(max, 0));
+      if (r.rv === SAR_PIN_INCORRECT && state) {
+        const hint = state.finalTry ? '，再错一次 USB Key 将被锁定' : `，还可以再试 ${state.retriesLeft} 次`;
+        throw new AssistantError('PIN_INCORRECT', `PIN 码错误${hint}`, {
+          en: state.finalTry ? 'wrong PIN; one more wrong PIN locks the key' : `wrong PIN; ${state.retriesLeft} tries left`,
+          details: { pin: state, sar: 'SAR_PIN_INCORRECT', function: 'SKF_VerifyPIN' },
+        });
+      }
+      throw skfError(r.rv, 'SKF_VerifyPIN');
+    } finally {
+      bytes.fill(0);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const name of [...this.devices.keys()]) this.dropDevice(name);
+    this.module.close();
+  }
+}
+
+/** The container's signing key must be the certificate's: otherwise Z_A (and the signature) would not verify. */
+function checkKeyMatchesCertificate(blob: Buffer, certPoint: Buffer | null): void {
+  if (!certPoint || certPoint.length !== 65 || certPoint[0] !== 0x04) return;
+  if (blob.length < 132) throw new AssistantError('SKF_BAD_PUBLIC_KEY', 'USB Key 返回的公钥格式错误', { en: 'malformed ECCPUBLICKEYBLOB', details: { length: blob.length } });
+  const x = blob.subarray(4 + 32, 4 + 64);
+  const y = blob.subarray(4 + 64 + 32, 4 + 128);
+  if (!x.equals(certPoint.subarray(1, 33)) || !y.equals(certPoint.subarray(33, 65))) {
+    throw new AssistantError('KEY_CERTIFICATE_MISMATCH', 'USB Key 中的签名密钥与证书不匹配，请联系发证机构', { en: 'the container key does not match its certificate' });
+  }
+}

@@ -1,0 +1,39 @@
+/** Builds the fake SKF USB key (test/fixtures/skf-fake/fake-skf.c) with gcc against libcrypto. */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { PkiEntry } from '../../fixtures/pki.ts';
+
+export const FAKE_SKF_SOURCE = fileURLToPath(new URL('../../fixtures/skf-fake/fake-skf.c', import.meta.url));
+const onPath = (cmd: string) => (process.env['PATH'] ?? '').split(path.delimiter).some((d) => d && fs.existsSync(path.join(d, cmd)));
+
+/** Why the SKF tests cannot run here, or false. */
+export const skipFakeSkf: string | false = !onPath('gcc')
+  ? 'gcc not installed'
+  : !fs.existsSync('/usr/include/openssl/evp.h')
+    ? 'OpenSSL headers missing (apt-get install libssl-dev)'
+    : false;
+
+/** Compiles the fake library into `dir` (a private temp directory) and returns its path. */
+export function buildFakeSkf(dir: string): string {
+  const out = path.join(dir, 'libfakeskf.so');
+  execFileSync('gcc', ['-shared', '-fPIC', '-O1', '-Wall', '-o', out, FAKE_SKF_SOURCE, '-lcrypto'], { stdio: 'pipe' });
+  return out;
+}
+
+export interface FakeSkfFiles { state: string; removed: string; log: string }
+
+/** Environment for a fake key holding `entry`'s key and certificate; state files live in `dir`. */
+export function fakeSkfEnv(entry: PkiEntry, dir: string, extra: Record<string, string> = {}): { env: Record<string, string>; files: FakeSkfFiles } {
+  const files = { state: path.join(dir, 'retries'), removed: path.join(dir, 'removed'), log: path.join(dir, 'verify.log') };
+  return {
+    env: { FAKE_SKF_KEY: entry.keyPem, FAKE_SKF_CERT: entry.certDer, FAKE_SKF_STATE: files.state, FAKE_SKF_REMOVED: files.removed, FAKE_SKF_LOG: files.log, ...extra },
+    files,
+  };
+}
+
+/** How many times SKF_VerifyPIN was called (each call may spend a try). */
+export function verifyCalls(files: FakeSkfFiles): number {
+  return fs.existsSync(files.log) ? fs.readFileSync(files.log, 'utf8').split('\n').filter(Boolean).length : 0;
+}
