@@ -31,6 +31,10 @@ export interface CheckView {
   id: string;
   status: CheckStatus;
   message: string;
+  /** The same in English (the UI's English mode). */
+  messageEn: string;
+  /** Stable reason for warn/fail (CERT_EXPIRED, USCC_NOT_FOUND, …). */
+  code?: string;
 }
 
 /** One certificate with a private key, as the certificate screen and the consent screen show it. */
@@ -42,7 +46,7 @@ export interface CertificateView {
   sourceLabel: string;
   label: string;
   subject: string;
-  /** 企业名称 (subject O, else CN). */
+  /** 企业名称: main/pki/subject-name.ts (CN `@` segment, O unless it names the CA, CN). */
   enterpriseName: string;
   issuer: string;
   caProfile: { id: string; name: string } | null;

@@ -61,7 +61,7 @@ export function describeIdentity(
   const report = inspectCertificate(leaf, { now: ctx.now, anchors: ctx.anchors, intermediates, ...(ctx.profiles ? { profiles: ctx.profiles } : {}) });
   const uscc = report.identity.uscc;
   const analysis = uscc?.valid ? analyzeUscc(uscc.value) : null;
-  const checks = report.checks.map((c) => ({ id: c.id, status: c.status, message: c.message }));
+  const checks = report.checks.map((c) => ({ id: c.id, status: c.status, message: c.message, messageEn: c.messageEn, ...(c.code ? { code: c.code } : {}) }));
   const trusted = report.checks.some((c) => c.id === 'chain' && c.status === 'pass');
   const canLogin = checks.every((c) => c.status !== 'fail') && uscc?.valid === true;
   return {

@@ -15,6 +15,8 @@ export interface CheckResult {
   id: CheckId;
   status: CheckStatus;
   message: string;
+  /** The same in English, for the app's English mode (not in `inspect --json`). */
+  messageEn: string;
   /** Machine-readable reason for non-pass results (e.g. CHAIN_NO_ANCHOR). */
   code?: string;
 }
@@ -45,6 +47,13 @@ export interface InspectContext {
   expiryWarningDays?: number;
 }
 
+/** 26 Nov 2026 (UTC+8, as formatDateZh). */
+export function formatDateEn(d: Date): string {
+  const cn = new Date(d.getTime() + 8 * 3600_000);
+  const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+  return `${cn.getUTCDate()} ${months[cn.getUTCMonth()]} ${cn.getUTCFullYear()}`;
+}
+
 /** 2026年11月26日 (UTC+8, the users' calendar). */
 export function formatDateZh(d: Date): string {
   const cn = new Date(d.getTime() + 8 * 3600_000);
@@ -53,63 +62,93 @@ export function formatDateZh(d: Date): string {
 
 export function checkValidity(c: ParsedCertificate, now: Date, warnDays = 30): CheckResult {
   const range = `${formatDateZh(c.notBefore)} 至 ${formatDateZh(c.notAfter)}`;
-  if (now < c.notBefore) return { id: 'validity', status: 'fail', code: 'CERT_NOT_YET_VALID', message: `证书尚未生效（有效期 ${range}）` };
-  if (now > c.notAfter) return { id: 'validity', status: 'fail', code: 'CERT_EXPIRED', message: `证书已于 ${formatDateZh(c.notAfter)} 过期，请向 CA 申请更新证书` };
+  const rangeEn = `${formatDateEn(c.notBefore)} to ${formatDateEn(c.notAfter)}`;
+  if (now < c.notBefore) return { id: 'validity', status: 'fail', code: 'CERT_NOT_YET_VALID', message: `证书尚未生效（有效期 ${range}）`, messageEn: `The certificate is not valid yet (valid ${rangeEn})` };
+  if (now > c.notAfter) {
+    return { id: 'validity', status: 'fail', code: 'CERT_EXPIRED', message: `证书已于 ${formatDateZh(c.notAfter)} 过期，请向 CA 申请更新证书`, messageEn: `The certificate expired on ${formatDateEn(c.notAfter)}; ask the CA to renew it` };
+  }
   const daysLeft = Math.floor((c.notAfter.getTime() - now.getTime()) / 86_400_000);
-  if (daysLeft < warnDays) return { id: 'validity', status: 'warn', code: 'CERT_EXPIRING', message: `证书将在 ${daysLeft} 天后（${formatDateZh(c.notAfter)}）过期，请尽快更新` };
-  return { id: 'validity', status: 'pass', message: `在有效期内（${range}）` };
+  if (daysLeft < warnDays) {
+    return { id: 'validity', status: 'warn', code: 'CERT_EXPIRING', message: `证书将在 ${daysLeft} 天后（${formatDateZh(c.notAfter)}）过期，请尽快更新`, messageEn: `The certificate expires in ${daysLeft} days (${formatDateEn(c.notAfter)}); renew it soon` };
+  }
+  return { id: 'validity', status: 'pass', message: `在有效期内（${range}）`, messageEn: `Within its validity period (${rangeEn})` };
 }
 
 export function checkKeyUsage(c: ParsedCertificate): CheckResult {
   const ku = c.keyUsage;
-  if (ku === null) return { id: 'key-usage', status: 'pass', message: '证书未限制密钥用法，可用于签名登录' };
-  if (ku.includes('digitalSignature')) return { id: 'key-usage', status: 'pass', message: `密钥用法包含数字签名（${ku.join(', ')}），可用于登录` };
+  if (ku === null) return { id: 'key-usage', status: 'pass', message: '证书未限制密钥用法，可用于签名登录', messageEn: 'No key usage restriction: the certificate can sign a login' };
+  if (ku.includes('digitalSignature')) {
+    return { id: 'key-usage', status: 'pass', message: `密钥用法包含数字签名（${ku.join(', ')}），可用于登录`, messageEn: `Key usage includes digital signature (${ku.join(', ')}): can be used to log in` };
+  }
   if (ku.includes('nonRepudiation') && !ku.includes('keyEncipherment')) {
     return {
       id: 'key-usage',
       status: 'fail',
       code: 'KEY_USAGE_NON_REPUDIATION_ONLY',
       message: '该证书只能用于不可否认签名（nonRepudiation，通常用于电子合同/签章），不能用于登录；请选择同一 USB Key 中的签名证书（含 digitalSignature）',
+      messageEn: 'This certificate is for non-repudiation only (e-contracts, seals) and cannot log in; choose the signing certificate (with digitalSignature) on the same USB key',
     };
   }
   if (ku.includes('keyCertSign') || ku.includes('cRLSign')) {
-    return { id: 'key-usage', status: 'fail', code: 'KEY_USAGE_CA_ONLY', message: `这是 CA 证书（${ku.join(', ')}），不能用于登录` };
+    return { id: 'key-usage', status: 'fail', code: 'KEY_USAGE_CA_ONLY', message: `这是 CA 证书（${ku.join(', ')}），不能用于登录`, messageEn: `This is a CA certificate (${ku.join(', ')}) and cannot log in` };
   }
   return {
     id: 'key-usage',
     status: 'fail',
     code: 'KEY_USAGE_NO_SIGNATURE',
     message: `密钥用法缺少数字签名（digitalSignature），当前为 ${ku.join(', ') || '空'}：这通常是加密证书，请选择签名证书`,
+    messageEn: `Key usage lacks digital signature (now: ${ku.join(', ') || 'empty'}): this is usually the encryption certificate; choose the signing certificate`,
   };
 }
 
 export function checkSelfSigned(c: ParsedCertificate): CheckResult {
   if (c.selfIssued && verifyCertificateSignature(c, c)) {
-    if (c.isCA) return { id: 'self-signed', status: 'warn', code: 'CERT_IS_ROOT', message: '这是自签名的根证书（CA），不是登录用的企业证书' };
-    return { id: 'self-signed', status: 'fail', code: 'CERT_SELF_SIGNED', message: '这是自签名证书，不是由 CA 签发的，不能用于登录' };
+    if (c.isCA) return { id: 'self-signed', status: 'warn', code: 'CERT_IS_ROOT', message: '这是自签名的根证书（CA），不是登录用的企业证书', messageEn: 'This is a self-signed root (CA) certificate, not an enterprise login certificate' };
+    return { id: 'self-signed', status: 'fail', code: 'CERT_SELF_SIGNED', message: '这是自签名证书，不是由 CA 签发的，不能用于登录', messageEn: 'This certificate is self-signed, not issued by a CA, and cannot log in' };
   }
-  return { id: 'self-signed', status: 'pass', message: '由 CA 签发（非自签名）' };
+  return { id: 'self-signed', status: 'pass', message: '由 CA 签发（非自签名）', messageEn: 'Issued by a CA (not self-signed)' };
 }
 
 export function checkWeakAlgorithm(c: ParsedCertificate): CheckResult {
   const problems: string[] = [];
-  if (/sha1|md5/i.test(c.signatureAlgorithm)) problems.push(`签名算法 ${c.signatureAlgorithm} 已不安全（SHA-1/MD5）`);
-  if (c.publicKey.kind === 'RSA' && c.publicKey.bits !== null && c.publicKey.bits < 2048) problems.push(`RSA 密钥只有 ${c.publicKey.bits} 位（应至少 2048 位）`);
-  if (c.publicKey.kind === 'other') problems.push(`未知的密钥算法 ${c.keyAlgorithm}`);
-  if (problems.length) return { id: 'weak-algorithm', status: 'warn', code: 'WEAK_ALGORITHM', message: problems.join('；') + '，建议向 CA 更换证书' };
-  return { id: 'weak-algorithm', status: 'pass', message: `算法强度足够（${c.keyAlgorithm}，${c.signatureAlgorithm}）` };
+  const problemsEn: string[] = [];
+  if (/sha1|md5/i.test(c.signatureAlgorithm)) {
+    problems.push(`签名算法 ${c.signatureAlgorithm} 已不安全（SHA-1/MD5）`);
+    problemsEn.push(`signature algorithm ${c.signatureAlgorithm} is no longer safe (SHA-1/MD5)`);
+  }
+  if (c.publicKey.kind === 'RSA' && c.publicKey.bits !== null && c.publicKey.bits < 2048) {
+    problems.push(`RSA 密钥只有 ${c.publicKey.bits} 位（应至少 2048 位）`);
+    problemsEn.push(`the RSA key has only ${c.publicKey.bits} bits (at least 2048 expected)`);
+  }
+  if (c.publicKey.kind === 'other') {
+    problems.push(`未知的密钥算法 ${c.keyAlgorithm}`);
+    problemsEn.push(`unknown key algorithm ${c.keyAlgorithm}`);
+  }
+  if (problems.length) {
+    const en = problemsEn.join('; ');
+    return { id: 'weak-algorithm', status: 'warn', code: 'WEAK_ALGORITHM', message: problems.join('；') + '，建议向 CA 更换证书', messageEn: en[0]!.toUpperCase() + en.slice(1) + '; ask the CA for a new certificate' };
+  }
+  return { id: 'weak-algorithm', status: 'pass', message: `算法强度足够（${c.keyAlgorithm}，${c.signatureAlgorithm}）`, messageEn: `Algorithms strong enough (${c.keyAlgorithm}, ${c.signatureAlgorithm})` };
 }
 
 export function checkChain(c: ParsedCertificate, ctx: InspectContext): CheckResult {
   const r = verifyChain(c, { intermediates: ctx.intermediates.filter((x) => x !== c), anchors: ctx.anchors, now: ctx.now });
   if (r.ok) {
     const names = r.path.map((p) => shortName(p.subject));
-    return { id: 'chain', status: 'pass', message: `证书链可信：${names.join(' → ')}` };
+    return { id: 'chain', status: 'pass', message: `证书链可信：${names.join(' → ')}`, messageEn: `Trusted chain: ${names.join(' → ')}` };
   }
   // With no anchors configured at all, the chain cannot be judged: a warning that says what to add.
   const noAnchorsAtAll = ctx.anchors.length === 0 && (r.code === 'CHAIN_NO_ANCHOR' || r.code === 'CHAIN_UNTRUSTED_ROOT');
   const hint = noAnchorsAtAll ? '（尚未配置任何受信任的根证书）' : '';
-  return { id: 'chain', status: noAnchorsAtAll ? 'warn' : 'fail', code: r.code ?? 'CHAIN_FAILED', message: (r.message ?? '证书链验证失败') + hint };
+  const hintEn = noAnchorsAtAll ? ' (no trusted root certificates are configured yet)' : '';
+  const en = r.messageEn ?? 'chain verification failed';
+  return {
+    id: 'chain',
+    status: noAnchorsAtAll ? 'warn' : 'fail',
+    code: r.code ?? 'CHAIN_FAILED',
+    message: (r.message ?? '证书链验证失败') + hint,
+    messageEn: en.charAt(0).toUpperCase() + en.slice(1) + hintEn,
+  };
 }
 
 /** CN (or O) of a display DN, for short chain listings. */
@@ -121,13 +160,27 @@ export function shortName(dn: string): string {
 
 export function checkUscc(identity: CertificateIdentity): CheckResult {
   const u = identity.uscc;
-  if (u && u.valid) return { id: 'uscc', status: 'pass', message: `统一社会信用代码 ${u.value}（来源 ${u.source}，可信度 ${u.confidence}）` };
+  if (u && u.valid) {
+    return { id: 'uscc', status: 'pass', message: `统一社会信用代码 ${u.value}（来源 ${u.source}，可信度 ${u.confidence}）`, messageEn: `Unified social credit code ${u.value} (from ${u.source}, confidence ${u.confidence})` };
+  }
   if (u && !u.valid) {
-    return { id: 'uscc', status: 'fail', code: 'USCC_INVALID', message: `找到的统一社会信用代码 ${u.value}（来源 ${u.source}）校验不通过，不能作为登录身份；请联系 CA 核实` };
+    return {
+      id: 'uscc',
+      status: 'fail',
+      code: 'USCC_INVALID',
+      message: `找到的统一社会信用代码 ${u.value}（来源 ${u.source}）校验不通过，不能作为登录身份；请联系 CA 核实`,
+      messageEn: `The unified social credit code ${u.value} (from ${u.source}) fails its check and cannot be a login identity; ask the CA to verify it`,
+    };
   }
   const kinds = new Set(identity.candidates.map((c) => String((c as { kind?: unknown }).kind ?? '')));
   if (kinds.has('residentId')) {
-    return { id: 'uscc', status: 'fail', code: 'USCC_PERSONAL_CERT', message: '这是个人证书（含居民身份证号），不是企业（法人）证书，不能用于法人登录' };
+    return {
+      id: 'uscc',
+      status: 'fail',
+      code: 'USCC_PERSONAL_CERT',
+      message: '这是个人证书（含居民身份证号），不是企业（法人）证书，不能用于法人登录',
+      messageEn: 'This is a personal certificate (it holds a resident ID number), not an enterprise (legal person) certificate; it cannot be used for legal-person login',
+    };
   }
   if (identity.orgCode) {
     return {
@@ -135,6 +188,7 @@ export function checkUscc(identity: CertificateIdentity): CheckResult {
       status: 'fail',
       code: 'USCC_ORG_CODE_ONLY',
       message: `证书中只有组织机构代码 ${identity.orgCode.value}（来源 ${identity.orgCode.source}），没有统一社会信用代码；这是 2015 年以前的旧证书，请向 CA 申请更新`,
+      messageEn: `The certificate holds only the organisation code ${identity.orgCode.value} (from ${identity.orgCode.source}), no unified social credit code; it is a pre-2015 certificate, ask the CA to renew it`,
     };
   }
   // Real CA certificates carry truncated values (HEBCA: 17 chars) and placeholders (000000000): say what was found.
@@ -145,6 +199,7 @@ export function checkUscc(identity: CertificateIdentity): CheckResult {
       status: 'fail',
       code: 'USCC_INCOMPLETE',
       message: `证书中的统一社会信用代码不完整：${partial.value}（${partial.value.length} 位，应为 18 位；来源 ${partial.source}），不能作为登录身份；请联系 CA 更正证书`,
+      messageEn: `The unified social credit code in the certificate is incomplete: ${partial.value} (${partial.value.length} characters, 18 expected; from ${partial.source}) and cannot be a login identity; ask the CA to correct the certificate`,
     };
   }
   const placeholder = identity.candidates.find((c) => c.kind === 'placeholder');
@@ -154,9 +209,10 @@ export function checkUscc(identity: CertificateIdentity): CheckResult {
       status: 'fail',
       code: 'USCC_PLACEHOLDER',
       message: `证书中的统一社会信用代码是占位值 ${placeholder.value}（来源 ${placeholder.source}），不能作为登录身份；请联系 CA 更正证书`,
+      messageEn: `The unified social credit code in the certificate is a placeholder ${placeholder.value} (from ${placeholder.source}) and cannot be a login identity; ask the CA to correct the certificate`,
     };
   }
-  return { id: 'uscc', status: 'fail', code: 'USCC_NOT_FOUND', message: '证书中没有找到统一社会信用代码，不能用于法人登录' };
+  return { id: 'uscc', status: 'fail', code: 'USCC_NOT_FOUND', message: '证书中没有找到统一社会信用代码，不能用于法人登录', messageEn: 'No unified social credit code found in the certificate; it cannot be used for legal-person login' };
 }
 
 /** One `certificates[]` item of `inspect --json`. */

@@ -9,13 +9,13 @@ import { legalPersonKindLabel } from '../i18n.ts';
 const STATUS_ICON: Record<CheckStatus, string> = { pass: '✓', warn: '!', fail: '✕' };
 
 export function CheckList({ checks }: { checks: CertificateView['checks'] }) {
-  const { t } = useI18n();
+  const { t, lang } = useI18n();
   return (
     <ul className="checks">
       {checks.map((c) => (
         <li key={c.id} className={`check check-${c.status}`} data-check={c.id}>
           <span className="check-icon" aria-label={t(`check.${c.status}`)}>{STATUS_ICON[c.status]}</span>
-          <span className="check-text">{c.message}</span>
+          <span className="check-text" lang={lang === 'en' && c.messageEn ? 'en' : 'zh-CN'}>{lang === 'en' && c.messageEn ? c.messageEn : c.message}</span>
         </li>
       ))}
     </ul>

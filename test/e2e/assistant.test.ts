@@ -251,7 +251,15 @@ describe('assistant UI in Chromium', { skip: missing ?? false }, () => {
     assert.equal(await page.getByTestId('nav-certs').textContent(), 'Certificates');
     assert.equal(await page.evaluate(() => document.documentElement.lang), 'en');
     await page.getByTestId('nav-certs').click();
-    await page.getByTestId('cert-card').first().waitFor();
+    const card = page.getByTestId('cert-card').first();
+    await card.waitFor();
+    // Check messages come from main/pki in both languages: English mode shows no Chinese there.
+    if ((await card.locator('.cert-details').count()) === 0) await card.getByRole('button', { name: /Checks/ }).click();
+    const texts = await card.locator('.check-text').allTextContents();
+    assert.ok(texts.length >= 5, JSON.stringify(texts));
+    // Only the chain line may quote (Chinese) certificate names.
+    for (const text of texts) if (!text.startsWith('Trusted chain')) assert.doesNotMatch(text, /\p{Script=Han}/u, text);
+    assert.match((await card.locator('[data-check="validity"] .check-text').textContent()) ?? '', /^Within its validity period \(\d{1,2} [A-Z][a-z]{2} \d{4} to /);
     await host.screenshot(page, 'certificates-en');
     await page.getByTestId('lang-toggle').click();
     assert.equal(await page.getByTestId('nav-certs').textContent(), '证书');
