@@ -129,7 +129,7 @@ function PfxDialog({ file, onDone }: { file: { fileId: string; fileName: string 
 }
 
 export function CertificatesScreen() {
-  const { t } = useI18n();
+  const { t, lang } = useI18n();
   const [list, setList] = useState<CertificateListView | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [pfx, setPfx] = useState<{ fileId: string; fileName: string } | null>(null);
@@ -174,7 +174,7 @@ export function CertificatesScreen() {
       {list && list.problems.length > 0 && (
         <div className="note note-warn">
           {t('certs.problems')}
-          <ul>{list.problems.map((p) => <li key={p.source}>{p.source}：{p.error.message}（{p.error.code}）</li>)}</ul>
+          <ul>{list.problems.map((p) => <li key={p.source}>{p.source}{lang === 'en' ? ': ' : '：'}{lang === 'en' && p.error.messageEn ? p.error.messageEn : p.error.message}{lang === 'en' ? ` (${p.error.code})` : `（${p.error.code}）`}</li>)}</ul>
         </div>
       )}
       {list && list.certificates.length === 0 && <div className="empty">{t('certs.empty')}</div>}
