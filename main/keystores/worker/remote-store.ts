@@ -30,18 +30,22 @@ export class WorkerKeyStore implements KeyStore {
    * Notices USB keys plugged in or pulled out by polling the token list (PKCS#11 has
    * C_WaitForSlotEvent, but many drivers block in it or do not implement it). Polls only when no
    * other call is waiting, so a long sign is never timed out by the watcher. storeId is
-   * `<module>#<slot>:<serial>`.
+   * `<module>#<slot>:<serial>` (SKF: `<module>#<device>:<serial>`).
    */
   watch(listener: (e: KeyStoreEvent) => void, opts: { intervalMs?: number } = {}): () => void {
-    if (this.spec.kind !== 'pkcs11') return () => {};
+    if (this.spec.kind === 'pkcs12') return () => {};
     const module = this.spec.module;
+    // SKF devices are polled the same way (SKF_WaitForDevEvent blocks, like C_WaitForSlotEvent).
+    const present = this.spec.kind === 'skf'
+      ? async () => (await this.client.call('skf.tokens', { module })).map((t) => `${t.device}:${t.serial}`)
+      : async () => (await this.client.call('pkcs11.tokens', { module })).map((t) => `${t.slot}:${t.serial}`);
     let known: Set<string> | null = null;
     let busy = false;
     const tick = async () => {
       if (busy || this.client.pendingCount > 0) return;
       busy = true;
       try {
-        const now = new Set((await this.client.call('pkcs11.tokens', { module })).map((t) => `${t.slot}:${t.serial}`));
+        const now = new Set(await present());
         if (known) {
           for (const k of now) if (!known.has(k)) listener({ type: 'inserted', storeId: `${module}#${k}` });
           for (const k of known) if (!now.has(k)) listener({ type: 'removed', storeId: `${module}#${k}` });

@@ -1,0 +1,65 @@
+/** SKF pieces without a device: the SAR table, name lists, DEVINFO layouts, signature conversion. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import koffi from 'koffi';
+import { declareSkf, parseMultiString, textField } from '../../../main/keystores/skf/binding.ts';
+import { describeSar, sarTable, skfError } from '../../../main/keystores/skf/sar.ts';
+import { eccSignatureBlobToDer, pinStateFromCounts, skfIdentityId } from '../../../main/keystores/skf/store.ts';
+
+test('every GM/T 0016-2012 SAR value from SAR_OK to SAR_FILE_NOT_EXIST has a code and a zh-CN message', () => {
+  const t = sarTable();
+  const values = new Set(t.map((e) => e.value));
+  assert.ok(values.has(0));
+  for (let v = 0x0a000001; v <= 0x0a000031; v++) assert.ok(values.has(v), `0x${v.toString(16)} missing`);
+  assert.equal(values.size, t.length, 'no duplicates');
+  for (const e of t) {
+    assert.match(e.code, /^[A-Z0-9_]+$/);
+    assert.match(e.zh, /[\u4e00-\u9fff]/u, e.name);
+    assert.match(e.name, /^SAR_/);
+  }
+  assert.equal(describeSar(0x0a000024).code, 'PIN_INCORRECT');
+  assert.equal(describeSar(0x0a000025).code, 'PIN_LOCKED');
+  assert.equal(describeSar(0x0a000027).code, 'PIN_LEN_RANGE');
+  assert.equal(describeSar(0x0a000023).code, 'DEVICE_REMOVED');
+  assert.equal(describeSar(0x0a00002d).code, 'USER_NOT_LOGGED_IN');
+  const unknown = describeSar(0x0b000001);
+  assert.equal(unknown.code, 'SKF_VENDOR_ERROR');
+  assert.match(unknown.zh, /0x0B000001/);
+  const e = skfError(0x0a000024, 'SKF_VerifyPIN');
+  assert.deepEqual(e.details, { function: 'SKF_VerifyPIN', sar: 'SAR_PIN_INCORRECT' });
+});
+
+test('double-NUL name lists, with and without the final NUL, and GB18030 text fields', () => {
+  const list = Buffer.from('dev-1\0dev-2\0\0', 'latin1');
+  assert.deepEqual(parseMultiString(list, list.length), ['dev-1', 'dev-2']);
+  assert.deepEqual(parseMultiString(Buffer.from('only\0'), 5), ['only']);
+  assert.deepEqual(parseMultiString(Buffer.from('\0\0'), 2), []);
+  assert.deepEqual(parseMultiString(Buffer.from('abc'), 3), ['abc']);
+  const gbk = Buffer.from([0xba, 0xd3, 0xb1, 0xb1, 0x43, 0x41, 0, 0, 0]); // 河北CA in GBK
+  assert.equal(textField(gbk), '河北CA');
+  assert.equal(textField(Buffer.from('河北CA  \0\0', 'utf8')), '河北CA');
+});
+
+test('DEVINFO is 294 bytes packed (Windows headers) and 296 with natural alignment', () => {
+  assert.equal(declareSkf(true).devinfoSize, 294);
+  assert.equal(declareSkf(false).devinfoSize, 296);
+  assert.equal(koffi.offsetof(declareSkf(true).types.DEVINFO, 'AlgSymCap'), 198);
+  assert.equal(koffi.offsetof(declareSkf(false).types.DEVINFO, 'AlgSymCap'), 200);
+});
+
+test('ECCSIGNATUREBLOB → DER: leading zeros dropped, a 0x00 added before a high bit', () => {
+  const blob = Buffer.alloc(128);
+  blob.fill(0x81, 32, 64); // r: high bit set → 33-byte INTEGER
+  blob.fill(0x00, 64, 97);
+  blob.fill(0x11, 97, 128); // s: 31 bytes, leading zero byte dropped
+  const der = Buffer.from(eccSignatureBlobToDer(blob));
+  assert.equal(der.toString('hex'), '30' + (2 + 33 + 2 + 31).toString(16) + '0221' + '00' + '81'.repeat(32) + '021f' + '11'.repeat(31));
+  assert.throws(() => eccSignatureBlobToDer(new Uint8Array(64)), { code: 'SKF_BAD_SIGNATURE' });
+});
+
+test('PIN state from counters and identity ids', () => {
+  assert.deepEqual(pinStateFromCounts(10, 10), { retriesLeft: 10, low: false, finalTry: false, locked: false });
+  assert.deepEqual(pinStateFromCounts(10, 1), { retriesLeft: 1, low: true, finalTry: true, locked: false });
+  assert.deepEqual(pinStateFromCounts(10, 0), { retriesLeft: 0, low: true, finalTry: false, locked: true });
+  assert.equal(skfIdentityId('dev/1', 'APP', '{GUID}'), 'dev%2F1/APP/%7BGUID%7D');
+});
