@@ -457,14 +457,42 @@ export class SearchEngine {
         for (let e = fOff[t]!, end = fOff[t + 1]!; e < end; e++) fc[fKey[e]!]! += fCnt[e]!;
       }
     }
-    // Max-heap over titles keyed by their current head item (score desc, stored position asc).
-    const hs = new Float64Array(m), hi = new Int32Array(m), ht = new Int32Array(m);
-    for (let x = 0; x < m; x++) {
-      const t = touched[x]!, j = off[t]!;
-      hs[x] = st.title[t]! + this.siteBonus[a.itemSite[j]!]! + this.titleBonus[t]!;
-      hi[x] = j; ht[x] = t;
+    // The best `want` items lie in the `want` titles with the best head items (each title's best
+    // item is first): keep those titles in a bounded min-heap, then k-way merge over them.
+    const want = offset + limit;
+    const cap = Math.min(m, want);
+    const hs = new Float64Array(cap), hi = new Int32Array(cap), ht = new Int32Array(cap);
+    let size = 0;
+    if (cap > 0) {
+      const worse = (p: number, q: number) => hs[p]! < hs[q]! || (hs[p] === hs[q] && hi[p]! > hi[q]!);
+      const sw = (p: number, q: number) => {
+        let v = hs[p]!; hs[p] = hs[q]!; hs[q] = v;
+        v = hi[p]!; hi[p] = hi[q]!; hi[q] = v;
+        v = ht[p]!; ht[p] = ht[q]!; ht[q] = v;
+      };
+      const sink = (p: number) => {
+        for (;;) {
+          const l = 2 * p + 1, r = l + 1;
+          let b = p;
+          if (l < size && worse(l, b)) b = l;
+          if (r < size && worse(r, b)) b = r;
+          if (b === p) return;
+          sw(p, b); p = b;
+        }
+      };
+      for (let x = 0; x < m; x++) {
+        const t = touched[x]!, j = off[t]!;
+        const sc = st.title[t]! + this.siteBonus[a.itemSite[j]!]! + this.titleBonus[t]!;
+        if (size < cap) {
+          let c = size++;
+          hs[c] = sc; hi[c] = j; ht[c] = t;
+          while (c > 0) { const p = (c - 1) >> 1; if (worse(c, p)) { sw(c, p); c = p; } else break; }
+        } else if (sc > hs[0]! || (sc === hs[0] && j < hi[0]!)) {
+          hs[0] = sc; hi[0] = j; ht[0] = t;
+          sink(0);
+        }
+      }
     }
-    let size = m;
     const better = (p: number, q: number) => hs[p]! > hs[q]! || (hs[p] === hs[q] && hi[p]! < hi[q]!);
     const swap = (p: number, q: number) => {
       let v = hs[p]!; hs[p] = hs[q]!; hs[q] = v;
@@ -483,7 +511,6 @@ export class SearchEngine {
     };
     for (let p = (size >> 1) - 1; p >= 0; p--) down(p);
     const picked: { score: number; item: number }[] = [];
-    const want = offset + limit;
     while (picked.length < want && size > 0) {
       const j = hi[0]!, t = ht[0]!;
       picked.push({ score: hs[0]!, item: j });
