@@ -190,19 +190,14 @@ export class SearchEngine {
       title: buf.title, titleBy: buf.titleBy, touched: [], dept: null, deptTouched: [], site: null, siteTouched: [], estimate: 0,
     };
     const { title, titleBy, touched } = st;
-    const mark = (t: number, score: number, by: number) => {
-      const old = title[t]!;
-      if (score > old) { if (old === 0) touched.push(t); title[t] = score; titleBy[t] = by; }
-    };
     for (const alt of st.textAlts) {
       const pen = alt.penalty;
-      this.fields.title.search(alt.codes, (t, cls) => mark(t, S_TITLE[cls]! - pen, 0));
-      this.fields.kw.search(alt.codes, (t) => mark(t, S_KEYWORD - pen, 2));
+      this.fields.title.markMatches(alt.codes, [S_TITLE[0]! - pen, S_TITLE[1]! - pen, S_TITLE[2]! - pen], 0, title, titleBy, touched);
+      this.fields.kw.markMatches(alt.codes, [S_KEYWORD - pen, S_KEYWORD - pen, S_KEYWORD - pen], 2, title, titleBy, touched);
     }
     if (st.pinyin) {
-      const one = st.pinyin.length === 1;
-      this.fields.pyi.search(st.pinyin, (t, cls) => { if (!one || cls <= 1) mark(t, S_PY_INIT[cls]!, 1); });
-      this.fields.pyf.search(st.pinyin, (t, cls) => mark(t, S_PY_FULL[cls]!, 1));
+      this.fields.pyi.markMatches(st.pinyin, S_PY_INIT, 1, title, titleBy, touched, st.pinyin.length === 1);
+      this.fields.pyf.markMatches(st.pinyin, S_PY_FULL, 1, title, titleBy, touched);
     }
     const a = this.data.arrays;
     for (const t of touched) st.estimate += a.titleItemOff[t + 1]! - a.titleItemOff[t]!;
@@ -652,7 +647,11 @@ export class SearchEngine {
       const sc = st.title[t]!;
       if (sc > best) { best = sc; by = (['title', 'pinyin', 'keyword'] as const)[st.titleBy[t]!]!; }
       if (st.dept !== null && st.dept[a.itemDept[item]!]! > best) { best = st.dept[a.itemDept[item]!]!; by = 'department'; }
-      for (const alt of st.textAlts) for (const p of this.fields.title.occurrences(t, alt.codes)) ranges.push([p, p + alt.codes.length]);
+      // Abbreviations share characters with their full form (驾照 → 驾驶证) and are highlighted; substitutes (营业执照 → 设立登记) are not.
+      for (const alt of st.textAlts) {
+        if (alt.penalty !== 0 && ![...st.term].some((ch) => alt.text.includes(ch))) continue;
+        for (const p of this.fields.title.occurrences(t, alt.codes)) ranges.push([p, p + alt.codes.length]);
+      }
       if (st.pinyin) this.pinyinRanges(t, titleLen, st.pinyin, ranges);
     }
     return {
