@@ -138,6 +138,36 @@ export class GramField {
     }
   }
 
+  /**
+   * search() specialised for scoring (the hot path of short queries): raises score[t] to
+   * scoreByClass[class] for every matching title t, records `by` and newly touched titles.
+   */
+  markMatches(q: ArrayLike<number>, scoreByClass: readonly number[], by: number, score: Uint8Array, byArr: Uint8Array, touched: number[], prefixOnly = false): void {
+    const n = q.length;
+    if (n === 0 || n < this.d.minGram || n > this.d.maxGram) {
+      this.search(q, (t, cls) => {
+        if (prefixOnly && cls > MATCH_PREFIX) return;
+        const s = scoreByClass[cls]!;
+        if (s > score[t]!) { if (score[t] === 0) touched.push(t); score[t] = s; byArr[t] = by; }
+      });
+      return;
+    }
+    for (let k = 0; k < n; k++) if (q[k]! <= MAX_SEPARATOR) return;
+    const list = this.posting(gramKey(q, 0, n, this.wide));
+    if (!list) return;
+    const off = this.d.off, text = this.d.text, q0 = q[0]!, q1 = n > 1 ? q[1]! : -1, q2 = n > 2 ? q[2]! : -1;
+    const sSub = scoreByClass[MATCH_SUBSTRING]!, sPre = scoreByClass[MATCH_PREFIX]!, sExact = scoreByClass[MATCH_EXACT]!;
+    for (let i = 0; i < list.length; i++) {
+      const t = list[i]!;
+      const a = off[t]!, len = off[t + 1]! - a;
+      let s = sSub;
+      if (text[a] === q0 && (n < 2 || text[a + 1] === q1) && (n < 3 || text[a + 2] === q2)) {
+        s = len === n || text[a + n]! <= MAX_SEPARATOR ? sExact : sPre;
+      } else if (prefixOnly) continue;
+      if (s > score[t]!) { if (score[t] === 0) touched.push(t); score[t] = s; byArr[t] = by; }
+    }
+  }
+
   /** Code-unit positions of every occurrence of q in title t (segment 0 only is highlighted by callers). */
   occurrences(t: number, q: ArrayLike<number>): number[] {
     const out: number[] = [];
