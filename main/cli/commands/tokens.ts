@@ -8,18 +8,20 @@ import { loadTrustAnchors } from '../../pki/trust.ts';
 import { loadPolicy } from '../../policy/index.ts';
 import { configuredModulePaths } from '../../keystores/pkcs11/configured-modules.ts';
 import { checkModulePath } from '../../keystores/pkcs11/module-path.ts';
+import { configuredSkfModulePaths } from '../../keystores/skf/configured-modules.ts';
 import { KeyStoreWorkerClient } from '../../keystores/worker/client.ts';
 import { forkWorkerSpawner } from '../../keystores/worker/fork-transport.ts';
 import type { Pkcs11ModuleReport } from '../../keystores/worker/protocol.ts';
 import type { PinState } from '../../keystores/types.ts';
 import { EXIT_FAIL, EXIT_OK, EXIT_USAGE, writeJson, type CliIO } from '../io.ts';
 
-const USAGE = `用法 / Usage: cert-assistant tokens [--module PATH]... [--json] [--trust PATH]... [--policy FILE] [--timeout MS]
+const USAGE = `用法 / Usage: cert-assistant tokens [--module PATH]... [--skf PATH]... [--json] [--trust PATH]... [--policy FILE] [--timeout MS]
 
 列出 USB Key（PKCS#11）中的证书及 PIN 状态。不指定 --module 时，使用 CA 配置与策略中登记的、本机已安装的驱动。
 Lists USB keys (PKCS#11), their PIN state and certificates. Without --module: the drivers listed
 in the CA profiles and policy that exist on this machine.
   --module PATH   PKCS#11 驱动的绝对路径（可重复）/ absolute path of a PKCS#11 module (repeatable)
+  --skf PATH      国密 SKF 驱动（GM/T 0016）的绝对路径（可重复）/ absolute path of an SKF library (repeatable)
   --json          JSON 输出 / JSON output
   --trust PATH    额外信任的根证书文件或目录（可重复）/ extra trust anchor file or folder (repeatable)
   --policy FILE   使用该机器策略文件代替系统策略（供管理员检查）/ machine policy file to use instead of the system one
@@ -51,12 +53,13 @@ function pinText(p: PinState): string {
   return '正常 / ok';
 }
 
+interface SkfOut { path: string; error?: ErrorInfo; devices: unknown[] }
 interface ModuleOut { path: string; error?: ErrorInfo; info?: Pkcs11ModuleReport['info']; slots: unknown[] }
 
 export async function run(args: string[], io: CliIO): Promise<number> {
-  let values: { module?: string[]; json?: boolean; timeout?: string; trust?: string[]; policy?: string; help?: boolean };
+  let values: { module?: string[]; skf?: string[]; json?: boolean; timeout?: string; trust?: string[]; policy?: string; help?: boolean };
   try {
-    ({ values } = parseArgs({ args, options: { module: { type: 'string', multiple: true }, json: { type: 'boolean' }, trust: { type: 'string', multiple: true }, policy: { type: 'string' }, timeout: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false }));
+    ({ values } = parseArgs({ args, options: { module: { type: 'string', multiple: true }, skf: { type: 'string', multiple: true }, json: { type: 'boolean' }, trust: { type: 'string', multiple: true }, policy: { type: 'string' }, timeout: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false }));
   } catch (e) {
     io.stderr.write(`参数错误 / bad arguments: ${(e as Error).message}\n\n${USAGE}`);
     return EXIT_USAGE;
@@ -73,7 +76,10 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   // Machine policy (admin) over defaults; never throws.
   const policy = loadPolicy({ env: io.env, ...(values.policy !== undefined ? { machinePath: resolve(io.cwd, values.policy) } : {}) }).policy;
   // --module is the CLI user's explicit choice; otherwise only admin-configured drivers.
-  const modules = values.module ?? configuredModulePaths({ env: io.env, policyModules: policy.pkcs11Modules });
+  // Either flag names exactly what to list; without both, every configured driver of both kinds.
+  const explicit = values.module !== undefined || values.skf !== undefined;
+  const modules = values.module ?? (explicit ? [] : configuredModulePaths({ env: io.env, policyModules: policy.pkcs11Modules }));
+  const skfModules = values.skf ?? (explicit ? [] : configuredSkfModulePaths({ env: io.env }));
   const now = io.now();
   let profiles: CaProfile[] | undefined;
   try {
@@ -87,8 +93,9 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     return EXIT_FAIL;
   }
   const inspectCtx = { now, anchors, ...(profiles ? { profiles } : {}) };
-  const client = new KeyStoreWorkerClient({ spawn: forkWorkerSpawner({ env: io.env }), timeouts: { 'pkcs11.describe': timeoutMs } });
+  const client = new KeyStoreWorkerClient({ spawn: forkWorkerSpawner({ env: io.env }), timeouts: { 'pkcs11.describe': timeoutMs, 'skf.describe': timeoutMs } });
   const out: ModuleOut[] = [];
+  const skfOut: SkfOut[] = [];
   let failed = false;
   try {
     for (const path of modules) {
@@ -113,14 +120,38 @@ export async function run(args: string[], io: CliIO): Promise<number> {
         out.push({ path, error: { code: err.code, message: err.message, ...(err.messageEn ? { messageEn: err.messageEn } : {}) }, slots: [] });
       }
     }
+    for (const path of skfModules) {
+      try {
+        checkModulePath(path);
+        const r = await client.call('skf.describe', { module: path });
+        skfOut.push({
+          path,
+          devices: r.devices.map((d) => ({
+            name: d.name, ...(d.info ? { info: d.info } : {}),
+            applications: d.applications.map((a) => ({
+              name: a.name, pin: a.pin, defaultPin: a.defaultPin,
+              identities: a.identities.map((i) => ({
+                identityId: i.id, label: i.label, algorithm: i.algorithm,
+                certificate: certificateSummary(i.certificate, i.intermediates, inspectCtx), intermediates: i.intermediates.length,
+              })),
+            })),
+            ...(d.error ? { error: d.error } : {}),
+          })),
+        });
+      } catch (e) {
+        failed = true;
+        const err = isAssistantError(e) ? e : new AssistantError('INTERNAL_ERROR', '内部错误', { en: 'internal error' });
+        skfOut.push({ path, error: { code: err.code, message: err.message, ...(err.messageEn ? { messageEn: err.messageEn } : {}) }, devices: [] });
+      }
+    }
   } finally {
     await client.close();
   }
 
   if (values.json) {
-    writeJson(io.stdout, { modules: out });
+    writeJson(io.stdout, { modules: out, ...(skfModules.length > 0 ? { skf: skfOut } : {}) });
   } else {
-    if (out.length === 0) io.stdout.write('未找到已配置的 USB Key 驱动；可用 --module 指定 / no configured PKCS#11 module found; use --module\n');
+    if (out.length === 0 && skfOut.length === 0) io.stdout.write('未找到已配置的 USB Key 驱动；可用 --module 指定 / no configured PKCS#11 module found; use --module\n');
     for (const m of out) {
       io.stdout.write(`驱动 / module ${m.path}${m.info ? ` (${m.info.manufacturer} ${m.info.libraryVersion})` : ''}\n`);
       if (m.error) io.stdout.write(`  错误 [${m.error.code}]: ${m.error.message}\n`);
@@ -130,6 +161,22 @@ export async function run(args: string[], io: CliIO): Promise<number> {
         for (const i of s.identities) {
           const c = i.certificate;
           io.stdout.write(`    证书 / cert ${i.id} ${i.label}: ${String(c['subject'] ?? '?')}  ${String(c['keyAlgorithm'] ?? '')}  至 / until ${String(c['notAfter'] ?? '?').slice(0, 10)}\n`);
+        }
+      }
+    }
+    for (const m of skfOut) {
+      io.stdout.write(`国密驱动 / SKF library ${m.path}\n`);
+      if (m.error) io.stdout.write(`  错误 [${m.error.code}]: ${m.error.message}\n`);
+      if (!m.error && m.devices.length === 0) io.stdout.write('  未插入 USB Key / no key present\n');
+      for (const d of m.devices as Array<{ name: string; info?: { label: string; serial: string; manufacturer: string }; error?: ErrorInfo; applications: Array<{ name: string; pin: PinState; identities: Array<{ identityId: string; label: string; certificate: Record<string, unknown> }> }> }>) {
+        io.stdout.write(`  设备 / device ${d.name}: ${d.info ? `${d.info.label}  ${d.info.manufacturer} #${d.info.serial}` : ''}\n`);
+        if (d.error) io.stdout.write(`    错误 [${d.error.code}]: ${d.error.message}\n`);
+        for (const a of d.applications) {
+          io.stdout.write(`    应用 / application ${a.name}  PIN: ${pinText(a.pin)}${a.pin.retriesLeft !== null ? `（剩余 ${a.pin.retriesLeft} 次 / ${a.pin.retriesLeft} left）` : ''}\n`);
+          for (const i of a.identities) {
+            const c = i.certificate;
+            io.stdout.write(`      证书 / cert ${i.identityId} ${i.label}: ${String(c['subject'] ?? '?')}  ${String(c['keyAlgorithm'] ?? '')}  至 / until ${String(c['notAfter'] ?? '?').slice(0, 10)}\n`);
+          }
         }
       }
     }

@@ -7,6 +7,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { run as tokensCommand } from '../../../main/cli/commands/tokens.ts';
 import { isAssistantError } from '../../../main/errors.ts';
 import { KeyStoreWorkerClient } from '../../../main/keystores/worker/client.ts';
 import { forkWorkerSpawner } from '../../../main/keystores/worker/fork-transport.ts';
@@ -35,6 +37,7 @@ describe('the fake SKF key through the worker', { skip: skipFakeSkf }, () => {
   let client: KeyStoreWorkerClient;
   let store: WorkerKeyStore;
   let identityId: string;
+  let env: NodeJS.ProcessEnv;
 
   before(async () => {
     const pki = await getTestPki();
@@ -42,7 +45,8 @@ describe('the fake SKF key through the worker', { skip: skipFakeSkf }, () => {
     lib = buildFakeSkf(dir);
     const made = fakeSkfEnv(pki.get('hebca-sm2-ent'), dir, { FAKE_SKF_MAX: '3' });
     files = made.files;
-    client = new KeyStoreWorkerClient({ spawn: forkWorkerSpawner({ env: { ...process.env, ...made.env } }) });
+    env = { ...process.env, ...made.env };
+    client = new KeyStoreWorkerClient({ spawn: forkWorkerSpawner({ env }) });
     store = new WorkerKeyStore(client, { kind: 'skf', module: lib });
   });
   after(async () => {
@@ -72,6 +76,24 @@ describe('the fake SKF key through the worker', { skip: skipFakeSkf }, () => {
     assert.deepEqual(await client.call('skf.tokens', { module: lib }), [{ device: 'FakeSKF-0', serial: 'FAKE0000000001', label: 'Fake SM2 Key' }]);
   });
 
+  test('CLI: tokens --skf PATH --json lists the device, PIN retries and the certificate report', async () => {
+    const stdout = new PassThrough();
+    const chunks: Buffer[] = [];
+    stdout.on('data', (c: Buffer) => chunks.push(c));
+    const code = await tokensCommand(['--skf', lib, '--json'], { stdout, stderr: new PassThrough(), stdin: new PassThrough(), env, cwd: process.cwd(), now: () => new Date() });
+    assert.equal(code, 0);
+    const out = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { modules: unknown[]; skf: Array<{ path: string; devices: Array<{ name: string; applications: Array<{ pin: { retriesLeft: number }; identities: Array<{ identityId: string; algorithm: string; certificate: { subject?: string; uscc?: unknown } }> }> }> }> };
+    assert.deepEqual(out.modules, []);
+    const app = out.skf[0]!.devices[0]!.applications[0]!;
+    assert.equal(app.pin.retriesLeft, 3);
+    assert.equal(app.identities[0]!.identityId, identityId);
+    assert.equal(app.identities[0]!.algorithm, 'SM2-SM3');
+    assert.match(String(app.identities[0]!.certificate.subject), /保定国密测试科技有限公司/);
+    // A library that does not exist: exit 1 with the error in the report.
+    const bad = await tokensCommand(['--skf', path.join(dir, 'missing.so'), '--json'], { stdout: new PassThrough(), stderr: new PassThrough(), stdin: new PassThrough(), env, cwd: process.cwd(), now: () => new Date() });
+    assert.equal(bad, 1);
+  });
+
   test('wrong PINs count down (final try flagged at 1), then PIN_LOCKED and no further tries', async () => {
     const d1 = await rejectsWith(store.sign(identityId, new Uint8Array(4), 'SM2-SM3', '00000000'), 'PIN_INCORRECT');
     assert.deepEqual(d1['pin'], { retriesLeft: 2, low: true, finalTry: false, locked: false });
@@ -88,7 +110,7 @@ describe('the fake SKF key through the worker', { skip: skipFakeSkf }, () => {
     assert.deepEqual(await store.pinState(identityId), { retriesLeft: 0, low: true, finalTry: false, locked: true });
     // A fresh worker still sees the key locked (the counter lives on the key).
     await client.close();
-    client = new KeyStoreWorkerClient({ spawn: forkWorkerSpawner({ env: { ...process.env, ...fakeSkfEnv((await getTestPki()).get('hebca-sm2-ent'), dir, { FAKE_SKF_MAX: '3' }).env } }) });
+    client = new KeyStoreWorkerClient({ spawn: forkWorkerSpawner({ env }) });
     store = new WorkerKeyStore(client, { kind: 'skf', module: lib });
     await rejectsWith(store.sign(identityId, new Uint8Array(4), 'SM2-SM3', PIN), 'PIN_LOCKED');
     assert.equal(verifyCalls(files), calls);
