@@ -117,6 +117,11 @@ describe('SkfKeyStore with the fake SKF key (in process)', { skip: skipFakeSkf }
     assert.equal((await store.pinState(id!.id)).retriesLeft, 6);
   });
 
+  test('a library that is not an SKF driver (SoftHSM2, a PKCS#11 module) is MODULE_NOT_SKF', { skip: fs.existsSync('/usr/lib/softhsm/libsofthsm2.so') ? false : 'softhsm2 not installed' }, () => {
+    assert.throws(() => SkfKeyStore.open('/usr/lib/softhsm/libsofthsm2.so'), (e) => isAssistantError(e) && e.code === 'MODULE_NOT_SKF' && /[\u4e00-\u9fff]/u.test(e.message));
+    assert.throws(() => SkfKeyStore.open(path.join(dir, 'absent.so')), (e) => isAssistantError(e) && e.code === 'MODULE_NOT_FOUND');
+  });
+
   test('an unknown identity id is IDENTITY_NOT_FOUND or DEVICE_REMOVED, never a crash', async () => {
     await assert.rejects(store.pinState('nonsense'), (e) => isAssistantError(e) && e.code === 'IDENTITY_NOT_FOUND');
     await assert.rejects(store.pinState('OtherKey/HEBCA_APP/x'), (e) => isAssistantError(e) && e.code === 'DEVICE_REMOVED');
