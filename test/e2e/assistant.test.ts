@@ -208,10 +208,16 @@ describe('assistant UI in Chromium', { skip: missing ?? false }, () => {
     await page.getByTestId('nav-guide').click();
     const box = page.getByTestId('guide-search');
     await box.waitFor();
-    await box.pressSequentially('营业执照', { delay: 20 });
+    await box.pressSequentially('公积金', { delay: 20 });
     // Browsing also shows a total: wait for search results, which carry highlights.
     await page.locator('[data-testid="guide-result"] mark').first().waitFor();
     await page.getByTestId('guide-total').filter({ hasText: /共 [1-9]\d* 个事项/ }).waitFor();
+    for (const m of await page.locator('[data-testid="guide-result"] mark').allTextContents()) assert.match(m, /公积金/);
+    // 营业执照 finds 企业设立登记 through a substitute: listed, but nothing in its title is marked.
+    await box.fill('营业执照');
+    const setup = page.getByTestId('guide-result').filter({ hasText: '企业设立登记' }).first();
+    await setup.waitFor();
+    assert.equal(await setup.locator('mark').count(), 0);
     const first = page.getByTestId('guide-result').first();
     await host.screenshot(page, 'guide-search');
     await box.fill('qysl');
