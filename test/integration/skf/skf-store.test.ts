@@ -117,6 +117,17 @@ describe('SkfKeyStore with the fake SKF key (in process)', { skip: skipFakeSkf }
     assert.equal((await store.pinState(id!.id)).retriesLeft, 6);
   });
 
+  test('a key pulled out in the middle of a signature is DEVICE_REMOVED, and the store recovers', async () => {
+    const [id] = await store.listIdentities();
+    process.env['FAKE_SKF_FAULT'] = 'removed';
+    try {
+      await assert.rejects(store.sign(id!.id, new Uint8Array(4), 'SM2-SM3', PIN), (e) => isAssistantError(e) && e.code === 'DEVICE_REMOVED' && (e.details ?? {})['function'] === 'SKF_ECCSignData');
+    } finally {
+      delete process.env['FAKE_SKF_FAULT'];
+    }
+    assert.equal((await store.sign(id!.id, new Uint8Array(4), 'SM2-SM3', PIN))[0], 0x30);
+  });
+
   test('a library that is not an SKF driver (SoftHSM2, a PKCS#11 module) is MODULE_NOT_SKF', { skip: fs.existsSync('/usr/lib/softhsm/libsofthsm2.so') ? false : 'softhsm2 not installed' }, () => {
     assert.throws(() => SkfKeyStore.open('/usr/lib/softhsm/libsofthsm2.so'), (e) => isAssistantError(e) && e.code === 'MODULE_NOT_SKF' && /[\u4e00-\u9fff]/u.test(e.message));
     assert.throws(() => SkfKeyStore.open(path.join(dir, 'absent.so')), (e) => isAssistantError(e) && e.code === 'MODULE_NOT_FOUND');

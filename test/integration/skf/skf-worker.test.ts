@@ -155,6 +155,20 @@ describe('the fake SKF key through the worker', { skip: skipFakeSkf }, () => {
     assert.deepEqual(events, [`removed ${lib}#FakeSKF-0:FAKE0000000001`, `inserted ${lib}#FakeSKF-0:FAKE0000000001`]);
   });
 
+  test('a vendor library that hangs or crashes in SKF_ECCSignData costs a worker restart and a clear error', async () => {
+    for (const [fault, code] of [['hang', 'DEVICE_TIMEOUT'], ['crash', 'WORKER_CRASHED']] as const) {
+      const c = new KeyStoreWorkerClient({ spawn: forkWorkerSpawner({ env: { ...env, FAKE_SKF_FAULT: fault } }), timeouts: { 'store.sign': 1_500 } });
+      try {
+        const s = new WorkerKeyStore(c, { kind: 'skf', module: lib });
+        await rejectsWith(s.sign(identityId, new Uint8Array(4), 'SM2-SM3', PIN), code);
+        // The next call runs in a fresh worker.
+        assert.equal((await s.listIdentities()).length, 1);
+      } finally {
+        await c.close();
+      }
+    }
+  });
+
   test('an SKF library from a world-writable place is refused in the worker', async () => {
     const open = fs.mkdtempSync(path.join(os.tmpdir(), 'ca-skf-open-'));
     try {
