@@ -117,6 +117,16 @@ describe('SkfKeyStore with the fake SKF key (in process)', { skip: skipFakeSkf }
     assert.equal((await store.pinState(id!.id)).retriesLeft, 6);
   });
 
+  test('a PIN the key rejects by length is PIN_LEN_RANGE and costs no try; an empty PIN never reaches the key', async () => {
+    const [id] = await store.listIdentities();
+    const calls = verifyCalls(files);
+    await assert.rejects(store.sign(id!.id, new Uint8Array(4), 'SM2-SM3', '123'), (e) => isAssistantError(e) && e.code === 'PIN_LEN_RANGE');
+    assert.equal(verifyCalls(files), calls + 1);
+    await assert.rejects(store.sign(id!.id, new Uint8Array(4), 'SM2-SM3', ''), (e) => isAssistantError(e) && e.code === 'PIN_LEN_RANGE');
+    assert.equal(verifyCalls(files), calls + 1);
+    assert.equal((await store.pinState(id!.id)).retriesLeft, 6);
+  });
+
   test('a key pulled out in the middle of a signature is DEVICE_REMOVED, and the store recovers', async () => {
     const [id] = await store.listIdentities();
     process.env['FAKE_SKF_FAULT'] = 'removed';

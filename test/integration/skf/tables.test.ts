@@ -2,7 +2,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import koffi from 'koffi';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { declareSkf, parseMultiString, textField } from '../../../main/keystores/skf/binding.ts';
+import { configuredSkfModulePaths, profileSkfNames } from '../../../main/keystores/skf/configured-modules.ts';
 import { describeSar, sarTable, skfError } from '../../../main/keystores/skf/sar.ts';
 import { eccSignatureBlobToDer, pinStateFromCounts, skfIdentityId } from '../../../main/keystores/skf/store.ts';
 
@@ -62,4 +66,22 @@ test('PIN state from counters and identity ids', () => {
   assert.deepEqual(pinStateFromCounts(10, 1), { retriesLeft: 1, low: true, finalTry: true, locked: false });
   assert.deepEqual(pinStateFromCounts(10, 0), { retriesLeft: 0, low: true, finalTry: false, locked: true });
   assert.equal(skfIdentityId('dev/1', 'APP', '{GUID}'), 'dev%2F1/APP/%7BGUID%7D');
+});
+
+test('configured SKF libraries: CA profiles per OS, bare names only in system folders, policy first', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ca-skf-conf-'));
+  try {
+    const file = path.join(dir, 'profiles.json');
+    const real = JSON.parse(fs.readFileSync(new URL('../../../certs/ca-profiles.json', import.meta.url), 'utf8')) as { profiles: Array<Record<string, unknown>> };
+    real.profiles[0]!['skfModules'] = { win32: ['Vendor_SKF.dll', 'sub\\evil.dll'], linux: ['libvendorskf.so'], darwin: [] };
+    fs.writeFileSync(file, JSON.stringify(real));
+    assert.ok(profileSkfNames(file, 'win32').includes('Vendor_SKF.dll'));
+    const have = new Set(['C:\\Windows\\System32\\Vendor_SKF.dll', 'C:\\Windows\\System32\\sub\\evil.dll', 'D:\\Policy\\skf.dll']);
+    const found = configuredSkfModulePaths({ platform: 'win32', profilesFile: file, policyModules: ['D:\\Policy\\skf.dll'], env: { SystemRoot: 'C:\\Windows' }, exists: (p) => have.has(p) });
+    assert.deepEqual(found, ['D:\\Policy\\skf.dll', 'C:\\Windows\\System32\\Vendor_SKF.dll']);
+    assert.deepEqual(configuredSkfModulePaths({ platform: 'linux', profilesFile: file, libraryDirs: ['/usr/lib'], exists: (p) => p === '/usr/lib/libvendorskf.so' }), ['/usr/lib/libvendorskf.so']);
+    assert.deepEqual(configuredSkfModulePaths({ platform: 'linux', profilesFile: path.join(dir, 'absent.json') }), []);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
