@@ -181,16 +181,26 @@ export class SkfKeyStore implements KeyStore {
 
   private deviceIdentities(devName: string, dev: Device): KeyIdentity[] {
     const out: KeyIdentity[] = [];
+    // One unreadable application or container (vendor-internal, half-written) must not hide the others.
+    const tolerant = <T>(fn: () => T): T | null => {
+      try {
+        return fn();
+      } catch (e) {
+        if (isAssistantError(e) && !MAYBE_REMOVED.has(e.code)) return null;
+        throw e;
+      }
+    };
     for (const appName of this.module.applications(dev.handle)) {
-      const app = this.application(dev, appName);
-      for (const conName of this.module.containers(app)) {
-        const found = this.withContainer(app, conName, (con) => {
+      const app = tolerant(() => this.application(dev, appName));
+      if (app === null) continue;
+      for (const conName of tolerant(() => this.module.containers(app)) ?? []) {
+        const found = tolerant(() => this.withContainer(app, conName, (con) => {
           const type = this.module.containerType(con);
           if (type === CONTAINER_TYPE.UNKNOWN) return null;
           const cert = this.module.exportCertificate(con, true);
           if (!cert || cert.length === 0) return null;
           return { cert, facts: certificateFacts(cert), type };
-        });
+        }));
         if (!found) continue;
         const algorithm = found.facts.algorithm ?? (found.type === CONTAINER_TYPE.RSA ? 'RS256' : 'SM2-SM3');
         out.push({

@@ -127,6 +127,16 @@ describe('SkfKeyStore with the fake SKF key (in process)', { skip: skipFakeSkf }
     assert.equal((await store.pinState(id!.id)).retriesLeft, 6);
   });
 
+  test('a container that cannot be opened does not hide the others', async () => {
+    process.env['FAKE_SKF_BROKEN'] = '1';
+    try {
+      const ids = await store.listIdentities();
+      assert.deepEqual(ids.map((i) => i.id), ['FakeSKF-0/HEBCA_APP/SM2-Container-1']);
+    } finally {
+      delete process.env['FAKE_SKF_BROKEN'];
+    }
+  });
+
   test('a key pulled out in the middle of a signature is DEVICE_REMOVED, and the store recovers', async () => {
     const [id] = await store.listIdentities();
     process.env['FAKE_SKF_FAULT'] = 'removed';
