@@ -13,6 +13,7 @@ import type { ParsedCertificate } from '../../pki/certificate.ts';
 import { formatDateZh, inspectCertificate, type CertificateReport, type CheckStatus } from '../../pki/inspect.ts';
 import { readCertificatePath } from '../../pki/read.ts';
 import { loadTrustAnchors } from '../../pki/trust.ts';
+import { analyzeUscc } from '../../pki/uscc.ts';
 import { loadPolicy } from '../../policy/index.ts';
 import { EXIT_FAIL, EXIT_OK, EXIT_USAGE, readSecretLine, writeJson, type CliIO } from '../io.ts';
 
@@ -151,13 +152,18 @@ function humanReport(entries: InspectFileEntry[], caFlags: Map<InspectFileEntry,
       lines.push(`  证书 ${i + 1}/${e.certificates.length}${isCA ? '（CA 证书）' : ''}`);
       lines.push(`    使用者：${dnZh(c.subject, now)}`);
       lines.push(`    颁发者：${dnZh(c.issuer, now)}`);
+      if (!isCA && c.enterpriseName) lines.push(`    单位名称：${c.enterpriseName}`);
       if (c.caProfile) lines.push(`    证书机构：${c.caProfile.name}`);
       lines.push(`    有效期：${formatDateZh(new Date(c.notBefore))} 至 ${formatDateZh(new Date(c.notAfter))}`);
       lines.push(`    序列号：${c.serialNumber}`);
       lines.push(`    密钥算法：${c.keyAlgorithm}；签名算法：${c.signatureAlgorithm}`);
       lines.push(`    SHA-256 指纹：${c.fingerprintSha256}`);
       const u = c.identity.uscc;
-      if (u) lines.push(`    统一社会信用代码：${u.value}（${u.valid ? '有效' : '无效'}，来源 ${u.source}）`);
+      if (u) {
+        lines.push(`    统一社会信用代码：${u.value}（${u.valid ? '有效' : '无效'}，来源 ${u.source}）`);
+        const kind = u.valid ? analyzeUscc(u.value).orgType?.legalPersonKind : null;
+        if (kind) lines.push(`    法人类型：${kind}`);
+      }
       else if (c.identity.orgCode) lines.push(`    组织机构代码：${c.identity.orgCode.value}（来源 ${c.identity.orgCode.source}）`);
       lines.push('    检查：');
       for (const k of c.checks) lines.push(`      ${MARK[k.status]}  ${CHECK_NAMES[k.id] ?? k.id}：${k.message}`);
