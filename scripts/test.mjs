@@ -10,11 +10,12 @@ import os from 'node:os';
 const root = new URL('..', import.meta.url).pathname;
 const filters = process.argv.slice(2);
 
-function step(name, cmd, args) {
+// The test runner's own summary ("ℹ tests N … ℹ fail 0") stays the last thing printed.
+function step(name, cmd, args, { last = false } = {}) {
   const t0 = Date.now();
   process.stdout.write(`\n▶ ${name}: ${cmd} ${args.join(' ')}\n`);
   const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', env: process.env });
-  process.stdout.write(`◀ ${name} ${r.status === 0 ? 'ok' : 'FAILED'} (${((Date.now() - t0) / 1000).toFixed(1)} s)\n`);
+  if (!last) process.stdout.write(`◀ ${name} ${r.status === 0 ? 'ok' : 'FAILED'} (${((Date.now() - t0) / 1000).toFixed(1)} s)\n`);
   if (r.status !== 0) process.exit(r.status ?? 1);
 }
 
@@ -41,4 +42,4 @@ if (files.length === 0) {
 }
 step('fixtures', process.execPath, ['--import', 'tsx', 'scripts/prepare-fixtures.ts']);
 const concurrency = String(Math.max(2, os.availableParallelism()));
-step('tests', process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files]);
+step('tests', process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files], { last: true });
