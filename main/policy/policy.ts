@@ -32,6 +32,8 @@ export interface Policy {
   allowedOrigins: string[];
   /** Extra PKCS#11 module paths (absolute), besides the CA profiles' driver names. */
   pkcs11Modules: string[];
+  /** Extra SKF (GM/T 0016) library paths (absolute), besides the CA profiles' `skfModules`. */
+  skfModules: string[];
   /** Extra trust-anchor folders or files (absolute), besides the bundled certs/trust/. */
   trustAnchorDirs: string[];
   /** PEM public key that signs offline service-guide bundles; null = only the bundled guide. */
@@ -81,6 +83,7 @@ export function defaultPolicy(): Policy {
     portalOrigins: DEFAULT_PORTAL_SITES.map((s) => ({ ...s })),
     allowedOrigins: DEFAULT_PORTAL_SITES.map((s) => s.origin),
     pkcs11Modules: [],
+    skfModules: [],
     trustAnchorDirs: [],
     guideBundlePublicKey: null,
     clockSkewSeconds: 300,
@@ -157,7 +160,7 @@ export function parsePolicyDocument(doc: unknown, opts: { platform: NodeJS.Platf
   if (Array.isArray(d['allowedOrigins'])) {
     out.allowedOrigins = (d['allowedOrigins'] as string[]).map((o, i) => origin(o, `/allowedOrigins/${i}`));
   }
-  for (const key of ['pkcs11Modules', 'trustAnchorDirs'] as const) {
+  for (const key of ['pkcs11Modules', 'skfModules', 'trustAnchorDirs'] as const) {
     const list = d[key];
     if (!Array.isArray(list)) continue;
     out[key] = (list as string[]).map((p, i) => {

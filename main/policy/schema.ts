@@ -35,6 +35,7 @@ export const POLICY_SCHEMA = {
     },
     allowedOrigins: stringList(512),
     pkcs11Modules: stringList(4096),
+    skfModules: stringList(4096),
     trustAnchorDirs: stringList(4096),
     guideBundlePublicKey: { type: ['string', 'null'], maxLength: 16_384 },
     clockSkewSeconds: { type: 'integer', minimum: 0, maximum: 3600 },
@@ -45,4 +46,4 @@ export const POLICY_SCHEMA = {
 /** Keys a user's own settings file may set; everything else is the administrator's. */
 export const USER_SETTABLE_KEYS = ['language', 'portalHome'] as const;
 /** Keys that only make sense in machine policy (least privilege: a user cannot widen trust). */
-export const ADMIN_ONLY_KEYS = ['portalOrigins', 'allowedOrigins', 'pkcs11Modules', 'trustAnchorDirs', 'guideBundlePublicKey', 'clockSkewSeconds'] as const;
+export const ADMIN_ONLY_KEYS = ['portalOrigins', 'allowedOrigins', 'pkcs11Modules', 'skfModules', 'trustAnchorDirs', 'guideBundlePublicKey', 'clockSkewSeconds'] as const;

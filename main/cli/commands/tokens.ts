@@ -79,7 +79,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   // Either flag names exactly what to list; without both, every configured driver of both kinds.
   const explicit = values.module !== undefined || values.skf !== undefined;
   const modules = values.module ?? (explicit ? [] : configuredModulePaths({ env: io.env, policyModules: policy.pkcs11Modules }));
-  const skfModules = values.skf ?? (explicit ? [] : configuredSkfModulePaths({ env: io.env }));
+  const skfModules = values.skf ?? (explicit ? [] : configuredSkfModulePaths({ env: io.env, policyModules: policy.skfModules }));
   const now = io.now();
   let profiles: CaProfile[] | undefined;
   try {
