@@ -1,7 +1,8 @@
 /** Signature checks the verifier needs beyond certificates: the token's own signature, and CRLs. */
-import { createPublicKey, verify as cryptoVerify, type KeyObject } from 'node:crypto';
+import { verify as cryptoVerify } from 'node:crypto';
 import type { ParsedCertificate, PublicKeyInfo } from '../pki/certificate.ts';
 import { SIGNATURE_ALGORITHMS } from '../pki/oids.ts';
+import { publicKeyObject as nodeKey } from '../pki/public-key.ts';
 import { bytesToHex, sm2Verify } from '../pki/sm2.ts';
 import type { SignatureAlgorithm } from '../keystores/types.ts';
 
@@ -9,16 +10,6 @@ const P256 = '1.2.840.10045.3.1.7';
 /** Smallest RSA modulus a login key may have. */
 export const MIN_RSA_BITS = 2048;
 
-const keyObjects = new WeakMap<PublicKeyInfo, KeyObject>();
-
-function nodeKey(pk: PublicKeyInfo): KeyObject {
-  let k = keyObjects.get(pk);
-  if (!k) {
-    k = createPublicKey({ key: Buffer.from(pk.spki.buffer, pk.spki.byteOffset, pk.spki.byteLength), format: 'der', type: 'spki' });
-    keyObjects.set(pk, k);
-  }
-  return k;
-}
 
 /** Why a token algorithm label does not fit a key, or null when it fits. */
 export function algorithmMismatch(alg: SignatureAlgorithm, pk: PublicKeyInfo): { zh: string; en: string } | null {

@@ -119,7 +119,7 @@ interface ProvenPath {
   to: number;
 }
 
-const paths = new WeakMap<readonly ParsedCertificate[], BoundedMap<string, ProvenPath>>();
+let paths = new WeakMap<readonly ParsedCertificate[], BoundedMap<string, ProvenPath>>();
 
 function pathKey(leaf: ParsedCertificate, intermediates: readonly ParsedCertificate[]): string {
   return leaf.fingerprintSha256 + '|' + intermediates.map((c) => c.fingerprintSha256).join(',');
@@ -147,8 +147,13 @@ export function rememberPath(anchors: readonly ParsedCertificate[], leaf: Parsed
   });
 }
 
-/** Forgets parsed certificates (the benchmark's cold runs; memory pressure). */
+/**
+ * Forgets everything learnt about leaves: parsed certificates, proven paths, USCC checks (the
+ * benchmark's cold runs; memory pressure). CA-link verdicts and CA keys stay, as for a new
+ * enterprise whose CA the portal has seen before.
+ */
 export function clearVerifyCaches(): void {
+  paths = new WeakMap();
   parsed.clear();
   usccChecks.clear();
   normalized.clear();

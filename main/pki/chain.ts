@@ -3,9 +3,10 @@
  * Issuers are matched by exact subject DN bytes, then proven by signature: a look-alike CA with
  * the same DN but another key fails here, not later.
  */
-import { createPublicKey, verify as cryptoVerify, constants as cryptoConstants, type KeyObject } from 'node:crypto';
+import { verify as cryptoVerify, constants as cryptoConstants, type KeyObject } from 'node:crypto';
 import type { ParsedCertificate } from './certificate.ts';
 import { SIGNATURE_ALGORITHMS } from './oids.ts';
+import { publicKeyObject } from './public-key.ts';
 import { bytesToHex, sm2Verify } from './sm2.ts';
 
 export type ChainCode =
@@ -36,16 +37,10 @@ export interface ChainContext {
   maxLength?: number;
 }
 
-const keyCache = new WeakMap<ParsedCertificate, KeyObject>();
 const sm2KeyCache = new WeakMap<ParsedCertificate, string>();
 
 function nodePublicKey(issuer: ParsedCertificate): KeyObject {
-  let key = keyCache.get(issuer);
-  if (!key) {
-    key = createPublicKey({ key: Buffer.from(issuer.publicKey.spki), format: 'der', type: 'spki' });
-    keyCache.set(issuer, key);
-  }
-  return key;
+  return publicKeyObject(issuer.publicKey);
 }
 
 // Verdicts per (certificate, issuer) pair, kept on the certificate object: anchors and
@@ -54,12 +49,26 @@ function nodePublicKey(issuer: ParsedCertificate): KeyObject {
 const VERDICTS = Symbol('signatureVerdicts');
 type WithVerdicts = ParsedCertificate & { [VERDICTS]?: Map<string, boolean> };
 
+// Verdicts for CA certificates (intermediate → root links) by the exact bytes of both sides
+// (SHA-256 fingerprints): tokens carry their intermediates, parsed anew each time, but the few
+// CA links a portal sees are proven once. Bounded; leaves never enter it.
+const MAX_CA_VERDICTS = 1000;
+const caVerdicts = new Map<string, boolean>();
+
 /** True when `issuer`'s key made `cert`'s signature. Never throws. */
 export function verifyCertificateSignature(cert: ParsedCertificate, issuer: ParsedCertificate): boolean {
   const c = cert as WithVerdicts;
   const known = c[VERDICTS]?.get(issuer.fingerprintSha256);
   if (known !== undefined) return known;
-  const ok = verifySignatureUncached(cert, issuer);
+  const linkKey = cert.isCA ? cert.fingerprintSha256 + issuer.fingerprintSha256 : null;
+  let ok = linkKey !== null ? caVerdicts.get(linkKey) : undefined;
+  if (ok === undefined) {
+    ok = verifySignatureUncached(cert, issuer);
+    if (linkKey !== null) {
+      if (caVerdicts.size >= MAX_CA_VERDICTS) caVerdicts.delete(caVerdicts.keys().next().value as string);
+      caVerdicts.set(linkKey, ok);
+    }
+  }
   (c[VERDICTS] ??= new Map()).set(issuer.fingerprintSha256, ok);
   return ok;
 }
