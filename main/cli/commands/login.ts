@@ -11,7 +11,7 @@ import { checkChallenge, normalizeOrigin } from '../../login/tbs.ts';
 import { createLoginToken, type LoginTokenFormat } from '../../login/token.ts';
 import { EXIT_FAIL, EXIT_OK, EXIT_USAGE, readSecretLine, type CliIO } from '../io.ts';
 
-const USAGE = `用法 / Usage: cert-assistant login --origin URL --challenge B64 (--pfx FILE | --module PATH [--slot N] [--id HEX]) --pin-stdin [--format json|cms]
+const USAGE = `用法 / Usage: cert-assistant login --origin URL --challenge B64 (--pfx FILE | --module PATH [--slot N] [--id HEX] | --skf PATH [--id DEVICE/APP/CONTAINER]) --pin-stdin [--format json|cms]
 
 对门户的挑战值签名，输出登录令牌（cert-login:1 JSON；--format cms 时输出 Base64 DER）。
 Signs a portal's challenge and prints the login token (cert-login:1 JSON; base64 DER for --format cms).
@@ -20,9 +20,12 @@ Signs a portal's challenge and prints the login token (cert-login:1 JSON; base64
   --pfx FILE        PFX/P12 证书文件（文件密码即 PIN）/ a PFX file (its password is the PIN)
   --module PATH     USB Key 的 PKCS#11 驱动绝对路径 / absolute path of the PKCS#11 module
   --slot N          插槽号 / slot id      --id HEX   证书 CKA_ID / key id
+  --skf PATH        国密 USB Key 的 SKF 驱动（GM/T 0016）绝对路径 / absolute path of an SKF library (SM2 keys)
+  --id D/A/C        与 --skf 一起：设备/应用/容器（见 tokens --skf）/ with --skf: device/application/container
   --pin-stdin       从标准输入第一行读取 PIN（必需；PIN 不接受命令行参数）/ read the PIN from stdin (required)
   --format F        json（默认）或 cms / json (default) or cms
-PIN 错误时退出码 1、错误码 PIN_INCORRECT，不会自动重试。/ A wrong PIN exits 1 with PIN_INCORRECT; never retried.
+PIN 错误时退出码 1、错误码 PIN_INCORRECT（附剩余次数），已锁定为 PIN_LOCKED；不会自动重试。
+A wrong PIN exits 1 with PIN_INCORRECT (and the tries left), a locked key with PIN_LOCKED; never retried.
 `;
 
 function appVersion(): string {
@@ -46,28 +49,39 @@ function fail(io: CliIO, info: ErrorInfo): number {
 }
 
 /** Picks the one identity the options name; several or none is an error that lists the choices. */
+/** SKF ids are `<device>/<application>/<container>`, each URI-encoded; users may type them decoded. */
+function sameSkfId(identityId: string, wanted: string): boolean {
+  if (identityId === wanted) return true;
+  try {
+    return identityId.split('/').map(decodeURIComponent).join('/') === wanted;
+  } catch {
+    return false;
+  }
+}
+
 function pickIdentity(ids: KeyIdentity[], slot: number | undefined, idHex: string | undefined): KeyIdentity {
   const matches = ids.filter((i) => {
     if (slot !== undefined && (i.location.kind !== 'pkcs11' || i.location.slot !== slot)) return false;
+    if (idHex !== undefined && i.location.kind === 'skf') return sameSkfId(i.id, idHex);
     if (idHex !== undefined) {
       const own = i.id.includes(':') ? i.id.slice(i.id.indexOf(':') + 1) : i.id;
       if (own.toLowerCase() !== idHex.toLowerCase() && i.id.toLowerCase() !== idHex.toLowerCase()) return false;
     }
     return true;
   });
-  const choices = ids.map((i) => ({ id: i.id, label: i.label, ...(i.location.kind === 'pkcs11' ? { slot: i.location.slot } : {}) }));
+  const choices = ids.map((i) => ({ id: i.id, label: i.label, ...(i.location.kind === 'pkcs11' ? { slot: i.location.slot } : {}), ...(i.location.kind === 'skf' ? { device: i.location.deviceLabel } : {}) }));
   if (matches.length === 0) throw new AssistantError('NO_CERTIFICATE', '找不到可用于登录的证书（请检查 --slot/--id）', { en: 'no matching certificate with a private key', details: { choices } });
   if (matches.length > 1) throw new AssistantError('CERTIFICATE_AMBIGUOUS', '有多张证书，请用 --slot 和 --id 指定一张', { en: 'several certificates match; choose one with --slot and --id', details: { choices } });
   return matches[0]!;
 }
 
 export async function run(args: string[], io: CliIO): Promise<number> {
-  let values: { origin?: string; challenge?: string; pfx?: string; module?: string; slot?: string; id?: string; 'pin-stdin'?: boolean; format?: string; help?: boolean };
+  let values: { origin?: string; challenge?: string; pfx?: string; module?: string; skf?: string; slot?: string; id?: string; 'pin-stdin'?: boolean; format?: string; help?: boolean };
   try {
     ({ values } = parseArgs({
       args,
       options: {
-        origin: { type: 'string' }, challenge: { type: 'string' }, pfx: { type: 'string' }, module: { type: 'string' },
+        origin: { type: 'string' }, challenge: { type: 'string' }, pfx: { type: 'string' }, module: { type: 'string' }, skf: { type: 'string' },
         slot: { type: 'string' }, id: { type: 'string' }, 'pin-stdin': { type: 'boolean' }, format: { type: 'string' }, help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -82,7 +96,9 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   }
   if (!values.origin) return usage(io, '缺少 --origin / --origin is required');
   if (!values.challenge) return usage(io, '缺少 --challenge / --challenge is required');
-  if (!values.pfx === !values.module) return usage(io, '须且只能指定 --pfx 或 --module 之一 / give exactly one of --pfx, --module');
+  if ([values.pfx, values.module, values.skf].filter((v) => v !== undefined).length !== 1) {
+    return usage(io, '须且只能指定 --pfx、--module、--skf 之一 / give exactly one of --pfx, --module, --skf');
+  }
   if (!values['pin-stdin']) return usage(io, '须用 --pin-stdin 从标准输入提供 PIN / the PIN must come from stdin (--pin-stdin)');
   const format = (values.format ?? 'json') as LoginTokenFormat;
   if (format !== 'json' && format !== 'cms') return usage(io, '--format 只能是 json 或 cms / --format must be json or cms');
@@ -91,8 +107,11 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     if (!/^\d{1,10}$/.test(values.slot)) return usage(io, '--slot 须为非负整数 / --slot must be a non-negative integer');
     slot = Number(values.slot);
   }
-  if (values.id !== undefined && !/^[0-9a-fA-F]{1,256}$/.test(values.id)) return usage(io, '--id 须为十六进制 / --id must be hex');
-  if (values.pfx && (slot !== undefined)) return usage(io, '--slot 只用于 --module / --slot goes with --module');
+  if (values.skf !== undefined) {
+    // eslint-disable-next-line no-control-regex
+    if (values.id !== undefined && (values.id.length === 0 || values.id.length > 1024 || /[\u0000-\u001f\u007f]/.test(values.id))) return usage(io, '--id 须为 设备/应用/容器 / --id must be device/application/container');
+  } else if (values.id !== undefined && !/^[0-9a-fA-F]{1,256}$/.test(values.id)) return usage(io, '--id 须为十六进制 / --id must be hex');
+  if (!values.module && (slot !== undefined)) return usage(io, '--slot 只用于 --module / --slot goes with --module');
 
   try {
     // Bad input fails before the PIN is even read.
@@ -110,6 +129,11 @@ export async function run(args: string[], io: CliIO): Promise<number> {
       const module = checkModulePath(values.module);
       client = new KeyStoreWorkerClient({ spawn: forkWorkerSpawner({ env: io.env }) });
       store = new WorkerKeyStore(client, { kind: 'pkcs11', module });
+    } else if (values.skf) {
+      // SM2 USB keys through the vendor's SKF library, isolated in the worker like PKCS#11 drivers.
+      const module = checkModulePath(values.skf);
+      client = new KeyStoreWorkerClient({ spawn: forkWorkerSpawner({ env: io.env }) });
+      store = new WorkerKeyStore(client, { kind: 'skf', module });
     } else {
       store = await Pkcs12KeyStore.open(values.pfx!, { password: pin });
     }
