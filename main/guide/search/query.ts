@@ -89,6 +89,9 @@ interface TermState {
   estimate: number;
 }
 
+// One decoder for every id: constructing a TextDecoder per hit cost more than the rest of the hit.
+const ID_DECODER = new TextDecoder();
+
 const codesOf = (s: string): number[] => Array.from({ length: s.length }, (_, i) => s.charCodeAt(i));
 
 export class SearchEngine {
@@ -106,6 +109,10 @@ export class SearchEngine {
   private readonly siteLevel: Uint8Array;
   private readonly titleBonus: Float64Array;
   private itemPosCache: Uint32Array | null = null;
+  /** Title of each entry of deptItems: department passes skip title-matched items without a random item lookup. */
+  private readonly deptItemTitle: Uint32Array;
+  /** Static score part of each title's first (best) item: ranks titles for the top-k without an item lookup. */
+  private readonly titleHeadBonus: Float64Array;
   private readonly deptsOfKind: number[][];
 
   constructor(data: IndexData, opts: { abbreviations?: Record<string, string[]> } = {}) {
@@ -134,10 +141,17 @@ export class SearchEngine {
     data.header.departments.forEach((d, i) => this.deptsOfKind[d.kind]!.push(i));
     const a = data.arrays;
     this.scratch = new Uint32Array(data.header.counts.items);
+    this.deptItemTitle = new Uint32Array(a.deptItems.length);
+    for (let j = 0; j < a.deptItems.length; j++) this.deptItemTitle[j] = a.itemTitle[a.deptItems[j]!]!;
     this.siteLevel = Uint8Array.from(sites, (s) => LEVELS.indexOf(s.level));
     // Static part of every item's score: higher site level first, then shorter titles.
     this.titleBonus = new Float64Array(data.header.counts.titles);
     for (let t = 0; t < this.titleBonus.length; t++) this.titleBonus[t] = -Math.min(999, a.titleOff[t + 1]! - a.titleOff[t]!) * 0.001;
+    this.titleHeadBonus = new Float64Array(this.titleBonus.length);
+    for (let t = 0; t < this.titleBonus.length; t++) {
+      const j = a.titleItemOff[t]!;
+      this.titleHeadBonus[t] = j < a.titleItemOff[t + 1]! ? this.siteBonus[a.itemSite[j]!]! + this.titleBonus[t]! : this.titleBonus[t]!;
+    }
     this.abbreviations = Object.entries(opts.abbreviations ?? {}).map(([k, v]) => [matchingForm(k), v.map(matchingForm)] as [string, string[]]).sort((a, b) => b[0].length - a[0].length);
   }
 
@@ -200,7 +214,8 @@ export class SearchEngine {
       this.fields.pyf.markMatches(st.pinyin, S_PY_FULL, 1, title, titleBy, touched);
     }
     const a = this.data.arrays;
-    for (const t of touched) st.estimate += a.titleItemOff[t + 1]! - a.titleItemOff[t]!;
+    // The estimate only picks the driving term among several; one term needs no pass over its titles.
+    if (multi) for (const t of touched) st.estimate += a.titleItemOff[t + 1]! - a.titleItemOff[t]!;
     if (term.length >= 2) {
       const h = this.data.header;
       const dept = buf.dept;
@@ -314,12 +329,11 @@ export class SearchEngine {
     // Candidates of the driving term, each once: its titles' items, then its departments' and sites' other items.
     const cand = this.scratch;
     let nc = 0;
-    const itemTitle = a.itemTitle, itemDept = a.itemDept;
+    const itemTitle = a.itemTitle, itemDept = a.itemDept, deptItemTitle = this.deptItemTitle;
     for (const t of D.touched) for (let j = a.titleItemOff[t]!, e = a.titleItemOff[t + 1]!; j < e; j++) cand[nc++] = j;
     for (const d of D.deptTouched) {
       for (let j = a.deptItemOff[d]!, e = a.deptItemOff[d + 1]!; j < e; j++) {
-        const it = a.deptItems[j]!;
-        if (D.title[itemTitle[it]!] === 0) cand[nc++] = it;
+        if (D.title[deptItemTitle[j]!] === 0) cand[nc++] = a.deptItems[j]!;
       }
     }
     for (const s of D.siteTouched) {
@@ -475,9 +489,10 @@ export class SearchEngine {
           sw(p, b); p = b;
         }
       };
+      const headBonus = this.titleHeadBonus;
       for (let x = 0; x < m; x++) {
         const t = touched[x]!, j = off[t]!;
-        const sc = st.title[t]! + this.siteBonus[a.itemSite[j]!]! + this.titleBonus[t]!;
+        const sc = st.title[t]! + headBonus[t]!;
         if (size < cap) {
           let c = size++;
           hs[c] = sc; hi[c] = j; ht[c] = t;
@@ -511,7 +526,7 @@ export class SearchEngine {
       picked.push({ score: hs[0]!, item: j });
       if (j + 1 < off[t + 1]!) {
         hi[0] = j + 1;
-        hs[0] = st.title[t]! + this.siteBonus[a.itemSite[j + 1]!]! + this.titleBonus[t]!;
+        hs[0] = st.title[t]! + (this.siteBonus[a.itemSite[j + 1]!]! + this.titleBonus[t]!);
       } else {
         size--;
         if (size > 0) { hs[0] = hs[size]!; hi[0] = hi[size]!; ht[0] = ht[size]!; }
@@ -522,11 +537,12 @@ export class SearchEngine {
     // one by one and keep their own top-k, appended after the title stream.
     if (st.dept !== null) {
       const dScore: number[] = [], dItem: number[] = [];
-      const itemTitle = a.itemTitle, itemSite = a.itemSite, itemTheme = a.itemTheme, itemFor = a.itemFor, itemKind = a.itemKind;
+      const itemSite = a.itemSite, itemTheme = a.itemTheme, itemFor = a.itemFor, itemKind = a.itemKind, deptItems = a.deptItems, deptItemTitle = this.deptItemTitle, stTitle = st.title;
       for (const d of st.deptTouched) {
         for (let j = a.deptItemOff[d]!, e = a.deptItemOff[d + 1]!; j < e; j++) {
-          const it = a.deptItems[j]!, t = itemTitle[it]!;
-          if (st.title[t] !== 0) continue;
+          const t = deptItemTitle[j]!;
+          if (stTitle[t] !== 0) continue;
+          const it = deptItems[j]!;
           const s = itemSite[it]!, th = itemTheme[it]!;
           total++;
           fc[this.siteLevel[s]!]!++;
@@ -623,7 +639,7 @@ export class SearchEngine {
 
   private storedId(pos: number): string {
     const a = this.data.arrays;
-    return new TextDecoder().decode(a.idText.subarray(a.idOff[pos]!, a.idOff[pos + 1]!));
+    return ID_DECODER.decode(a.idText.subarray(a.idOff[pos]!, a.idOff[pos + 1]!));
   }
 
   /** Id of the item at catalogue position `index`. */
