@@ -129,21 +129,54 @@ function re(source: string): RegExp {
   return r;
 }
 
-function matcherHits(m: IssuerMatcher, attrs: IssuerAttributes): boolean {
-  const values = m.attr === 'any' ? [...attrs.values()].flat() : (attrs.get(m.attr) ?? []);
-  for (const v of values) {
-    if (m.contains !== undefined && v.toLowerCase().includes(m.contains.toLowerCase())) return true;
-    if (m.regex !== undefined && re(m.regex).test(v)) return true;
+const lowerCache = new Map<string, string>();
+function lowerOf(s: string): string {
+  let v = lowerCache.get(s);
+  if (v === undefined) {
+    v = s.toLowerCase();
+    if (lowerCache.size < 1000) lowerCache.set(s, v);
+  }
+  return v;
+}
+
+/** Issuer values, original and lower-cased, per attribute ('any': all of them), made once per match. */
+interface PreparedIssuer {
+  get(attr: string): { values: string[]; lower: string[] };
+}
+
+function prepareIssuer(attrs: IssuerAttributes): PreparedIssuer {
+  const made = new Map<string, { values: string[]; lower: string[] }>();
+  return {
+    get(attr) {
+      let e = made.get(attr);
+      if (!e) {
+        const values = attr === 'any' ? [...attrs.values()].flat() : (attrs.get(attr) ?? []);
+        e = { values, lower: values.map((v) => v.toLowerCase()) };
+        made.set(attr, e);
+      }
+      return e;
+    },
+  };
+}
+
+function matcherHits(m: IssuerMatcher, attrs: PreparedIssuer): boolean {
+  const { values, lower } = attrs.get(m.attr);
+  const contains = m.contains !== undefined ? lowerOf(m.contains) : undefined;
+  for (let i = 0; i < values.length; i++) {
+    if (contains !== undefined && lower[i]!.includes(contains)) return true;
+    if (m.regex !== undefined && re(m.regex).test(values[i]!)) return true;
   }
   return false;
 }
 
 /** The profile with the most matching issuer patterns (ties: file order), or null. */
-export function matchCaProfile(attrs: IssuerAttributes, profiles: CaProfile[]): CaProfile | null {
+export function matchCaProfile(issuerAttrs: IssuerAttributes, profiles: CaProfile[]): CaProfile | null {
   let best: CaProfile | null = null;
   let bestScore = 0;
+  const attrs = prepareIssuer(issuerAttrs);
   for (const p of profiles) {
-    const score = p.match.issuer.filter((m) => matcherHits(m, attrs)).length;
+    let score = 0;
+    for (const m of p.match.issuer) if (matcherHits(m, attrs)) score++;
     if (score > bestScore) {
       best = p;
       bestScore = score;

@@ -50,6 +50,26 @@ const GENERIC_PREFIXES: { prefix: string; meaning: FieldMeaning }[] = [
   { prefix: 'N', meaning: 'orgCodeOrUscc' },
 ];
 
+/** GENERIC_PREFIXES as tokensOf uses them when a place adds none: computed once. */
+const SORTED_GENERIC_PREFIXES = [...GENERIC_PREFIXES].sort((a, b) => b.prefix.length - a.prefix.length);
+
+// analyzeUsccDetailed per value within one extractIdentity call (the same run is analysed by
+// tokensOf and classify, in the profile pass and the generic pass); emptied at each call.
+const analyses = new Map<string, ReturnType<typeof analyzeUsccDetailed>['analysis']>();
+function usccAnalysis(v: string): ReturnType<typeof analyzeUsccDetailed>['analysis'] {
+  let a = analyses.get(v);
+  if (!a) {
+    a = analyzeUsccDetailed(v).analysis;
+    if (analyses.size < 4 * MAX_CANDIDATES) analyses.set(v, a);
+  }
+  return a;
+}
+
+/** Cheap necessary condition of a valid USCC (charset and check char) before the full analysis. */
+function usccCheckCharOk(v: string): boolean {
+  return v.length === 18 && usccCharsetOnly(v) && usccCheckChar(v.slice(0, 17)) === v[17];
+}
+
 const SUBJECT_SHORT: Record<string, string> = {
   '2.5.4.3': 'CN', '2.5.4.6': 'C', '2.5.4.7': 'L', '2.5.4.8': 'ST', '2.5.4.9': 'STREET', '2.5.4.10': 'O', '2.5.4.11': 'OU',
   '2.5.4.5': 'serialNumber', '2.5.4.4': 'SN', '2.5.4.42': 'GN', '2.5.4.12': 'title', '2.5.4.41': 'name', '2.5.4.13': 'description',
@@ -195,9 +215,11 @@ interface Token { value: string; meaning: FieldMeaning; wholeField: boolean; del
 function tokensOf(text: string, fieldMeaning: FieldMeaning, extraPrefixes: string[]): Token[] {
   const norm = text.normalize('NFKC').toUpperCase();
   const joined = norm;
-  const prefixes = [...extraPrefixes.map((p) => ({ prefix: p.replace(/[^0-9A-Z]/gi, '').toUpperCase(), meaning: fieldMeaning })), ...GENERIC_PREFIXES]
-    .filter((p) => p.prefix.length > 0)
-    .sort((a, b) => b.prefix.length - a.prefix.length);
+  const prefixes = extraPrefixes.length === 0
+    ? SORTED_GENERIC_PREFIXES
+    : [...extraPrefixes.map((p) => ({ prefix: p.replace(/[^0-9A-Z]/gi, '').toUpperCase(), meaning: fieldMeaning })), ...GENERIC_PREFIXES]
+      .filter((p) => p.prefix.length > 0)
+      .sort((a, b) => b.prefix.length - a.prefix.length);
   const out: Token[] = [];
   const compact = joined.replace(/[^0-9A-Z]/g, '');
   // Org codes printed as XXXXXXXX-X: a token of their own (the 8 chars may sit at the end of a prefixed run).
@@ -215,7 +237,7 @@ function tokensOf(text: string, fieldMeaning: FieldMeaning, extraPrefixes: strin
     const wholeField = (s: string) => compact === s || compact.endsWith(s) && compact.length - s.length <= 3;
     const push = (value: string, meaning: FieldMeaning) => out.push({ value, meaning, wholeField: wholeField(value), delimited });
     if (run.length === 18 || run.length === 17 || run.length === 9 || run.length === 15) push(run, fieldMeaning);
-    const selfValid = run.length === 18 && analyzeUsccDetailed(run).analysis.valid;
+    const selfValid = run.length === 18 && usccCheckCharOk(run) && usccAnalysis(run).valid;
     if (!selfValid && run.length > 9 && run.length <= 22) {
       for (const p of prefixes) {
         if (run.startsWith(p.prefix) && [18, 17, 9].includes(run.length - p.prefix.length)) {
@@ -229,7 +251,7 @@ function tokensOf(text: string, fieldMeaning: FieldMeaning, extraPrefixes: strin
       for (let i = 0; i + 18 <= Math.min(run.length, MAX_TEXT_CHARS); i++) {
         const w = run.slice(i, i + 18);
         // Cheap check char first: a long run has thousands of windows.
-        const a = usccCharsetOnly(w) && usccCheckChar(w.slice(0, 17)) === w[17] ? analyzeUsccDetailed(w).analysis : null;
+        const a = usccCharsetOnly(w) && usccCheckChar(w.slice(0, 17)) === w[17] ? usccAnalysis(w) : null;
         if (a?.valid && a.orgType?.name != null) push(w, fieldMeaning);
       }
     }
@@ -248,7 +270,7 @@ function classify(tok: Token, source: string, fromProfile: boolean, now: Date): 
   const identityField = tok.meaning !== 'unknown' || fromProfile;
   if (v.length === 18) {
     if (isPlaceholder(v)) return identityField || tok.wholeField ? { ...base, kind: 'placeholder', valid: false } : null;
-    const u = analyzeUsccDetailed(v).analysis;
+    const u = usccAnalysis(v);
     const id = checkResidentId(v, now);
     // In certificates only a fully decodable code counts: known authority AND known institution type.
     const usccOk = u.valid && u.orgType?.name != null;
@@ -260,7 +282,7 @@ function classify(tok: Token, source: string, fromProfile: boolean, now: Date): 
     return null;
   }
   if (v.length === 17) {
-    const plausible = usccCharsetOnly(v) && analyzeUsccDetailed(v).analysis.registrationAuthority?.name != null;
+    const plausible = usccCharsetOnly(v) && usccAnalysis(v).registrationAuthority?.name != null;
     return plausible && (identityField || tok.wholeField) ? { ...base, kind: 'partial', valid: false } : null;
   }
   if (v.length === 9) {
@@ -288,6 +310,17 @@ function locationMatches(loc: UsccLocation, f: Field): boolean {
   return loc.oidPrefix !== undefined && f.oid.startsWith(loc.oidPrefix + '.');
 }
 
+// Profile regexes compiled once (no g/y flag: exec keeps no state between calls).
+const locationRegexes = new Map<string, RegExp>();
+function locationRegex(source: string): RegExp {
+  let r = locationRegexes.get(source);
+  if (!r) {
+    r = new RegExp(source, 'iu');
+    locationRegexes.set(source, r);
+  }
+  return r;
+}
+
 function profileFinds(profile: CaProfile, cert: pkijs.Certificate, subject: Field[], now: Date): Found[] {
   const finds: Found[] = [];
   const extEncodings = new Map<string, 'der' | 'raw' | 'any'>();
@@ -298,7 +331,7 @@ function profileFinds(profile: CaProfile, cert: pkijs.Certificate, subject: Fiel
     for (const f of fields) {
       let texts = f.texts;
       if (loc.source === 'subjectCN' && loc.regex) {
-        const rx = new RegExp(loc.regex, 'iu');
+        const rx = locationRegex(loc.regex);
         texts = texts.map((t) => rx.exec(t.normalize('NFKC'))?.groups?.['value']).filter((t): t is string => typeof t === 'string');
       }
       for (const t of texts) {
@@ -325,6 +358,7 @@ export function detectCaProfile(cert: pkijs.Certificate, profiles?: CaProfile[])
  */
 export function extractIdentity(cert: pkijs.Certificate, profiles?: CaProfile[], opts: ExtractOptions & { now?: Date } = {}): CertificateIdentity {
   const now = opts.now ?? new Date();
+  analyses.clear();
   const list = profiles ?? loadCaProfiles();
   let known: KnownField[];
   try {
