@@ -24,6 +24,8 @@ export interface ModuleFact {
   loads?: boolean;
   slots?: number;
   tokens?: number;
+  /** SKF libraries: devices (USB keys) present. */
+  devices?: number;
   library?: string;
   error?: ErrorInfo;
 }
@@ -50,6 +52,10 @@ export interface DoctorDeps {
   exists: (p: string) => boolean;
   /** Loads a module in the key-store worker; absent when no worker is available. */
   describeModule?: (modulePath: string) => Promise<{ library: string; slots: number; tokens: number }>;
+  /** SKF library names per CA profile for this platform; absent → no `skf-modules` check unless policy names some. */
+  profileSkfModules?: () => Promise<{ profile: string; name: string }[]>;
+  /** Loads an SKF library in the key-store worker (`skf.describe`). */
+  describeSkf?: (libraryPath: string) => Promise<{ devices: number }>;
   /** Throws AssistantError when the module path is not safe to load. */
   checkModulePath?: (p: string) => string;
   trustAnchors: (paths: string[]) => Promise<{ anchors: { subject: string; notAfter: string; fingerprintSha256: string }[]; errors: ErrorInfo[] }>;
@@ -188,6 +194,54 @@ export async function diagnose(deps: DoctorDeps): Promise<DoctorReport> {
     add('pkcs11-modules', 'pass', `USB Key 驱动${verb}：${present.map((m) => m.path).join('、')}`, `PKCS#11 modules ${deps.describeModule ? 'load' : 'present'}: ${present.map((m) => m.path).join(', ')}`);
   }
 
+  // SKF (GM/T 0016) libraries for SM2 USB keys: policy ones first, then the CA profiles' names.
+  if (deps.profileSkfModules || effective.skfModules.length > 0) {
+    const wantedSkf: { name: string; source: string }[] = effective.skfModules.map((m) => ({ name: m, source: 'policy' }));
+    try {
+      for (const m of (await deps.profileSkfModules?.()) ?? []) wantedSkf.push({ name: m.name, source: `profile:${m.profile}` });
+    } catch {
+      // The ca-profiles check above already reports unusable profile data.
+    }
+    const libs: ModuleFact[] = [];
+    const seenSkf = new Set<string>();
+    for (const w of wantedSkf) {
+      const resolved = resolveModule(w.name, deps);
+      const key = resolved ?? `${w.source}:${w.name}`;
+      if (seenSkf.has(key)) continue;
+      seenSkf.add(key);
+      const fact: ModuleFact = { name: w.name, source: w.source, path: resolved, exists: resolved !== null };
+      if (resolved) {
+        try {
+          deps.checkModulePath?.(resolved);
+          if (deps.describeSkf) Object.assign(fact, { loads: true, devices: (await deps.describeSkf(resolved)).devices });
+        } catch (e) {
+          fact.loads = false;
+          fact.error = toErrorInfo(e, 'MODULE_LOAD_FAILED');
+        }
+      }
+      libs.push(fact);
+    }
+    facts['skfModules'] = libs;
+    const missing = libs.filter((m) => m.source === 'policy' && !m.exists);
+    const bad = libs.filter((m) => m.exists && m.loads === false);
+    const here = libs.filter((m) => m.exists);
+    if (missing.length || bad.some((m) => m.source === 'policy')) {
+      const badPolicy = bad.filter((m) => m.source === 'policy');
+      const names = [...missing.map((m) => `${m.name}（不存在）`), ...badPolicy.map((m) => `${m.name}（${m.error?.code ?? '无法加载'}）`)];
+      const namesEn = [...missing.map((m) => `${m.name} (missing)`), ...badPolicy.map((m) => `${m.name} (${m.error?.code ?? 'does not load'})`)];
+      add('skf-modules', 'fail', `策略中配置的国密 SKF 驱动有问题：${names.join('、')}`, `SKF libraries from policy missing or not loadable: ${namesEn.join(', ')}`);
+    } else if (bad.length) {
+      add('skf-modules', 'warn', `以下国密 SKF 驱动无法加载：${bad.map((m) => `${m.path}（${m.error?.code ?? ''}）`).join('、')}`, `SKF libraries that do not load: ${bad.map((m) => `${m.path} (${m.error?.code ?? ''})`).join(', ')}`);
+    } else if (here.length === 0) {
+      add('skf-modules', 'pass', '本机未发现已登记的国密 SKF 驱动（SM2 USB Key 需要时，由管理员在策略 skfModules 中配置）',
+        'no registered SKF library found on this machine (administrators name one in the policy key skfModules when SM2 USB keys need it)');
+    } else {
+      const loaded = deps.describeSkf !== undefined;
+      add('skf-modules', 'pass', `国密 SKF 驱动${loaded ? '可加载' : '存在'}：${here.map((m) => `${m.path}${m.devices !== undefined ? `（${m.devices} 个 USB Key）` : ''}`).join('、')}`,
+        `SKF libraries ${loaded ? 'load' : 'present'}: ${here.map((m) => `${m.path}${m.devices !== undefined ? ` (${m.devices} keys)` : ''}`).join(', ')}`);
+    }
+  }
+
   // HEBCA's own middleware (informational: we do not depend on it).
   const port = deps.hebcaPort ?? HEBCA_MIDDLEWARE_PORT;
   const listening = await deps.probePort('127.0.0.1', port, 500);
@@ -212,8 +266,8 @@ export async function diagnose(deps: DoctorDeps): Promise<DoctorReport> {
 
 const USAGE = `用法 / Usage: cert-assistant doctor [--json] [--policy FILE] [--timeout MS]
 
-诊断本机环境：运行时、策略来源与校验、信任根证书、USB Key 驱动能否加载、河北CA 客户端端口、系统时间。
-Diagnoses this machine: runtime, policy source and validation, trust anchors, USB-key drivers,
+诊断本机环境：运行时、策略来源与校验、信任根证书、USB Key 驱动（PKCS#11 与国密 SKF）能否加载、河北CA 客户端端口、系统时间。
+Diagnoses this machine: runtime, policy source and validation, trust anchors, USB-key drivers (PKCS#11, SKF),
 HEBCA's middleware port, clock. Exit 0 when no check fails, 1 otherwise.
   --json          JSON 输出 / JSON output: { ok, checks:[{id,status,message}], facts }
   --policy FILE   用该文件代替本机策略（部署前试用）/ use FILE as the machine policy (try before deploying)
@@ -235,6 +289,12 @@ async function realProfileModules(platform: NodeJS.Platform): Promise<{ profiles
   const key = platform === 'win32' || platform === 'darwin' ? platform : 'linux';
   const modules = profiles.flatMap((p) => (p.pkcs11Modules?.[key] ?? []).map((name) => ({ profile: p.id, name })));
   return { profiles: profiles.length, modules };
+}
+
+async function realProfileSkfModules(platform: NodeJS.Platform): Promise<{ profile: string; name: string }[]> {
+  const { loadCaProfiles } = await import('../../pki/ca-profiles.ts');
+  const key = platform === 'win32' || platform === 'darwin' ? platform : 'linux';
+  return loadCaProfiles().flatMap((p) => (p.skfModules?.[key] ?? []).map((name) => ({ profile: p.id, name })));
 }
 
 async function realTrustAnchors(paths: string[]): Promise<{ anchors: { subject: string; notAfter: string; fingerprintSha256: string }[]; errors: ErrorInfo[] }> {
@@ -285,13 +345,17 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   const { checkModulePath } = await import('../../keystores/pkcs11/module-path.ts');
   // The key-store worker isolates a crashing or hanging driver from this process.
   let client: KeyStoreWorkerClient | null = null;
-  const describeModule = async (modulePath: string): Promise<{ library: string; slots: number; tokens: number }> => {
+  const worker = async (): Promise<KeyStoreWorkerClient> => {
     if (!client) {
       const { KeyStoreWorkerClient } = await import('../../keystores/worker/client.ts');
       const { forkWorkerSpawner } = await import('../../keystores/worker/fork-transport.ts');
-      client = new KeyStoreWorkerClient({ spawn: forkWorkerSpawner({ env: io.env }), timeouts: { 'pkcs11.describe': timeoutMs } });
+      client = new KeyStoreWorkerClient({ spawn: forkWorkerSpawner({ env: io.env }), timeouts: { 'pkcs11.describe': timeoutMs, 'skf.describe': timeoutMs } });
     }
-    const r = await client.call('pkcs11.describe', { module: modulePath });
+    return client;
+  };
+  const describeSkf = async (libraryPath: string): Promise<{ devices: number }> => ({ devices: (await (await worker()).call('skf.describe', { module: libraryPath })).devices.length });
+  const describeModule = async (modulePath: string): Promise<{ library: string; slots: number; tokens: number }> => {
+    const r = await (await worker()).call('pkcs11.describe', { module: modulePath });
     return {
       library: `${r.info.manufacturer} ${r.info.description} ${r.info.libraryVersion}`.replace(/\s+/g, ' ').trim(),
       slots: r.slots.length,
@@ -313,6 +377,8 @@ export async function run(args: string[], io: CliIO): Promise<number> {
       libraryDirs: defaultLibraryDirs(platform, io.env),
       exists: (p) => fs.existsSync(p),
       describeModule,
+      profileSkfModules: () => realProfileSkfModules(platform),
+      describeSkf,
       checkModulePath: (p) => checkModulePath(p),
       trustAnchors: realTrustAnchors,
       probePort: probeTcpPort,
