@@ -12,12 +12,13 @@ import { utilityProcessSpawner } from './keystore-worker.ts';
 import { createPortalView, type PortalView } from './portal-view.ts';
 import { hardenSession, hardenWebContents } from './security.ts';
 import { ASSISTANT_ORIGIN } from '../assistant/app-assets.ts';
-import { createCertificateService, pkcs12BehindWorker, type RegisteredStore } from '../assistant/certificates.ts';
+import { createCertificateService, pkcs12BehindWorker, usbKeyStores } from '../assistant/certificates.ts';
 import { createGuideService } from '../assistant/guide-service.ts';
 import { createAssistantIpc, type AssistantIpc } from '../assistant/ipc-handlers.ts';
 import { createPortalOriginAllowList } from '../assistant/portal-origins.ts';
 import type { AssistantWorld } from '../assistant/world.ts';
 import { configuredModulePaths } from '../keystores/pkcs11/configured-modules.ts';
+import { configuredSkfModulePaths } from '../keystores/skf/configured-modules.ts';
 import { Pkcs12KeyStore } from '../keystores/pkcs12/index.ts';
 import { KeyStoreWorkerClient } from '../keystores/worker/client.ts';
 import { WorkerKeyStore } from '../keystores/worker/remote-store.ts';
@@ -107,12 +108,9 @@ async function start(): Promise<void> {
   // Key stores: USB keys and PFX signing through the utilityProcess worker.
   const worker = new KeyStoreWorkerClient({ spawn: utilityProcessSpawner(path.join(__dirname, 'keystore-worker.cjs')) });
   const modules = configuredModulePaths({ policyModules: policy.pkcs11Modules });
-  const usbStores: RegisteredStore[] = modules.map((module, i) => ({
-    storeId: `usb-${i + 1}`,
-    source: 'usb',
-    label: path.basename(module),
-    store: new WorkerKeyStore(worker, { kind: 'pkcs11', module }),
-  }));
+  // SM2 USB keys through the vendors' SKF libraries (policy + CA profiles), behind the same worker.
+  const skfModules = configuredSkfModulePaths({ policyModules: policy.skfModules });
+  const usbStores = usbKeyStores((spec) => new WorkerKeyStore(worker, spec), { pkcs11: modules, skf: skfModules });
   let anchors: ParsedCertificate[] | null = null;
   const certificates = createCertificateService({
     now: () => new Date(),
@@ -147,8 +145,8 @@ async function start(): Promise<void> {
       appVersion: app.getVersion(),
       runtime: { electron: process.versions.electron ?? null, chrome: process.versions.chrome ?? null, node: process.versions.node, platform: process.platform, arch: process.arch },
       portal: { home: policy.portalHome, allowedOrigins: [...signingOrigins.entries] },
-      modules: await Promise.all(
-        modules.map(async (m) => {
+      modules: await Promise.all([
+        ...modules.map(async (m) => {
           try {
             await worker.call('pkcs11.describe', { module: m });
             return { path: m, loaded: true };
@@ -156,7 +154,15 @@ async function start(): Promise<void> {
             return { path: m, loaded: false, error: (e as { code?: string }).code ?? 'ERROR' };
           }
         }),
-      ),
+        ...skfModules.map(async (m) => {
+          try {
+            await worker.call('skf.describe', { module: m });
+            return { path: m, loaded: true };
+          } catch (e) {
+            return { path: m, loaded: false, error: (e as { code?: string }).code ?? 'ERROR' };
+          }
+        }),
+      ]),
       policySources: sources.map((src) => `${src.layer}${src.path ? ` ${src.path}` : ''}: ${src.status}${src.error ? ` (${src.error.code})` : ''}`),
       guide: await guide.info().catch(() => ({ available: false, items: null, version: null })),
     }),

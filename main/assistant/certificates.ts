@@ -5,6 +5,7 @@
  */
 import { AssistantError, toErrorInfo } from '../errors.ts';
 import type { KeyIdentity, KeyStore } from '../keystores/types.ts';
+import type { StoreSpec } from '../keystores/worker/protocol.ts';
 import { createLoginToken } from '../login/token.ts';
 import type { CaProfile } from '../pki/ca-profiles.ts';
 import { parseCertificate, type ParsedCertificate } from '../pki/certificate.ts';
@@ -14,7 +15,7 @@ import type { CertificateListView, CertificateView, PinStateView } from '../app/
 import type { CertificateService } from './world.ts';
 
 export interface RegisteredStore {
-  /** Stable id for this store within the app run (`usb-<n>`, `file-<n>`). */
+  /** Stable id for this store within the app run (`usb-<n>` PKCS#11, `skf-<n>` SKF, `file-<n>`). */
   storeId: string;
   source: 'usb' | 'file';
   /** Token label / module, or the file name. */
@@ -27,7 +28,7 @@ export interface RegisteredStore {
 export interface CertificateServiceOptions {
   now: () => Date;
   appVersion: string;
-  /** USB-key stores currently configured (one per PKCS#11 module), asked on every list. */
+  /** USB-key stores currently configured (one per PKCS#11 module or SKF library), asked on every list. */
   usbStores: () => RegisteredStore[];
   /** Opens a PKCS#12 file as a key store; the password is used to read it and then dropped. */
   openPkcs12: (path: string, password: string) => Promise<KeyStore>;
@@ -67,7 +68,9 @@ export function describeIdentity(
   return {
     id: `${reg.storeId}/${identity.id}`,
     source: reg.source,
-    sourceLabel: identity.location.kind === 'pkcs11' && identity.location.tokenLabel ? identity.location.tokenLabel : reg.label,
+    sourceLabel: identity.location.kind === 'pkcs11' && identity.location.tokenLabel
+      ? identity.location.tokenLabel
+      : identity.location.kind === 'skf' && identity.location.deviceLabel ? identity.location.deviceLabel : reg.label,
     label: identity.label,
     subject: report.subject,
     // CA names in subject O (real CFCA certificates) are skipped: main/pki/subject-name.ts.
@@ -87,6 +90,18 @@ export function describeIdentity(
     canLogin,
     pin: ctx.pin,
   };
+}
+
+/**
+ * One USB-key store per configured driver: PKCS#11 modules (`usb-<n>`) and SKF libraries for SM2
+ * keys (`skf-<n>`), each opened through `open` (the app passes the key-store worker).
+ */
+export function usbKeyStores(open: (spec: StoreSpec) => KeyStore, drivers: { pkcs11: string[]; skf: string[] }): RegisteredStore[] {
+  const base = (p: string): string => p.split(/[\\/]/).pop() || p;
+  return [
+    ...drivers.pkcs11.map((module, i): RegisteredStore => ({ storeId: `usb-${i + 1}`, source: 'usb', label: base(module), store: open({ kind: 'pkcs11', module }) })),
+    ...drivers.skf.map((module, i): RegisteredStore => ({ storeId: `skf-${i + 1}`, source: 'usb', label: base(module), store: open({ kind: 'skf', module }) })),
+  ];
 }
 
 /**
