@@ -4,8 +4,8 @@ import { DEFAULT_CA_PROFILES_PATH, loadCaProfiles } from '../../pki/ca-profiles.
 import { defaultLibraryDirs } from '../pkcs11/configured-modules.ts';
 
 /**
- * SKF libraries an administrator configured: the CA profiles' `skfModules[platform]` plus a
- * policy list (machine policy has no SKF key yet; callers pass it when it does). Same rules as
+ * SKF libraries an administrator configured: machine policy `skfModules` (callers pass it as
+ * `policyModules`) plus the CA profiles' `skfModules[platform]`. Same rules as
  * PKCS#11 drivers: bare names only from the system library folders, never a user-writable place.
  */
 export interface ConfiguredSkfInput {
