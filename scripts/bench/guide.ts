@@ -1,10 +1,14 @@
 // Service-guide search benchmark: a synthetic 250,000-item catalogue over every Hebei site;
 // our n-gram/pinyin index vs FlexSearch (CJK: per-character encode, forward tokenizer, context)
 // vs a plain substring scan, in the same run. Prints one JSON value; progress goes to stderr.
-//   node --expose-gc --import tsx scripts/bench/guide.ts [--items N] [--flex-items N]
-import { mkdtempSync, rmSync, writeFileSync, statSync } from 'node:fs';
+// Latency is measured in a child process that holds only the loaded index (as the app does), not
+// the generator's 250,000 item objects, whose GC would otherwise land inside queries.
+//   node --expose-gc --import tsx scripts/bench/guide.ts [--items N] [--flex-items N] [--queries N] [--rounds N]
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, statSync } from 'node:fs';
 import os, { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Index as FlexIndex } from 'flexsearch';
 import { Guide } from '../../main/guide/index.ts';
@@ -16,14 +20,62 @@ import corrections from '../../main/guide/data/pinyin-corrections.json' with { t
 import abbreviations from '../../main/guide/data/abbreviations.json' with { type: 'json' };
 import { seededRandom, syntheticItems } from '../guide/synthetic-catalogue.ts';
 
-const { values } = parseArgs({ options: { items: { type: 'string', default: '250000' }, titles: { type: 'string', default: '30000' }, 'flex-items': { type: 'string', default: '30000' }, queries: { type: 'string', default: '200' } } });
-const N = Number(values.items), TITLES = Number(values.titles), FLEX_N = Number(values['flex-items']), Q = Number(values.queries);
+const { values } = parseArgs({ options: {
+  items: { type: 'string', default: '250000' }, titles: { type: 'string', default: '30000' }, 'flex-items': { type: 'string', default: '30000' },
+  queries: { type: 'string', default: '300' }, rounds: { type: 'string', default: '3' },
+  'latency-child': { type: 'string' },
+} });
+const N = Number(values.items), TITLES = Number(values.titles), FLEX_N = Number(values['flex-items']), Q = Number(values.queries), ROUNDS = Math.max(1, Number(values.rounds));
 const log = (s: string) => process.stderr.write(`[bench guide] ${s}\n`);
 const gc = (globalThis as { gc?: () => void }).gc;
 const mem = () => { gc?.(); gc?.(); const m = process.memoryUsage(); return { heap: m.heapUsed, buffers: m.arrayBuffers }; };
 const MB = (b: number) => Math.round(b / 1048576 * 10) / 10;
 const ms = (x: number) => Math.round(x * 1000) / 1000;
 const pct = (xs: number[], p: number) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(p / 100 * s.length))]!; };
+
+interface LatencyJob { file: string; classes: Record<string, string[]>; rounds: number }
+interface ClassLatency { runs: number; wall: { p50ms: number; p99ms: number; maxms: number }; cpu: { p50ms: number; p99ms: number }; bestOfRounds: { p50ms: number; p99ms: number } }
+interface LatencyReport { loadMs: number; heapMB: number; arrayBuffersMB: number; classes: Record<string, ClassLatency> }
+
+// Child: load the index file, warm up on every query, then time `rounds` passes over each class.
+// Every run counts toward p50/p99 (no run is dropped); bestOfRounds is reported next to them only as a noise gauge.
+function latencyChild(jobFile: string): void {
+  const job = JSON.parse(readFileSync(jobFile, 'utf8')) as LatencyJob;
+  const m0 = mem();
+  const t = performance.now();
+  const eng = new SearchEngine(loadIndexFile(job.file), { abbreviations: abbreviations.expansions });
+  const loaded = performance.now() - t;
+  const m1 = mem();
+  for (const qs of Object.values(job.classes)) for (const q of qs) eng.search(q, { limit: 20 });
+  const classes: Record<string, ClassLatency> = {};
+  for (const [cls, qs] of Object.entries(job.classes)) {
+    gc?.();
+    const wall: number[] = [], cpu: number[] = [], best = new Array<number>(qs.length).fill(Infinity);
+    for (let round = 0; round < job.rounds; round++) {
+      qs.forEach((q, i) => {
+        const c0 = process.cpuUsage();
+        const a = performance.now();
+        eng.search(q, { limit: 20 });
+        const w = performance.now() - a;
+        const c = process.cpuUsage(c0);
+        wall.push(w); cpu.push((c.user + c.system) / 1000);
+        if (w < best[i]!) best[i] = w;
+      });
+    }
+    classes[cls] = {
+      runs: wall.length,
+      wall: { p50ms: ms(pct(wall, 50)), p99ms: ms(pct(wall, 99)), maxms: ms(Math.max(...wall)) },
+      cpu: { p50ms: ms(pct(cpu, 50)), p99ms: ms(pct(cpu, 99)) },
+      bestOfRounds: { p50ms: ms(pct(best, 50)), p99ms: ms(pct(best, 99)) },
+    };
+  }
+  const report: LatencyReport = { loadMs: ms(loaded), heapMB: MB(m1.heap - m0.heap), arrayBuffersMB: MB(m1.buffers - m0.buffers), classes };
+  process.stdout.write(JSON.stringify(report));
+}
+if (values['latency-child'] !== undefined) {
+  latencyChild(values['latency-child']);
+  process.exit(0);
+}
 
 // 0. How fast is this machine right now? A fixed loop, so readers can scale the numbers below.
 function calibrate(): { wallNsPerIter: number; cpuNsPerIter: number } {
@@ -95,40 +147,37 @@ function scan(q: string, cls: string, upto = N): number[] {
   return out;
 }
 
+// Latency in a fresh process holding only the index (see the header comment).
+const jobFile = join(dir, 'latency-job.json');
+writeFileSync(jobFile, JSON.stringify({ file, classes, rounds: ROUNDS } satisfies LatencyJob));
+log(`latency: ${Q} queries per class x ${ROUNDS} rounds in a child process`);
+const child = JSON.parse(execFileSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--latency-child', jobFile], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024, stdio: ['ignore', 'pipe', 'inherit'] })) as LatencyReport;
+
 const results: Record<string, unknown> = {};
 let recallAll = true;
 for (const [cls, qs] of Object.entries(classes)) {
-  for (const q of qs.slice(0, 20)) engine.search(q, { limit: 20 }); // warm-up
-  const lat: number[] = [], best: number[] = [], cpu: number[] = [], scanLat: number[] = [];
+  const scanLat: number[] = [];
   let expected = 0, found = 0, totalHits = 0;
   for (const q of qs) {
-    let bestOf = Infinity;
-    for (let rep = 0; rep < 3; rep++) {
-      const c0 = process.cpuUsage();
-      const a = performance.now();
-      const r = engine.search(q, { limit: 20 });
-      const wall = performance.now() - a;
-      const c = process.cpuUsage(c0);
-      if (rep === 0) { lat.push(wall); cpu.push((c.user + c.system) / 1000); totalHits += r.total; }
-      bestOf = Math.min(bestOf, wall);
-    }
-    best.push(bestOf);
     const b = performance.now();
     const want = scan(q, cls);
     scanLat.push(performance.now() - b);
-    const got = new Set(engine.search(q, { limit: 0, collectAll: true }).all);
+    const r = engine.search(q, { limit: 0, collectAll: true });
+    totalHits += r.total;
+    const got = new Set(r.all);
     expected += want.length;
     for (const i of want) if (got.has(i)) found++;
   }
   const recall = expected === 0 ? 1 : found / expected;
   if (recall < 1) recallAll = false;
+  const lat = child.classes[cls]!;
   results[cls] = {
     queries: qs.length, examples: qs.slice(0, 3), meanTotal: Math.round(totalHits / qs.length),
-    ours: { p50ms: ms(pct(lat, 50)), p99ms: ms(pct(lat, 99)), maxms: ms(Math.max(...lat)), bestOf3: { p50ms: ms(pct(best, 50)), p99ms: ms(pct(best, 99)) }, cpuTime: { p50ms: ms(pct(cpu, 50)), p99ms: ms(pct(cpu, 99)) } },
+    ours: { runs: lat.runs, p50ms: lat.wall.p50ms, p99ms: lat.wall.p99ms, maxms: lat.wall.maxms, cpuTime: lat.cpu, bestOfRounds: lat.bestOfRounds },
     substringScan: { p50ms: ms(pct(scanLat, 50)), p99ms: ms(pct(scanLat, 99)) },
     recallVsScan: recall,
   };
-  log(`${cls}: p50 ${ms(pct(lat, 50))} ms, p99 ${ms(pct(lat, 99))} ms (best of 3: ${ms(pct(best, 99))} ms), recall ${recall}`);
+  log(`${cls}: wall p50 ${lat.wall.p50ms} ms, p99 ${lat.wall.p99ms} ms; CPU p99 ${lat.cpu.p99ms} ms; recall ${recall}`);
 }
 
 // 5. FlexSearch on the first FLEX_N items (indexing all 250k takes minutes on a shared box).
@@ -161,15 +210,18 @@ for (const [cls, qs] of Object.entries(classes)) {
 }
 rmSync(dir, { recursive: true, force: true });
 
-const p99Max = Math.max(...Object.values(results).map((r) => (r as { ours: { p99ms: number } }).ours.p99ms));
-const p99Best = Math.max(...Object.values(results).map((r) => (r as { ours: { bestOf3: { p99ms: number } } }).ours.bestOf3.p99ms));
+const p99Max = Math.max(...Object.values(child.classes).map((c) => c.wall.p99ms));
+const p99Cpu = Math.max(...Object.values(child.classes).map((c) => c.cpu.p99ms));
 const heapMB = MB(after.heap - before.heap), buffersMB = MB(after.buffers - before.buffers);
 process.stdout.write(JSON.stringify({
   items: N, distinctTitles: built.header.counts.titles, sites: sites.length, queriesPerClass: Q,
-  index: { buildMs: Math.round(buildMs), fileMB: MB(fileBytes), loadMs: ms(loadMs), heapMB, arrayBuffersMB: buffersMB, totalMB: Math.round((heapMB + buffersMB) * 10) / 10, gcExposed: gc !== undefined },
+  index: {
+    buildMs: Math.round(buildMs), fileMB: MB(fileBytes), loadMs: ms(loadMs), heapMB, arrayBuffersMB: buffersMB, totalMB: Math.round((heapMB + buffersMB) * 10) / 10, gcExposed: gc !== undefined,
+    freshProcess: { loadMs: child.loadMs, heapMB: child.heapMB, arrayBuffersMB: child.arrayBuffersMB },
+  },
   classes: results,
   flexsearch: { items: FLEX_N, note: FLEX_N < N ? `indexed a ${FLEX_N}-item subset to keep the run short; latencies are on that subset (smaller than ours)` : 'full catalogue', buildMs: Math.round(flexBuildMs), heapMB: MB(flexAfter.heap - flexBefore.heap), classes: flexResults },
   targets: { p99msEveryClass: 5, loadMs: 500, heapMB: 150, recall: 1 },
-  met: { p99: p99Max <= 5, p99BestOf3: p99Best <= 5, load: loadMs <= 500, heap: heapMB + buffersMB <= 150, recall: recallAll },
-  machine: { loadAverage: os.loadavg().map((x) => Math.round(x * 10) / 10), cpus: os.availableParallelism(), calibrationStart, calibrationEnd: calibrate(), calibrationNote: 'a fixed typed-array loop; ~1 ns/iter on an idle desktop CPU — larger values mean a contended box, scale latencies accordingly', note: 'p99ms is one wall-clock run per query; bestOf3 is the fastest of three runs of the same query (filters scheduler preemption on a shared box); cpuTime is process CPU time (coarse: includes GC threads)' },
+  met: { p99: p99Max <= 5, p99CpuTime: p99Cpu <= 5, load: Math.max(loadMs, child.loadMs) <= 500, heap: Math.max(heapMB + buffersMB, child.heapMB + child.arrayBuffersMB) <= 150, recall: recallAll },
+  machine: { loadAverage: os.loadavg().map((x) => Math.round(x * 10) / 10), cpus: os.availableParallelism(), calibrationStart, calibrationEnd: calibrate(), calibrationNote: 'a fixed typed-array loop; ~1 ns/iter on an idle desktop CPU — larger values mean a contended box, scale latencies accordingly', note: `latency runs in a child process holding only the index, after one warm-up pass over every query; p50ms/p99ms/maxms are wall clock over all ${ROUNDS} rounds x ${Q} queries per class (no run dropped); cpuTime is process CPU time per run (all threads, so GC helper threads count; immune to being descheduled); bestOfRounds is the fastest of the rounds per query, a gauge of scheduler noise only; met.p99 uses wall p99` },
 }, null, 2) + '\n');

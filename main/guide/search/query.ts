@@ -330,10 +330,23 @@ export class SearchEngine {
     const cand = this.scratch;
     let nc = 0;
     const itemTitle = a.itemTitle, itemDept = a.itemDept, deptItemTitle = this.deptItemTitle;
-    for (const t of D.touched) for (let j = a.titleItemOff[t]!, e = a.titleItemOff[t + 1]!; j < e; j++) cand[nc++] = j;
+    // Other terms that can match only through titles reject a whole title at once (several-word queries).
+    const titleOnlyTerms = states.filter((st) => st !== D && st.dept === null && st.site === null).map((st) => st.title);
+    const titleFails = (t: number) => { for (const tt of titleOnlyTerms) if (tt[t] === 0) return true; return false; };
+    // Unfiltered several-word queries: a title every term matches by title, keyword or pinyin matches
+    // with all its items at one score (title-level scores beat department and site ones), so it is
+    // counted from its per-title facets and only its leading items are offered to the top-k.
+    const wholeTitles = unfiltered && !opts.collectAll && states.length > 1;
+    const full: number[] = [];
+    for (const t of D.touched) {
+      if (titleOnlyTerms.length && titleFails(t)) continue;
+      if (wholeTitles && states.every((st) => st.title[t] !== 0)) { full.push(t); continue; }
+      for (let j = a.titleItemOff[t]!, e = a.titleItemOff[t + 1]!; j < e; j++) cand[nc++] = j;
+    }
     for (const d of D.deptTouched) {
       for (let j = a.deptItemOff[d]!, e = a.deptItemOff[d + 1]!; j < e; j++) {
-        if (D.title[deptItemTitle[j]!] === 0) cand[nc++] = a.deptItems[j]!;
+        const t = deptItemTitle[j]!;
+        if (D.title[t] === 0 && !(titleOnlyTerms.length && titleFails(t))) cand[nc++] = a.deptItems[j]!;
       }
     }
     for (const s of D.siteTouched) {
@@ -347,11 +360,55 @@ export class SearchEngine {
     const k = offset + limit;
     const heapScore = new Float64Array(Math.max(1, k)), heapItem = new Int32Array(Math.max(1, k));
     let heapSize = 0, total = 0;
+    /** Offers an item to the top-k heap; false when it ranks below everything kept. */
+    const offer = (score: number, it: number): boolean => {
+      if (heapSize < k) {
+        let i = heapSize++;
+        heapScore[i] = score; heapItem[i] = it;
+        while (i > 0) {
+          const p = (i - 1) >> 1;
+          if (heapScore[i]! < heapScore[p]! || (heapScore[i] === heapScore[p] && heapItem[i]! > heapItem[p]!)) {
+            const ts = heapScore[i]!; heapScore[i] = heapScore[p]!; heapScore[p] = ts;
+            const ti = heapItem[i]!; heapItem[i] = heapItem[p]!; heapItem[p] = ti;
+            i = p;
+          } else break;
+        }
+        return true;
+      }
+      if (score < heapScore[0]! || (score === heapScore[0] && it > heapItem[0]!)) return false;
+      heapScore[0] = score; heapItem[0] = it;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1, r = l + 1;
+        let m = i;
+        if (l < heapSize && (heapScore[l]! < heapScore[m]! || (heapScore[l] === heapScore[m] && heapItem[l]! > heapItem[m]!))) m = l;
+        if (r < heapSize && (heapScore[r]! < heapScore[m]! || (heapScore[r] === heapScore[m] && heapItem[r]! > heapItem[m]!))) m = r;
+        if (m === i) break;
+        const ts = heapScore[i]!; heapScore[i] = heapScore[m]!; heapScore[m] = ts;
+        const ti = heapItem[i]!; heapItem[i] = heapItem[m]!; heapItem[m] = ti;
+        i = m;
+      }
+      return true;
+    };
     const itemSite = a.itemSite, itemFor = a.itemFor, itemTheme = a.itemTheme, itemKind = a.itemKind, siteBonus = this.siteBonus, titleBonus = this.titleBonus;
     const facetSite = new Int32Array(h.sites.length), facetNoTheme = new Int32Array(2);
     const nTerms = states.length;
     const T0 = states[0]!.title, D0 = states[0]!.dept, S0 = states[0]!.site;
     const nThemes = facetTheme.length;
+    let fc: Int32Array | null = null;
+    if (full.length) {
+      const off = a.titleItemOff, fOff = a.titleFacetOff, fKey = a.titleFacetKey, fCnt = a.titleFacetCount;
+      fc = new Int32Array(3 + h.sites.length + h.deptKinds.length + nThemes + 2);
+      for (const t of full) {
+        total += off[t + 1]! - off[t]!;
+        for (let e = fOff[t]!, end = fOff[t + 1]!; e < end; e++) fc[fKey[e]!]! += fCnt[e]!;
+        if (k === 0) continue;
+        let base = T0[t]!;
+        for (let q = 1; q < nTerms; q++) base += states[q]!.title[t]!;
+        // A title's items are stored best-first: once one misses the top-k, the rest do too.
+        for (let j = off[t]!, e = off[t + 1]!; j < e; j++) if (!offer(base + (siteBonus[itemSite[j]!]! + titleBonus[t]!), j)) break;
+      }
+    }
     const all = opts.collectAll ? new Uint32Array(nc) : null;
     for (let c = 0; c < nc; c++) {
       const it = cand[c]!;
@@ -421,7 +478,7 @@ export class SearchEngine {
     for (let i = 0; i < heapSize; i++) order.push({ score: heapScore[i]!, item: heapItem[i]! });
     order.sort((x, y) => y.score - x.score || x.item - y.item);
     const results = order.slice(offset, offset + limit).map((o) => this.hit(o.item, o.score, states));
-    const out: SearchResult = { query, terms, total, offset, limit, results, facets: this.deriveFacets(facetSite, facetDept, facetTheme, facetNoTheme) };
+    const out: SearchResult = { query, terms, total, offset, limit, results, facets: this.deriveFacets(facetSite, facetDept, facetTheme, facetNoTheme, fc) };
     if (all !== null) out.all = all.slice(0, total);
     return out;
   }
@@ -593,9 +650,18 @@ export class SearchEngine {
     return this.globalFacetCache;
   }
 
-  private deriveFacets(facetSite: Int32Array, facetDept: Int32Array, facetTheme: Int32Array, noTheme: Int32Array): SearchResult['facets'] {
+  /** Facets from per-site/kind/theme item counts plus, optionally, a per-title facet vector sum (`fc`, titleFacetKey layout). */
+  private deriveFacets(facetSite: Int32Array, facetDept: Int32Array, facetTheme: Int32Array, noTheme: Int32Array, fc: Int32Array | null = null): SearchResult['facets'] {
     const h = this.data.header;
     const facetLevel = new Int32Array(3), facetFor = new Int32Array(2), facetCity = new Int32Array(h.sites.length);
+    if (fc !== null) {
+      const S = h.sites.length, K = h.deptKinds.length, TH = h.themes.length;
+      for (let i = 0; i < 3; i++) facetLevel[i] = fc[i]!;
+      for (let s = 0; s < S; s++) facetCity[s] = fc[3 + s]!;
+      for (let i = 0; i < K; i++) facetDept[i]! += fc[3 + S + i]!;
+      for (let i = 0; i < TH; i++) facetTheme[i]! += fc[3 + S + K + i]!;
+      noTheme[0]! += fc[3 + S + K + TH]!; noTheme[1]! += fc[3 + S + K + TH + 1]!;
+    }
     for (let s = 0; s < facetSite.length; s++) {
       const c = facetSite[s]!;
       if (c === 0) continue;

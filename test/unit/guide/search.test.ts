@@ -154,9 +154,12 @@ test('queries that cannot match return nothing, quickly and without errors', () 
   assert.equal(guide.search('不存在的事项名称啊').total, 0);
 });
 
-test('the unfiltered one-term fast path ranks, counts and pages exactly like the general path', () => {
+test('the unfiltered fast paths (one term; whole titles of several words) rank, count and page exactly like the general path', () => {
   const titles = [...cat.indexRecords()].map((r) => r.title);
-  for (const q of [...randomSubstrings(titles, 60, 5), 'gjj', 'sb', '证', '许可', '市场', '公安', '社会保障', '住房', '民政', '管理']) {
+  // Word pairs from one title (whole-title matches) and from two titles (mostly per-item matches).
+  const pairs = randomSubstrings(titles, 40, 11).flatMap((q, i, all) => [`${q.slice(0, 2)} ${q.slice(-2)}`, `${q} ${all[(i + 7) % all.length]!.slice(0, 2)}`]);
+  for (const q of [...randomSubstrings(titles, 60, 5), 'gjj', 'sb', '证', '许可', '市场', '公安', '社会保障', '住房', '民政', '管理',
+    ...pairs, '许可 证', '证 许可', '登记 变更', '唐山 公积金', 'gjj 提取', '市场 登记', '社保 查询', '公安 户口']) {
     for (const [offset, limit] of [[0, 20], [15, 40]] as const) {
       const fast = guide.search(q, { offset, limit });
       const { all: _all, ...general } = guide.search(q, { offset, limit, collectAll: true });
