@@ -93,6 +93,7 @@ export function loadCaProfileFile(file: string = DEFAULT_CA_PROFILES_PATH): CaPr
     }
   }
   cache.set(file, parsed);
+  loadedLists.add(parsed.profiles);
   return parsed;
 }
 
@@ -169,8 +170,38 @@ function matcherHits(m: IssuerMatcher, attrs: PreparedIssuer): boolean {
   return false;
 }
 
+// Match results per profile list and exact issuer attribute values: a portal or a folder of
+// certificates sees the same few CAs again and again. Bounded per list.
+// Only lists loaded from a profile file (shared, never edited) are memoised: a caller's own
+// array may change between calls.
+const MAX_MATCHES = 256;
+const loadedLists = new WeakSet<CaProfile[]>();
+const matches = new WeakMap<CaProfile[], Map<string, CaProfile | null>>();
+
+function issuerKey(attrs: IssuerAttributes): string {
+  let k = '';
+  for (const [name, values] of attrs) k += name + '\u0001' + values.join('\u0002') + '\u0003';
+  return k;
+}
+
 /** The profile with the most matching issuer patterns (ties: file order), or null. */
 export function matchCaProfile(issuerAttrs: IssuerAttributes, profiles: CaProfile[]): CaProfile | null {
+  if (!loadedLists.has(profiles)) return matchCaProfileUncached(issuerAttrs, profiles);
+  let memo = matches.get(profiles);
+  if (!memo) {
+    memo = new Map();
+    matches.set(profiles, memo);
+  }
+  const key = issuerKey(issuerAttrs);
+  const hit = memo.get(key);
+  if (hit !== undefined) return hit;
+  const best = matchCaProfileUncached(issuerAttrs, profiles);
+  if (memo.size >= MAX_MATCHES) memo.delete(memo.keys().next().value as string);
+  memo.set(key, best);
+  return best;
+}
+
+function matchCaProfileUncached(issuerAttrs: IssuerAttributes, profiles: CaProfile[]): CaProfile | null {
   let best: CaProfile | null = null;
   let bestScore = 0;
   const attrs = prepareIssuer(issuerAttrs);

@@ -273,18 +273,55 @@ function attributeValue(a: Attribute): asn1js.AsnType {
   return value as unknown as asn1js.AsnType;
 }
 
-/** A property computed on first read, then stored as a plain value. */
-function lazy<T extends object, K extends keyof T>(obj: T, key: K, make: () => T[K]): void {
-  Object.defineProperty(obj, key, {
+// Light views share prototypes whose getters read the few raw fields on demand: per-instance
+// defineProperty getters put every view in dictionary mode and cost more than the parse.
+const RAW = Symbol('raw');
+type LightExtension = pkijs.Extension & { [RAW]: Uint8Array };
+type LightCertificate = pkijs.Certificate & { [RAW]: { serial: Uint8Array; full: () => pkijs.Certificate } };
+
+/** Replaces a prototype getter by an own value on first write (what a plain field would do). */
+function ownValue(obj: object, key: PropertyKey, value: unknown): void {
+  Object.defineProperty(obj, key, { value, writable: true, configurable: true, enumerable: true });
+}
+
+const LIGHT_EXTENSION_PROTO = Object.create(pkijs.Extension.prototype, {
+  // Most readers skip standard extensions by OID and never touch their value.
+  extnValue: {
     configurable: true,
-    enumerable: true,
-    get(): T[K] {
-      const value = make();
-      Object.defineProperty(obj, key, { value, writable: true, configurable: true, enumerable: true });
-      return value;
+    get(this: LightExtension) {
+      const v = new asn1js.OctetString({ valueHex: new Uint8Array(this[RAW]).buffer });
+      ownValue(this, 'extnValue', v);
+      return v;
     },
-    set(value: T[K]) {
-      Object.defineProperty(obj, key, { value, writable: true, configurable: true, enumerable: true });
+    set(this: LightExtension, v: unknown) {
+      ownValue(this, 'extnValue', v);
+    },
+  },
+}) as pkijs.Extension;
+
+const LIGHT_CERTIFICATE_PROTO = Object.create(pkijs.Certificate.prototype) as pkijs.Certificate;
+Object.defineProperty(LIGHT_CERTIFICATE_PROTO, 'serialNumber', {
+  configurable: true,
+  get(this: LightCertificate) {
+    const v = new asn1js.Integer({ valueHex: this[RAW].serial });
+    ownValue(this, 'serialNumber', v);
+    return v;
+  },
+  set(this: LightCertificate, v: unknown) {
+    ownValue(this, 'serialNumber', v);
+  },
+});
+// Anything else a reader asks for comes from the full parse, so the view never lies.
+for (const key of ['tbsView', 'signature', 'signatureAlgorithm', 'signatureValue', 'notBefore', 'notAfter', 'subjectPublicKeyInfo', 'issuerUniqueID', 'subjectUniqueID'] as const) {
+  Object.defineProperty(LIGHT_CERTIFICATE_PROTO, key, {
+    configurable: true,
+    get(this: LightCertificate) {
+      const v = this[RAW].full()[key];
+      ownValue(this, key, v);
+      return v;
+    },
+    set(this: LightCertificate, v: unknown) {
+      ownValue(this, key, v);
     },
   });
 }
@@ -442,23 +479,18 @@ function readCertificate(der: Uint8Array): ParsedCertificate {
   });
   (parsed as ParsedCertificate & Internals)[LIGHT_VIEW] = () => {
     if (!light) {
-      const c = Object.create(pkijs.Certificate.prototype) as pkijs.Certificate;
+      const c = Object.create(LIGHT_CERTIFICATE_PROTO) as LightCertificate;
+      c[RAW] = { serial: b.subarray(serialTlv.body, serialTlv.end), full: () => parsed.cert };
       c.version = version;
-      lazy(c, 'serialNumber', () => new asn1js.Integer({ valueHex: b.subarray(serialTlv.body, serialTlv.end) }));
       c.subject = pkijsName(subjectAttrs);
       c.issuer = pkijsName(issuerAttrs);
       c.extensions = extensions.map((e) => {
-        const x = Object.create(pkijs.Extension.prototype) as pkijs.Extension;
+        const x = Object.create(LIGHT_EXTENSION_PROTO) as LightExtension;
+        x[RAW] = e.value;
         x.extnID = e.oid;
         x.critical = e.critical;
-        // Most readers skip standard extensions by OID and never touch their value.
-        lazy(x, 'extnValue', () => new asn1js.OctetString({ valueHex: new Uint8Array(e.value).buffer }));
         return x;
       });
-      // Anything else a reader asks for comes from the full parse, so the view never lies.
-      for (const key of ['tbsView', 'signature', 'signatureAlgorithm', 'signatureValue', 'notBefore', 'notAfter', 'subjectPublicKeyInfo', 'issuerUniqueID', 'subjectUniqueID'] as const) {
-        lazy(c, key, () => parsed.cert[key] as never);
-      }
       light = c;
     }
     return light;

@@ -228,20 +228,22 @@ function tokensOf(text: string, fieldMeaning: FieldMeaning, extraPrefixes: strin
     const before = joined[(m.index ?? 0) - 1];
     out.push({ value, meaning: fieldMeaning, wholeField: compact === value || (compact.endsWith(value) && compact.length - value.length <= 3), delimited: before === undefined || !/[0-9A-Z]/.test(before) || prefixes.some((p) => joined.slice(0, m.index).endsWith(p.prefix)) });
   }
-  for (const m of joined.matchAll(/[0-9A-Z]+/g)) {
+  // No closures here: the TS loader wraps each one in a naming helper every time it is made.
+  const runs = /[0-9A-Z]+/g;
+  for (let m = runs.exec(joined); m !== null; m = runs.exec(joined)) {
     const run = m[0];
-    const start = m.index ?? 0;
+    const start = m.index;
     const before = joined[start - 1];
     const after = joined[start + run.length];
     const delimited = (before === undefined || before === '@' || before === ']') && (after === undefined || after === '@');
-    const wholeField = (s: string) => compact === s || compact.endsWith(s) && compact.length - s.length <= 3;
-    const push = (value: string, meaning: FieldMeaning) => out.push({ value, meaning, wholeField: wholeField(value), delimited });
-    if (run.length === 18 || run.length === 17 || run.length === 9 || run.length === 15) push(run, fieldMeaning);
+    if (run.length === 18 || run.length === 17 || run.length === 9 || run.length === 15) out.push({ value: run, meaning: fieldMeaning, wholeField: isWholeField(compact, run), delimited });
     const selfValid = run.length === 18 && usccCheckCharOk(run) && usccAnalysis(run).valid;
     if (!selfValid && run.length > 9 && run.length <= 22) {
       for (const p of prefixes) {
-        if (run.startsWith(p.prefix) && [18, 17, 9].includes(run.length - p.prefix.length)) {
-          push(run.slice(p.prefix.length), p.meaning === 'orgCodeOrUscc' && fieldMeaning !== 'unknown' ? fieldMeaning : p.meaning);
+        const rest = run.length - p.prefix.length;
+        if ((rest === 18 || rest === 17 || rest === 9) && run.startsWith(p.prefix)) {
+          const value = run.slice(p.prefix.length);
+          out.push({ value, meaning: p.meaning === 'orgCodeOrUscc' && fieldMeaning !== 'unknown' ? fieldMeaning : p.meaning, wholeField: isWholeField(compact, value), delimited });
           break;
         }
       }
@@ -252,11 +254,16 @@ function tokensOf(text: string, fieldMeaning: FieldMeaning, extraPrefixes: strin
         const w = run.slice(i, i + 18);
         // Cheap check char first: a long run has thousands of windows.
         const a = usccCharsetOnly(w) && usccCheckChar(w.slice(0, 17)) === w[17] ? usccAnalysis(w) : null;
-        if (a?.valid && a.orgType?.name != null) push(w, fieldMeaning);
+        if (a?.valid && a.orgType?.name != null) out.push({ value: w, meaning: fieldMeaning, wholeField: isWholeField(compact, w), delimited });
       }
     }
   }
   return out;
+}
+
+/** The value is the whole field, or all of it but a short prefix. */
+function isWholeField(compact: string, s: string): boolean {
+  return compact === s || (compact.endsWith(s) && compact.length - s.length <= 3);
 }
 
 function usccCharsetOnly(s: string): boolean {
@@ -366,14 +373,19 @@ export function extractIdentity(cert: pkijs.Certificate, profiles?: CaProfile[],
   } catch {
     known = [];
   }
-  const meaningOf = (f: Field): FieldMeaning => known.find((k) => k.oid === f.oid && k.where === f.where)?.meaning ?? 'unknown';
 
   const subject = subjectFields(cert);
   const profile = list.length ? matchCaProfile(issuerAttributes(cert), list) : null;
   const found: Found[] = profile ? profileFinds(profile, cert, subject, now) : [];
 
   for (const f of [...subject, ...extensionFields(cert)]) {
-    const meaning = meaningOf(f);
+    let meaning: FieldMeaning = 'unknown';
+    for (const k of known) {
+      if (k.oid === f.oid && k.where === f.where) {
+        meaning = k.meaning;
+        break;
+      }
+    }
     for (const t of f.texts) {
       for (const tok of tokensOf(t, meaning, [])) {
         const c = classify(tok, f.source, false, now);
