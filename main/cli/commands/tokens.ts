@@ -17,9 +17,10 @@ import { EXIT_FAIL, EXIT_OK, EXIT_USAGE, writeJson, type CliIO } from '../io.ts'
 
 const USAGE = `用法 / Usage: cert-assistant tokens [--module PATH]... [--skf PATH]... [--json] [--trust PATH]... [--policy FILE] [--timeout MS]
 
-列出 USB Key（PKCS#11）中的证书及 PIN 状态。不指定 --module 时，使用 CA 配置与策略中登记的、本机已安装的驱动。
-Lists USB keys (PKCS#11), their PIN state and certificates. Without --module: the drivers listed
-in the CA profiles and policy that exist on this machine.
+列出 USB Key（PKCS#11 或国密 SKF）中的证书及 PIN 状态。不指定 --module/--skf 时，使用 CA 配置与策略
+（pkcs11Modules、skfModules）中登记的、本机已安装的驱动。
+Lists USB keys (PKCS#11 or SKF), their PIN state and certificates. Without --module/--skf: the drivers
+listed in the CA profiles and policy (pkcs11Modules, skfModules) that exist on this machine.
   --module PATH   PKCS#11 驱动的绝对路径（可重复）/ absolute path of a PKCS#11 module (repeatable)
   --skf PATH      国密 SKF 驱动（GM/T 0016）的绝对路径（可重复）/ absolute path of an SKF library (repeatable)
   --json          JSON 输出 / JSON output
@@ -151,7 +152,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   if (values.json) {
     writeJson(io.stdout, { modules: out, ...(skfModules.length > 0 ? { skf: skfOut } : {}) });
   } else {
-    if (out.length === 0 && skfOut.length === 0) io.stdout.write('未找到已配置的 USB Key 驱动；可用 --module 指定 / no configured PKCS#11 module found; use --module\n');
+    if (out.length === 0 && skfOut.length === 0) io.stdout.write('未找到已配置的 USB Key 驱动；可用 --module（PKCS#11）或 --skf（国密 SKF）指定 / no configured PKCS#11 module or SKF library found; use --module or --skf\n');
     for (const m of out) {
       io.stdout.write(`驱动 / module ${m.path}${m.info ? ` (${m.info.manufacturer} ${m.info.libraryVersion})` : ''}\n`);
       if (m.error) io.stdout.write(`  错误 [${m.error.code}]: ${m.error.message}\n`);

@@ -94,6 +94,17 @@ describe('login --skf (the fake SM2 USB key through the worker)', { skip: skipFa
     assert.deepEqual((e.error.details?.['choices'] as { id: string }[]).map((c) => c.id), ['FakeSKF-0/HEBCA_APP/SM2-Container-1']);
   });
 
+  test('tokens without --module/--skf lists the SKF library the machine policy names (skfModules)', async () => {
+    const policyFile = path.join(dir, 'policy.json');
+    fs.writeFileSync(policyFile, JSON.stringify({ version: 1, skfModules: [lib] }));
+    fs.chmodSync(policyFile, 0o644);
+    const r = await cli(['tokens', '--json', '--policy', policyFile]);
+    const report = JSON.parse(r.stdout) as { skf?: { path: string; devices: { name: string }[] }[] };
+    assert.deepEqual(report.skf?.map((m) => [m.path, m.devices.map((d) => d.name)]), [[lib, ['FakeSKF-0']]], r.stderr);
+    const without = await cli(['tokens', '--json', '--policy', path.join(dir, 'absent-policy.json')]);
+    assert.equal((JSON.parse(without.stdout) as { skf?: unknown }).skf, undefined, 'no SKF library configured → no skf section');
+  });
+
   test('usage: exactly one of --pfx/--module/--skf; --slot is for --module only', async () => {
     const ch = newChallenge();
     assert.equal((await cli(['login', '--origin', ORIGIN, '--challenge', ch, '--skf', lib, '--module', '/usr/lib/softhsm/libsofthsm2.so', '--pin-stdin'], PIN)).code, 2);
