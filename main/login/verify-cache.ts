@@ -53,6 +53,16 @@ class CertificateTextCache {
 }
 
 const parsed = new CertificateTextCache();
+/**
+ * CA certificates (tokens carry their intermediates) kept apart: a handful per CA, shared by
+ * every enterprise it serves, so a first login from a known CA does not parse them again.
+ * Same exact-text keys; clearVerifyCaches keeps them, as it keeps CA-link verdicts.
+ */
+const caParsed = new CertificateTextCache();
+
+function known(b64: string): ParsedCertificate | undefined {
+  return parsed.get(b64) ?? caParsed.get(b64);
+}
 const identities = new WeakMap<ParsedCertificate, CertificateIdentity>();
 
 /** parseCertificate, memoised by the exact DER bytes. Throws like parseCertificate. */
@@ -62,17 +72,17 @@ export function parseCertificateCached(der: Uint8Array): ParsedCertificate {
 
 /** True when this exact base64 certificate text was decoded and parsed before. */
 export function isKnownCertificate(b64: string): boolean {
-  return parsed.get(b64) !== undefined;
+  return known(b64) !== undefined;
 }
 
 /** The parsed certificate for a token's certificate reference (base64 text as the cache key). */
 export function certificateFromRef(ref: { b64: string; der: Uint8Array | null }): ParsedCertificate {
-  let c = parsed.get(ref.b64);
+  let c = known(ref.b64);
   if (!c) {
     // Known when the token was read, evicted since: decode again (it was canonical then).
     const der = ref.der ?? new Uint8Array(Buffer.from(ref.b64, 'base64'));
     c = parseCertificate(der);
-    parsed.set(ref.b64, c);
+    (c.isCA ? caParsed : parsed).set(ref.b64, c);
   }
   return c;
 }
