@@ -113,6 +113,12 @@ export class SearchEngine {
   private readonly deptItemTitle: Uint32Array;
   /** Static score part of each title's first (best) item: ranks titles for the top-k without an item lookup. */
   private readonly titleHeadBonus: Float64Array;
+  /** Department-ordered copies of item attributes (site | theme << 16, department, audience), aligned with deptItems. */
+  private readonly deptItemSiteTheme: Uint32Array;
+  private readonly deptItemDept: Uint32Array;
+  private readonly deptItemFor: Uint8Array;
+  /** Department → kind (small, stays in cache). */
+  private readonly deptKind: Uint16Array;
   private readonly deptsOfKind: number[][];
 
   constructor(data: IndexData, opts: { abbreviations?: Record<string, string[]> } = {}) {
@@ -147,6 +153,16 @@ export class SearchEngine {
     // Static part of every item's score: higher site level first, then shorter titles.
     this.titleBonus = new Float64Array(data.header.counts.titles);
     for (let t = 0; t < this.titleBonus.length; t++) this.titleBonus[t] = -Math.min(999, a.titleOff[t + 1]! - a.titleOff[t]!) * 0.001;
+    const nd = a.deptItems.length;
+    this.deptItemSiteTheme = new Uint32Array(nd); this.deptItemDept = new Uint32Array(nd); this.deptItemFor = new Uint8Array(nd);
+    for (let d = 0; d + 1 < a.deptItemOff.length; d++) {
+      for (let j = a.deptItemOff[d]!, e = a.deptItemOff[d + 1]!; j < e; j++) {
+        const it = a.deptItems[j]!;
+        this.deptItemSiteTheme[j] = (a.itemSite[it]! | (a.itemTheme[it]! << 16)) >>> 0;
+        this.deptItemDept[j] = d; this.deptItemFor[j] = a.itemFor[it]!;
+      }
+    }
+    this.deptKind = Uint16Array.from(data.header.departments, (d) => d.kind);
     this.titleHeadBonus = new Float64Array(this.titleBonus.length);
     for (let t = 0; t < this.titleBonus.length; t++) {
       const j = a.titleItemOff[t]!;
@@ -343,12 +359,16 @@ export class SearchEngine {
       if (wholeTitles && states.every((st) => st.title[t] !== 0)) { full.push(t); continue; }
       for (let j = a.titleItemOff[t]!, e = a.titleItemOff[t + 1]!; j < e; j++) cand[nc++] = j;
     }
+    // Department candidates are kept as positions in deptItems: their attributes are read from
+    // department-ordered copies, sequentially, instead of scattered item lookups.
+    const deptFrom = nc;
     for (const d of D.deptTouched) {
       for (let j = a.deptItemOff[d]!, e = a.deptItemOff[d + 1]!; j < e; j++) {
         const t = deptItemTitle[j]!;
-        if (D.title[t] === 0 && !(titleOnlyTerms.length && titleFails(t))) cand[nc++] = a.deptItems[j]!;
+        if (D.title[t] === 0 && !(titleOnlyTerms.length && titleFails(t))) cand[nc++] = j;
       }
     }
+    const siteFrom = nc;
     for (const s of D.siteTouched) {
       for (let j = a.siteItemOff[s]!, e = a.siteItemOff[s + 1]!; j < e; j++) {
         const it = a.siteItems[j]!;
@@ -390,7 +410,8 @@ export class SearchEngine {
       }
       return true;
     };
-    const itemSite = a.itemSite, itemFor = a.itemFor, itemTheme = a.itemTheme, itemKind = a.itemKind, siteBonus = this.siteBonus, titleBonus = this.titleBonus;
+    const itemSite = a.itemSite, itemFor = a.itemFor, itemTheme = a.itemTheme, siteBonus = this.siteBonus, titleBonus = this.titleBonus;
+    const deptItems = a.deptItems, dSiteTheme = this.deptItemSiteTheme, dDept = this.deptItemDept, dFor = this.deptItemFor, deptKind = this.deptKind;
     const facetSite = new Int32Array(h.sites.length), facetNoTheme = new Int32Array(2);
     const nTerms = states.length;
     const T0 = states[0]!.title, D0 = states[0]!.dept, S0 = states[0]!.site;
@@ -411,16 +432,17 @@ export class SearchEngine {
     }
     const all = opts.collectAll ? new Uint32Array(nc) : null;
     for (let c = 0; c < nc; c++) {
-      const it = cand[c]!;
-      const s = itemSite[it]!;
+      let it: number, s: number, fo: number, th: number, d: number, t: number;
+      if (c >= deptFrom && c < siteFrom) {
+        const j = cand[c]!, st32 = dSiteTheme[j]!;
+        it = deptItems[j]!; s = st32 & 0xffff; th = st32 >>> 16; fo = dFor[j]!; d = dDept[j]!; t = deptItemTitle[j]!;
+      } else {
+        it = cand[c]!; s = itemSite[it]!; th = itemTheme[it]!; fo = itemFor[it]!; d = itemDept[it]!; t = itemTitle[it]!;
+      }
       if (s < siteLo || s >= siteHi) continue;
-      const fo = itemFor[it]!;
       if (forWanted >= 0 && fo !== forWanted) continue;
-      const th = itemTheme[it]!;
       if (themeOk !== null && themeOk[th] !== 1) continue;
-      const d = itemDept[it]!;
       if (deptOk !== null && deptOk[d] !== 1) continue;
-      const t = itemTitle[it]!;
       let score = T0[t]!;
       if (D0 !== null && D0[d]! > score) score = D0[d]!;
       if (S0 !== null && S0[s]! > score) score = S0[s]!;
@@ -443,7 +465,7 @@ export class SearchEngine {
       total++;
       // Level, city and audience facets are derived after the pass from per-site and per-theme counts.
       facetSite[s]!++;
-      facetDept[itemKind[it]!]!++;
+      facetDept[deptKind[d]!]!++;
       if (th < nThemes) facetTheme[th]!++; else facetNoTheme[fo]!++;
       if (k === 0) continue;
       if (heapSize < k) {
