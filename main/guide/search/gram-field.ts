@@ -66,6 +66,14 @@ export function buildGramField(text: CodeArray, off: Uint32Array, minGram: numbe
   return { text, off, keys: Uint32Array.from(keys), postOff: Uint32Array.from(postOff), posts: posts.slice(0, np), minGram, maxGram };
 }
 
+/** Ids of the titles a query term touched, in a buffer reused across queries (no per-query allocation). */
+export class TitleList {
+  readonly ids: Int32Array;
+  n = 0;
+  constructor(capacity: number) { this.ids = new Int32Array(capacity); }
+  push(t: number): void { this.ids[this.n++] = t; }
+}
+
 export class GramField {
   readonly wide: boolean;
   constructor(readonly d: GramFieldData) {
@@ -142,7 +150,7 @@ export class GramField {
    * search() specialised for scoring (the hot path of short queries): raises score[t] to
    * scoreByClass[class] for every matching title t, records `by` and newly touched titles.
    */
-  markMatches(q: ArrayLike<number>, scoreByClass: readonly number[], by: number, score: Uint8Array, byArr: Uint8Array, touched: number[], prefixOnly = false): void {
+  markMatches(q: ArrayLike<number>, scoreByClass: readonly number[], by: number, score: Uint8Array, byArr: Uint8Array, touched: { push(t: number): void }, prefixOnly = false): void {
     const n = q.length;
     if (n === 0 || n < this.d.minGram || n > this.d.maxGram) {
       this.search(q, (t, cls) => {

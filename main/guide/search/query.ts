@@ -6,7 +6,7 @@
  * levels break ties. Filters, paging, facets with counts, highlight ranges for the UI.
  */
 import type { Audience, SiteLevel } from '../types.ts';
-import { GramField, gramKey, MATCH_EXACT } from './gram-field.ts';
+import { GramField, gramKey, MATCH_EXACT, TitleList } from './gram-field.ts';
 import { gramFields, matchingForm, type IndexData, type IndexSite } from './index-data.ts';
 
 export interface SearchOptions {
@@ -81,7 +81,7 @@ interface TermState {
   title: Uint8Array;
   /** Which field gave the title score: 0 title, 1 pinyin, 2 keyword. */
   titleBy: Uint8Array;
-  touched: number[];
+  touched: TitleList;
   dept: Uint8Array | null;
   deptTouched: number[];
   site: Uint8Array | null;
@@ -199,16 +199,18 @@ export class SearchEngine {
   }
 
   /** Per-term score arrays are reused across queries (cleared entry by entry) to keep GC pauses out of latency. */
-  private readonly pool: { title: Uint8Array; titleBy: Uint8Array; dept: Uint8Array }[] = [];
+  private readonly pool: { title: Uint8Array; titleBy: Uint8Array; dept: Uint8Array; touched: TitleList }[] = [];
 
-  private slot(i: number): { title: Uint8Array; titleBy: Uint8Array; dept: Uint8Array } {
+  private slot(i: number): { title: Uint8Array; titleBy: Uint8Array; dept: Uint8Array; touched: TitleList } {
     const h = this.data.header;
-    return (this.pool[i] ??= { title: new Uint8Array(h.counts.titles), titleBy: new Uint8Array(h.counts.titles), dept: new Uint8Array(h.departments.length) });
+    return (this.pool[i] ??= { title: new Uint8Array(h.counts.titles), titleBy: new Uint8Array(h.counts.titles), dept: new Uint8Array(h.departments.length), touched: new TitleList(h.counts.titles) });
   }
 
   private release(states: TermState[]): void {
     for (const st of states) {
-      for (const t of st.touched) { st.title[t] = 0; st.titleBy[t] = 0; }
+      const ids = st.touched.ids;
+      for (let x = 0; x < st.touched.n; x++) { const t = ids[x]!; st.title[t] = 0; st.titleBy[t] = 0; }
+      st.touched.n = 0;
       if (st.dept !== null) for (const d of st.deptTouched) st.dept[d] = 0;
     }
   }
@@ -217,7 +219,7 @@ export class SearchEngine {
     const buf = this.slot(slotIndex);
     const st: TermState = {
       term, textAlts: this.expand(term), pinyin: /^[a-z0-9]*[a-z][a-z0-9]*$/.test(term) ? codesOf(term) : null,
-      title: buf.title, titleBy: buf.titleBy, touched: [], dept: null, deptTouched: [], site: null, siteTouched: [], estimate: 0,
+      title: buf.title, titleBy: buf.titleBy, touched: buf.touched, dept: null, deptTouched: [], site: null, siteTouched: [], estimate: 0,
     };
     const { title, titleBy, touched } = st;
     for (const alt of st.textAlts) {
@@ -231,7 +233,7 @@ export class SearchEngine {
     }
     const a = this.data.arrays;
     // The estimate only picks the driving term among several; one term needs no pass over its titles.
-    if (multi) for (const t of touched) st.estimate += a.titleItemOff[t + 1]! - a.titleItemOff[t]!;
+    if (multi) for (let x = 0; x < touched.n; x++) { const t = touched.ids[x]!; st.estimate += a.titleItemOff[t + 1]! - a.titleItemOff[t]!; }
     if (term.length >= 2) {
       const h = this.data.header;
       const dept = buf.dept;
@@ -354,7 +356,8 @@ export class SearchEngine {
     // counted from its per-title facets and only its leading items are offered to the top-k.
     const wholeTitles = unfiltered && !opts.collectAll && states.length > 1;
     const full: number[] = [];
-    for (const t of D.touched) {
+    for (let x = 0; x < D.touched.n; x++) {
+      const t = D.touched.ids[x]!;
       if (titleOnlyTerms.length && titleFails(t)) continue;
       if (wholeTitles && states.every((st) => st.title[t] !== 0)) { full.push(t); continue; }
       for (let j = a.titleItemOff[t]!, e = a.titleItemOff[t + 1]!; j < e; j++) cand[nc++] = j;
@@ -514,7 +517,7 @@ export class SearchEngine {
     const h = this.data.header, a = this.data.arrays;
     const S = h.sites.length, K = h.deptKinds.length, TH = h.themes.length, T = h.counts.titles;
     const off = a.titleItemOff, fOff = a.titleFacetOff, fKey = a.titleFacetKey, fCnt = a.titleFacetCount;
-    const touched = st.touched, m = touched.length;
+    const touched = st.touched.ids, m = st.touched.n;
     let fc: Int32Array, total = 0;
     const dims = 3 + S + K + TH + 2;
     const heavy = st.textAlts.length === 1 && st.textAlts[0]!.codes.length <= 2 ? this.heavyIndex(gramKey(st.textAlts[0]!.codes, 0, st.textAlts[0]!.codes.length, true)) : -1;
