@@ -663,6 +663,7 @@ export class SearchEngine {
   }
 
   private globalFacetCache: Int32Array | null = null;
+  private facetNames: Record<'level' | 'city' | 'department' | 'theme' | 'for', [string[], string[]]> | null = null;
 
   /** Facet counts of the whole catalogue (computed once). */
   private globalFacets(): Int32Array {
@@ -701,18 +702,20 @@ export class SearchEngine {
 
   private facets(level: Int32Array, city: Int32Array, dept: Int32Array, theme: Int32Array, forC: Int32Array): SearchResult['facets'] {
     const h = this.data.header;
-    const list = (counts: Int32Array, name: (i: number) => [string, string]): FacetCount[] => {
+    // Facet keys and names are static: built once, not per query (less garbage inside queries).
+    const n = (this.facetNames ??= {
+      level: [LEVELS.map((l) => l), LEVELS.map((l) => LEVEL_NAMES[l])],
+      city: [h.sites.map((x) => x.code), h.sites.map((x) => x.name)],
+      department: [h.deptKinds.slice(), h.deptKinds.slice()],
+      theme: [h.themes.map((t) => `${t.for}:${t.code}`), h.themes.map((t) => t.name)],
+      for: [['person', 'legal'], [FOR_NAMES.person, FOR_NAMES.legal]],
+    });
+    const list = (counts: Int32Array, [keys, names]: [string[], string[]]): FacetCount[] => {
       const out: FacetCount[] = [];
-      counts.forEach((c, i) => { if (c > 0) { const [key, nm] = name(i); out.push({ key, name: nm, count: c }); } });
+      for (let i = 0; i < counts.length; i++) { const c = counts[i]!; if (c > 0) out.push({ key: keys[i]!, name: names[i]!, count: c }); }
       return out.sort((x, y) => y.count - x.count || (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
     };
-    return {
-      level: list(level, (i) => [LEVELS[i]!, LEVEL_NAMES[LEVELS[i]!]]),
-      city: list(city, (i) => [h.sites[i]!.code, h.sites[i]!.name]),
-      department: list(dept, (i) => [h.deptKinds[i]!, h.deptKinds[i]!]),
-      theme: list(theme, (i) => [`${h.themes[i]!.for}:${h.themes[i]!.code}`, h.themes[i]!.name]),
-      for: list(forC, (i) => [i === 0 ? 'person' : 'legal', FOR_NAMES[i === 0 ? 'person' : 'legal']]),
-    };
+    return { level: list(level, n.level), city: list(city, n.city), department: list(dept, n.department), theme: list(theme, n.theme), for: list(forC, n.for) };
   }
 
   titleOf(t: number): string {
