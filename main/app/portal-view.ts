@@ -6,7 +6,7 @@ import { WebContentsView, session, type BrowserWindow, type WebContents } from '
 import type { Bounds } from './ipc-contract.ts';
 import type { PortalOriginAllowList } from '../assistant/portal-origins.ts';
 import type { PortalViewControl } from '../assistant/world.ts';
-import { hardenSession, hardenWebContents } from './security.ts';
+import { HARDENED_WEB_PREFERENCES, hardenSession, hardenWebContents } from './security.ts';
 
 /** No `persist:` prefix: the partition lives in memory only. */
 export const PORTAL_PARTITION = 'portal';
@@ -34,18 +34,9 @@ export function createPortalView(opts: PortalViewOptions): PortalView {
     if (view) return view;
     const v = new WebContentsView({
       webPreferences: {
+        ...HARDENED_WEB_PREFERENCES,
         partition: PORTAL_PARTITION,
         preload: opts.preload,
-        sandbox: true,
-        contextIsolation: true,
-        nodeIntegration: false,
-        nodeIntegrationInSubFrames: false,
-        webSecurity: true,
-        allowRunningInsecureContent: false,
-        webviewTag: false,
-        spellcheck: false,
-        safeDialogs: true,
-        navigateOnDragDrop: false,
       },
     });
     hardenWebContents(v.webContents, {
