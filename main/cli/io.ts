@@ -39,3 +39,10 @@ export async function readSecretLine(stream: Readable): Promise<string> {
   const line = all.split(/\r?\n/)[0] ?? '';
   return line;
 }
+
+/** `--timeout MS` for device calls: 100..600000 ms; null when out of range or not a whole number. */
+export function parseTimeoutMs(value: string | undefined, fallbackMs: number): number | null {
+  const ms = value === undefined ? fallbackMs : Number(value);
+  return Number.isInteger(ms) && ms >= 100 && ms <= 600_000 ? ms : null;
+}
+export const TIMEOUT_USAGE_MESSAGE = '--timeout 须为 100–600000 之间的毫秒数 / --timeout must be 100..600000 ms\n';

@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import { toErrorInfo, type ErrorInfo } from '../../errors.ts';
 import type { KeyStoreWorkerClient } from '../../keystores/worker/client.ts';
 import { loadPolicy, type PolicyResult } from '../../policy/index.ts';
-import { EXIT_FAIL, EXIT_OK, EXIT_USAGE, writeJson, type CliIO } from '../io.ts';
+import { EXIT_FAIL, EXIT_OK, EXIT_USAGE, parseTimeoutMs, TIMEOUT_USAGE_MESSAGE, writeJson, type CliIO } from '../io.ts';
 
 export type CheckStatus = 'pass' | 'warn' | 'fail';
 export interface DoctorCheck { id: string; status: CheckStatus; message: string; messageEn?: string }
@@ -327,9 +327,9 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     io.stdout.write(USAGE);
     return EXIT_OK;
   }
-  const timeoutMs = values.timeout === undefined ? 5_000 : Number(values.timeout);
-  if (!Number.isInteger(timeoutMs) || timeoutMs < 100 || timeoutMs > 600_000) {
-    io.stderr.write('--timeout 须为 100–600000 之间的毫秒数 / --timeout must be 100..600000 ms\n');
+  const timeoutMs = parseTimeoutMs(values.timeout, 5_000);
+  if (timeoutMs === null) {
+    io.stderr.write(TIMEOUT_USAGE_MESSAGE);
     return EXIT_USAGE;
   }
   const platform = process.platform;

@@ -13,7 +13,7 @@ import { KeyStoreWorkerClient } from '../../keystores/worker/client.ts';
 import { forkWorkerSpawner } from '../../keystores/worker/fork-transport.ts';
 import type { Pkcs11ModuleReport } from '../../keystores/worker/protocol.ts';
 import type { PinState } from '../../keystores/types.ts';
-import { EXIT_FAIL, EXIT_OK, EXIT_USAGE, writeJson, type CliIO } from '../io.ts';
+import { EXIT_FAIL, EXIT_OK, EXIT_USAGE, parseTimeoutMs, TIMEOUT_USAGE_MESSAGE, writeJson, type CliIO } from '../io.ts';
 
 const USAGE = `用法 / Usage: cert-assistant tokens [--module PATH]... [--skf PATH]... [--json] [--trust PATH]... [--policy FILE] [--timeout MS]
 
@@ -69,9 +69,9 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     io.stdout.write(USAGE);
     return EXIT_OK;
   }
-  const timeoutMs = values.timeout === undefined ? 5_000 : Number(values.timeout);
-  if (!Number.isInteger(timeoutMs) || timeoutMs < 100 || timeoutMs > 600_000) {
-    io.stderr.write(`--timeout 须为 100–600000 之间的毫秒数 / --timeout must be 100..600000 ms\n`);
+  const timeoutMs = parseTimeoutMs(values.timeout, 5_000);
+  if (timeoutMs === null) {
+    io.stderr.write(TIMEOUT_USAGE_MESSAGE);
     return EXIT_USAGE;
   }
   // Machine policy (admin) over defaults; never throws.
