@@ -6,7 +6,7 @@ import { contextBridge, ipcRenderer } from 'electron';
 import {
   ASSISTANT_CHANNELS, ASSISTANT_EVENT_CHANNEL, ASSISTANT_EVENTS,
   type AssistantBridge, type AssistantChannel, type AssistantEventName, type AssistantEvents, type IpcRequest, type IpcResponse, type IpcResult,
-} from '../main/app/ipc-contract.ts';
+} from '../common/ipc-contract.ts';
 
 const channels = new Set<string>(ASSISTANT_CHANNELS);
 const eventNames = new Set<string>(ASSISTANT_EVENTS);

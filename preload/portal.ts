@@ -4,7 +4,7 @@
  * the origin is not sent at all — main takes it from the sender frame.
  */
 import { contextBridge, ipcRenderer } from 'electron';
-import type { IpcResult, PortalBridge } from '../main/app/ipc-contract.ts';
+import type { IpcResult, PortalBridge } from '../common/ipc-contract.ts';
 
 const bridge: PortalBridge = {
   async authenticate(request) {

@@ -3,8 +3,8 @@
  * clears it), the minimal portal preload, and navigation held to the policy's portal origins.
  */
 import { WebContentsView, session, type BrowserWindow, type WebContents } from 'electron';
-import type { Bounds } from './ipc-contract.ts';
-import type { PortalOriginAllowList } from '../assistant/portal-origins.ts';
+import type { Bounds } from '../../common/ipc-contract.ts';
+import type { PortalOriginAllowList } from '../../common/portal-origins.ts';
 import type { PortalViewControl } from '../assistant/world.ts';
 import { HARDENED_WEB_PREFERENCES, hardenSession, hardenWebContents } from './security.ts';
 
