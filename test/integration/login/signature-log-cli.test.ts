@@ -9,24 +9,17 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
 import { main } from '../../../main/cli/main.ts';
 import { tbsFor } from '../../../main/login/tbs.ts';
 import { getTestPki, type TestPki } from '../../fixtures/pki.ts';
+import { runCli, type CliRun } from '../../support/cli.ts';
 
 const ORIGIN = 'https://www.hbzwfw.gov.cn';
 let pki: TestPki;
 let home: string;
 
-async function cli(args: string[], stdin = ''): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = new PassThrough();
-  const err = new PassThrough();
-  const chunks: [Buffer[], Buffer[]] = [[], []];
-  out.on('data', (c: Buffer) => chunks[0].push(c));
-  err.on('data', (c: Buffer) => chunks[1].push(c));
-  const env = { ...process.env, CERT_ASSISTANT_HOME: home };
-  const code = await main(args, { stdout: out, stderr: err, stdin: Readable.from([Buffer.from(stdin)]), env, cwd: home, now: () => new Date() });
-  return { code, stdout: Buffer.concat(chunks[0]).toString('utf8'), stderr: Buffer.concat(chunks[1]).toString('utf8') };
+function cli(args: string[], stdin = ''): Promise<CliRun> {
+  return runCli(main, args, { stdin, env: { ...process.env, CERT_ASSISTANT_HOME: home }, cwd: home });
 }
 
 const challenge = (): string => Buffer.from(Array.from({ length: 32 }, (_, i) => (i * 37 + Date.now()) & 0xff)).toString('base64');
