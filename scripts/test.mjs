@@ -3,11 +3,13 @@
 // Node's own test runner (TypeScript through tsx). Test files: test/**/*.test.ts.
 // Usage: npm test [-- <path-or-substring> ...]   (filters test files; skips typecheck+lint)
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import os from 'node:os';
 
 const root = new URL('..', import.meta.url).pathname;
+// Tests never write into the real user's data folder (settings, the signature log).
+process.env.CERT_ASSISTANT_HOME ||= mkdtempSync(join(os.tmpdir(), 'cert-assistant-home-'));
 const filters = process.argv.slice(2);
 
 // The test runner's own summary ("ℹ tests N … ℹ fail 0") stays the last thing printed.
