@@ -4,11 +4,13 @@
 // (test/windows/**/*.win.test.ts) runs on Node for Windows under Wine through scripts/test-windows.mjs.
 // Usage: npm test [-- <path-or-substring> ...]   (filters test files; skips typecheck+lint)
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import os from 'node:os';
 
 const root = new URL('..', import.meta.url).pathname;
+// Tests never write into the real user's data folder (settings, the signature log).
+process.env.CERT_ASSISTANT_HOME ||= mkdtempSync(join(os.tmpdir(), 'cert-assistant-home-'));
 const filters = process.argv.slice(2);
 
 // The test runner's own summary ("ℹ tests N … ℹ fail 0") stays the last thing printed.
