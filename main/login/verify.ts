@@ -6,7 +6,7 @@
  * fails with its own reason code and zh-CN message. See docs/login-token.md.
  */
 import { AssistantError } from '../errors.ts';
-import type { SignatureAlgorithm } from '../keystores/types.ts';
+import type { SignatureAlgorithm } from '../pki/signature-algorithm.ts';
 import { parseCertificate, type ParsedCertificate } from '../pki/certificate.ts';
 import { verifyChain, type ChainCode } from '../pki/chain.ts';
 import { loginEkuProblem } from '../pki/path-validation.ts';
