@@ -11,10 +11,10 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
 import { main } from '../../../main/cli/main.ts';
 import { CRAFTED_USCC, craftedCaseSpecs, generateCraftedChains, opensslVerdict, type CraftedAlg, type CraftedCase } from '../../fixtures/generate-crafted-chains.ts';
 import { PKI_PASSWORD } from '../../fixtures/generate-pki.ts';
+import { runCli, type CliRun } from '../../support/cli.ts';
 
 const ORIGIN = 'https://www.hbzwfw.gov.cn';
 
@@ -76,21 +76,9 @@ const EXCEPTIONS: Record<string, string> = {
   'nc-uri-unsupported': 'we refuse name constraints of a form we do not process (URI); OpenSSL processes them',
 };
 
-interface Ran {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 let dir: string;
-async function cli(args: string[], stdin = ''): Promise<Ran> {
-  const out = new PassThrough();
-  const err = new PassThrough();
-  const chunks: [Buffer[], Buffer[]] = [[], []];
-  out.on('data', (c: Buffer) => chunks[0].push(c));
-  err.on('data', (c: Buffer) => chunks[1].push(c));
-  const code = await main(args, { stdout: out, stderr: err, stdin: Readable.from([Buffer.from(stdin)]), env: { ...process.env, CERT_ASSISTANT_POLICY: path.join(dir, 'no-policy.json') }, cwd: dir, now: () => new Date() });
-  return { code, stdout: Buffer.concat(chunks[0]).toString('utf8'), stderr: Buffer.concat(chunks[1]).toString('utf8') };
+function cli(args: string[], stdin = ''): Promise<CliRun> {
+  return runCli(main, args, { stdin, env: { ...process.env, CERT_ASSISTANT_POLICY: path.join(dir, 'no-policy.json') }, cwd: dir });
 }
 
 interface Ours {
