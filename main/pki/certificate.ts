@@ -369,6 +369,8 @@ function readCertificate(der: Uint8Array): ParsedCertificate {
   const sigOid = oidText(b, sigAlgParts[0]!);
   expectTag(sigTlv, 0x03, '签名');
   if (sigTlv!.end - sigTlv!.body < 1) throw derError('签名为空', 'empty signature');
+  // Unused bits in the signature BIT STRING would be another encoding of the same signature.
+  if (b[sigTlv!.body] !== 0) throw derError('签名位串无效', 'signature bit string has unused bits');
 
   const fields = children(b, tbsTlv!, 16);
   let i = 0;
