@@ -80,14 +80,15 @@ export class Guide {
     }
     const catalogue = new Catalogue(bundle, { siteUrls: opts.siteUrls ?? {}, ...(hash ? { hash } : {}) });
     const abbreviations = readJson<{ expansions: Record<string, string[]> }>(join(dataDir, 'abbreviations.json')).expansions;
+    const abbreviationPinyin = readJson<{ forms: Record<string, string[]> }>(join(dataDir, 'abbreviation-pinyin.json')).forms;
     let engine: SearchEngine | null = null;
     try {
       const idx = loadIndexFile(indexFile);
-      const e = new SearchEngine(idx, { abbreviations });
+      const e = new SearchEngine(idx, { abbreviations, abbreviationPinyin });
       if (indexMatches(idx, catalogue, e)) engine = e;
     } catch {}
     // A missing or stale index is rebuilt in memory (slower start, same results).
-    engine ??= new SearchEngine(buildCatalogueIndex(catalogue, now), { abbreviations });
+    engine ??= new SearchEngine(buildCatalogueIndex(catalogue, now), { abbreviations, abbreviationPinyin });
     const manual = readJson<{ sections: ManualSection[] }>(join(dataDir, 'manual.json')).sections;
     const synonyms = readJson<{ expansions: Record<string, string[]> }>(join(dataDir, 'qa-synonyms.json')).expansions;
     const qaItems = (function* () { for (const r of catalogue.indexRecords()) yield { id: r.id, title: r.title, keywords: r.keywords }; })();
