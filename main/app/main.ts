@@ -10,7 +10,7 @@ import { ASSISTANT_CHANNELS, ASSISTANT_EVENT_CHANNEL, PORTAL_CHANNELS, type IpcR
 import { registerAppScheme, serveRenderer } from './app-protocol.ts';
 import { utilityProcessSpawner } from './keystore-worker.ts';
 import { createPortalView, type PortalView } from './portal-view.ts';
-import { HARDENED_WEB_PREFERENCES, hardenSession, hardenWebContents } from './security.ts';
+import { hardenSession, hardenWebContents } from './security.ts';
 import { ASSISTANT_ORIGIN } from '../assistant/app-assets.ts';
 import { createCertificateService, pkcs12BehindWorker, usbKeyStores } from '../assistant/certificates.ts';
 import { createGuideService } from '../assistant/guide-service.ts';
@@ -71,7 +71,19 @@ async function start(): Promise<void> {
     show: false,
     backgroundColor: '#f4f6f9',
     webPreferences: {
-      ...HARDENED_WEB_PREFERENCES,
+      sandbox: true,
+      contextIsolation: true,
+      nodeIntegration: false,
+      nodeIntegrationInSubFrames: false,
+      nodeIntegrationInWorker: false,
+      webSecurity: true,
+      allowRunningInsecureContent: false,
+      webviewTag: false,
+      experimentalFeatures: false,
+      disableBlinkFeatures: 'Auxclick',
+      spellcheck: false,
+      safeDialogs: true,
+      navigateOnDragDrop: false,
       preload: path.join(preloadDir, 'assistant.cjs'),
     },
   });
