@@ -6,7 +6,7 @@ import { loadTrustAnchors } from '../../pki/trust.ts';
 import { MemoryChallengeStore } from '../../login/challenge-store.ts';
 import { checkChallenge } from '../../login/tbs.ts';
 import { DEFAULT_MAX_TOKEN_BYTES } from '../../login/token-format.ts';
-import { verifyLoginToken } from '../../login/verify.ts';
+import { verifyLoginToken, type VerifyOptions, type VerifyResult } from '../../login/verify.ts';
 import { verifySofLogin } from '../../login/sof-login.ts';
 import { EXIT_FAIL, EXIT_OK, EXIT_USAGE, readAll, writeJson, type CliIO } from '../io.ts';
 
@@ -92,16 +92,24 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   } catch (e) {
     return usage(io, (e as Error).message);
   }
+  const origin = values.origin;
+  const challenge = values.challenge;
+  return verifyAndPrint(values, now, challenge, io, async (common) => verifyLoginToken(await readToken(positionals[0]!, io), { origin, challenge, ...common }));
+}
+
+type CommonOptions = Omit<VerifyOptions, 'origin' | 'challenge'>;
+
+/** Loads trust anchors and CRLs, registers the one challenge this run may consume, verifies, prints JSON; exit 0/1. */
+async function verifyAndPrint(values: Values, now: Date, challenge: string, io: CliIO, verify: (o: CommonOptions) => Promise<VerifyResult>): Promise<number> {
   try {
-    const trustAnchors = loadTrustAnchors(values.trust.map((p) => resolve(io.cwd, p)), { includeBundled: !values['no-bundled'] });
+    const trustAnchors = loadTrustAnchors((values.trust ?? []).map((p) => resolve(io.cwd, p)), { includeBundled: !values['no-bundled'] });
     if (trustAnchors.length === 0) throw new AssistantError('TRUST_EMPTY', '没有可用的受信任根证书', { en: 'no trust anchors loaded' });
     const crls = (values.crl ?? []).map((f) => new Uint8Array(readFileSync(resolve(io.cwd, f))));
     // One-shot store: the challenge given is the one this verification may consume.
     const challengeStore = new MemoryChallengeStore({ maxSize: 1 });
-    challengeStore.register(values.challenge, now);
-    const token = await readToken(positionals[0]!, io);
-    const result = await verifyLoginToken(token, {
-      origin: values.origin, trustAnchors, challengeStore, challenge: values.challenge, now, crls, allowNetworkFetch: values['fetch-crl'] === true,
+    challengeStore.register(challenge, now);
+    const result = await verify({
+      trustAnchors, challengeStore, now, crls, allowNetworkFetch: values['fetch-crl'] === true,
       ...(values['expect-uscc'] !== undefined ? { expectedUscc: values['expect-uscc'] } : {}),
     });
     writeJson(io.stdout, result.ok ? result : { uscc: null, subject: null, ...result });
@@ -139,26 +147,15 @@ async function runSof(values: Values, positionals: string[], io: CliIO): Promise
   if (positionals.length !== 0) return usage(io, '--sof 不接受令牌参数 / --sof takes no TOKEN');
   const now = nowOption(values.now, io);
   if (!now) return usage(io, '--now 须为 ISO 8601 时间 / --now must be an ISO 8601 time');
-  try {
-    const trustAnchors = loadTrustAnchors(values.trust.map((p) => resolve(io.cwd, p)), { includeBundled: !values['no-bundled'] });
-    if (trustAnchors.length === 0) throw new AssistantError('TRUST_EMPTY', '没有可用的受信任根证书', { en: 'no trust anchors loaded' });
-    const crls = (values.crl ?? []).map((f) => new Uint8Array(readFileSync(resolve(io.cwd, f))));
-    const certPath = resolve(io.cwd, values.certificate);
-    if (!existsSync(certPath) || !statSync(certPath).isFile() || statSync(certPath).size > 256 * 1024) throw new AssistantError('FILE_UNREADABLE', `无法读取证书文件 ${values.certificate}`, { en: `cannot read certificate file ${values.certificate}` });
+  const random = values.random;
+  const certificate = values.certificate;
+  const signatureArg = values.signature;
+  return verifyAndPrint(values, now, random, io, async (common) => {
+    const certPath = resolve(io.cwd, certificate);
+    if (!existsSync(certPath) || !statSync(certPath).isFile() || statSync(certPath).size > 256 * 1024) throw new AssistantError('FILE_UNREADABLE', `无法读取证书文件 ${certificate}`, { en: `cannot read certificate file ${certificate}` });
     const { leaf, intermediates } = certificateFile(certPath);
-    const sigPath = resolve(io.cwd, values.signature);
-    const signature = values.signature.length < 4096 && existsSync(sigPath) && statSync(sigPath).isFile() && statSync(sigPath).size < 16 * 1024 ? readFileSync(sigPath, 'utf8').trim() : values.signature;
-    const challengeStore = new MemoryChallengeStore({ maxSize: 1 });
-    challengeStore.register(values.random, now);
-    const result = await verifySofLogin({ certificate: leaf, intermediates, signature, random: values.random }, {
-      trustAnchors, challengeStore, challenge: values.random, now, crls, allowNetworkFetch: values['fetch-crl'] === true,
-      ...(values['expect-uscc'] !== undefined ? { expectedUscc: values['expect-uscc'] } : {}),
-    });
-    writeJson(io.stdout, result.ok ? result : { uscc: null, subject: null, ...result });
-    return result.ok ? EXIT_OK : EXIT_FAIL;
-  } catch (e) {
-    const info = toErrorInfo(e);
-    io.stderr.write(`错误 [${info.code}]: ${info.message}\n`);
-    return EXIT_FAIL;
-  }
+    const sigPath = resolve(io.cwd, signatureArg);
+    const signature = signatureArg.length < 4096 && existsSync(sigPath) && statSync(sigPath).isFile() && statSync(sigPath).size < 16 * 1024 ? readFileSync(sigPath, 'utf8').trim() : signatureArg;
+    return verifySofLogin({ certificate: leaf, intermediates, signature, random }, { challenge: random, ...common });
+  });
 }
