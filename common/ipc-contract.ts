@@ -208,6 +208,17 @@ export interface DiagnosticsView {
   modules: { path: string; loaded: boolean; error?: string }[];
   policySources: string[];
   guide: { available: boolean; items: number | null; version: string | null };
+  /** Each policy key in force, its source (`default`, `file:…`, `registry:HKLM`, `user`) and whether an administrator locked it. */
+  settings?: PolicySettingView[];
+  /** Whether the app updates itself, and why not. */
+  updates?: { enabled: boolean; message: string; messageEn: string };
+}
+
+export interface PolicySettingView {
+  key: string;
+  value: string;
+  source: string;
+  locked: boolean;
 }
 
 // ---------- channels: the assistant's own UI (app://assistant) ----------
