@@ -2,7 +2,8 @@ import { createHash, createPublicKey, verify } from 'node:crypto';
 import { AssistantError, isAssistantError } from '../../errors.ts';
 import { parseCertificate, type ParsedCertificate } from '../../pki/certificate.ts';
 import { algorithmFor } from '../pkcs12/store.ts';
-import type { KeyIdentity, KeyStore, PinState, SignatureAlgorithm } from '../types.ts';
+import type { SignatureAlgorithm } from '../../pki/signature-algorithm.ts';
+import type { KeyIdentity, KeyStore, PinState } from '../types.ts';
 import * as win from './binding.ts';
 
 export type WindowsStoreName = 'CurrentUser\\My' | 'LocalMachine\\My';
