@@ -82,13 +82,56 @@ export class WindowsStoreKeyStore implements KeyStore {
     return { store, cert, parsed };
   }
 
-  private identity(c: Candidate): KeyIdentity {
+  /** Intermediate CAs Windows keeps apart from the leaf (CurrentUser\\CA, LocalMachine\\CA), by subject. */
+  private intermediateIndex(): Map<string, ParsedCertificate[]> {
+    const bySubject = new Map<string, ParsedCertificate[]>();
+    for (const location of ['CurrentUser', 'LocalMachine'] as const) {
+      let certs: win.StoreCertificate[] = [];
+      try {
+        const h = this.crypto.openSystemStore(location, 'CA', { readOnly: true });
+        try {
+          certs = this.crypto.listCertificates(h);
+        } finally {
+          this.crypto.closeStore(h);
+        }
+      } catch {
+        continue; // intermediates are a help for the chain verdict, never a reason to fail the list
+      }
+      for (const cert of certs) {
+        try {
+          const p = parseCertificate(cert.der);
+          if (!p.isCA || p.selfIssued) continue;
+          const key = Buffer.from(p.subjectDer).toString('hex');
+          bySubject.set(key, [...(bySubject.get(key) ?? []), p]);
+        } catch {}
+      }
+    }
+    return bySubject;
+  }
+
+  /** The leaf's issuers found in the CA stores, nearest first (at most 5, no loops). */
+  private static chainFor(leaf: ParsedCertificate, bySubject: Map<string, ParsedCertificate[]>): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    const seen = new Set<string>();
+    let at = leaf;
+    for (let depth = 0; depth < 5; depth++) {
+      const next = bySubject.get(Buffer.from(at.issuerDer).toString('hex'))?.find((c) => !seen.has(c.fingerprintSha256)
+        && (at.authorityKeyIdentifier === null || c.subjectKeyIdentifier === null || at.authorityKeyIdentifier === c.subjectKeyIdentifier));
+      if (!next) break;
+      seen.add(next.fingerprintSha256);
+      out.push(next.der);
+      at = next;
+    }
+    return out;
+  }
+
+  private identity(c: Candidate, intermediates: Uint8Array[]): KeyIdentity {
     const cn = /(?:^|, )CN=([^,]*)/.exec(c.parsed.subject)?.[1];
     return {
       id: c.parsed.fingerprintSha256.toLowerCase(),
       label: c.cert.friendlyName ?? cn ?? c.parsed.subject,
       certificate: c.cert.der,
-      intermediates: [],
+      intermediates,
       algorithm: 'RS256',
       location: { kind: 'windows', store: c.store, provider: c.cert.provider?.provider ?? '', container: c.cert.provider?.container ?? '' },
     };
@@ -97,6 +140,7 @@ export class WindowsStoreKeyStore implements KeyStore {
   async listIdentities(): Promise<KeyIdentity[]> {
     const out: KeyIdentity[] = [];
     const seen = new Set<string>();
+    let cas: Map<string, ParsedCertificate[]> | null = null;
     for (const name of this.stores()) {
       let certs: win.StoreCertificate[];
       try {
@@ -109,7 +153,8 @@ export class WindowsStoreKeyStore implements KeyStore {
       for (const cert of certs) {
         const c = this.candidate(name, cert);
         if (!c) continue;
-        const id = this.identity(c);
+        cas ??= this.intermediateIndex();
+        const id = this.identity(c, WindowsStoreKeyStore.chainFor(c.parsed, cas));
         if (seen.has(id.id)) continue;
         seen.add(id.id);
         out.push(id);
