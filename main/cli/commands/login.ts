@@ -29,7 +29,7 @@ Signs a portal's challenge and prints the login token (cert-login:1 JSON; base64
   --slot N          插槽号 / slot id      --id HEX   证书 CKA_ID / key id
   --skf PATH        国密 USB Key 的 SKF 驱动（GM/T 0016）绝对路径 / absolute path of an SKF library (SM2 keys)
   --id D/A/C        与 --skf 一起：设备/应用/容器（见 tokens --skf）/ with --skf: device/application/container
-  --windows-store   Windows 证书存储（当前用户“个人”存储）/ the Windows certificate store (CurrentUser\My)
+  --windows-store   Windows 证书存储（当前用户“个人”存储）/ the Windows certificate store (CurrentUser\\My)
   --id SHA256       与 --windows-store 一起：证书的 SHA-256 指纹（见 tokens --windows-store）/ with --windows-store: the certificate's SHA-256 fingerprint
   --pin-stdin       从标准输入第一行读取 PIN（必需；PIN 不接受命令行参数）/ read the PIN from stdin (required)
                     --windows-store 时可省略：由证书的密钥服务（CSP）自己弹出 PIN 对话框 / optional with --windows-store: the CSP asks for the PIN itself

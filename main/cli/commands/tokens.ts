@@ -24,7 +24,7 @@ Lists USB keys (PKCS#11 or SKF), their PIN state and certificates. Without --mod
 listed in the CA profiles and policy (pkcs11Modules, skfModules) that exist on this machine.
   --module PATH   PKCS#11 驱动的绝对路径（可重复）/ absolute path of a PKCS#11 module (repeatable)
   --skf PATH      国密 SKF 驱动（GM/T 0016）的绝对路径（可重复）/ absolute path of an SKF library (repeatable)
-  --windows-store Windows 证书存储（当前用户“个人”存储中带私钥的 RSA 证书）/ the Windows certificate store (CurrentUser\My)
+  --windows-store Windows 证书存储（当前用户“个人”存储中带私钥的 RSA 证书）/ the Windows certificate store (CurrentUser\\My)
   --json          JSON 输出 / JSON output
   --trust PATH    额外信任的根证书文件或目录（可重复）/ extra trust anchor file or folder (repeatable)
   --policy FILE   使用该机器策略文件代替系统策略（供管理员检查）/ machine policy file to use instead of the system one

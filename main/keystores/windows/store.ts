@@ -82,11 +82,11 @@ export class WindowsStoreKeyStore implements KeyStore {
     return { store, cert, parsed };
   }
 
-  /** Intermediate CAs Windows keeps apart from the leaf (CurrentUser\\CA, LocalMachine\\CA), by subject. */
+  /** Intermediate CAs Windows keeps apart from the leaf (CurrentUser\CA, LocalMachine\CA), by subject. */
   private intermediateIndex(): Map<string, ParsedCertificate[]> {
     const bySubject = new Map<string, ParsedCertificate[]>();
     for (const location of ['CurrentUser', 'LocalMachine'] as const) {
-      let certs: win.StoreCertificate[] = [];
+      let certs: win.StoreCertificate[];
       try {
         const h = this.crypto.openSystemStore(location, 'CA', { readOnly: true });
         try {
@@ -181,7 +181,7 @@ export class WindowsStoreKeyStore implements KeyStore {
     }
     const hash = createHash('sha256').update(data).digest();
     for (const name of this.stores()) {
-      let sig: Uint8Array | null = null;
+      let sig: Uint8Array | null;
       let parsed: ParsedCertificate | null = null;
       try {
         sig = this.withStore(name, (h) => this.crypto.withCertificate(h, (cert) => {
