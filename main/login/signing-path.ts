@@ -102,7 +102,7 @@ export function sha256Hex(data: Uint8Array): string {
 export function describeContent(data: Uint8Array, operation: SigningOperation): ConsentContent {
   const sha256 = sha256Hex(data);
   if (operation === 'decrypt') return { kind: 'decrypt', preview: '解密', sha256 };
-  let text: string | null = null;
+  let text: string | null;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(data);
   } catch {

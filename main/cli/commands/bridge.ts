@@ -176,7 +176,6 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   const stores: HostKeyStore[] = [];
   const unwatch: Array<() => void> = [];
   let bridge: RunningBridge | null = null;
-  let host: ReturnType<typeof createKeyBridgeHost> | null = null;
 
   try {
     for (const m of (values['module'] as string[] | undefined) ?? []) {
@@ -200,7 +199,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     if (n.event === 'refused') emit({ event: 'refused', origin: n.origin, reason: n.reason, protocol: n.protocol });
     else emit({ ...n });
   };
-  host = createKeyBridgeHost({ stores: () => stores, path, note });
+  const host = createKeyBridgeHost({ stores: () => stores, path, note });
   const h = host;
   for (const s of stores) {
     if (s.store instanceof WorkerKeyStore) {
