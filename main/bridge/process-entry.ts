@@ -1,7 +1,7 @@
 // The bridge process: Electron utilityProcess (process.parentPort) or child_process.fork (process.send).
 // Page frames are parsed here, never in the main process; keys and consent stay with the host.
 import { AssistantError } from '../errors.ts';
-import { createPortalOriginAllowList } from '../policy/origins.ts';
+import { createPortalOriginAllowList } from '../../common/portal-origins.ts';
 import type { BridgeHostCalls, BridgeHostMethod, FromBridge, ToBridge } from './process-protocol.ts';
 import { startBridgeServer, type BridgeServer } from './server.ts';
 import type { BridgeHost } from './types.ts';

@@ -12,7 +12,7 @@ export interface BridgeStartOptions {
   protocols: BridgeProtocol[];
   ports?: Partial<BridgePorts>;
   tls?: { cert: string; key: string };
-  /** The signing allow-list entries (policy, or --allow-origin), matched with main/policy/origins. */
+  /** The signing allow-list entries (policy, or --allow-origin), matched with common/portal-origins. */
   allowedOrigins: string[];
   acceptPagePin: boolean;
   limits?: Partial<SessionLimits>;

@@ -3,7 +3,7 @@
  * and consent. The bridge process parses page frames; it never holds a key, a PIN it asked for,
  * or the consent UI: it asks its host (the CLI or the app's main process) through BridgeHost.
  */
-import type { SignatureAlgorithm } from '../keystores/types.ts';
+import type { SignatureAlgorithm } from '../pki/signature-algorithm.ts';
 
 export type BridgeProtocol = 'bjca' | 'hebca';
 export const BRIDGE_PROTOCOLS: readonly BridgeProtocol[] = ['bjca', 'hebca'];

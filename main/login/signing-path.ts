@@ -7,7 +7,8 @@
  */
 import { createHash } from 'node:crypto';
 import { AssistantError } from '../errors.ts';
-import type { KeyStore, SignatureAlgorithm } from '../keystores/types.ts';
+import type { KeyStore } from '../keystores/types.ts';
+import type { SignatureAlgorithm } from '../pki/signature-algorithm.ts';
 import { parseCertificate } from '../pki/certificate.ts';
 import { inspectCertificate } from '../pki/inspect.ts';
 import { buildDetachedCms, ecdsaP1363ToDer } from './cms.ts';

@@ -15,7 +15,7 @@ import { KeyStoreWorkerClient } from '../../keystores/worker/client.ts';
 import { forkWorkerSpawner } from '../../keystores/worker/fork-transport.ts';
 import { WorkerKeyStore } from '../../keystores/worker/remote-store.ts';
 import { createSigningPath, type ConsentAnswer, type ConsentView } from '../../login/signing-path.ts';
-import { parseOriginRule } from '../../policy/origins.ts';
+import { parseOriginRule } from '../../../common/portal-origins.ts';
 import { EXIT_FAIL, EXIT_OK, EXIT_USAGE, type CliIO } from '../io.ts';
 
 const USAGE = `用法 / Usage: cert-assistant bridge [--pfx FILE]... [--module LIB]... [--skf LIB]... [--windows-store]

@@ -193,3 +193,16 @@ test('precomputed facet vectors of frequent 1–2 character grams give the same 
     assert.deepEqual(fast, general, q);
   }
 });
+
+test('pinyin of abbreviations: yyzz / yingyezhizhao find what 营业执照 finds, shebao what 社保 finds', () => {
+  const g = Guide.open();
+  const ids = (q: string) => g.search(q, { limit: 20 }).results.map((r) => r.id);
+  const zh = g.search('营业执照', { limit: 20 });
+  assert.ok(zh.total > 0);
+  for (const q of ['yyzz', 'yingyezhizhao', 'YYZZ']) {
+    const r = g.search(q, { limit: 20 });
+    assert.equal(r.total, zh.total, q);
+    assert.deepEqual(ids(q), ids('营业执照'), q);
+  }
+  assert.deepEqual(ids('shebao'), ids('社保'));
+});
