@@ -6,10 +6,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import { toErrorInfo } from '../errors.ts';
-import { parseCertificate, type ParsedCertificate } from '../pki/certificate.ts';
+import {
+  formatSofUserList, SGD, sofGenRandom, sofGetCertInfo, sofGetCertInfoByOid, sofGetInfoFromSignedMessage, sofHashAlgorithm,
+  sofHashData, sofVerifySignedData, sofVerifySignedHashData, sofVerifySignedMessage,
+} from './formats/index.ts';
 import { REFUSAL_MESSAGES, refusalReason } from './refused.ts';
-import { b64, base64Decode, digest, FrameRate, listCertificates, randomBase64, type HashName, type SessionContext } from './session.ts';
-import { dnValue, sofTime, verifyRawSignature } from './sof-support.ts';
+import { b64, FrameRate, listCertificates, type SessionContext } from './session.ts';
 import type { BridgeCertificate, SignatureFormat } from './types.ts';
 
 /** GM/T 0020 error codes we answer with (SOF_GetLastError). */
@@ -30,9 +32,6 @@ export const SOR = {
   CERT_NOT_FOUND: 0x0b000304,
   NOT_LOGGED_IN: 0x0b000305,
 } as const;
-
-/** SGD algorithm ids for SOF_SetSignMethod / SOF_HashData. */
-export const SGD = { SM3: 0x00000001, SHA1: 0x00000002, SHA256: 0x00000004, SHA1_RSA: 0x00010002, SHA256_RSA: 0x00010004, SM3_SM2: 0x00020201 } as const;
 
 export const BJCA_VERSION = '2.20';
 
@@ -92,66 +91,12 @@ const int = (v: unknown, what: string): number => {
   return n;
 };
 
-const parsedCache = new Map<string, ParsedCertificate>();
-function parsed(der: Uint8Array): ParsedCertificate {
-  const key = b64(der);
-  let p = parsedCache.get(key);
-  if (!p) {
-    p = parseCertificate(der);
-    if (parsedCache.size > 256) parsedCache.delete(parsedCache.keys().next().value!);
-    parsedCache.set(key, p);
-  }
-  return p;
-}
-
-/** The certificate a page passes back (base64 DER, PEM armour tolerated). */
-function certFromPage(v: unknown): ParsedCertificate {
-  const s = str(v, '证书').replace(/-----(BEGIN|END) CERTIFICATE-----/g, '');
-  const der = base64Decode(s, 64 * 1024);
-  if (!der || der.length === 0) fail(SOR.INDATA, '证书不是 Base64 编码');
-  try {
-    return parsed(der!);
-  } catch {
-    return fail(SOR.INDATA, '证书格式错误');
-  }
-}
-
-/** SOF_GetCertInfo types (GM/T 0020 and BJCA's numbering as their libraries use it). */
-function certInfo(c: ParsedCertificate, type: number): string {
-  switch (type) {
-    case 1: return String(c.version);
-    case 2: return c.serialNumber.toUpperCase();
-    case 3: return c.signatureAlgorithm;
-    case 4: return dnValue(c.issuer, 'C');
-    case 5: return dnValue(c.issuer, 'O');
-    case 6: return dnValue(c.issuer, 'OU');
-    case 7: return dnValue(c.issuer, 'CN');
-    case 8: return c.issuer;
-    case 11: return sofTime(c.notBefore);
-    case 12: return sofTime(c.notAfter);
-    case 13: return dnValue(c.subject, 'C');
-    case 14: return dnValue(c.subject, 'O');
-    case 15: return dnValue(c.subject, 'OU');
-    case 16: return dnValue(c.subject, 'ST');
-    case 17: return dnValue(c.subject, 'CN');
-    case 18: return dnValue(c.subject, 'L');
-    case 19: return dnValue(c.subject, 'E');
-    case 33: return c.subject;
-    default: return fail(SOR.NOT_SUPPORTED, `不支持的证书信息类型 ${type}`);
-  }
-}
-
-function hashFor(alg: number): HashName {
-  if (alg === SGD.SM3) return 'sm3';
-  if (alg === SGD.SHA1) return 'sha1';
-  if (alg === SGD.SHA256) return 'sha256';
-  return fail(SOR.ALGO_TYPE, '不支持的摘要算法');
-}
-
 /** Maps a host error (consent denied, PIN wrong, key gone, timeout) to a SOF code. */
 function hostFailure(e: unknown): Failure {
   if (e instanceof SofFailure) return { code: e.code, message: e.message };
   const info = toErrorInfo(e, 'SIGN_FAILED');
+  if (info.code === 'SOF_CERT_INFO_TYPE' || info.code === 'NOT_SUPPORTED') return { code: SOR.NOT_SUPPORTED, message: info.message };
+  if (info.code.startsWith('SOF_') || info.code === 'CERT_MALFORMED' || info.code.startsWith('BASE64') || info.code === 'INPUT_TOO_LARGE') return { code: SOR.INDATA, message: info.message };
   const code = info.code === 'USER_CANCELLED' || info.code === 'USER_DENIED' || info.code === 'CONSENT_TIMEOUT' || info.code === 'CONSENT_BUSY' ? SOR.USER_DENIED
     : info.code === 'PIN_INCORRECT' || info.code === 'PIN_LEN_RANGE' ? SOR.PIN_INCORRECT
     : info.code === 'PIN_LOCKED' ? SOR.PIN_LOCKED
@@ -266,7 +211,7 @@ export class BjcaSession {
     return {
       SOF_GetVersion: S(() => BJCA_VERSION),
       GetEnvVersion: S(() => BJCA_VERSION),
-      SOF_GetUserList: S(async () => (await listCertificates(this.ctx)).map((c) => `${c.label.replace(/\|\||&&&/g, ' ')}||${c.id}&&&`).join('')),
+      SOF_GetUserList: S(async () => formatSofUserList((await listCertificates(this.ctx)).map((c) => ({ name: c.label, certId: c.id })))),
       SOF_ExportUserCert: S(async ([id]) => b64((await this.cert(id)).certificate)),
       // Our keys carry one certificate; it is also the one for envelopes.
       SOF_ExportExChangeUserCert: S(async ([id]) => b64((await this.cert(id)).certificate)),
@@ -283,16 +228,8 @@ export class BjcaSession {
         const c = await this.cert(id);
         return c.retriesLeft ?? -1;
       }),
-      SOF_GetCertInfo: S(([cert, type]) => certInfo(certFromPage(cert), int(type, '类型'))),
-      SOF_GetCertInfoByOid: S(([cert, oid]) => {
-        const c = certFromPage(cert);
-        const o = str(oid, 'OID');
-        const attr = c.cert.subject.typesAndValues.find((tv) => tv.type === o);
-        if (attr) return String(attr.value.valueBlock.value ?? '');
-        const ext = c.cert.extensions?.find((x) => x.extnID === o);
-        if (!ext) return '';
-        return Buffer.from(ext.extnValue.valueBlock.valueHexView).toString('latin1').replace(/[^\x20-\x7e]/g, '');
-      }),
+      SOF_GetCertInfo: S(([cert, type]) => sofGetCertInfo(str(cert, '证书'), int(type, '类型'))),
+      SOF_GetCertInfoByOid: S(([cert, oid]) => sofGetCertInfoByOid(str(cert, '证书'), str(oid, 'OID'))),
       SOF_SetSignMethod: N(([m]) => {
         const v = int(m, '签名算法');
         if (v !== SGD.SHA256_RSA && v !== SGD.SM3_SM2) {
@@ -304,21 +241,16 @@ export class BjcaSession {
       }),
       SOF_GetSignMethod: N(() => this.signMethod ?? SGD.SHA256_RSA),
       SOF_SignData: S(([id, data]) => this.sign(id, this.data(data), 'SOF_SignData', 'raw')),
-      SOF_VerifySignedData: B(([cert, data, sig]) => {
-        const s = base64Decode(str(sig, '签名值'), 16 * 1024);
-        if (!s) return fail(SOR.INDATA, '签名值不是 Base64 编码');
-        return verifyRawSignature(certFromPage(cert), this.data(data), s);
-      }),
+      SOF_VerifySignedData: B(([cert, data, sig]) => sofVerifySignedData(str(cert, '证书'), this.data(data), str(sig, '签名值'))),
+      SOF_VerifySignedHashData: B(([cert, hash, sig]) => sofVerifySignedHashData(str(cert, '证书'), str(hash, '摘要'), str(sig, '签名值'))),
+      SOF_VerifySignedMessage: B(([p7, data]) => sofVerifySignedMessage(str(p7, '签名消息'), data === undefined || data === '' ? undefined : this.data(data))),
+      SOF_GetInfoFromSignedMessage: S(([p7, type]) => sofGetInfoFromSignedMessage(str(p7, '签名消息'), int(type, '类型'))),
       SOF_SignMessage: S(([flag, id, data]) => {
         const f = int(flag, '标志');
         return this.sign(id, this.data(data), 'SOF_SignMessage', f === 1 ? 'pkcs7-detached' : 'pkcs7-attached');
       }),
-      SOF_GenRandom: S(([len]) => {
-        const n = int(len, '长度');
-        if (n < 1 || n > 4096) fail(SOR.INDATA_LEN, '随机数长度须在 1–4096 之间');
-        return randomBase64(n);
-      }),
-      SOF_HashData: S(([alg, data]) => b64(digest(hashFor(int(alg, '算法')), this.data(data)))),
+      SOF_GenRandom: S(([len]) => sofGenRandom(int(len, '长度'))),
+      SOF_HashData: S(([alg, data]) => sofHashData(sofHashAlgorithm(int(alg, '算法')), this.data(data))),
       SOF_GetLastError: N(() => this.lastError.code),
       SOF_GetLastErrMsg: S(() => this.lastError.message),
       GetDeviceCount: N(async () => new Set((await listCertificates(this.ctx)).map((c) => c.deviceSerial)).size),

@@ -8,7 +8,7 @@ import { toErrorInfo } from '../errors.ts';
 import { parseCertificate, type ParsedCertificate } from '../pki/certificate.ts';
 import { REFUSAL_MESSAGES, refusalReason } from './refused.ts';
 import { b64, base64Decode, FrameRate, listCertificates, type SessionContext } from './session.ts';
-import { dnValue } from './sof-support.ts';
+import { formatHebcaCertSnList, hebcaNotAfter, sofVerifySignedMessage } from './formats/index.ts';
 import type { BridgeCertificate, SignatureFormat } from './types.ts';
 
 export const HEBCA_VERSION = '3.0.0-cert-assistant';
@@ -43,11 +43,10 @@ const fail = (ret: number, msg: string): never => {
 /** Subject items by index (0 = CN, as the library's IsCertOnline assumes) or by name. */
 const SUBJECT_ITEMS = ['CN', 'O', 'OU', 'L', 'ST', 'C', 'E', 'G'];
 
-/** Beijing time `yyyy/MM/dd HH:mm:ss`: what the pages show, and what `new Date()` parses. */
-function beijingTime(d: Date): string {
-  const t = new Date(d.getTime() + 8 * 3600_000);
-  const p = (n: number) => String(n).padStart(2, '0');
-  return `${t.getUTCFullYear()}/${p(t.getUTCMonth() + 1)}/${p(t.getUTCDate())} ${p(t.getUTCHours())}:${p(t.getUTCMinutes())}:${p(t.getUTCSeconds())}`;
+/** One subject attribute's values (display DN `C=CN, O=…, CN=…`, escapes undone), joined by commas. */
+function dnValue(dn: string, key: string): string {
+  return dn.split(/(?<!\\), /).map((part) => [part.slice(0, part.indexOf('=')), part.slice(part.indexOf('=') + 1)] as const)
+    .filter(([k]) => k === key).map(([, v]) => v.replace(/\\(.)/g, '$1')).join(',');
 }
 
 export function parseHebcaFrame(text: string): { kind: 'hello' } | { kind: 'call'; seq: string; func: string; params: Record<string, unknown> } | { kind: 'bad'; func: string | null; seq: string } {
@@ -230,9 +229,9 @@ export class HebcaSession {
         return {};
       },
       GetSubjectItem: async (p) => ({ content: subjectItem(parseCertificate((await this.current()).certificate), p['index']) }),
-      GetSignCertNotAfter: async (p) => ({ certnotafter: beijingTime(parseCertificate((await this.byIndex(p)).certificate).notAfter) }),
+      GetSignCertNotAfter: async (p) => ({ certnotafter: hebcaNotAfter(parseCertificate((await this.byIndex(p)).certificate)) }),
       GetCertB64: async () => ({ cert: b64((await this.current()).certificate) }),
-      GetCertList: async () => ({ certSnList: (await this.list()).map((c) => parseCertificate(c.certificate).serialNumber.toUpperCase()).join(';') }),
+      GetCertList: async () => ({ certSnList: formatHebcaCertSnList((await this.list()).map((c) => parseCertificate(c.certificate))) }),
       IsCertOnline: async (p) => {
         const want = strParam(p, 'cn');
         return { result: (await this.list()).some((c) => cn(c) === want) ? 1 : 0 };
@@ -272,6 +271,10 @@ export class HebcaSession {
       UnUISign: async (p) => {
         const c = await this.bySerial(strParam(p, 'certSN'));
         return { signature: await this.sign(c, this.bytes(p, 'b64data', true), 'UnUISign', 'raw') };
+      },
+      P7VerifyB64: (p) => {
+        if (!sofVerifySignedMessage(strParam(p, 'b64data'))) fail(HEBCA_ERR.FAILED, '签名验证失败');
+        return { result: 1 };
       },
       P7SignB64: async (p) => ({ b64data: await this.sign(await this.current(), this.bytes(p, 'b64data', true), 'P7SignB64', 'pkcs7-attached') }),
     };

@@ -11,7 +11,7 @@ import type { KeyStore } from '../keystores/types.ts';
 import type { SignatureAlgorithm } from '../pki/signature-algorithm.ts';
 import { parseCertificate } from '../pki/certificate.ts';
 import { inspectCertificate } from '../pki/inspect.ts';
-import { buildDetachedCms, ecdsaP1363ToDer } from './cms.ts';
+import { buildSignedData, ecdsaP1363ToDer } from './cms.ts';
 
 export type SigningOperation = 'login' | 'sign' | 'decrypt';
 export type SignatureOutput = 'raw' | 'pkcs7-detached' | 'pkcs7-attached';
@@ -162,13 +162,11 @@ export function createSigningPath(opts: SigningPathOptions): SigningPath {
       const sig = await key.store.sign(key.identityId, data, key.algorithm, pin);
       return key.algorithm === 'ES256' ? ecdsaP1363ToDer(sig) : sig;
     }
-    if (output === 'pkcs7-attached') {
-      throw new AssistantError('NOT_SUPPORTED', '暂不支持带原文的 PKCS#7 签名', { en: 'attached PKCS#7 signatures are not supported yet' });
-    }
-    return buildDetachedCms(data, {
+    // PKCS#7 SignedData (GM/T 0010 algorithms for SM2): the key signs the signed attributes.
+    return buildSignedData(data, {
       algorithm: key.algorithm, certificate: key.certificate, intermediates: key.intermediates,
       sign: (attrs) => key.store.sign(key.identityId, attrs, key.algorithm, pin),
-    }, opts.now());
+    }, opts.now(), { attached: output === 'pkcs7-attached', digest: key.algorithm === 'SM2-SM3' ? 'sm3' : 'sha256' });
   };
 
   return {

@@ -217,6 +217,19 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     await bridge?.stop();
     await client?.close();
   };
+  // Signals are caught before anything is announced, so a SIGTERM right after `listening` still ends cleanly.
+  let stopRequested: (() => void) | null = null;
+  let stopEarly = false;
+  const onSignal = (): void => {
+    stopEarly = true;
+    stopRequested?.();
+  };
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+  const unhook = (): void => {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+  };
 
   try {
     bridge = await startBridgeProcess({
@@ -230,21 +243,23 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     });
   } catch (e) {
     io.stderr.write(`错误 [BRIDGE_START_FAILED]: 无法启动证书助手协议服务：${(e as Error).message}\n`);
+    unhook();
     await shutdown();
     return EXIT_FAIL;
   }
-  emit({ event: 'listening', endpoints: bridge.endpoints.map((e) => ({ protocol: e.protocol, url: e.url, host: e.host, port: e.port })) });
 
   return new Promise<number>((resolve) => {
     let done = false;
     const end = (code: number) => {
       if (done) return;
       done = true;
+      unhook();
       void shutdown().then(() => resolve(code));
     };
-    process.once('SIGTERM', () => end(EXIT_OK));
-    process.once('SIGINT', () => end(EXIT_OK));
+    stopRequested = () => end(EXIT_OK);
     bridge!.onExit(() => end(EXIT_FAIL));
+    if (stopEarly) return end(EXIT_OK);
+    emit({ event: 'listening', endpoints: bridge!.endpoints.map((e) => ({ protocol: e.protocol, url: e.url, host: e.host, port: e.port })) });
   });
 }
 

@@ -147,6 +147,36 @@ describe('cert-assistant bridge with PFX files (BJCA and HEBCA)', () => {
     c.close();
   });
 
+  test('SOF_SignMessage attached and detached: PKCS#7 that openssl cms -verify accepts; HEBCA P7SignB64 too', async () => {
+    const c = await BjcaClient.open(cli.bjca, ORIGIN);
+    const entry = pki.get('bjca-ent');
+    const users = String(await c.call('SOF_GetUserList')).split('&&&').filter(Boolean).map((u) => u.split('||'));
+    const certId = users.find(([n]) => n === entry.expect.enterpriseName)![1]!;
+    const text = '申报材料确认：营业执照副本一份';
+    const content = path.join(dir, 'p7content.txt');
+    fs.writeFileSync(content, text);
+    for (const flag of [0, 1]) {
+      const p7 = String(await c.call('SOF_SignMessage', flag, certId, text));
+      assert.ok(p7.length > 0, String(await c.call('SOF_GetLastErrMsg')));
+      const f = path.join(dir, `m${flag}.p7`);
+      fs.writeFileSync(f, Buffer.from(p7, 'base64'));
+      const out = execFileSync('openssl', ['cms', '-verify', '-binary', '-inform', 'DER', '-in', f, '-noverify', ...(flag === 1 ? ['-content', content] : [])], { stdio: ['ignore', 'pipe', 'pipe'] });
+      assert.equal(out.toString('utf8'), text);
+      assert.equal(await c.call('SOF_VerifySignedMessage', p7, flag === 1 ? text : ''), true);
+    }
+    c.close();
+    const h = await HebcaClient.open(cli.hebca, ORIGIN);
+    const idx = String((await h.call('GetCertList'))['certSnList']).split(';').findIndex((sn) => execFileSync('openssl', ['x509', '-in', entry.certPem, '-noout', '-serial']).toString().trim().toUpperCase().endsWith(sn));
+    await h.call('GetSignCert', { index: idx });
+    const r = await h.call('P7SignB64', { b64data: Buffer.from(text).toString('base64') });
+    assert.equal(r['ret'], 0, String(r['msg']));
+    const f = path.join(dir, 'h.p7');
+    fs.writeFileSync(f, Buffer.from(String(r['b64data']), 'base64'));
+    assert.equal(execFileSync('openssl', ['cms', '-verify', '-binary', '-inform', 'DER', '-in', f, '-noverify'], { stdio: ['ignore', 'pipe', 'pipe'] }).toString('utf8'), text);
+    assert.equal((await h.call('P7VerifyB64', { b64data: r['b64data'] }))['ret'], 0);
+    h.close();
+  });
+
   test('a consent answered without the PIN does not sign with the PIN the page typed', async () => {
     const c = await BjcaClient.open(cli.bjca, ORIGIN);
     const certId = String(await c.call('SOF_GetUserList')).split('&&&')[0]!.split('||')[1]!;
@@ -186,7 +216,7 @@ describe('cert-assistant bridge with PFX files (BJCA and HEBCA)', () => {
     const cert = await h.call('GetCertB64');
     assert.equal(Buffer.from(String(cert['cert']), 'base64').equals(fs.readFileSync(sm2.certDer)), true);
     assert.equal((await h.call('GetSubjectItem', { index: 0 }))['content'], sm2.expect.enterpriseName);
-    assert.match(String((await h.call('GetSignCertNotAfter', { index }))['certnotafter']), /^\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d$/);
+    assert.match(String((await h.call('GetSignCertNotAfter', { index }))['certnotafter']), /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
     assert.equal((await h.call('Login', { pin: 'page-pin-hebca' }))['ret'], 0);
     const text = 'abcdefgh12345678abcd';
     const st = await h.call('SignText', { signText: text });
