@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import type { MessageSignerWithCertificate } from '../../../main/bridge/formats/pkcs7.ts';
 import { sm2Sign } from '../../../main/pki/sm2.ts';
 import type { PkiEntry, TestPki } from '../../fixtures/pki.ts';
-import { chainIntermediates, sm2PrivateKeyHex } from '../login/key-store-fixture.ts';
+import { chainIntermediates, sm2PrivateKeyHex } from '../../support/key-store.ts';
 
 export function pemMessageSigner(pki: TestPki, entry: PkiEntry): MessageSignerWithCertificate & { calls: number } {
   const pem = readFileSync(entry.keyPem, 'utf8');
