@@ -14,8 +14,8 @@ import { NAMED_REFUSALS } from '../../../main/bridge/refused.ts';
 import { SOR } from '../../../main/bridge/bjca.ts';
 import { getTestPki, type PkiEntry, type TestPki } from '../../fixtures/pki.ts';
 import { BjcaClient, HebcaClient, startCliBridge, type BridgeEvent, type RunningCli } from '../../support/bridge.ts';
-import { createSoftHsmToken, softHsmAvailable, SOFTHSM_MODULE, type SoftHsmToken } from '../pkcs11/softhsm.ts';
-import { buildFakeSkf, fakeSkfEnv, skipFakeSkf } from '../skf/fake-skf.ts';
+import { createSoftHsmToken, softHsmAvailable, SOFTHSM_MODULE, type SoftHsmToken } from '../../support/softhsm.ts';
+import { buildFakeSkf, fakeSkfEnv, skipFakeSkf } from '../../support/fake-skf.ts';
 
 const ORIGIN = 'http://127.0.0.1:8931';
 let pki: TestPki;
