@@ -6,7 +6,8 @@ import { SearchEngine } from '../../../main/guide/search/query.ts';
 import { textPinyin } from '../../../main/guide/search/pinyin.ts';
 import { allThemes } from '../../../main/guide/search/build.ts';
 import corrections from '../../../main/guide/data/pinyin-corrections.json' with { type: 'json' };
-import { seededRandom, syntheticItems } from '../../../scripts/guide/synthetic-catalogue.ts';
+import { syntheticItems } from '../../../scripts/guide/synthetic-catalogue.ts';
+import { seededRandom } from '../../support/random.ts';
 
 const guide = Guide.open();
 const cat = guide.catalogue;
