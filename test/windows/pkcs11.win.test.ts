@@ -6,24 +6,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import koffi from 'koffi';
-import { isAssistantError } from '../../main/errors.ts';
 import { declareCryptoki, Pkcs11Module, ULONG_BYTES } from '../../main/keystores/pkcs11/binding.ts';
 import { KeyStoreWorkerClient } from '../../main/keystores/worker/client.ts';
 import { forkWorkerSpawner } from '../../main/keystores/worker/fork-transport.ts';
 import { WorkerKeyStore } from '../../main/keystores/worker/remote-store.ts';
 import { fakeDll, testPki, winEnv } from './support.ts';
+import { rejectsWith } from '../support/assert-error.ts';
 
-async function rejectsWith(p: Promise<unknown>, code: string): Promise<Record<string, unknown>> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(isAssistantError(e), `expected AssistantError, got ${String(e)}`);
-    assert.equal(e.code, code, `${e.code}: ${e.message}`);
-    assert.ok(/[\u4e00-\u9fff]/u.test(e.message), 'zh-CN message');
-    return e.details ?? {};
-  }
-  assert.fail(`expected ${code}`);
-}
 
 describe('the Cryptoki ABI on Windows', () => {
   test('CK_ULONG is 4 bytes and the structs are packed, as koffi declares them here', () => {
