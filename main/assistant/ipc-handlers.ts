@@ -91,6 +91,11 @@ export function createAssistantIpc(world: AssistantWorld): AssistantIpc {
     return world.guide;
   };
 
+  const signatures = () => {
+    if (!world.signatures) throw new AssistantError('SIGNATURE_LOG_UNAVAILABLE', '签名记录不可用', { en: 'The signature log is unavailable' });
+    return world.signatures;
+  };
+
   // Assistant-side handlers get a validated request; the sender check is done by the wrapper below.
   type AssistantImpl = { [C in AssistantChannel]: (req: IpcRequest<C>) => Promise<IpcResponse<C>> };
   const assistant: AssistantImpl = {
@@ -188,6 +193,11 @@ export function createAssistantIpc(world: AssistantWorld): AssistantIpc {
       const s = await guide().manualSection(id);
       if (!s) throw new AssistantError('MANUAL_SECTION_NOT_FOUND', '未找到该章节', { en: 'Manual section not found' });
       return s;
+    },
+    'signatures:list': async (filter) => signatures().list(filter),
+    'signatures:export': async (filter) => {
+      const r = await signatures().exportCsv(filter);
+      return r ? { saved: true, count: r.count, fileName: r.fileName } : { saved: false, count: 0, fileName: null };
     },
   };
 
