@@ -121,9 +121,23 @@ function validity(cert: pkijs.Certificate, now: Date, days: number): Date {
 export async function issueLocalhostCertificate(opts: { now?: Date; days?: number } = {}): Promise<LocalhostTls> {
   const now = opts.now ?? new Date();
   const days = opts.days ?? LOCALHOST_CERT_DAYS;
-  // extractable=false: the CA's private key cannot be exported, not even by this code.
-  let ca: webcrypto.CryptoKeyPair | null = (await subtle.generateKey(EC, false, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
   const leafKeys = (await subtle.generateKey(EC, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
+  const { caDer, leafDer, notAfter } = await issueUnderOneTimeCa(leafKeys.publicKey, now, days);
+  const pkcs8 = await subtle.exportKey('pkcs8', leafKeys.privateKey);
+  return {
+    caCertificatePem: pem('CERTIFICATE', caDer),
+    certificatePem: pem('CERTIFICATE', leafDer),
+    privateKeyPem: pem('PRIVATE KEY', pkcs8),
+    certificateSha256: createHash('sha256').update(leafDer).digest('hex'),
+    caSha256: createHash('sha256').update(caDer).digest('hex'),
+    notAfter,
+  };
+}
+
+/** The CA key lives only in this function's scope: made non-extractable, used twice, never returned. */
+async function issueUnderOneTimeCa(leafPublicKey: webcrypto.CryptoKey, now: Date, days: number): Promise<{ caDer: Uint8Array; leafDer: Uint8Array; notAfter: Date }> {
+  // extractable=false: the CA's private key cannot be exported, not even by this code.
+  const ca = (await subtle.generateKey(EC, false, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
 
   const caCert = new pkijs.Certificate();
   caCert.version = 2;
@@ -147,30 +161,17 @@ export async function issueLocalhostCertificate(opts: { now?: Date; days?: numbe
   leaf.issuer = caCert.subject;
   leaf.subject = name('127.0.0.1');
   const notAfter = validity(leaf, now, days);
-  await leaf.subjectPublicKeyInfo.importKey(leafKeys.publicKey);
+  await leaf.subjectPublicKeyInfo.importKey(leafPublicKey);
   leaf.extensions = [
     ext(OIDS.basicConstraints, true, new pkijs.BasicConstraints({ cA: false })),
     ext(OIDS.keyUsage, true, keyUsage([0])),
     ext(OIDS.extKeyUsage, false, new pkijs.ExtKeyUsage({ keyPurposes: [OIDS.serverAuth] })),
     ext(OIDS.subjectAltName, false, new pkijs.AltName({ altNames: loopbackNames() })),
-    ext(OIDS.subjectKeyId, false, new asn1js.OctetString({ valueHex: (await keyId(leafKeys.publicKey)).buffer as ArrayBuffer })),
+    ext(OIDS.subjectKeyId, false, new asn1js.OctetString({ valueHex: (await keyId(leafPublicKey)).buffer as ArrayBuffer })),
     ext(OIDS.authorityKeyId, false, new pkijs.AuthorityKeyIdentifier({ keyIdentifier: new asn1js.OctetString({ valueHex: caKeyId.buffer as ArrayBuffer }) })),
   ];
   await leaf.sign(ca.privateKey, 'SHA-256');
-  // The CA key's only reference goes here; nothing was exported or written.
-  ca = null;
-
-  const caDer = new Uint8Array(caCert.toSchema(true).toBER(false));
-  const leafDer = new Uint8Array(leaf.toSchema(true).toBER(false));
-  const pkcs8 = await subtle.exportKey('pkcs8', leafKeys.privateKey);
-  return {
-    caCertificatePem: pem('CERTIFICATE', caDer),
-    certificatePem: pem('CERTIFICATE', leafDer),
-    privateKeyPem: pem('PRIVATE KEY', pkcs8),
-    certificateSha256: createHash('sha256').update(leafDer).digest('hex'),
-    caSha256: createHash('sha256').update(caDer).digest('hex'),
-    notAfter,
-  };
+  return { caDer: new Uint8Array(caCert.toSchema(true).toBER(false)), leafDer: new Uint8Array(leaf.toSchema(true).toBER(false)), notAfter };
 }
 
 /** File names inside the folder the bridge's TLS material lives in (no CA key file exists). */
