@@ -1,16 +1,31 @@
-// Lint: TypeScript rules, plus the house rule that only main/app/** and preload/** import
-// values from 'electron' (type-only imports are fine everywhere).
+// Lint: TypeScript rules, plus the house's layers as import zones (a wrong arrow fails lint):
+// - only main/app/** and preload/** import values from 'electron' (type-only imports are fine);
+// - main/{pki,login,guide,policy,keystores,bridge} never import main/{assistant,app,cli};
+// - main/assistant never imports main/app; common/ imports nothing; renderer/ imports only common/;
+// - raw ipcRenderer.invoke only inside the typed wrapper (preload/ipc/invoke.ts).
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-const electronOnlyInShell = {
-  'no-restricted-imports': ['error', {
-    paths: [{ name: 'electron', message: 'Only main/app/** and preload/** may import values from electron (use `import type`).', allowTypeImports: true }],
-  }],
-};
+const electronValues = { name: 'electron', message: 'Only main/app/** and preload/** may import values from electron (use `import type`).', allowTypeImports: true };
+
+/** One no-restricted-imports rule per zone (ESLint replaces, not merges, a rule's options between blocks). */
+function zone({ electron = true, forbid = [] }) {
+  return {
+    'no-restricted-imports': ['error', {
+      paths: electron ? [electronValues] : [],
+      patterns: forbid.map(([regex, message]) => ({ regex, message })),
+    }],
+  };
+}
+
+const UPPER_ROOMS = ['(^|/)(assistant|app|cli)(/|$)', 'pki, login, guide, policy, keystores and bridge are below main/assistant, main/app and main/cli: pass what you need in as arguments.'];
+const APP_ROOM = ['(^|/)app(/|$)', 'main/assistant is Electron-free and below main/app: main/app imports assistant, never the reverse.'];
+const OUTSIDE_COMMON = ['^(?!\\./)', 'common/ is the contract room every runtime reads: it imports nothing.'];
+/** For a file `depth` folders below renderer/: climbing out of renderer/ may only reach common/. */
+const outsideRenderer = (depth) => [`^(\\.\\./){${depth + 1}}(?!common/)|^(\\.\\./){${depth + 2},}`, 'renderer/ reads only common/ (the IPC contract); everything else comes over IPC.'];
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', 'out/**', 'release/**', 'test/fixtures/generated/**', '.cache/**', 'renderer/dist/**'] },
+  { ignores: ['node_modules/**', '**/node_modules/**', 'dist/**', 'out/**', 'release/**', 'test/fixtures/generated/**', '.cache/**', 'renderer/dist/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -21,7 +36,17 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
       '@typescript-eslint/no-explicit-any': 'warn',
       'no-empty': ['error', { allowEmptyCatch: true }],
+      'no-restricted-syntax': ['error', {
+        selector: "CallExpression[callee.object.name='ipcRenderer'][callee.property.name='invoke']",
+        message: 'Send IPC requests through the typed wrapper preload/ipc/invoke.ts (invokeChannel), so a channel and its payload are checked against common/ipc-contract.ts.',
+      }],
     },
   },
-  { files: ['**/*.ts', '**/*.tsx', '**/*.mts', '**/*.js', '**/*.mjs'], ignores: ['main/app/**', 'preload/**'], rules: electronOnlyInShell },
+  { files: ['**/*.ts', '**/*.tsx', '**/*.mts', '**/*.js', '**/*.mjs'], ignores: ['main/app/**', 'preload/**'], rules: zone({}) },
+  { files: ['main/{pki,login,guide,policy,keystores,bridge}/**'], rules: zone({ forbid: [UPPER_ROOMS] }) },
+  { files: ['main/assistant/**'], rules: zone({ forbid: [APP_ROOM] }) },
+  { files: ['common/**'], rules: zone({ forbid: [OUTSIDE_COMMON] }) },
+  { files: ['renderer/*'], rules: zone({ forbid: [outsideRenderer(0)] }) },
+  { files: ['renderer/*/*'], rules: zone({ forbid: [outsideRenderer(1)] }) },
+  { files: ['renderer/*/*/**'], rules: zone({ forbid: [outsideRenderer(2)] }) },
 );

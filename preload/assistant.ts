@@ -6,7 +6,8 @@ import { contextBridge, ipcRenderer } from 'electron';
 import {
   ASSISTANT_CHANNELS, ASSISTANT_EVENT_CHANNEL, ASSISTANT_EVENTS,
   type AssistantBridge, type AssistantChannel, type AssistantEventName, type AssistantEvents, type IpcRequest, type IpcResponse, type IpcResult,
-} from '../main/app/ipc-contract.ts';
+} from '../common/ipc-contract.ts';
+import { invokeChannel } from './ipc/invoke.ts';
 
 const channels = new Set<string>(ASSISTANT_CHANNELS);
 const eventNames = new Set<string>(ASSISTANT_EVENTS);
@@ -22,7 +23,7 @@ const bridge: AssistantBridge = {
     if (!channels.has(channel)) {
       return Promise.resolve({ ok: false, error: { code: 'IPC_UNKNOWN_CHANNEL', message: '未知的请求通道', messageEn: 'Unknown IPC channel' } });
     }
-    return ipcRenderer.invoke(channel, request) as Promise<IpcResult<IpcResponse<C>>>;
+    return invokeChannel(channel, request);
   },
   on<E extends AssistantEventName>(event: E, listener: (payload: AssistantEvents[E]) => void): () => void {
     if (!eventNames.has(event)) return () => {};

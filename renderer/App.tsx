@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useState } from 'react';
-import type { ConsentRequestView, Lang } from '../main/app/ipc-contract.ts';
+import type { ConsentRequestView, Lang } from '../common/ipc-contract.ts';
 import { I18nContext, makeI18n } from './i18n-context.tsx';
 import { invoke, onEvent } from './ipc.ts';
 import { CertificatesScreen } from './screens/Certificates.tsx';

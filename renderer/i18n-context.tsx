@@ -1,6 +1,6 @@
 import { createContext, useContext } from 'react';
 import { translate, type MessageKey } from './i18n.ts';
-import type { Lang } from '../main/app/ipc-contract.ts';
+import type { Lang } from '../common/ipc-contract.ts';
 
 export interface I18n {
   lang: Lang;

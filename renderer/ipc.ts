@@ -1,5 +1,5 @@
 /** The renderer's only way to reach main: typed calls over the preload's `window.assistant`. */
-import type { AssistantBridge, AssistantChannel, AssistantEventName, AssistantEvents, ErrorView, IpcRequest, IpcResponse } from '../main/app/ipc-contract.ts';
+import type { AssistantBridge, AssistantChannel, AssistantEventName, AssistantEvents, ErrorView, IpcRequest, IpcResponse } from '../common/ipc-contract.ts';
 
 declare global {
   interface Window {

@@ -4,12 +4,15 @@
 //   main/keystores/worker/entry.ts   -> dist/app/keystore-worker.cjs (utilityProcess: key stores, vendor DLLs)
 //   preload/*.ts                     -> dist/preload/*.cjs           (sandboxed preloads: one file, only `electron` required)
 //   renderer/                        -> dist/renderer/               (vite build)
+//   main/cli (the `cert-assistant` command) -> dist/cli/cert-assistant.mjs + dist/cli/keystore-worker.mjs
+//                                       (plain Node ESM, no tsx; koffi resolved from node_modules at run time)
 // Native and Electron modules stay external. Data files are read at run time relative to each
 // source file (`new URL('./data/x.json', import.meta.url)`), so import.meta.url is rewritten per
 // file to the source file's location inside the app (main/**, certs/** ship next to dist/).
 import { build } from 'esbuild';
 import { build as viteBuild } from 'vite';
 import { readFile, readdir, rm } from 'node:fs/promises';
+import { isBuiltin } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -40,6 +43,23 @@ function importMetaUrlPlugin(outDir) {
   };
 }
 
+/** ESM flavour: import.meta.url -> the source file's URL, computed from the bundle's own import.meta.url. */
+function esmImportMetaUrlPlugin(outDir) {
+  return {
+    name: 'import-meta-url-esm',
+    setup(b) {
+      b.onLoad({ filter: /\.(ts|mts)$/ }, async (args) => {
+        let contents = await readFile(args.path, 'utf8');
+        if (contents.includes('import.meta.url')) {
+          const rel = path.relative(outDir, args.path).split(path.sep).join('/');
+          contents = contents.replaceAll('import.meta.url', `new URL(${JSON.stringify(rel)}, import.meta.url).href`);
+        }
+        return { contents, loader: 'ts' };
+      });
+    },
+  };
+}
+
 const common = {
   bundle: true,
   platform: 'node',
@@ -61,6 +81,35 @@ async function buildMain() {
     outExtension: { '.js': '.cjs' },
     plugins: [importMetaUrlPlugin(outDir)],
   });
+}
+
+/**
+ * The CLI as the installed app ships it: one ESM file per process, no tsx, no dev dependencies.
+ * Data files stay at their source locations (main/…/data, certs/, package.json), found relative
+ * to the bundle; the key-store worker is its own bundle beside the CLI (forked, see fork-transport.ts).
+ */
+async function buildCli(outDir) {
+  const worker = path.join(outDir, 'keystore-worker.mjs');
+  const forkTransport = path.join(root, 'main/keystores/worker/fork-transport.ts');
+  const cjsInterop = "import { createRequire as __caCreateRequire } from 'node:module'; const require = __caCreateRequire(import.meta.url);";
+  await build({
+    ...common,
+    format: 'esm',
+    target: 'node20',
+    external: ['koffi', 'electron'],
+    banner: { js: cjsInterop },
+    define: { CERT_ASSISTANT_BUNDLED_WORKER: JSON.stringify(path.relative(path.dirname(forkTransport), worker).split(path.sep).join('/')) },
+    entryPoints: { 'cert-assistant': path.join(root, 'main/cli/bundle-entry.ts'), 'keystore-worker': path.join(root, 'main/keystores/worker/entry.ts') },
+    outdir: outDir,
+    outExtension: { '.js': '.mjs' },
+    plugins: [esmImportMetaUrlPlugin(outDir)],
+  });
+  // Guard: the bundle must run with production dependencies only (koffi); tsx is a dev tool.
+  for (const f of ['cert-assistant.mjs', 'keystore-worker.mjs']) {
+    const code = await readFile(path.join(outDir, f), 'utf8');
+    const imported = [...code.matchAll(/(?:^import[^;\n]*from\s*|\bimport\(|__require\()["']([^"'./][^"']*)["']/gm)].map((m) => m[1]).filter((m) => !isBuiltin(m) && m !== 'koffi');
+    if (imported.length) throw new Error(`dist/cli/${f} imports ${[...new Set(imported)].join(', ')}: only node: builtins and koffi may stay external`);
+  }
 }
 
 async function buildPreloads() {
@@ -94,4 +143,5 @@ if (!only) await rm(path.join(dist, 'app'), { recursive: true, force: true });
 if (!only || only === 'main') await buildMain();
 if (!only || only === 'preload') await buildPreloads();
 if (!only || only === 'renderer') await buildRenderer();
+if (!only || only === 'cli') await buildCli(path.join(dist, 'cli'));
 if (!quiet) console.log(`build: done in ${((Date.now() - t0) / 1000).toFixed(1)} s -> ${path.relative(root, dist)}/`);

@@ -6,16 +6,16 @@
 import { app, BrowserWindow, Menu, dialog, ipcMain, session, shell, type IpcMainInvokeEvent, type WebContents } from 'electron';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
-import { ASSISTANT_CHANNELS, ASSISTANT_EVENT_CHANNEL, PORTAL_CHANNELS, type IpcResult } from './ipc-contract.ts';
+import { ASSISTANT_CHANNELS, ASSISTANT_EVENT_CHANNEL, PORTAL_CHANNELS, type IpcResult } from '../../common/ipc-contract.ts';
 import { registerAppScheme, serveRenderer } from './app-protocol.ts';
 import { utilityProcessSpawner } from './keystore-worker.ts';
 import { createPortalView, type PortalView } from './portal-view.ts';
-import { HARDENED_WEB_PREFERENCES, hardenSession, hardenWebContents } from './security.ts';
+import { hardenSession, hardenWebContents } from './security.ts';
 import { ASSISTANT_ORIGIN } from '../assistant/app-assets.ts';
 import { createCertificateService, pkcs12BehindWorker, usbKeyStores } from '../assistant/certificates.ts';
 import { createGuideService } from '../assistant/guide-service.ts';
 import { createAssistantIpc, type AssistantIpc } from '../assistant/ipc-handlers.ts';
-import { createPortalOriginAllowList } from '../assistant/portal-origins.ts';
+import { createPortalOriginAllowList } from '../../common/portal-origins.ts';
 import type { AssistantWorld } from '../assistant/world.ts';
 import { configuredModulePaths } from '../keystores/pkcs11/configured-modules.ts';
 import { configuredSkfModulePaths } from '../keystores/skf/configured-modules.ts';
@@ -71,7 +71,19 @@ async function start(): Promise<void> {
     show: false,
     backgroundColor: '#f4f6f9',
     webPreferences: {
-      ...HARDENED_WEB_PREFERENCES,
+      sandbox: true,
+      contextIsolation: true,
+      nodeIntegration: false,
+      nodeIntegrationInSubFrames: false,
+      nodeIntegrationInWorker: false,
+      webSecurity: true,
+      allowRunningInsecureContent: false,
+      webviewTag: false,
+      experimentalFeatures: false,
+      disableBlinkFeatures: 'Auxclick',
+      spellcheck: false,
+      safeDialogs: true,
+      navigateOnDragDrop: false,
       preload: path.join(preloadDir, 'assistant.cjs'),
     },
   });

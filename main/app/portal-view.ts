@@ -3,10 +3,10 @@
  * clears it), the minimal portal preload, and navigation held to the policy's portal origins.
  */
 import { WebContentsView, session, type BrowserWindow, type WebContents } from 'electron';
-import type { Bounds } from './ipc-contract.ts';
-import type { PortalOriginAllowList } from '../assistant/portal-origins.ts';
+import type { Bounds } from '../../common/ipc-contract.ts';
+import type { PortalOriginAllowList } from '../../common/portal-origins.ts';
 import type { PortalViewControl } from '../assistant/world.ts';
-import { HARDENED_WEB_PREFERENCES, hardenSession, hardenWebContents } from './security.ts';
+import { hardenSession, hardenWebContents } from './security.ts';
 
 /** No `persist:` prefix: the partition lives in memory only. */
 export const PORTAL_PARTITION = 'portal';
@@ -34,7 +34,19 @@ export function createPortalView(opts: PortalViewOptions): PortalView {
     if (view) return view;
     const v = new WebContentsView({
       webPreferences: {
-        ...HARDENED_WEB_PREFERENCES,
+        sandbox: true,
+        contextIsolation: true,
+        nodeIntegration: false,
+        nodeIntegrationInSubFrames: false,
+        nodeIntegrationInWorker: false,
+        webSecurity: true,
+        allowRunningInsecureContent: false,
+        webviewTag: false,
+        experimentalFeatures: false,
+        disableBlinkFeatures: 'Auxclick',
+        spellcheck: false,
+        safeDialogs: true,
+        navigateOnDragDrop: false,
         partition: PORTAL_PARTITION,
         preload: opts.preload,
       },

@@ -2,24 +2,10 @@
  * Session and web-contents hardening shared by the assistant window and the portal view:
  * default-deny permissions, no downloads, no new windows, no <webview>, guarded navigation.
  */
-import { shell, type Session, type WebContents, type WebPreferences } from 'electron';
+import { shell, type Session, type WebContents } from 'electron';
 import { isExternalLink, isPermissionAllowed, type PageKind } from '../assistant/permissions.ts';
 
 const hardened = new WeakSet<Session>();
-
-/** The web preferences every page gets (the app's own UI and the portal alike); callers add only preload/partition. */
-export const HARDENED_WEB_PREFERENCES = {
-  sandbox: true,
-  contextIsolation: true,
-  nodeIntegration: false,
-  nodeIntegrationInSubFrames: false,
-  webSecurity: true,
-  allowRunningInsecureContent: false,
-  webviewTag: false,
-  spellcheck: false,
-  safeDialogs: true,
-  navigateOnDragDrop: false,
-} as const satisfies WebPreferences;
 
 export function hardenSession(ses: Session, kind: PageKind): void {
   if (hardened.has(ses)) return;

@@ -11,7 +11,7 @@ import type { CaProfile } from '../pki/ca-profiles.ts';
 import { parseCertificate, type ParsedCertificate } from '../pki/certificate.ts';
 import { inspectCertificate } from '../pki/inspect.ts';
 import { analyzeUscc } from '../pki/uscc.ts';
-import type { CertificateListView, CertificateView, PinStateView } from '../app/ipc-contract.ts';
+import type { CertificateListView, CertificateView, PinStateView } from '../../common/ipc-contract.ts';
 import type { CertificateService } from './world.ts';
 
 export interface RegisteredStore {

@@ -4,7 +4,7 @@
  * it pays the load, app start does not.
  */
 import { Guide, type GuideOpenOptions, type ServiceItem } from '../guide/index.ts';
-import type { FacetCount, GuideItemSummary, GuideItemView, GuideListView } from '../app/ipc-contract.ts';
+import type { FacetCount, GuideItemSummary, GuideItemView, GuideListView } from '../../common/ipc-contract.ts';
 import type { GuideService } from './world.ts';
 
 export interface GuideServiceHandle extends GuideService {

@@ -1,5 +1,5 @@
 /**
- * The IPC handler table: one handler per channel of main/app/ipc-contract.ts. main/app binds it
+ * The IPC handler table: one handler per channel of common/ipc-contract.ts. main/app binds it
  * to ipcMain; the e2e host binds the same table to Playwright bindings. Each handler first checks
  * the sender frame (assistant channels only from the assistant's own origin, authenticate only
  * from an allowed portal origin), then validates the payload, then acts on its world.
@@ -7,10 +7,10 @@
 import { AssistantError, toErrorInfo } from '../errors.ts';
 import type {
   AssistantChannel, ConsentRequestView, ConsentSubmitResult, ErrorView, IpcChannel, IpcRequest, IpcResponse, IpcResult, PortalChannel,
-} from '../app/ipc-contract.ts';
-import { ASSISTANT_CHANNELS, PORTAL_CHANNELS } from '../app/ipc-contract.ts';
+} from '../../common/ipc-contract.ts';
+import { ASSISTANT_CHANNELS, PORTAL_CHANNELS } from '../../common/ipc-contract.ts';
 import { validateRequest } from './ipc-validate.ts';
-import { originOfFrameUrl, parsePortalUrl } from './portal-origins.ts';
+import { originOfFrameUrl, parsePortalUrl } from '../../common/portal-origins.ts';
 import type { AssistantWorld, IpcSender } from './world.ts';
 
 export type Handler<C extends IpcChannel> = (sender: IpcSender, payload: unknown) => Promise<IpcResponse<C>>;

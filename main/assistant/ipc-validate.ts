@@ -3,7 +3,7 @@
  * any handler code sees it. Errors never echo the payload (it may hold a PIN).
  */
 import { AssistantError } from '../errors.ts';
-import type { Bounds, IpcChannel, IpcRequest, ServiceFor } from '../app/ipc-contract.ts';
+import type { Bounds, IpcChannel, IpcRequest, ServiceFor } from '../../common/ipc-contract.ts';
 
 type Validator<T> = (v: unknown, field: string) => T;
 

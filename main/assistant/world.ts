@@ -6,8 +6,8 @@
 import type {
   AssistantEventName, AssistantEvents, Lang, Bounds, CertificateListView, DiagnosticsView, GuideItemView, GuideListView,
   GuideSiteView, HotCategoryView, ManualSectionTextView, ManualSectionView, AnswerView, PinStateView, ServiceFor,
-} from '../app/ipc-contract.ts';
-import type { PortalOriginAllowList } from './portal-origins.ts';
+} from '../../common/ipc-contract.ts';
+import type { PortalOriginAllowList } from '../../common/portal-origins.ts';
 
 /** Who sent an IPC message: the sender frame's URL, as Electron (or Playwright) reports it. */
 export interface IpcSender {

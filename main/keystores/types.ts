@@ -5,8 +5,7 @@
  * worker restart, never the app.
  */
 
-/** Token/JWS-style algorithm labels used by the login token. */
-export type SignatureAlgorithm = 'RS256' | 'ES256' | 'SM2-SM3';
+import type { SignatureAlgorithm } from '../pki/signature-algorithm.ts';
 
 export interface PinState {
   /** Retries left when the device says so; null when unknown. */

@@ -5,7 +5,7 @@
  */
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
-import type { SignatureAlgorithm } from '../keystores/types.ts';
+import type { SignatureAlgorithm } from '../pki/signature-algorithm.ts';
 import { parseCertificate } from '../pki/certificate.ts';
 import { checkDerStructure } from '../pki/der.ts';
 import { LoginTokenRejection } from './codes.ts';

@@ -4,7 +4,7 @@ import type { ParsedCertificate, PublicKeyInfo } from '../pki/certificate.ts';
 import { SIGNATURE_ALGORITHMS } from '../pki/oids.ts';
 import { publicKeyObject as nodeKey } from '../pki/public-key.ts';
 import { bytesToHex, sm2Verify } from '../pki/sm2.ts';
-import type { SignatureAlgorithm } from '../keystores/types.ts';
+import type { SignatureAlgorithm } from '../pki/signature-algorithm.ts';
 
 const P256 = '1.2.840.10045.3.1.7';
 /** Smallest RSA modulus a login key may have. */

@@ -10,7 +10,7 @@
  */
 import * as nodeCrypto from 'node:crypto';
 import { AssistantError } from '../errors.ts';
-import type { SignatureAlgorithm } from '../keystores/types.ts';
+import type { SignatureAlgorithm } from '../pki/signature-algorithm.ts';
 import { sm3 } from '../pki/sm2.ts';
 
 /** Smallest challenge entropy we sign for (DESIGN: >= 32 random bytes). */

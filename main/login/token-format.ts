@@ -3,7 +3,7 @@
  * shapes: the whole token, each field, and the number of certificates are bounded before any
  * certificate is decoded.
  */
-import type { SignatureAlgorithm } from '../keystores/types.ts';
+import type { SignatureAlgorithm } from '../pki/signature-algorithm.ts';
 import { LoginTokenRejection } from './codes.ts';
 
 export const TOKEN_FORMAT = 'cert-login:1';

@@ -4,7 +4,8 @@
  * never from page data; this function just signs what it is given.
  */
 import { AssistantError } from '../errors.ts';
-import type { KeyStore, SignatureAlgorithm } from '../keystores/types.ts';
+import type { KeyStore } from '../keystores/types.ts';
+import type { SignatureAlgorithm } from '../pki/signature-algorithm.ts';
 import { buildDetachedCms } from './cms.ts';
 import { verifyTokenSignature } from './signature.ts';
 import { parseCertificateCached } from './verify-cache.ts';

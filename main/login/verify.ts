@@ -6,7 +6,7 @@
  * fails with its own reason code and zh-CN message. See docs/login-token.md.
  */
 import { AssistantError } from '../errors.ts';
-import type { SignatureAlgorithm } from '../keystores/types.ts';
+import type { SignatureAlgorithm } from '../pki/signature-algorithm.ts';
 import { parseCertificate, type ParsedCertificate } from '../pki/certificate.ts';
 import { verifyChain } from '../pki/chain.ts';
 import { SIGNATURE_ALGORITHMS } from '../pki/oids.ts';

@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { AssistantError } from '../errors.ts';
+import { userDataDir } from './user-data.ts';
 import { policyInvalid, resolvePolicy, type LayerInput, type PolicyResult } from './policy.ts';
 
 export const MAX_POLICY_BYTES = 1024 * 1024;
@@ -18,9 +19,7 @@ export function machinePolicyPath(platform: NodeJS.Platform, env: NodeJS.Process
 
 /** The user's own settings (the app may pass Electron's userData folder instead). */
 export function userSettingsPath(platform: NodeJS.Platform, env: NodeJS.ProcessEnv, home: string): string {
-  if (platform === 'win32') return path.win32.join(env['APPDATA'] || path.win32.join(home, 'AppData', 'Roaming'), 'CertAssistant', 'settings.json');
-  if (platform === 'darwin') return path.posix.join(home, 'Library', 'Application Support', 'CertAssistant', 'settings.json');
-  return path.posix.join(env['XDG_CONFIG_HOME'] || path.posix.join(home, '.config'), 'cert-assistant', 'settings.json');
+  return (platform === 'win32' ? path.win32 : path.posix).join(userDataDir(platform, env, home), 'settings.json');
 }
 
 export interface FileAccess {

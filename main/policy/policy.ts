@@ -9,7 +9,7 @@ import { createPublicKey } from 'node:crypto';
 import path from 'node:path';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { AssistantError, type ErrorInfo } from '../errors.ts';
-import { parseOriginRule, parsePortalUrl, type OriginRule } from '../assistant/portal-origins.ts';
+import { parseOriginRule, parsePortalUrl, type OriginRule } from '../../common/portal-origins.ts';
 import { ADMIN_ONLY_KEYS, POLICY_SCHEMA, USER_SETTABLE_KEYS } from './schema.ts';
 
 export type Language = 'zh-CN' | 'en';

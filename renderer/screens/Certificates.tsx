@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import type { CertificateListView, CertificateView, CheckStatus } from '../../main/app/ipc-contract.ts';
+import type { CertificateListView, CertificateView, CheckStatus } from '../../common/ipc-contract.ts';
 import { ErrorNote } from '../ErrorNote.tsx';
 import { formatDate } from '../format.ts';
 import { useI18n } from '../i18n-context.tsx';

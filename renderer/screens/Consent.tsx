@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'react';
-import type { ConsentRequestView, ConsentSubmitResult, PinStateView } from '../../main/app/ipc-contract.ts';
+import type { ConsentRequestView, ConsentSubmitResult, PinStateView } from '../../common/ipc-contract.ts';
 import { ErrorNote } from '../ErrorNote.tsx';
 import { formatDate, formatTime } from '../format.ts';
 import { useI18n } from '../i18n-context.tsx';

@@ -1,7 +1,7 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import type {
   AnswerView, GuideItemSummary, GuideItemView, GuideListView, GuideSiteView, HotCategoryView, ManualSectionTextView, ManualSectionView, ServiceFor,
-} from '../../main/app/ipc-contract.ts';
+} from '../../common/ipc-contract.ts';
 import { ErrorNote } from '../ErrorNote.tsx';
 import { highlightRuns } from '../format.ts';
 import { useI18n } from '../i18n-context.tsx';

@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'react';
-import type { Bounds } from '../../main/app/ipc-contract.ts';
+import type { Bounds } from '../../common/ipc-contract.ts';
 import { ErrorNote } from '../ErrorNote.tsx';
 import { useI18n } from '../i18n-context.tsx';
 import { invoke, onEvent } from '../ipc.ts';

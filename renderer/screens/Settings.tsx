@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import type { DiagnosticsView, Lang } from '../../main/app/ipc-contract.ts';
+import type { DiagnosticsView, Lang } from '../../common/ipc-contract.ts';
 import { ErrorNote } from '../ErrorNote.tsx';
 import { useI18n } from '../i18n-context.tsx';
 import { invoke } from '../ipc.ts';

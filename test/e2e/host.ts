@@ -12,11 +12,11 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { build as viteBuild } from 'vite';
 import { createAssistantIpc, type AssistantIpc } from '../../main/assistant/ipc-handlers.ts';
-import { createPortalOriginAllowList } from '../../main/assistant/portal-origins.ts';
+import { createPortalOriginAllowList } from '../../common/portal-origins.ts';
 import { ASSISTANT_CSP, mimeTypeOf } from '../../main/assistant/app-assets.ts';
 import type { AssistantWorld, CertificateService, GuideService, LogFields } from '../../main/assistant/world.ts';
 import type { GuideServiceHandle } from '../../main/assistant/guide-service.ts';
-import { ASSISTANT_CHANNELS, ASSISTANT_EVENTS } from '../../main/app/ipc-contract.ts';
+import { ASSISTANT_CHANNELS, ASSISTANT_EVENTS } from '../../common/ipc-contract.ts';
 
 export const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'];

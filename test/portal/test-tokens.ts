@@ -9,7 +9,8 @@ import { createLoginToken } from '../../main/login/token.ts';
 import { Pkcs12KeyStore } from '../../main/keystores/pkcs12/index.ts';
 import { describePrivateKey, nodePrivateKey, sm2PrivateKeyHex } from '../../main/pki/private-key.ts';
 import { sm2Sign } from '../../main/pki/sm2.ts';
-import type { KeyIdentity, KeyStore, PinState, SignatureAlgorithm } from '../../main/keystores/types.ts';
+import type { KeyIdentity, KeyStore, PinState } from '../../main/keystores/types.ts';
+import type { SignatureAlgorithm } from '../../main/pki/signature-algorithm.ts';
 import type { PkiEntry, TestPki } from '../fixtures/pki.ts';
 
 /** For test leaves shipped without a PFX (the negatives): the PEM key and the chain from the manifest. */

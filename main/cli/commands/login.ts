@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { AssistantError, isAssistantError, toErrorInfo, type ErrorInfo } from '../../errors.ts';
 import type { KeyIdentity, KeyStore } from '../../keystores/types.ts';
@@ -7,7 +8,11 @@ import { checkModulePath } from '../../keystores/pkcs11/module-path.ts';
 import { KeyStoreWorkerClient } from '../../keystores/worker/client.ts';
 import { forkWorkerSpawner } from '../../keystores/worker/fork-transport.ts';
 import { WorkerKeyStore } from '../../keystores/worker/remote-store.ts';
+import { signatureRecord, SignatureLog } from '../../login/signature-log.ts';
 import { checkChallenge, normalizeOrigin } from '../../login/tbs.ts';
+import { parseCertificate } from '../../pki/certificate.ts';
+import { inspectCertificate } from '../../pki/inspect.ts';
+import { userDataDir } from '../../policy/user-data.ts';
 import { createLoginToken, type LoginTokenFormat } from '../../login/token.ts';
 import { EXIT_FAIL, EXIT_OK, EXIT_USAGE, readSecretLine, type CliIO } from '../io.ts';
 
@@ -56,6 +61,21 @@ function sameSkfId(identityId: string, wanted: string): boolean {
     return identityId.split('/').map(decodeURIComponent).join('/') === wanted;
   } catch {
     return false;
+  }
+}
+
+/** Every signature goes into the user's signature log; the token is already out, so a log failure is a warning. */
+async function recordSignature(io: CliIO, certificate: Uint8Array, origin: string, tbs: Uint8Array): Promise<void> {
+  try {
+    const report = inspectCertificate(parseCertificate(certificate), { now: io.now(), anchors: [], intermediates: [] });
+    const uscc = report.identity.uscc?.valid ? report.identity.uscc.value : null;
+    await new SignatureLog(userDataDir(process.platform, io.env, os.homedir())).append(signatureRecord({
+      certificate: { fingerprintSha256: report.fingerprintSha256, enterpriseName: report.enterpriseName, uscc },
+      origin, protocol: 'cert-login:1', operation: 'login', via: 'cli', content: tbs, now: io.now(),
+    }));
+  } catch (e) {
+    const info = toErrorInfo(e);
+    io.stderr.write(`警告 [${info.code}]: 签名已完成，但未能写入签名记录：${info.message}\n`);
   }
 }
 
@@ -142,6 +162,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
       origin: values.origin, challenge: values.challenge, store, identityId: identity.id, pin, format, appVersion: appVersion(), now: io.now(),
     });
     io.stdout.write(created.token + '\n');
+    await recordSignature(io, identity.certificate, normalizeOrigin(values.origin), created.tbs);
     return EXIT_OK;
   } catch (e) {
     const info = toErrorInfo(e);

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import * as pkijs from 'pkijs';
 import { AssistantError, isAssistantError } from '../../errors.ts';
-import type { KeyIdentity, KeyStore, PinState, SignatureAlgorithm } from '../types.ts';
+import type { KeyIdentity, KeyStore, PinState } from '../types.ts';
+import type { SignatureAlgorithm } from '../../pki/signature-algorithm.ts';
 import type { Pkcs11ModuleReport, Pkcs11SlotReport } from '../worker/protocol.ts';
 import { Pkcs11Module, readUlong, ulongBytes, type Handle, type TokenInfo } from './binding.ts';
 import { CKR_OK, CKR_PIN_INCORRECT, CKR_USER_ALREADY_LOGGED_IN, pkcs11Error } from './ckr.ts';

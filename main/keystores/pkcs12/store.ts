@@ -11,7 +11,8 @@ import { decodePkcs12, decryptPkcs8, type Pkcs12Contents } from '../../pki/pkcs1
 import { describePrivateKey, nodePrivateKey, sm2PrivateKeyHex } from '../../pki/private-key.ts';
 import { MAX_FILE_BYTES } from '../../pki/read.ts';
 import { bytesToHex, sm2PublicKeyFromPrivate, sm2Sign } from '../../pki/sm2.ts';
-import type { KeyIdentity, KeyStore, PinState, SignatureAlgorithm } from '../types.ts';
+import type { KeyIdentity, KeyStore, PinState } from '../types.ts';
+import type { SignatureAlgorithm } from '../../pki/signature-algorithm.ts';
 
 export interface Pkcs12StoreOptions {
   /** Reads the file (tests and the app's sandboxed reader pass their own). */

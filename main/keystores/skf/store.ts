@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import * as pkijs from 'pkijs';
 import { AssistantError, isAssistantError } from '../../errors.ts';
-import type { KeyIdentity, KeyStore, PinState, SignatureAlgorithm } from '../types.ts';
+import type { KeyIdentity, KeyStore, PinState } from '../types.ts';
+import type { SignatureAlgorithm } from '../../pki/signature-algorithm.ts';
 import { checkModulePath } from '../pkcs11/module-path.ts';
 import type { SkfModuleReport } from '../worker/protocol.ts';
 import { CONTAINER_TYPE, displayName, SGD_SM3, SkfModule, type DevInfo, type SkfHandle } from './binding.ts';

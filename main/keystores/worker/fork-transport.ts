@@ -3,8 +3,13 @@ import { fileURLToPath } from 'node:url';
 import type { ClientToHost } from './protocol.ts';
 import type { WorkerSpawner, WorkerTransport } from './client.ts';
 
-/** The worker's entry; under tsx it is the .ts file itself. */
-export const WORKER_ENTRY = fileURLToPath(new URL('./entry.ts', import.meta.url));
+/** Set by scripts/build.mjs in the bundled CLI: where its worker bundle lies, relative to this file. */
+declare const CERT_ASSISTANT_BUNDLED_WORKER: string | undefined;
+
+/** The worker's entry: the bundle beside the bundled CLI, else (under tsx) the .ts file itself. */
+export const WORKER_ENTRY = fileURLToPath(
+  new URL(typeof CERT_ASSISTANT_BUNDLED_WORKER === 'string' ? CERT_ASSISTANT_BUNDLED_WORKER : './entry.ts', import.meta.url),
+);
 
 export interface ForkOptions {
   /** Environment for the worker (e.g. SOFTHSM2_CONF); defaults to this process's. */

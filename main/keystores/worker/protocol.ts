@@ -1,5 +1,6 @@
 import type { ErrorInfo } from '../../errors.ts';
-import type { KeyIdentity, PinState, SignatureAlgorithm } from '../types.ts';
+import type { KeyIdentity, PinState } from '../types.ts';
+import type { SignatureAlgorithm } from '../../pki/signature-algorithm.ts';
 
 /**
  * The typed message protocol between the app/CLI (client) and the key-store worker (host).

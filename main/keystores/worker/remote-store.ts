@@ -1,4 +1,5 @@
-import type { KeyIdentity, KeyStore, KeyStoreEvent, PinState, SignatureAlgorithm } from '../types.ts';
+import type { KeyIdentity, KeyStore, KeyStoreEvent, PinState } from '../types.ts';
+import type { SignatureAlgorithm } from '../../pki/signature-algorithm.ts';
 import type { KeyStoreWorkerClient } from './client.ts';
 import type { StoreSpec } from './protocol.ts';
 

@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { AssistantError } from '../../../main/errors.ts';
 import { createAssistantIpc } from '../../../main/assistant/ipc-handlers.ts';
-import { createPortalOriginAllowList } from '../../../main/assistant/portal-origins.ts';
+import { createPortalOriginAllowList } from '../../../common/portal-origins.ts';
 import type { AssistantWorld, CertificateService, LogFields } from '../../../main/assistant/world.ts';
-import type { AssistantEvents, CertificateView, PinStateView } from '../../../main/app/ipc-contract.ts';
+import type { AssistantEvents, CertificateView, PinStateView } from '../../../common/ipc-contract.ts';
 
 const APP = { frameUrl: 'app://assistant/index.html#/certs' };
 const PORTAL = { frameUrl: 'https://www.hbzwfw.gov.cn/hbzw/login?next=/' };

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createPortalOriginAllowList, parseOriginRule, originOfFrameUrl } from '../../../main/assistant/portal-origins.ts';
+import { createPortalOriginAllowList, parseOriginRule, originOfFrameUrl } from '../../../common/portal-origins.ts';
 
 const list = createPortalOriginAllowList([
   'https://www.hbzwfw.gov.cn',

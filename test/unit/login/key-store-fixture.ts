@@ -5,7 +5,8 @@
 import { createPrivateKey, sign as cryptoSign, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as asn1js from 'asn1js';
-import type { KeyIdentity, KeyStore, PinState, SignatureAlgorithm } from '../../../main/keystores/types.ts';
+import type { KeyIdentity, KeyStore, PinState } from '../../../main/keystores/types.ts';
+import type { SignatureAlgorithm } from '../../../main/pki/signature-algorithm.ts';
 import { sm2Sign } from '../../../main/pki/sm2.ts';
 import type { PkiEntry, TestPki } from '../../fixtures/pki.ts';
 

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { getTestPki } from '../../fixtures/pki.ts';
 import { Pkcs12KeyStore } from '../../../main/keystores/pkcs12/index.ts';
 import { AssistantError } from '../../../main/errors.ts';
-import type { SignatureAlgorithm } from '../../../main/keystores/types.ts';
+import type { SignatureAlgorithm } from '../../../main/pki/signature-algorithm.ts';
 
 const pki = await getTestPki();
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ca-pkcs12-'));

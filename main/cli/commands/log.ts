@@ -1,0 +1,124 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import { parseArgs } from 'node:util';
+import { toErrorInfo } from '../../errors.ts';
+import { SignatureLog, type SignatureLogEntry } from '../../login/signature-log.ts';
+import { userDataDir } from '../../policy/user-data.ts';
+import { EXIT_FAIL, EXIT_OK, EXIT_USAGE, writeJson, type CliIO } from '../io.ts';
+
+const USAGE = `用法 / Usage: cert-assistant log [--json] [--verify] [--export FILE] [--certificate SHA256] [--origin ORIGIN] [--since 日期] [--until 日期]
+
+签名记录：助手做过的每一次签名与解密（时间、网站、协议、操作、证书、企业、统一社会信用代码、所签内容的 SHA-256；
+从不记录 PIN 和内容本身）。记录逐条以哈希相连，改动或删除都能被 --verify 发现。
+The signature log: every signature and decryption the assistant made (never the PIN or the content), hash-chained.
+  --json             以 JSON 输出记录 / print the entries as JSON
+  --verify           检查记录是否被改动或删除；有问题时退出码 1 并指出第一条 / check the chain; exit 1 naming the first bad entry
+  --export FILE      导出为 CSV（UTF-8，Excel 可直接打开）/ export as CSV
+  --certificate FP   只看该证书（SHA-256 指纹或其开头）/ only this certificate (fingerprint or its prefix)
+  --origin ORIGIN    只看该网站 / only this site
+  --since D --until D  日期范围（如 2026-12-01）/ date range
+记录位置 / where: %APPDATA%\\CertAssistant、~/.config/cert-assistant（CERT_ASSISTANT_HOME 可改）
+`;
+
+const OPERATION_ZH: Record<SignatureLogEntry['operation'], string> = { login: '登录', bind: '绑定证书', sign: '签署内容', decrypt: '解密' };
+const VIA_ZH: Record<SignatureLogEntry['via'], string> = { app: '内嵌门户', bridge: 'CA 助手兼容', cli: '命令行' };
+
+/** 2026年12月2日 09:30:12 (UTC+8, the users' clock). */
+export function formatTimeZh(iso: string): string {
+  const d = new Date(Date.parse(iso) + 8 * 3600_000);
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.getUTCFullYear()}年${d.getUTCMonth() + 1}月${d.getUTCDate()}日 ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())}`;
+}
+
+/** A day given as 2026-12-01 (a day in UTC+8) or a full ISO time; null when unreadable. */
+function parseDay(s: string, endOfDay: boolean): number | null {
+  if (/^\d{4}-\d{2}-\d{2}$/.test(s)) {
+    const t = Date.parse(`${s}T00:00:00+08:00`);
+    return Number.isNaN(t) ? null : t + (endOfDay ? 86_400_000 - 1 : 0);
+  }
+  const t = Date.parse(s);
+  return Number.isNaN(t) ? null : t;
+}
+
+function csvCell(v: string | number | null): string {
+  const s = v === null ? '' : String(v);
+  // A leading = + - @ would run as a formula when a clerk opens the file in Excel.
+  const safe = /^[=+\-@\t\r]/.test(s) ? `'${s}` : s;
+  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+}
+
+export function toCsv(entries: SignatureLogEntry[]): string {
+  const head = ['序号', '时间（北京时间）', '网站', '协议', '操作', '途径', '企业', '统一社会信用代码', '证书指纹 SHA-256', '所签内容 SHA-256', '记录哈希'];
+  const rows = entries.map((e) => [e.seq, formatTimeZh(e.at), e.origin, e.protocol, OPERATION_ZH[e.operation], VIA_ZH[e.via], e.enterprise, e.uscc, e.fingerprintSha256, e.contentSha256, e.hash]);
+  return '\uFEFF' + [head, ...rows].map((r) => r.map(csvCell).join(',')).join('\r\n') + '\r\n';
+}
+
+export async function run(args: string[], io: CliIO): Promise<number> {
+  let values: { json?: boolean; verify?: boolean; export?: string; certificate?: string; origin?: string; since?: string; until?: string; help?: boolean };
+  try {
+    ({ values } = parseArgs({
+      args,
+      options: {
+        json: { type: 'boolean' }, verify: { type: 'boolean' }, export: { type: 'string' }, certificate: { type: 'string' },
+        origin: { type: 'string' }, since: { type: 'string' }, until: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      },
+      strict: true, allowPositionals: false,
+    }));
+  } catch (e) {
+    io.stderr.write(`参数错误 / bad arguments: ${(e as Error).message}\n\n${USAGE}`);
+    return EXIT_USAGE;
+  }
+  if (values.help) {
+    io.stdout.write(USAGE);
+    return EXIT_OK;
+  }
+  const since = values.since === undefined ? null : parseDay(values.since, false);
+  const until = values.until === undefined ? null : parseDay(values.until, true);
+  if ((values.since !== undefined && since === null) || (values.until !== undefined && until === null)) {
+    io.stderr.write(`参数错误 / bad arguments: 日期格式应为 2026-12-01 / dates look like 2026-12-01\n\n${USAGE}`);
+    return EXIT_USAGE;
+  }
+  const fp = values.certificate?.toLowerCase().replace(/[^0-9a-f]/g, '');
+  if (values.certificate !== undefined && !fp) {
+    io.stderr.write(`参数错误 / bad arguments: --certificate 须为 SHA-256 指纹 / --certificate takes a SHA-256 fingerprint\n\n${USAGE}`);
+    return EXIT_USAGE;
+  }
+  const log = new SignatureLog(userDataDir(process.platform, io.env, os.homedir()));
+  try {
+    if (values.verify) {
+      const v = log.verify();
+      if (values.json) writeJson(io.stdout, v);
+      else if (v.ok) io.stdout.write(`签名记录完好：共 ${v.entries} 条，未发现改动或删除。\nThe signature log is intact (${v.entries} entries).\n`);
+      else io.stdout.write(`签名记录被改动 [SIGNATURE_LOG_TAMPERED]：${v.message}。\nThe signature log was tampered with: ${v.messageEn}.\n`);
+      return v.ok ? EXIT_OK : EXIT_FAIL;
+    }
+    const entries = log.entries().filter((e) => {
+      const t = Date.parse(e.at);
+      return (!fp || e.fingerprintSha256.startsWith(fp)) && (!values.origin || e.origin === values.origin.replace(/\/+$/, ''))
+        && (since === null || t >= since) && (until === null || t <= until);
+    });
+    if (values.export) {
+      fs.writeFileSync(values.export, toCsv(entries), { mode: 0o600 });
+      io.stdout.write(`已导出 ${entries.length} 条记录到 ${values.export} / exported ${entries.length} entries\n`);
+      return EXIT_OK;
+    }
+    if (values.json) {
+      writeJson(io.stdout, { entries });
+      return EXIT_OK;
+    }
+    if (entries.length === 0) {
+      io.stdout.write('还没有签名记录。/ No signatures recorded yet.\n');
+      return EXIT_OK;
+    }
+    for (const e of entries) {
+      const who = e.enterprise ? `${e.enterprise}${e.uscc ? `（${e.uscc}）` : ''}` : (e.uscc ?? '未识别企业');
+      io.stdout.write(`${String(e.seq).padStart(4)}  ${formatTimeZh(e.at)}  ${OPERATION_ZH[e.operation]}  ${e.origin}  ${who}\n`);
+      io.stdout.write(`      ${VIA_ZH[e.via]} · ${e.protocol} · 证书 ${e.fingerprintSha256.slice(0, 16)}… · 内容 SHA-256 ${e.contentSha256.slice(0, 16)}…\n`);
+    }
+    return EXIT_OK;
+  } catch (e) {
+    const info = toErrorInfo(e);
+    io.stderr.write(`错误 [${info.code}]: ${info.message}\n`);
+    return EXIT_FAIL;
+  }
+}
