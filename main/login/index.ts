@@ -12,4 +12,7 @@ export { loginTbs, normalizeOrigin, checkChallenge } from './tbs.ts';
 export { TOKEN_FORMAT, DEFAULT_MAX_TOKEN_BYTES } from './token-format.ts';
 export type { LoginTokenJson } from './token-format.ts';
 export { parseCrl, crlDistributionUrls } from './revocation.ts';
-export type { CrlFetcher } from './revocation.ts';
+export type { CrlFetcher, RevocationReason } from './revocation.ts';
+export { clearOcspCache, ocspResponderUrls } from './ocsp.ts';
+export type { OcspOptions, OcspFetcher } from './ocsp.ts';
+export type { RevocationLinkJson } from './verify.ts';

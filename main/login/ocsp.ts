@@ -11,6 +11,7 @@ import * as pkijs from 'pkijs';
 import { parseCertificate, type ParsedCertificate } from '../pki/certificate.ts';
 import { verifyCertificateSignature } from '../pki/chain.ts';
 import { REVOCATION_OID } from '../pki/oids.ts';
+import { fetchBounded } from './bounded-fetch.ts';
 import { serialKey } from './crl.ts';
 import { verifySignedStructure } from './signature.ts';
 
@@ -79,26 +80,13 @@ function readOcspUrls(cert: ParsedCertificate): string[] {
 }
 
 /** POSTs one request (application/ocsp-request) with a hard timeout and a size cap. */
-export const postOcspRequest: OcspFetcher = async (url, request, { timeoutMs, maxBytes }) => {
-  const res = await fetch(url, {
+export const postOcspRequest: OcspFetcher = (url, request, limits) =>
+  fetchBounded(url, {
     method: 'POST',
     headers: { 'content-type': 'application/ocsp-request', accept: 'application/ocsp-response' },
-    body: request,
-    signal: AbortSignal.timeout(timeoutMs),
+    body: toArrayBuffer(request),
     redirect: 'error',
-  });
-  if (!res.ok || !res.body) throw new Error(`HTTP ${res.status}`);
-  const declared = Number(res.headers.get('content-length') ?? '0');
-  if (declared > maxBytes) throw new Error('OCSP response too large');
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-    size += chunk.byteLength;
-    if (size > maxBytes) throw new Error('OCSP response too large');
-    chunks.push(chunk);
-  }
-  return new Uint8Array(Buffer.concat(chunks));
-};
+  }, limits, 'OCSP response');
 
 function sha1(b: Uint8Array): Uint8Array {
   return new Uint8Array(createHash('sha1').update(b).digest());

@@ -10,6 +10,7 @@ import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import type { ParsedCertificate } from '../pki/certificate.ts';
 import { REVOCATION_OID } from '../pki/oids.ts';
+import { fetchBounded } from './bounded-fetch.ts';
 import { crlSignedBy, crlVerdict, parseCrl, type PreparedCrl } from './crl.ts';
 import { checkOcsp, type OcspFailure, type OcspOptions } from './ocsp.ts';
 
@@ -50,20 +51,7 @@ function readDistributionUrls(cert: ParsedCertificate): string[] {
 export type CrlFetcher = (url: string, limits: { timeoutMs: number; maxBytes: number }) => Promise<Uint8Array>;
 
 /** Fetches one CRL with a hard timeout and size cap (no redirects to other schemes). */
-export const fetchCrlOverHttp: CrlFetcher = async (url, { timeoutMs, maxBytes }) => {
-  const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), redirect: 'follow' });
-  if (!res.ok || !res.body) throw new Error(`HTTP ${res.status}`);
-  const declared = Number(res.headers.get('content-length') ?? '0');
-  if (declared > maxBytes) throw new Error('CRL too large');
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-    size += chunk.byteLength;
-    if (size > maxBytes) throw new Error('CRL too large');
-    chunks.push(chunk);
-  }
-  return new Uint8Array(Buffer.concat(chunks));
-};
+export const fetchCrlOverHttp: CrlFetcher = (url, limits) => fetchBounded(url, { redirect: 'follow' }, limits, 'CRL');
 
 export interface RevocationOptions {
   crls: PreparedCrl[];

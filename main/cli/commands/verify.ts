@@ -9,7 +9,7 @@ import { DEFAULT_MAX_TOKEN_BYTES } from '../../login/token-format.ts';
 import { verifyLoginToken } from '../../login/verify.ts';
 import { EXIT_FAIL, EXIT_OK, EXIT_USAGE, readAll, writeJson, type CliIO } from '../io.ts';
 
-const USAGE = `用法 / Usage: cert-assistant verify --origin URL --challenge B64 --trust PATH [--trust PATH]... [--expect-uscc CODE] [--now ISO] [--crl FILE]... TOKEN|-
+const USAGE = `用法 / Usage: cert-assistant verify --origin URL --challenge B64 --trust PATH [--trust PATH]... [--expect-uscc CODE] [--now ISO] [--crl FILE]... [--fetch-crl] [--ocsp] [--ocsp-url URL] [--require-revocation] TOKEN|-
 
 验证登录令牌（门户使用）。TOKEN 为令牌文本、令牌文件，或 - 表示从标准输入读取。
 Verifies a login token (for portals). TOKEN is the token text, a token file, or - for stdin.
@@ -19,7 +19,10 @@ Verifies a login token (for portals). TOKEN is the token text, a token file, or 
   --expect-uscc CODE  账号的统一社会信用代码 / the account's USCC
   --now ISO           验证时刻（默认当前时间）/ verification time (default: now)
   --crl FILE          证书吊销列表（DER/PEM，可重复）/ CRL file, DER or PEM (repeatable)
-  --fetch-crl         无 --crl 覆盖时从证书的 CRL 分发点下载（5 秒超时，10 MB 上限）/ fetch CRLs from the distribution points
+  --fetch-crl         无 --crl 覆盖时从证书的 CRL 分发点下载（5 秒超时，10 MB 上限），并询问证书的 OCSP 服务 / fetch CRLs from the distribution points and ask the certificates' OCSP responders
+  --ocsp              询问证书中的 OCSP 服务（5 秒超时）/ ask the OCSP responders named in the certificates
+  --ocsp-url URL      使用此 OCSP 服务（代替证书中的地址）/ ask this OCSP responder instead
+  --require-revocation 证书链每一级都须有 CRL 或 OCSP 的确定结果，否则拒绝 / every link of the chain needs a definite CRL or OCSP status
   --no-bundled        不加载内置的 certs/trust / do not load the bundled anchors
 输出 JSON：{ok, code?, message?, uscc, subject, …}；通过退出码 0，拒绝退出码 1。
 Prints JSON {ok, code?, message?, uscc, subject, …}; exit 0 accepted, 1 rejected.
@@ -53,14 +56,15 @@ async function readToken(arg: string, io: CliIO): Promise<Uint8Array> {
 }
 
 export async function run(args: string[], io: CliIO): Promise<number> {
-  let values: { origin?: string; challenge?: string; trust?: string[]; 'expect-uscc'?: string; now?: string; crl?: string[]; 'fetch-crl'?: boolean; 'no-bundled'?: boolean; help?: boolean };
+  let values: { origin?: string; challenge?: string; trust?: string[]; 'expect-uscc'?: string; now?: string; crl?: string[]; 'fetch-crl'?: boolean; ocsp?: boolean; 'ocsp-url'?: string; 'require-revocation'?: boolean; 'no-bundled'?: boolean; help?: boolean };
   let positionals: string[];
   try {
     ({ values, positionals } = parseArgs({
       args,
       options: {
         origin: { type: 'string' }, challenge: { type: 'string' }, trust: { type: 'string', multiple: true }, 'expect-uscc': { type: 'string' },
-        now: { type: 'string' }, crl: { type: 'string', multiple: true }, 'fetch-crl': { type: 'boolean' }, 'no-bundled': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+        now: { type: 'string' }, crl: { type: 'string', multiple: true }, 'fetch-crl': { type: 'boolean' },
+        ocsp: { type: 'boolean' }, 'ocsp-url': { type: 'string' }, 'require-revocation': { type: 'boolean' }, 'no-bundled': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
       },
       strict: true,
       allowPositionals: true,
@@ -81,6 +85,8 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     now = new Date(values.now);
     if (!/^\d{4}-\d{2}-\d{2}/.test(values.now) || Number.isNaN(now.getTime())) return usage(io, '--now 须为 ISO 8601 时间 / --now must be an ISO 8601 time');
   }
+  const ocspUrl = values['ocsp-url'];
+  if (ocspUrl !== undefined && !/^https?:\/\/[^\s]+$/i.test(ocspUrl)) return usage(io, '--ocsp-url 须为 http(s) 地址 / --ocsp-url must be an http(s) URL');
   try {
     checkChallenge(values.challenge);
   } catch (e) {
@@ -96,6 +102,8 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     const token = await readToken(positionals[0]!, io);
     const result = await verifyLoginToken(token, {
       origin: values.origin, trustAnchors, challengeStore, challenge: values.challenge, now, crls, allowNetworkFetch: values['fetch-crl'] === true,
+      ...(values.ocsp || ocspUrl !== undefined ? { ocsp: ocspUrl !== undefined ? { responderUrl: ocspUrl } : {} } : {}),
+      ...(values['require-revocation'] ? { requireRevocation: true } : {}),
       ...(values['expect-uscc'] !== undefined ? { expectedUscc: values['expect-uscc'] } : {}),
     });
     writeJson(io.stdout, result.ok ? result : { uscc: null, subject: null, ...result });
