@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { AssistantError } from '../errors.ts';
 import { Catalogue, parseBundle, THEMES, type ItemFilter, type Page, type ThemeRef } from './catalogue.ts';
 import { loadInstalledUpdate } from './bundle.ts';
-import { QuestionAnswerer, type Answer, type ItemSuggestion } from './qa.ts';
+import { QuestionAnswerer, type Answer, type HelpTopic, type ItemSuggestion } from './qa.ts';
 import { sectionPassage } from './manual.ts';
 import { buildCatalogueIndex } from './search/build.ts';
 import { loadIndexFile, type IndexData } from './search/index-data.ts';
@@ -80,18 +80,20 @@ export class Guide {
     }
     const catalogue = new Catalogue(bundle, { siteUrls: opts.siteUrls ?? {}, ...(hash ? { hash } : {}) });
     const abbreviations = readJson<{ expansions: Record<string, string[]> }>(join(dataDir, 'abbreviations.json')).expansions;
+    const abbreviationPinyin = readJson<{ forms: Record<string, string[]> }>(join(dataDir, 'abbreviation-pinyin.json')).forms;
     let engine: SearchEngine | null = null;
     try {
       const idx = loadIndexFile(indexFile);
-      const e = new SearchEngine(idx, { abbreviations });
+      const e = new SearchEngine(idx, { abbreviations, abbreviationPinyin });
       if (indexMatches(idx, catalogue, e)) engine = e;
     } catch {}
     // A missing or stale index is rebuilt in memory (slower start, same results).
-    engine ??= new SearchEngine(buildCatalogueIndex(catalogue, now), { abbreviations });
+    engine ??= new SearchEngine(buildCatalogueIndex(catalogue, now), { abbreviations, abbreviationPinyin });
     const manual = readJson<{ sections: ManualSection[] }>(join(dataDir, 'manual.json')).sections;
     const synonyms = readJson<{ expansions: Record<string, string[]> }>(join(dataDir, 'qa-synonyms.json')).expansions;
     const qaItems = (function* () { for (const r of catalogue.indexRecords()) yield { id: r.id, title: r.title, keywords: r.keywords }; })();
-    const qa = new QuestionAnswerer(manual, { synonyms, items: qaItems });
+    const help = readJson<{ topics: HelpTopic[] }>(join(dataDir, 'assistant-help.json')).topics;
+    const qa = new QuestionAnswerer(manual, { synonyms, items: qaItems, help });
     const hot = readJson<Guide['hotData']>(join(dataDir, 'hot.json'));
     return new Guide(catalogue, engine, manual, qa, hot, source);
   }

@@ -3,6 +3,7 @@
  * around an external signer (the key store), and its strict reader for the verifier.
  * Signed attributes: content-type (id-data), signing-time, message-digest = H(tbs).
  */
+import { createHash } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import type { SignatureAlgorithm } from '../pki/signature-algorithm.ts';
@@ -70,33 +71,60 @@ function parseCert(der: Uint8Array): pkijs.Certificate {
   return parseCertificate(der).cert;
 }
 
+export type CmsDigest = 'sha1' | 'sha256' | 'sm3';
+
 export interface CmsSignerInput {
   algorithm: SignatureAlgorithm;
   certificate: Uint8Array;
   intermediates: Uint8Array[];
-  /** Signs the DER signed attributes; returns the key store's format (ES256: P1363). */
-  sign(data: Uint8Array): Promise<Uint8Array>;
+  /** Signs the DER signed attributes with `digest`; returns the key store's format (ES256: P1363). */
+  sign(data: Uint8Array, digest: CmsDigest): Promise<Uint8Array>;
+}
+
+/** GM/T 0010 content types, written instead of PKCS#7's when a relying party asks for them. */
+export const GM_CMS_OID = { data: '1.2.156.10197.6.1.4.2.1', signedData: '1.2.156.10197.6.1.4.2.2', envelopedData: '1.2.156.10197.6.1.4.2.3' } as const;
+
+export interface SignedDataOptions {
+  /** Carry the content inside (SOF_SignMessage flag 0); default detached. */
+  attached?: boolean;
+  /** Digest for RSA keys (SGD_SHA1_RSA pages); SM2 always uses SM3. Default SHA-256. */
+  digest?: CmsDigest;
+  /** GM/T 0010 content-type OIDs instead of PKCS#7's (OpenSSL does not know them). */
+  gmContentTypes?: boolean;
+}
+
+const DIGEST_OID: Record<CmsDigest, string> = { sha1: '1.3.14.3.2.26', sha256: CMS_OID.sha256, sm3: CMS_OID.sm3 };
+
+function digestBytes(digest: CmsDigest, content: Uint8Array): Uint8Array {
+  return digest === 'sm3' ? tbsHash('SM2-SM3', content) : new Uint8Array(createHash(digest).update(content).digest());
 }
 
 /** Builds a detached SignedData over `content` (tbs); returns ContentInfo DER. */
-export async function buildDetachedCms(content: Uint8Array, signer: CmsSignerInput, signingTime: Date): Promise<Uint8Array> {
-  const algs = WRITE_ALGS[signer.algorithm];
+export function buildDetachedCms(content: Uint8Array, signer: CmsSignerInput, signingTime: Date): Promise<Uint8Array> {
+  return buildSignedData(content, signer, signingTime, {});
+}
+
+/** Builds a SignedData (one signer, signed attributes) over `content`; returns ContentInfo DER. */
+export async function buildSignedData(content: Uint8Array, signer: CmsSignerInput, signingTime: Date, opts: SignedDataOptions): Promise<Uint8Array> {
+  const base = WRITE_ALGS[signer.algorithm];
+  const digest: CmsDigest = signer.algorithm === 'SM2-SM3' ? 'sm3' : signer.algorithm === 'RS256' ? (opts.digest ?? 'sha256') : 'sha256';
+  const algs = { ...base, digest: DIGEST_OID[digest] };
+  const dataOid = opts.gmContentTypes ? GM_CMS_OID.data : CMS_OID.data;
   const cert = parseCert(signer.certificate);
   const extra = signer.intermediates.map(parseCert);
-  const digest = tbsHash(signer.algorithm, content);
   const signedAttrs = new pkijs.SignedAndUnsignedAttributes({
     type: 0,
     attributes: [
-      new pkijs.Attribute({ type: CMS_OID.contentType, values: [new asn1js.ObjectIdentifier({ value: CMS_OID.data })] }),
+      new pkijs.Attribute({ type: CMS_OID.contentType, values: [new asn1js.ObjectIdentifier({ value: dataOid })] }),
       // RFC 5652 11.3: UTCTime for 1950-2049.
       new pkijs.Attribute({ type: CMS_OID.signingTime, values: [new asn1js.UTCTime({ valueDate: signingTime })] }),
-      new pkijs.Attribute({ type: CMS_OID.messageDigest, values: [new asn1js.OctetString({ valueHex: digest })] }),
+      new pkijs.Attribute({ type: CMS_OID.messageDigest, values: [new asn1js.OctetString({ valueHex: digestBytes(digest, content) })] }),
     ],
   });
   // The signature covers the attributes re-tagged as SET OF (RFC 5652 5.4).
   const attrsDer = new Uint8Array(signedAttrs.toSchema().toBER(false));
   attrsDer[0] = 0x31;
-  let signature = await signer.sign(attrsDer);
+  let signature = await signer.sign(attrsDer, digest);
   if (signer.algorithm === 'ES256') signature = ecdsaP1363ToDer(signature);
   const signerInfo = new pkijs.SignerInfo({
     version: 1,
@@ -109,11 +137,13 @@ export async function buildDetachedCms(content: Uint8Array, signer: CmsSignerInp
   const signedData = new pkijs.SignedData({
     version: 1,
     digestAlgorithms: [algId(algs.digest, algs.digestNullParams)],
-    encapContentInfo: new pkijs.EncapsulatedContentInfo({ eContentType: CMS_OID.data }),
+    encapContentInfo: new pkijs.EncapsulatedContentInfo(
+      opts.attached ? { eContentType: dataOid, eContent: new asn1js.OctetString({ valueHex: content }) } : { eContentType: dataOid },
+    ),
     certificates: [cert, ...extra],
     signerInfos: [signerInfo],
   });
-  const contentInfo = new pkijs.ContentInfo({ contentType: CMS_OID.signedData, content: signedData.toSchema(true) });
+  const contentInfo = new pkijs.ContentInfo({ contentType: opts.gmContentTypes ? GM_CMS_OID.signedData : CMS_OID.signedData, content: signedData.toSchema(true) });
   return new Uint8Array(contentInfo.toSchema().toBER(false));
 }
 

@@ -65,3 +65,18 @@ export function sm2Verify(publicKeyHex: string, data: Uint8Array, derSig: Uint8A
 export function sm2PublicKeyFromPrivate(privateKeyHex: string): string {
   return sm2.getPublicKeyFromPrivateKey(privateKeyHex);
 }
+
+/** SM3(Z_A ‖ M): the value e an SM2 signature over `data` signs (default ID). */
+export function sm2MessageHash(publicKeyHex: string, data: Uint8Array): Uint8Array {
+  return hexToBytes(sm2.getHash(bytesToHex(data), publicKeyHex, SM2_DEFAULT_USER_ID));
+}
+
+/** Verifies a DER SM2 signature over a precomputed e = SM3(Z_A ‖ M) (32 bytes). Never throws. */
+export function sm2VerifyHash(publicKeyHex: string, e: Uint8Array, derSig: Uint8Array): boolean {
+  try {
+    if (e.length !== 32 || !/^04[0-9a-f]{128}$/i.test(publicKeyHex)) return false;
+    return sm2.doVerifySignature(e, bytesToHex(derSig), publicKeyHex.toLowerCase(), { der: true, hash: false });
+  } catch {
+    return false;
+  }
+}

@@ -18,7 +18,8 @@ import { textPinyin, type TextPinyin } from '../../main/guide/search/pinyin.ts';
 import { allThemes } from '../../main/guide/search/build.ts';
 import corrections from '../../main/guide/data/pinyin-corrections.json' with { type: 'json' };
 import abbreviations from '../../main/guide/data/abbreviations.json' with { type: 'json' };
-import { seededRandom, syntheticItems } from '../guide/synthetic-catalogue.ts';
+import { syntheticItems } from '../guide/synthetic-catalogue.ts';
+import { seededRandom } from '../../test/support/random.ts';
 
 const { values } = parseArgs({ options: {
   items: { type: 'string', default: '250000' }, titles: { type: 'string', default: '30000' }, 'flex-items': { type: 'string', default: '30000' },

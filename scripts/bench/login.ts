@@ -20,7 +20,7 @@ import { createPublicKey, sign as cryptoSign, verify as cryptoVerify } from 'nod
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { getTestPki } from '../../test/fixtures/pki.ts';
-import { PemKeyStore, chainIntermediates, sm2PrivateKeyHex, testRoots } from '../../test/unit/login/key-store-fixture.ts';
+import { PemKeyStore, chainIntermediates, sm2PrivateKeyHex, testRoots } from '../../test/support/key-store.ts';
 import { createLoginToken } from '../../main/login/token.ts';
 import { clearVerifyCaches, MemoryChallengeStore, verifyLoginToken } from '../../main/login/verify.ts';
 import { parseCertificate } from '../../main/pki/certificate.ts';

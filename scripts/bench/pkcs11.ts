@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { getTestPki } from '../../test/fixtures/pki.ts';
-import { createSoftHsmToken, softHsmAvailable, SOFTHSM_MODULE, USER_PIN } from '../../test/integration/pkcs11/softhsm.ts';
+import { createSoftHsmToken, softHsmAvailable, SOFTHSM_MODULE, USER_PIN } from '../../test/support/softhsm.ts';
 import { Pkcs11Module, ulongBytes } from '../../main/keystores/pkcs11/binding.ts';
 import { CKA_CLASS, CKA_ID, CKM_SHA256_RSA_PKCS, CKO_PRIVATE_KEY, CKU_USER } from '../../main/keystores/pkcs11/constants.ts';
 import { Pkcs11KeyStore } from '../../main/keystores/pkcs11/store.ts';

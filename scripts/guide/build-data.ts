@@ -8,6 +8,7 @@ import { parseManual } from '../../main/guide/manual.ts';
 import { Catalogue, validateBundle } from '../../main/guide/catalogue.ts';
 import { buildCatalogueIndex } from '../../main/guide/search/build.ts';
 import { serializeIndex } from '../../main/guide/search/index-data.ts';
+import { textPinyin } from '../../main/guide/search/pinyin.ts';
 import { buildSampleCatalogue, buildSites, type Divisions } from './sample-catalogue.ts';
 
 const root = new URL('../../', import.meta.url).pathname;
@@ -55,7 +56,29 @@ const bundle = validateBundle(buildSampleCatalogue({ sites, kinds, rows, process
 const catalogueJson = JSON.stringify({ ...bundle, items: [] }).replace('"items":[]', '"items":[\n' + bundle.items.map((i) => JSON.stringify(i)).join(',\n') + '\n]') + '\n';
 const cat = new Catalogue(bundle);
 const index = buildCatalogueIndex(cat, () => new Date(createdAt));
-return { manualJson, catalogueJson, index: serializeIndex(index), stats: { sites: sites.length, departments: bundle.departments.length, items: bundle.items.length, sections: manual.length, titles: index.header.counts.titles } };
+const abbreviationPinyinJson = JSON.stringify(abbreviationPinyin(readJson<{ expansions: Record<string, string[]> }>(data('abbreviations.json')).expansions, corrections), null, 1) + '\n';
+return { manualJson, catalogueJson, abbreviationPinyinJson, index: serializeIndex(index), stats: { sites: sites.length, departments: bundle.departments.length, items: bundle.items.length, sections: manual.length, titles: index.header.counts.titles } };
+}
+
+/**
+ * Pinyin (full and initials) of every abbreviation and of what it stands for, so `yyzz` finds what
+ * 营业执照 finds. Initials need two letters at least; one Latin form may stand for several terms.
+ */
+export function abbreviationPinyin(expansions: Record<string, string[]>, corrections: Parameters<typeof textPinyin>[1]) {
+  const forms: Record<string, string[]> = {};
+  const words = new Set<string>();
+  for (const [abbr, full] of Object.entries(expansions)) { words.add(abbr); for (const f of full) words.add(f); }
+  for (const w of [...words].sort()) {
+    if (!/^[\u4e00-\u9fff]+$/.test(w)) continue;
+    const py = textPinyin(w, corrections);
+    for (const form of [py.full, py.initials, ...py.alternatives.flatMap((a) => [a.full, a.initials])]) {
+      if (form.length < 2 || !/^[a-z]+$/.test(form)) continue;
+      const list = (forms[form] ??= []);
+      if (!list.includes(w)) list.push(w);
+    }
+  }
+  const sorted = Object.fromEntries(Object.keys(forms).sort().map((k) => [k, forms[k]!]));
+  return { note: '由 scripts/guide/build-data.ts 从 abbreviations.json 生成：简称与规范用语的拼音全拼/首字母 → 汉字词语。Generated: pinyin of abbreviations and their substitutes.', forms: sorted };
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
@@ -64,5 +87,6 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   writeAtomic(data('manual.json'), out.manualJson);
   writeAtomic(data('catalogue.json'), out.catalogueJson);
   writeAtomic(data('search-index.bin'), out.index);
+  writeAtomic(data('abbreviation-pinyin.json'), out.abbreviationPinyinJson);
   process.stderr.write(JSON.stringify(out.stats) + '\n');
 }

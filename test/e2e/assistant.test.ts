@@ -15,7 +15,7 @@ import { loadTrustAnchors } from '../../main/pki/trust.ts';
 import { chromiumMissingReason, listen, startAssistantHost, type AssistantHost } from './host.ts';
 import { startMiniPortal, type MiniPortal } from './mini-portal.ts';
 import http from 'node:http';
-import { createSoftHsmToken, softHsmAvailable, SOFTHSM_MODULE, USER_PIN, type SoftHsmToken } from '../integration/pkcs11/softhsm.ts';
+import { createSoftHsmToken, softHsmAvailable, SOFTHSM_MODULE, USER_PIN, type SoftHsmToken } from '../support/softhsm.ts';
 import type { RegisteredStore } from '../../main/assistant/certificates.ts';
 
 const missing = chromiumMissingReason();

@@ -15,6 +15,7 @@ import { parseCertificate, type ParsedCertificate } from '../../main/pki/certifi
 import { inspectCertificate } from '../../main/pki/inspect.ts';
 import { readCertificateFile, readCertificatePath } from '../../main/pki/read.ts';
 import { loadCaProfiles } from '../../main/pki/ca-profiles.ts';
+import { seededRandom as prng } from '../support/random.ts';
 
 const KNOWN_CODES = new Set([
   'CERT_MALFORMED',
@@ -31,18 +32,6 @@ const KNOWN_CODES = new Set([
   'KEY_BAD_PASSWORD',
   'TOO_MANY_CERTIFICATES',
 ]);
-
-/** mulberry32: small, fast, reproducible. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Offsets of TLV headers (tag byte) in well-formed DER/BER, for length-field corruption. */
 function headerOffsets(b: Uint8Array): number[] {

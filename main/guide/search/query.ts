@@ -72,6 +72,8 @@ const S_KEYWORD = 50;
 const S_DEPT = 30;
 const S_SITE = 20;
 const ABBREV_PENALTY = 6;
+/** A Latin term read as the pinyin of an abbreviation ranks where pinyin matches of titles rank. */
+const PINYIN_ABBREV_PENALTY = S_TITLE[0]! - S_PY_INIT[0]!;
 
 interface TextAlt { codes: number[]; text: string; penalty: number }
 interface TermState {
@@ -103,6 +105,7 @@ export class SearchEngine {
   private readonly deptKindIndex = new Map<string, number>();
   private readonly themeByCode = new Map<string, number[]>();
   private readonly abbreviations: [string, string[]][];
+  private readonly abbreviationPinyin: Map<string, string[]>;
   private readonly titleCache = new Map<number, string>();
   private readonly kindForms: string[];
   private readonly scratch: Uint32Array;
@@ -121,7 +124,7 @@ export class SearchEngine {
   private readonly deptKind: Uint16Array;
   private readonly deptsOfKind: number[][];
 
-  constructor(data: IndexData, opts: { abbreviations?: Record<string, string[]> } = {}) {
+  constructor(data: IndexData, opts: { abbreviations?: Record<string, string[]>; abbreviationPinyin?: Record<string, string[]> } = {}) {
     this.data = data;
     this.fields = gramFields(data.arrays);
     const sites = data.header.sites;
@@ -169,6 +172,7 @@ export class SearchEngine {
       this.titleHeadBonus[t] = j < a.titleItemOff[t + 1]! ? this.siteBonus[a.itemSite[j]!]! + this.titleBonus[t]! : this.titleBonus[t]!;
     }
     this.abbreviations = Object.entries(opts.abbreviations ?? {}).map(([k, v]) => [matchingForm(k), v.map(matchingForm)] as [string, string[]]).sort((a, b) => b[0].length - a[0].length);
+    this.abbreviationPinyin = new Map(Object.entries(opts.abbreviationPinyin ?? {}).map(([k, v]) => [k, v.map(matchingForm)]));
   }
 
   get itemCount(): number { return this.data.header.counts.items; }
@@ -188,11 +192,16 @@ export class SearchEngine {
   private expand(term: string): TextAlt[] {
     const alts: TextAlt[] = [{ codes: codesOf(term), text: term, penalty: 0 }];
     const seen = new Set([term]);
-    for (const [abbr, full] of this.abbreviations) {
-      if (!term.includes(abbr)) continue;
-      for (const f of full) {
-        const v = term.split(abbr).join(f);
-        if (!seen.has(v) && alts.length < 8) { seen.add(v); alts.push({ codes: codesOf(v), text: v, penalty: ABBREV_PENALTY }); }
+    const add = (v: string, penalty: number) => {
+      if (!seen.has(v) && alts.length < 8) { seen.add(v); alts.push({ codes: codesOf(v), text: v, penalty }); }
+    };
+    // `yyzz` / `yingyezhizhao` stand for 营业执照, which then expands like the Chinese word itself.
+    const bases: [string, number][] = [[term, 0], ...(this.abbreviationPinyin.get(term) ?? []).map((w): [string, number] => [w, PINYIN_ABBREV_PENALTY])];
+    for (const [base, penalty] of bases) {
+      add(base, penalty);
+      for (const [abbr, full] of this.abbreviations) {
+        if (!base.includes(abbr)) continue;
+        for (const f of full) add(base.split(abbr).join(f), penalty + ABBREV_PENALTY);
       }
     }
     return alts;

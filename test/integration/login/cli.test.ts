@@ -11,7 +11,7 @@ import path from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { main } from '../../../main/cli/main.ts';
 import { getTestPki, type TestPki } from '../../fixtures/pki.ts';
-import { createSoftHsmToken, softHsmAvailable, SOFTHSM_MODULE, type SoftHsmToken } from '../pkcs11/softhsm.ts';
+import { createSoftHsmToken, softHsmAvailable, SOFTHSM_MODULE, type SoftHsmToken } from '../../support/softhsm.ts';
 
 const ORIGIN = 'https://www.hbzwfw.gov.cn';
 let pki: TestPki;

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { getTestPki, type TestPki } from '../../fixtures/pki.ts';
-import { PemKeyStore, chainIntermediates } from '../../unit/login/key-store-fixture.ts';
+import { PemKeyStore, chainIntermediates } from '../../support/key-store.ts';
 import { createLoginToken } from '../../../main/login/token.ts';
 import { ecdsaP1363ToDer } from '../../../main/login/cms.ts';
 

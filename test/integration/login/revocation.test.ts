@@ -8,7 +8,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { getTestPki, type TestPki } from '../../fixtures/pki.ts';
-import { PemKeyStore, chainIntermediates, certDer, testRoots } from '../../unit/login/key-store-fixture.ts';
+import { PemKeyStore, chainIntermediates, certDer, testRoots } from '../../support/key-store.ts';
 import { createLoginToken } from '../../../main/login/token.ts';
 import { MemoryChallengeStore, verifyLoginToken, type VerifyOptions } from '../../../main/login/verify.ts';
 import { crlDistributionUrls, fetchCrlOverHttp, parseCrl } from '../../../main/login/revocation.ts';

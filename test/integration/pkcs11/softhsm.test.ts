@@ -10,7 +10,7 @@ import { WorkerKeyStore } from '../../../main/keystores/worker/remote-store.ts';
 import { run as tokensCommand } from '../../../main/cli/commands/tokens.ts';
 import { getTestPki, type TestPki } from '../../fixtures/pki.ts';
 import type { KeyStoreEvent } from '../../../main/keystores/types.ts';
-import { createSoftHsmToken, opensslVerifySha256, p1363ToDer, softHsmAvailable, SOFTHSM_MODULE, USER_PIN, type SoftHsmToken } from './softhsm.ts';
+import { createSoftHsmToken, opensslVerifySha256, p1363ToDer, softHsmAvailable, SOFTHSM_MODULE, USER_PIN, type SoftHsmToken } from '../../support/softhsm.ts';
 
 const skip = softHsmAvailable() ? false : 'softhsm2-util / pkcs11-tool / libsofthsm2.so not installed';
 

@@ -12,7 +12,7 @@ import { diagnose, run, type DoctorDeps, type DoctorReport, type ModuleFact } fr
 import { AssistantError } from '../../../main/errors.ts';
 import { resolvePolicy } from '../../../main/policy/index.ts';
 import { getTestPki } from '../../fixtures/pki.ts';
-import { buildFakeSkf, fakeSkfEnv, skipFakeSkf } from './fake-skf.ts';
+import { buildFakeSkf, fakeSkfEnv, skipFakeSkf } from '../../support/fake-skf.ts';
 
 function deps(over: Partial<DoctorDeps> = {}): DoctorDeps {
   return {

@@ -13,7 +13,7 @@ import { PassThrough, Readable } from 'node:stream';
 import { main } from '../../../main/cli/main.ts';
 import { loginTbs } from '../../../main/login/tbs.ts';
 import { getTestPki, type TestPki } from '../../fixtures/pki.ts';
-import { buildFakeSkf, fakeSkfEnv, skipFakeSkf, verifyCalls, type FakeSkfFiles } from './fake-skf.ts';
+import { buildFakeSkf, fakeSkfEnv, skipFakeSkf, verifyCalls, type FakeSkfFiles } from '../../support/fake-skf.ts';
 
 const ORIGIN = 'https://www.hbzwfw.gov.cn';
 const PIN = '12345678';

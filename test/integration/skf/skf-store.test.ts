@@ -16,7 +16,7 @@ import { MemoryChallengeStore, verifyLoginToken } from '../../../main/login/veri
 import { parseCertificate } from '../../../main/pki/certificate.ts';
 import { bytesToHex, sm2Verify } from '../../../main/pki/sm2.ts';
 import { getTestPki, type PkiEntry, type TestPki } from '../../fixtures/pki.ts';
-import { buildFakeSkf, fakeSkfEnv, skipFakeSkf, verifyCalls, type FakeSkfFiles } from './fake-skf.ts';
+import { buildFakeSkf, fakeSkfEnv, skipFakeSkf, verifyCalls, type FakeSkfFiles } from '../../support/fake-skf.ts';
 
 const PIN = '12345678';
 

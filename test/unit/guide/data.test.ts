@@ -69,5 +69,6 @@ test('the committed catalogue, index and manual are exactly what scripts/guide/b
   const dir = new URL('../../../main/guide/data/', import.meta.url);
   assert.equal(readFileSync(new URL('catalogue.json', dir), 'utf8'), g.catalogueJson);
   assert.equal(readFileSync(new URL('manual.json', dir), 'utf8'), g.manualJson);
+  assert.equal(readFileSync(new URL('abbreviation-pinyin.json', dir), 'utf8'), g.abbreviationPinyinJson);
   assert.ok(readFileSync(new URL('search-index.bin', dir)).equals(g.index), 'search-index.bin is stale: run node --import tsx scripts/guide/build-data.ts');
 });

@@ -61,3 +61,32 @@ test('questions naming a service also suggest catalogue items', () => {
   const r = guide.answer('公积金怎么提取');
   assert.ok(r.items.some((i) => i.title === '住房公积金提取'));
 });
+
+test('智能问答 knows the assistant own troubles: locked PIN, key not found, expired certificate, browser modes', () => {
+  const cases: [string, string][] = [
+    ['PIN锁了怎么办', 'help.pin-locked'],
+    ['pin码输错三次被锁定', 'help.pin-locked'],
+    ['USB Key插上没反应', 'help.key-not-found'],
+    ['驱动是32位的怎么办', 'help.key-not-found'],
+    ['证书过期了怎么办', 'help.cert-expired'],
+    ['证书快到期怎么更新', 'help.cert-expired'],
+    ['浏览器兼容模式', 'help.browser-mode'],
+    ['这是个人证书不能登录', 'help.personal-cert'],
+    ['网页提示未安装证书应用环境', 'help.ca-assistant'],
+    ['pfx文件密码是什么', 'help.pfx-password'],
+  ];
+  for (const [q, want] of cases) {
+    const a = guide.answer(q).answers;
+    assert.equal(a[0]?.section, want, `${q} → ${a.map((x) => x.section).join(',')}`);
+    assert.equal(a[0]!.source, 'help');
+    assert.ok(a[0]!.text.length > 20);
+  }
+});
+
+test('智能问答 answers nothing rather than the nearest section when nothing is relevant', () => {
+  for (const q of ['明天天气怎么样', '今天吃什么', '股票行情', '帮我写一首诗']) {
+    const r = guide.answer(q);
+    assert.deepEqual(r.answers, [], q);
+    assert.deepEqual(r.items, [], q);
+  }
+});

@@ -6,7 +6,8 @@ import { SearchEngine } from '../../../main/guide/search/query.ts';
 import { textPinyin } from '../../../main/guide/search/pinyin.ts';
 import { allThemes } from '../../../main/guide/search/build.ts';
 import corrections from '../../../main/guide/data/pinyin-corrections.json' with { type: 'json' };
-import { seededRandom, syntheticItems } from '../../../scripts/guide/synthetic-catalogue.ts';
+import { syntheticItems } from '../../../scripts/guide/synthetic-catalogue.ts';
+import { seededRandom } from '../../support/random.ts';
 
 const guide = Guide.open();
 const cat = guide.catalogue;
@@ -192,4 +193,17 @@ test('precomputed facet vectors of frequent 1–2 character grams give the same 
     const { all: _all, ...general } = e.search(q, { limit: 30, collectAll: true });
     assert.deepEqual(fast, general, q);
   }
+});
+
+test('pinyin of abbreviations: yyzz / yingyezhizhao find what 营业执照 finds, shebao what 社保 finds', () => {
+  const g = Guide.open();
+  const ids = (q: string) => g.search(q, { limit: 20 }).results.map((r) => r.id);
+  const zh = g.search('营业执照', { limit: 20 });
+  assert.ok(zh.total > 0);
+  for (const q of ['yyzz', 'yingyezhizhao', 'YYZZ']) {
+    const r = g.search(q, { limit: 20 });
+    assert.equal(r.total, zh.total, q);
+    assert.deepEqual(ids(q), ids('营业执照'), q);
+  }
+  assert.deepEqual(ids('shebao'), ids('社保'));
 });

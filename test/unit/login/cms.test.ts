@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { getTestPki, type TestPki } from '../../fixtures/pki.ts';
-import { PemKeyStore, certDer, chainIntermediates } from './key-store-fixture.ts';
+import { PemKeyStore, certDer, chainIntermediates } from '../../support/key-store.ts';
 import { buildDetachedCms, CMS_OID, parseCmsToken } from '../../../main/login/cms.ts';
 import { loginTbs, tbsHash } from '../../../main/login/tbs.ts';
 

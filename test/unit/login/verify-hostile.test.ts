@@ -6,7 +6,8 @@
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { getTestPki, type TestPki } from '../../fixtures/pki.ts';
-import { PemKeyStore, chainIntermediates, testRoots } from './key-store-fixture.ts';
+import { seededRandom as prng } from '../../support/random.ts';
+import { PemKeyStore, chainIntermediates, testRoots } from '../../support/key-store.ts';
 import { createLoginToken } from '../../../main/login/token.ts';
 import { VERIFY_CODES, verifyLoginToken, type ChallengeStore } from '../../../main/login/verify.ts';
 
@@ -17,17 +18,6 @@ let roots: Uint8Array[];
 let NOW: Date;
 // Every challenge is fresh: only the token's own bytes decide.
 const alwaysFresh: ChallengeStore = { issue: async () => ({ challenge: CHALLENGE, expiresAt: new Date() }), consume: async () => 'ok' };
-
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 before(async () => {
   pki = await getTestPki();

@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { getTestPki, type TestPki } from '../../fixtures/pki.ts';
-import { PemKeyStore, chainIntermediates, certDer, testRoots, type PemKeyStoreOptions } from './key-store-fixture.ts';
+import { PemKeyStore, chainIntermediates, certDer, testRoots, type PemKeyStoreOptions } from '../../support/key-store.ts';
 import { createLoginToken, type LoginTokenFormat } from '../../../main/login/token.ts';
 import { MemoryChallengeStore, VERIFY_CODES, verifyLoginToken, type VerifyOptions, type VerifyResult } from '../../../main/login/verify.ts';
 import { parseCertificate } from '../../../main/pki/certificate.ts';

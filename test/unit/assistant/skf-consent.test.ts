@@ -17,7 +17,7 @@ import { WorkerKeyStore } from '../../../main/keystores/worker/remote-store.ts';
 import { MemoryChallengeStore, verifyLoginToken } from '../../../main/login/verify.ts';
 import { loadTrustAnchors } from '../../../main/pki/trust.ts';
 import { getTestPki, type TestPki } from '../../fixtures/pki.ts';
-import { buildFakeSkf, fakeSkfEnv, skipFakeSkf, verifyCalls, type FakeSkfFiles } from '../../integration/skf/fake-skf.ts';
+import { buildFakeSkf, fakeSkfEnv, skipFakeSkf, verifyCalls, type FakeSkfFiles } from '../../support/fake-skf.ts';
 
 const PORTAL = { frameUrl: 'https://www.hbzwfw.gov.cn/hbzw/login' };
 const APP = { frameUrl: 'app://assistant/index.html#/consent' };

@@ -5,10 +5,10 @@
 import { createPrivateKey, sign as cryptoSign, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as asn1js from 'asn1js';
-import type { KeyIdentity, KeyStore, PinState } from '../../../main/keystores/types.ts';
-import type { SignatureAlgorithm } from '../../../main/pki/signature-algorithm.ts';
-import { sm2Sign } from '../../../main/pki/sm2.ts';
-import type { PkiEntry, TestPki } from '../../fixtures/pki.ts';
+import type { KeyIdentity, KeyStore, PinState } from '../../main/keystores/types.ts';
+import type { SignatureAlgorithm } from '../../main/pki/signature-algorithm.ts';
+import { sm2Sign } from '../../main/pki/sm2.ts';
+import type { PkiEntry, TestPki } from '../fixtures/pki.ts';
 
 export const TEST_PIN = '123456';
 

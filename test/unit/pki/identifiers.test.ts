@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { classifyIdentifier, isValidRegNumber15, maskResidentId, regNumber15CheckDigit, residentIdCheckChar, checkResidentId, parseOrgCode } from '../../../main/pki/identifiers.ts';
 import { orgCodeCheckChar, usccCheckChar, analyzeUscc } from '../../../main/pki/uscc.ts';
+import { seededRandom } from '../../support/random.ts';
 
 const NOW = new Date('2026-06-01T00:00:00Z');
 
@@ -100,8 +101,8 @@ test('USCC and unknown inputs', () => {
 });
 
 test('seeded random inputs: analyzeUscc and classifyIdentifier always return a result with every key', () => {
-  let seed = 20151001;
-  const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) >>> 0) % n);
+  const next = seededRandom(20151001);
+  const rand = (n: number) => Math.floor(next() * n);
   const alphabet = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcxyz -_@[]０９ＡＺ\u200B\u3000统一代码';
   const keys = ['input', 'normalized', 'valid', 'checkChar', 'expectedCheckChar', 'registrationAuthority', 'orgType', 'region', 'orgCode', 'warnings'];
   for (let i = 0; i < 3000; i++) {

@@ -3,9 +3,9 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { PkiEntry } from '../../fixtures/pki.ts';
+import type { PkiEntry } from '../fixtures/pki.ts';
 
-export const FAKE_SKF_SOURCE = fileURLToPath(new URL('../../fixtures/skf-fake/fake-skf.c', import.meta.url));
+export const FAKE_SKF_SOURCE = fileURLToPath(new URL('../fixtures/skf-fake/fake-skf.c', import.meta.url));
 const onPath = (cmd: string) => (process.env['PATH'] ?? '').split(path.delimiter).some((d) => d && fs.existsSync(path.join(d, cmd)));
 
 /** Why the SKF tests cannot run here, or false. */

@@ -1,0 +1,292 @@
+/**
+ * What the CA assistants' certificate calls return, as strings (docs/compat.md「数据格式」):
+ * BJCA XTXApp `SOF_GetCertInfo(cert, type)` / `SOF_GetCertInfoByOid`, `SOF_GetUserList`, and
+ * HEBCA's `GetSubjectItem`/`GetCertList`. Pure functions over the certificate DER.
+ *
+ * Type numbers: XTXApp pages use BJCA's own item table (1 version … 11/12 validity … 17 CN …
+ * 23 days left), which predates and partly collides with GM/T 0020's SGD_CERT_* codes; BJCA's
+ * table wins for 1–23, GM/T 0020's codes are served where they do not collide (0x18–0x1C,
+ * 0x21–0x23, 0x31–0x39).
+ */
+import { createHash } from 'node:crypto';
+import { AssistantError } from '../../errors.ts';
+import { parseCertificate, type ParsedCertificate } from '../../pki/certificate.ts';
+import { children, expectTag, oidText, readTlv, stringValue, type Tlv } from '../../pki/der-reader.ts';
+import { OID } from '../../pki/oids.ts';
+import { identityOf } from '../../login/verify-cache.ts';
+
+/** Named item types, BJCA's table first, then the GM/T 0020 codes that do not collide with it. */
+export const SOF_CERT_INFO = {
+  version: 1,
+  serialNumber: 2,
+  signatureAlgorithm: 3,
+  issuerC: 4,
+  issuerO: 5,
+  issuerOU: 6,
+  issuerST: 7,
+  issuerCN: 8,
+  issuerL: 9,
+  issuerEmail: 10,
+  notBefore: 11,
+  notAfter: 12,
+  subjectC: 13,
+  subjectO: 14,
+  subjectOU: 15,
+  subjectST: 16,
+  subjectCN: 17,
+  subjectL: 18,
+  subjectEmail: 19,
+  publicKey: 20,
+  customLevel: 21,
+  uniqueId: 22,
+  daysLeft: 23,
+  // GM/T 0020 SGD_* codes that BJCA's table leaves free.
+  policyConstraints: 0x18,
+  extKeyUsage: 0x19,
+  crlDistributionPoints: 0x1a,
+  netscapeCertType: 0x1b,
+  selfDefinedExtensions: 0x1c,
+  sgdIssuerCN: 0x21,
+  sgdIssuerO: 0x22,
+  sgdIssuerOU: 0x23,
+  sgdSubjectCN: 0x31,
+  sgdSubjectO: 0x32,
+  sgdSubjectOU: 0x33,
+  sgdSubjectEmail: 0x34,
+  sgdNotBefore: 0x35,
+  sgdNotAfter: 0x36,
+  sgdUscc: 0x39,
+  // Whole DNs and extensions: not in either table's 1–23, kept on free numbers of GM/T 0020's range.
+  issuerDn: 0x100,
+  subjectDn: 0x101,
+  extensions: 0x102,
+} as const;
+
+export type SofCertInfoType = (typeof SOF_CERT_INFO)[keyof typeof SOF_CERT_INFO];
+
+/** BJCA's SVS UniqueID extension, and BJCA's entity ID; the first one present is item 22. */
+const UNIQUE_ID_OIDS = ['2.16.840.1.113732.2', '1.2.156.112562.2.1.1.1'];
+const EXT = {
+  policyConstraints: '2.5.29.36',
+  crlDistributionPoints: '2.5.29.31',
+  netscapeCertType: '2.16.840.1.113730.1.1',
+} as const;
+const DN = { C: '2.5.4.6', O: '2.5.4.10', OU: '2.5.4.11', ST: '2.5.4.8', CN: '2.5.4.3', L: '2.5.4.7', E: '1.2.840.113549.1.9.1' } as const;
+
+function badInput(code: string, zh: string, en: string): AssistantError {
+  return new AssistantError(code, zh, { en });
+}
+
+/** Base64 (PEM armour and whitespace allowed, as pages paste it) → parsed certificate. */
+export function certificateFromBase64(b64: string): ParsedCertificate {
+  if (typeof b64 !== 'string' || b64.length === 0 || b64.length > 96 * 1024) throw badInput('SOF_CERT_INVALID', '证书数据为空或过大', 'certificate empty or too large');
+  const body = b64.replace(/-----(BEGIN|END) CERTIFICATE-----/g, '').replace(/[\s]/g, '');
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(body)) throw badInput('SOF_CERT_INVALID', '证书不是 Base64 编码', 'certificate is not base64');
+  try {
+    return parseCertificate(new Uint8Array(Buffer.from(body, 'base64')));
+  } catch (e) {
+    throw new AssistantError('SOF_CERT_INVALID', '证书无法解析', { en: 'certificate cannot be parsed', cause: e });
+  }
+}
+
+interface NameAttr { oid: string; text: string }
+
+function nameAttributes(der: Uint8Array): NameAttr[] {
+  const out: NameAttr[] = [];
+  const top = readTlv(der, 0, der.length);
+  for (const rdn of children(der, expectTag(top, 0x30, '名称'), 256)) {
+    for (const atv of children(der, expectTag(rdn, 0x31, '名称'), 64)) {
+      const [type, value] = children(der, expectTag(atv, 0x30, '名称属性'), 2);
+      if (type && value) out.push({ oid: oidText(der, type), text: stringValue(der, value) });
+    }
+  }
+  return out;
+}
+
+/** Values of one attribute, joined with `,` when a name repeats it (several OUs). */
+function attr(der: Uint8Array, oid: string): string {
+  return nameAttributes(der).filter((a) => a.oid === oid).map((a) => a.text).join(',');
+}
+
+/** DN as BJCA prints it: `C=CN, O=…, CN=…` in certificate order (our certificate model's display form). */
+function dn(cert: ParsedCertificate, which: 'subject' | 'issuer'): string {
+  return which === 'subject' ? cert.subject : cert.issuer;
+}
+
+interface RawExtension { oid: string; critical: boolean; value: Uint8Array; whole: Uint8Array }
+
+/** The certificate's extensions, read from the TBSCertificate. */
+export function certificateExtensions(cert: ParsedCertificate): RawExtension[] {
+  const b = cert.tbs;
+  const tbs = readTlv(b, 0, b.length);
+  const ext = children(b, tbs, 16).find((f) => f.tag === 0xa3);
+  if (!ext) return [];
+  const list = expectTag(children(b, ext, 1)[0], 0x30, '扩展');
+  return children(b, list, 256).map((e: Tlv) => {
+    const parts = children(b, expectTag(e, 0x30, '扩展'), 3);
+    const v = expectTag(parts[parts.length - 1], 0x04, '扩展值');
+    return {
+      oid: oidText(b, parts[0]!),
+      critical: parts[1]?.tag === 0x01 && b[parts[1].body] !== 0,
+      value: b.subarray(v.body, v.end),
+      whole: b.subarray(e.start, e.end),
+    };
+  });
+}
+
+const STRING_TAGS = new Set([0x0c, 0x13, 0x16, 0x12, 0x1a, 0x14, 0x1e, 0x1c]);
+
+/** An extension value as text: a bare string (or a string inside one SEQUENCE/OCTET STRING) as its text, anything else base64 of its DER. */
+function extensionText(value: Uint8Array): string {
+  try {
+    let t = readTlv(value, 0, value.length);
+    if (t.end === value.length) {
+      if (STRING_TAGS.has(t.tag)) return stringValue(value, t);
+      if (t.tag === 0x30 || t.tag === 0x04) {
+        const inner = t.tag === 0x30 ? children(value, t, 2) : [readTlv(value, t.body, t.end)];
+        if (inner.length === 1 && STRING_TAGS.has(inner[0]!.tag) && inner[0]!.end === t.end) {
+          t = inner[0]!;
+          return stringValue(value, t);
+        }
+      }
+    }
+  } catch {
+    // Not DER we can walk: fall through to base64.
+  }
+  return Buffer.from(value).toString('base64');
+}
+
+/** yyyyMMddHHmmss in Beijing time (UTC+8), as the CA assistants return validity dates. */
+export function sofTime(d: Date): string {
+  const t = new Date(d.getTime() + 8 * 3600_000);
+  const p = (n: number, w = 2) => String(n).padStart(w, '0');
+  return `${p(t.getUTCFullYear(), 4)}${p(t.getUTCMonth() + 1)}${p(t.getUTCDate())}${p(t.getUTCHours())}${p(t.getUTCMinutes())}${p(t.getUTCSeconds())}`;
+}
+
+const SIGNATURE_NAMES: Record<string, string> = {
+  [OID.sha1WithRSA]: 'SHA1withRSA',
+  [OID.sha256WithRSA]: 'SHA256withRSA',
+  [OID.sha384WithRSA]: 'SHA384withRSA',
+  [OID.sha512WithRSA]: 'SHA512withRSA',
+  [OID.md5WithRSA]: 'MD5withRSA',
+  [OID.sm2WithSm3]: 'SM3withSM2',
+  [OID.ecdsaWithSha256]: 'SHA256withECDSA',
+  [OID.ecdsaWithSha384]: 'SHA384withECDSA',
+};
+
+function uniqueId(cert: ParsedCertificate): string {
+  const exts = certificateExtensions(cert);
+  for (const oid of UNIQUE_ID_OIDS) {
+    const e = exts.find((x) => x.oid === oid);
+    if (e) return extensionText(e.value);
+  }
+  return '';
+}
+
+function oneExtension(cert: ParsedCertificate, oid: string): string {
+  const e = certificateExtensions(cert).find((x) => x.oid === oid);
+  return e ? Buffer.from(e.value).toString('base64') : '';
+}
+
+/**
+ * `SOF_GetCertInfo(cert, type)`: the item as a string; '' when the certificate lacks it.
+ * Throws SOF_CERT_INFO_TYPE for a type neither table defines (the bridge answers it with the
+ * protocol's error shape).
+ */
+export function sofGetCertInfo(certB64: string, type: number, now: Date = new Date()): string {
+  const cert = certificateFromBase64(certB64);
+  const T = SOF_CERT_INFO;
+  switch (type) {
+    case T.version: return `V${cert.version}`;
+    case T.serialNumber: return cert.serialNumber.toUpperCase();
+    case T.signatureAlgorithm: return SIGNATURE_NAMES[cert.signatureAlgorithmOid] ?? cert.signatureAlgorithmOid;
+    case T.issuerC: return attr(cert.issuerDer, DN.C);
+    case T.issuerO: case T.sgdIssuerO: return attr(cert.issuerDer, DN.O);
+    case T.issuerOU: case T.sgdIssuerOU: return attr(cert.issuerDer, DN.OU);
+    case T.issuerST: return attr(cert.issuerDer, DN.ST);
+    case T.issuerCN: case T.sgdIssuerCN: return attr(cert.issuerDer, DN.CN);
+    case T.issuerL: return attr(cert.issuerDer, DN.L);
+    case T.issuerEmail: return attr(cert.issuerDer, DN.E);
+    case T.notBefore: case T.sgdNotBefore: return sofTime(cert.notBefore);
+    case T.notAfter: case T.sgdNotAfter: return sofTime(cert.notAfter);
+    case T.subjectC: return attr(cert.subjectDer, DN.C);
+    case T.subjectO: case T.sgdSubjectO: return attr(cert.subjectDer, DN.O);
+    case T.subjectOU: case T.sgdSubjectOU: return attr(cert.subjectDer, DN.OU);
+    case T.subjectST: return attr(cert.subjectDer, DN.ST);
+    case T.subjectCN: case T.sgdSubjectCN: return attr(cert.subjectDer, DN.CN);
+    case T.subjectL: return attr(cert.subjectDer, DN.L);
+    case T.subjectEmail: case T.sgdSubjectEmail: return attr(cert.subjectDer, DN.E);
+    case T.publicKey: return Buffer.from(cert.publicKey.spki).toString('base64');
+    case T.customLevel: return '';
+    case T.uniqueId: return uniqueId(cert);
+    case T.daysLeft: return String(Math.max(0, Math.floor((cert.notAfter.getTime() - now.getTime()) / 86_400_000)));
+    case T.policyConstraints: return oneExtension(cert, EXT.policyConstraints);
+    case T.extKeyUsage: return (cert.extendedKeyUsage ?? []).join(',');
+    case T.crlDistributionPoints: return oneExtension(cert, EXT.crlDistributionPoints);
+    case T.netscapeCertType: return oneExtension(cert, EXT.netscapeCertType);
+    case T.selfDefinedExtensions: return certificateExtensions(cert).filter((e) => !e.oid.startsWith('2.5.29.')).map((e) => Buffer.from(e.whole).toString('base64')).join(',');
+    case T.sgdUscc: return identityOf(cert).uscc?.value ?? '';
+    case T.issuerDn: return dn(cert, 'issuer');
+    case T.subjectDn: return dn(cert, 'subject');
+    case T.extensions: {
+      const exts = certificateExtensions(cert);
+      return exts.length ? Buffer.concat(exts.map((e) => Buffer.from(e.whole))).toString('base64') : '';
+    }
+    default:
+      throw badInput('SOF_CERT_INFO_TYPE', `不支持的证书信息类型 ${Number(type)}`, `unsupported certificate item type ${Number(type)}`);
+  }
+}
+
+/**
+ * `SOF_GetCertInfoByOid(cert, oid)`: an extension's value (a string value as its text, anything
+ * else base64 of its DER), else a subject attribute with that OID; '' when neither exists.
+ */
+export function sofGetCertInfoByOid(certB64: string, oid: string): string {
+  if (typeof oid !== 'string' || !/^[0-2](\.\d{1,9}){1,30}$/.test(oid)) throw badInput('SOF_OID_INVALID', '对象标识符格式错误', 'malformed OID');
+  const cert = certificateFromBase64(certB64);
+  const e = certificateExtensions(cert).find((x) => x.oid === oid);
+  if (e) return extensionText(e.value);
+  return attr(cert.subjectDer, oid);
+}
+
+/** HEBCA `GetSubjectItem`: the whole subject DN, as the P11 assistant's pages display it. */
+export function hebcaSubject(cert: ParsedCertificate): string {
+  return cert.subject;
+}
+
+/**
+ * The certificate ID a page sees (SOF `certID`, BJCA's container name): a GUID-shaped digest of
+ * the certificate, so the same key shows the same ID on every connection and no device path or
+ * serial leaks to the page.
+ */
+export function sofCertId(certificateDer: Uint8Array): string {
+  const h = createHash('sha256').update(certificateDer).digest('hex').toUpperCase();
+  return `{${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}}`;
+}
+
+/** Removes the list separators (`||`, `&&&`) and control characters a name could carry. */
+function listSafe(s: string): string {
+  // eslint-disable-next-line no-control-regex -- stripping control characters is the point
+  return s.replace(/[\u0000-\u001f]/g, '').replace(/\|\|/g, '|').replace(/&&&/g, '&&');
+}
+
+/** `SOF_GetUserList`: `name||certID&&&name2||certID2&&&` (each entry ends with `&&&`); '' when empty. */
+export function formatSofUserList(entries: { name: string; certId: string }[]): string {
+  return entries.map((e) => `${listSafe(e.name)}||${listSafe(e.certId)}&&&`).join('');
+}
+
+/** The name a user list shows for a certificate: its CN, else the whole subject. */
+export function userListName(cert: ParsedCertificate): string {
+  return attr(cert.subjectDer, DN.CN) || cert.subject;
+}
+
+/** HEBCA `GetCertList` → `certSnList`: serial numbers (upper-case hex) joined by `;`. */
+export function formatHebcaCertSnList(certs: ParsedCertificate[]): string {
+  return certs.map((c) => c.serialNumber.toUpperCase()).join(';');
+}
+
+/** HEBCA `GetSignCertNotAfter` → `certnotafter`: `yyyy-MM-dd HH:mm:ss` in Beijing time. */
+export function hebcaNotAfter(cert: ParsedCertificate): string {
+  const s = sofTime(cert.notAfter);
+  return `${s.slice(0, 4)}-${s.slice(4, 6)}-${s.slice(6, 8)} ${s.slice(8, 10)}:${s.slice(10, 12)}:${s.slice(12, 14)}`;
+}
