@@ -11,7 +11,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { getTestPki, type TestPki } from '../../fixtures/pki.ts';
-import { PemKeyStore, chainIntermediates, certDer, testRoots } from '../../unit/login/key-store-fixture.ts';
+import { PemKeyStore, chainIntermediates, certDer, testRoots } from '../../support/key-store.ts';
 import { createLoginToken } from '../../../main/login/token.ts';
 import { MemoryChallengeStore, verifyLoginToken, type VerifyOptions, type VerifyResult } from '../../../main/login/verify.ts';
 import { parseCrl } from '../../../main/login/crl.ts';
