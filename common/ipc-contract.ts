@@ -64,7 +64,19 @@ export interface CertificateView {
   trusted: boolean;
   /** Every check passes or warns and a valid USCC was found. */
   canLogin: boolean;
+  /** Reminder 30 and 7 days before notAfter (and once expired), with the CA's renewal path. */
+  expiry?: ExpiryView | null;
   pin: PinStateView | null;
+}
+
+export interface ExpiryView {
+  level: 'expired' | 'week' | 'month';
+  /** Calendar days (UTC+8) left; negative once expired. */
+  daysLeft: number;
+  message: string;
+  messageEn: string;
+  /** The issuing CA's website (online renewal), from the CA profiles. */
+  renewalUrl: string | null;
 }
 
 export interface CertificateListView {

@@ -7,7 +7,8 @@ import { AssistantError, toErrorInfo } from '../errors.ts';
 import type { KeyIdentity, KeyStore } from '../keystores/types.ts';
 import type { StoreSpec } from '../keystores/worker/protocol.ts';
 import { createLoginToken } from '../login/token.ts';
-import type { CaProfile } from '../pki/ca-profiles.ts';
+import { findCaProfile, loadCaProfiles, type CaProfile } from '../pki/ca-profiles.ts';
+import { expiryNotice } from '../pki/expiry.ts';
 import { parseCertificate, type ParsedCertificate } from '../pki/certificate.ts';
 import { inspectCertificate } from '../pki/inspect.ts';
 import { analyzeUscc } from '../pki/uscc.ts';
@@ -65,6 +66,9 @@ export function describeIdentity(
   const checks = report.checks.map((c) => ({ id: c.id, status: c.status, message: c.message, messageEn: c.messageEn, ...(c.code ? { code: c.code } : {}) }));
   const trusted = report.checks.some((c) => c.id === 'chain' && c.status === 'pass');
   const canLogin = checks.every((c) => c.status !== 'fail') && uscc?.valid === true;
+  // A look-alike issuer never gets a profile (report.caProfile is null), so its reminder names no CA.
+  const profile = report.caProfile ? findCaProfile(report.caProfile.id, ctx.profiles ?? loadCaProfiles()) : undefined;
+  const expiry = expiryNotice(new Date(report.notAfter), ctx.now, profile);
   return {
     id: `${reg.storeId}/${identity.id}`,
     source: reg.source,
@@ -88,6 +92,7 @@ export function describeIdentity(
     checks,
     trusted,
     canLogin,
+    expiry: expiry ? { level: expiry.level, daysLeft: expiry.daysLeft, message: expiry.message, messageEn: expiry.messageEn, renewalUrl: expiry.renewal.website } : null,
     pin: ctx.pin,
   };
 }

@@ -8,7 +8,8 @@
 import { AssistantError } from '../errors.ts';
 import type { SignatureAlgorithm } from '../pki/signature-algorithm.ts';
 import { parseCertificate, type ParsedCertificate } from '../pki/certificate.ts';
-import { verifyChain } from '../pki/chain.ts';
+import { verifyChain, type ChainCode } from '../pki/chain.ts';
+import { loginEkuProblem } from '../pki/path-validation.ts';
 import { SIGNATURE_ALGORITHMS } from '../pki/oids.ts';
 import { legalPersonKind, normalizeUscc } from '../pki/uscc.ts';
 import { MemoryChallengeStore, type ChallengeStore } from './challenge-store.ts';
@@ -184,6 +185,7 @@ const decodeCertificates: Step = {
       ctx.intermediates = [...token.intermediates.map(certificateFromRef), ...ctx.knownIntermediates];
     } catch (e) {
       const why = e instanceof AssistantError ? e.message : '';
+      if (e instanceof AssistantError && e.code === 'CERT_DUPLICATE_EXTENSION') throw new LoginTokenRejection('CERT_DUPLICATE_EXTENSION', why, e.messageEn, e.details);
       throw new LoginTokenRejection('CERT_MALFORMED', why, undefined, { cause: e instanceof AssistantError ? e.code : 'PARSE' });
     }
   },
@@ -199,6 +201,23 @@ const checkKeyUsage: Step = {
       throw new LoginTokenRejection('KEY_USAGE', `证书的用法为：${has}`, `key usage: ${leaf.keyUsage?.join(', ') ?? 'extension absent'}`);
     }
   },
+};
+
+const checkExtendedKeyUsage: Step = {
+  name: 'extendedKeyUsage',
+  run(ctx) {
+    const problem = loginEkuProblem(need(ctx.leaf));
+    if (problem) throw new LoginTokenRejection('EXTENDED_KEY_USAGE', problem.message, problem.messageEn);
+  },
+};
+
+/** RFC 5280 path rules that failed get their own verifier code; other chain failures are UNTRUSTED_CHAIN. */
+const PATH_CODES: Partial<Record<ChainCode, VerifyCode>> = {
+  CHAIN_CRITICAL_EXTENSION: 'CRITICAL_EXTENSION',
+  CHAIN_ISSUER_KEY_USAGE: 'ISSUER_KEY_USAGE',
+  CHAIN_PATH_LENGTH: 'PATH_LENGTH_EXCEEDED',
+  CHAIN_NAME_CONSTRAINTS: 'NAME_CONSTRAINTS',
+  CHAIN_NAME_CONSTRAINTS_UNSUPPORTED: 'NAME_CONSTRAINTS_UNSUPPORTED',
 };
 
 const checkValidity: Step = {
@@ -226,7 +245,7 @@ const checkChain: Step = {
       return;
     }
     const res = verifyChain(leaf, { intermediates, anchors: ctx.anchors, now: ctx.now });
-    if (!res.ok) throw new LoginTokenRejection('UNTRUSTED_CHAIN', res.message, res.messageEn, { chainCode: res.code });
+    if (!res.ok) throw new LoginTokenRejection((res.code && PATH_CODES[res.code]) ?? 'UNTRUSTED_CHAIN', res.message, res.messageEn, { chainCode: res.code });
     // Signatures the chain walker accepts but a login should not rest on.
     for (let i = 0; i + 1 < res.path.length; i++) {
       const c = res.path[i]!;
@@ -373,6 +392,7 @@ export const VERIFY_STEPS: readonly Step[] = [
   readToken,
   decodeCertificates,
   checkKeyUsage,
+  checkExtendedKeyUsage,
   checkValidity,
   checkChain,
   checkRevoked,

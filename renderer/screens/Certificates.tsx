@@ -34,10 +34,23 @@ export function UsccLine({ cert }: { cert: CertificateView }) {
   );
 }
 
+/** 30 and 7 days before expiry, and once expired: the date, the days left and who renews it. */
+export function ExpiryLine({ expiry }: { expiry: NonNullable<CertificateView['expiry']> }) {
+  const { lang } = useI18n();
+  return (
+    <p className={`expiry expiry-${expiry.level}`} role={expiry.level === 'month' ? undefined : 'alert'} data-testid="expiry" data-days={expiry.daysLeft}>
+      {lang === 'en' ? expiry.messageEn : expiry.message}
+    </p>
+  );
+}
+
 function CertificateCard({ cert }: { cert: CertificateView }) {
   const { t, lang } = useI18n();
   const [open, setOpen] = useState(false);
   const worst = cert.checks.some((c) => c.status === 'fail') ? 'fail' : cert.checks.some((c) => c.status === 'warn') ? 'warn' : 'pass';
+  // A locked key cannot sign whatever its checks say: never show it as usable.
+  const locked = cert.pin?.locked === true;
+  const usable = cert.canLogin && !locked;
   return (
     <article className={`card cert-card ${cert.canLogin ? 'ok' : 'bad'}`} data-testid="cert-card">
       <header className="cert-head">
@@ -47,10 +60,11 @@ function CertificateCard({ cert }: { cert: CertificateView }) {
           </div>
           <h3 className="cert-name" data-testid="enterprise">{cert.enterpriseName}</h3>
         </div>
-        <span className={`status ${cert.canLogin ? 'status-ok' : 'status-bad'}`} data-testid="can-login">
-          {cert.canLogin ? t('certs.canLogin') : t('certs.cannotLogin')}
+        <span className={`status ${usable ? 'status-ok' : 'status-bad'}`} data-testid="can-login">
+          {usable ? t('certs.canLogin') : locked ? t('certs.lockedCannotLogin') : t('certs.cannotLogin')}
         </span>
       </header>
+      {cert.expiry && <ExpiryLine expiry={cert.expiry} />}
       <dl className="facts">
         <dt>{t('certs.uscc')}</dt>
         <dd><UsccLine cert={cert} /></dd>
@@ -149,6 +163,7 @@ export function CertificatesScreen() {
       clearInterval(timer);
     };
   }, [load]);
+  const expiring = list?.certificates.filter((c) => c.expiry) ?? [];
   const pick = async () => {
     try {
       const f = await invoke('certs:pickPfx');
@@ -178,6 +193,12 @@ export function CertificatesScreen() {
         </div>
       )}
       {list && list.certificates.length === 0 && <div className="empty">{t('certs.empty')}</div>}
+      {expiring.length > 0 && (
+        <div className="note note-warn" role="status" data-testid="expiry-notice">
+          {t('certs.expiryNotice', { n: expiring.length })}
+          <ul>{expiring.map((c) => <li key={c.id}><strong>{c.enterpriseName}</strong>{lang === 'en' ? ': ' : '：'}{lang === 'en' ? c.expiry!.messageEn : c.expiry!.message}</li>)}</ul>
+        </div>
+      )}
       <div className="cards">{list?.certificates.map((c) => <CertificateCard key={c.id} cert={c} />)}</div>
       {pfx && <PfxDialog file={pfx} onDone={(opened) => { setPfx(null); if (opened) load(); }} />}
     </section>

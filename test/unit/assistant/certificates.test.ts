@@ -95,3 +95,23 @@ test('real CFCA enterprise certificates show the enterprise, not the CA name in 
     assert.equal(view.uscc?.valid, true, file);
   }
 });
+
+test('expiry reminders on the certificate view: 30 and 7 days ahead and once expired, naming the CA that renews it', async () => {
+  const pki = await getTestPki();
+  const ent = pki.get('hebca-ent');
+  const leaf = readCertificateFile(fs.readFileSync(ent.certPem), { fileName: 'ent.pem' }).certificates[0]!;
+  const reg = { storeId: 'file-1', source: 'file' as const, label: 'ent.pfx', store: {} as never };
+  const identity = { id: '0', label: 'k', certificate: leaf.der, intermediates: [], algorithm: 'RS256' as const, location: { kind: 'pkcs12' as const, file: 'ent.pfx' } };
+  const at = (daysBefore: number) => new Date(leaf.notAfter.getTime() - daysBefore * 86_400_000);
+  const view = (now: Date) => describeIdentity(reg, identity, { now, anchors: [], pin: null });
+  assert.equal(view(at(60)).expiry, null);
+  const month = view(at(20)).expiry!;
+  assert.equal(month.level, 'month');
+  assert.ok(month.daysLeft >= 19 && month.daysLeft <= 21, String(month.daysLeft));
+  assert.match(month.message, /河北CA/);
+  assert.equal(month.renewalUrl, 'https://www.hebca.com');
+  assert.equal(view(at(3)).expiry!.level, 'week');
+  const gone = view(new Date(leaf.notAfter.getTime() + 86_400_000)).expiry!;
+  assert.equal(gone.level, 'expired');
+  assert.match(gone.message, /^证书已于\d{4}年\d{1,2}月\d{1,2}日过期，请联系河北CA办理更新/);
+});
