@@ -16,3 +16,5 @@ export type { CrlFetcher, RevocationReason } from './revocation.ts';
 export { clearOcspCache, ocspResponderUrls } from './ocsp.ts';
 export type { OcspOptions, OcspFetcher } from './ocsp.ts';
 export type { RevocationLinkJson } from './verify.ts';
+export { verifySofLogin, SOF_VERIFY_STEPS } from './sof-login.ts';
+export type { SofLoginInput, SofVerifyOptions } from './sof-login.ts';

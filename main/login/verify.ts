@@ -75,7 +75,8 @@ export type VerifyResult =
       algorithm: string;
       legalPersonKind?: string;
       notAfter: string;
-      format: 'json' | 'cms';
+      /** json/cms: a cert-login:1 token; sof: the CA-assistant login (verifySofLogin). */
+      format: 'json' | 'cms' | 'sof';
       appVersion?: string;
       warnings: string[];
       /** Per link of the path (leaf first), when revocation was configured. */
@@ -107,15 +108,17 @@ function linkJson(l: LinkRevocation): RevocationLinkJson {
 }
 
 /** What the steps learn, in order. */
-interface Context {
-  opts: VerifyOptions;
+export interface VerifyContext {
+  /** The options (the origin is normalised into `origin`; the SOF flow has none). */
+  opts: Omit<VerifyOptions, 'origin'>;
   now: Date;
   skew: number;
   origin: string;
   anchors: ParsedCertificate[];
   knownIntermediates: ParsedCertificate[];
   crls: PreparedCrl[];
-  input: string | Uint8Array;
+  /** A token (string or bytes) or, for the SOF flow, its structured login input. */
+  input: unknown;
   token?: ParsedLoginToken;
   leaf?: ParsedCertificate;
   intermediates?: ParsedCertificate[];
@@ -126,12 +129,15 @@ interface Context {
   revocation?: RevocationLinkJson[];
 }
 
-interface Step {
-  name: string;
-  run(ctx: Context): void | Promise<void>;
-}
+type Context = VerifyContext;
 
-function need<T>(v: T | undefined): T {
+export interface VerifyStep {
+  name: string;
+  run(ctx: VerifyContext): void | Promise<void>;
+}
+type Step = VerifyStep;
+
+export function need<T>(v: T | undefined): T {
   if (v === undefined) throw new Error('verifier step order broken');
   return v;
 }
@@ -164,7 +170,7 @@ const readToken: Step = {
   name: 'token',
   run(ctx) {
     const max = ctx.opts.maxTokenBytes ?? DEFAULT_MAX_TOKEN_BYTES;
-    const text = tokenText(ctx.input, max).trim();
+    const text = tokenText(ctx.input as string | Uint8Array, max).trim();
     if (text.startsWith('{')) {
       ctx.token = parseJsonToken(text, isKnownCertificate);
       return;
@@ -415,22 +421,27 @@ function failureUscc(ctx: Context): string | null | undefined {
 }
 
 /** Verifies a login token (JSON or CMS) for one relying party; never throws for bad tokens. */
-export async function verifyLoginToken(token: string | Uint8Array, opts: VerifyOptions): Promise<VerifyResult> {
+export function verifyLoginToken(token: string | Uint8Array, opts: VerifyOptions): Promise<VerifyResult> {
+  // Configuration errors (bad origin, unparsable anchors) are the caller's: they throw.
+  return runVerifySteps(VERIFY_STEPS, token, opts, normalizeOrigin(opts.origin));
+}
+
+/** Runs `steps` in order over one input (the token flow and the SOF login flow share it); never throws for bad input. */
+export async function runVerifySteps(steps: readonly VerifyStep[], input: unknown, opts: Omit<VerifyOptions, 'origin'>, origin: string): Promise<VerifyResult> {
   const ctx: Context = {
     opts,
     now: opts.now ?? new Date(),
     skew: opts.clockSkewMs ?? DEFAULT_CLOCK_SKEW_MS,
-    // Configuration errors (bad origin, unparsable anchors) are the caller's: they throw.
-    origin: normalizeOrigin(opts.origin),
+    origin,
     anchors: prepareCertificates(opts.trustAnchors),
     knownIntermediates: prepareCertificates(opts.intermediates),
     crls: prepareCrls(opts.crls),
-    input: token,
+    input,
     warnings: [],
   };
   let current = 'token';
   try {
-    for (const step of VERIFY_STEPS) {
+    for (const step of steps) {
       current = step.name;
       // Only the steps that do I/O return promises; awaiting the others costs a tick each.
       const pending = step.run(ctx);
