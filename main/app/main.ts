@@ -10,6 +10,7 @@ import { ASSISTANT_CHANNELS, ASSISTANT_EVENT_CHANNEL, PORTAL_CHANNELS, type IpcR
 import { registerAppScheme, serveRenderer } from './app-protocol.ts';
 import { utilityProcessSpawner } from './keystore-worker.ts';
 import { createPortalView, type PortalView } from './portal-view.ts';
+import { startUpdates, updatePlanFor } from './updater.ts';
 import { hardenSession, hardenWebContents } from './security.ts';
 import { ASSISTANT_ORIGIN } from '../assistant/app-assets.ts';
 import { createCertificateService, pkcs12BehindWorker, usbKeyStores } from '../assistant/certificates.ts';
@@ -171,6 +172,8 @@ async function start(): Promise<void> {
       guide: await guide.info().catch(() => ({ available: false, items: null, version: null })),
     }),
   };
+  // Updates: decided from policy and how this copy was installed (main/updates/plan.ts).
+  startUpdates(updatePlanFor(policy), (line) => console.log(`[updates] ${line}`));
   ipc = createAssistantIpc(world);
   bindIpc(ipc, () => mainWindow?.webContents ?? null, () => portalView?.webContents() ?? null);
 

@@ -13,3 +13,5 @@ export { TOKEN_FORMAT, DEFAULT_MAX_TOKEN_BYTES } from './token-format.ts';
 export type { LoginTokenJson } from './token-format.ts';
 export { parseCrl, crlDistributionUrls } from './revocation.ts';
 export type { CrlFetcher } from './revocation.ts';
+export { verifySofLogin, SOF_VERIFY_STEPS } from './sof-login.ts';
+export type { SofLoginInput, SofVerifyOptions } from './sof-login.ts';

@@ -1,5 +1,6 @@
 /** Signature checks the verifier needs beyond certificates: the token's own signature, and CRLs. */
-import { verify as cryptoVerify } from 'node:crypto';
+import { constants as cryptoConstants, createHash, publicDecrypt, verify as cryptoVerify } from 'node:crypto';
+import { children, expectTag, oidText, readTlv } from '../pki/der-reader.ts';
 import type { ParsedCertificate, PublicKeyInfo } from '../pki/certificate.ts';
 import { SIGNATURE_ALGORITHMS } from '../pki/oids.ts';
 import { publicKeyObject as nodeKey } from '../pki/public-key.ts';
@@ -57,3 +58,58 @@ export function verifySignedStructure(issuer: ParsedCertificate, algorithmOid: s
     return false;
   }
 }
+
+/** Hash OIDs of a PKCS#1 v1.5 DigestInfo, and the Node hash each names. */
+export const DIGEST_OIDS: Record<string, 'sha1' | 'sha256' | 'sha384' | 'sha512' | 'sm3'> = {
+  '1.3.14.3.2.26': 'sha1',
+  '2.16.840.1.101.3.4.2.1': 'sha256',
+  '2.16.840.1.101.3.4.2.2': 'sha384',
+  '2.16.840.1.101.3.4.2.3': 'sha512',
+  '1.2.156.10197.1.401': 'sm3',
+};
+
+/** The hash and digest inside an RSA PKCS#1 v1.5 signature, or null when it is not one. */
+export function rsaSignedDigest(pk: PublicKeyInfo, signature: Uint8Array): { hash: string; digest: Uint8Array } | null {
+  if (pk.kind !== 'RSA') return null;
+  let info: Buffer;
+  try {
+    info = publicDecrypt({ key: nodeKey(pk), padding: cryptoConstants.RSA_PKCS1_PADDING }, signature);
+  } catch {
+    return null;
+  }
+  try {
+    const top = expectTag(readTlv(info, 0, info.length), 0x30, 'DigestInfo');
+    if (top.end !== info.length) return null;
+    const [alg, digest] = children(info, top, 2);
+    const algParts = children(info, expectTag(alg, 0x30, 'DigestInfo'), 2);
+    if (algParts[1] && !(algParts[1].tag === 0x05 && algParts[1].end === algParts[1].body)) return null;
+    const hash = DIGEST_OIDS[oidText(info, algParts[0]!)];
+    const d = expectTag(digest, 0x04, 'DigestInfo');
+    if (!hash) return null;
+    return { hash, digest: new Uint8Array(info.subarray(d.body, d.end)) };
+  } catch {
+    return null;
+  }
+}
+
+export interface SignatureCheck {
+  ok: boolean;
+  /** The hash the signature used (RSA: from its DigestInfo; SM2: sm3). */
+  hash?: string;
+}
+
+/** Hashes an RSA signature may use for a SOF message: SHA-1 and the SHA-2 family. */
+const RSA_MESSAGE_HASHES = new Set(['sha1', 'sha256', 'sha384', 'sha512']);
+
+/**
+ * Verifies a raw signature over a message against a public key: RSA PKCS#1 v1.5 with whichever
+ * hash its DigestInfo names (SHA-1 or SHA-2), SM2 DER over SM3 with Z_A (default ID). Never throws.
+ */
+export function verifyMessageSignature(pk: PublicKeyInfo, message: Uint8Array, signature: Uint8Array): SignatureCheck {
+  if (pk.kind === 'SM2') return { ok: sm2Verify(bytesToHex(pk.keyBytes), message, signature), hash: 'sm3' };
+  const inner = rsaSignedDigest(pk, signature);
+  if (!inner || !RSA_MESSAGE_HASHES.has(inner.hash)) return { ok: false };
+  const want = createHash(inner.hash).update(message).digest();
+  return { ok: Buffer.compare(Buffer.from(want), Buffer.from(inner.digest)) === 0, hash: inner.hash };
+}
+

@@ -46,7 +46,7 @@ export interface CertificateRef {
 
 /** A parsed token: bytes decoded, nothing about them checked yet. */
 export interface ParsedLoginToken {
-  kind: 'json' | 'cms';
+  kind: 'json' | 'cms' | 'sof';
   algorithm: SignatureAlgorithm;
   certificate: CertificateRef;
   intermediates: CertificateRef[];

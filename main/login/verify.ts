@@ -8,7 +8,8 @@
 import { AssistantError } from '../errors.ts';
 import type { SignatureAlgorithm } from '../pki/signature-algorithm.ts';
 import { parseCertificate, type ParsedCertificate } from '../pki/certificate.ts';
-import { verifyChain } from '../pki/chain.ts';
+import { verifyChain, type ChainCode } from '../pki/chain.ts';
+import { loginEkuProblem } from '../pki/path-validation.ts';
 import { SIGNATURE_ALGORITHMS } from '../pki/oids.ts';
 import { legalPersonKind, normalizeUscc } from '../pki/uscc.ts';
 import { MemoryChallengeStore, type ChallengeStore } from './challenge-store.ts';
@@ -66,22 +67,25 @@ export type VerifyResult =
       algorithm: string;
       legalPersonKind?: string;
       notAfter: string;
-      format: 'json' | 'cms';
+      /** json/cms: a cert-login:1 token; sof: the CA-assistant login (verifySofLogin). */
+      format: 'json' | 'cms' | 'sof';
       appVersion?: string;
       warnings: string[];
     }
   | { ok: false; code: VerifyCode; message: string; messageEn: string; step: string; uscc?: string | null; subject?: string };
 
 /** What the steps learn, in order. */
-interface Context {
-  opts: VerifyOptions;
+export interface VerifyContext {
+  /** The options (the origin is normalised into `origin`; the SOF flow has none). */
+  opts: Omit<VerifyOptions, 'origin'>;
   now: Date;
   skew: number;
   origin: string;
   anchors: ParsedCertificate[];
   knownIntermediates: ParsedCertificate[];
   crls: PreparedCrl[];
-  input: string | Uint8Array;
+  /** A token (string or bytes) or, for the SOF flow, its structured login input. */
+  input: unknown;
   token?: ParsedLoginToken;
   leaf?: ParsedCertificate;
   intermediates?: ParsedCertificate[];
@@ -91,12 +95,15 @@ interface Context {
   warnings: string[];
 }
 
-interface Step {
-  name: string;
-  run(ctx: Context): void | Promise<void>;
-}
+type Context = VerifyContext;
 
-function need<T>(v: T | undefined): T {
+export interface VerifyStep {
+  name: string;
+  run(ctx: VerifyContext): void | Promise<void>;
+}
+type Step = VerifyStep;
+
+export function need<T>(v: T | undefined): T {
   if (v === undefined) throw new Error('verifier step order broken');
   return v;
 }
@@ -129,7 +136,7 @@ const readToken: Step = {
   name: 'token',
   run(ctx) {
     const max = ctx.opts.maxTokenBytes ?? DEFAULT_MAX_TOKEN_BYTES;
-    const text = tokenText(ctx.input, max).trim();
+    const text = tokenText(ctx.input as string | Uint8Array, max).trim();
     if (text.startsWith('{')) {
       ctx.token = parseJsonToken(text, isKnownCertificate);
       return;
@@ -150,6 +157,7 @@ const decodeCertificates: Step = {
       ctx.intermediates = [...token.intermediates.map(certificateFromRef), ...ctx.knownIntermediates];
     } catch (e) {
       const why = e instanceof AssistantError ? e.message : '';
+      if (e instanceof AssistantError && e.code === 'CERT_DUPLICATE_EXTENSION') throw new LoginTokenRejection('CERT_DUPLICATE_EXTENSION', why, e.messageEn, e.details);
       throw new LoginTokenRejection('CERT_MALFORMED', why, undefined, { cause: e instanceof AssistantError ? e.code : 'PARSE' });
     }
   },
@@ -165,6 +173,23 @@ const checkKeyUsage: Step = {
       throw new LoginTokenRejection('KEY_USAGE', `证书的用法为：${has}`, `key usage: ${leaf.keyUsage?.join(', ') ?? 'extension absent'}`);
     }
   },
+};
+
+const checkExtendedKeyUsage: Step = {
+  name: 'extendedKeyUsage',
+  run(ctx) {
+    const problem = loginEkuProblem(need(ctx.leaf));
+    if (problem) throw new LoginTokenRejection('EXTENDED_KEY_USAGE', problem.message, problem.messageEn);
+  },
+};
+
+/** RFC 5280 path rules that failed get their own verifier code; other chain failures are UNTRUSTED_CHAIN. */
+const PATH_CODES: Partial<Record<ChainCode, VerifyCode>> = {
+  CHAIN_CRITICAL_EXTENSION: 'CRITICAL_EXTENSION',
+  CHAIN_ISSUER_KEY_USAGE: 'ISSUER_KEY_USAGE',
+  CHAIN_PATH_LENGTH: 'PATH_LENGTH_EXCEEDED',
+  CHAIN_NAME_CONSTRAINTS: 'NAME_CONSTRAINTS',
+  CHAIN_NAME_CONSTRAINTS_UNSUPPORTED: 'NAME_CONSTRAINTS_UNSUPPORTED',
 };
 
 const checkValidity: Step = {
@@ -192,7 +217,7 @@ const checkChain: Step = {
       return;
     }
     const res = verifyChain(leaf, { intermediates, anchors: ctx.anchors, now: ctx.now });
-    if (!res.ok) throw new LoginTokenRejection('UNTRUSTED_CHAIN', res.message, res.messageEn, { chainCode: res.code });
+    if (!res.ok) throw new LoginTokenRejection((res.code && PATH_CODES[res.code]) ?? 'UNTRUSTED_CHAIN', res.message, res.messageEn, { chainCode: res.code });
     // Signatures the chain walker accepts but a login should not rest on.
     for (let i = 0; i + 1 < res.path.length; i++) {
       const c = res.path[i]!;
@@ -332,6 +357,7 @@ export const VERIFY_STEPS: readonly Step[] = [
   readToken,
   decodeCertificates,
   checkKeyUsage,
+  checkExtendedKeyUsage,
   checkValidity,
   checkChain,
   checkRevoked,
@@ -354,22 +380,27 @@ function failureUscc(ctx: Context): string | null | undefined {
 }
 
 /** Verifies a login token (JSON or CMS) for one relying party; never throws for bad tokens. */
-export async function verifyLoginToken(token: string | Uint8Array, opts: VerifyOptions): Promise<VerifyResult> {
+export function verifyLoginToken(token: string | Uint8Array, opts: VerifyOptions): Promise<VerifyResult> {
+  // Configuration errors (bad origin, unparsable anchors) are the caller's: they throw.
+  return runVerifySteps(VERIFY_STEPS, token, opts, normalizeOrigin(opts.origin));
+}
+
+/** Runs `steps` in order over one input (the token flow and the SOF login flow share it); never throws for bad input. */
+export async function runVerifySteps(steps: readonly VerifyStep[], input: unknown, opts: Omit<VerifyOptions, 'origin'>, origin: string): Promise<VerifyResult> {
   const ctx: Context = {
     opts,
     now: opts.now ?? new Date(),
     skew: opts.clockSkewMs ?? DEFAULT_CLOCK_SKEW_MS,
-    // Configuration errors (bad origin, unparsable anchors) are the caller's: they throw.
-    origin: normalizeOrigin(opts.origin),
+    origin,
     anchors: prepareCertificates(opts.trustAnchors),
     knownIntermediates: prepareCertificates(opts.intermediates),
     crls: prepareCrls(opts.crls),
-    input: token,
+    input,
     warnings: [],
   };
   let current = 'token';
   try {
-    for (const step of VERIFY_STEPS) {
+    for (const step of steps) {
       current = step.name;
       // Only the steps that do I/O return promises; awaiting the others costs a tick each.
       const pending = step.run(ctx);

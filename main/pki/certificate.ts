@@ -65,6 +65,15 @@ export interface ParsedCertificate {
   signature: Uint8Array;
   /** X.509 version (1, 2 or 3). */
   version: number;
+  /** Every extension in certificate order (each OID at most once: duplicates fail the parse). */
+  extensions: readonly CertificateExtension[];
+}
+
+export interface CertificateExtension {
+  oid: string;
+  critical: boolean;
+  /** The extnValue contents (the DER inside the OCTET STRING). */
+  value: Uint8Array;
 }
 
 function malformed(why: string, en: string, cause?: unknown): AssistantError {
@@ -106,11 +115,7 @@ interface Attribute {
   text: string;
 }
 
-interface RawExtension {
-  oid: string;
-  critical: boolean;
-  value: Uint8Array;
-}
+type RawExtension = CertificateExtension;
 
 function readName(b: Uint8Array, t: Tlv): Attribute[] {
   const out: Attribute[] = [];
@@ -364,6 +369,8 @@ function readCertificate(der: Uint8Array): ParsedCertificate {
   const sigOid = oidText(b, sigAlgParts[0]!);
   expectTag(sigTlv, 0x03, '签名');
   if (sigTlv!.end - sigTlv!.body < 1) throw derError('签名为空', 'empty signature');
+  // Unused bits in the signature BIT STRING would be another encoding of the same signature.
+  if (b[sigTlv!.body] !== 0) throw derError('签名位串无效', 'signature bit string has unused bits');
 
   const fields = children(b, tbsTlv!, 16);
   let i = 0;
@@ -411,6 +418,11 @@ function readCertificate(der: Uint8Array): ParsedCertificate {
       const critical = parts[1]?.tag === 0x01 && b[parts[1].body] !== 0;
       const valueTlv = expectTag(parts[parts.length - 1], 0x04, '扩展值');
       const value = b.subarray(valueTlv.body, valueTlv.end);
+      // RFC 5280 4.2: an extension appears at most once. Otherwise "the last one wins" lets a
+      // second basicConstraints or keyUsage say something else to another reader.
+      if (extensions.some((e) => e.oid === oid)) {
+        throw new AssistantError('CERT_DUPLICATE_EXTENSION', `证书格式错误：扩展 ${oid} 重复出现`, { en: `malformed certificate: extension ${oid} appears twice`, details: { oid } });
+      }
       extensions.push({ oid, critical, value });
       switch (oid) {
         case OID.keyUsage:
@@ -466,6 +478,7 @@ function readCertificate(der: Uint8Array): ParsedCertificate {
     tbs: b.subarray(tbsTlv!.start, tbsTlv!.end),
     signature: b.subarray(sigTlv!.body + 1, sigTlv!.end),
     version: version + 1,
+    extensions,
   } as Omit<ParsedCertificate, 'cert'> as ParsedCertificate;
   Object.defineProperty(parsed, 'cert', {
     enumerable: false,

@@ -6,6 +6,7 @@
 import { verify as cryptoVerify, constants as cryptoConstants, type KeyObject } from 'node:crypto';
 import type { ParsedCertificate } from './certificate.ts';
 import { SIGNATURE_ALGORITHMS } from './oids.ts';
+import { validatePath, type PathCode } from './path-validation.ts';
 import { publicKeyObject } from './public-key.ts';
 import { bytesToHex, sm2Verify } from './sm2.ts';
 
@@ -17,7 +18,8 @@ export type ChainCode =
   | 'CHAIN_BAD_SIGNATURE'
   | 'CHAIN_ISSUER_NOT_CA'
   | 'CHAIN_CA_EXPIRED'
-  | 'CHAIN_TOO_LONG';
+  | 'CHAIN_TOO_LONG'
+  | PathCode;
 
 export interface ChainResult {
   ok: boolean;
@@ -118,6 +120,12 @@ interface Failure {
 }
 
 const RANK: Record<ChainCode, number> = {
+  // A path proven by signatures that breaks an RFC 5280 rule is the most telling failure.
+  CHAIN_CRITICAL_EXTENSION: 8,
+  CHAIN_ISSUER_KEY_USAGE: 8,
+  CHAIN_PATH_LENGTH: 8,
+  CHAIN_NAME_CONSTRAINTS: 8,
+  CHAIN_NAME_CONSTRAINTS_UNSUPPORTED: 8,
   CHAIN_LOOKALIKE_ISSUER: 7,
   CHAIN_BAD_SIGNATURE: 6,
   CHAIN_ISSUER_NOT_CA: 5,
@@ -181,7 +189,12 @@ export function verifyChain(leaf: ParsedCertificate, ctx: ChainContext): ChainRe
         note(failure('CHAIN_CA_EXPIRED', `CA 证书“${c.subject}”不在有效期内（${c.notBefore.toISOString().slice(0, 10)} 至 ${c.notAfter.toISOString().slice(0, 10)}）`, `CA certificate "${c.subject}" is outside its validity period`, next));
         continue;
       }
-      if (anchor) return next;
+      if (anchor) {
+        const violation = validatePath(next);
+        if (!violation) return next;
+        note(failure(violation.code, violation.message, violation.messageEn, next));
+        continue;
+      }
       const done = walk(next);
       if (done) return done;
     }

@@ -5,6 +5,7 @@
 import type { CaProfile } from './ca-profiles.ts';
 import { identityCertificate, type ParsedCertificate } from './certificate.ts';
 import { verifyChain, verifyCertificateSignature } from './chain.ts';
+import { loginEkuProblem } from './path-validation.ts';
 import { detectCaProfile, extractIdentity, type CertificateIdentity } from './identity.ts';
 import { enterpriseNameOf } from './subject-name.ts';
 
@@ -76,6 +77,11 @@ export function checkValidity(c: ParsedCertificate, now: Date, warnDays = 30): C
 
 export function checkKeyUsage(c: ParsedCertificate): CheckResult {
   const ku = c.keyUsage;
+  // The extended key usage narrows what keyUsage allows; the leaf's is judged as the verifier does.
+  const eku = c.isCA ? null : loginEkuProblem(c);
+  if (eku && (ku === null || ku.includes('digitalSignature'))) {
+    return { id: 'key-usage', status: 'fail', code: 'EXTENDED_KEY_USAGE', message: eku.message, messageEn: eku.messageEn.charAt(0).toUpperCase() + eku.messageEn.slice(1) };
+  }
   if (ku === null) return { id: 'key-usage', status: 'pass', message: '证书未限制密钥用法，可用于签名登录', messageEn: 'No key usage restriction: the certificate can sign a login' };
   if (ku.includes('digitalSignature')) {
     return { id: 'key-usage', status: 'pass', message: `密钥用法包含数字签名（${ku.join(', ')}），可用于登录`, messageEn: `Key usage includes digital signature (${ku.join(', ')}): can be used to log in` };

@@ -23,6 +23,24 @@ export const OID = {
   basicConstraints: '2.5.29.19',
   subjectKeyId: '2.5.29.14',
   authorityKeyId: '2.5.29.35',
+  subjectAltName: '2.5.29.17',
+  issuerAltName: '2.5.29.18',
+  nameConstraints: '2.5.29.30',
+  certificatePolicies: '2.5.29.32',
+  policyMappings: '2.5.29.33',
+  policyConstraints: '2.5.29.36',
+  inhibitAnyPolicy: '2.5.29.54',
+  crlDistributionPoints: '2.5.29.31',
+  freshestCrl: '2.5.29.46',
+  authorityInfoAccess: '1.3.6.1.5.5.7.1.1',
+  subjectInfoAccess: '1.3.6.1.5.5.7.1.11',
+  ocspNoCheck: '1.3.6.1.5.5.7.48.1.5',
+  netscapeCertType: '2.16.840.1.113730.1.1',
+  ekuServerAuth: '1.3.6.1.5.5.7.3.1',
+  ekuClientAuth: '1.3.6.1.5.5.7.3.2',
+  ekuEmailProtection: '1.3.6.1.5.5.7.3.4',
+  anyExtendedKeyUsage: '2.5.29.37.0',
+  emailAddress: '1.2.840.113549.1.9.1',
   pkcs7SignedData: '1.2.840.113549.1.7.2',
   pkcs7Data: '1.2.840.113549.1.7.1',
   pkcs7EncryptedData: '1.2.840.113549.1.7.6',
@@ -82,3 +100,35 @@ export const KEY_USAGE_BITS = [
   'decipherOnly',
 ] as const;
 export type KeyUsageName = (typeof KEY_USAGE_BITS)[number];
+
+/**
+ * Extensions path validation understands, so a certificate may mark them critical. AKI/SKI are
+ * here (RFC 5280 forbids marking them critical, yet real SHECA SM2 certificates do; they only
+ * help path building). Policy extensions are absent on purpose: we do not process policies, so a
+ * path that makes them critical is refused rather than silently half-checked.
+ */
+export const RECOGNISED_CRITICAL_EXTENSIONS: ReadonlySet<string> = new Set([
+  OID.keyUsage,
+  OID.extKeyUsage,
+  OID.basicConstraints,
+  OID.subjectKeyId,
+  OID.authorityKeyId,
+  OID.subjectAltName,
+  OID.nameConstraints,
+  OID.certificatePolicies,
+  OID.crlDistributionPoints,
+]);
+
+/** Leaf extended key usages that allow a login (TLS client authentication or any purpose). */
+export const LOGIN_EXTENDED_KEY_USAGES: ReadonlySet<string> = new Set([OID.ekuClientAuth, OID.anyExtendedKeyUsage]);
+
+/** Short names of common extended key usages, for messages. */
+export const EXTENDED_KEY_USAGE_NAMES: Record<string, string> = {
+  [OID.ekuServerAuth]: 'serverAuth',
+  [OID.ekuClientAuth]: 'clientAuth',
+  '1.3.6.1.5.5.7.3.3': 'codeSigning',
+  [OID.ekuEmailProtection]: 'emailProtection',
+  '1.3.6.1.5.5.7.3.8': 'timeStamping',
+  '1.3.6.1.5.5.7.3.9': 'OCSPSigning',
+  [OID.anyExtendedKeyUsage]: 'anyExtendedKeyUsage',
+};

@@ -49,12 +49,50 @@ function verifyKey(publicKeyHex: string): string | ReturnType<typeof sm2.precomp
   return point;
 }
 
+/** Order n of the SM2 curve's base point (GM/T 0003.5). */
+const SM2_N = 0xfffffffeffffffffffffffffffffffff7203df6b21c6052b53bbf40939d54123n;
+
+/** One minimal, positive DER INTEGER at `pos`; null when the encoding is not the only one possible. */
+function strictInteger(b: Uint8Array, pos: number): { value: bigint; end: number } | null {
+  if (b[pos] !== 0x02 || pos + 2 > b.length) return null;
+  const len = b[pos + 1]!;
+  const body = pos + 2;
+  if (len < 1 || len > 33 || body + len > b.length) return null;
+  const first = b[body]!;
+  if (first & 0x80) return null; // negative
+  if (first === 0 && (len === 1 || (b[body + 1]! & 0x80) === 0)) return null; // zero, or a needless leading 0x00
+  let value = 0n;
+  for (let i = body; i < body + len; i++) value = (value << 8n) | BigInt(b[i]!);
+  return { value, end: body + len };
+}
+
+/**
+ * (r, s) of an SM2 signature in its one strict DER form: SEQUENCE of two minimal INTEGERs,
+ * 1 <= r, s < n, nothing after. The library's decoder ignores trailing bytes and s + n, so a
+ * certificate could get a new fingerprint with the same signature; we decide, not it.
+ */
+export function parseSm2SignatureDer(der: Uint8Array): { r: bigint; s: bigint } | null {
+  if (der.length < 8 || der[0] !== 0x30 || der[1]! >= 0x80 || der[1]! + 2 !== der.length) return null;
+  const r = strictInteger(der, 2);
+  if (!r) return null;
+  const s = strictInteger(der, r.end);
+  if (!s || s.end !== der.length) return null;
+  if (r.value >= SM2_N || s.value >= SM2_N) return null;
+  return { r: r.value, s: s.value };
+}
+
+function rawSignatureHex(rs: { r: bigint; s: bigint }): string {
+  return rs.r.toString(16).padStart(64, '0') + rs.s.toString(16).padStart(64, '0');
+}
+
 /** Verifies a DER SM2 signature over `data`; publicKeyHex is the uncompressed point `04‖x‖y`. */
 export function sm2Verify(publicKeyHex: string, data: Uint8Array, derSig: Uint8Array): boolean {
   try {
     const key = publicKeyHex.toLowerCase();
     if (!/^04[0-9a-f]{128}$/.test(key)) return false;
-    return sm2.doVerifySignature(data, bytesToHex(derSig), verifyKey(key), SM2_OPTIONS);
+    const rs = parseSm2SignatureDer(derSig);
+    if (!rs) return false;
+    return sm2.doVerifySignature(data, rawSignatureHex(rs), verifyKey(key), { ...SM2_OPTIONS, der: false });
   } catch {
     // Malformed points or signatures are simply not valid signatures.
     return false;
@@ -75,7 +113,9 @@ export function sm2MessageHash(publicKeyHex: string, data: Uint8Array): Uint8Arr
 export function sm2VerifyHash(publicKeyHex: string, e: Uint8Array, derSig: Uint8Array): boolean {
   try {
     if (e.length !== 32 || !/^04[0-9a-f]{128}$/i.test(publicKeyHex)) return false;
-    return sm2.doVerifySignature(e, bytesToHex(derSig), publicKeyHex.toLowerCase(), { der: true, hash: false });
+    const rs = parseSm2SignatureDer(derSig);
+    if (!rs) return false;
+    return sm2.doVerifySignature(e, rawSignatureHex(rs), publicKeyHex.toLowerCase(), { der: false, hash: false });
   } catch {
     return false;
   }

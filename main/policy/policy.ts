@@ -38,6 +38,11 @@ export interface Policy {
   trustAnchorDirs: string[];
   /** PEM public key that signs offline service-guide bundles; null = only the bundled guide. */
   guideBundlePublicKey: string | null;
+  /** Intranet update server (generic provider); null = the app never checks for updates. */
+  updateUrl: string | null;
+  updateChannel: 'latest' | 'beta';
+  /** false = no update checks even with updateUrl (the admin deploys new versions). */
+  updatesEnabled: boolean;
   clockSkewSeconds: number;
   language: Language;
 }
@@ -86,6 +91,9 @@ export function defaultPolicy(): Policy {
     skfModules: [],
     trustAnchorDirs: [],
     guideBundlePublicKey: null,
+    updateUrl: null,
+    updateChannel: 'latest',
+    updatesEnabled: true,
     clockSkewSeconds: 300,
     language: 'zh-CN',
   };
@@ -186,6 +194,15 @@ export function parsePolicyDocument(doc: unknown, opts: { platform: NodeJS.Platf
     }
     out.guideBundlePublicKey = pem;
   }
+  if (typeof d['updateUrl'] === 'string') {
+    const u = parsePortalUrl(d['updateUrl']);
+    if (!u || (u.protocol === 'http:' && !['127.0.0.1', 'localhost', '[::1]'].includes(u.hostname))) {
+      throw policyInvalid(opts.file, '/updateUrl', 'not an https URL', '不是有效的 https 网址');
+    }
+    out.updateUrl = u.href;
+  }
+  if (d['updateChannel'] === 'latest' || d['updateChannel'] === 'beta') out.updateChannel = d['updateChannel'];
+  if (typeof d['updatesEnabled'] === 'boolean') out.updatesEnabled = d['updatesEnabled'];
   if (typeof d['clockSkewSeconds'] === 'number') out.clockSkewSeconds = d['clockSkewSeconds'];
   if (d['language'] === 'zh-CN' || d['language'] === 'en') out.language = d['language'];
   return out;

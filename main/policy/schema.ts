@@ -38,6 +38,10 @@ export const POLICY_SCHEMA = {
     skfModules: stringList(4096),
     trustAnchorDirs: stringList(4096),
     guideBundlePublicKey: { type: ['string', 'null'], maxLength: 16_384 },
+    // Updates (electron-updater, generic provider): off unless updateUrl is set; MSI installs never self-update.
+    updateUrl: { type: 'string', minLength: 1, maxLength: 2048 },
+    updateChannel: { enum: ['latest', 'beta'] },
+    updatesEnabled: { type: 'boolean' },
     clockSkewSeconds: { type: 'integer', minimum: 0, maximum: 3600 },
     language: { enum: ['zh-CN', 'en'] },
   },
@@ -46,4 +50,4 @@ export const POLICY_SCHEMA = {
 /** Keys a user's own settings file may set; everything else is the administrator's. */
 export const USER_SETTABLE_KEYS = ['language', 'portalHome'] as const;
 /** Keys that only make sense in machine policy (least privilege: a user cannot widen trust). */
-export const ADMIN_ONLY_KEYS = ['portalOrigins', 'allowedOrigins', 'pkcs11Modules', 'skfModules', 'trustAnchorDirs', 'guideBundlePublicKey', 'clockSkewSeconds'] as const;
+export const ADMIN_ONLY_KEYS = ['portalOrigins', 'allowedOrigins', 'pkcs11Modules', 'skfModules', 'trustAnchorDirs', 'guideBundlePublicKey', 'clockSkewSeconds', 'updateUrl', 'updateChannel', 'updatesEnabled'] as const;

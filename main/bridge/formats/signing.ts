@@ -4,13 +4,14 @@
  * SignText/SignB64/Digest. RSA: base64 PKCS#1 v1.5 (the DigestInfo names the hash); SM2: base64
  * DER SEQUENCE{r,s} over SM3(Z_A ‖ M), Z_A over the default ID 1234567812345678 (GM/T 0009).
  */
-import { createHash, publicDecrypt, constants as cryptoConstants, randomBytes as nodeRandomBytes } from 'node:crypto';
+import { createHash, randomBytes as nodeRandomBytes } from 'node:crypto';
 import { AssistantError } from '../../errors.ts';
 import type { PublicKeyInfo } from '../../pki/certificate.ts';
-import { children, expectTag, oidText, readTlv } from '../../pki/der-reader.ts';
-import { publicKeyObject } from '../../pki/public-key.ts';
-import { bytesToHex, sm2MessageHash, sm2Verify, sm2VerifyHash, sm3 } from '../../pki/sm2.ts';
+import { DIGEST_OIDS, rsaSignedDigest, verifyMessageSignature, type SignatureCheck } from '../../login/signature.ts';
+import { bytesToHex, sm2MessageHash, sm2VerifyHash, sm3 } from '../../pki/sm2.ts';
 import { certificateFromBase64 } from './cert-info.ts';
+
+export { DIGEST_OIDS, rsaSignedDigest, verifyMessageSignature, type SignatureCheck };
 
 /** GM/T 0006 algorithm identifiers the SOF calls take. */
 export const SGD = {
@@ -24,15 +25,6 @@ export const SGD = {
 
 export type SofHash = 'sha1' | 'sha256' | 'sm3';
 export type SofKeyKind = 'RSA' | 'SM2';
-
-/** Hash OIDs of a PKCS#1 v1.5 DigestInfo, and the Node hash each names. */
-export const DIGEST_OIDS: Record<string, 'sha1' | 'sha256' | 'sha384' | 'sha512' | 'sm3'> = {
-  '1.3.14.3.2.26': 'sha1',
-  '2.16.840.1.101.3.4.2.1': 'sha256',
-  '2.16.840.1.101.3.4.2.2': 'sha384',
-  '2.16.840.1.101.3.4.2.3': 'sha512',
-  '1.2.156.10197.1.401': 'sm3',
-};
 
 /**
  * Signs a whole message with the key behind a certificate (the bridge builds it from the key
@@ -87,55 +79,6 @@ export async function sofSignData(signer: MessageSigner, method: number, data: s
   return b64(await signer.sign(messageBytes(data), hash));
 }
 
-/** The hash and digest inside an RSA PKCS#1 v1.5 signature, or null when it is not one. */
-export function rsaSignedDigest(pk: PublicKeyInfo, signature: Uint8Array): { hash: string; digest: Uint8Array } | null {
-  if (pk.kind !== 'RSA') return null;
-  let info: Buffer;
-  try {
-    info = publicDecrypt({ key: publicKeyObject(pk), padding: cryptoConstants.RSA_PKCS1_PADDING }, signature);
-  } catch {
-    return null;
-  }
-  try {
-    const top = expectTag(readTlv(info, 0, info.length), 0x30, 'DigestInfo');
-    if (top.end !== info.length) return null;
-    const [alg, digest] = children(info, top, 2);
-    const algParts = children(info, expectTag(alg, 0x30, 'DigestInfo'), 2);
-    if (algParts[1] && !(algParts[1].tag === 0x05 && algParts[1].end === algParts[1].body)) return null;
-    const hash = DIGEST_OIDS[oidText(info, algParts[0]!)];
-    const d = expectTag(digest, 0x04, 'DigestInfo');
-    if (!hash) return null;
-    return { hash, digest: new Uint8Array(info.subarray(d.body, d.end)) };
-  } catch {
-    return null;
-  }
-}
-
-function digestOf(hash: string, data: Uint8Array): Uint8Array {
-  return hash === 'sm3' ? sm3(data) : new Uint8Array(createHash(hash).update(data).digest());
-}
-
-export interface SignatureCheck {
-  ok: boolean;
-  /** The hash the signature used (RSA: from its DigestInfo; SM2: sm3). */
-  hash?: string;
-}
-
-/** Hashes an RSA signature may use for a SOF message: SHA-1 and the SHA-2 family. */
-const RSA_MESSAGE_HASHES = new Set(['sha1', 'sha256', 'sha384', 'sha512']);
-
-/**
- * Verifies a raw signature over a message against a public key: RSA PKCS#1 v1.5 with whichever
- * hash its DigestInfo names (SHA-1 or SHA-2), SM2 DER over SM3 with Z_A (default ID). Never throws.
- */
-export function verifyMessageSignature(pk: PublicKeyInfo, message: Uint8Array, signature: Uint8Array): SignatureCheck {
-  if (pk.kind === 'SM2') return { ok: sm2Verify(bytesToHex(pk.keyBytes), message, signature), hash: 'sm3' };
-  const inner = rsaSignedDigest(pk, signature);
-  if (!inner || !RSA_MESSAGE_HASHES.has(inner.hash)) return { ok: false };
-  const want = digestOf(inner.hash, message);
-  return { ok: Buffer.compare(Buffer.from(want), Buffer.from(inner.digest)) === 0, hash: inner.hash };
-}
-
 /** SOF_VerifySignedData(cert, data, signature): true when the signature is the certificate key's over data. */
 export function sofVerifySignedData(certB64: string, data: string | Uint8Array, signatureB64: string): boolean {
   const sig = decodeBase64(signatureB64, 1024);
@@ -164,7 +107,11 @@ export function sofVerifySignedHashData(certB64: string, hashB64: string, signat
     return sm2VerifyHash(bytesToHex(pk.keyBytes), hash, sig);
   }
   const inner = rsaSignedDigest(pk, sig);
-  return !!inner && RSA_MESSAGE_HASHES.has(inner.hash) && Buffer.compare(Buffer.from(inner.digest), Buffer.from(hash)) === 0;
+  return !!inner && inner.hash !== 'sm3' && Buffer.compare(Buffer.from(inner.digest), Buffer.from(hash)) === 0;
+}
+
+function digestOf(hash: string, data: Uint8Array): Uint8Array {
+  return hash === 'sm3' ? sm3(data) : new Uint8Array(createHash(hash).update(data).digest());
 }
 
 /** SGD hash id → hash name (SOF_HashData's first argument). */

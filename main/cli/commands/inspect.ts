@@ -38,7 +38,7 @@ export interface InspectFileEntry {
   certificates: JsonCertificate[];
 }
 
-type JsonCertificate = Omit<CertificateReport, 'checks'> & { checks: { id: string; status: CheckStatus; message: string }[] };
+type JsonCertificate = Omit<CertificateReport, 'checks'> & { checks: { id: string; status: CheckStatus; message: string; code?: string }[] };
 
 export async function run(args: string[], io: CliIO): Promise<number> {
   let parsed;
@@ -106,7 +106,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
 }
 
 function toJson(r: CertificateReport): JsonCertificate {
-  return { ...r, checks: r.checks.map((c) => ({ id: c.id, status: c.status, message: c.message })) };
+  return { ...r, checks: r.checks.map((c) => ({ id: c.id, status: c.status, message: c.message, ...(c.code !== undefined ? { code: c.code } : {}) })) };
 }
 
 const DN_LABELS: Record<string, string> = { CN: '名称', O: '单位', OU: '部门', L: '城市', ST: '省份', C: '国家', serialNumber: '序列号', emailAddress: '邮箱', name: '名称' };

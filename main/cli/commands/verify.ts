@@ -6,10 +6,12 @@ import { loadTrustAnchors } from '../../pki/trust.ts';
 import { MemoryChallengeStore } from '../../login/challenge-store.ts';
 import { checkChallenge } from '../../login/tbs.ts';
 import { DEFAULT_MAX_TOKEN_BYTES } from '../../login/token-format.ts';
-import { verifyLoginToken } from '../../login/verify.ts';
+import { verifyLoginToken, type VerifyOptions, type VerifyResult } from '../../login/verify.ts';
+import { verifySofLogin } from '../../login/sof-login.ts';
 import { EXIT_FAIL, EXIT_OK, EXIT_USAGE, readAll, writeJson, type CliIO } from '../io.ts';
 
 const USAGE = `用法 / Usage: cert-assistant verify --origin URL --challenge B64 --trust PATH [--trust PATH]... [--expect-uscc CODE] [--now ISO] [--crl FILE]... TOKEN|-
+       cert-assistant verify --sof --random R --certificate FILE --signature B64|FILE --trust PATH [...同上 / as above]
 
 验证登录令牌（门户使用）。TOKEN 为令牌文本、令牌文件，或 - 表示从标准输入读取。
 Verifies a login token (for portals). TOKEN is the token text, a token file, or - for stdin.
@@ -21,6 +23,11 @@ Verifies a login token (for portals). TOKEN is the token text, a token file, or 
   --crl FILE          证书吊销列表（DER/PEM，可重复）/ CRL file, DER or PEM (repeatable)
   --fetch-crl         无 --crl 覆盖时从证书的 CRL 分发点下载（5 秒超时，10 MB 上限）/ fetch CRLs from the distribution points
   --no-bundled        不加载内置的 certs/trust / do not load the bundled anchors
+  --sof               验证 CA 助手（SOF）登录：UserCert + UserSignedData，不绑定来源网站（cert-login:1 更安全）
+                      verify a CA-assistant (SOF) login: UserCert + UserSignedData; binds no origin (cert-login:1 is safer)
+  --random R          本次签发的随机数（原样，视为在 --now 时签发）/ the random issued (as is, taken as issued at --now)
+  --certificate FILE  UserCert：证书文件（PEM 或 DER；PEM 中其后的证书作为中间证书）/ certificate file (PEM or DER; further PEM certificates are intermediates)
+  --signature S       UserSignedData：Base64 签名值或其文件 / base64 signature value, or a file holding it
 输出 JSON：{ok, code?, message?, uscc, subject, …}；通过退出码 0，拒绝退出码 1。
 Prints JSON {ok, code?, message?, uscc, subject, …}; exit 0 accepted, 1 rejected.
 `;
@@ -53,12 +60,13 @@ async function readToken(arg: string, io: CliIO): Promise<Uint8Array> {
 }
 
 export async function run(args: string[], io: CliIO): Promise<number> {
-  let values: { origin?: string; challenge?: string; trust?: string[]; 'expect-uscc'?: string; now?: string; crl?: string[]; 'fetch-crl'?: boolean; 'no-bundled'?: boolean; help?: boolean };
+  let values: { sof?: boolean; random?: string; certificate?: string; signature?: string; origin?: string; challenge?: string; trust?: string[]; 'expect-uscc'?: string; now?: string; crl?: string[]; 'fetch-crl'?: boolean; 'no-bundled'?: boolean; help?: boolean };
   let positionals: string[];
   try {
     ({ values, positionals } = parseArgs({
       args,
       options: {
+        sof: { type: 'boolean' }, random: { type: 'string' }, certificate: { type: 'string' }, signature: { type: 'string' },
         origin: { type: 'string' }, challenge: { type: 'string' }, trust: { type: 'string', multiple: true }, 'expect-uscc': { type: 'string' },
         now: { type: 'string' }, crl: { type: 'string', multiple: true }, 'fetch-crl': { type: 'boolean' }, 'no-bundled': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
       },
@@ -72,30 +80,36 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     io.stdout.write(USAGE);
     return EXIT_OK;
   }
+  if (values.sof) return runSof(values, positionals, io);
   if (!values.origin) return usage(io, '缺少 --origin / --origin is required');
   if (!values.challenge) return usage(io, '缺少 --challenge / --challenge is required');
   if (!values.trust?.length) return usage(io, '缺少 --trust / --trust is required');
   if (positionals.length !== 1) return usage(io, '须给出一个令牌（或 - 表示标准输入）/ give exactly one TOKEN (or -)');
-  let now = io.now();
-  if (values.now !== undefined) {
-    now = new Date(values.now);
-    if (!/^\d{4}-\d{2}-\d{2}/.test(values.now) || Number.isNaN(now.getTime())) return usage(io, '--now 须为 ISO 8601 时间 / --now must be an ISO 8601 time');
-  }
+  const now = nowOption(values.now, io);
+  if (!now) return usage(io, '--now 须为 ISO 8601 时间 / --now must be an ISO 8601 time');
   try {
     checkChallenge(values.challenge);
   } catch (e) {
     return usage(io, (e as Error).message);
   }
+  const origin = values.origin;
+  const challenge = values.challenge;
+  return verifyAndPrint(values, now, challenge, io, async (common) => verifyLoginToken(await readToken(positionals[0]!, io), { origin, challenge, ...common }));
+}
+
+type CommonOptions = Omit<VerifyOptions, 'origin' | 'challenge'>;
+
+/** Loads trust anchors and CRLs, registers the one challenge this run may consume, verifies, prints JSON; exit 0/1. */
+async function verifyAndPrint(values: Values, now: Date, challenge: string, io: CliIO, verify: (o: CommonOptions) => Promise<VerifyResult>): Promise<number> {
   try {
-    const trustAnchors = loadTrustAnchors(values.trust.map((p) => resolve(io.cwd, p)), { includeBundled: !values['no-bundled'] });
+    const trustAnchors = loadTrustAnchors((values.trust ?? []).map((p) => resolve(io.cwd, p)), { includeBundled: !values['no-bundled'] });
     if (trustAnchors.length === 0) throw new AssistantError('TRUST_EMPTY', '没有可用的受信任根证书', { en: 'no trust anchors loaded' });
     const crls = (values.crl ?? []).map((f) => new Uint8Array(readFileSync(resolve(io.cwd, f))));
     // One-shot store: the challenge given is the one this verification may consume.
     const challengeStore = new MemoryChallengeStore({ maxSize: 1 });
-    challengeStore.register(values.challenge, now);
-    const token = await readToken(positionals[0]!, io);
-    const result = await verifyLoginToken(token, {
-      origin: values.origin, trustAnchors, challengeStore, challenge: values.challenge, now, crls, allowNetworkFetch: values['fetch-crl'] === true,
+    challengeStore.register(challenge, now);
+    const result = await verify({
+      trustAnchors, challengeStore, now, crls, allowNetworkFetch: values['fetch-crl'] === true,
       ...(values['expect-uscc'] !== undefined ? { expectedUscc: values['expect-uscc'] } : {}),
     });
     writeJson(io.stdout, result.ok ? result : { uscc: null, subject: null, ...result });
@@ -105,4 +119,43 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     io.stderr.write(`错误 [${info.code}]: ${info.message}\n`);
     return EXIT_FAIL;
   }
+}
+
+function nowOption(v: string | undefined, io: CliIO): Date | null {
+  if (v === undefined) return io.now();
+  const now = new Date(v);
+  return /^\d{4}-\d{2}-\d{2}/.test(v) && !Number.isNaN(now.getTime()) ? now : null;
+}
+
+/** A certificate file: DER, or PEM whose first certificate is the leaf and the rest intermediates (base64 each). */
+function certificateFile(path: string): { leaf: string; intermediates: string[] } {
+  const bytes = readFileSync(path);
+  const text = bytes.toString('latin1');
+  const pems = [...text.matchAll(/-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/g)].map((m) => m[1]!.replace(/\s+/g, ''));
+  if (pems.length > 0) return { leaf: pems[0]!, intermediates: pems.slice(1) };
+  return { leaf: bytes.toString('base64'), intermediates: [] };
+}
+
+type Values = { random?: string; certificate?: string; signature?: string; trust?: string[]; 'expect-uscc'?: string; now?: string; crl?: string[]; 'fetch-crl'?: boolean; 'no-bundled'?: boolean };
+
+/** `verify --sof`: the CA assistants' login (random + UserCert + UserSignedData) through verifySofLogin. */
+async function runSof(values: Values, positionals: string[], io: CliIO): Promise<number> {
+  if (values.random === undefined || values.random === '') return usage(io, '缺少 --random / --random is required');
+  if (!values.certificate) return usage(io, '缺少 --certificate / --certificate is required');
+  if (!values.signature) return usage(io, '缺少 --signature / --signature is required');
+  if (!values.trust?.length) return usage(io, '缺少 --trust / --trust is required');
+  if (positionals.length !== 0) return usage(io, '--sof 不接受令牌参数 / --sof takes no TOKEN');
+  const now = nowOption(values.now, io);
+  if (!now) return usage(io, '--now 须为 ISO 8601 时间 / --now must be an ISO 8601 time');
+  const random = values.random;
+  const certificate = values.certificate;
+  const signatureArg = values.signature;
+  return verifyAndPrint(values, now, random, io, async (common) => {
+    const certPath = resolve(io.cwd, certificate);
+    if (!existsSync(certPath) || !statSync(certPath).isFile() || statSync(certPath).size > 256 * 1024) throw new AssistantError('FILE_UNREADABLE', `无法读取证书文件 ${certificate}`, { en: `cannot read certificate file ${certificate}` });
+    const { leaf, intermediates } = certificateFile(certPath);
+    const sigPath = resolve(io.cwd, signatureArg);
+    const signature = signatureArg.length < 4096 && existsSync(sigPath) && statSync(sigPath).isFile() && statSync(sigPath).size < 16 * 1024 ? readFileSync(sigPath, 'utf8').trim() : signatureArg;
+    return verifySofLogin({ certificate: leaf, intermediates, signature, random }, { challenge: random, ...common });
+  });
 }

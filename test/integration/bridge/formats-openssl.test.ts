@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { getTestPki, type TestPki } from '../../fixtures/pki.ts';
-import { pemMessageSigner } from '../../unit/bridge/message-signer-fixture.ts';
+import { pemMessageSigner } from '../../support/message-signer.ts';
 import {
   SOF_CERT_INFO, sofGetCertInfo, sofGetCertInfoByOid, sofTime, formatSofUserList, sofCertId,
 } from '../../../main/bridge/formats/cert-info.ts';

@@ -99,3 +99,28 @@ test('plain-Node `cert-assistant/uscc` bundle: USCC, resident ID and divisions f
   assert.equal(out.id, true);
   assert.equal(out.cities, 11);
 });
+
+test('plain-Node verifier exports verifySofLogin: a CA-assistant login (OpenSSL signature over the random) is accepted', () => {
+  const random = challenge();
+  const e = pki.get('hebca-ent');
+  const sig = execFileSync('openssl', ['dgst', '-sha256', '-sign', e.keyPem], { input: random }).toString('base64');
+  const script = `
+    const { verifySofLogin, MemoryChallengeStore } = await import(${JSON.stringify(path.join(outDir, 'index.mjs'))});
+    const fs = await import('node:fs');
+    const input = JSON.parse(fs.readFileSync(0, 'utf8'));
+    const store = new MemoryChallengeStore();
+    store.register(input.random, new Date());
+    const r = await verifySofLogin({ certificate: input.cert, intermediates: [input.ca], signature: input.sig, random: input.random },
+      { trustAnchors: [new Uint8Array(fs.readFileSync(input.root))], challengeStore: store, challenge: input.random });
+    process.stdout.write(JSON.stringify(r));
+  `;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+    input: JSON.stringify({ random, sig, cert: fs.readFileSync(e.certDer).toString('base64'), ca: fs.readFileSync(pki.get('hebca-ca').certDer).toString('base64'), root: pki.get('hebca-root').certDer }),
+    encoding: 'utf8',
+    env: { PATH: process.env['PATH'] ?? '' },
+  });
+  assert.equal(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout) as Record<string, unknown>;
+  assert.equal(out['ok'], true, r.stdout);
+  assert.equal(out['uscc'], e.expect.uscc);
+});

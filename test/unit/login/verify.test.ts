@@ -4,12 +4,16 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import fs, { readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { getTestPki, type TestPki } from '../../fixtures/pki.ts';
 import { PemKeyStore, chainIntermediates, certDer, testRoots, type PemKeyStoreOptions } from '../../support/key-store.ts';
 import { createLoginToken, type LoginTokenFormat } from '../../../main/login/token.ts';
 import { MemoryChallengeStore, VERIFY_CODES, verifyLoginToken, type VerifyOptions, type VerifyResult } from '../../../main/login/verify.ts';
 import { parseCertificate } from '../../../main/pki/certificate.ts';
+import { CRAFTED_USCC, craftedCaseSpecs, generateCraftedChains, type CraftedCase } from '../../fixtures/generate-crafted-chains.ts';
+import type { PkiEntry } from '../../fixtures/pki.ts';
 
 const ORIGIN = 'https://www.hbzwfw.gov.cn';
 let pki: TestPki;
@@ -270,4 +274,51 @@ describe('order and side effects', () => {
     rejected(await check(m), 'ORIGIN_MISMATCH');
     assert.equal(await m.store.consume(m.challenge, NOW), 'reused');
   });
+});
+
+describe('RFC 5280 path rules (crafted P-256 chains made by OpenSSL)', () => {
+  const CASES: Record<string, string> = {
+    'duplicate-ext-leaf': 'CERT_DUPLICATE_EXTENSION',
+    'eku-email-only': 'EXTENDED_KEY_USAGE',
+    'unknown-critical-int': 'CRITICAL_EXTENSION',
+    'issuer-ku-without-certsign': 'ISSUER_KEY_USAGE',
+    'pathlen-int0-violated': 'PATH_LENGTH_EXCEEDED',
+    'nc-dirname-violated': 'NAME_CONSTRAINTS',
+    'nc-uri-unsupported': 'NAME_CONSTRAINTS_UNSUPPORTED',
+  };
+  let dir: string;
+  let cases: CraftedCase[];
+  before(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ca-verify-crafted-'));
+    cases = generateCraftedChains(dir, 'p256', craftedCaseSpecs().filter((s) => s.id === 'baseline' || s.id in CASES));
+  });
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const pem = (file: string): Uint8Array[] =>
+    (fs.readFileSync(file, 'utf8').match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? []).map((p) => new Uint8Array(Buffer.from(p.replace(/-----[^-]+-----|\s+/g, ''), 'base64')));
+  async function craftedCheck(id: string): Promise<VerifyResult> {
+    // Our own token maker refuses a certificate with a repeated extension: swap it into a good token.
+    const c = cases.find((x) => x.id === (id === 'duplicate-ext-leaf' ? 'baseline' : id))!;
+    const now = new Date();
+    const certDer = path.join(dir, `${id}.leaf.der`);
+    fs.writeFileSync(certDer, pem(c.leaf)[0]!);
+    const entry = { id, keyAlg: 'p256', keyPem: path.join(path.dirname(path.dirname(c.leaf)), 'leaf.key.pem'), certDer } as PkiEntry;
+    const store = new MemoryChallengeStore();
+    const { challenge } = await store.issue(now);
+    const keys = new PemKeyStore(entry, { intermediates: pem(c.untrusted) });
+    let { token } = await createLoginToken({ origin: ORIGIN, challenge, store: keys, identityId: '0', pin: '123456', appVersion: '0.1.0', now });
+    if (id === 'duplicate-ext-leaf') {
+      const dup = Buffer.from(pem(cases.find((x) => x.id === id)!.leaf)[0]!).toString('base64');
+      token = edit(token, (j) => { j['certificate'] = dup; });
+    }
+    const r = await verifyLoginToken(token, { origin: ORIGIN, trustAnchors: pem(c.root), challengeStore: store, challenge, now, expectedUscc: CRAFTED_USCC });
+    if (!r.ok) seen.add(r.code);
+    return r;
+  }
+  test('the well-formed crafted chain logs in', async () => {
+    const r = await craftedCheck('baseline');
+    assert.equal(r.ok, true, r.ok ? '' : `${r.code} ${r.message}`);
+  });
+  for (const [id, code] of Object.entries(CASES)) {
+    test(`${code}: ${id}`, async () => rejected(await craftedCheck(id), code));
+  }
 });

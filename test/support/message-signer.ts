@@ -1,10 +1,10 @@
 /** A MessageSigner over the test PKI's PEM keys (SHA-1/SHA-256 RSA, SM2 with Z_A), for the formats tests. */
 import { createPrivateKey, sign as cryptoSign } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { MessageSignerWithCertificate } from '../../../main/bridge/formats/pkcs7.ts';
-import { sm2Sign } from '../../../main/pki/sm2.ts';
-import type { PkiEntry, TestPki } from '../../fixtures/pki.ts';
-import { chainIntermediates, sm2PrivateKeyHex } from '../../support/key-store.ts';
+import type { MessageSignerWithCertificate } from '../../main/bridge/formats/pkcs7.ts';
+import { sm2Sign } from '../../main/pki/sm2.ts';
+import type { PkiEntry, TestPki } from '../fixtures/pki.ts';
+import { chainIntermediates, sm2PrivateKeyHex } from './key-store.ts';
 
 export function pemMessageSigner(pki: TestPki, entry: PkiEntry): MessageSignerWithCertificate & { calls: number } {
   const pem = readFileSync(entry.keyPem, 'utf8');
