@@ -210,6 +210,36 @@ export interface DiagnosticsView {
   guide: { available: boolean; items: number | null; version: string | null };
 }
 
+/** One entry of the signature log (签名记录): never the PIN, never the signed content. */
+export interface SignatureEntryView {
+  seq: number;
+  at: string;
+  origin: string;
+  protocol: string;
+  operation: 'login' | 'bind' | 'sign' | 'decrypt';
+  via: 'app' | 'bridge' | 'cli';
+  fingerprintSha256: string;
+  enterprise: string | null;
+  uscc: string | null;
+  contentSha256: string;
+}
+
+export interface SignatureFilter {
+  /** SHA-256 fingerprint or its leading hex digits. */
+  certificate?: string;
+  origin?: string;
+  /** Days as 2026-12-01 (Beijing time). */
+  since?: string;
+  until?: string;
+}
+
+export interface SignatureListView {
+  entries: SignatureEntryView[];
+  /** The hash chain checked on every read: a tampered log is said, never hidden. */
+  intact: boolean;
+  problem: { seq: number; message: string; messageEn: string } | null;
+}
+
 // ---------- channels: the assistant's own UI (app://assistant) ----------
 
 export interface AssistantContract {
@@ -242,6 +272,9 @@ export interface AssistantContract {
   'guide:ask': { request: { question: string }; response: { answers: AnswerView[] } };
   'guide:manual': { request: void; response: { sections: ManualSectionView[] } };
   'guide:manualSection': { request: { id: string }; response: ManualSectionTextView };
+  'signatures:list': { request: SignatureFilter; response: SignatureListView };
+  /** Main asks where to save (a dialog); the renderer never names a path. */
+  'signatures:export': { request: SignatureFilter; response: { saved: boolean; count: number; fileName: string | null } };
 }
 
 // ---------- channels: embedded portal pages (allowed portal origins only) ----------
@@ -277,6 +310,7 @@ export const ASSISTANT_CHANNELS = [
   'consent:current', 'consent:submit', 'consent:cancel',
   'portal:open', 'portal:setBounds', 'portal:close',
   'guide:sites', 'guide:search', 'guide:browse', 'guide:item', 'guide:hot', 'guide:ask', 'guide:manual', 'guide:manualSection',
+  'signatures:list', 'signatures:export',
 ] as const satisfies readonly AssistantChannel[];
 export const PORTAL_CHANNELS = ['portal:authenticate'] as const satisfies readonly PortalChannel[];
 export const ASSISTANT_EVENTS = ['consent:requested', 'consent:closed', 'certs:changed', 'portal:navigated'] as const satisfies readonly AssistantEventName[];

@@ -7,8 +7,9 @@ import { ConsentScreen } from './screens/Consent.tsx';
 import { GuideScreen } from './screens/Guide.tsx';
 import { PortalScreen } from './screens/Portal.tsx';
 import { SettingsScreen } from './screens/Settings.tsx';
+import { SignaturesScreen } from './screens/Signatures.tsx';
 
-export type Screen = 'certs' | 'guide' | 'settings' | 'portal';
+export type Screen = 'certs' | 'guide' | 'settings' | 'portal' | 'signatures';
 
 function storedLang(): Lang | null {
   try {
@@ -68,7 +69,7 @@ export function App() {
     setScreen('guide');
   };
 
-  const nav: [Screen, string][] = [['certs', t('nav.certs')], ['guide', t('nav.guide')], ['portal', t('nav.portal')], ['settings', t('nav.settings')]];
+  const nav: [Screen, string][] = [['certs', t('nav.certs')], ['guide', t('nav.guide')], ['portal', t('nav.portal')], ['signatures', t('nav.signatures')], ['settings', t('nav.settings')]];
   const go = (id: Screen) => {
     if (id === 'portal' && !portalUrl) {
       if (portalHome) openPortal(portalHome);
@@ -102,6 +103,7 @@ export function App() {
         <main className="content">
           {screen === 'certs' && <CertificatesScreen />}
           {screen === 'guide' && <GuideScreen onOpenOnline={openPortal} />}
+          {screen === 'signatures' && <SignaturesScreen />}
           {screen === 'settings' && <SettingsScreen lang={lang} onLang={setLang} />}
           {screen === 'portal' && portalUrl && <PortalScreen url={portalUrl} onClose={closePortal} hidden={consent !== null} />}
         </main>

@@ -5,6 +5,7 @@
  */
 import { app, BrowserWindow, Menu, dialog, ipcMain, session, shell, type IpcMainInvokeEvent, type WebContents } from 'electron';
 import { randomUUID } from 'node:crypto';
+import os from 'node:os';
 import path from 'node:path';
 import { ASSISTANT_CHANNELS, ASSISTANT_EVENT_CHANNEL, PORTAL_CHANNELS, type IpcResult } from '../../common/ipc-contract.ts';
 import { registerAppScheme, serveRenderer } from './app-protocol.ts';
@@ -16,6 +17,7 @@ import { ASSISTANT_ORIGIN } from '../assistant/app-assets.ts';
 import { createCertificateService, pkcs12BehindWorker, usbKeyStores } from '../assistant/certificates.ts';
 import { createGuideService } from '../assistant/guide-service.ts';
 import { createAssistantIpc, type AssistantIpc } from '../assistant/ipc-handlers.ts';
+import { createSignatureLogService } from '../assistant/signature-log-service.ts';
 import { createPortalOriginAllowList } from '../../common/portal-origins.ts';
 import type { AssistantWorld } from '../assistant/world.ts';
 import { configuredModulePaths } from '../keystores/pkcs11/configured-modules.ts';
@@ -23,7 +25,9 @@ import { configuredSkfModulePaths } from '../keystores/skf/configured-modules.ts
 import { Pkcs12KeyStore } from '../keystores/pkcs12/index.ts';
 import { KeyStoreWorkerClient } from '../keystores/worker/client.ts';
 import { WorkerKeyStore } from '../keystores/worker/remote-store.ts';
+import { SignatureLog } from '../login/signature-log.ts';
 import { loadTrustAnchors } from '../pki/trust.ts';
+import { userDataDir } from '../policy/user-data.ts';
 import { loadPolicy } from '../policy/index.ts';
 import type { ParsedCertificate } from '../pki/certificate.ts';
 
@@ -117,12 +121,16 @@ async function start(): Promise<void> {
   const skfModules = configuredSkfModulePaths({ policyModules: policy.skfModules });
   const usbStores = usbKeyStores((spec) => new WorkerKeyStore(worker, spec), { pkcs11: modules, skf: skfModules });
   let anchors: ParsedCertificate[] | null = null;
+  // The same folder `cert-assistant log` reads (%APPDATA%\CertAssistant), so the CLI sees the app's signatures.
+  const signatureLog = new SignatureLog(userDataDir(process.platform, process.env, os.homedir()));
   const certificates = createCertificateService({
     now: () => new Date(),
     appVersion: app.getVersion(),
     usbStores: () => usbStores,
     openPkcs12: async (file, password) => pkcs12BehindWorker(await Pkcs12KeyStore.open(file, { password }), new WorkerKeyStore(worker, { kind: 'pkcs12', file })),
     anchors: () => (anchors ??= loadTrustAnchors(policy.trustAnchorDirs, { onSkipped: () => {} })),
+    recordSignature: (r) => signatureLog.append(r),
+    onRecordFailed: (code) => console.warn(`signature-log: not recorded (${code})`),
   });
 
   const guide = createGuideService({ publicKeyPem: policy.guideBundlePublicKey, updateDir: path.join(app.getPath('userData'), 'guide-updates') });
@@ -145,6 +153,14 @@ async function start(): Promise<void> {
       return r.canceled ? null : (r.filePaths[0] ?? null);
     },
     openExternal: (url) => shell.openExternal(url),
+    signatures: createSignatureLogService(signatureLog, async (suggested) => {
+      const r = await dialog.showSaveDialog(win, {
+        title: '导出签名记录',
+        defaultPath: path.join(app.getPath('downloads'), suggested),
+        filters: [{ name: 'CSV (*.csv)', extensions: ['csv'] }],
+      });
+      return r.canceled ? null : (r.filePath ?? null);
+    }),
     emit,
     diagnostics: async () => ({
       appVersion: app.getVersion(),

@@ -6,6 +6,7 @@
 import { AssistantError, toErrorInfo } from '../errors.ts';
 import type { KeyIdentity, KeyStore } from '../keystores/types.ts';
 import type { StoreSpec } from '../keystores/worker/protocol.ts';
+import { signatureRecord, type SignatureRecord } from '../login/signature-log.ts';
 import { createLoginToken } from '../login/token.ts';
 import { findCaProfile, loadCaProfiles, type CaProfile } from '../pki/ca-profiles.ts';
 import { expiryNotice } from '../pki/expiry.ts';
@@ -37,6 +38,10 @@ export interface CertificateServiceOptions {
   profiles?: CaProfile[];
   /** Per-store listing bound, so one slow driver cannot freeze the screen (the worker has its own timeouts too). */
   listTimeoutMs?: number;
+  /** Where every signature is recorded (the signature log); a failure to record never undoes a consented login. */
+  recordSignature?: (record: SignatureRecord) => Promise<unknown>;
+  /** Told when a signature could not be recorded (no PIN, no content). */
+  onRecordFailed?: (code: string) => void;
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
@@ -200,7 +205,20 @@ export function createCertificateService(opts: CertificateServiceOptions): Certi
     },
     async createToken({ certificateId, origin, challenge, pin }) {
       const { reg, identityId } = findIdentity(certificateId);
-      const created = await createLoginToken({ origin, challenge, store: reg.store, identityId, pin, format: 'json', appVersion: opts.appVersion, now: opts.now() });
+      const now = opts.now();
+      const created = await createLoginToken({ origin, challenge, store: reg.store, identityId, pin, format: 'json', appVersion: opts.appVersion, now });
+      if (opts.recordSignature) {
+        try {
+          const der = Buffer.from((JSON.parse(created.token) as { certificate: string }).certificate, 'base64');
+          const report = inspectCertificate(parseCertificate(der), { now, anchors: [], intermediates: [], ...(opts.profiles ? { profiles: opts.profiles } : {}) });
+          await opts.recordSignature(signatureRecord({
+            certificate: { fingerprintSha256: report.fingerprintSha256, enterpriseName: report.enterpriseName, uscc: report.identity.uscc?.valid ? report.identity.uscc.value : null },
+            origin, protocol: 'cert-login:1', operation: 'login', via: 'app', content: created.tbs, now,
+          }));
+        } catch (e) {
+          opts.onRecordFailed?.(toErrorInfo(e, 'SIGNATURE_LOG_IO').code);
+        }
+      }
       return created.token;
     },
     async closeAll() {

@@ -61,14 +61,17 @@ export function createAssistantIpc(world: AssistantWorld): AssistantIpc {
   const log = world.log ?? (() => {});
   const pfxFiles = new Map<string, { path: string; fileName: string }>();
   let pending: PendingConsent | null = null;
+  // Set synchronously when an authenticate call passes the busy check, before its first await:
+  // a second call arriving meanwhile is refused instead of opening a second consent.
+  let reserved = false;
 
   const assistantOnly = (sender: IpcSender): void => {
     if (senderOrigin(sender) !== world.assistantOrigin) throw forbidden();
   };
 
-  const endConsent = (outcome: 'signed' | 'cancelled' | 'expired', token?: string): void => {
-    const p = pending;
-    if (!p) return;
+  /** Ends consent `p` if it is still the open one (a late timer or a stale id ends nothing else). */
+  const endConsent = (p: PendingConsent | null, outcome: 'signed' | 'cancelled' | 'expired', token?: string): void => {
+    if (!p || pending !== p) return;
     pending = null;
     clearTimeout(p.timer);
     world.portalView.setConsentActive(false);
@@ -89,6 +92,11 @@ export function createAssistantIpc(world: AssistantWorld): AssistantIpc {
   const guide = () => {
     if (!world.guide) throw new AssistantError('GUIDE_UNAVAILABLE', '办事指南数据不可用', { en: 'Service guide data is unavailable' });
     return world.guide;
+  };
+
+  const signatures = () => {
+    if (!world.signatures) throw new AssistantError('SIGNATURE_LOG_UNAVAILABLE', '签名记录不可用', { en: 'The signature log is unavailable' });
+    return world.signatures;
   };
 
   // Assistant-side handlers get a validated request; the sender check is done by the wrapper below.
@@ -136,7 +144,7 @@ export function createAssistantIpc(world: AssistantWorld): AssistantIpc {
       log('consent.submit', { origin: p.view.origin, certificate: cert.fingerprintSha256 });
       try {
         const token = await world.certificates.createToken({ certificateId, origin: p.view.origin, challenge: p.challenge, pin });
-        endConsent('signed', token);
+        endConsent(p, 'signed', token);
         return { status: 'signed' };
       } catch (e) {
         const error: ErrorView = toErrorInfo(e, 'SIGN_FAILED');
@@ -153,8 +161,7 @@ export function createAssistantIpc(world: AssistantWorld): AssistantIpc {
       }
     },
     'consent:cancel': async ({ requestId }) => {
-      findPending(requestId);
-      endConsent('cancelled');
+      endConsent(findPending(requestId), 'cancelled');
       return { cancelled: true };
     },
     'portal:open': async ({ url, bounds }) => {
@@ -169,7 +176,7 @@ export function createAssistantIpc(world: AssistantWorld): AssistantIpc {
       return { ok: true };
     },
     'portal:close': async () => {
-      if (pending) endConsent('cancelled');
+      endConsent(pending, 'cancelled');
       world.portalView.close();
       return { ok: true };
     },
@@ -189,6 +196,11 @@ export function createAssistantIpc(world: AssistantWorld): AssistantIpc {
       if (!s) throw new AssistantError('MANUAL_SECTION_NOT_FOUND', '未找到该章节', { en: 'Manual section not found' });
       return s;
     },
+    'signatures:list': async (filter) => signatures().list(filter),
+    'signatures:export': async (filter) => {
+      const r = await signatures().exportCsv(filter);
+      return r ? { saved: true, count: r.count, fileName: r.fileName } : { saved: false, count: 0, fileName: null };
+    },
   };
 
   const authenticate = async (sender: IpcSender, payload: unknown): Promise<{ token: string }> => {
@@ -200,7 +212,20 @@ export function createAssistantIpc(world: AssistantWorld): AssistantIpc {
       throw new AssistantError('ORIGIN_NOT_ALLOWED', '该网站不在允许登录的政务服务网地址中', { en: 'This site is not an allowed portal', details: { origin } });
     }
     const req = validateRequest('portal:authenticate', payload);
-    if (pending) throw new AssistantError('CONSENT_BUSY', '已有一个登录请求等待确认', { en: 'Another login request is waiting for confirmation' });
+    if (pending || reserved) throw new AssistantError('CONSENT_BUSY', '已有一个登录请求等待确认', { en: 'Another login request is waiting for confirmation' });
+    reserved = true;
+    let opened: { done: Promise<{ token: string }> };
+    try {
+      opened = await openConsent(origin, req);
+    } finally {
+      // Once the consent is open, `pending` holds the place; a failed call frees it.
+      reserved = false;
+    }
+    return opened.done;
+  };
+
+  /** Lists the candidates, then opens the consent (sets `pending`) before it returns. */
+  const openConsent = async (origin: string, req: IpcRequest<'portal:authenticate'>): Promise<{ done: Promise<{ token: string }> }> => {
     const expectedUscc = req.expectedUscc === undefined ? null : normalizeUsccInput(req.expectedUscc);
     const { certificates } = await world.certificates.list();
     const candidates = certificates.filter((c) => c.canLogin && (expectedUscc === null || c.uscc?.value === expectedUscc));
@@ -220,19 +245,20 @@ export function createAssistantIpc(world: AssistantWorld): AssistantIpc {
       expiresAt: new Date(now.getTime() + timeoutMs).toISOString(),
     };
     log('consent.requested', { origin, candidates: candidates.length });
-    return new Promise<{ token: string }>((resolve, reject) => {
+    const done = new Promise<{ token: string }>((resolve, reject) => {
       const p: PendingConsent = {
         view,
         challenge: req.challenge,
         signing: false,
         resolve: (token) => resolve({ token }),
         reject,
-        timer: setTimeout(() => endConsent('expired'), timeoutMs),
+        timer: setTimeout(() => endConsent(p, 'expired'), timeoutMs),
       };
       pending = p;
       world.portalView.setConsentActive(true);
       world.emit('consent:requested', view);
     });
+    return { done };
   };
 
   const handlers = {} as Record<IpcChannel, Handler<IpcChannel>>;
@@ -259,7 +285,7 @@ export function createAssistantIpc(world: AssistantWorld): AssistantIpc {
       }
     },
     cancelConsent(reason) {
-      endConsent(reason);
+      endConsent(pending, reason);
     },
   };
 }

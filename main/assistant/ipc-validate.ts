@@ -77,7 +77,12 @@ const shortText = str(200);
 
 type Validators = { [C in IpcChannel]: Validator<IpcRequest<C>> };
 
-export const requestValidators: Validators = {
+export const day = str(10, { min: 10, pattern: /^\d{4}-\d{2}-\d{2}$/ });
+const signatureFilter = obj({
+  certificate: opt(str(64, { min: 1, pattern: /^[0-9a-f]+$/ })), origin: opt(str(2048, { min: 1 })), since: opt(day), until: opt(day),
+});
+
+const requestValidators: Validators = {
   'app:version': none,
   'app:diagnostics': none,
   'app:openExternal': obj({ url: req(str(4096, { min: 1 })) }),
@@ -101,6 +106,8 @@ export const requestValidators: Validators = {
   'guide:ask': obj({ question: req(str(500, { min: 1 })) }),
   'guide:manual': none,
   'guide:manualSection': obj({ id: req(str(32, { min: 1, pattern: /^\d+(\.\d+)*$/ })) }),
+  'signatures:list': signatureFilter,
+  'signatures:export': signatureFilter,
   'portal:authenticate': obj({ challenge: req(challenge), expectedUscc: opt(str(64, { min: 1 })) }),
 };
 

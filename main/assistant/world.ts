@@ -5,7 +5,7 @@
  */
 import type {
   AssistantEventName, AssistantEvents, Lang, Bounds, CertificateListView, DiagnosticsView, GuideItemView, GuideListView,
-  GuideSiteView, HotCategoryView, ManualSectionTextView, ManualSectionView, AnswerView, PinStateView, ServiceFor,
+  GuideSiteView, HotCategoryView, ManualSectionTextView, ManualSectionView, AnswerView, PinStateView, ServiceFor, SignatureFilter, SignatureListView,
 } from '../../common/ipc-contract.ts';
 import type { PortalOriginAllowList } from '../../common/portal-origins.ts';
 
@@ -65,6 +65,13 @@ export interface PortalViewControl {
   setConsentActive(active: boolean): void;
 }
 
+/** The signature log (签名记录) as the app's screens read it: main/login/signature-log.ts behind it. */
+export interface SignatureLogService {
+  list(filter: SignatureFilter): Promise<SignatureListView>;
+  /** Writes the filtered entries as CSV where the user chooses (a save dialog); null when cancelled. */
+  exportCsv(filter: SignatureFilter): Promise<{ count: number; fileName: string } | null>;
+}
+
 /** Event fields that may be logged: never a PIN, never a payload. */
 export type LogFields = Record<string, string | number | boolean | null>;
 
@@ -86,6 +93,8 @@ export interface AssistantWorld {
   openExternal: (url: string) => Promise<void>;
   emit: <E extends AssistantEventName>(event: E, payload: AssistantEvents[E]) => void;
   diagnostics: () => Promise<DiagnosticsView>;
+  /** Null where no log is kept (tests that do not need one). */
+  signatures?: SignatureLogService | null;
   log?: (event: string, fields?: LogFields) => void;
   /** How long a consent waits for the user (default 5 min, the challenge lifetime). */
   consentTimeoutMs?: number;

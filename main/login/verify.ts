@@ -5,6 +5,7 @@
  * Shape (after Web eID's validators): an ordered list of small steps; each either passes or
  * fails with its own reason code and zh-CN message. See docs/login-token.md.
  */
+import { createHash } from 'node:crypto';
 import { AssistantError } from '../errors.ts';
 import type { SignatureAlgorithm } from '../pki/signature-algorithm.ts';
 import { parseCertificate, type ParsedCertificate } from '../pki/certificate.ts';
@@ -29,7 +30,7 @@ export const DEFAULT_CLOCK_SKEW_MS = 5 * 60 * 1000;
 export interface VerifyOptions {
   /** The relying party's own origin (`https://host[:port]`); tokens are checked against it. */
   origin: string;
-  /** Trusted roots (DER or parsed). Pass the same array object every call: parsed once, cached. */
+  /** Trusted roots (DER or parsed). Parsed once per content (edits to the array are seen at once). */
   trustAnchors: Uint8Array[] | ParsedCertificate[];
   challengeStore: ChallengeStore;
   /**
@@ -43,7 +44,7 @@ export interface VerifyOptions {
   clockSkewMs?: number;
   /** The account's USCC: when given, the certificate's USCC must equal it. */
   expectedUscc?: string;
-  /** CRLs (DER or PEM). Pass the same array object every call: parsed once, cached. */
+  /** CRLs (DER or PEM). Parsed once per content, as trustAnchors. */
   crls?: Uint8Array[];
   /** Fetch CRLs from the certificates' distribution points when no configured CRL covers them. */
   allowNetworkFetch?: boolean;
@@ -110,26 +111,38 @@ export function need<T>(v: T | undefined): T {
 
 const WEAK_HASHES = new Set(['md5', 'sha1']);
 
-/** Configuration arrays (anchors, intermediates, CRLs) parsed once, keyed by the array object the caller passes. */
-const parsedLists = new WeakMap<object, ParsedCertificate[]>();
-const parsedCrlLists = new WeakMap<object, PreparedCrl[]>();
+/**
+ * Configuration lists (anchors, intermediates, CRLs) parsed once per CONTENT: the key is the
+ * SHA-256 of every item, taken on each call, so a caller that edits its array in place (splice,
+ * `length = 0; push`) or rewrites a buffer is seen at once. Bounded; oldest dropped first.
+ */
+const MAX_PREPARED_LISTS = 64;
+const preparedLists = new Map<string, ParsedCertificate[] | PreparedCrl[]>();
+
+function contentKey(kind: string, items: readonly (Uint8Array | ParsedCertificate)[]): string {
+  return kind + ':' + items.map((c) => (c instanceof Uint8Array ? createHash('sha256').update(c).digest('hex') : 'p' + c.fingerprintSha256)).join(',');
+}
+
+function prepared<T extends ParsedCertificate[] | PreparedCrl[]>(key: string, make: () => T): T {
+  const hit = preparedLists.get(key) as T | undefined;
+  if (hit) return hit;
+  const value = make();
+  if (preparedLists.size >= MAX_PREPARED_LISTS) preparedLists.delete(preparedLists.keys().next().value as string);
+  preparedLists.set(key, value);
+  return value;
+}
 
 function prepareCertificates(list: Uint8Array[] | ParsedCertificate[] | undefined): ParsedCertificate[] {
   if (!list || list.length === 0) return [];
-  const hit = parsedLists.get(list);
-  if (hit) return hit;
-  const parsed = (list as (Uint8Array | ParsedCertificate)[]).map((c) => (c instanceof Uint8Array ? parseCertificate(c) : c));
-  parsedLists.set(list, parsed);
-  return parsed;
+  const items = [...(list as (Uint8Array | ParsedCertificate)[])];
+  // Parsed certificates are the caller's objects: only their identity-free fields are used.
+  return prepared(contentKey('cert', items), () => items.map((c) => (c instanceof Uint8Array ? parseCertificate(new Uint8Array(c)) : c)));
 }
 
 function prepareCrls(list: Uint8Array[] | undefined): PreparedCrl[] {
   if (!list || list.length === 0) return [];
-  const hit = parsedCrlLists.get(list);
-  if (hit) return hit;
-  const parsed = list.map(parseCrl);
-  parsedCrlLists.set(list, parsed);
-  return parsed;
+  const items = [...list];
+  return prepared(contentKey('crl', items), () => items.map((c) => parseCrl(new Uint8Array(c))));
 }
 
 const readToken: Step = {

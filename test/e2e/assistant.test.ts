@@ -17,6 +17,10 @@ import { startMiniPortal, type MiniPortal } from './mini-portal.ts';
 import http from 'node:http';
 import { createSoftHsmToken, softHsmAvailable, SOFTHSM_MODULE, USER_PIN, type SoftHsmToken } from '../support/softhsm.ts';
 import type { RegisteredStore } from '../../main/assistant/certificates.ts';
+import { createSignatureLogService } from '../../main/assistant/signature-log-service.ts';
+import { SignatureLog } from '../../main/login/signature-log.ts';
+import os from 'node:os';
+import path from 'node:path';
 
 const missing = chromiumMissingReason();
 
@@ -27,6 +31,10 @@ describe('assistant UI in Chromium', { skip: missing ?? false }, () => {
   let certs: CertificateServiceHandle;
   let ent: PkiEntry;
   let usbEnt: PkiEntry;
+  // The signature log in a folder of its own; the export "dialog" answers with a file there.
+  const logDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ca-e2e-log-'));
+  const signatureLog = new SignatureLog(logDir);
+  const exportFile = path.join(logDir, 'export.csv');
   let token: SoftHsmToken | null = null;
   let usbWorker: KeyStoreWorkerClient | null = null;
   const usbStores: RegisteredStore[] = [];
@@ -51,6 +59,7 @@ describe('assistant UI in Chromium', { skip: missing ?? false }, () => {
       usbStores: () => usbStores,
       openPkcs12: async (file, password) => pkcs12BehindWorker(await Pkcs12KeyStore.open(file, { password }), new WorkerKeyStore(worker, { kind: 'pkcs12', file })),
       anchors: () => anchors,
+      recordSignature: (r) => signatureLog.append(r),
     });
     // A page on an origin that is not in the allow-list, calling everything it can reach.
     hostile = await listen(http.createServer((_req, res) => {
@@ -62,6 +71,7 @@ describe('assistant UI in Chromium', { skip: missing ?? false }, () => {
       guide: createGuideService(),
       portalOrigins: [portal.origin],
       pickPfxFile: async () => ent.pfx!.modern!,
+      signatures: createSignatureLogService(signatureLog, async () => exportFile),
     });
   });
 
@@ -73,6 +83,7 @@ describe('assistant UI in Chromium', { skip: missing ?? false }, () => {
     await worker.close();
     await usbWorker?.close();
     token?.cleanup();
+    fs.rmSync(logDir, { recursive: true, force: true });
   });
 
   test('certificate screen: open a .pfx, see enterprise, USCC and legal-person type', async () => {
@@ -157,6 +168,34 @@ describe('assistant UI in Chromium', { skip: missing ?? false }, () => {
     const result = JSON.parse((await portalPage.locator('#result').textContent()) ?? '{}') as { ok: boolean; uscc?: string };
     assert.equal(result.ok, true, JSON.stringify(result));
     assert.equal(result.uscc, usbEnt.expect.uscc);
+  });
+
+  test('签名记录: the login just signed is listed with site and enterprise, exports as CSV, and a tampered log is said', async () => {
+    const page = host.assistant;
+    await page.getByTestId('nav-signatures').click();
+    const row = page.getByTestId('sig-row').filter({ hasText: ent.expect.uscc! }).first();
+    await row.waitFor();
+    assert.match((await row.textContent()) ?? '', /登录/);
+    assert.ok(((await row.textContent()) ?? '').includes(portal.origin));
+    for (const [w, h] of [[1366, 768], [1366, 697]] as const) {
+      await page.setViewportSize({ width: w, height: h });
+      await host.screenshot(page, `signature-log-${w}x${h}`);
+    }
+    await page.getByTestId('sig-export').click();
+    await page.getByRole('status').filter({ hasText: '已导出' }).waitFor();
+    const csv = fs.readFileSync(exportFile, 'utf8');
+    assert.ok(csv.startsWith('\uFEFF序号'));
+    assert.ok(csv.includes(portal.origin));
+    // An edited entry shows as soon as the screen reads the log again.
+    const file = path.join(logDir, 'signature-log.jsonl');
+    fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace(portal.origin, 'https://evil.example'));
+    await page.getByTestId('nav-certs').click();
+    await page.getByTestId('nav-signatures').click();
+    await page.getByTestId('sig-tampered').waitFor();
+    assert.match((await page.getByTestId('sig-tampered').textContent()) ?? '', /第 1 条记录被修改过/);
+    await page.setViewportSize({ width: 1200, height: 820 });
+    fs.rmSync(file);
+    fs.rmSync(path.join(logDir, 'signature-log.head'), { force: true });
   });
 
   test('consent: cancel rejects the portal call with USER_CANCELLED', async () => {

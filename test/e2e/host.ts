@@ -14,7 +14,7 @@ import { build as viteBuild } from 'vite';
 import { createAssistantIpc, type AssistantIpc } from '../../main/assistant/ipc-handlers.ts';
 import { createPortalOriginAllowList } from '../../common/portal-origins.ts';
 import { ASSISTANT_CSP, mimeTypeOf } from '../../main/assistant/app-assets.ts';
-import type { AssistantWorld, CertificateService, GuideService, LogFields } from '../../main/assistant/world.ts';
+import type { AssistantWorld, CertificateService, GuideService, LogFields, SignatureLogService } from '../../main/assistant/world.ts';
 import type { GuideServiceHandle } from '../../main/assistant/guide-service.ts';
 import { ASSISTANT_CHANNELS, ASSISTANT_EVENTS } from '../../common/ipc-contract.ts';
 
@@ -111,6 +111,7 @@ export interface HostOptions {
   portalOrigins: string[];
   pickPfxFile?: () => Promise<string | null>;
   consentTimeoutMs?: number;
+  signatures?: SignatureLogService;
 }
 
 export interface AssistantHost {
@@ -185,6 +186,7 @@ export async function startAssistantHost(opts: HostOptions): Promise<AssistantHo
       guide: await (opts.guide as Partial<GuideServiceHandle> | null)?.info?.() ?? { available: false, items: null, version: null },
     }),
     log: (event, fields) => { logs.push(fields === undefined ? { event } : { event, fields }); },
+    signatures: opts.signatures ?? null,
     ...(opts.consentTimeoutMs !== undefined ? { consentTimeoutMs: opts.consentTimeoutMs } : {}),
   };
   const ipc = createAssistantIpc(world);

@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { toErrorInfo } from '../../errors.ts';
-import { SignatureLog, type SignatureLogEntry } from '../../login/signature-log.ts';
+import { filterEntries, formatTimeZh, OPERATION_ZH, parseLogDay, toCsv, VIA_ZH } from '../../login/signature-log-export.ts';
+import { SignatureLog } from '../../login/signature-log.ts';
 import { userDataDir } from '../../policy/user-data.ts';
 import { EXIT_FAIL, EXIT_OK, EXIT_USAGE, writeJson, type CliIO } from '../io.ts';
 
@@ -19,39 +20,6 @@ The signature log: every signature and decryption the assistant made (never the 
   --since D --until D  日期范围（如 2026-12-01）/ date range
 记录位置 / where: %APPDATA%\\CertAssistant、~/.config/cert-assistant（CERT_ASSISTANT_HOME 可改）
 `;
-
-const OPERATION_ZH: Record<SignatureLogEntry['operation'], string> = { login: '登录', bind: '绑定证书', sign: '签署内容', decrypt: '解密' };
-const VIA_ZH: Record<SignatureLogEntry['via'], string> = { app: '内嵌门户', bridge: 'CA 助手兼容', cli: '命令行' };
-
-/** 2026年12月2日 09:30:12 (UTC+8, the users' clock). */
-export function formatTimeZh(iso: string): string {
-  const d = new Date(Date.parse(iso) + 8 * 3600_000);
-  const p = (n: number) => String(n).padStart(2, '0');
-  return `${d.getUTCFullYear()}年${d.getUTCMonth() + 1}月${d.getUTCDate()}日 ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())}`;
-}
-
-/** A day given as 2026-12-01 (a day in UTC+8) or a full ISO time; null when unreadable. */
-function parseDay(s: string, endOfDay: boolean): number | null {
-  if (/^\d{4}-\d{2}-\d{2}$/.test(s)) {
-    const t = Date.parse(`${s}T00:00:00+08:00`);
-    return Number.isNaN(t) ? null : t + (endOfDay ? 86_400_000 - 1 : 0);
-  }
-  const t = Date.parse(s);
-  return Number.isNaN(t) ? null : t;
-}
-
-function csvCell(v: string | number | null): string {
-  const s = v === null ? '' : String(v);
-  // A leading = + - @ would run as a formula when a clerk opens the file in Excel.
-  const safe = /^[=+\-@\t\r]/.test(s) ? `'${s}` : s;
-  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
-}
-
-export function toCsv(entries: SignatureLogEntry[]): string {
-  const head = ['序号', '时间（北京时间）', '网站', '协议', '操作', '途径', '企业', '统一社会信用代码', '证书指纹 SHA-256', '所签内容 SHA-256', '记录哈希'];
-  const rows = entries.map((e) => [e.seq, formatTimeZh(e.at), e.origin, e.protocol, OPERATION_ZH[e.operation], VIA_ZH[e.via], e.enterprise, e.uscc, e.fingerprintSha256, e.contentSha256, e.hash]);
-  return '\uFEFF' + [head, ...rows].map((r) => r.map(csvCell).join(',')).join('\r\n') + '\r\n';
-}
 
 export async function run(args: string[], io: CliIO): Promise<number> {
   let values: { json?: boolean; verify?: boolean; export?: string; certificate?: string; origin?: string; since?: string; until?: string; help?: boolean };
@@ -72,8 +40,8 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     io.stdout.write(USAGE);
     return EXIT_OK;
   }
-  const since = values.since === undefined ? null : parseDay(values.since, false);
-  const until = values.until === undefined ? null : parseDay(values.until, true);
+  const since = values.since === undefined ? null : parseLogDay(values.since, false);
+  const until = values.until === undefined ? null : parseLogDay(values.until, true);
   if ((values.since !== undefined && since === null) || (values.until !== undefined && until === null)) {
     io.stderr.write(`参数错误 / bad arguments: 日期格式应为 2026-12-01 / dates look like 2026-12-01\n\n${USAGE}`);
     return EXIT_USAGE;
@@ -92,11 +60,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
       else io.stdout.write(`签名记录被改动 [SIGNATURE_LOG_TAMPERED]：${v.message}。\nThe signature log was tampered with: ${v.messageEn}.\n`);
       return v.ok ? EXIT_OK : EXIT_FAIL;
     }
-    const entries = log.entries().filter((e) => {
-      const t = Date.parse(e.at);
-      return (!fp || e.fingerprintSha256.startsWith(fp)) && (!values.origin || e.origin === values.origin.replace(/\/+$/, ''))
-        && (since === null || t >= since) && (until === null || t <= until);
-    });
+    const entries = filterEntries(log.entries(), { certificate: fp, origin: values.origin, since, until });
     if (values.export) {
       fs.writeFileSync(values.export, toCsv(entries), { mode: 0o600 });
       io.stdout.write(`已导出 ${entries.length} 条记录到 ${values.export} / exported ${entries.length} entries\n`);

@@ -99,7 +99,7 @@ test('log usage errors exit 2 with a zh-CN message', async () => {
 });
 
 test('CSV cells that would run as Excel formulas (a hostile subject name) are defused', async () => {
-  const { toCsv } = await import('../../../main/cli/commands/log.ts');
+  const { toCsv } = await import('../../../main/login/signature-log-export.ts');
   const csv = toCsv([{ seq: 1, prev: '0'.repeat(64), hash: '1'.repeat(64), at: '2026-12-02T01:00:00Z', origin: 'https://a.example', protocol: 'bjca-sof', operation: 'sign', via: 'bridge', fingerprintSha256: 'a'.repeat(64), enterprise: '=HYPERLINK("http://x","点我")', uscc: null, contentSha256: 'b'.repeat(64) }]);
   assert.match(csv, /,"'=HYPERLINK\(""http:\/\/x"",""点我""\)",/);
   assert.match(csv, /2026年12月2日 09:00:00/);

@@ -248,3 +248,30 @@ test('a second submit while the key is signing is refused, not queued', async ()
   assert.ok((await auth).token);
   assert.equal(signCalls.length, 1);
 });
+
+test('two concurrent authenticate calls: the second is refused at once and the first consent stays the only one', async () => {
+  const { ipc, events } = makeWorld();
+  // Both calls start before either awaits the certificate list (the race the review found).
+  const first = ipc.handlers['portal:authenticate'](PORTAL, { challenge: challenge() });
+  const second = ipc.handlers['portal:authenticate'](PORTAL, { challenge: challenge() });
+  first.catch(() => {});
+  assert.equal(await code(second), 'CONSENT_BUSY');
+  await new Promise((r) => setImmediate(r));
+  const opened = events.filter((e) => e.name === 'consent:requested');
+  assert.equal(opened.length, 1, 'exactly one consent opened');
+  const firstId = (opened[0]!.payload as AssistantEvents['consent:requested']).requestId;
+  // The first consent is cancelled; the next one opens and signs normally.
+  await ipc.handlers['consent:cancel'](APP, { requestId: firstId });
+  assert.equal(await code(first), 'USER_CANCELLED');
+  const third = ipc.handlers['portal:authenticate'](PORTAL, { challenge: challenge() });
+  await new Promise((r) => setImmediate(r));
+  const thirdView = (await ipc.handlers['consent:current'](APP, undefined))!;
+  assert.notEqual(thirdView.requestId, firstId);
+  const r = await ipc.handlers['consent:submit'](APP, { requestId: thirdView.requestId, certificateId: 'file-1/0', pin: '123456' });
+  assert.equal(r.status, 'signed');
+  assert.match((await third).token, /cert-login:1/);
+  // A failed call (no certificate) frees the reservation.
+  const w = makeWorld({ certs: [] });
+  assert.equal(await code(w.ipc.handlers['portal:authenticate'](PORTAL, { challenge: challenge() })), 'NO_CERTIFICATE');
+  assert.equal(await code(w.ipc.handlers['portal:authenticate'](PORTAL, { challenge: challenge() })), 'NO_CERTIFICATE');
+});

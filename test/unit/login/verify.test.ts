@@ -263,6 +263,32 @@ describe('creating tokens', () => {
   });
 });
 
+describe('configuration edited in place (the cache is keyed by content, not by the array)', () => {
+  test('an anchor spliced out of the same array is no longer trusted; length = 0 and push too', async () => {
+    const anchors = [...roots];
+    const hebcaRoot = parseCertificate(certDer(pki, 'hebca-root')).fingerprintSha256;
+    const at = anchors.findIndex((a) => parseCertificate(a).fingerprintSha256 === hebcaRoot);
+    assert.ok(at >= 0);
+    const ok = await check(await make('hebca-ent'), undefined, { trustAnchors: anchors });
+    assert.equal(ok.ok, true);
+    anchors.splice(at, 1);
+    rejected(await check(await make('hebca-ent'), undefined, { trustAnchors: anchors }), 'UNTRUSTED_CHAIN');
+    anchors.length = 0;
+    anchors.push(...roots);
+    assert.equal((await check(await make('hebca-ent'), undefined, { trustAnchors: anchors })).ok, true);
+    anchors.length = 0;
+    anchors.push(certDer(pki, 'bjca-root'));
+    rejected(await check(await make('hebca-ent'), undefined, { trustAnchors: anchors }), 'UNTRUSTED_CHAIN');
+  });
+  test('a CRL pushed into the same array is honoured', async () => {
+    const list: Uint8Array[] = [new Uint8Array(readFileSync(pki.crls['bjca-ca']!))];
+    const before = await check(await make('neg-revoked'), undefined, { crls: list });
+    assert.equal(before.ok, true, 'hebca-ca has no CRL configured yet');
+    list.push(new Uint8Array(readFileSync(pki.crls['hebca-ca']!)));
+    rejected(await check(await make('neg-revoked'), undefined, { crls: list }), 'REVOKED');
+  });
+});
+
 describe('order and side effects', () => {
   test('a certificate failure reports before the challenge is consumed', async () => {
     const m = await make('neg-expired');
