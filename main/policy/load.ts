@@ -1,12 +1,15 @@
 /**
  * The thin, impure edge of policy: where the files live per OS, and reading them safely
- * (size cap, BOM, world-writable machine policy refused). Everything else is in policy.ts.
+ * (size cap, BOM, world-writable machine policy refused), and the registry on Windows.
+ * Everything else is in policy.ts and registry.ts.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { AssistantError } from '../errors.ts';
 import { userDataDir } from './user-data.ts';
 import { policyInvalid, resolvePolicy, type LayerInput, type PolicyResult } from './policy.ts';
+import { readRegistryLayer, type RegistryReader } from './registry.ts';
+import { readRegistryValues } from './registry-reader.ts';
 
 export const MAX_POLICY_BYTES = 1024 * 1024;
 
@@ -77,9 +80,11 @@ export interface LoadPolicyOptions {
   /** Overrides the user-settings path; null = no user settings. */
   userPath?: string | null;
   files?: FileAccess;
+  /** Group Policy reader (HKLM/HKCU); default: advapi32 on Windows, none elsewhere; null = none. */
+  registry?: RegistryReader | null;
 }
 
-/** Reads machine policy and user settings and merges them over the defaults. Never throws. */
+/** Reads Group Policy (Windows), machine policy and user settings and merges them over the defaults. Never throws. */
 export function loadPolicy(opts: LoadPolicyOptions = {}): PolicyResult {
   const platform = opts.platform ?? process.platform;
   const env = opts.env ?? process.env;
@@ -87,9 +92,11 @@ export function loadPolicy(opts: LoadPolicyOptions = {}): PolicyResult {
   const machinePath = opts.machinePath === undefined ? machinePolicyPath(platform, env) : opts.machinePath;
   const userPath = opts.userPath === undefined ? (home ? userSettingsPath(platform, env, home) : null) : opts.userPath;
   const files = opts.files;
+  const registry = opts.registry !== undefined ? opts.registry : platform === 'win32' && process.platform === 'win32' ? readRegistryValues : null;
   return resolvePolicy({
     platform,
     machine: readPolicyLayer(machinePath, { machine: true, platform, ...(files ? { files } : {}) }),
     user: readPolicyLayer(userPath, { machine: false, platform, ...(files ? { files } : {}) }),
+    ...(registry ? { registry: { machine: readRegistryLayer(registry, 'HKLM'), user: readRegistryLayer(registry, 'HKCU') } } : {}),
   });
 }
