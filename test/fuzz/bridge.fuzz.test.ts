@@ -17,7 +17,7 @@ import { seededRandom } from '../support/random.ts';
 const ORIGIN = 'http://127.0.0.1:8941';
 const FRAMES = 10_000;
 let server: BridgeServer;
-let signCalls = 0;
+
 
 before(async () => {
   const pki = await getTestPki();
@@ -28,7 +28,7 @@ before(async () => {
   const host: BridgeHost = {
     certificates: async () => [cert],
     sign: async () => {
-      signCalls++;
+
       throw new AssistantError('USER_DENIED', '用户拒绝了该签名请求');
     },
     note: () => {},
