@@ -118,6 +118,11 @@ export interface GuideSiteView {
   name: string;
   level: 'province' | 'city' | 'county';
   parent: string | null;
+  /** Full pinyin and initials of the name (shijiazhuangshi / sjzs), for the site picker's search. */
+  pinyin?: string;
+  initials?: string;
+  /** The site's own portal address where known (site data and policy). */
+  url?: string | null;
 }
 
 export interface HighlightRange {
