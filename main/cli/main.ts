@@ -5,11 +5,13 @@ import { EXIT_FAIL, EXIT_USAGE, type CliCommand, type CliIO } from './io.ts';
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run: CliCommand }> }> = {
   uscc: { summary: '校验并解析统一社会信用代码 / validate and decode USCCs', load: () => import('./commands/uscc.ts') },
   inspect: { summary: '检查证书文件能否用于登录 / inspect certificate files', load: () => import('./commands/inspect.ts') },
-  tokens: { summary: '列出 USB Key 及其中的证书 / list USB keys (PKCS#11)', load: () => import('./commands/tokens.ts') },
+  tokens: { summary: '列出 USB Key 及其中的证书 / list USB keys and store certificates', load: () => import('./commands/tokens.ts') },
   login: { summary: '对门户挑战签名，生成登录令牌 / sign a login challenge', load: () => import('./commands/login.ts') },
   verify: { summary: '验证登录令牌（供门户使用）/ verify a login token', load: () => import('./commands/verify.ts') },
   guide: { summary: '离线办事指南：站点、搜索、问答 / offline service guide', load: () => import('./commands/guide.ts') },
+  bridge: { summary: '为门户原有登录页提供 CA 助手协议 / serve the CA assistants\' protocols', load: () => import('./commands/bridge.ts') },
   log: { summary: '签名记录：查看、导出、防篡改检查 / the signature log', load: () => import('./commands/log.ts') },
+  policy: { summary: '显示生效的策略及其来源 / show the effective policy and its sources', load: () => import('./commands/policy.ts') },
   doctor: { summary: '诊断本机环境 / diagnose this machine', load: () => import('./commands/doctor.ts') },
 };
 

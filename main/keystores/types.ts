@@ -1,6 +1,6 @@
 /**
  * One interface for every place a signing key can live: PKCS#12 files, PKCS#11 USB keys,
- * later SKF (GM/T 0016) and the Windows certificate store. Implementations run behind the
+ * SKF (GM/T 0016) and the Windows certificate store. Implementations run behind the
  * worker boundary (main/keystores/worker*), so a vendor driver that crashes or hangs costs a
  * worker restart, never the app.
  */
@@ -21,7 +21,9 @@ export interface PinState {
 export type IdentityLocation =
   | { kind: 'pkcs12'; file: string }
   | { kind: 'pkcs11'; module: string; slot: number; tokenLabel: string; tokenSerial: string }
-  | { kind: 'skf'; module: string; device: string; application: string; container: string; deviceLabel: string; deviceSerial: string };
+  | { kind: 'skf'; module: string; device: string; application: string; container: string; deviceLabel: string; deviceSerial: string }
+  /** Windows certificate store: which store, and the CSP/KSP and key container the certificate names. */
+  | { kind: 'windows'; store: 'CurrentUser\\My' | 'LocalMachine\\My'; provider: string; container: string };
 
 /** A certificate with a private key that can sign, and where it lives. */
 export interface KeyIdentity {
@@ -39,8 +41,10 @@ export interface KeyIdentity {
 
 export type KeyStoreEvent = { type: 'inserted' | 'removed'; storeId: string };
 
+export type KeyStoreKind = 'pkcs12' | 'pkcs11' | 'skf' | 'windows';
+
 export interface KeyStore {
-  readonly kind: 'pkcs12' | 'pkcs11' | 'skf';
+  readonly kind: KeyStoreKind;
   /** Identities available now. Never needs the PIN. */
   listIdentities(): Promise<KeyIdentity[]>;
   /** PIN state of the device holding this identity (PKCS#12: never locked, retries unknown). */

@@ -1,12 +1,14 @@
 /**
- * Trust anchors: the bundled certs/trust/ folder plus whatever files or folders the admin's
- * policy or the user's --trust names. Parsed anchors are cached by path, size and mtime.
+ * Trust anchors: the bundled certs/trust/ folder, on Windows the machine's Trusted Root store,
+ * plus whatever files or folders the admin's policy or the user's --trust names. Parsed anchors
+ * are cached by path, size and mtime (system roots by their DER).
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AssistantError } from '../errors.ts';
-import type { ParsedCertificate } from './certificate.ts';
+import { parseCertificate, type ParsedCertificate } from './certificate.ts';
+import { windowsRootCertificates } from '../keystores/windows/root-store.ts';
 import { MAX_FILE_BYTES, readCertificateFile } from './read.ts';
 
 export const BUNDLED_TRUST_DIR = fileURLToPath(new URL('../../certs/trust/', import.meta.url));
@@ -40,6 +42,32 @@ export interface TrustLoadOptions {
   bundledDir?: string;
   /** Called for files in a trust folder that could not be read (they are skipped). */
   onSkipped?: (file: string, code: string) => void;
+  /**
+   * The operating system's trusted roots (DER). Default: on Windows the machine's Trusted Root
+   * Certification Authorities store whenever the bundled anchors are loaded; elsewhere none.
+   */
+  systemRoots?: (() => Uint8Array[]) | null;
+}
+
+const systemCache = new Map<string, ParsedCertificate>();
+
+function parseSystemRoots(ders: Uint8Array[], onSkipped?: (file: string, code: string) => void): ParsedCertificate[] {
+  const out: ParsedCertificate[] = [];
+  for (const der of ders) {
+    const key = Buffer.from(der).toString('base64');
+    let c = systemCache.get(key);
+    if (!c) {
+      try {
+        c = parseCertificate(der);
+      } catch (e) {
+        onSkipped?.('Windows: LocalMachine\\Root', e instanceof AssistantError ? e.code : 'CERT_MALFORMED');
+        continue;
+      }
+      systemCache.set(key, c);
+    }
+    out.push(c);
+  }
+  return out;
 }
 
 /**
@@ -76,7 +104,10 @@ export function loadTrustAnchors(paths: string[], opts: TrustLoadOptions = {}): 
       }
     }
   };
-  if (opts.includeBundled ?? true) loadDir(opts.bundledDir ?? BUNDLED_TRUST_DIR, false);
+  const builtIn = opts.includeBundled ?? true;
+  if (builtIn) loadDir(opts.bundledDir ?? BUNDLED_TRUST_DIR, false);
+  const system = opts.systemRoots !== undefined ? opts.systemRoots : builtIn && process.platform === 'win32' ? () => windowsRootCertificates() : null;
+  if (system) add(parseSystemRoots(system(), opts.onSkipped));
   for (const p of paths) {
     let st;
     try {

@@ -11,6 +11,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { AssistantError, type ErrorInfo } from '../errors.ts';
 import { parseOriginRule, parsePortalUrl, type OriginRule } from '../../common/portal-origins.ts';
 import { ADMIN_ONLY_KEYS, POLICY_SCHEMA, USER_SETTABLE_KEYS } from './schema.ts';
+import { registryDocument, registryInvalid, type RegistryHive, type RegistryLayerInput } from './registry.ts';
 
 export type Language = 'zh-CN' | 'en';
 
@@ -45,9 +46,15 @@ export interface Policy {
   updatesEnabled: boolean;
   clockSkewSeconds: number;
   language: Language;
+  /** Windows: also offer certificates in LocalMachine\My (read-only), besides CurrentUser\My. */
+  windowsStoreLocalMachine: boolean;
 }
 
-export type PolicyLayer = 'defaults' | 'machine' | 'user';
+/** machine: the policy file (%ProgramData% / /etc); machine-registry / user-registry: Group Policy (HKLM / HKCU). */
+export type PolicyLayer = 'defaults' | 'machine' | 'user' | 'machine-registry' | 'user-registry';
+
+/** Where an effective value came from: `registry:HKLM`, `file:<path>`, `registry:HKCU`, `user`, `default`. */
+export type PolicyValueSource = 'registry:HKLM' | 'registry:HKCU' | `file:${string}` | 'user' | 'default';
 
 export interface PolicySourceReport {
   layer: PolicyLayer;
@@ -58,6 +65,8 @@ export interface PolicySourceReport {
   keys?: string[];
   /** User-settings keys that only an administrator may set (ignored). */
   ignoredKeys?: string[];
+  /** Registry values dropped as invalid (each also in problems). */
+  invalidKeys?: string[];
   error?: ErrorInfo;
 }
 
@@ -66,6 +75,8 @@ export interface PolicyResult {
   sources: PolicySourceReport[];
   /** Everything worth telling an admin: invalid layers and ignored keys. */
   problems: ErrorInfo[];
+  /** Which layer each effective value came from. */
+  valueSources: Record<keyof Policy, PolicyValueSource>;
 }
 
 /** What a loader hands over for one layer. */
@@ -96,6 +107,7 @@ export function defaultPolicy(): Policy {
     updatesEnabled: true,
     clockSkewSeconds: 300,
     language: 'zh-CN',
+    windowsStoreLocalMachine: false,
   };
 }
 
@@ -205,6 +217,7 @@ export function parsePolicyDocument(doc: unknown, opts: { platform: NodeJS.Platf
   if (typeof d['updatesEnabled'] === 'boolean') out.updatesEnabled = d['updatesEnabled'];
   if (typeof d['clockSkewSeconds'] === 'number') out.clockSkewSeconds = d['clockSkewSeconds'];
   if (d['language'] === 'zh-CN' || d['language'] === 'en') out.language = d['language'];
+  if (typeof d['windowsStoreLocalMachine'] === 'boolean') out.windowsStoreLocalMachine = d['windowsStoreLocalMachine'];
   return out;
 }
 
@@ -218,40 +231,115 @@ function homeAllowed(home: string, sites: PortalSite[]): boolean {
   });
 }
 
+/** One administrator layer, parsed: the keys it sets (normalised) or why it is ignored. */
+interface AdminLayer { source: PolicyValueSource; part: PartialPolicy; hive?: RegistryHive }
+
+function parseFileLayer(m: LayerInput, platform: NodeJS.Platform, sources: PolicySourceReport[], problems: ErrorInfo[]): AdminLayer | null {
+  const withPath = m.path !== undefined ? { path: m.path } : {};
+  if (m.status !== 'read') {
+    sources.push({ layer: 'machine', ...withPath, status: m.status, ...(m.status !== 'absent' ? { error: m.error } : {}) });
+    if (m.status !== 'absent') problems.push(m.error);
+    return null;
+  }
+  try {
+    const part = parsePolicyDocument(m.document, { platform, ...(m.path !== undefined ? { file: m.path } : {}) });
+    const home = part.portalHome ?? PORTAL_HOME;
+    const sites = part.portalOrigins ?? defaultPolicy().portalOrigins;
+    if (!homeAllowed(home, sites)) throw policyInvalid(m.path, '/portalHome', 'portalHome is not within portalOrigins', '首页不在 portalOrigins 之内');
+    sources.push({ layer: 'machine', ...withPath, status: 'applied', keys: Object.keys(part) });
+    return { source: `file:${m.path ?? '(policy file)'}`, part };
+  } catch (e) {
+    const info = e instanceof AssistantError ? e.toJSON() : policyInvalid(m.path, '/', 'unreadable', '无法解析').toJSON();
+    problems.push(info);
+    sources.push({ layer: 'machine', ...withPath, status: 'invalid', error: info });
+    return null;
+  }
+}
+
+/** Group Policy values: each value stands alone, so one bad value costs only its own key. */
+function parseRegistryLayer(r: RegistryLayerInput, hive: RegistryHive, platform: NodeJS.Platform, sources: PolicySourceReport[], problems: ErrorInfo[]): AdminLayer | null {
+  const layer: PolicyLayer = hive === 'HKLM' ? 'machine-registry' : 'user-registry';
+  const path = `${hive}\\SOFTWARE\\Policies\\CertAssistant`;
+  if (r.status !== 'read') {
+    sources.push({ layer, path, status: r.status, ...(r.status === 'unreadable' ? { error: r.error } : {}) });
+    if (r.status === 'unreadable') problems.push(r.error);
+    return null;
+  }
+  const { document, problems: decodeProblems } = registryDocument(r.values, hive);
+  const invalid: string[] = decodeProblems.map((p) => String(p.details?.['key'] ?? ''));
+  problems.push(...decodeProblems);
+  const part: PartialPolicy = {};
+  for (const [key, value] of Object.entries(document)) {
+    try {
+      Object.assign(part, parsePolicyDocument({ [key]: value }, { platform }));
+    } catch (e) {
+      const d = e instanceof AssistantError ? e.details : undefined;
+      const reason = String(d?.['reason'] ?? 'invalid');
+      const at = String(d?.['path'] ?? `/${key}`);
+      const zh = e instanceof AssistantError ? (/（[^：]*：(.*)）/.exec(e.message)?.[1] ?? '格式不对') : '格式不对';
+      problems.push(registryInvalid(hive, key, reason, zh, { path: at }).toJSON());
+      invalid.push(key);
+    }
+  }
+  sources.push({ layer, path, status: 'applied', keys: Object.keys(part), ...(invalid.length ? { invalidKeys: invalid } : {}) });
+  return { source: `registry:${hive}`, part, hive };
+}
+
+function sameSites(a: PortalSite[], b: PortalSite[]): boolean {
+  return a.length === b.length && a.every((s, i) => s.origin === b[i]?.origin);
+}
+
 /**
- * Merges the layers. Machine policy replaces a default key wholesale (lists included); when it
- * sets portalOrigins but not allowedOrigins, the allowed origins follow the new portal list.
+ * Merges the layers, strongest first: HKLM policy, the machine policy file, HKCU policy (all three
+ * the administrator's: Group Policy keys are not writable by users), then user settings (only
+ * USER_SETTABLE_KEYS), then defaults. Each key comes from the strongest layer that sets it; lists
+ * are replaced wholesale. When no administrator layer sets allowedOrigins, they follow the
+ * effective portalOrigins. portalHome must lie within the effective portalOrigins.
  */
-export function resolvePolicy(input: { machine: LayerInput; user: LayerInput; platform: NodeJS.Platform }): PolicyResult {
-  const policy = defaultPolicy();
+export function resolvePolicy(input: { machine: LayerInput; user: LayerInput; platform: NodeJS.Platform; registry?: { machine?: RegistryLayerInput; user?: RegistryLayerInput } }): PolicyResult {
+  const defaults = defaultPolicy();
   const sources: PolicySourceReport[] = [{ layer: 'defaults', status: 'applied' }];
   const problems: ErrorInfo[] = [];
-  const withPath = (p: string | undefined): { path?: string } => (p !== undefined ? { path: p } : {});
-  const withFile = (p: string | undefined): { file?: string } => (p !== undefined ? { file: p } : {});
+  const admin: AdminLayer[] = [];
+  const file = parseFileLayer(input.machine, input.platform, sources, problems);
+  const userSources: PolicySourceReport[] = [];
+  const registrySources: PolicySourceReport[] = [];
+  const hklm = input.registry?.machine ? parseRegistryLayer(input.registry.machine, 'HKLM', input.platform, registrySources, problems) : null;
+  const hkcu = input.registry?.user ? parseRegistryLayer(input.registry.user, 'HKCU', input.platform, registrySources, problems) : null;
+  for (const l of [hklm, file, hkcu]) if (l) admin.push(l);
 
-  const m = input.machine;
-  if (m.status === 'read') {
-    try {
-      const part = parsePolicyDocument(m.document, { platform: input.platform, ...withFile(m.path) });
-      if (part.portalOrigins && !part.allowedOrigins) part.allowedOrigins = part.portalOrigins.map((s) => s.origin);
-      const home = part.portalHome ?? policy.portalHome;
-      const sites = part.portalOrigins ?? policy.portalOrigins;
-      if (!homeAllowed(home, sites)) {
-        throw policyInvalid(m.path, '/portalHome', 'portalHome is not within portalOrigins', '首页不在 portalOrigins 之内');
-      }
-      Object.assign(policy, part);
-      sources.push({ layer: 'machine', ...withPath(m.path), status: 'applied', keys: Object.keys(part) });
-    } catch (e) {
-      const info = e instanceof AssistantError ? e.toJSON() : policyInvalid(m.path, '/', 'unreadable', '无法解析').toJSON();
-      problems.push(info);
-      sources.push({ layer: 'machine', ...withPath(m.path), status: 'invalid', error: info });
+  const policy = defaultPolicy();
+  const valueSources = Object.fromEntries(Object.keys(defaults).map((k) => [k, 'default'])) as Record<keyof Policy, PolicyValueSource>;
+  const take = <K extends keyof Policy>(key: K): void => {
+    for (const l of admin) {
+      if (l.part[key] === undefined) continue;
+      policy[key] = l.part[key] as Policy[K];
+      valueSources[key] = l.source;
+      return;
     }
-  } else {
-    sources.push({ layer: 'machine', ...withPath(m.path), status: m.status, ...(m.status !== 'absent' ? { error: m.error } : {}) });
-    if (m.status !== 'absent') problems.push(m.error);
+  };
+  for (const key of Object.keys(defaults) as Array<keyof Policy>) if (key !== 'portalHome') take(key);
+  if (valueSources.allowedOrigins === 'default' && valueSources.portalOrigins !== 'default') {
+    policy.allowedOrigins = policy.portalOrigins.map((s) => s.origin);
+    valueSources.allowedOrigins = valueSources.portalOrigins;
+  }
+  // portalHome: the strongest administrator value that lies within the effective portal sites.
+  for (const l of admin) {
+    const home = l.part.portalHome;
+    if (home === undefined) continue;
+    if (homeAllowed(home, policy.portalOrigins)) {
+      policy.portalHome = home;
+      valueSources.portalHome = l.source;
+      break;
+    }
+    const msg = 'portalHome is not within the effective portalOrigins';
+    problems.push(l.hive ? registryInvalid(l.hive, 'portalHome', msg, '首页不在生效的 portalOrigins 之内').toJSON()
+      : policyInvalid(l.source.slice('file:'.length), '/portalHome', msg, '首页不在生效的 portalOrigins 之内').toJSON());
   }
 
   const u = input.user;
+  const withPath = u.path !== undefined ? { path: u.path } : {};
+  const withFile = u.path !== undefined ? { file: u.path } : {};
   if (u.status === 'read') {
     try {
       // Administrator-only keys are dropped (and reported) before validation, so they cannot spoil the rest.
@@ -260,35 +348,51 @@ export function resolvePolicy(input: { machine: LayerInput; user: LayerInput; pl
       const isObject = raw !== null && typeof raw === 'object' && !Array.isArray(raw);
       const ignoredKeys = isObject ? Object.keys(raw).filter(isAdminKey) : [];
       const doc = isObject ? Object.fromEntries(Object.entries(raw).filter(([k]) => !isAdminKey(k))) : raw;
-      const part = parsePolicyDocument(doc, { platform: input.platform, ...withFile(u.path) });
+      const part = parsePolicyDocument(doc, { platform: input.platform, ...withFile });
       const applied: string[] = [];
       for (const key of USER_SETTABLE_KEYS) {
         if (part[key] === undefined) continue;
+        if (valueSources[key] !== 'default') continue; // the administrator decided this one
         if (key === 'portalHome' && !homeAllowed(part.portalHome ?? '', policy.portalOrigins)) {
           problems.push(new AssistantError('POLICY_USER_KEY_IGNORED', '用户设置的门户首页不在管理员允许的站点之内，已忽略', {
             en: 'the portalHome in user settings is outside the allowed portal origins; ignored',
-            details: { ...withFile(u.path), path: '/portalHome', keys: ['portalHome'] },
+            details: { ...withFile, path: '/portalHome', keys: ['portalHome'] },
           }).toJSON());
           continue;
         }
         Object.assign(policy, { [key]: part[key] });
+        valueSources[key] = 'user';
         applied.push(key);
       }
       if (ignoredKeys.length) {
         problems.push(new AssistantError('POLICY_USER_KEY_IGNORED', `用户设置中的以下项只能由管理员在策略中设置，已忽略：${ignoredKeys.join('、')}`, {
           en: `user settings may not set these (administrator policy only); ignored: ${ignoredKeys.join(', ')}`,
-          details: { ...withFile(u.path), keys: ignoredKeys },
+          details: { ...withFile, keys: ignoredKeys },
         }).toJSON());
       }
-      sources.push({ layer: 'user', ...withPath(u.path), status: 'applied', keys: applied, ...(ignoredKeys.length ? { ignoredKeys } : {}) });
+      userSources.push({ layer: 'user', ...withPath, status: 'applied', keys: applied, ...(ignoredKeys.length ? { ignoredKeys } : {}) });
     } catch (e) {
       const info = e instanceof AssistantError ? e.toJSON() : policyInvalid(u.path, '/', 'unreadable', '无法解析').toJSON();
       problems.push(info);
-      sources.push({ layer: 'user', ...withPath(u.path), status: 'invalid', error: info });
+      userSources.push({ layer: 'user', ...withPath, status: 'invalid', error: info });
     }
   } else {
-    sources.push({ layer: 'user', ...withPath(u.path), status: u.status, ...(u.status !== 'absent' ? { error: u.error } : {}) });
+    userSources.push({ layer: 'user', ...withPath, status: u.status, ...(u.status !== 'absent' ? { error: u.error } : {}) });
     if (u.status !== 'absent') problems.push(u.error);
   }
-  return { policy, sources, problems };
+
+  // No administrator or user home fits the effective sites (e.g. Group Policy set portalOrigins
+  // alone): the first exact portal site is the safe home; say so.
+  if (valueSources.portalHome === 'default' && !homeAllowed(policy.portalHome, policy.portalOrigins)) {
+    const first = policy.portalOrigins.find((s) => !s.origin.includes('*'));
+    if (first && !sameSites(policy.portalOrigins, defaults.portalOrigins)) {
+      policy.portalHome = `${first.origin}/`;
+      valueSources.portalHome = valueSources.portalOrigins;
+      problems.push(new AssistantError('POLICY_INVALID', `默认门户首页不在策略的 portalOrigins 之内，改用 ${policy.portalHome}`, {
+        en: `the default portalHome is outside the policy's portalOrigins; using ${policy.portalHome}`, details: { key: 'portalHome', path: '/portalHome', reason: 'default portalHome outside portalOrigins' },
+      }).toJSON());
+    }
+  }
+  sources.push(...userSources, ...registrySources);
+  return { policy, sources, problems, valueSources };
 }

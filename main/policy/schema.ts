@@ -44,10 +44,11 @@ export const POLICY_SCHEMA = {
     updatesEnabled: { type: 'boolean' },
     clockSkewSeconds: { type: 'integer', minimum: 0, maximum: 3600 },
     language: { enum: ['zh-CN', 'en'] },
+    windowsStoreLocalMachine: { type: 'boolean' },
   },
 } as const;
 
 /** Keys a user's own settings file may set; everything else is the administrator's. */
 export const USER_SETTABLE_KEYS = ['language', 'portalHome'] as const;
 /** Keys that only make sense in machine policy (least privilege: a user cannot widen trust). */
-export const ADMIN_ONLY_KEYS = ['portalOrigins', 'allowedOrigins', 'pkcs11Modules', 'skfModules', 'trustAnchorDirs', 'guideBundlePublicKey', 'clockSkewSeconds', 'updateUrl', 'updateChannel', 'updatesEnabled'] as const;
+export const ADMIN_ONLY_KEYS = ['portalOrigins', 'allowedOrigins', 'pkcs11Modules', 'skfModules', 'trustAnchorDirs', 'guideBundlePublicKey', 'clockSkewSeconds', 'updateUrl', 'updateChannel', 'updatesEnabled', 'windowsStoreLocalMachine'] as const;

@@ -8,6 +8,8 @@ import { checkModulePath } from '../../keystores/pkcs11/module-path.ts';
 import { KeyStoreWorkerClient } from '../../keystores/worker/client.ts';
 import { forkWorkerSpawner } from '../../keystores/worker/fork-transport.ts';
 import { WorkerKeyStore } from '../../keystores/worker/remote-store.ts';
+import { windowsStoreKeyStore } from '../../keystores/windows/index.ts';
+import { loadPolicy } from '../../policy/index.ts';
 import { signatureRecord, SignatureLog } from '../../login/signature-log.ts';
 import { checkChallenge, normalizeOrigin } from '../../login/tbs.ts';
 import { parseCertificate } from '../../pki/certificate.ts';
@@ -16,7 +18,7 @@ import { userDataDir } from '../../policy/user-data.ts';
 import { createLoginToken, type LoginTokenFormat } from '../../login/token.ts';
 import { EXIT_FAIL, EXIT_OK, EXIT_USAGE, readSecretLine, type CliIO } from '../io.ts';
 
-const USAGE = `用法 / Usage: cert-assistant login --origin URL --challenge B64 (--pfx FILE | --module PATH [--slot N] [--id HEX] | --skf PATH [--id DEVICE/APP/CONTAINER]) --pin-stdin [--format json|cms]
+const USAGE = `用法 / Usage: cert-assistant login --origin URL --challenge B64 (--pfx FILE | --module PATH [--slot N] [--id HEX] | --skf PATH [--id DEVICE/APP/CONTAINER] | --windows-store [--id SHA256]) --pin-stdin [--format json|cms]
 
 对门户的挑战值签名，输出登录令牌（cert-login:1 JSON；--format cms 时输出 Base64 DER）。
 Signs a portal's challenge and prints the login token (cert-login:1 JSON; base64 DER for --format cms).
@@ -27,7 +29,10 @@ Signs a portal's challenge and prints the login token (cert-login:1 JSON; base64
   --slot N          插槽号 / slot id      --id HEX   证书 CKA_ID / key id
   --skf PATH        国密 USB Key 的 SKF 驱动（GM/T 0016）绝对路径 / absolute path of an SKF library (SM2 keys)
   --id D/A/C        与 --skf 一起：设备/应用/容器（见 tokens --skf）/ with --skf: device/application/container
+  --windows-store   Windows 证书存储（当前用户“个人”存储）/ the Windows certificate store (CurrentUser\\My)
+  --id SHA256       与 --windows-store 一起：证书的 SHA-256 指纹（见 tokens --windows-store）/ with --windows-store: the certificate's SHA-256 fingerprint
   --pin-stdin       从标准输入第一行读取 PIN（必需；PIN 不接受命令行参数）/ read the PIN from stdin (required)
+                    --windows-store 时可省略：由证书的密钥服务（CSP）自己弹出 PIN 对话框 / optional with --windows-store: the CSP asks for the PIN itself
   --format F        json（默认）或 cms / json (default) or cms
 PIN 错误时退出码 1、错误码 PIN_INCORRECT（附剩余次数），已锁定为 PIN_LOCKED；不会自动重试。
 A wrong PIN exits 1 with PIN_INCORRECT (and the tries left), a locked key with PIN_LOCKED; never retried.
@@ -96,12 +101,12 @@ function pickIdentity(ids: KeyIdentity[], slot: number | undefined, idHex: strin
 }
 
 export async function run(args: string[], io: CliIO): Promise<number> {
-  let values: { origin?: string; challenge?: string; pfx?: string; module?: string; skf?: string; slot?: string; id?: string; 'pin-stdin'?: boolean; format?: string; help?: boolean };
+  let values: { origin?: string; challenge?: string; pfx?: string; module?: string; skf?: string; 'windows-store'?: boolean; slot?: string; id?: string; 'pin-stdin'?: boolean; format?: string; help?: boolean };
   try {
     ({ values } = parseArgs({
       args,
       options: {
-        origin: { type: 'string' }, challenge: { type: 'string' }, pfx: { type: 'string' }, module: { type: 'string' }, skf: { type: 'string' },
+        origin: { type: 'string' }, challenge: { type: 'string' }, pfx: { type: 'string' }, module: { type: 'string' }, skf: { type: 'string' }, 'windows-store': { type: 'boolean' },
         slot: { type: 'string' }, id: { type: 'string' }, 'pin-stdin': { type: 'boolean' }, format: { type: 'string' }, help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -116,10 +121,12 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   }
   if (!values.origin) return usage(io, '缺少 --origin / --origin is required');
   if (!values.challenge) return usage(io, '缺少 --challenge / --challenge is required');
-  if ([values.pfx, values.module, values.skf].filter((v) => v !== undefined).length !== 1) {
-    return usage(io, '须且只能指定 --pfx、--module、--skf 之一 / give exactly one of --pfx, --module, --skf');
+  const windowsStore = values['windows-store'] === true;
+  if ([values.pfx, values.module, values.skf, windowsStore ? true : undefined].filter((v) => v !== undefined).length !== 1) {
+    return usage(io, '须且只能指定 --pfx、--module、--skf、--windows-store 之一 / give exactly one of --pfx, --module, --skf, --windows-store');
   }
-  if (!values['pin-stdin']) return usage(io, '须用 --pin-stdin 从标准输入提供 PIN / the PIN must come from stdin (--pin-stdin)');
+  // The Windows store's CSP may ask for the PIN in its own dialog; everywhere else it comes from stdin.
+  if (!values['pin-stdin'] && !windowsStore) return usage(io, '须用 --pin-stdin 从标准输入提供 PIN / the PIN must come from stdin (--pin-stdin)');
   const format = (values.format ?? 'json') as LoginTokenFormat;
   if (format !== 'json' && format !== 'cms') return usage(io, '--format 只能是 json 或 cms / --format must be json or cms');
   let slot: number | undefined;
@@ -130,6 +137,9 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   if (values.skf !== undefined) {
     // eslint-disable-next-line no-control-regex
     if (values.id !== undefined && (values.id.length === 0 || values.id.length > 1024 || /[\u0000-\u001f\u007f]/.test(values.id))) return usage(io, '--id 须为 设备/应用/容器 / --id must be device/application/container');
+  } else if (windowsStore) {
+    if (values.id !== undefined && !/^[0-9a-fA-F]{64}$/.test(values.id.replace(/:/g, ''))) return usage(io, '--id 须为 SHA-256 指纹（64 位十六进制）/ --id must be a SHA-256 fingerprint (64 hex digits)');
+    if (values.id !== undefined) values.id = values.id.replace(/:/g, '').toLowerCase();
   } else if (values.id !== undefined && !/^[0-9a-fA-F]{1,256}$/.test(values.id)) return usage(io, '--id 须为十六进制 / --id must be hex');
   if (!values.module && (slot !== undefined)) return usage(io, '--slot 只用于 --module / --slot goes with --module');
 
@@ -140,7 +150,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   } catch (e) {
     return fail(io, toErrorInfo(e));
   }
-  const pin = await readSecretLine(io.stdin);
+  const pin = values['pin-stdin'] ? await readSecretLine(io.stdin) : '';
   let store: KeyStore | null = null;
   let client: KeyStoreWorkerClient | null = null;
   let identity: KeyIdentity | null = null;
@@ -154,6 +164,11 @@ export async function run(args: string[], io: CliIO): Promise<number> {
       const module = checkModulePath(values.skf);
       client = new KeyStoreWorkerClient({ spawn: forkWorkerSpawner({ env: io.env }) });
       store = new WorkerKeyStore(client, { kind: 'skf', module });
+    } else if (windowsStore) {
+      // CurrentUser\My (LocalMachine\My when policy says), through the worker: CryptoAPI loads vendor CSPs.
+      // Without --pin-stdin the user types the PIN in the CSP's own dialog: give them time to.
+      client = new KeyStoreWorkerClient({ spawn: forkWorkerSpawner({ env: io.env }), ...(pin === '' ? { timeouts: { 'store.sign': 120_000 } } : {}) });
+      store = windowsStoreKeyStore(client, { localMachine: loadPolicy({ env: io.env }).policy.windowsStoreLocalMachine });
     } else {
       store = await Pkcs12KeyStore.open(values.pfx!, { password: pin });
     }

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { AssistantError, isAssistantError, type ErrorInfo } from '../../errors.ts';
+import { AssistantError, isAssistantError, toErrorInfo, type ErrorInfo } from '../../errors.ts';
 import { resolve } from 'node:path';
 import { loadCaProfiles, type CaProfile } from '../../pki/ca-profiles.ts';
 import { parseCertificate, type ParsedCertificate } from '../../pki/certificate.ts';
@@ -13,9 +13,10 @@ import { KeyStoreWorkerClient } from '../../keystores/worker/client.ts';
 import { forkWorkerSpawner } from '../../keystores/worker/fork-transport.ts';
 import type { Pkcs11ModuleReport } from '../../keystores/worker/protocol.ts';
 import type { PinState } from '../../keystores/types.ts';
+import { windowsStoreKeyStore } from '../../keystores/windows/index.ts';
 import { EXIT_FAIL, EXIT_OK, EXIT_USAGE, parseTimeoutMs, TIMEOUT_USAGE_MESSAGE, writeJson, type CliIO } from '../io.ts';
 
-const USAGE = `用法 / Usage: cert-assistant tokens [--module PATH]... [--skf PATH]... [--json] [--trust PATH]... [--policy FILE] [--timeout MS]
+const USAGE = `用法 / Usage: cert-assistant tokens [--module PATH]... [--skf PATH]... [--windows-store] [--json] [--trust PATH]... [--policy FILE] [--timeout MS]
 
 列出 USB Key（PKCS#11 或国密 SKF）中的证书及 PIN 状态。不指定 --module/--skf 时，使用 CA 配置与策略
 （pkcs11Modules、skfModules）中登记的、本机已安装的驱动。
@@ -23,6 +24,7 @@ Lists USB keys (PKCS#11 or SKF), their PIN state and certificates. Without --mod
 listed in the CA profiles and policy (pkcs11Modules, skfModules) that exist on this machine.
   --module PATH   PKCS#11 驱动的绝对路径（可重复）/ absolute path of a PKCS#11 module (repeatable)
   --skf PATH      国密 SKF 驱动（GM/T 0016）的绝对路径（可重复）/ absolute path of an SKF library (repeatable)
+  --windows-store Windows 证书存储（当前用户“个人”存储中带私钥的 RSA 证书）/ the Windows certificate store (CurrentUser\\My)
   --json          JSON 输出 / JSON output
   --trust PATH    额外信任的根证书文件或目录（可重复）/ extra trust anchor file or folder (repeatable)
   --policy FILE   使用该机器策略文件代替系统策略（供管理员检查）/ machine policy file to use instead of the system one
@@ -55,12 +57,13 @@ function pinText(p: PinState): string {
 }
 
 interface SkfOut { path: string; error?: ErrorInfo; devices: unknown[] }
+interface WindowsOut { stores: string[]; error?: ErrorInfo; identities: unknown[] }
 interface ModuleOut { path: string; error?: ErrorInfo; info?: Pkcs11ModuleReport['info']; slots: unknown[] }
 
 export async function run(args: string[], io: CliIO): Promise<number> {
-  let values: { module?: string[]; skf?: string[]; json?: boolean; timeout?: string; trust?: string[]; policy?: string; help?: boolean };
+  let values: { module?: string[]; skf?: string[]; 'windows-store'?: boolean; json?: boolean; timeout?: string; trust?: string[]; policy?: string; help?: boolean };
   try {
-    ({ values } = parseArgs({ args, options: { module: { type: 'string', multiple: true }, skf: { type: 'string', multiple: true }, json: { type: 'boolean' }, trust: { type: 'string', multiple: true }, policy: { type: 'string' }, timeout: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false }));
+    ({ values } = parseArgs({ args, options: { module: { type: 'string', multiple: true }, skf: { type: 'string', multiple: true }, 'windows-store': { type: 'boolean' }, json: { type: 'boolean' }, trust: { type: 'string', multiple: true }, policy: { type: 'string' }, timeout: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false }));
   } catch (e) {
     io.stderr.write(`参数错误 / bad arguments: ${(e as Error).message}\n\n${USAGE}`);
     return EXIT_USAGE;
@@ -78,7 +81,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   const policy = loadPolicy({ env: io.env, ...(values.policy !== undefined ? { machinePath: resolve(io.cwd, values.policy) } : {}) }).policy;
   // --module is the CLI user's explicit choice; otherwise only admin-configured drivers.
   // Either flag names exactly what to list; without both, every configured driver of both kinds.
-  const explicit = values.module !== undefined || values.skf !== undefined;
+  const explicit = values.module !== undefined || values.skf !== undefined || values['windows-store'] === true;
   const modules = values.module ?? (explicit ? [] : configuredModulePaths({ env: io.env, policyModules: policy.pkcs11Modules }));
   const skfModules = values.skf ?? (explicit ? [] : configuredSkfModulePaths({ env: io.env, policyModules: policy.skfModules }));
   const now = io.now();
@@ -94,9 +97,10 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     return EXIT_FAIL;
   }
   const inspectCtx = { now, anchors, ...(profiles ? { profiles } : {}) };
-  const client = new KeyStoreWorkerClient({ spawn: forkWorkerSpawner({ env: io.env }), timeouts: { 'pkcs11.describe': timeoutMs, 'skf.describe': timeoutMs } });
+  const client = new KeyStoreWorkerClient({ spawn: forkWorkerSpawner({ env: io.env }), timeouts: { 'pkcs11.describe': timeoutMs, 'skf.describe': timeoutMs, 'store.list': timeoutMs } });
   const out: ModuleOut[] = [];
   const skfOut: SkfOut[] = [];
+  let windowsOut: WindowsOut | null = null;
   let failed = false;
   try {
     for (const path of modules) {
@@ -145,14 +149,32 @@ export async function run(args: string[], io: CliIO): Promise<number> {
         skfOut.push({ path, error: { code: err.code, message: err.message, ...(err.messageEn ? { messageEn: err.messageEn } : {}) }, devices: [] });
       }
     }
+    if (values['windows-store']) {
+      const store = windowsStoreKeyStore(client, { localMachine: policy.windowsStoreLocalMachine });
+      const stores = policy.windowsStoreLocalMachine ? ['CurrentUser\\My', 'LocalMachine\\My'] : ['CurrentUser\\My'];
+      try {
+        const ids = await store.listIdentities();
+        windowsOut = {
+          stores,
+          identities: ids.map((i) => ({
+            identityId: i.id, fingerprintSha256: i.id, label: i.label, algorithm: i.algorithm,
+            ...(i.location.kind === 'windows' ? { store: i.location.store, provider: i.location.provider, container: i.location.container } : {}),
+            certificate: certificateSummary(i.certificate, i.intermediates, inspectCtx),
+          })),
+        };
+      } catch (e) {
+        failed = true;
+        windowsOut = { stores, error: toErrorInfo(e), identities: [] };
+      }
+    }
   } finally {
     await client.close();
   }
 
   if (values.json) {
-    writeJson(io.stdout, { modules: out, ...(skfModules.length > 0 ? { skf: skfOut } : {}) });
+    writeJson(io.stdout, { modules: out, ...(skfModules.length > 0 ? { skf: skfOut } : {}), ...(windowsOut ? { windowsStore: windowsOut } : {}) });
   } else {
-    if (out.length === 0 && skfOut.length === 0) io.stdout.write('未找到已配置的 USB Key 驱动；可用 --module（PKCS#11）或 --skf（国密 SKF）指定 / no configured PKCS#11 module or SKF library found; use --module or --skf\n');
+    if (out.length === 0 && skfOut.length === 0 && !windowsOut) io.stdout.write('未找到已配置的 USB Key 驱动；可用 --module（PKCS#11）或 --skf（国密 SKF）指定 / no configured PKCS#11 module or SKF library found; use --module or --skf\n');
     for (const m of out) {
       io.stdout.write(`驱动 / module ${m.path}${m.info ? ` (${m.info.manufacturer} ${m.info.libraryVersion})` : ''}\n`);
       if (m.error) io.stdout.write(`  错误 [${m.error.code}]: ${m.error.message}\n`);
@@ -179,6 +201,15 @@ export async function run(args: string[], io: CliIO): Promise<number> {
             io.stdout.write(`      证书 / cert ${i.identityId} ${i.label}: ${String(c['subject'] ?? '?')}  ${String(c['keyAlgorithm'] ?? '')}  至 / until ${String(c['notAfter'] ?? '?').slice(0, 10)}\n`);
           }
         }
+      }
+    }
+    if (windowsOut) {
+      io.stdout.write(`Windows 证书存储 / certificate store ${windowsOut.stores.join(', ')}\n`);
+      if (windowsOut.error) io.stdout.write(`  错误 [${windowsOut.error.code}]: ${windowsOut.error.message}\n`);
+      if (!windowsOut.error && windowsOut.identities.length === 0) io.stdout.write('  没有带私钥的 RSA 证书 / no RSA certificate with a private key\n');
+      for (const i of windowsOut.identities as Array<{ identityId: string; label: string; store?: string; certificate: Record<string, unknown> }>) {
+        const c = i.certificate;
+        io.stdout.write(`  证书 / cert ${i.label}: ${String(c['subject'] ?? '?')}  至 / until ${String(c['notAfter'] ?? '?').slice(0, 10)}\n    SHA-256 ${i.identityId}${i.store ? `  (${i.store})` : ''}\n`);
       }
     }
   }

@@ -44,7 +44,7 @@ export function runKeyStoreHost(port: HostPort, opts: HostOptions): void {
   async function dispatch(method: string, params: unknown): Promise<unknown> {
     const p = (typeof params === 'object' && params !== null ? params : {}) as Record<string, unknown>;
     const spec = p['store'] as StoreSpec | undefined;
-    if (method.startsWith('store.') && !(spec && (((spec.kind === 'pkcs11' || spec.kind === 'skf') && typeof spec.module === 'string') || (spec.kind === 'pkcs12' && typeof spec.file === 'string')))) {
+    if (method.startsWith('store.') && !(spec && (((spec.kind === 'pkcs11' || spec.kind === 'skf') && typeof spec.module === 'string') || (spec.kind === 'pkcs12' && typeof spec.file === 'string') || (spec.kind === 'windows' && typeof spec.localMachine === 'boolean')))) {
       throw new AssistantError('WORKER_BAD_REQUEST', '密钥服务请求格式错误', { en: 'malformed key-store request' });
     }
     switch (method) {

@@ -10,10 +10,14 @@ import type { SignatureAlgorithm } from '../../pki/signature-algorithm.ts';
 export type StoreSpec =
   | { kind: 'pkcs11'; module: string }
   | { kind: 'pkcs12'; file: string }
-  | { kind: 'skf'; module: string };
+  | { kind: 'skf'; module: string }
+  /** CurrentUser\My (and LocalMachine\My read-only when policy says). */
+  | { kind: 'windows'; localMachine: boolean };
 
 export function storeKey(spec: StoreSpec): string {
-  return spec.kind === 'pkcs12' ? `pkcs12:${spec.file}` : `${spec.kind}:${spec.module}`;
+  if (spec.kind === 'pkcs12') return `pkcs12:${spec.file}`;
+  if (spec.kind === 'windows') return `windows:${spec.localMachine ? 'user+machine' : 'user'}`;
+  return `${spec.kind}:${spec.module}`;
 }
 
 /** What `tokens` shows for one module: slots with a token, their PIN state and identities. */

@@ -1,11 +1,11 @@
-import type { KeyIdentity, KeyStore, KeyStoreEvent, PinState } from '../types.ts';
+import type { KeyIdentity, KeyStore, KeyStoreEvent, KeyStoreKind, PinState } from '../types.ts';
 import type { SignatureAlgorithm } from '../../pki/signature-algorithm.ts';
 import type { KeyStoreWorkerClient } from './client.ts';
 import type { StoreSpec } from './protocol.ts';
 
 /** A KeyStore that lives in the worker: the only kind the app and the CLI hold. */
 export class WorkerKeyStore implements KeyStore {
-  readonly kind: 'pkcs12' | 'pkcs11' | 'skf';
+  readonly kind: KeyStoreKind;
   private readonly client: KeyStoreWorkerClient;
   private readonly spec: StoreSpec;
 
@@ -34,7 +34,8 @@ export class WorkerKeyStore implements KeyStore {
    * `<module>#<slot>:<serial>` (SKF: `<module>#<device>:<serial>`).
    */
   watch(listener: (e: KeyStoreEvent) => void, opts: { intervalMs?: number } = {}): () => void {
-    if (this.spec.kind === 'pkcs12') return () => {};
+    // The Windows store has no insert/remove notice we can poll cheaply; the list is re-read when shown.
+    if (this.spec.kind === 'pkcs12' || this.spec.kind === 'windows') return () => {};
     const module = this.spec.module;
     // SKF devices are polled the same way (SKF_WaitForDevEvent blocks, like C_WaitForSlotEvent).
     const present = this.spec.kind === 'skf'

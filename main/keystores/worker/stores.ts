@@ -2,6 +2,7 @@ import { AssistantError } from '../../errors.ts';
 import { Pkcs11KeyStore } from '../pkcs11/store.ts';
 import { Pkcs12KeyStore } from '../pkcs12/index.ts';
 import { SkfKeyStore } from '../skf/store.ts';
+import { WindowsStoreKeyStore } from '../windows/store.ts';
 import type { HostOptions, StoreFactory } from './host.ts';
 
 // One Pkcs11KeyStore per module path in this process: C_Initialize/C_Finalize are process-wide.
@@ -34,6 +35,8 @@ export const openStore: StoreFactory = async (spec) => {
   if (spec.kind === 'skf') return skfStore(spec.module);
   // Pure JS, but behind the same boundary so the app has one way to reach every key.
   if (spec.kind === 'pkcs12') return new Pkcs12KeyStore(spec.file);
+  // CryptoAPI loads the key's vendor CSP into this process: the worker is where it belongs.
+  if (spec.kind === 'windows') return new WindowsStoreKeyStore({ localMachine: spec.localMachine });
   throw new AssistantError('STORE_KIND_UNSUPPORTED', '密钥服务暂不支持该类型的证书存储', { en: 'store kind not supported in the worker', details: { kind: (spec as { kind: string }).kind } });
 };
 

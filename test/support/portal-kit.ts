@@ -1,0 +1,90 @@
+/**
+ * What the reference portal's tests take from this repository (their only import from outside the
+ * portal package): the test PKI, login tokens made the way the assistant makes them (the product's
+ * own createLoginToken over its Pkcs12KeyStore on the test PKI's PFX files, the file password
+ * being the PIN; leaves shipped without a PFX sign from their PEM key), and the service guide.
+ */
+import { readFileSync } from 'node:fs';
+import { sign as nodeSign } from 'node:crypto';
+import { createLoginToken } from '../../main/login/token.ts';
+import { Pkcs12KeyStore } from '../../main/keystores/pkcs12/index.ts';
+import { describePrivateKey, nodePrivateKey, sm2PrivateKeyHex } from '../../main/pki/private-key.ts';
+import { sm2Sign } from '../../main/pki/sm2.ts';
+import type { KeyIdentity, KeyStore, PinState } from '../../main/keystores/types.ts';
+import type { SignatureAlgorithm } from '../../main/pki/signature-algorithm.ts';
+import type { PkiEntry, TestPki } from '../fixtures/pki.ts';
+
+export { getTestPki, type TestPki } from '../fixtures/pki.ts';
+export { repoGuideSource } from './portal-guide.ts';
+
+/** For test leaves shipped without a PFX (the negatives): the PEM key and the chain from the manifest. */
+export interface PemIdentity { id: string; certDer: string; keyPem: string; intermediates: string[] /* DER paths */ }
+
+class PemTestKeyStore implements KeyStore {
+  readonly kind = 'pkcs12' as const;
+  constructor(private readonly entry: PemIdentity) {}
+
+  private pkcs8(): Uint8Array {
+    const pem = readFileSync(this.entry.keyPem, 'utf8');
+    return new Uint8Array(Buffer.from(pem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, ''), 'base64'));
+  }
+
+  async listIdentities(): Promise<KeyIdentity[]> {
+    const kind = describePrivateKey(this.pkcs8()).kind;
+    const algorithm: SignatureAlgorithm = kind === 'RSA' ? 'RS256' : kind === 'SM2' ? 'SM2-SM3' : 'ES256';
+    const intermediates = this.entry.intermediates.map((f) => new Uint8Array(readFileSync(f)));
+    return [{ id: '0', label: this.entry.id, certificate: new Uint8Array(readFileSync(this.entry.certDer)), intermediates, algorithm, location: { kind: 'pkcs12', file: this.entry.keyPem } }];
+  }
+
+  async pinState(): Promise<PinState> {
+    return { retriesLeft: null, low: false, finalTry: false, locked: false };
+  }
+
+  async sign(_id: string, data: Uint8Array, algorithm: SignatureAlgorithm): Promise<Uint8Array> {
+    const pkcs8 = this.pkcs8();
+    if (algorithm === 'SM2-SM3') return sm2Sign(sm2PrivateKeyHex(pkcs8), data);
+    const key = nodePrivateKey(pkcs8);
+    return new Uint8Array(algorithm === 'ES256' ? nodeSign('sha256', data, { key, dsaEncoding: 'ieee-p1363' }) : nodeSign('sha256', data, key));
+  }
+
+  async close(): Promise<void> {}
+}
+
+export async function loginToken(pki: TestPki, entryId: string, opts: { origin: string; challenge: string }): Promise<string> {
+  const entry = pki.get(entryId);
+  const file = entry.pfx?.modern ?? entry.pfx?.legacy;
+  const store: KeyStore = file
+    ? await Pkcs12KeyStore.open(file, { password: entry.pfx?.password ?? pki.password })
+    : new PemTestKeyStore(pemIdentityOf(pki, entry));
+  return signWith(store, entry.pfx?.password ?? pki.password, opts);
+}
+
+function pemIdentityOf(pki: TestPki, entry: PkiEntry): PemIdentity {
+  const intermediates = entry.chain.map((id) => pki.get(id)).filter((e) => e.kind === 'intermediate').map((e) => e.certDer);
+  return { id: entry.id, certDer: entry.certDer, keyPem: entry.keyPem, intermediates };
+}
+
+/** A token from a certificate made inside a test (e.g. a renewed certificate with the same USCC). */
+export async function loginTokenFromPem(identity: PemIdentity, opts: { origin: string; challenge: string }): Promise<string> {
+  return signWith(new PemTestKeyStore(identity), 'pem-key-has-no-pin', opts);
+}
+
+async function signWith(store: KeyStore, pin: string, opts: { origin: string; challenge: string }): Promise<string> {
+  const [identity] = await store.listIdentities();
+  if (!identity) throw new Error('no identity');
+  try {
+    const created = await createLoginToken({
+      origin: opts.origin, challenge: opts.challenge, store, identityId: identity.id, pin, appVersion: 'portal-test',
+    });
+    return created.token;
+  } finally {
+    await store.close();
+  }
+}
+
+/** Trust anchors: every test root except the look-alike (which must stay untrusted). */
+export function testTrustAnchors(pki: TestPki): Uint8Array[] {
+  return Object.values(pki.entries)
+    .filter((e) => e.kind === 'root' && !e.id.startsWith('lookalike'))
+    .map((e) => new Uint8Array(readFileSync(e.certDer)));
+}

@@ -1,0 +1,103 @@
+// The Windows certificate store for real: a PFX imported into CurrentUser\My (Wine's crypt32 and
+// rsaenh), listed and used for login by the bundled CLI through the key-store worker; the
+// machine's Trusted Root store as a trust anchor.
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, test } from 'node:test';
+import { addToStore, importPfx, removeFromStore } from './cert-store.ts';
+import { runCli, testPki } from './support.ts';
+
+const pki = testPki();
+const leaf = pki.get('hebca-ent');
+const rootDer = fs.readFileSync(pki.get('hebca-root').certDer);
+const leafDer = fs.readFileSync(leaf.certDer);
+const fingerprint = createHash('sha256').update(leafDer).digest('hex');
+const imported = importPfx(fs.readFileSync(leaf.pfx!.legacy!), leaf.pfx!.password);
+// A user profile of our own, so the CLI's signature log and settings stay out of the shared prefix.
+const home = fs.mkdtempSync(path.join(os.tmpdir(), 'ca-winstore-'));
+const env = { ...process.env, APPDATA: path.join(home, 'Roaming'), LOCALAPPDATA: path.join(home, 'Local'), USERPROFILE: home };
+
+after(() => {
+  removeFromStore('CurrentUser\\My', imported.my);
+  removeFromStore('CurrentUser\\CA', imported.ca);
+  removeFromStore('LocalMachine\\Root', [rootDer]);
+  fs.rmSync(home, { recursive: true, force: true });
+});
+
+interface Listed { identityId: string; fingerprintSha256: string; label: string; algorithm: string; store: string; certificate: { fingerprintSha256: string; identity: { uscc: { value: string; valid: boolean } | null }; checks: Array<{ id: string; status: string }> } }
+
+function listWindowsStore(): Listed[] {
+  const r = runCli(['tokens', '--windows-store', '--json'], { env });
+  assert.equal(r.status, 0, r.stderr + r.stdout);
+  const out = JSON.parse(r.stdout) as { modules: unknown[]; windowsStore: { stores: string[]; identities: Listed[]; error?: unknown } };
+  assert.deepEqual(out.modules, [], 'only the Windows store was asked for');
+  assert.equal(out.windowsStore.error, undefined);
+  return out.windowsStore.identities;
+}
+
+test('the import put the end-entity certificate into My and its CA into CA', () => {
+  assert.equal(imported.my.length, 1);
+  assert.ok(imported.my[0]!.equals(leafDer));
+  assert.ok(imported.ca.length >= 1);
+});
+
+test('tokens --windows-store --json lists the certificate with its SHA-256 fingerprint, USCC and store; its CA is not offered', () => {
+  const ids = listWindowsStore();
+  const mine = ids.filter((i) => i.fingerprintSha256 === fingerprint);
+  assert.equal(mine.length, 1, JSON.stringify(ids.map((i) => i.label)));
+  const id = mine[0]!;
+  assert.equal(id.identityId, fingerprint);
+  assert.equal(id.algorithm, 'RS256');
+  assert.equal(id.store, 'CurrentUser\\My');
+  assert.equal(id.certificate.fingerprintSha256, fingerprint);
+  assert.equal(id.certificate.identity.uscc?.value, leaf.expect.uscc);
+  assert.equal(id.certificate.identity.uscc?.valid, true);
+  // Wine tags the PFX's CA certificate with the key too; a CA certificate is never a login identity.
+  const caPrints = imported.ca.map((d) => createHash('sha256').update(d).digest('hex'));
+  assert.ok(ids.every((i) => !caPrints.includes(i.fingerprintSha256)));
+});
+
+test('the machine Trusted Root store is a trust anchor: the chain verdict turns to pass once the CA root is in LocalMachine\\Root', () => {
+  const chainStatus = () => listWindowsStore().find((i) => i.fingerprintSha256 === fingerprint)!.certificate.checks.find((c) => c.id === 'chain')!.status;
+  // The intermediate comes from CurrentUser\CA, the root from nowhere yet.
+  assert.notEqual(chainStatus(), 'pass');
+  addToStore('LocalMachine\\Root', rootDer);
+  assert.equal(chainStatus(), 'pass');
+});
+
+test('login --windows-store --id <fingerprint> signs a token the verifier accepts (and it names the right USCC)', () => {
+  const challenge = randomBytes(32).toString('base64');
+  const origin = 'https://www.hbzwfw.gov.cn';
+  // A software key has no PIN; without --pin-stdin the CSP would ask itself (rsaenh never does).
+  const login = runCli(['login', '--windows-store', '--id', fingerprint.toUpperCase(), '--origin', origin, '--challenge', challenge], { env });
+  assert.equal(login.status, 0, login.stderr);
+  const token = JSON.parse(login.stdout) as { format: string; algorithm: string; certificate: string; intermediates?: string[] };
+  assert.equal(token.format, 'cert-login:1');
+  assert.equal(token.algorithm, 'RS256');
+  assert.ok(Buffer.from(token.certificate, 'base64').equals(leafDer));
+  assert.ok((token.intermediates ?? []).length >= 1, 'the intermediate from CurrentUser\\CA travels in the token');
+
+  const tokenFile = path.join(home, 'token.json');
+  fs.writeFileSync(tokenFile, login.stdout.trim());
+  const verify = runCli(['verify', '--origin', origin, '--challenge', challenge, '--trust', pki.get('hebca-root').certPem, '--no-bundled', '--expect-uscc', leaf.expect.uscc!, tokenFile], { env });
+  assert.equal(verify.status, 0, verify.stdout + verify.stderr);
+  const verdict = JSON.parse(verify.stdout) as { ok: boolean; uscc: string };
+  assert.equal(verdict.ok, true);
+  assert.equal(verdict.uscc, leaf.expect.uscc);
+
+  // The same token for another origin is refused: the origin is inside the signature.
+  const other = runCli(['verify', '--origin', 'https://evil.example.com', '--challenge', challenge, '--trust', pki.get('hebca-root').certPem, '--no-bundled', tokenFile], { env });
+  assert.equal(other.status, 1);
+});
+
+test('login --windows-store with a fingerprint that is not in the store: NO_CERTIFICATE, exit 1; a malformed one is a usage error', () => {
+  const challenge = randomBytes(32).toString('base64');
+  const r = runCli(['login', '--windows-store', '--id', 'ab'.repeat(32), '--origin', 'https://www.hbzwfw.gov.cn', '--challenge', challenge], { env });
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /NO_CERTIFICATE/);
+  const bad = runCli(['login', '--windows-store', '--id', 'xyz', '--origin', 'https://www.hbzwfw.gov.cn', '--challenge', challenge], { env });
+  assert.equal(bad.status, 2);
+});
