@@ -152,7 +152,11 @@ async function start(): Promise<void> {
     language: policy.language === 'en' ? 'en' : 'zh',
     assistantOrigin: ASSISTANT_ORIGIN,
     consentSlot,
-    portal: { home: policy.portalHome, origins, signingOrigins },
+    portal: {
+      home: policy.portalHome, origins, signingOrigins,
+      // The consent names the site as policy names it (河北政务服务网), beside the origin itself.
+      siteName: (origin) => policy.portalOrigins.find((s) => s.origin === origin)?.name ?? null,
+    },
     certificates,
     guide,
     portalView,
