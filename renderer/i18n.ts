@@ -163,6 +163,13 @@ export const zh = {
   'settings.policy': '策略来源',
   'settings.guideData': '办事指南数据',
   'settings.guideItems': '{n} 个事项，版本 {version}',
+  'settings.policyValues': '生效的设置',
+  'settings.locked': '由管理员策略设置，不能在此修改',
+  'settings.source': '来源：{source}',
+  'settings.source.default': '默认值',
+  'settings.source.user': '用户设置',
+  'settings.languageLocked': '界面语言由管理员策略设置（{source}）',
+  'settings.updates': '自动更新',
 } as const;
 
 export type MessageKey = keyof typeof zh;
@@ -328,6 +335,13 @@ export const en: Record<MessageKey, string> = {
   'settings.policy': 'Policy sources',
   'settings.guideData': 'Service guide data',
   'settings.guideItems': '{n} items, version {version}',
+  'settings.policyValues': 'Settings in force',
+  'settings.locked': 'Set by administrator policy; cannot be changed here',
+  'settings.source': 'Source: {source}',
+  'settings.source.default': 'default',
+  'settings.source.user': 'user settings',
+  'settings.languageLocked': 'The display language is set by administrator policy ({source})',
+  'settings.updates': 'Updates',
 };
 
 export const messages = { zh, en } as const;
