@@ -6,7 +6,7 @@
  * Never reported as a valid USCC: resident ID numbers, placeholders, 17-char values, bare org codes.
  */
 import * as asn1js from 'asn1js';
-import type * as pkijs from 'pkijs';
+import type { NameAttribute, ParsedCertificate } from './certificate.ts';
 import { analyzeUsccDetailed, isPlaceholder, isValidOrgCode, USCC_CHARSET, usccCheckChar } from './uscc.ts';
 import { isValidRegNumber15 } from './identifiers.ts';
 import { checkResidentId, maskResidentId } from './resident-id.ts';
@@ -23,9 +23,22 @@ export interface IdentityCandidate {
   valid: boolean;
 }
 
+/** Why the certificate cannot carry a 法人 login identity although identifiers were found. */
+export type IdentityRefusal =
+  | { code: 'IDENTITY_AMBIGUOUS'; values: string[]; sources: string[] }
+  | { code: 'PERSONAL_CERTIFICATE'; source: string };
+
 export interface CertificateIdentity {
+  /**
+   * The login identity: only from the CA profile's places or the identity fields (subject
+   * serialNumber / organizationIdentifier / CA-private attributes, GM/T 0015 and CA-private
+   * extensions), never from e-mail addresses, free text or windows in glued bytes (those stay in
+   * `candidates`). Null when `refusal` says why none can count.
+   */
   uscc: { value: string; valid: boolean; source: string; confidence: Confidence } | null;
   orgCode: { value: string; source: string } | null;
+  /** Two different USCCs in identity fields, or a resident ID number there (personal certificate). */
+  refusal?: IdentityRefusal;
   candidates: IdentityCandidate[];
 }
 
@@ -94,13 +107,11 @@ interface Found extends IdentityCandidate {
   /** Only the check char is wrong (authority, type, region plausible). */
   nearMiss: boolean;
   meaning: FieldMeaning;
+  /** Cut out of a longer glued run (a raw scan), not a value standing on its own. */
+  window: boolean;
 }
 
 // ---------- decoding values ----------
-
-function bytesOf(v: ArrayBuffer | Uint8Array): Uint8Array {
-  return v instanceof Uint8Array ? v : new Uint8Array(v);
-}
 
 /** Strings inside an asn1js tree (any string type, OCTET STRINGs and primitive context tags decoded again). */
 function collectStrings(node: asn1js.AsnType, out: string[], depth: number): void {
@@ -161,28 +172,36 @@ function textsFromBytes(bytes: Uint8Array, encoding: 'der' | 'raw' | 'any', out:
 
 // ---------- reading the certificate ----------
 
-function subjectFields(cert: pkijs.Certificate): Field[] {
-  const fields: Field[] = [];
-  for (const tv of cert.subject?.typesAndValues ?? []) {
-    const texts: string[] = [];
-    try {
-      collectStrings(tv.value as asn1js.AsnType, texts, 0);
-    } catch {
-      // An attribute value we cannot read contributes nothing.
-    }
-    fields.push({ source: `subject:${SUBJECT_SHORT[tv.type] ?? tv.type}`, where: 'subject', oid: tv.type, texts });
+/** Tags of the string types the certificate reader already decoded (`NameAttribute.text`). */
+const DECODED_STRING_TAGS = new Set([0x0c, 0x13, 0x16, 0x1e]);
+
+/** The strings in one attribute value: the decoded text for plain strings, else every string inside. */
+function attributeTexts(a: NameAttribute): string[] {
+  const texts: string[] = [];
+  if (DECODED_STRING_TAGS.has(a.value[0]!)) {
+    texts.push(a.text.slice(0, MAX_TEXT_CHARS));
+    return texts;
   }
-  return fields;
+  try {
+    collectStrings(asn1js.fromBER(a.value).result, texts, 0);
+  } catch {
+    // An attribute value we cannot read contributes nothing.
+  }
+  return texts;
 }
 
-function extensionFields(cert: pkijs.Certificate, encodingFor: (oid: string) => 'der' | 'raw' | 'any' = () => 'any'): Field[] {
+function subjectFields(cert: ParsedCertificate): Field[] {
+  return cert.subjectAttributes.map((a) => ({ source: `subject:${SUBJECT_SHORT[a.type] ?? a.type}`, where: 'subject' as const, oid: a.type, texts: attributeTexts(a) }));
+}
+
+function extensionFields(cert: ParsedCertificate, encodingFor: (oid: string) => 'der' | 'raw' | 'any' = () => 'any'): Field[] {
   const fields: Field[] = [];
-  for (const ext of (cert.extensions ?? []).slice(0, MAX_EXTENSIONS)) {
-    const oid = ext.extnID;
+  for (const ext of cert.extensions.slice(0, MAX_EXTENSIONS)) {
+    const oid = ext.oid;
     if (STANDARD_EXTENSION.test(oid)) continue;
     const texts: string[] = [];
     try {
-      textsFromBytes(bytesOf(ext.extnValue.valueBlock.valueHexView), encodingFor(oid), texts);
+      textsFromBytes(ext.value, encodingFor(oid), texts);
     } catch {
       // Unreadable value: nothing to find there.
     }
@@ -191,18 +210,12 @@ function extensionFields(cert: pkijs.Certificate, encodingFor: (oid: string) => 
   return fields;
 }
 
-export function issuerAttributes(cert: pkijs.Certificate): IssuerAttributes {
+export function issuerAttributes(cert: ParsedCertificate): IssuerAttributes {
   const attrs: IssuerAttributes = new Map();
-  for (const tv of cert.issuer?.typesAndValues ?? []) {
-    const key = SUBJECT_SHORT[tv.type] ?? tv.type;
-    const texts: string[] = [];
-    try {
-      collectStrings(tv.value as asn1js.AsnType, texts, 0);
-    } catch {
-      continue;
-    }
+  for (const a of cert.issuerAttributes) {
+    const key = SUBJECT_SHORT[a.type] ?? a.type;
     const list = attrs.get(key) ?? [];
-    list.push(...texts);
+    list.push(...attributeTexts(a));
     attrs.set(key, list);
   }
   return attrs;
@@ -210,7 +223,7 @@ export function issuerAttributes(cert: pkijs.Certificate): IssuerAttributes {
 
 // ---------- recognising identifiers in text ----------
 
-interface Token { value: string; meaning: FieldMeaning; wholeField: boolean; delimited: boolean }
+interface Token { value: string; meaning: FieldMeaning; wholeField: boolean; delimited: boolean; window?: boolean }
 
 /** Identifier-looking runs in a text: NFKC, upper-case, split on anything not [0-9A-Z], prefixes stripped. */
 function tokensOf(text: string, fieldMeaning: FieldMeaning, extraPrefixes: string[]): Token[] {
@@ -255,7 +268,7 @@ function tokensOf(text: string, fieldMeaning: FieldMeaning, extraPrefixes: strin
         const w = run.slice(i, i + 18);
         // Cheap check char first: a long run has thousands of windows.
         const a = usccCharsetOnly(w) && usccCheckChar(w.slice(0, 17)) === w[17] ? usccAnalysis(w) : null;
-        if (a?.valid && a.orgType?.name != null) out.push({ value: w, meaning: fieldMeaning, wholeField: isWholeField(compact, w), delimited });
+        if (a?.valid && a.orgType?.name != null) out.push({ value: w, meaning: fieldMeaning, wholeField: isWholeField(compact, w), delimited, window: true });
       }
     }
   }
@@ -274,7 +287,7 @@ function usccCharsetOnly(s: string): boolean {
 
 function classify(tok: Token, source: string, fromProfile: boolean, now: Date): Found | null {
   const v = tok.value;
-  const base = { value: v, source, fromProfile, ambiguous: false, nearMiss: false, meaning: tok.meaning };
+  const base = { value: v, source, fromProfile, ambiguous: false, nearMiss: false, meaning: tok.meaning, window: tok.window === true };
   const identityField = tok.meaning !== 'unknown' || fromProfile;
   if (v.length === 18) {
     if (isPlaceholder(v)) return identityField || tok.wholeField ? { ...base, kind: 'placeholder', valid: false } : null;
@@ -329,7 +342,7 @@ function locationRegex(source: string): RegExp {
   return r;
 }
 
-function profileFinds(profile: CaProfile, cert: pkijs.Certificate, subject: Field[], now: Date): Found[] {
+function profileFinds(profile: CaProfile, cert: ParsedCertificate, subject: Field[], now: Date): Found[] {
   const finds: Found[] = [];
   const extEncodings = new Map<string, 'der' | 'raw' | 'any'>();
   for (const loc of profile.usccLocations) if (loc.source === 'extension' && loc.oid) extEncodings.set(loc.oid, loc.encoding ?? 'any');
@@ -355,7 +368,7 @@ function profileFinds(profile: CaProfile, cert: pkijs.Certificate, subject: Fiel
 
 // ---------- public API ----------
 
-export function detectCaProfile(cert: pkijs.Certificate, profiles?: CaProfile[]): { id: string; name: string } | null {
+export function detectCaProfile(cert: ParsedCertificate, profiles?: CaProfile[]): { id: string; name: string } | null {
   const p = matchCaProfile(issuerAttributes(cert), profiles ?? loadCaProfiles());
   return p ? { id: p.id, name: p.name } : null;
 }
@@ -364,7 +377,7 @@ export function detectCaProfile(cert: pkijs.Certificate, profiles?: CaProfile[])
  * `profiles`: omitted → certs/ca-profiles.json; `[]` → generic scan only.
  * `now` only matters for the ID-number birth-date sanity check.
  */
-export function extractIdentity(cert: pkijs.Certificate, profiles?: CaProfile[], opts: ExtractOptions & { now?: Date } = {}): CertificateIdentity {
+export function extractIdentity(cert: ParsedCertificate, profiles?: CaProfile[], opts: ExtractOptions & { now?: Date } = {}): CertificateIdentity {
   const now = opts.now ?? new Date();
   analyses.clear();
   const list = profiles ?? loadCaProfiles();
@@ -406,16 +419,26 @@ export function extractIdentity(cert: pkijs.Certificate, profiles?: CaProfile[],
     unique.push(c);
   }
 
-  const validUscc = unique.filter((c) => c.kind === 'uscc' && c.valid);
+  // Only identity places count for login; everything else is shown, never trusted.
+  const eligible = unique.filter(countsForLogin);
+  const validUscc = eligible.filter((c) => c.kind === 'uscc' && c.valid);
   const distinct = new Set(validUscc.map((c) => c.value));
   let uscc: CertificateIdentity['uscc'] = null;
+  let refusal: IdentityRefusal | undefined;
+  const personal = eligible.find((c) => c.kind === 'residentId' && c.valid);
   const best = validUscc.find((c) => c.fromProfile && !c.ambiguous) ?? validUscc.find((c) => !c.ambiguous) ?? validUscc[0];
-  if (best) {
-    const confidence: Confidence = best.ambiguous || distinct.size > 1 ? 'low' : best.fromProfile ? 'high' : 'medium';
+  if (personal) {
+    refusal = { code: 'PERSONAL_CERTIFICATE', source: personal.source };
+  } else if (best && (distinct.size > 1 || unique.some((c) => c.kind === 'uscc' && c.valid && !c.window && c.value !== best.value))) {
+    // A second enterprise anywhere in the certificate (an applicant-chosen OU, an e-mail) makes it ambiguous.
+    const others = unique.filter((c) => c.kind === 'uscc' && c.valid && !c.window);
+    refusal = { code: 'IDENTITY_AMBIGUOUS', values: [...new Set(others.map((c) => c.value))], sources: [...new Set(others.map((c) => c.source))] };
+  } else if (best) {
+    const confidence: Confidence = best.ambiguous ? 'low' : best.fromProfile ? 'high' : 'medium';
     uscc = { value: best.value, valid: true, source: best.source, confidence };
   } else {
     // Report a USCC that is wrong only in its check char, so the user learns why login will fail.
-    const miss = unique.find((c) => c.kind === 'uscc' && !c.valid && (c.fromProfile || c.meaning === 'uscc' || c.meaning === 'orgCodeOrUscc' || c.meaning === 'taxNumber' || c.nearMiss));
+    const miss = eligible.find((c) => c.kind === 'uscc' && !c.valid && (c.fromProfile || c.meaning === 'uscc' || c.meaning === 'orgCodeOrUscc' || c.meaning === 'taxNumber' || c.nearMiss));
     if (miss) uscc = { value: miss.value, valid: false, source: miss.source, confidence: 'low' };
   }
 
@@ -425,8 +448,23 @@ export function extractIdentity(cert: pkijs.Certificate, profiles?: CaProfile[],
   return {
     uscc,
     orgCode,
+    ...(refusal ? { refusal } : {}),
     candidates: unique.map(({ value, kind, source, valid }) => ({ value, kind, source, valid })),
   };
+}
+
+/** Subject attributes that name the holder's registered identifier (not free text, not e-mail). */
+const IDENTITY_SUBJECT_FIELDS: ReadonlySet<string> = new Set(['subject:serialNumber', 'subject:organizationIdentifier']);
+/** GM/T 0015 (1.2.156.10260.4), legacy 1.2.86.11.7, and the CAs' private arcs under China's 1.2.156 / 2.16.156. */
+const IDENTITY_OID = /^(?:1\.2\.156\.|2\.16\.156\.|1\.2\.86\.11\.7\.)/;
+
+/** Whether a sighting may be the login identity: a profile place, or an identity field with the value standing on its own. */
+function countsForLogin(c: Found): boolean {
+  if (c.fromProfile) return true;
+  if (c.window) return false;
+  if (IDENTITY_SUBJECT_FIELDS.has(c.source)) return true;
+  const m = /^(?:subject|ext):(.+)$/.exec(c.source);
+  return m !== null && IDENTITY_OID.test(m[1]!);
 }
 
 /** A candidate as it may be shown to people: resident ID numbers masked (`130102********1234`). */

@@ -3,7 +3,7 @@
  * login-fitness checks, each with a stable id and a zh-CN message.
  */
 import type { CaProfile } from './ca-profiles.ts';
-import { identityCertificate, type ParsedCertificate } from './certificate.ts';
+import type { ParsedCertificate } from './certificate.ts';
 import { verifyChain, verifyCertificateSignature } from './chain.ts';
 import { loginEkuProblem } from './path-validation.ts';
 import { detectCaProfile, extractIdentity, type CertificateIdentity } from './identity.ts';
@@ -166,6 +166,26 @@ export function shortName(dn: string): string {
 
 export function checkUscc(identity: CertificateIdentity): CheckResult {
   const u = identity.uscc;
+  // Same provenance rules as the verifier (issue 12), so inspect and a login agree.
+  if (identity.refusal?.code === 'IDENTITY_AMBIGUOUS') {
+    const values = identity.refusal.values.join('、');
+    return {
+      id: 'uscc',
+      status: 'fail',
+      code: 'IDENTITY_AMBIGUOUS',
+      message: `证书中有两个不同的统一社会信用代码（${values}），无法确定是哪家企业，不能用于法人登录；请联系 CA 核实`,
+      messageEn: `The certificate names two different unified social credit codes (${identity.refusal.values.join(', ')}); the enterprise is ambiguous and it cannot be used for legal-person login; ask the CA`,
+    };
+  }
+  if (identity.refusal?.code === 'PERSONAL_CERTIFICATE') {
+    return {
+      id: 'uscc',
+      status: 'fail',
+      code: 'USCC_PERSONAL_CERT',
+      message: '这是个人证书（含居民身份证号），不是企业（法人）证书，不能用于法人登录',
+      messageEn: 'This is a personal certificate (it holds a resident ID number), not an enterprise (legal person) certificate; it cannot be used for legal-person login',
+    };
+  }
   if (u && u.valid) {
     return { id: 'uscc', status: 'pass', message: `统一社会信用代码 ${u.value}（来源 ${u.source}，可信度 ${u.confidence}）`, messageEn: `Unified social credit code ${u.value} (from ${u.source}, confidence ${u.confidence})` };
   }
@@ -223,9 +243,8 @@ export function checkUscc(identity: CertificateIdentity): CheckResult {
 
 /** One `certificates[]` item of `inspect --json`. */
 export function inspectCertificate(cert: ParsedCertificate, ctx: InspectContext): CertificateReport {
-  const view = identityCertificate(cert);
-  const identity = extractIdentity(view, ctx.profiles, { now: ctx.now });
-  const caProfile = detectCaProfile(view, ctx.profiles);
+  const identity = extractIdentity(cert, ctx.profiles, { now: ctx.now });
+  const caProfile = detectCaProfile(cert, ctx.profiles);
   return {
     subject: cert.subject,
     issuer: cert.issuer,
@@ -236,7 +255,7 @@ export function inspectCertificate(cert: ParsedCertificate, ctx: InspectContext)
     signatureAlgorithm: cert.signatureAlgorithm,
     fingerprintSha256: cert.fingerprintSha256,
     caProfile: caProfile ? { id: caProfile.id, name: caProfile.name } : null,
-    enterpriseName: enterpriseNameOf(view, ctx.profiles)?.value ?? null,
+    enterpriseName: enterpriseNameOf(cert, ctx.profiles)?.value ?? null,
     identity,
     checks: [
       checkValidity(cert, ctx.now, ctx.expiryWarningDays),
