@@ -3,6 +3,8 @@
 // or Electron:
 //   main/login/index.ts -> dist/verifier/index.mjs   (`cert-assistant/verifier`)
 //   main/pki/uscc-api.ts -> dist/verifier/uscc.mjs   (`cert-assistant/uscc`)
+//   main/login/redis-challenge-store.ts -> dist/verifier/redis-challenge-store.mjs
+//     (`cert-assistant/redis-challenge-store`, the only one that imports ioredis)
 // npm packages stay external (the package's dependencies); the data files the sources read at run
 // time (GB 32100 tables, divisions, CA profiles) are copied next to the bundles, so the verifier
 // works outside this repository.
@@ -20,7 +22,7 @@ const outDir = outArg ? path.resolve(outArg) : path.join(root, 'dist', 'verifier
 const { plugin, copyData } = importMetaUrlPlugin({ outDir, format: 'esm', sourceRoot: root, mirror: true });
 await rm(outDir, { recursive: true, force: true });
 await build({
-  entryPoints: { index: path.join(root, 'main/login/index.ts'), uscc: path.join(root, 'main/pki/uscc-api.ts') },
+  entryPoints: { index: path.join(root, 'main/login/index.ts'), uscc: path.join(root, 'main/pki/uscc-api.ts'), 'redis-challenge-store': path.join(root, 'main/login/redis-challenge-store.ts') },
   outdir: outDir,
   outExtension: { '.js': '.mjs' },
   bundle: true,
@@ -33,4 +35,4 @@ await build({
   plugins: [plugin],
 });
 const data = await copyData();
-if (!process.argv.includes('--quiet')) console.log(`verifier: ${path.relative(root, outDir)}/{index,uscc}.mjs + ${data.length} data files`);
+if (!process.argv.includes('--quiet')) console.log(`verifier: ${path.relative(root, outDir)}/{index,uscc,redis-challenge-store}.mjs + ${data.length} data files`);
