@@ -86,7 +86,7 @@ export function ConsentScreen({ request }: { request: ConsentRequestView }) {
                 <span className="choice-name">{c.enterpriseName}</span>
                 <span className="choice-uscc"><span className="muted small">{t('certs.uscc')}</span> <UsccLine cert={c} /></span>
                 <span className="choice-meta">
-                  {c.caProfile?.name ?? c.issuer} · {c.source === 'usb' ? t('certs.source.usb') : t('certs.source.file')} {c.sourceLabel} ·{' '}
+                  {c.caProfile?.name ?? c.issuer} · {t(`certs.source.${c.source}`)} {c.sourceLabel} ·{' '}
                   {t('certs.validRange', { from: formatDate(c.notBefore, lang), to: formatDate(c.notAfter, lang) })}
                 </span>
               </span>
