@@ -119,6 +119,11 @@ export interface GuideSiteView {
   name: string;
   level: 'province' | 'city' | 'county';
   parent: string | null;
+  /** Full pinyin and initials of the name (shijiazhuangshi / sjzs), for the site picker's search. */
+  pinyin?: string;
+  initials?: string;
+  /** The site's own portal address where known (site data and policy). */
+  url?: string | null;
 }
 
 export interface HighlightRange {
@@ -209,6 +214,17 @@ export interface DiagnosticsView {
   modules: { path: string; loaded: boolean; error?: string }[];
   policySources: string[];
   guide: { available: boolean; items: number | null; version: string | null };
+  /** Each policy key in force, its source (`default`, `file:…`, `registry:HKLM`, `user`) and whether an administrator locked it. */
+  settings?: PolicySettingView[];
+  /** Whether the app updates itself, and why not. */
+  updates?: { enabled: boolean; message: string; messageEn: string };
+}
+
+export interface PolicySettingView {
+  key: string;
+  value: string;
+  source: string;
+  locked: boolean;
 }
 
 /** One entry of the signature log (签名记录): never the PIN, never the signed content. */

@@ -102,7 +102,8 @@ export function App() {
         </header>
         <main className="content">
           {screen === 'certs' && <CertificatesScreen />}
-          {screen === 'guide' && <GuideScreen onOpenOnline={openPortal} />}
+          {/* Kept mounted: the search, site and open item survive a trip to another tab. */}
+          <div hidden={screen !== 'guide'} className="screen-keep"><GuideScreen onOpenOnline={openPortal} /></div>
           {screen === 'signatures' && <SignaturesScreen />}
           {screen === 'settings' && <SettingsScreen lang={lang} onLang={setLang} />}
           {screen === 'portal' && portalUrl && <PortalScreen url={portalUrl} onClose={closePortal} hidden={consent !== null} />}

@@ -10,6 +10,8 @@ export const zh = {
   'nav.settings': '设置与诊断',
   'nav.portal': '政务服务网',
   'nav.signatures': '签名记录',
+  'guide.siteSearch': '搜索站点（如 sjz、石家庄）',
+  'guide.openSitePortal': '打开本站政务服务网',
   'sig.heading': '签名记录',
   'sig.intro': '证书助手做过的每一次签名和解密都记在这里：时间、网站、单位和所签内容的摘要。PIN 和内容本身从不记录。',
   'sig.export': '导出 CSV…',
@@ -162,6 +164,13 @@ export const zh = {
   'settings.policy': '策略来源',
   'settings.guideData': '办事指南数据',
   'settings.guideItems': '{n} 个事项，版本 {version}',
+  'settings.policyValues': '生效的设置',
+  'settings.locked': '由管理员策略设置，不能在此修改',
+  'settings.source': '来源：{source}',
+  'settings.source.default': '默认值',
+  'settings.source.user': '用户设置',
+  'settings.languageLocked': '界面语言由管理员策略设置（{source}）',
+  'settings.updates': '自动更新',
 } as const;
 
 export type MessageKey = keyof typeof zh;
@@ -174,6 +183,8 @@ export const en: Record<MessageKey, string> = {
   'nav.settings': 'Settings & diagnostics',
   'nav.portal': 'Portal',
   'nav.signatures': 'Signature log',
+  'guide.siteSearch': 'Find a site (e.g. sjz)',
+  'guide.openSitePortal': 'Open this site on the portal',
   'sig.heading': 'Signature log',
   'sig.intro': 'Every signature and decryption the assistant made: when, for which site and organisation, and a digest of what was signed. Never the PIN or the content.',
   'sig.export': 'Export CSV…',
@@ -326,6 +337,13 @@ export const en: Record<MessageKey, string> = {
   'settings.policy': 'Policy sources',
   'settings.guideData': 'Service guide data',
   'settings.guideItems': '{n} items, version {version}',
+  'settings.policyValues': 'Settings in force',
+  'settings.locked': 'Set by administrator policy; cannot be changed here',
+  'settings.source': 'Source: {source}',
+  'settings.source.default': 'default',
+  'settings.source.user': 'user settings',
+  'settings.languageLocked': 'The display language is set by administrator policy ({source})',
+  'settings.updates': 'Updates',
 };
 
 export const messages = { zh, en } as const;

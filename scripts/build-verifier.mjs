@@ -1,36 +1,28 @@
 #!/usr/bin/env node
-// Builds the relying-party verifier (main/login/index.ts) as one plain ES module,
-// dist/verifier/index.mjs, so a portal written in plain Node (no TypeScript loader, no Electron)
-// can `import { verifyLoginToken } from 'cert-assistant/verifier'`. npm packages stay external
-// (resolved from this package's node_modules); data files are read from their source locations.
+// Builds what a relying party installs, as plain ES modules for Node without a TypeScript loader
+// or Electron:
+//   main/login/index.ts -> dist/verifier/index.mjs   (`cert-assistant/verifier`)
+//   main/pki/uscc-api.ts -> dist/verifier/uscc.mjs   (`cert-assistant/uscc`)
+// npm packages stay external (the package's dependencies); the data files the sources read at run
+// time (GB 32100 tables, divisions, CA profiles) are copied next to the bundles, so the verifier
+// works outside this repository.
 // Usage: node scripts/build-verifier.mjs [--out=DIR]
 import { build } from 'esbuild';
-import { readFile } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { importMetaUrlPlugin } from './esbuild-import-meta-url.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const outArg = process.argv.find((a) => a.startsWith('--out='))?.slice(6);
 const outDir = outArg ? path.resolve(outArg) : path.join(root, 'dist', 'verifier');
 
-/** import.meta.url inside a bundled source file -> that source file's own URL, relative to the bundle. */
-const sourceUrlPlugin = {
-  name: 'source-import-meta-url',
-  setup(b) {
-    b.onLoad({ filter: /\.(ts|mts)$/ }, async (args) => {
-      let contents = await readFile(args.path, 'utf8');
-      if (contents.includes('import.meta.url')) {
-        const rel = path.relative(outDir, args.path).split(path.sep).join('/');
-        contents = contents.replaceAll('import.meta.url', `new URL(${JSON.stringify(rel)}, import.meta.url).href`);
-      }
-      return { contents, loader: 'ts' };
-    });
-  },
-};
-
+const { plugin, copyData } = importMetaUrlPlugin({ outDir, format: 'esm', sourceRoot: root, mirror: true });
+await rm(outDir, { recursive: true, force: true });
 await build({
-  entryPoints: [path.join(root, 'main/login/index.ts')],
-  outfile: path.join(outDir, 'index.mjs'),
+  entryPoints: { index: path.join(root, 'main/login/index.ts'), uscc: path.join(root, 'main/pki/uscc-api.ts') },
+  outdir: outDir,
+  outExtension: { '.js': '.mjs' },
   bundle: true,
   platform: 'node',
   format: 'esm',
@@ -38,6 +30,7 @@ await build({
   packages: 'external',
   legalComments: 'none',
   logLevel: 'warning',
-  plugins: [sourceUrlPlugin],
+  plugins: [plugin],
 });
-console.log(`verifier: ${path.relative(root, path.join(outDir, 'index.mjs'))}`);
+const data = await copyData();
+if (!process.argv.includes('--quiet')) console.log(`verifier: ${path.relative(root, outDir)}/{index,uscc}.mjs + ${data.length} data files`);

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `npm test`: everything CI runs — type-check, lint, then every test file under test/ with
-// Node's own test runner (TypeScript through tsx). Test files: test/**/*.test.ts; the Windows suite
+// Node's own test runner (TypeScript through tsx). Test files: test/**/*.test.ts and
+// examples/*/test/**/*.test.ts (the reference portal package); the Windows suite
 // (test/windows/**/*.win.test.ts) runs on Node for Windows under Wine through scripts/test-windows.mjs.
 // Usage: npm test [-- <path-or-substring> ...]   (filters test files; skips typecheck+lint)
 import { spawnSync } from 'node:child_process';
@@ -44,7 +45,13 @@ if (filters.length === 0) {
   step('lint', 'npm', ['run', '-s', 'lint']);
 }
 
-let all = findTests(join(root, 'test')).sort();
+// The example packages' own tests too (examples/*/test/**: the reference portal).
+const examples = join(root, 'examples');
+const exampleTests = readdirSync(examples).flatMap((name) => {
+  const dir = join(examples, name, 'test');
+  return statSync(dir, { throwIfNoEntry: false })?.isDirectory() ? findTests(dir) : [];
+});
+let all = [...findTests(join(root, 'test')), ...exampleTests].sort();
 if (filters.length) all = all.filter((f) => filters.some((x) => f.includes(x)));
 const isWindows = (f) => f.endsWith('.win.test.ts');
 const files = all.filter((f) => !isWindows(f));

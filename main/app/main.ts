@@ -17,6 +17,7 @@ import { ASSISTANT_ORIGIN } from '../assistant/app-assets.ts';
 import { createCertificateService, pkcs12BehindWorker, usbKeyStores } from '../assistant/certificates.ts';
 import { createGuideService } from '../assistant/guide-service.ts';
 import { createAssistantIpc, type AssistantIpc } from '../assistant/ipc-handlers.ts';
+import { policySettingsView } from '../assistant/policy-settings.ts';
 import { createSignatureLogService } from '../assistant/signature-log-service.ts';
 import { createPortalOriginAllowList } from '../../common/portal-origins.ts';
 import type { AssistantWorld } from '../assistant/world.ts';
@@ -135,6 +136,9 @@ async function start(): Promise<void> {
     onRecordFailed: (code) => console.warn(`signature-log: not recorded (${code})`),
   });
 
+  // Updates: decided from policy and how this copy was installed (main/updates/plan.ts).
+  const updatePlan = updatePlanFor(policy);
+  startUpdates(updatePlan, (line) => console.log(`[updates] ${line}`));
   const guide = createGuideService({ publicKeyPem: policy.guideBundlePublicKey, updateDir: path.join(app.getPath('userData'), 'guide-updates') });
   const world: AssistantWorld = {
     now: () => new Date(),
@@ -188,10 +192,12 @@ async function start(): Promise<void> {
       ]),
       policySources: sources.map((src) => `${src.layer}${src.path ? ` ${src.path}` : ''}: ${src.status}${src.error ? ` (${src.error.code})` : ''}`),
       guide: await guide.info().catch(() => ({ available: false, items: null, version: null })),
+      settings: policySettingsView({ policy, sources }),
+      updates: updatePlan.enabled
+        ? { enabled: true, message: `从 ${updatePlan.feed.url} 更新（${updatePlan.feed.channel}）`, messageEn: `updates from ${updatePlan.feed.url} (${updatePlan.feed.channel})` }
+        : { enabled: false, message: updatePlan.message, messageEn: updatePlan.messageEn },
     }),
   };
-  // Updates: decided from policy and how this copy was installed (main/updates/plan.ts).
-  startUpdates(updatePlanFor(policy), (line) => console.log(`[updates] ${line}`));
   ipc = createAssistantIpc(world);
   bindIpc(ipc, () => mainWindow?.webContents ?? null, () => portalView?.webContents() ?? null);
 

@@ -71,7 +71,7 @@ export function createGuideService(opts: GuideOpenOptions = {}): GuideServiceHan
       return { available: true, items: x.catalogue.itemCount, version: String(x.version) };
     },
     async sites() {
-      return g().sites().map((s) => ({ code: s.code, name: s.name, level: s.level, parent: s.parent }));
+      return g().sites().map((s) => ({ code: s.code, name: s.name, level: s.level, parent: s.parent, pinyin: s.pinyin, initials: s.initials, url: s.url }));
     },
     async search(q): Promise<GuideListView> {
       const x = g();

@@ -1,86 +1,23 @@
 /**
- * Revocation from CRLs: given by the operator (DER or PEM), or fetched from the certificate's
- * CRL distribution point when the operator allows network access (timeout + size cap).
- * Parsed CRLs are cached (by content hash; fetched ones by URL until their nextUpdate), and a
- * CRL only counts after its signature verifies against the issuer found in the chain.
+ * Revocation status of every link of a verified path (leaf first, anchor last), each link on
+ * its own: CRLs the operator gives (DER or PEM), then OCSP, then CRLs fetched from the
+ * certificate's distribution points (network sources only when allowed; timeouts and size caps).
+ * A CRL counts only after its signature verifies against the issuer found in the chain and only
+ * inside its scope (issuingDistributionPoint, deltas). A link no source speaks for is
+ * 'not-checked'; a link whose source exists but cannot answer is 'unknown' (fail closed).
  */
-import { createHash } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
-import { AssistantError } from '../errors.ts';
 import type { ParsedCertificate } from '../pki/certificate.ts';
-import { checkDerStructure } from '../pki/der.ts';
-import { verifySignedStructure } from './signature.ts';
+import { REVOCATION_OID } from '../pki/oids.ts';
+import { fetchBounded } from './bounded-fetch.ts';
+import { crlSignedBy, crlVerdict, parseCrl, type PreparedCrl } from './crl.ts';
+import { checkOcsp, type OcspFailure, type OcspOptions } from './ocsp.ts';
 
-export interface PreparedCrl {
-  sha256: string;
-  issuerDer: Uint8Array;
-  issuer: string;
-  thisUpdate: Date;
-  nextUpdate: Date | null;
-  /** Serial (lower-case hex, no leading zeros) -> revocation date. */
-  revoked: Map<string, Date>;
-  algorithmOid: string;
-  tbs: Uint8Array;
-  signature: Uint8Array;
-  /** Fingerprints of issuer certificates whose key verified this CRL (memo). */
-  verifiedBy: Set<string>;
-}
+export { parseCrl, type PreparedCrl } from './crl.ts';
 
 export const DEFAULT_CRL_FETCH_TIMEOUT_MS = 5000;
 export const DEFAULT_MAX_CRL_BYTES = 10 * 1024 * 1024;
-const OID_CRL_DP = '2.5.29.31';
-
-function hexOf(b: Uint8Array): string {
-  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
-}
-
-function serialKey(bytes: Uint8Array): string {
-  return hexOf(bytes).replace(/^(?:00)+(?=.)/, '');
-}
-
-function pemToDer(bytes: Uint8Array): Uint8Array {
-  const text = Buffer.from(bytes).toString('latin1');
-  const m = /-----BEGIN X509 CRL-----([A-Za-z0-9+/=\s]+)-----END X509 CRL-----/.exec(text);
-  return m ? new Uint8Array(Buffer.from(m[1]!.replace(/\s+/g, ''), 'base64')) : bytes;
-}
-
-const parsedByHash = new Map<string, PreparedCrl>();
-const MAX_PARSED = 64;
-
-/** Parses a CRL (DER or PEM). Throws AssistantError CRL_MALFORMED. Cached by content hash. */
-export function parseCrl(bytes: Uint8Array): PreparedCrl {
-  const der = pemToDer(bytes);
-  const sha256 = createHash('sha256').update(der).digest('hex');
-  const hit = parsedByHash.get(sha256);
-  if (hit) return hit;
-  let crl: pkijs.CertificateRevocationList;
-  try {
-    if (checkDerStructure(der, { code: 'CRL_MALFORMED' }) !== der.length) throw new Error('trailing bytes');
-    const asn = asn1js.fromBER(der);
-    if (asn.offset === -1) throw new Error('bad DER');
-    crl = new pkijs.CertificateRevocationList({ schema: asn.result });
-  } catch (e) {
-    throw new AssistantError('CRL_MALFORMED', '证书吊销列表（CRL）无法解析', { en: 'CRL cannot be parsed', cause: e });
-  }
-  const revoked = new Map<string, Date>();
-  for (const r of crl.revokedCertificates ?? []) revoked.set(serialKey(r.userCertificate.valueBlock.valueHexView), r.revocationDate.value);
-  const prepared: PreparedCrl = {
-    sha256,
-    issuerDer: new Uint8Array(crl.issuer.toSchema().toBER(false)),
-    issuer: crl.issuer.typesAndValues.map((tv) => `${tv.type}=${String((tv.value as { valueBlock?: { value?: unknown } }).valueBlock?.value ?? '')}`).join(', '),
-    thisUpdate: crl.thisUpdate.value,
-    nextUpdate: crl.nextUpdate?.value ?? null,
-    revoked,
-    algorithmOid: crl.signatureAlgorithm.algorithmId,
-    tbs: crl.tbsView,
-    signature: crl.signatureValue.valueBlock.valueHexView,
-    verifiedBy: new Set(),
-  };
-  if (parsedByHash.size >= MAX_PARSED) parsedByHash.delete(parsedByHash.keys().next().value as string);
-  parsedByHash.set(sha256, prepared);
-  return prepared;
-}
 
 const cdpMemo = new WeakMap<ParsedCertificate, string[]>();
 
@@ -95,7 +32,7 @@ export function crlDistributionUrls(cert: ParsedCertificate): string[] {
 }
 
 function readDistributionUrls(cert: ParsedCertificate): string[] {
-  const ext = cert.cert.extensions?.find((e) => e.extnID === OID_CRL_DP);
+  const ext = cert.cert.extensions?.find((e) => e.extnID === REVOCATION_OID.crlDistributionPoints);
   if (!ext) return [];
   const out: string[] = [];
   try {
@@ -114,102 +51,150 @@ function readDistributionUrls(cert: ParsedCertificate): string[] {
 export type CrlFetcher = (url: string, limits: { timeoutMs: number; maxBytes: number }) => Promise<Uint8Array>;
 
 /** Fetches one CRL with a hard timeout and size cap (no redirects to other schemes). */
-export const fetchCrlOverHttp: CrlFetcher = async (url, { timeoutMs, maxBytes }) => {
-  const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), redirect: 'follow' });
-  if (!res.ok || !res.body) throw new Error(`HTTP ${res.status}`);
-  const declared = Number(res.headers.get('content-length') ?? '0');
-  if (declared > maxBytes) throw new Error('CRL too large');
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-    size += chunk.byteLength;
-    if (size > maxBytes) throw new Error('CRL too large');
-    chunks.push(chunk);
-  }
-  return new Uint8Array(Buffer.concat(chunks));
-};
+export const fetchCrlOverHttp: CrlFetcher = (url, limits) => fetchBounded(url, { redirect: 'follow' }, limits, 'CRL');
 
 export interface RevocationOptions {
   crls: PreparedCrl[];
+  /** Fetch CRLs from distribution points (and ask OCSP responders unless `ocsp` is false). */
   allowNetworkFetch?: boolean;
+  /** OCSP settings; `false` turns OCSP off. Given options turn it on even without allowNetworkFetch. */
+  ocsp?: OcspOptions | false;
   fetchTimeoutMs?: number;
   maxCrlBytes?: number;
   fetchCrl?: CrlFetcher;
   clockSkewMs?: number;
 }
 
-export type RevocationOutcome =
-  | { status: 'good' | 'not-checked' }
-  | { status: 'revoked'; subject: string; revokedAt: Date }
-  | { status: 'unknown'; subject: string; reason: 'CRL_STALE' | 'CRL_UNAVAILABLE' };
+/** Why a link's status is not known. */
+export type RevocationReason = 'NO_SOURCE' | 'CRL_STALE' | 'CRL_UNAVAILABLE' | 'CRL_UNSUPPORTED' | OcspFailure;
+
+export interface LinkRevocation {
+  /** 0 = the leaf. */
+  depth: number;
+  subject: string;
+  serialNumber: string;
+  status: 'good' | 'revoked' | 'unknown' | 'not-checked';
+  source?: 'crl' | 'ocsp';
+  reason?: RevocationReason;
+  revokedAt?: Date;
+  /** The CRLReason code of a revocation, when the source gives one. */
+  revocationReason?: number | null;
+}
+
+export interface RevocationReport {
+  /** revoked > unknown > not-checked (some link has no source) > good (every link checked). */
+  status: 'good' | 'revoked' | 'unknown' | 'not-checked';
+  links: LinkRevocation[];
+}
 
 /** CRLs fetched from distribution points, by URL, kept until their nextUpdate. */
 const fetchedByUrl = new Map<string, PreparedCrl>();
+const MAX_FETCHED = 64;
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.byteLength), Buffer.from(b.buffer, b.byteOffset, b.byteLength)) === 0;
-}
-
-function signedBy(crl: PreparedCrl, issuer: ParsedCertificate): boolean {
-  if (!sameBytes(crl.issuerDer, issuer.subjectDer)) return false;
-  if (crl.verifiedBy.has(issuer.fingerprintSha256)) return true;
-  const ok = verifySignedStructure(issuer, crl.algorithmOid, crl.tbs, crl.signature);
-  if (ok) crl.verifiedBy.add(issuer.fingerprintSha256);
-  return ok;
-}
-
-async function fetchFor(cert: ParsedCertificate, issuer: ParsedCertificate, opts: RevocationOptions, now: Date): Promise<PreparedCrl[]> {
-  const found: PreparedCrl[] = [];
+async function fetchCrls(cert: ParsedCertificate, issuer: ParsedCertificate, opts: RevocationOptions, now: Date): Promise<{ crls: PreparedCrl[]; unsupported: boolean }> {
+  const crls: PreparedCrl[] = [];
+  let unsupported = false;
   for (const url of crlDistributionUrls(cert)) {
     const cached = fetchedByUrl.get(url);
-    if (cached && cached.nextUpdate && now <= cached.nextUpdate && signedBy(cached, issuer)) {
-      found.push(cached);
+    if (cached && cached.nextUpdate && now <= cached.nextUpdate && crlSignedBy(cached, issuer)) {
+      crls.push(cached);
       continue;
     }
     try {
       const fetcher = opts.fetchCrl ?? fetchCrlOverHttp;
       const bytes = await fetcher(url, { timeoutMs: opts.fetchTimeoutMs ?? DEFAULT_CRL_FETCH_TIMEOUT_MS, maxBytes: opts.maxCrlBytes ?? DEFAULT_MAX_CRL_BYTES });
       const crl = parseCrl(bytes);
-      if (!signedBy(crl, issuer)) continue;
-      if (fetchedByUrl.size >= MAX_PARSED) fetchedByUrl.delete(fetchedByUrl.keys().next().value as string);
+      if (!crlSignedBy(crl, issuer)) continue;
+      if (fetchedByUrl.size >= MAX_FETCHED) fetchedByUrl.delete(fetchedByUrl.keys().next().value as string);
       fetchedByUrl.set(url, crl);
-      found.push(crl);
-    } catch {
+      crls.push(crl);
+    } catch (e) {
       // One unreachable distribution point is not fatal while another answers.
+      if ((e as { code?: string }).code === 'CRL_UNSUPPORTED') unsupported = true;
     }
   }
-  return found;
+  return { crls, unsupported };
 }
 
-/**
- * Checks every certificate of a verified path (leaf first, anchor last) against its issuer's
- * CRL. A CA with a configured or fetched CRL must have a current one (fail closed); a CA
- * without any is 'not-checked' for that link.
- */
-export async function checkRevocation(path: ParsedCertificate[], opts: RevocationOptions, now: Date): Promise<RevocationOutcome> {
-  const skew = opts.clockSkewMs ?? 0;
-  let checkedAny = false;
-  for (let i = 0; i + 1 < path.length; i++) {
-    const cert = path[i]!;
-    const issuer = path[i + 1]!;
-    let crls = opts.crls.filter((c) => signedBy(c, issuer));
-    let attemptedFetch = false;
-    if (crls.length === 0 && opts.allowNetworkFetch) {
-      attemptedFetch = crlDistributionUrls(cert).length > 0;
-      crls = await fetchFor(cert, issuer, opts, now);
-    }
-    if (crls.length === 0) {
-      if (attemptedFetch) return { status: 'unknown', subject: cert.subject, reason: 'CRL_UNAVAILABLE' };
-      continue;
-    }
-    checkedAny = true;
-    const serial = cert.serialNumber.replace(/^(?:00)+(?=.)/, '');
-    for (const crl of crls) {
-      const at = crl.revoked.get(serial);
-      if (at && at.getTime() <= now.getTime() + skew) return { status: 'revoked', subject: cert.subject, revokedAt: at };
-    }
-    const current = crls.some((c) => c.thisUpdate.getTime() <= now.getTime() + skew && (c.nextUpdate === null || now.getTime() <= c.nextUpdate.getTime() + skew));
-    if (!current) return { status: 'unknown', subject: cert.subject, reason: 'CRL_STALE' };
-  }
-  return { status: checkedAny ? 'good' : 'not-checked' };
+function ocspSettings(opts: RevocationOptions): OcspOptions | null {
+  if (opts.ocsp === false) return null;
+  if (opts.ocsp) return opts.ocsp;
+  return opts.allowNetworkFetch ? {} : null;
 }
+
+async function checkLink(depth: number, cert: ParsedCertificate, issuer: ParsedCertificate, opts: RevocationOptions, now: Date): Promise<LinkRevocation> {
+  const skew = opts.clockSkewMs ?? 0;
+  const base = { depth, subject: cert.subject, serialNumber: cert.serialNumber };
+  const urls = crlDistributionUrls(cert);
+  let unknown: RevocationReason | null = null;
+  let uncovered: RevocationReason = 'NO_SOURCE';
+
+  // 1. CRLs the operator configured.
+  const given = opts.crls.filter((c) => crlSignedBy(c, issuer));
+  if (given.length > 0) {
+    const v = crlVerdict(cert, given, urls, now, skew);
+    if (v.status === 'revoked') return { ...base, status: 'revoked', source: 'crl', revokedAt: v.revokedAt, revocationReason: v.reason };
+    if (v.status === 'good') return { ...base, status: 'good', source: 'crl' };
+    if (v.status === 'stale') unknown = 'CRL_STALE';
+  }
+
+  // 2. OCSP.
+  const ocsp = ocspSettings(opts);
+  if (ocsp) {
+    const o = await checkOcsp(cert, issuer, ocsp, now, skew);
+    if (o.status === 'revoked') return { ...base, status: 'revoked', source: 'ocsp', revokedAt: o.revokedAt, revocationReason: o.reason };
+    if (o.status === 'good') return { ...base, status: 'good', source: 'ocsp' };
+    // The operator's responder answering "unknown" serves other CAs, not this link; the
+    // certificate's own responder must know it (fail closed).
+    if (o.reason === 'OCSP_UNKNOWN_CERT' && ocsp.responderUrl) uncovered = 'OCSP_UNKNOWN_CERT';
+    else if (o.reason !== 'OCSP_NO_RESPONDER') unknown ??= o.reason;
+  }
+
+  // 3. CRLs from the distribution points.
+  if (opts.allowNetworkFetch && urls.length > 0) {
+    const { crls, unsupported } = await fetchCrls(cert, issuer, opts, now);
+    const v = crls.length > 0 ? crlVerdict(cert, crls, urls, now, skew) : null;
+    if (v?.status === 'revoked') return { ...base, status: 'revoked', source: 'crl', revokedAt: v.revokedAt, revocationReason: v.reason };
+    if (v?.status === 'good') return { ...base, status: 'good', source: 'crl' };
+    unknown ??= v?.status === 'stale' ? 'CRL_STALE' : unsupported ? 'CRL_UNSUPPORTED' : 'CRL_UNAVAILABLE';
+  }
+
+  return unknown ? { ...base, status: 'unknown', reason: unknown } : { ...base, status: 'not-checked', reason: uncovered };
+}
+
+/** Checks every link (certificate → its issuer) of a verified path. Never throws for network trouble. */
+export async function checkRevocation(path: ParsedCertificate[], opts: RevocationOptions, now: Date): Promise<RevocationReport> {
+  const links: LinkRevocation[] = [];
+  for (let i = 0; i + 1 < path.length; i++) {
+    const link = await checkLink(i, path[i]!, path[i + 1]!, opts, now);
+    links.push(link);
+    // A revoked CA (or leaf) decides the path; asking about the rest is wasted I/O.
+    if (link.status === 'revoked') break;
+  }
+  const status = links.some((l) => l.status === 'revoked')
+    ? 'revoked'
+    : links.some((l) => l.status === 'unknown')
+      ? 'unknown'
+      : links.every((l) => l.status === 'good') && links.length > 0
+        ? 'good'
+        : 'not-checked';
+  return { status, links };
+}
+
+/** zh-CN / English words for why a link's status is unknown (for messages). */
+export const REVOCATION_REASON_TEXT: Record<RevocationReason, { zh: string; en: string }> = {
+  NO_SOURCE: { zh: '未配置吊销列表或 OCSP，未检查', en: 'no CRL or OCSP source; not checked' },
+  CRL_STALE: { zh: '吊销列表已过期', en: 'the CRL is out of date' },
+  CRL_UNAVAILABLE: { zh: '无法获取吊销列表', en: 'the CRL could not be fetched' },
+  CRL_UNSUPPORTED: { zh: '吊销列表含无法识别的关键扩展', en: 'the CRL carries an unrecognised critical extension' },
+  OCSP_NO_RESPONDER: { zh: '证书未提供 OCSP 地址', en: 'no OCSP responder for this certificate' },
+  OCSP_UNAVAILABLE: { zh: 'OCSP 服务无法访问', en: 'the OCSP responder could not be reached' },
+  OCSP_MALFORMED: { zh: 'OCSP 应答无法解析', en: 'the OCSP answer cannot be parsed' },
+  OCSP_ERROR_STATUS: { zh: 'OCSP 服务返回错误', en: 'the OCSP responder returned an error' },
+  OCSP_BAD_RESPONDER: { zh: 'OCSP 应答不是由签发者或其授权的 OCSP 服务签名', en: 'the OCSP answer is not signed by the issuer or a responder it authorised' },
+  OCSP_BAD_SIGNATURE: { zh: 'OCSP 应答签名验证失败', en: 'the OCSP answer signature does not verify' },
+  OCSP_NONCE_MISMATCH: { zh: 'OCSP 应答的随机数与请求不符（疑似重放）', en: 'the OCSP answer does not carry our nonce (replay?)' },
+  OCSP_NO_ANSWER: { zh: 'OCSP 应答未包含该证书', en: 'the OCSP answer does not name this certificate' },
+  OCSP_STALE: { zh: 'OCSP 应答已过期或时间无效', en: 'the OCSP answer is out of date' },
+  OCSP_UNKNOWN_CERT: { zh: 'OCSP 服务不认识该证书', en: 'the OCSP responder does not know this certificate' },
+};

@@ -16,7 +16,8 @@ import { legalPersonKind, normalizeUscc } from '../pki/uscc.ts';
 import { MemoryChallengeStore, type ChallengeStore } from './challenge-store.ts';
 import { parseCmsToken } from './cms.ts';
 import { LoginTokenRejection, VERIFY_CODES, VERIFY_MESSAGES, type VerifyCode } from './codes.ts';
-import { checkRevocation, parseCrl, type CrlFetcher, type PreparedCrl } from './revocation.ts';
+import type { OcspOptions } from './ocsp.ts';
+import { checkRevocation, parseCrl, REVOCATION_REASON_TEXT, type CrlFetcher, type LinkRevocation, type PreparedCrl } from './revocation.ts';
 import { algorithmMismatch, MIN_RSA_BITS, verifyTokenSignature } from './signature.ts';
 import { normalizeOrigin, tbsFor, tbsHash } from './tbs.ts';
 import { decodeCanonicalBase64, DEFAULT_MAX_TOKEN_BYTES, parseJsonToken, tokenText, type ParsedLoginToken } from './token-format.ts';
@@ -52,6 +53,13 @@ export interface VerifyOptions {
   maxCrlBytes?: number;
   /** Replaces the HTTP fetch of CRLs (tests, proxies). */
   fetchCrl?: CrlFetcher;
+  /** OCSP (RFC 6960): on with allowNetworkFetch, or with these options; `false` turns it off. */
+  ocsp?: OcspOptions | false;
+  /**
+   * Every link of the path (leaf and each CA below the anchor) must have a definite status from
+   * a CRL or OCSP; a link with none fails with REVOCATION_UNKNOWN instead of a warning.
+   */
+  requireRevocation?: boolean;
   /** Intermediate CA certificates the portal knows, used when a token lacks them. */
   intermediates?: Uint8Array[] | ParsedCertificate[];
   maxTokenBytes?: number;
@@ -72,8 +80,33 @@ export type VerifyResult =
       format: 'json' | 'cms' | 'sof';
       appVersion?: string;
       warnings: string[];
+      /** Per link of the path (leaf first), when revocation was configured. */
+      revocation?: RevocationLinkJson[];
     }
   | { ok: false; code: VerifyCode; message: string; messageEn: string; step: string; uscc?: string | null; subject?: string };
+
+/** One link's revocation status as the result carries it (JSON-friendly). */
+export interface RevocationLinkJson {
+  depth: number;
+  subject: string;
+  serialNumber: string;
+  status: LinkRevocation['status'];
+  source?: 'crl' | 'ocsp';
+  reason?: string;
+  revokedAt?: string;
+}
+
+function linkJson(l: LinkRevocation): RevocationLinkJson {
+  return {
+    depth: l.depth,
+    subject: l.subject,
+    serialNumber: l.serialNumber,
+    status: l.status,
+    ...(l.source ? { source: l.source } : {}),
+    ...(l.reason ? { reason: l.reason } : {}),
+    ...(l.revokedAt ? { revokedAt: l.revokedAt.toISOString() } : {}),
+  };
+}
 
 /** What the steps learn, in order. */
 export interface VerifyContext {
@@ -94,6 +127,7 @@ export interface VerifyContext {
   challenge?: string;
   uscc?: string;
   warnings: string[];
+  revocation?: RevocationLinkJson[];
 }
 
 type Context = VerifyContext;
@@ -250,25 +284,32 @@ const checkChain: Step = {
 const checkRevoked: Step = {
   name: 'revocation',
   async run(ctx) {
-    if (ctx.crls.length === 0 && !ctx.opts.allowNetworkFetch) {
+    const o = ctx.opts;
+    const configured = ctx.crls.length > 0 || o.allowNetworkFetch === true || (o.ocsp !== undefined && o.ocsp !== false);
+    if (!configured) {
+      if (o.requireRevocation) throw new LoginTokenRejection('REVOCATION_UNKNOWN', '未配置吊销列表（CRL）或 OCSP', 'no CRL or OCSP source is configured');
       ctx.warnings.push('REVOCATION_NOT_CHECKED');
       return;
     }
     const out = await checkRevocation(need(ctx.path), {
       crls: ctx.crls,
-      ...(ctx.opts.allowNetworkFetch !== undefined ? { allowNetworkFetch: ctx.opts.allowNetworkFetch } : {}),
-      ...(ctx.opts.crlFetchTimeoutMs !== undefined ? { fetchTimeoutMs: ctx.opts.crlFetchTimeoutMs } : {}),
-      ...(ctx.opts.maxCrlBytes !== undefined ? { maxCrlBytes: ctx.opts.maxCrlBytes } : {}),
-      ...(ctx.opts.fetchCrl !== undefined ? { fetchCrl: ctx.opts.fetchCrl } : {}),
+      ...(o.allowNetworkFetch !== undefined ? { allowNetworkFetch: o.allowNetworkFetch } : {}),
+      ...(o.ocsp !== undefined ? { ocsp: o.ocsp } : {}),
+      ...(o.crlFetchTimeoutMs !== undefined ? { fetchTimeoutMs: o.crlFetchTimeoutMs } : {}),
+      ...(o.maxCrlBytes !== undefined ? { maxCrlBytes: o.maxCrlBytes } : {}),
+      ...(o.fetchCrl !== undefined ? { fetchCrl: o.fetchCrl } : {}),
       clockSkewMs: ctx.skew,
     }, ctx.now);
-    if (out.status === 'revoked') {
-      throw new LoginTokenRejection('REVOKED', `“${out.subject}”于 ${out.revokedAt.toISOString()} 被吊销`, `"${out.subject}" revoked at ${out.revokedAt.toISOString()}`, { revokedAt: out.revokedAt.toISOString() });
+    ctx.revocation = out.links.map(linkJson);
+    const revoked = out.links.find((l) => l.status === 'revoked');
+    if (revoked?.revokedAt) {
+      const at = revoked.revokedAt.toISOString();
+      throw new LoginTokenRejection('REVOKED', `“${revoked.subject}”于 ${at} 被吊销`, `"${revoked.subject}" revoked at ${at}`, { revokedAt: at, depth: revoked.depth, source: revoked.source });
     }
-    if (out.status === 'unknown') {
-      const zh = out.reason === 'CRL_STALE' ? '吊销列表已过期，无法确认证书状态' : '无法获取吊销列表，无法确认证书状态';
-      const en = out.reason === 'CRL_STALE' ? 'CRL is out of date; status unknown' : 'CRL unavailable; status unknown';
-      throw new LoginTokenRejection('REVOKED', zh, en, { reason: out.reason });
+    const open = out.links.find((l) => l.status === 'unknown') ?? (o.requireRevocation ? out.links.find((l) => l.status === 'not-checked') : undefined);
+    if (open) {
+      const why = REVOCATION_REASON_TEXT[open.reason ?? 'NO_SOURCE'];
+      throw new LoginTokenRejection('REVOCATION_UNKNOWN', `“${open.subject}”：${why.zh}`, `"${open.subject}": ${why.en}`, { reason: open.reason, depth: open.depth });
     }
     if (out.status === 'not-checked') ctx.warnings.push('REVOCATION_NOT_CHECKED');
   },
@@ -443,5 +484,6 @@ export async function runVerifySteps(steps: readonly VerifyStep[], input: unknow
     format: token0.kind,
     ...(token0.appVersion !== null ? { appVersion: token0.appVersion } : {}),
     warnings: ctx.warnings,
+    ...(ctx.revocation ? { revocation: ctx.revocation } : {}),
   };
 }

@@ -8,7 +8,8 @@
 import * as asn1js from 'asn1js';
 import type * as pkijs from 'pkijs';
 import { analyzeUsccDetailed, isPlaceholder, isValidOrgCode, USCC_CHARSET, usccCheckChar } from './uscc.ts';
-import { checkResidentId, isValidRegNumber15, maskResidentId } from './identifiers.ts';
+import { isValidRegNumber15 } from './identifiers.ts';
+import { checkResidentId, maskResidentId } from './resident-id.ts';
 import { loadCaProfiles, loadKnownFields, matchCaProfile, type CaProfile, type FieldMeaning, type IssuerAttributes, type KnownField, type UsccLocation } from './ca-profiles.ts';
 
 export type Confidence = 'high' | 'medium' | 'low';

@@ -101,6 +101,30 @@ export const KEY_USAGE_BITS = [
 ] as const;
 export type KeyUsageName = (typeof KEY_USAGE_BITS)[number];
 
+/** Revocation (RFC 5280 CRLs, RFC 6960 OCSP): extensions and identifiers the checks read. */
+export const REVOCATION_OID = {
+  crlDistributionPoints: '2.5.29.31',
+  authorityInfoAccess: '1.3.6.1.5.5.7.1.1',
+  adOcsp: '1.3.6.1.5.5.7.48.1',
+  kpOcspSigning: '1.3.6.1.5.5.7.3.9',
+  ocspBasic: '1.3.6.1.5.5.7.48.1.1',
+  ocspNonce: '1.3.6.1.5.5.7.48.1.2',
+  ocspNoCheck: '1.3.6.1.5.5.7.48.1.5',
+  sha1: '1.3.14.3.2.26',
+  // CRL extensions
+  authorityKeyId: '2.5.29.35',
+  issuerAltName: '2.5.29.18',
+  crlNumber: '2.5.29.20',
+  deltaCrlIndicator: '2.5.29.27',
+  issuingDistributionPoint: '2.5.29.28',
+  freshestCrl: '2.5.29.46',
+  // CRL entry extensions
+  reasonCode: '2.5.29.21',
+  holdInstructionCode: '2.5.29.23',
+  invalidityDate: '2.5.29.24',
+  certificateIssuer: '2.5.29.29',
+} as const;
+
 /**
  * Extensions path validation understands, so a certificate may mark them critical. AKI/SKI are
  * here (RFC 5280 forbids marking them critical, yet real SHECA SM2 certificates do; they only

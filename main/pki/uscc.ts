@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { checkResidentId } from './identifiers.ts';
+import { checkResidentId } from './resident-id.ts';
 import { isKnownProvincePrefix, lookupRegion, regionSummary, type RegionInfo, type RegionSummary } from './regions.ts';
 
 export const USCC_CHARSET = '0123456789ABCDEFGHJKLMNPQRTUWXY';

@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { AssistantError } from '../errors.ts';
+import { windowsWriteProblem, type Unsafe } from '../keystores/windows/admin-only.ts';
 import { userDataDir } from './user-data.ts';
 import { policyInvalid, resolvePolicy, type LayerInput, type PolicyResult } from './policy.ts';
 import { readRegistryLayer, type RegistryReader } from './registry.ts';
@@ -28,9 +29,28 @@ export function userSettingsPath(platform: NodeJS.Platform, env: NodeJS.ProcessE
 export interface FileAccess {
   readFile(p: string): Buffer;
   stat(p: string): { size: number; mode: number; isFile(): boolean };
+  /** Windows: who besides administrators may change the file or a folder above it (owner/DACL), or null. */
+  windowsWriteProblem?(p: string): Unsafe | null;
 }
 
-const realFiles: FileAccess = { readFile: (p) => fs.readFileSync(p), stat: (p) => fs.statSync(p) };
+const realFiles: FileAccess = {
+  readFile: (p) => fs.readFileSync(p),
+  stat: (p) => fs.statSync(p),
+  windowsWriteProblem: (p) => windowsWriteProblem(fs.realpathSync.native(p), 'policy'),
+};
+
+/** Why a machine policy file must be ignored: anyone may rewrite it (mode bits; owner and DACL on Windows). */
+function machineFileUnsafe(file: string, mode: number, platform: NodeJS.Platform, files: FileAccess): { en: string; zh: string } | null {
+  if (platform !== 'win32') return mode & 0o002 ? { en: 'world-writable', zh: '可被任何用户修改' } : null;
+  let why: Unsafe | null;
+  try {
+    why = (files.windowsWriteProblem ?? realFiles.windowsWriteProblem!)(file);
+  } catch (e) {
+    why = { path: file, en: `cannot read its permissions (${(e as Error).message})`, zh: '无法读取其访问权限' };
+  }
+  if (!why) return null;
+  return why.path === file ? why : { en: `${why.path}: ${why.en}`, zh: `${why.path} ${why.zh}` };
+}
 
 /** Reads one layer; never throws. `machine` layers that anyone can rewrite are refused. */
 export function readPolicyLayer(file: string | null, opts: { machine: boolean; platform: NodeJS.Platform; files?: FileAccess }): LayerInput {
@@ -45,10 +65,11 @@ export function readPolicyLayer(file: string | null, opts: { machine: boolean; p
     return { status: 'unreadable', path: file, error: unreadable(file, code) };
   }
   if (!st.isFile()) return { status: 'unreadable', path: file, error: unreadable(file, 'not a file') };
-  if (opts.machine && opts.platform !== 'win32' && st.mode & 0o002) {
+  const unsafe = opts.machine ? machineFileUnsafe(file, st.mode, opts.platform, files) : null;
+  if (unsafe) {
     return {
       status: 'unsafe', path: file,
-      error: new AssistantError('POLICY_UNSAFE', `策略文件可被任何用户修改，已忽略：${file}`, { en: `policy file is world-writable; ignored: ${file}`, details: { file } }).toJSON(),
+      error: new AssistantError('POLICY_UNSAFE', `策略文件${unsafe.zh}，已忽略：${file}`, { en: `policy file is ${unsafe.en}; ignored: ${file}`, details: { file, reason: unsafe.en } }).toJSON(),
     };
   }
   if (st.size > MAX_POLICY_BYTES) return { status: 'invalid', path: file, error: policyInvalid(file, '/', 'file larger than 1 MiB', '文件超过 1 MiB').toJSON() };

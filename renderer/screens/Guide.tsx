@@ -205,6 +205,25 @@ function HotTiles({ site, onOpenItem }: { site: string | undefined; onOpenItem: 
   );
 }
 
+const SITE_KEY = 'guide.site';
+
+function rememberedSite(): string | null {
+  try {
+    return localStorage.getItem(SITE_KEY);
+  } catch {
+    return null;
+  }
+}
+
+/** A site matches its name, its pinyin initials or its full pinyin (sjz, shijiazhuang → 石家庄市). */
+export function siteMatches(s: GuideSiteView, query: string): boolean {
+  const q = query.trim().toLowerCase().replace(/\s+/g, '');
+  if (!q) return true;
+  if (s.name.includes(q)) return true;
+  if (!/^[a-z]+$/.test(q)) return false;
+  return (s.initials ?? '').startsWith(q) || (s.pinyin ?? '').startsWith(q);
+}
+
 export function GuideScreen({ onOpenOnline }: { onOpenOnline: (url: string) => void }) {
   const { t } = useI18n();
   const [tab, setTab] = useState<Tab>('browse');
@@ -220,12 +239,21 @@ export function GuideScreen({ onOpenOnline }: { onOpenOnline: (url: string) => v
   const [itemId, setItemId] = useState<string | null>(null);
   const seq = useRef(0);
 
+  const [siteQuery, setSiteQuery] = useState('');
   useEffect(() => {
     invoke('guide:sites').then((r) => {
       setSites(r.sites);
-      setSite((s) => s ?? r.sites.find((x) => x.level === 'province')?.code ?? r.sites[0]?.code);
+      // The last site chosen comes back; else the province's main site.
+      const remembered = rememberedSite();
+      setSite((s) => s ?? (remembered && r.sites.some((x) => x.code === remembered) ? remembered : undefined) ?? r.sites.find((x) => x.level === 'province')?.code ?? r.sites[0]?.code);
     }, setError);
   }, []);
+  const chooseSite = (code: string) => {
+    setSite(code);
+    try {
+      localStorage.setItem(SITE_KEY, code);
+    } catch {}
+  };
 
   const searching = query.trim() !== '';
   useEffect(() => {
@@ -263,6 +291,12 @@ export function GuideScreen({ onOpenOnline }: { onOpenOnline: (url: string) => v
     for (const s of sites) if (!out.some((o) => o.site.code === s.code)) out.push({ site: s, depth: 0 });
     return out;
   }, [sites]);
+  // 石家庄, sjz or shijiazhuang: names, pinyin initials and full pinyin all find a site.
+  const shownSites = useMemo(() => siteOptions.filter((o) => siteMatches(o.site, siteQuery)), [siteOptions, siteQuery]);
+  useEffect(() => {
+    if (siteQuery.trim() && shownSites.length > 0 && !shownSites.some((o) => o.site.code === site)) chooseSite(shownSites[0]!.site.code);
+  }, [shownSites]);
+  const current = sites.find((s) => s.code === site);
 
   const facets = list ? (facetKind === 'theme' ? list.facets.themes : list.facets.departments) : [];
 
@@ -278,14 +312,20 @@ export function GuideScreen({ onOpenOnline }: { onOpenOnline: (url: string) => v
     <section className="screen guide">
       <div className="guide-head">
         <h1>{t('guide.heading')}</h1>
-        <label className="site-select">
-          <span>{t('guide.site')}</span>
-          <select value={site ?? ''} onChange={(e) => setSite(e.target.value)} data-testid="site-select">
-            {siteOptions.map(({ site: s, depth }) => (
-              <option key={s.code} value={s.code}>{'\u3000'.repeat(depth)}{s.name}</option>
-            ))}
-          </select>
-        </label>
+        <div className="site-picker">
+          <label className="site-select">
+            <span>{t('guide.site')}</span>
+            <input type="search" className="site-search" value={siteQuery} onChange={(e) => setSiteQuery(e.target.value)} placeholder={t('guide.siteSearch')} aria-label={t('guide.siteSearch')} data-testid="site-search" />
+            <select value={site ?? ''} onChange={(e) => chooseSite(e.target.value)} data-testid="site-select">
+              {shownSites.map(({ site: s, depth }) => (
+                <option key={s.code} value={s.code}>{siteQuery.trim() ? '' : '\u3000'.repeat(depth)}{s.name}</option>
+              ))}
+            </select>
+          </label>
+          {current?.url && (
+            <button type="button" className="link" onClick={() => onOpenOnline(current.url!)} data-testid="site-open-portal">{t('guide.openSitePortal')}</button>
+          )}
+        </div>
       </div>
       <div className="subtabs">
         {(['browse', 'hot', 'ask', 'manual'] as const).map((k) => (

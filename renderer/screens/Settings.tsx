@@ -11,6 +11,8 @@ export function SettingsScreen({ lang, onLang }: { lang: Lang; onLang: (l: Lang)
   useEffect(() => {
     invoke('app:diagnostics').then(setD, setError);
   }, []);
+  const languageSetting = d?.settings?.find((x) => x.key === 'language');
+  const sourceText = (source: string) => (source === 'default' ? t('settings.source.default') : source === 'user' ? t('settings.source.user') : source);
   return (
     <section className="screen">
       <h1>{t('settings.heading')}</h1>
@@ -19,9 +21,10 @@ export function SettingsScreen({ lang, onLang }: { lang: Lang; onLang: (l: Lang)
           <dt>{t('settings.language')}</dt>
           <dd>
             <div className="segmented">
-              <button type="button" className={lang === 'zh' ? 'active' : ''} onClick={() => onLang('zh')}>简体中文</button>
-              <button type="button" className={lang === 'en' ? 'active' : ''} onClick={() => onLang('en')}>English</button>
+              <button type="button" className={lang === 'zh' ? 'active' : ''} disabled={languageSetting?.locked} onClick={() => onLang('zh')}>简体中文</button>
+              <button type="button" className={lang === 'en' ? 'active' : ''} disabled={languageSetting?.locked} onClick={() => onLang('en')}>English</button>
             </div>
+            {languageSetting?.locked && <p className="muted small" data-testid="language-locked">🔒 {t('settings.languageLocked', { source: languageSetting.source })}</p>}
           </dd>
         </dl>
       </div>
@@ -56,6 +59,30 @@ export function SettingsScreen({ lang, onLang }: { lang: Lang; onLang: (l: Lang)
             </dd>
             <dt>{t('settings.policy')}</dt>
             <dd><ul className="plain mono">{d.policySources.map((p) => <li key={p}>{p}</li>)}</ul></dd>
+            {d.updates && (
+              <>
+                <dt>{t('settings.updates')}</dt>
+                <dd data-testid="updates">{lang === 'zh' ? d.updates.message : d.updates.messageEn}</dd>
+              </>
+            )}
+            {d.settings && (
+              <>
+                <dt>{t('settings.policyValues')}</dt>
+                <dd>
+                  <ul className="plain" data-testid="policy-settings">
+                    {d.settings.map((x) => (
+                      <li key={x.key} data-locked={x.locked ? 'true' : 'false'}>
+                        <span className="mono">{x.key}</span>{' '}
+                        <span className="mono small">{x.value}</span>{' '}
+                        {x.locked
+                          ? <span className="badge badge-warn" title={t('settings.locked')}>🔒 {t('settings.source', { source: sourceText(x.source) })}</span>
+                          : <span className="muted small">{t('settings.source', { source: sourceText(x.source) })}</span>}
+                      </li>
+                    ))}
+                  </ul>
+                </dd>
+              </>
+            )}
             <dt>{t('settings.guideData')}</dt>
             <dd>{d.guide.available ? t('settings.guideItems', { n: d.guide.items ?? '—', version: d.guide.version ?? '—' }) : t('guide.unavailable')}</dd>
           </dl>

@@ -1,6 +1,6 @@
 // Regenerates main/guide/data/{manual.json, catalogue.json, search-index.bin} from the sources:
 //   node --import tsx scripts/guide/build-data.ts [--version N] [--created-at ISO]
-// Sources: scripts/guide/source/hebei-divisions.json (GB/T 2260), main/guide/data/*.json, the manual text.
+// Sources: main/pki/data/hebei-divisions.json (GB/T 2260), main/guide/data/*.json, the manual text.
 import { readFileSync, writeFileSync, renameSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -44,7 +44,7 @@ for (const line of contactSection?.text.split('\n') ?? []) {
   contacts.push({ name: m[1]!.trim(), phones, source: `manual:${contactSection!.id}` });
 }
 
-const div = readJson<Divisions>(root + 'scripts/guide/source/hebei-divisions.json');
+const div = readJson<Divisions>(root + 'main/pki/data/hebei-divisions.json');
 const corrections = readJson<{ words: Record<string, { primary: string; alternatives: string[] }> }>(data('pinyin-corrections.json'));
 const urls = readJson<{ sites: Record<string, { url: string; verified: boolean }> }>(data('site-urls.json')).sites;
 const sites = buildSites(div, corrections, urls, { '130200': contacts.filter((c) => c.name.startsWith('唐山')) });

@@ -265,6 +265,24 @@ describe('assistant UI in Chromium', { skip: missing ?? false }, () => {
     await page.getByTestId('guide-item').waitFor();
     assert.equal(await page.getByTestId('go-online').count(), 1);
     await host.screenshot(page, 'guide-item');
+    // The open item survives a trip to another tab.
+    await page.getByTestId('nav-certs').click();
+    await page.getByTestId('nav-guide').click();
+    await page.getByTestId('guide-item').waitFor();
+  });
+
+  test('guide site picker: yyzz finds 营业执照 services; sjz picks 石家庄市; the choice is remembered', async () => {
+    const page = host.assistant;
+    await page.getByTestId('nav-guide').click();
+    const back = page.getByRole('button', { name: /返回/ });
+    if (await back.count()) await back.click();
+    await page.getByTestId('guide-search').fill('yyzz');
+    await page.getByTestId('guide-result').filter({ hasText: '企业设立登记' }).first().waitFor();
+    await page.getByTestId('site-search').fill('sjz');
+    await page.waitForFunction(() => (document.querySelector('[data-testid="site-select"]') as HTMLSelectElement | null)?.selectedOptions[0]?.textContent?.startsWith('石家庄市'));
+    assert.equal(await page.evaluate(() => localStorage.getItem('guide.site')), '130100');
+    await page.getByTestId('site-search').fill('');
+    await page.getByTestId('guide-search').fill('');
   });
 
   test('guide panels: 热门服务 tiles, 智能问答 answers, manual reader; settings shows diagnostics', async () => {

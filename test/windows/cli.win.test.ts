@@ -19,12 +19,18 @@ test('uscc decodes a valid code and refuses a bad check character', () => {
   assert.match(bad.stdout, /校验码/u);
 });
 
-test('inspect reads a PFX (password on stdin) and finds the enterprise USCC', () => {
+test('inspect reads a PFX (password on stdin): the enterprise USCC, and a chain verdict against the anchors given', () => {
   const pki = testPki();
   const leaf = pki.get('bjca-ent');
-  const r = runCli(['inspect', '--json', '--password-stdin', leaf.pfx!.modern!], { input: `${leaf.pfx!.password}\r\n` });
-  assert.equal(r.status, 0, r.stderr);
-  const report = JSON.parse(r.stdout) as { files: Array<{ certificates: Array<Record<string, unknown>> }> };
-  const cert = report.files[0]!.certificates[0]!;
-  assert.match(JSON.stringify(cert), new RegExp(leaf.expect.uscc!));
+  const input = `${leaf.pfx!.password}\r\n`;
+  const r = runCli(['inspect', '--json', '--password-stdin', '--trust', pki.get('bjca-root').certPem, leaf.pfx!.modern!], { input });
+  assert.equal(r.status, 0, r.stderr + r.stdout.slice(0, 3000));
+  type Report = { files: Array<{ certificates: Array<{ identity: { uscc: { value: string } | null }; checks: Array<{ id: string; status: string }> }> }> };
+  const cert = (JSON.parse(r.stdout) as Report).files[0]!.certificates[0]!;
+  assert.equal(cert.identity.uscc?.value, leaf.expect.uscc);
+  assert.equal(cert.checks.find((c) => c.id === 'chain')?.status, 'pass');
+  // Windows' own Trusted Root store counts as anchors, so a chain to a root not in it fails (exit 1).
+  const untrusted = runCli(['inspect', '--json', '--password-stdin', leaf.pfx!.modern!], { input });
+  assert.equal(untrusted.status, 1, untrusted.stderr);
+  assert.equal((JSON.parse(untrusted.stdout) as Report).files[0]!.certificates[0]!.checks.find((c) => c.id === 'chain')?.status, 'fail');
 });

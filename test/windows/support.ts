@@ -19,6 +19,8 @@ export const winEnv = {
   get cli(): string { return required('CA_WIN_CLI'); },
   get dlls(): string { return required('CA_WIN_DLLS'); },
   get pkiDir(): string { return required('CA_WIN_PKI'); },
+  /** The bundled key-store worker beside the bundled CLI (plain ESM: Windows Node runs no tsx). */
+  get worker(): string { return path.join(path.dirname(required('CA_WIN_CLI')), 'keystore-worker.mjs'); },
 };
 
 /** A mingw-built fake driver: `pkcs11-crash`, `skf-key`, … for this process's ABI (x64) or the other one. */

@@ -8,7 +8,8 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { toErrorInfo, type ErrorInfo } from '../../errors.ts';
+import { AssistantError, toErrorInfo, type ErrorInfo } from '../../errors.ts';
+import { PE_MACHINE_NAMES, peMachineOf, readPeFile, type PeInfo, type PeMachine } from '../../keystores/pe.ts';
 import type { KeyStoreWorkerClient } from '../../keystores/worker/client.ts';
 import { loadPolicy, type PolicyResult } from '../../policy/index.ts';
 import { EXIT_FAIL, EXIT_OK, EXIT_USAGE, parseTimeoutMs, TIMEOUT_USAGE_MESSAGE, writeJson, type CliIO } from '../io.ts';
@@ -26,6 +27,8 @@ export interface ModuleFact {
   tokens?: number;
   /** SKF libraries: devices (USB keys) present. */
   devices?: number;
+  /** Windows: the machine the DLL is built for (its PE header). */
+  machine?: PeMachine;
   library?: string;
   error?: ErrorInfo;
 }
@@ -58,6 +61,8 @@ export interface DoctorDeps {
   describeSkf?: (libraryPath: string) => Promise<{ devices: number }>;
   /** Throws AssistantError when the module path is not safe to load. */
   checkModulePath?: (p: string) => string;
+  /** Windows: a driver DLL's PE header (null when it is not a PE image). */
+  driverMachine?: (p: string) => PeInfo | null;
   trustAnchors: (paths: string[]) => Promise<{ anchors: { subject: string; notAfter: string; fingerprintSha256: string }[]; errors: ErrorInfo[] }>;
   probePort: (host: string, port: number, timeoutMs: number) => Promise<boolean>;
   hebcaPort?: number;
@@ -87,6 +92,23 @@ function resolveModule(name: string, deps: DoctorDeps): string | null {
     if (deps.exists(candidate)) return candidate;
   }
   return null;
+}
+
+/**
+ * Windows: a driver built for another architecture than this process cannot load — the classic
+ * "USB Key 插上没反应" (a 32-bit vendor DLL beside a 64-bit app). Read before loading, so the
+ * report says why instead of the loader's "not a valid Win32 application".
+ */
+function checkDriverMachine(fact: ModuleFact, p: string, deps: DoctorDeps): void {
+  if (deps.platform !== 'win32' || !deps.driverMachine) return;
+  const pe = deps.driverMachine(p);
+  if (!pe) return; // not a PE image: loading it says so
+  fact.machine = pe.machine;
+  const want = peMachineOf(deps.arch);
+  if (pe.machine === want) return;
+  throw new AssistantError('DRIVER_ARCH_MISMATCH',
+    `驱动 ${p} 是 ${PE_MACHINE_NAMES[pe.machine]} 版本，证书助手是 ${PE_MACHINE_NAMES[want]} 程序，无法加载（USB Key 插上没反应的常见原因）：请安装发证机构提供的 ${PE_MACHINE_NAMES[want]} 驱动`,
+    { en: `driver ${p} is built for ${pe.machine}, this process is ${want}: it cannot load; install the CA's ${want} driver`, details: { module: p, driver: pe.machine, process: want } });
 }
 
 export async function diagnose(deps: DoctorDeps): Promise<DoctorReport> {
@@ -164,6 +186,7 @@ export async function diagnose(deps: DoctorDeps): Promise<DoctorReport> {
     const fact: ModuleFact = { name: w.name, source: w.source, path: resolved, exists: resolved !== null };
     if (resolved) {
       try {
+        checkDriverMachine(fact, resolved, deps);
         deps.checkModulePath?.(resolved);
         if (deps.describeModule) {
           const d = await deps.describeModule(resolved);
@@ -212,6 +235,7 @@ export async function diagnose(deps: DoctorDeps): Promise<DoctorReport> {
       const fact: ModuleFact = { name: w.name, source: w.source, path: resolved, exists: resolved !== null };
       if (resolved) {
         try {
+          checkDriverMachine(fact, resolved, deps);
           deps.checkModulePath?.(resolved);
           if (deps.describeSkf) Object.assign(fact, { loads: true, devices: (await deps.describeSkf(resolved)).devices });
         } catch (e) {
@@ -239,6 +263,18 @@ export async function diagnose(deps: DoctorDeps): Promise<DoctorReport> {
       const loaded = deps.describeSkf !== undefined;
       add('skf-modules', 'pass', `国密 SKF 驱动${loaded ? '可加载' : '存在'}：${here.map((m) => `${m.path}${m.devices !== undefined ? `（${m.devices} 个 USB Key）` : ''}`).join('、')}`,
         `SKF libraries ${loaded ? 'load' : 'present'}: ${here.map((m) => `${m.path}${m.devices !== undefined ? ` (${m.devices} keys)` : ''}`).join(', ')}`);
+    }
+  }
+
+  // Windows: drivers of the wrong architecture, named with the fix (also marked in their own checks above).
+  if (deps.platform === 'win32' && deps.driverMachine) {
+    const all = [...modules, ...((facts['skfModules'] as ModuleFact[] | undefined) ?? [])];
+    const wrong = all.filter((m) => m.error?.code === 'DRIVER_ARCH_MISMATCH');
+    const want = peMachineOf(deps.arch);
+    if (wrong.length) {
+      add('driver-arch', 'fail', wrong.map((m) => m.error!.message).join('；'), wrong.map((m) => m.error!.messageEn ?? '').join('; '));
+    } else {
+      add('driver-arch', 'pass', `驱动与证书助手同为 ${PE_MACHINE_NAMES[want]}（${all.filter((m) => m.machine).length} 个已检查）`, `drivers match this ${want} process (${all.filter((m) => m.machine).length} checked)`);
     }
   }
 
@@ -380,6 +416,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
       profileSkfModules: () => realProfileSkfModules(platform),
       describeSkf,
       checkModulePath: (p) => checkModulePath(p),
+      driverMachine: (p) => readPeFile(p),
       trustAnchors: realTrustAnchors,
       probePort: probeTcpPort,
     });

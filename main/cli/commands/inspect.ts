@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { toErrorInfo } from '../../errors.ts';
 import { loadCaProfiles } from '../../pki/ca-profiles.ts';
-import { checkResidentId, maskResidentId } from '../../pki/identifiers.ts';
+import { checkResidentId, maskResidentId } from '../../pki/resident-id.ts';
 import type { ParsedCertificate } from '../../pki/certificate.ts';
 import { formatDateZh, inspectCertificate, type CertificateReport, type CheckStatus } from '../../pki/inspect.ts';
 import { readCertificatePath } from '../../pki/read.ts';

@@ -10,7 +10,7 @@ import { verifyLoginToken, type VerifyOptions, type VerifyResult } from '../../l
 import { verifySofLogin } from '../../login/sof-login.ts';
 import { EXIT_FAIL, EXIT_OK, EXIT_USAGE, readAll, writeJson, type CliIO } from '../io.ts';
 
-const USAGE = `用法 / Usage: cert-assistant verify --origin URL --challenge B64 --trust PATH [--trust PATH]... [--expect-uscc CODE] [--now ISO] [--crl FILE]... TOKEN|-
+const USAGE = `用法 / Usage: cert-assistant verify --origin URL --challenge B64 --trust PATH [--trust PATH]... [--expect-uscc CODE] [--now ISO] [--crl FILE]... [--fetch-crl] [--ocsp] [--ocsp-url URL] [--require-revocation] TOKEN|-
        cert-assistant verify --sof --random R --certificate FILE --signature B64|FILE --trust PATH [...同上 / as above]
 
 验证登录令牌（门户使用）。TOKEN 为令牌文本、令牌文件，或 - 表示从标准输入读取。
@@ -21,7 +21,10 @@ Verifies a login token (for portals). TOKEN is the token text, a token file, or 
   --expect-uscc CODE  账号的统一社会信用代码 / the account's USCC
   --now ISO           验证时刻（默认当前时间）/ verification time (default: now)
   --crl FILE          证书吊销列表（DER/PEM，可重复）/ CRL file, DER or PEM (repeatable)
-  --fetch-crl         无 --crl 覆盖时从证书的 CRL 分发点下载（5 秒超时，10 MB 上限）/ fetch CRLs from the distribution points
+  --fetch-crl         无 --crl 覆盖时从证书的 CRL 分发点下载（5 秒超时，10 MB 上限），并询问证书的 OCSP 服务 / fetch CRLs from the distribution points and ask the certificates' OCSP responders
+  --ocsp              询问证书中的 OCSP 服务（5 秒超时）/ ask the OCSP responders named in the certificates
+  --ocsp-url URL      使用此 OCSP 服务（代替证书中的地址）/ ask this OCSP responder instead
+  --require-revocation 证书链每一级都须有 CRL 或 OCSP 的确定结果，否则拒绝 / every link of the chain needs a definite CRL or OCSP status
   --no-bundled        不加载内置的 certs/trust / do not load the bundled anchors
   --sof               验证 CA 助手（SOF）登录：UserCert + UserSignedData，不绑定来源网站（cert-login:1 更安全）
                       verify a CA-assistant (SOF) login: UserCert + UserSignedData; binds no origin (cert-login:1 is safer)
@@ -60,7 +63,7 @@ async function readToken(arg: string, io: CliIO): Promise<Uint8Array> {
 }
 
 export async function run(args: string[], io: CliIO): Promise<number> {
-  let values: { sof?: boolean; random?: string; certificate?: string; signature?: string; origin?: string; challenge?: string; trust?: string[]; 'expect-uscc'?: string; now?: string; crl?: string[]; 'fetch-crl'?: boolean; 'no-bundled'?: boolean; help?: boolean };
+  let values: { sof?: boolean; random?: string; certificate?: string; signature?: string; origin?: string; challenge?: string; trust?: string[]; 'expect-uscc'?: string; now?: string; crl?: string[]; 'fetch-crl'?: boolean; ocsp?: boolean; 'ocsp-url'?: string; 'require-revocation'?: boolean; 'no-bundled'?: boolean; help?: boolean };
   let positionals: string[];
   try {
     ({ values, positionals } = parseArgs({
@@ -68,7 +71,8 @@ export async function run(args: string[], io: CliIO): Promise<number> {
       options: {
         sof: { type: 'boolean' }, random: { type: 'string' }, certificate: { type: 'string' }, signature: { type: 'string' },
         origin: { type: 'string' }, challenge: { type: 'string' }, trust: { type: 'string', multiple: true }, 'expect-uscc': { type: 'string' },
-        now: { type: 'string' }, crl: { type: 'string', multiple: true }, 'fetch-crl': { type: 'boolean' }, 'no-bundled': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+        now: { type: 'string' }, crl: { type: 'string', multiple: true }, 'fetch-crl': { type: 'boolean' },
+        ocsp: { type: 'boolean' }, 'ocsp-url': { type: 'string' }, 'require-revocation': { type: 'boolean' }, 'no-bundled': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
       },
       strict: true,
       allowPositionals: true,
@@ -80,6 +84,8 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     io.stdout.write(USAGE);
     return EXIT_OK;
   }
+  const ocspUrl = values['ocsp-url'];
+  if (ocspUrl !== undefined && !/^https?:\/\/\S+$/i.test(ocspUrl)) return usage(io, '--ocsp-url 须为 http(s) 地址 / --ocsp-url must be an http(s) URL');
   if (values.sof) return runSof(values, positionals, io);
   if (!values.origin) return usage(io, '缺少 --origin / --origin is required');
   if (!values.challenge) return usage(io, '缺少 --challenge / --challenge is required');
@@ -110,6 +116,8 @@ async function verifyAndPrint(values: Values, now: Date, challenge: string, io: 
     challengeStore.register(challenge, now);
     const result = await verify({
       trustAnchors, challengeStore, now, crls, allowNetworkFetch: values['fetch-crl'] === true,
+      ...(values.ocsp || values['ocsp-url'] !== undefined ? { ocsp: values['ocsp-url'] !== undefined ? { responderUrl: values['ocsp-url'] } : {} } : {}),
+      ...(values['require-revocation'] ? { requireRevocation: true } : {}),
       ...(values['expect-uscc'] !== undefined ? { expectedUscc: values['expect-uscc'] } : {}),
     });
     writeJson(io.stdout, result.ok ? result : { uscc: null, subject: null, ...result });
@@ -136,7 +144,7 @@ function certificateFile(path: string): { leaf: string; intermediates: string[] 
   return { leaf: bytes.toString('base64'), intermediates: [] };
 }
 
-type Values = { random?: string; certificate?: string; signature?: string; trust?: string[]; 'expect-uscc'?: string; now?: string; crl?: string[]; 'fetch-crl'?: boolean; 'no-bundled'?: boolean };
+type Values = { random?: string; certificate?: string; signature?: string; trust?: string[]; 'expect-uscc'?: string; now?: string; crl?: string[]; 'fetch-crl'?: boolean; ocsp?: boolean; 'ocsp-url'?: string; 'require-revocation'?: boolean; 'no-bundled'?: boolean };
 
 /** `verify --sof`: the CA assistants' login (random + UserCert + UserSignedData) through verifySofLogin. */
 async function runSof(values: Values, positionals: string[], io: CliIO): Promise<number> {

@@ -3,7 +3,6 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import { PassThrough } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
-import { isAssistantError } from '../../../main/errors.ts';
 import { KeyStoreWorkerClient } from '../../../main/keystores/worker/client.ts';
 import { forkWorkerSpawner } from '../../../main/keystores/worker/fork-transport.ts';
 import { WorkerKeyStore } from '../../../main/keystores/worker/remote-store.ts';
@@ -11,20 +10,10 @@ import { run as tokensCommand } from '../../../main/cli/commands/tokens.ts';
 import { getTestPki, type TestPki } from '../../fixtures/pki.ts';
 import type { KeyStoreEvent } from '../../../main/keystores/types.ts';
 import { createSoftHsmToken, opensslVerifySha256, p1363ToDer, softHsmAvailable, SOFTHSM_MODULE, USER_PIN, type SoftHsmToken } from '../../support/softhsm.ts';
+import { rejectsWith } from '../../support/assert-error.ts';
 
 const skip = softHsmAvailable() ? false : 'softhsm2-util / pkcs11-tool / libsofthsm2.so not installed';
 
-async function rejectsWith(p: Promise<unknown>, code: string): Promise<Record<string, unknown>> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(isAssistantError(e), `expected AssistantError, got ${String(e)}`);
-    assert.equal(e.code, code, `${e.code}: ${e.message}`);
-    assert.ok(/[\u4e00-\u9fff]/u.test(e.message), 'zh-CN message');
-    return e.details ?? {};
-  }
-  assert.fail(`expected ${code}`);
-}
 
 describe('PKCS#11 through the worker, SoftHSM2 as the USB key', { skip }, () => {
   let pki: TestPki;

@@ -124,7 +124,9 @@ describe('module paths: only admin-controlled places', () => {
 
   test('Windows: drive-absolute paths only', () => {
     const stat = () => ({ isFile: () => true, mode: 0o666 }) as unknown as fs.Stats;
-    const opts = { platform: 'win32' as const, stat, realpath: (p: string) => p };
+    // Owner and DACL are judged too (test/unit/keystores/windows-acl.test.ts): here an admin-only tree.
+    const windows = { env: { SystemRoot: 'C:\\Windows' }, security: () => ({ owner: 'S-1-5-18', dacl: [] }), trusted: new Set(['S-1-5-18']) };
+    const opts = { platform: 'win32' as const, stat, realpath: (p: string) => p, windows };
     assert.equal(code(() => checkModulePath('C:\\Windows\\System32\\HebcaP11X.dll', opts)), 'OK');
     assert.equal(code(() => checkModulePath('HebcaP11X.dll', opts)), 'MODULE_PATH_UNSAFE');
     assert.equal(code(() => checkModulePath('\\\\server\\share\\x.dll', opts)), 'MODULE_PATH_UNSAFE');

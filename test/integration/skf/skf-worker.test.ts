@@ -9,26 +9,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { run as tokensCommand } from '../../../main/cli/commands/tokens.ts';
-import { isAssistantError } from '../../../main/errors.ts';
 import { KeyStoreWorkerClient } from '../../../main/keystores/worker/client.ts';
 import { forkWorkerSpawner } from '../../../main/keystores/worker/fork-transport.ts';
 import { WorkerKeyStore } from '../../../main/keystores/worker/remote-store.ts';
 import { getTestPki } from '../../fixtures/pki.ts';
 import { buildFakeSkf, fakeSkfEnv, skipFakeSkf, verifyCalls, type FakeSkfFiles } from '../../support/fake-skf.ts';
+import { rejectsWith } from '../../support/assert-error.ts';
 
 const PIN = '12345678';
 
-async function rejectsWith(p: Promise<unknown>, code: string): Promise<Record<string, unknown>> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(isAssistantError(e), `expected AssistantError, got ${String(e)}`);
-    assert.equal(e.code, code, `${e.code}: ${e.message}`);
-    assert.match(e.message, /[\u4e00-\u9fff]/u, 'zh-CN message');
-    return e.details ?? {};
-  }
-  assert.fail(`expected ${code}`);
-}
 
 describe('the fake SKF key through the worker', { skip: skipFakeSkf }, () => {
   let dir: string;

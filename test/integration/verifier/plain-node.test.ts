@@ -6,6 +6,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Pkcs12KeyStore } from '../../../main/keystores/pkcs12/store.ts';
@@ -13,16 +14,19 @@ import { createLoginToken } from '../../../main/login/token.ts';
 import { getTestPki, type TestPki } from '../../fixtures/pki.ts';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
-// Inside the repo (gitignored .cache) so the bundle resolves npm packages from node_modules.
-const outDir = path.join(root, '.cache', `verifier-test-${process.pid}`);
+// Outside the repository, as a portal operator's install has it: the bundles and their data files in
+// one folder, npm packages from a node_modules beside it (linked to ours), no source tree to fall back on.
+const appDir = fs.mkdtempSync(path.join(os.tmpdir(), 'verifier-outside-'));
+const outDir = path.join(appDir, 'verifier');
 const ORIGIN = 'https://www.hbzwfw.gov.cn';
 let pki: TestPki;
 
 before(async () => {
   pki = await getTestPki();
+  fs.symlinkSync(path.join(root, 'node_modules'), path.join(appDir, 'node_modules'), 'dir');
   execFileSync(process.execPath, [path.join(root, 'scripts/build-verifier.mjs'), `--out=${outDir}`], { stdio: 'pipe' });
 });
-after(() => fs.rmSync(outDir, { recursive: true, force: true }));
+after(() => fs.rmSync(appDir, { recursive: true, force: true }));
 
 /** Runs the bundle in a fresh `node` with no loader flags and returns the verifier's result. */
 function verifyInPlainNode(token: string, challenge: string, origin: string): Record<string, unknown> {
@@ -75,6 +79,25 @@ test('plain-Node verifier refuses the same token at another origin', async () =>
   const r = verifyInPlainNode(await tokenFor('hebca-ent', ch), ch, 'https://evil.example');
   assert.equal(r['ok'], false);
   assert.equal(r['code'], 'ORIGIN_MISMATCH');
+});
+
+test('plain-Node `cert-assistant/uscc` bundle: USCC, resident ID and divisions from its own data files', () => {
+  const script = `
+    const u = await import(${JSON.stringify(path.join(outDir, 'uscc.mjs'))});
+    const a = u.analyzeUscc('9113 0104 MA0H E3B8 2K');
+    process.stdout.write(JSON.stringify({
+      valid: u.isValidUscc(u.normalizeUscc('9113 0104 MA0H E3B8 2K')), kind: a.orgType?.legalPersonKind ?? null, region: a.region?.name ?? null,
+      id: u.isValidResidentId(u.normalizeResidentId('11010519491231002x')), cities: u.hebeiDivisions().cities.length,
+    }));
+  `;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', cwd: appDir, env: { PATH: process.env['PATH'] ?? '' } });
+  assert.equal(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout) as { valid: boolean; kind: string | null; region: string | null; id: boolean; cities: number };
+  assert.equal(out.valid, true);
+  assert.equal(out.kind, '企业法人');
+  assert.ok(out.region, 'the region decodes from the bundled divisions');
+  assert.equal(out.id, true);
+  assert.equal(out.cities, 11);
 });
 
 test('plain-Node verifier exports verifySofLogin: a CA-assistant login (OpenSSL signature over the random) is accepted', () => {

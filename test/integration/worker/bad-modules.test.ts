@@ -5,26 +5,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { isAssistantError } from '../../../main/errors.ts';
 import { KeyStoreWorkerClient } from '../../../main/keystores/worker/client.ts';
 import { forkWorkerSpawner } from '../../../main/keystores/worker/fork-transport.ts';
 import { WorkerKeyStore } from '../../../main/keystores/worker/remote-store.ts';
+import { rejectsWith } from '../../support/assert-error.ts';
 
 const SRC = fileURLToPath(new URL('../../fixtures/pkcs11-bad/', import.meta.url));
 const onPath = (cmd: string) => (process.env['PATH'] ?? '').split(path.delimiter).some((d) => d && fs.existsSync(path.join(d, cmd)));
 const skip = onPath('gcc') ? false : 'gcc not installed';
 
-async function rejectsWith(p: Promise<unknown>, code: string): Promise<Record<string, unknown>> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(isAssistantError(e), `expected AssistantError, got ${String(e)}`);
-    assert.equal(e.code, code, `${e.code}: ${e.message}`);
-    assert.ok(/[\u4e00-\u9fff]/u.test(e.message), 'zh-CN message');
-    return e.details ?? {};
-  }
-  assert.fail(`expected ${code}`);
-}
 
 describe('the worker boundary survives misbehaving PKCS#11 drivers', { skip }, () => {
   let dir: string;

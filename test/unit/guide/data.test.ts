@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { Guide } from '../../../main/guide/index.ts';
 import { validateBundle } from '../../../main/guide/catalogue.ts';
 
-const divisions = JSON.parse(readFileSync(new URL('../../../scripts/guide/source/hebei-divisions.json', import.meta.url), 'utf8'));
+const divisions = JSON.parse(readFileSync(new URL('../../../main/pki/data/hebei-divisions.json', import.meta.url), 'utf8'));
 const guide = Guide.open();
 
 test('sites: province, 11 cities, 雄安新区 with its 3 counties, 辛集/定州 as 省直管县, every county-level unit', () => {

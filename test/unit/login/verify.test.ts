@@ -154,10 +154,26 @@ describe('rejects, one case per code, in order', () => {
     const r = await check(await make('neg-revoked'), undefined, { crls: [] });
     assert.equal(r.ok, true, r.ok ? '' : r.message);
   });
-  test('REVOKED: a stale CRL means status unknown (fail closed)', async () => {
+  // REVOCATION_UNKNOWN used to be reported as REVOKED (status unknown is not a revocation).
+  test('REVOCATION_UNKNOWN: a stale CRL means status unknown (fail closed)', async () => {
     const later = new Date(NOW.getTime() + 60 * 24 * 3600 * 1000);
     const r = await check(await make('hebca-ent', { issuedAt: later }), undefined, { now: later });
-    rejected(r, 'REVOKED');
+    rejected(r, 'REVOCATION_UNKNOWN');
+  });
+  test('REVOCATION_UNKNOWN: only the root\'s CRL configured: the leaf\'s link is not checked (warning; refused when required)', async () => {
+    const rootOnly = [new Uint8Array(readFileSync(pki.crls['hebca-root']!))];
+    const warned = await check(await make('hebca-ent'), undefined, { crls: rootOnly });
+    assert.equal(warned.ok, true, warned.ok ? '' : warned.message);
+    if (warned.ok) {
+      assert.ok(warned.warnings.includes('REVOCATION_NOT_CHECKED'), 'the unchecked leaf link is reported');
+      assert.deepEqual(warned.revocation?.map((l) => [l.depth, l.status, l.reason ?? l.source]), [[0, 'not-checked', 'NO_SOURCE'], [1, 'good', 'crl']]);
+    }
+    const r = await check(await make('hebca-ent'), undefined, { crls: rootOnly, requireRevocation: true });
+    rejected(r, 'REVOCATION_UNKNOWN');
+    if (!r.ok) assert.match(r.message, /河北冀信测试科技有限公司/);
+    // With both CRLs every link has a status, and the requirement is met.
+    const both = await check(await make('hebca-ent'), undefined, { crls: [...rootOnly, ...crls], requireRevocation: true });
+    assert.equal(both.ok, true, both.ok ? '' : both.message);
   });
   test('CHALLENGE_UNKNOWN: never issued here; or the token answers another challenge', async () => {
     const m = await make('hebca-ent');

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { classifyIdentifier, isValidRegNumber15, maskResidentId, regNumber15CheckDigit, residentIdCheckChar, checkResidentId, parseOrgCode } from '../../../main/pki/identifiers.ts';
+import { classifyIdentifier, isValidRegNumber15, regNumber15CheckDigit, parseOrgCode } from '../../../main/pki/identifiers.ts';
+import { checkResidentId, maskResidentId, residentIdCheckChar } from '../../../main/pki/resident-id.ts';
 import { orgCodeCheckChar, usccCheckChar, analyzeUscc } from '../../../main/pki/uscc.ts';
 import { seededRandom } from '../../support/random.ts';
 

@@ -6,7 +6,7 @@ import * as pkijs from 'pkijs';
 import { extractIdentity, detectCaProfile, candidateDisplay } from '../../../main/pki/identity.ts';
 import { loadCaProfiles } from '../../../main/pki/ca-profiles.ts';
 import { usccCheckChar, orgCodeCheckChar } from '../../../main/pki/uscc.ts';
-import { residentIdCheckChar } from '../../../main/pki/identifiers.ts';
+import { residentIdCheckChar } from '../../../main/pki/resident-id.ts';
 import { getTestPki } from '../../fixtures/pki.ts';
 import { ascii, buildCertificate, der, derString, OID, type CertSpec } from './build-cert.ts';
 

@@ -15,7 +15,7 @@ import type { CliIO } from '../../../main/cli/io.ts';
 import { AssistantError } from '../../../main/errors.ts';
 import type { ParsedCertificate } from '../../../main/pki/certificate.ts';
 import { verifyCertificateSignature, verifyChain } from '../../../main/pki/chain.ts';
-import { checkResidentId } from '../../../main/pki/identifiers.ts';
+import { checkResidentId } from '../../../main/pki/resident-id.ts';
 import { inspectCertificate, type CertificateReport } from '../../../main/pki/inspect.ts';
 import { readCertificateFile } from '../../../main/pki/read.ts';
 import { analyzeUscc } from '../../../main/pki/uscc.ts';

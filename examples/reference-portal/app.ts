@@ -1,7 +1,7 @@
 /**
  * The reference portal (relying party): legal-person accounts, certificate binding
  * (认证统一社会信用代码) and certificate login, as the portal's user guide describes.
- * `buildPortal(opts)` returns a Fastify instance; test/portal/server.ts listens with it.
+ * `buildPortal(opts)` returns a Fastify instance; server.ts listens with it.
  */
 import { createHash, randomBytes as nodeRandomBytes } from 'node:crypto';
 import path from 'node:path';
@@ -15,7 +15,7 @@ import { SqliteChallengeStore } from './challenges.ts';
 import { DUMMY_HASH_PROMISE, hashPassword, passwordWeakness, verifyPassword } from './passwords.ts';
 import { isValidResidentId, maskIdNumber, normalizeIdNumber } from './id-numbers.ts';
 import { realUsccCore, realVerifier, type UsccCore, type VerifyLoginToken } from './core.ts';
-import { createSiteDirectory, loadGuideSource, type SiteDirectory } from './sites.ts';
+import { createSiteDirectory, type GuideSource, type SiteDirectory } from './sites.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -47,6 +47,8 @@ export interface PortalOptions {
   verifyLoginToken?: VerifyLoginToken;
   usccCore?: UsccCore;
   siteDirectory?: SiteDirectory;
+  /** A service guide for the sites' item lists; without one the site switch works and lists are empty. */
+  guide?: GuideSource | null;
 }
 
 /** The custom header every state-changing request must carry (CSRF defence with the Origin check). */
@@ -120,7 +122,7 @@ export async function buildPortal(opts: PortalOptions): Promise<FastifyInstance>
   const lockout = opts.lockout ?? { maxFailures: 5, windowMs: 15 * 60_000, lockMs: 15 * 60_000 };
   const verifyLoginToken = opts.verifyLoginToken ?? realVerifier;
   const uscc = opts.usccCore ?? realUsccCore;
-  const sites = opts.siteDirectory ?? createSiteDirectory(await loadGuideSource());
+  const sites = opts.siteDirectory ?? createSiteDirectory(opts.guide ?? null);
 
   const db = openPortalDb(opts.dbFile);
   const challenges = new SqliteChallengeStore(db, opts.challengeTtlMs === undefined ? {} : { ttlMs: opts.challengeTtlMs });
@@ -285,7 +287,7 @@ export async function buildPortal(opts: PortalOptions): Promise<FastifyInstance>
     const code = uscc.normalizeUscc(usccInput);
     if (!uscc.isValidUscc(code)) throw new PortalError(400, 'USCC_INVALID', '统一社会信用代码校验未通过，请核对后重新填写', { field: 'uscc' });
     for (const [field, v, label] of [['leaderIdNumber', leaderIdNumber, '负责人身份证号码'], ['legalPersonIdNumber', legalPersonIdNumber, '法人身份证号']] as const) {
-      if (!isValidResidentId(v)) throw new PortalError(400, 'ID_NUMBER_INVALID', `“${label}”不是有效的 18 位居民身份证号码`, { field });
+      if (!isValidResidentId(v, now())) throw new PortalError(400, 'ID_NUMBER_INVALID', `“${label}”不是有效的 18 位居民身份证号码`, { field });
     }
     const weak = passwordWeakness(password, username);
     if (weak) throw new PortalError(400, 'WEAK_PASSWORD', weak, { field: 'password' });

@@ -1,7 +1,8 @@
 /**
- * Login tokens for the portal's tests: the product's own createLoginToken over its
- * Pkcs12KeyStore on the test PKI's PFX files (the file password is the PIN); leaves shipped
- * without a PFX (the negatives) sign from their PEM key.
+ * What the reference portal's tests take from this repository (their only import from outside the
+ * portal package): the test PKI, login tokens made the way the assistant makes them (the product's
+ * own createLoginToken over its Pkcs12KeyStore on the test PKI's PFX files, the file password
+ * being the PIN; leaves shipped without a PFX sign from their PEM key), and the service guide.
  */
 import { readFileSync } from 'node:fs';
 import { sign as nodeSign } from 'node:crypto';
@@ -12,6 +13,9 @@ import { sm2Sign } from '../../main/pki/sm2.ts';
 import type { KeyIdentity, KeyStore, PinState } from '../../main/keystores/types.ts';
 import type { SignatureAlgorithm } from '../../main/pki/signature-algorithm.ts';
 import type { PkiEntry, TestPki } from '../fixtures/pki.ts';
+
+export { getTestPki, type TestPki } from '../fixtures/pki.ts';
+export { repoGuideSource } from './portal-guide.ts';
 
 /** For test leaves shipped without a PFX (the negatives): the PEM key and the chain from the manifest. */
 export interface PemIdentity { id: string; certDer: string; keyPem: string; intermediates: string[] /* DER paths */ }

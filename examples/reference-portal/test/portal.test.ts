@@ -9,9 +9,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
-import { getTestPki, type TestPki } from '../fixtures/pki.ts';
-import { buildPortal, type PortalOptions } from './app.ts';
-import { loginToken, loginTokenFromPem, testTrustAnchors, type PemIdentity } from './test-tokens.ts';
+import { buildPortal, type PortalOptions } from '../app.ts';
+import { getTestPki, loginToken, loginTokenFromPem, testTrustAnchors, type PemIdentity, repoGuideSource, type TestPki } from '../../../test/support/portal-kit.ts';
 
 const ORIGIN = 'http://127.0.0.1:8787';
 const H = { origin: ORIGIN, 'x-requested-with': 'cert-portal' };
@@ -58,7 +57,7 @@ async function harness(over: Partial<PortalOptions> = {}): Promise<Harness> {
   const clock = { t: new Date() };
   const app = await buildPortal({
     dbFile: ':memory:', origin: ORIGIN, trustAnchors: trust, now: () => clock.t,
-    loginRateLimit: { max: 10_000, timeWindowMs: 60_000 }, ...over,
+    loginRateLimit: { max: 10_000, timeWindowMs: 60_000 }, guide: repoGuideSource(), ...over,
   });
   const h: Harness = {
     app, clock,
@@ -586,7 +585,7 @@ describe('pages, headers and the site switch', () => {
   });
 
   test('no page has an inline script, inline handler, inline style or an external asset', () => {
-    const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'public');
+    const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'public');
     for (const f of readdirSync(dir).filter((n) => n.endsWith('.html'))) {
       const html = readFileSync(path.join(dir, f), 'utf8');
       assert.doesNotMatch(html, /<script(?![^>]*\bsrc=)[^>]*>/i, `${f}: inline <script>`);

@@ -3,7 +3,7 @@
  * Implements the verifier's ChallengeStore (main/login/verify.ts).
  */
 import { randomBytes as nodeRandomBytes } from 'node:crypto';
-import type { ChallengeStore } from '../../main/login/verify.ts';
+import type { ChallengeStore } from 'cert-assistant/verifier';
 import type { PortalDb } from './db.ts';
 
 export type ConsumeResult = 'ok' | 'unknown' | 'expired' | 'reused';

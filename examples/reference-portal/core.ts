@@ -1,10 +1,11 @@
 /**
- * What the portal takes from the product's core: the login-token verifier (main/login/verify.ts)
- * and the USCC checks (main/pki/uscc.ts).
+ * What the portal takes from Cert Assistant, exactly as a portal operator installs it: the
+ * login-token verifier (`cert-assistant/verifier`) and the USCC and resident-ID checks
+ * (`cert-assistant/uscc`).
  */
-import { analyzeUscc, isValidUscc, normalizeUscc } from '../../main/pki/uscc.ts';
-import { verifyLoginToken as realVerifyLoginToken } from '../../main/login/verify.ts';
-import type { ChallengeStore, VerifyOptions, VerifyResult } from '../../main/login/verify.ts';
+import { verifyLoginToken as realVerifyLoginToken } from 'cert-assistant/verifier';
+import type { ChallengeStore, VerifyOptions, VerifyResult } from 'cert-assistant/verifier';
+import { analyzeUscc, isValidUscc, normalizeUscc } from 'cert-assistant/uscc';
 
 export type { ChallengeStore, VerifyOptions, VerifyResult };
 export type VerifyLoginToken = (token: string, opts: VerifyOptions) => Promise<VerifyResult>;

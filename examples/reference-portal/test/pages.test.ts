@@ -6,9 +6,8 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { chromium, type Browser } from 'playwright-core';
-import { getTestPki, type TestPki } from '../fixtures/pki.ts';
-import { buildPortal } from './app.ts';
-import { loginToken, testTrustAnchors } from './test-tokens.ts';
+import { buildPortal } from '../app.ts';
+import { getTestPki, loginToken, repoGuideSource, testTrustAnchors, type TestPki } from '../../../test/support/portal-kit.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const missing = existsSync(CHROMIUM) ? null : `Chromium not found at ${CHROMIUM}`;
@@ -21,7 +20,7 @@ let origin = '';
 before(async () => {
   if (missing) return;
   pki = await getTestPki();
-  app = await buildPortal({ dbFile: ':memory:', origin: () => origin, trustAnchors: testTrustAnchors(pki) });
+  app = await buildPortal({ dbFile: ':memory:', origin: () => origin, trustAnchors: testTrustAnchors(pki), guide: repoGuideSource() });
   await app.listen({ host: '127.0.0.1', port: 0 });
   origin = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });

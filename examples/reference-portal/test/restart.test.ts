@@ -9,12 +9,11 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { getTestPki, type TestPki } from '../fixtures/pki.ts';
-import { buildPortal } from './app.ts';
-import { loginToken, testTrustAnchors } from './test-tokens.ts';
+import { buildPortal } from '../app.ts';
+import { getTestPki, loginToken, testTrustAnchors, type TestPki } from '../../../test/support/portal-kit.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const REPO = path.resolve(HERE, '../..');
+const REPO = path.resolve(HERE, '../../..');
 let pki: TestPki;
 let dir: string;
 
@@ -114,7 +113,7 @@ function cliToken(origin: string, challenge: string, pfx: string, pin: string, f
 
 test('`npm run portal` entry: prints its URL, binds 127.0.0.1; the demo flow with tokens from the CLI; bad flags exit 2', async () => {
   const trustPem = pki.get('hebca-root').certPem;
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/portal/server.ts', '--port', '0', '--db', path.join(dir, 'cli.sqlite'), '--trust', trustPem], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/portal.ts', '--port', '0', '--db', path.join(dir, 'cli.sqlite'), '--trust', trustPem], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
   try {
     const url = await new Promise<string>((resolve, reject) => {
       let out = '';
@@ -155,7 +154,7 @@ test('`npm run portal` entry: prints its URL, binds 127.0.0.1; the demo flow wit
   } finally {
     child.kill('SIGTERM');
   }
-  const bad = spawn(process.execPath, ['--import', 'tsx', 'test/portal/server.ts', '--bogus'], { cwd: REPO, stdio: 'ignore' });
+  const bad = spawn(process.execPath, ['--import', 'tsx', 'scripts/portal.ts', '--bogus'], { cwd: REPO, stdio: 'ignore' });
   const code = await new Promise<number | null>((resolve) => bad.on('exit', resolve));
   assert.equal(code, 2);
 });

@@ -1,35 +1,27 @@
 /**
  * Starts the reference portal:
- *   npm run portal -- [--port 8787] [--db FILE] [--trust PEM_OR_DIR]... [--origin URL] [--crl FILE]...
- * Binds only to 127.0.0.1 and prints `listening on <url>`.
+ *   npm start -- [--port 8787] [--db FILE] [--trust PEM_OR_DIR]... [--origin URL] [--crl FILE]...
+ * (from the repository root: `npm run portal -- …`, which also passes the service guide and, without
+ * --trust, the generated test PKI's roots). Binds only to 127.0.0.1 and prints `listening on <url>`.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { buildPortal } from './app.ts';
+import type { GuideSource } from './sites.ts';
 import { loadTrustFiles } from './trust.ts';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const TEST_PKI_DIR = path.resolve(HERE, '../fixtures/generated/pki');
-
-/** Without --trust: the generated test PKI's roots (never the look-alike root), if it was generated. */
-async function defaultTrust(): Promise<Uint8Array[]> {
-  if (!existsSync(TEST_PKI_DIR)) return [];
-  try {
-    const { getTestPki } = (await import(path.resolve(HERE, '../fixtures/pki.ts'))) as {
-      getTestPki(): Promise<{ entries: Record<string, { id: string; kind: string; certPem: string }> }>;
-    };
-    const pki = await getTestPki();
-    const roots = Object.values(pki.entries).filter((e) => e.kind === 'root' && !e.id.startsWith('lookalike'));
-    return loadTrustFiles(roots.map((e) => e.certPem));
-  } catch {
-    return [];
-  }
+/** What the host passes in besides the command line. */
+export interface PortalServerExtras {
+  /** Trust anchors when --trust is not given (default: none, and every certificate login is refused). */
+  defaultTrust?: () => Promise<Uint8Array[]>;
+  guide?: GuideSource | null;
 }
 
-async function main(argv: string[]): Promise<number> {
+/** Runs the server; returns an exit code, or -1 while it is listening. */
+export async function runPortalServer(argv: string[], extras: PortalServerExtras = {}): Promise<number> {
   let values;
   try {
     ({ values } = parseArgs({
@@ -41,11 +33,11 @@ async function main(argv: string[]): Promise<number> {
       strict: true,
     }));
   } catch (e) {
-    process.stderr.write(`参数错误：${(e as Error).message}\n用法：npm run portal -- [--port P] [--db FILE] [--trust PEM_OR_DIR] [--origin URL]\n`);
+    process.stderr.write(`参数错误：${(e as Error).message}\n用法：npm start -- [--port P] [--db FILE] [--trust PEM_OR_DIR] [--origin URL]\n`);
     return 2;
   }
   if (values.help) {
-    process.stdout.write('用法：npm run portal -- [--port 8787] [--db FILE] [--trust PEM_OR_DIR]... [--origin URL] [--crl FILE]...\n');
+    process.stdout.write('用法：npm start -- [--port 8787] [--db FILE] [--trust PEM_OR_DIR]... [--origin URL] [--crl FILE]...\n');
     return 0;
   }
   const port = values.port === undefined ? 8787 : Number(values.port);
@@ -61,7 +53,7 @@ async function main(argv: string[]): Promise<number> {
   }
   let trustAnchors: Uint8Array[];
   try {
-    trustAnchors = values.trust?.length ? loadTrustFiles(values.trust) : await defaultTrust();
+    trustAnchors = values.trust?.length ? loadTrustFiles(values.trust) : ((await extras.defaultTrust?.()) ?? []);
   } catch (e) {
     process.stderr.write(`无法读取信任根：${(e as Error).message}\n`);
     return 1;
@@ -78,7 +70,7 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`无法读取 CRL：${(e as Error).message}\n`);
     return 1;
   }
-  const app = await buildPortal({ dbFile, origin: originOpt ?? (() => listenedOrigin), trustAnchors, ...(crls ? { crls } : {}) });
+  const app = await buildPortal({ dbFile, origin: originOpt ?? (() => listenedOrigin), trustAnchors, guide: extras.guide ?? null, ...(crls ? { crls } : {}) });
   try {
     await app.listen({ host: '127.0.0.1', port });
   } catch (e) {
@@ -99,5 +91,7 @@ async function main(argv: string[]): Promise<number> {
   return -1;
 }
 
-const code = await main(process.argv.slice(2));
-if (code >= 0) process.exitCode = code;
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const code = await runPortalServer(process.argv.slice(2));
+  if (code >= 0) process.exitCode = code;
+}

@@ -1,0 +1,270 @@
+/**
+ * BJCA 证书应用环境 (XTXApp) over WebSocket, as docs/compat.md describes it: JSON text frames
+ * `{call_cmd_id, xtx_func_name, param_1…|param:[…], token?}` answered by `{call_cmd_id, retVal}`;
+ * semantics after GM/T 0020 (SOF). Only the login/sign/verify subset answers; everything else gets
+ * the SOF error shape (false / "" / -1 and a SOF_GetLastError code), never a dropped socket.
+ */
+import { randomBytes } from 'node:crypto';
+import { toErrorInfo } from '../errors.ts';
+import {
+  formatSofUserList, SGD, sofGenRandom, sofGetCertInfo, sofGetCertInfoByOid, sofGetInfoFromSignedMessage, sofHashAlgorithm,
+  sofHashData, sofVerifySignedData, sofVerifySignedHashData, sofVerifySignedMessage,
+} from './formats/index.ts';
+import { REFUSAL_MESSAGES, refusalReason } from './refused.ts';
+import { b64, FrameRate, listCertificates, type SessionContext } from './session.ts';
+import type { BridgeCertificate, SignatureFormat } from './types.ts';
+
+/** GM/T 0020 error codes we answer with (SOF_GetLastError). */
+export const SOR = {
+  OK: 0,
+  UNKNOWN: 0x0b000001,
+  NOT_SUPPORTED: 0x0b000002,
+  ALGO_TYPE: 0x0b000007,
+  OBJ: 0x0b000012,
+  TIMEOUT: 0x0b000101,
+  INDATA_LEN: 0x0b000200,
+  INDATA: 0x0b000201,
+  /** Ours, in the same range: the user said no in the assistant's window. */
+  USER_DENIED: 0x0b000301,
+  /** Ours: wrong PIN / locked key, as the key store reported. */
+  PIN_INCORRECT: 0x0b000302,
+  PIN_LOCKED: 0x0b000303,
+  CERT_NOT_FOUND: 0x0b000304,
+  NOT_LOGGED_IN: 0x0b000305,
+} as const;
+
+export const BJCA_VERSION = '2.20';
+
+type Ret = string | number | boolean;
+type ReturnKind = 'string' | 'bool' | 'number';
+interface Failure { code: number; message: string }
+
+class SofFailure extends Error {
+  constructor(readonly code: number, message: string) {
+    super(message);
+  }
+}
+
+const fail = (code: number, message: string): never => {
+  throw new SofFailure(code, message);
+};
+
+const failureValue: Record<ReturnKind, Ret> = { string: '', bool: false, number: -1 };
+
+interface Call { name: string; args: unknown[] }
+
+/** Parses one frame; null with a reason when it is not a call at all. */
+export function parseBjcaFrame(text: string): { id: string; call: Call } | { id: string | null; error: string } {
+  let msg: unknown;
+  try {
+    msg = JSON.parse(text);
+  } catch {
+    return { id: null, error: 'not JSON' };
+  }
+  if (typeof msg !== 'object' || msg === null || Array.isArray(msg)) return { id: null, error: 'not an object' };
+  const m = msg as Record<string, unknown>;
+  const rawId = m['call_cmd_id'];
+  const id = typeof rawId === 'string' && rawId.length <= 128 ? rawId : typeof rawId === 'number' && Number.isFinite(rawId) ? String(rawId) : null;
+  const name = typeof m['xtx_func_name'] === 'string' ? m['xtx_func_name'] : typeof m['func'] === 'string' ? m['func'] : null;
+  if (id === null) return { id: null, error: 'no call_cmd_id' };
+  if (name === null || name.length > 128) return { id, error: 'no xtx_func_name' };
+  let args: unknown[] = [];
+  if (Array.isArray(m['param'])) args = m['param'].slice(0, 16);
+  else {
+    for (let i = 1; i <= 16; i++) {
+      const k = `param_${i}`;
+      if (!Object.prototype.hasOwnProperty.call(m, k)) break;
+      args.push(m[k]);
+    }
+  }
+  return { id, call: { name, args } };
+}
+
+const str = (v: unknown, what: string): string => {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' && Number.isFinite(v)) return String(v);
+  return fail(SOR.INDATA, `参数${what}不是字符串`);
+};
+const int = (v: unknown, what: string): number => {
+  const n = typeof v === 'number' ? v : typeof v === 'string' && /^\s*(0x[0-9a-f]+|\d+)\s*$/i.test(v) ? Number(v.trim()) : NaN;
+  if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) fail(SOR.INDATA, `参数${what}不是整数`);
+  return n;
+};
+
+/** Maps a host error (consent denied, PIN wrong, key gone, timeout) to a SOF code. */
+function hostFailure(e: unknown): Failure {
+  if (e instanceof SofFailure) return { code: e.code, message: e.message };
+  const info = toErrorInfo(e, 'SIGN_FAILED');
+  if (info.code === 'SOF_CERT_INFO_TYPE' || info.code === 'NOT_SUPPORTED') return { code: SOR.NOT_SUPPORTED, message: info.message };
+  if (info.code.startsWith('SOF_') || info.code === 'CERT_MALFORMED' || info.code.startsWith('BASE64') || info.code === 'INPUT_TOO_LARGE') return { code: SOR.INDATA, message: info.message };
+  const code = info.code === 'USER_CANCELLED' || info.code === 'USER_DENIED' || info.code === 'CONSENT_TIMEOUT' || info.code === 'CONSENT_BUSY' ? SOR.USER_DENIED
+    : info.code === 'PIN_INCORRECT' || info.code === 'PIN_LEN_RANGE' ? SOR.PIN_INCORRECT
+    : info.code === 'PIN_LOCKED' ? SOR.PIN_LOCKED
+    : info.code === 'DEVICE_TIMEOUT' ? SOR.TIMEOUT
+    : info.code === 'NO_CERTIFICATE' || info.code === 'IDENTITY_NOT_FOUND' ? SOR.CERT_NOT_FOUND
+    : SOR.UNKNOWN;
+  return { code, message: info.message };
+}
+
+type Impl = (args: unknown[]) => Promise<Ret> | Ret;
+
+/** One WebSocket connection speaking XTXApp. Login state lives here and dies with the socket. */
+export class BjcaSession {
+  private lastError: Failure = { code: SOR.OK, message: '' };
+  private signMethod: number | null = null;
+  /** certID -> login; a page-typed PIN is kept only when policy allows it (else never read). */
+  private readonly logins = new Map<string, { token: string; pagePin?: string }>();
+  private readonly rate: FrameRate;
+  private inFlight = 0;
+  private readonly table: Record<string, { returns: ReturnKind; run: Impl }>;
+
+  constructor(private readonly ctx: SessionContext) {
+    this.rate = new FrameRate(ctx.limits.framesPerSecond);
+    this.table = this.buildTable();
+  }
+
+  /** Unsolicited key insert/remove event, as the libraries listen for it. */
+  usbKeyChanged(): void {
+    // Keys that left take their logins with them; the page re-lists.
+    this.logins.clear();
+    this.ctx.send(JSON.stringify({ call_cmd_id: 'onUsbkeyChange', retVal: '' }));
+  }
+
+  close(): void {
+    this.logins.clear();
+  }
+
+  async onFrame(text: string): Promise<void> {
+    const parsedFrame = parseBjcaFrame(text);
+    if ('error' in parsedFrame) {
+      // Without an id the page cannot match an answer; with one it gets the error shape.
+      this.lastError = { code: SOR.INDATA, message: '请求格式错误' };
+      if (parsedFrame.id !== null) this.answer(parsedFrame.id, '');
+      return;
+    }
+    const { id, call } = parsedFrame;
+    const entry = Object.prototype.hasOwnProperty.call(this.table, call.name) ? this.table[call.name]! : null;
+    if (!this.rate.allow() || this.inFlight >= this.ctx.limits.maxInFlight) {
+      this.lastError = { code: SOR.UNKNOWN, message: '请求过于频繁，请稍后再试' };
+      this.answer(id, entry ? failureValue[entry.returns] : false);
+      return;
+    }
+    if (!entry) {
+      const reason = refusalReason('bjca', call.name);
+      const msg = REFUSAL_MESSAGES[reason ?? 'unknown'];
+      this.ctx.log('bridge.refused-call', { protocol: 'bjca', origin: this.ctx.origin, func: call.name.slice(0, 64), reason: reason ?? 'unknown' });
+      this.lastError = { code: SOR.NOT_SUPPORTED, message: msg.zh };
+      // Unknown return type: false is falsy for bool, string and number readers alike.
+      this.answer(id, false);
+      return;
+    }
+    this.inFlight++;
+    try {
+      const v = await entry.run(call.args);
+      if (call.name !== 'SOF_GetLastError' && call.name !== 'SOF_GetLastErrMsg') this.lastError = { code: SOR.OK, message: '' };
+      const extra = call.name === 'SOF_Login' && v === true ? { token: this.logins.get(str(call.args[0], ''))?.token } : {};
+      this.answer(id, v, extra);
+    } catch (e) {
+      this.lastError = hostFailure(e);
+      this.answer(id, failureValue[entry.returns]);
+    } finally {
+      this.inFlight--;
+    }
+  }
+
+  private answer(id: string, retVal: Ret, extra: Record<string, unknown> = {}): void {
+    this.ctx.send(JSON.stringify({ call_cmd_id: id, retVal, ...extra }));
+  }
+
+  private async cert(certId: unknown): Promise<BridgeCertificate> {
+    const id = str(certId, '证书标识');
+    const c = (await listCertificates(this.ctx)).find((x) => x.id === id);
+    if (!c) fail(SOR.CERT_NOT_FOUND, '找不到该证书，USB Key 可能已拔出');
+    return c!;
+  }
+
+  private data(v: unknown): Uint8Array {
+    const s = str(v, '原文');
+    const bytes = new TextEncoder().encode(s);
+    if (bytes.length > this.ctx.limits.maxDataBytes) fail(SOR.INDATA_LEN, '数据过大');
+    return bytes;
+  }
+
+  private async sign(certId: unknown, data: Uint8Array, call: string, format: SignatureFormat): Promise<string> {
+    const c = await this.cert(certId);
+    if (this.signMethod !== null) {
+      const ok = c.algorithm === 'SM2-SM3' ? this.signMethod === SGD.SM3_SM2 : this.signMethod === SGD.SHA256_RSA;
+      if (!ok) fail(SOR.ALGO_TYPE, '所设签名算法与该证书不符');
+    }
+    const login = this.logins.get(c.id);
+    const r = await this.ctx.host.sign({
+      origin: this.ctx.origin, protocol: 'bjca', certificateId: c.id, data, call, format,
+      ...(login?.pagePin !== undefined ? { pagePin: login.pagePin } : {}),
+    });
+    return b64(r.signature);
+  }
+
+  private buildTable(): Record<string, { returns: ReturnKind; run: Impl }> {
+    const S = (run: Impl) => ({ returns: 'string' as const, run });
+    const B = (run: Impl) => ({ returns: 'bool' as const, run });
+    const N = (run: Impl) => ({ returns: 'number' as const, run });
+    return {
+      SOF_GetVersion: S(() => BJCA_VERSION),
+      GetEnvVersion: S(() => BJCA_VERSION),
+      SOF_GetUserList: S(async () => formatSofUserList((await listCertificates(this.ctx)).map((c) => ({ name: c.label, certId: c.id })))),
+      SOF_ExportUserCert: S(async ([id]) => b64((await this.cert(id)).certificate)),
+      // Our keys carry one certificate; it is also the one for envelopes.
+      SOF_ExportExChangeUserCert: S(async ([id]) => b64((await this.cert(id)).certificate)),
+      SOF_Login: B(async ([id, _pin]) => {
+        const c = await this.cert(id);
+        // The page's PIN is not read unless policy lets pages unlock keys; our own prompt asks at signing.
+        const pagePin = this.ctx.acceptPagePin && typeof _pin === 'string' && _pin.length > 0 && _pin.length <= 64 ? _pin : undefined;
+        this.logins.set(c.id, { token: randomBytes(16).toString('hex'), ...(pagePin !== undefined ? { pagePin } : {}) });
+        return true;
+      }),
+      SOF_Logout: B(([id]) => this.logins.delete(str(id, '证书标识')) || true),
+      SOF_IsLogin: B(([id]) => this.logins.has(str(id, '证书标识'))),
+      SOF_GetPinRetryCount: N(async ([id]) => {
+        const c = await this.cert(id);
+        return c.retriesLeft ?? -1;
+      }),
+      SOF_GetCertInfo: S(([cert, type]) => sofGetCertInfo(str(cert, '证书'), int(type, '类型'))),
+      SOF_GetCertInfoByOid: S(([cert, oid]) => sofGetCertInfoByOid(str(cert, '证书'), str(oid, 'OID'))),
+      SOF_SetSignMethod: N(([m]) => {
+        const v = int(m, '签名算法');
+        if (v !== SGD.SHA256_RSA && v !== SGD.SM3_SM2) {
+          // SHA-1 signatures are not made any more; pages get a clear error code, not a weaker signature.
+          return fail(SOR.ALGO_TYPE, '不支持该签名算法（RSA 使用 SHA-256，SM2 使用 SM3）');
+        }
+        this.signMethod = v;
+        return SOR.OK;
+      }),
+      SOF_GetSignMethod: N(() => this.signMethod ?? SGD.SHA256_RSA),
+      SOF_SignData: S(([id, data]) => this.sign(id, this.data(data), 'SOF_SignData', 'raw')),
+      SOF_VerifySignedData: B(([cert, data, sig]) => sofVerifySignedData(str(cert, '证书'), this.data(data), str(sig, '签名值'))),
+      SOF_VerifySignedHashData: B(([cert, hash, sig]) => sofVerifySignedHashData(str(cert, '证书'), str(hash, '摘要'), str(sig, '签名值'))),
+      SOF_VerifySignedMessage: B(([p7, data]) => sofVerifySignedMessage(str(p7, '签名消息'), data === undefined || data === '' ? undefined : this.data(data))),
+      SOF_GetInfoFromSignedMessage: S(([p7, type]) => sofGetInfoFromSignedMessage(str(p7, '签名消息'), int(type, '类型'))),
+      SOF_SignMessage: S(([flag, id, data]) => {
+        const f = int(flag, '标志');
+        return this.sign(id, this.data(data), 'SOF_SignMessage', f === 1 ? 'pkcs7-detached' : 'pkcs7-attached');
+      }),
+      SOF_GenRandom: S(([len]) => sofGenRandom(int(len, '长度'))),
+      SOF_HashData: S(([alg, data]) => sofHashData(sofHashAlgorithm(int(alg, '算法')), this.data(data))),
+      SOF_GetLastError: N(() => this.lastError.code),
+      SOF_GetLastErrMsg: S(() => this.lastError.message),
+      GetDeviceCount: N(async () => new Set((await listCertificates(this.ctx)).map((c) => c.deviceSerial)).size),
+      GetAllDeviceSN: S(async () => [...new Set((await listCertificates(this.ctx)).map((c) => c.deviceSerial))].map((s) => `${s}&&&`).join('')),
+      GetDeviceInfo: S(async ([id, type]) => {
+        const key = str(id, '设备');
+        const t = int(type, '类型');
+        const list = await listCertificates(this.ctx);
+        const c = list.find((x) => x.id === key || x.deviceSerial === key);
+        if (!c) return fail(SOR.CERT_NOT_FOUND, '找不到该设备');
+        if (t === 7) return c.hardware ? 'HARD' : 'SOFT';
+        if (t === 1) return c.deviceSerial;
+        return fail(SOR.NOT_SUPPORTED, `不支持的设备信息类型 ${t}`);
+      }),
+    };
+  }
+}

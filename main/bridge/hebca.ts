@@ -1,0 +1,282 @@
+/**
+ * HEBCA P11 assistant over WebSocket, as docs/compat.md describes it: text frames `0|<ms>`
+ * (handshake, answered `0|Welcome…`), calls `1|<Func>` or `1|<Func>|<json>`, answers
+ * `1|<Func>|{"ret":0,"msg":"",…}`; ret ≠ 0 with a zh-CN msg is the error shape. The library
+ * matches answers by function name, so every frame with a function gets one answer.
+ */
+import { toErrorInfo } from '../errors.ts';
+import { parseCertificate, type ParsedCertificate } from '../pki/certificate.ts';
+import { REFUSAL_MESSAGES, refusalReason } from './refused.ts';
+import { b64, base64Decode, FrameRate, listCertificates, type SessionContext } from './session.ts';
+import { formatHebcaCertSnList, hebcaNotAfter, sofVerifySignedMessage } from './formats/index.ts';
+import type { BridgeCertificate, SignatureFormat } from './types.ts';
+
+export const HEBCA_VERSION = '3.0.0-cert-assistant';
+export const HEBCA_WELCOME = '0|Welcome to Cert Assistant (证书助手) HEBCA-compatible service';
+
+/** Our error numbers (the library shows msg; ret only has to be non-zero). */
+export const HEBCA_ERR = {
+  BAD_FRAME: 1001,
+  BAD_PARAM: 1002,
+  REFUSED: 1003,
+  NO_CERT: 1004,
+  NOT_SELECTED: 1005,
+  USER_DENIED: 1006,
+  PIN_INCORRECT: 1007,
+  PIN_LOCKED: 1008,
+  TIMEOUT: 1009,
+  TOO_LARGE: 1010,
+  BUSY: 1011,
+  NOT_SUPPORTED: 1012,
+  FAILED: 1099,
+} as const;
+
+class HebcaFailure extends Error {
+  constructor(readonly ret: number, message: string) {
+    super(message);
+  }
+}
+const fail = (ret: number, msg: string): never => {
+  throw new HebcaFailure(ret, msg);
+};
+
+/** Subject items by index (0 = CN, as the library's IsCertOnline assumes) or by name. */
+const SUBJECT_ITEMS = ['CN', 'O', 'OU', 'L', 'ST', 'C', 'E', 'G'];
+
+/** One subject attribute's values (display DN `C=CN, O=…, CN=…`, escapes undone), joined by commas. */
+function dnValue(dn: string, key: string): string {
+  return dn.split(/(?<!\\), /).map((part) => [part.slice(0, part.indexOf('=')), part.slice(part.indexOf('=') + 1)] as const)
+    .filter(([k]) => k === key).map(([, v]) => v.replace(/\\(.)/g, '$1')).join(',');
+}
+
+export function parseHebcaFrame(text: string): { kind: 'hello' } | { kind: 'call'; seq: string; func: string; params: Record<string, unknown> } | { kind: 'bad'; func: string | null; seq: string } {
+  const first = text.indexOf('|');
+  const seq = first < 0 ? text : text.slice(0, first);
+  if (seq === '0') return { kind: 'hello' };
+  if (!/^[1-9]\d{0,8}$/.test(seq) || first < 0) return { kind: 'bad', func: null, seq: /^\d{1,9}$/.test(seq) ? seq : '1' };
+  const second = text.indexOf('|', first + 1);
+  const func = text.slice(first + 1, second < 0 ? undefined : second);
+  if (!/^[A-Za-z][A-Za-z0-9_]{0,63}$/.test(func)) return { kind: 'bad', func: null, seq };
+  if (second < 0 || second === text.length - 1) return { kind: 'call', seq, func, params: {} };
+  try {
+    const p = JSON.parse(text.slice(second + 1)) as unknown;
+    if (typeof p !== 'object' || p === null || Array.isArray(p)) return { kind: 'bad', func, seq };
+    return { kind: 'call', seq, func, params: p as Record<string, unknown> };
+  } catch {
+    return { kind: 'bad', func, seq };
+  }
+}
+
+const strParam = (p: Record<string, unknown>, k: string): string => {
+  const v = p[k];
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' && Number.isFinite(v)) return String(v);
+  return fail(HEBCA_ERR.BAD_PARAM, `缺少参数 ${k}`);
+};
+
+function hostFailure(e: unknown): { ret: number; msg: string } {
+  if (e instanceof HebcaFailure) return { ret: e.ret, msg: e.message };
+  const info = toErrorInfo(e, 'SIGN_FAILED');
+  const ret = info.code === 'USER_CANCELLED' || info.code === 'USER_DENIED' || info.code === 'CONSENT_TIMEOUT' ? HEBCA_ERR.USER_DENIED
+    : info.code === 'CONSENT_BUSY' ? HEBCA_ERR.BUSY
+    : info.code === 'PIN_INCORRECT' || info.code === 'PIN_LEN_RANGE' ? HEBCA_ERR.PIN_INCORRECT
+    : info.code === 'PIN_LOCKED' ? HEBCA_ERR.PIN_LOCKED
+    : info.code === 'DEVICE_TIMEOUT' ? HEBCA_ERR.TIMEOUT
+    : info.code === 'NO_CERTIFICATE' || info.code === 'IDENTITY_NOT_FOUND' ? HEBCA_ERR.NO_CERT
+    : HEBCA_ERR.FAILED;
+  return { ret, msg: info.message };
+}
+
+type Impl = (params: Record<string, unknown>) => Promise<Record<string, unknown>> | Record<string, unknown>;
+
+/** One WebSocket connection speaking the HEBCA P11 protocol; selection and login live here. */
+export class HebcaSession {
+  private selected: string | null = null;
+  private loggedIn = false;
+  private pagePin: string | undefined;
+  private readonly rate: FrameRate;
+  private inFlight = 0;
+  private readonly table: Record<string, Impl>;
+
+  constructor(private readonly ctx: SessionContext) {
+    this.rate = new FrameRate(ctx.limits.framesPerSecond);
+    this.table = this.buildTable();
+  }
+
+  usbKeyChanged(): void {
+    // The selected key may have left: the page selects again, and logs in again.
+    this.selected = null;
+    this.loggedIn = false;
+    this.pagePin = undefined;
+  }
+
+  close(): void {
+    this.usbKeyChanged();
+  }
+
+  async onFrame(text: string): Promise<void> {
+    const f = parseHebcaFrame(text);
+    if (f.kind === 'hello') {
+      this.ctx.send(HEBCA_WELCOME);
+      return;
+    }
+    if (f.kind === 'bad') {
+      this.reply(f.seq, f.func ?? 'Error', { ret: HEBCA_ERR.BAD_FRAME, msg: '请求格式错误' });
+      return;
+    }
+    if (!this.rate.allow() || this.inFlight >= this.ctx.limits.maxInFlight) {
+      this.reply(f.seq, f.func, { ret: HEBCA_ERR.BUSY, msg: '请求过于频繁，请稍后再试' });
+      return;
+    }
+    const impl = Object.prototype.hasOwnProperty.call(this.table, f.func) ? this.table[f.func]! : null;
+    if (!impl) {
+      const reason = refusalReason('hebca', f.func);
+      this.ctx.log('bridge.refused-call', { protocol: 'hebca', origin: this.ctx.origin, func: f.func, reason: reason ?? 'unknown' });
+      this.reply(f.seq, f.func, { ret: HEBCA_ERR.REFUSED, msg: REFUSAL_MESSAGES[reason ?? 'unknown'].zh });
+      return;
+    }
+    this.inFlight++;
+    try {
+      const out = await impl(f.params);
+      this.reply(f.seq, f.func, { ret: 0, msg: '', ...out });
+    } catch (e) {
+      this.reply(f.seq, f.func, hostFailure(e));
+    } finally {
+      this.inFlight--;
+    }
+  }
+
+  private reply(seq: string, func: string, body: Record<string, unknown>): void {
+    this.ctx.send(`${seq}|${func}|${JSON.stringify(body)}`);
+  }
+
+  private async list(): Promise<BridgeCertificate[]> {
+    return listCertificates(this.ctx);
+  }
+
+  private async current(): Promise<BridgeCertificate> {
+    if (this.selected === null) fail(HEBCA_ERR.NOT_SELECTED, '请先选择证书');
+    const c = (await this.list()).find((x) => x.id === this.selected);
+    if (!c) {
+      this.usbKeyChanged();
+      fail(HEBCA_ERR.NO_CERT, '找不到所选证书，USB Key 可能已拔出');
+    }
+    return c!;
+  }
+
+  private async byIndex(p: Record<string, unknown>): Promise<BridgeCertificate> {
+    const i = Number(p['index']);
+    const list = await this.list();
+    if (!Number.isInteger(i) || i < 0 || i >= list.length) fail(HEBCA_ERR.BAD_PARAM, '证书序号超出范围');
+    return list[i]!;
+  }
+
+  private async bySerial(sn: string): Promise<BridgeCertificate> {
+    const c = (await this.list()).find((x) => parseCertificate(x.certificate).serialNumber.toLowerCase() === sn.toLowerCase());
+    if (!c) fail(HEBCA_ERR.NO_CERT, '找不到该序列号的证书');
+    return c!;
+  }
+
+  private bytes(p: Record<string, unknown>, key: string, base64: boolean): Uint8Array {
+    const s = strParam(p, key);
+    const out = base64 ? base64Decode(s, this.ctx.limits.maxDataBytes) : new TextEncoder().encode(s);
+    if (!out) fail(HEBCA_ERR.BAD_PARAM, `参数 ${key} 不是 Base64 编码`);
+    if (out!.length > this.ctx.limits.maxDataBytes) fail(HEBCA_ERR.TOO_LARGE, '数据过大');
+    return out!;
+  }
+
+  private async sign(c: BridgeCertificate, data: Uint8Array, call: string, format: SignatureFormat): Promise<string> {
+    const r = await this.ctx.host.sign({
+      origin: this.ctx.origin, protocol: 'hebca', certificateId: c.id, data, call, format,
+      ...(this.pagePin !== undefined ? { pagePin: this.pagePin } : {}),
+    });
+    return b64(r.signature);
+  }
+
+  private login(pin: unknown): void {
+    // The page's PIN is dropped unread unless policy lets pages unlock keys; we ask at signing.
+    this.pagePin = this.ctx.acceptPagePin && typeof pin === 'string' && pin.length > 0 && pin.length <= 64 ? pin : undefined;
+    this.loggedIn = true;
+  }
+
+  private buildTable(): Record<string, Impl> {
+    const cn = (c: BridgeCertificate): string => dnValue(parseCertificate(c.certificate).subject, 'CN');
+    const subjectItem = (cert: ParsedCertificate, index: unknown): string => {
+      const key = typeof index === 'number' ? SUBJECT_ITEMS[index] : typeof index === 'string' ? (/^\d+$/.test(index) ? SUBJECT_ITEMS[Number(index)] : index.toUpperCase()) : undefined;
+      if (!key) return fail(HEBCA_ERR.BAD_PARAM, '主题项序号超出范围');
+      return dnValue(cert.subject, key);
+    };
+    return {
+      GetAssistorVersion: () => ({ version: HEBCA_VERSION }),
+      GetCertCount: async () => ({ count: (await this.list()).length }),
+      GetSignCertCount: async () => ({ count: (await this.list()).length }),
+      SelectSignCert: async () => {
+        // The vendor shows a chooser; the consent at signing names the certificate, and pages that
+        // care select by index, serial or CN.
+        const list = await this.list();
+        if (list.length === 0) fail(HEBCA_ERR.NO_CERT, '没有找到证书，请插入 USB Key');
+        this.selected = list[0]!.id;
+        return {};
+      },
+      SelectCryptCert: async () => {
+        const list = await this.list();
+        if (list.length === 0) fail(HEBCA_ERR.NO_CERT, '没有找到证书，请插入 USB Key');
+        this.selected = list[0]!.id;
+        return {};
+      },
+      GetSignCert: async (p) => {
+        this.selected = (await this.byIndex(p)).id;
+        return {};
+      },
+      GetSubjectItem: async (p) => ({ content: subjectItem(parseCertificate((await this.current()).certificate), p['index']) }),
+      GetSignCertNotAfter: async (p) => ({ certnotafter: hebcaNotAfter(parseCertificate((await this.byIndex(p)).certificate)) }),
+      GetCertB64: async () => ({ cert: b64((await this.current()).certificate) }),
+      GetCertList: async () => ({ certSnList: formatHebcaCertSnList((await this.list()).map((c) => parseCertificate(c.certificate))) }),
+      IsCertOnline: async (p) => {
+        const want = strParam(p, 'cn');
+        return { result: (await this.list()).some((c) => cn(c) === want) ? 1 : 0 };
+      },
+      IsCertLogined: async (p) => {
+        const want = strParam(p, 'cn');
+        const sel = this.selected === null ? null : (await this.list()).find((c) => c.id === this.selected);
+        return { result: this.loggedIn && sel !== undefined && sel !== null && cn(sel) === want ? 1 : 0 };
+      },
+      UILogin: async () => {
+        await this.current();
+        this.login(undefined);
+        return {};
+      },
+      Login: async (p) => {
+        await this.current();
+        this.login(p['pin']);
+        return {};
+      },
+      CspLogin: async (p) => {
+        await this.current();
+        this.login(p['pin']);
+        return {};
+      },
+      UnUICertLogin: async (p) => {
+        this.selected = (await this.bySerial(strParam(p, 'certSN'))).id;
+        this.login(p['password']);
+        return {};
+      },
+      Logout: () => {
+        this.loggedIn = false;
+        this.pagePin = undefined;
+        return { result: 1 };
+      },
+      SignText: async (p) => ({ signature: await this.sign(await this.current(), this.bytes(p, 'signText', false), 'SignText', 'raw') }),
+      SignB64: async (p) => ({ signature: await this.sign(await this.current(), this.bytes(p, 'b64data', true), 'SignB64', 'raw') }),
+      UnUISign: async (p) => {
+        const c = await this.bySerial(strParam(p, 'certSN'));
+        return { signature: await this.sign(c, this.bytes(p, 'b64data', true), 'UnUISign', 'raw') };
+      },
+      P7VerifyB64: (p) => {
+        if (!sofVerifySignedMessage(strParam(p, 'b64data'))) fail(HEBCA_ERR.FAILED, '签名验证失败');
+        return { result: 1 };
+      },
+      P7SignB64: async (p) => ({ b64data: await this.sign(await this.current(), this.bytes(p, 'b64data', true), 'P7SignB64', 'pkcs7-attached') }),
+    };
+  }
+}

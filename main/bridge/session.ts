@@ -1,0 +1,89 @@
+/**
+ * What every protocol session shares: the connection it serves (origin from the handshake, never
+ * from frames), the host it asks, the per-connection login state, and the limits.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { AssistantError } from '../errors.ts';
+import { sm3 } from '../pki/sm2.ts';
+import type { BridgeCertificate, BridgeHost, BridgeProtocol } from './types.ts';
+
+export interface SessionLimits {
+  /** Largest text frame accepted (bytes). */
+  maxFrameBytes: number;
+  /** Largest decoded data a page may ask us to sign or hash (bytes). */
+  maxDataBytes: number;
+  /** Calls answered concurrently on one connection; more wait. */
+  maxInFlight: number;
+  /** Frames per second one connection may send before it is answered with errors. */
+  framesPerSecond: number;
+  /** How long a certificate list may take (device calls behind it have their own timeouts). */
+  hostTimeoutMs: number;
+}
+
+export const DEFAULT_LIMITS: SessionLimits = {
+  maxFrameBytes: 4 * 1024 * 1024,
+  maxDataBytes: 2 * 1024 * 1024,
+  maxInFlight: 4,
+  framesPerSecond: 200,
+  hostTimeoutMs: 30_000,
+};
+
+export interface SessionContext {
+  origin: string;
+  protocol: BridgeProtocol;
+  host: BridgeHost;
+  limits: SessionLimits;
+  /** Policy `bridge.acceptPagePin` (admin only): a page-typed PIN may unlock the key. */
+  acceptPagePin: boolean;
+  send(text: string): void;
+  log(event: string, fields?: Record<string, string | number | boolean | null>): void;
+}
+
+export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const t = setTimeout(() => reject(new AssistantError('DEVICE_TIMEOUT', `${what}长时间无响应`, { en: `${what} did not answer in time` })), ms);
+    p.then((v) => { clearTimeout(t); resolve(v); }, (e) => { clearTimeout(t); reject(e); });
+  });
+}
+
+/** A fixed-window frame counter: cheap, and enough to stop a page flooding the key. */
+export class FrameRate {
+  private windowStart = 0;
+  private count = 0;
+  constructor(private readonly perSecond: number, private readonly now: () => number = Date.now) {}
+  allow(): boolean {
+    const t = this.now();
+    if (t - this.windowStart >= 1000) {
+      this.windowStart = t;
+      this.count = 0;
+    }
+    return ++this.count <= this.perSecond;
+  }
+}
+
+/** The certificates the host lists now, with a timeout so a page never waits forever. */
+export async function listCertificates(ctx: SessionContext): Promise<BridgeCertificate[]> {
+  return withTimeout(ctx.host.certificates({ origin: ctx.origin, protocol: ctx.protocol }), ctx.limits.hostTimeoutMs, '证书列表');
+}
+
+export function base64Decode(s: string, max: number): Uint8Array | null {
+  if (typeof s !== 'string' || s.length > Math.ceil((max * 4) / 3) + 4) return null;
+  const clean = s.replace(/[\r\n\s]/g, '');
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(clean) || clean.length % 4 === 1) return null;
+  return new Uint8Array(Buffer.from(clean, 'base64'));
+}
+
+export function b64(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
+}
+
+export function randomBase64(length: number): string {
+  return b64(randomBytes(length));
+}
+
+export type HashName = 'sm3' | 'sha1' | 'sha256';
+
+export function digest(name: HashName, data: Uint8Array): Uint8Array {
+  if (name === 'sm3') return sm3(data);
+  return new Uint8Array(createHash(name).update(data).digest());
+}

@@ -1,0 +1,76 @@
+/**
+ * What the bridge (the CA assistants' loopback protocols) exchanges with the side that owns keys
+ * and consent. The bridge process parses page frames; it never holds a key, a PIN it asked for,
+ * or the consent UI: it asks its host (the CLI or the app's main process) through BridgeHost.
+ */
+import type { SignatureAlgorithm } from '../pki/signature-algorithm.ts';
+
+export type BridgeProtocol = 'bjca' | 'hebca';
+export const BRIDGE_PROTOCOLS: readonly BridgeProtocol[] = ['bjca', 'hebca'];
+
+/** A certificate with a private key, as the pages may see it (no PIN state, no paths). */
+export interface BridgeCertificate {
+  /** Stable id for this run; BJCA pages see it as the certID. */
+  id: string;
+  label: string;
+  /** End-entity certificate, DER. */
+  certificate: Uint8Array;
+  algorithm: SignatureAlgorithm;
+  /** USB key (HARD) or file (SOFT): what GetDeviceInfo(…, 7) reports. */
+  hardware: boolean;
+  /** Device serial when the store tells one; pages use it to tell keys apart. */
+  deviceSerial: string;
+  /** PIN tries left when the device tells (SOF_GetPinRetryCount); null when unknown. */
+  retriesLeft: number | null;
+}
+
+export type SignatureFormat = 'raw' | 'pkcs7-detached' | 'pkcs7-attached';
+
+/** What is signed: a short login random (登录) or content (签署内容). */
+export type ContentKind = 'login' | 'content' | 'decrypt';
+
+export interface BridgeSignRequest {
+  origin: string;
+  protocol: BridgeProtocol;
+  certificateId: string;
+  /** The exact bytes the key signs (hashed inside the key store as the algorithm says). */
+  data: Uint8Array;
+  /** The call that asked (SOF_SignData, SignB64, …), for the consent and diagnostics. */
+  call: string;
+  /** raw: the key's signature (PKCS#1 v1.5 / SM2 DER); pkcs7-*: a CMS SignedData over `data`. */
+  format: SignatureFormat;
+  /**
+   * The page-typed PIN, passed only when policy `bridge.acceptPagePin` lets the page unlock keys;
+   * otherwise the bridge drops it unread and this is absent.
+   */
+  pagePin?: string;
+}
+
+export interface BridgeSignResult {
+  signature: Uint8Array;
+  certificate: Uint8Array;
+  algorithm: SignatureAlgorithm;
+}
+
+/** Things the bridge tells its host for diagnostics (never a PIN, never content). */
+export type BridgeNote =
+  | { event: 'refused'; origin: string | null; reason: string; protocol: BridgeProtocol }
+  | { event: 'port-busy'; protocol: BridgeProtocol; host: string; port: number }
+  | { event: 'rate-limited'; origin: string; protocol: BridgeProtocol };
+
+/** The host side: certificates, consent + signature, diagnostics. */
+export interface BridgeHost {
+  certificates(ctx: { origin: string; protocol: BridgeProtocol }): Promise<BridgeCertificate[]>;
+  /** Consent (one at a time, with a timeout), then the signature through the key-store worker. */
+  sign(req: BridgeSignRequest): Promise<BridgeSignResult>;
+  note(n: BridgeNote): void;
+}
+
+export interface BridgeEndpoint {
+  protocol: BridgeProtocol;
+  scheme: 'ws' | 'wss';
+  host: string;
+  port: number;
+  path: string;
+  url: string;
+}

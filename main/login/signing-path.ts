@@ -1,0 +1,220 @@
+/**
+ * The one consent-and-record path every signature and private-key decryption goes through
+ * (bridge calls from web pages, the CLI's bridge; the embedded portal's authenticate shares
+ * the same reservation so only one consent is ever on screen): describe what is asked, ask the
+ * user once (one consent at a time, with a timeout), sign through the key store with the PIN the
+ * user typed, then `record` the signature — never the PIN, never the content.
+ */
+import { createHash } from 'node:crypto';
+import { AssistantError } from '../errors.ts';
+import type { KeyStore } from '../keystores/types.ts';
+import type { SignatureAlgorithm } from '../pki/signature-algorithm.ts';
+import { parseCertificate } from '../pki/certificate.ts';
+import { inspectCertificate } from '../pki/inspect.ts';
+import { buildSignedData, ecdsaP1363ToDer } from './cms.ts';
+
+export type SigningOperation = 'login' | 'sign' | 'decrypt';
+export type SignatureOutput = 'raw' | 'pkcs7-detached' | 'pkcs7-attached';
+
+/** A key the path may use: where it lives and the certificate that names it. */
+export interface SigningKey {
+  certificate: Uint8Array;
+  intermediates: Uint8Array[];
+  algorithm: SignatureAlgorithm;
+  store: KeyStore;
+  identityId: string;
+}
+
+export interface ConsentContent {
+  /** login: a short random (shown as 登录); content: 签署内容 with a preview; decrypt: 解密. */
+  kind: 'login' | 'content' | 'decrypt' | 'file';
+  /** First lines of readable text, or 二进制数据. */
+  preview: string;
+  sha256: string;
+}
+
+export interface ConsentView {
+  id: string;
+  origin: string;
+  /** The site's name from policy, when policy names it. */
+  siteName: string | null;
+  protocol: string;
+  /** open: a PFX file's password is asked so its certificates can be listed (CLI). */
+  operation: SigningOperation | 'open';
+  certificate: { subject: string; enterpriseName: string | null; uscc: string | null; fingerprintSha256: string };
+  content: ConsentContent;
+  expiresAt: string;
+}
+
+export type ConsentAnswer = { allow: true; secret?: string } | { allow: false };
+
+/** What is recorded for each completed signature or decryption (the signature log plugs in here). */
+export interface SignatureRecord {
+  event: 'signed';
+  origin: string;
+  protocol: string;
+  operation: SigningOperation;
+  fingerprintSha256: string;
+  contentSha256: string;
+  at: string;
+}
+
+export interface SigningPathOptions {
+  /** Shows the consent; resolves with the user's answer. `signal` aborts when the consent times out. */
+  ask(view: ConsentView, signal: AbortSignal): Promise<ConsentAnswer>;
+  record(r: SignatureRecord): void;
+  now: () => Date;
+  randomId: () => string;
+  siteName?: (origin: string) => string | null;
+  timeoutMs?: number;
+}
+
+export interface SigningRequest {
+  origin: string;
+  protocol: string;
+  key: SigningKey;
+  data: Uint8Array;
+  output: SignatureOutput;
+  /** Only when policy bridge.acceptPagePin lets a page-typed PIN unlock the key. */
+  pagePin?: string;
+}
+
+export interface SigningPath {
+  sign(req: SigningRequest): Promise<Uint8Array>;
+  /**
+   * Takes the single consent slot synchronously (the embedded portal's own consent holds it too);
+   * null when another consent is open. Release it when the consent ends.
+   */
+  reserve(): (() => void) | null;
+  /** Waits for the slot (for prompts that must follow each other, e.g. opening several files). */
+  acquire(): Promise<() => void>;
+  readonly busy: boolean;
+}
+
+export const DEFAULT_SIGNING_CONSENT_TIMEOUT_MS = 2 * 60 * 1000;
+
+const LOGIN_RANDOM = /^[A-Za-z0-9+/=_-]{8,128}$/;
+
+export function sha256Hex(data: Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/** How the consent shows what is signed: a short random is a login, anything else is content. */
+export function describeContent(data: Uint8Array, operation: SigningOperation): ConsentContent {
+  const sha256 = sha256Hex(data);
+  if (operation === 'decrypt') return { kind: 'decrypt', preview: '解密', sha256 };
+  let text: string | null;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(data);
+  } catch {
+    text = null;
+  }
+  // eslint-disable-next-line no-control-regex
+  const readable = text !== null && !/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(text);
+  if (readable && LOGIN_RANDOM.test(text!)) return { kind: 'login', preview: '登录', sha256 };
+  if (!readable) return { kind: 'content', preview: '二进制数据', sha256 };
+  const lines = text!.split(/\r?\n/).slice(0, 5).map((l) => (l.length > 120 ? `${l.slice(0, 120)}…` : l));
+  const more = text!.split(/\r?\n/).length > 5 ? '\n…' : '';
+  return { kind: 'content', preview: lines.join('\n') + more, sha256 };
+}
+
+function denied(): AssistantError {
+  return new AssistantError('USER_DENIED', '用户拒绝了该签名请求', { en: 'The user refused the signature' });
+}
+
+export function createSigningPath(opts: SigningPathOptions): SigningPath {
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_SIGNING_CONSENT_TIMEOUT_MS;
+  let held = false;
+  const waiting: Array<() => void> = [];
+
+  const reserve = (): (() => void) | null => {
+    if (held) return null;
+    held = true;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      held = false;
+      waiting.shift()?.();
+    };
+  };
+  const acquire = async (): Promise<() => void> => {
+    for (;;) {
+      const r = reserve();
+      if (r) return r;
+      await new Promise<void>((wake) => waiting.push(wake));
+    }
+  };
+
+  const describeKey = (key: SigningKey): ConsentView['certificate'] => {
+    const leaf = parseCertificate(key.certificate);
+    const report = inspectCertificate(leaf, { now: opts.now(), anchors: [], intermediates: [] });
+    return {
+      subject: report.subject,
+      enterpriseName: report.enterpriseName ?? null,
+      uscc: report.identity.uscc?.valid ? report.identity.uscc.value : null,
+      fingerprintSha256: report.fingerprintSha256,
+    };
+  };
+
+  const signWithKey = async (key: SigningKey, data: Uint8Array, output: SignatureOutput, pin: string): Promise<Uint8Array> => {
+    if (output === 'raw') {
+      const sig = await key.store.sign(key.identityId, data, key.algorithm, pin);
+      return key.algorithm === 'ES256' ? ecdsaP1363ToDer(sig) : sig;
+    }
+    // PKCS#7 SignedData (GM/T 0010 algorithms for SM2): the key signs the signed attributes.
+    return buildSignedData(data, {
+      algorithm: key.algorithm, certificate: key.certificate, intermediates: key.intermediates,
+      sign: (attrs) => key.store.sign(key.identityId, attrs, key.algorithm, pin),
+    }, opts.now(), { attached: output === 'pkcs7-attached', digest: key.algorithm === 'SM2-SM3' ? 'sm3' : 'sha256' });
+  };
+
+  return {
+    reserve,
+    acquire,
+    get busy() {
+      return held;
+    },
+    async sign(req) {
+      const release = reserve();
+      if (!release) throw new AssistantError('CONSENT_BUSY', '已有一个签名请求等待确认', { en: 'Another signature request is waiting for confirmation' });
+      const operation: SigningOperation = describeContent(req.data, 'sign').kind === 'login' ? 'login' : 'sign';
+      try {
+        const now = opts.now();
+        const view: ConsentView = {
+          id: opts.randomId(),
+          origin: req.origin,
+          siteName: opts.siteName?.(req.origin) ?? null,
+          protocol: req.protocol,
+          operation,
+          certificate: describeKey(req.key),
+          content: describeContent(req.data, operation),
+          expiresAt: new Date(now.getTime() + timeoutMs).toISOString(),
+        };
+        const abort = new AbortController();
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const answer = await Promise.race([
+          opts.ask(view, abort.signal),
+          new Promise<never>((_, reject) => {
+            timer = setTimeout(() => {
+              abort.abort();
+              reject(new AssistantError('CONSENT_TIMEOUT', '等待用户确认超时', { en: 'The user did not confirm in time' }));
+            }, timeoutMs);
+            timer.unref?.();
+          }),
+        ]).finally(() => clearTimeout(timer));
+        if (!answer.allow) throw denied();
+        // The PIN typed in our own prompt wins; a page PIN only where policy allows it; never retried.
+        const pin = answer.secret ?? req.pagePin ?? '';
+        const signature = await signWithKey(req.key, req.data, req.output, pin);
+        opts.record({
+          event: 'signed', origin: req.origin, protocol: req.protocol, operation,
+          fingerprintSha256: view.certificate.fingerprintSha256, contentSha256: view.content.sha256, at: opts.now().toISOString(),
+        });
+        return signature;
+      } finally {
+        release();
+      }
+    },
+  };
+}

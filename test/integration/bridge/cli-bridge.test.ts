@@ -1,0 +1,306 @@
+/**
+ * `cert-assistant bridge` driven as later checks drive it: a child process on free ports, JSON
+ * lines, consents answered on stdin; our own clients for both protocols (test/support/bridge.ts,
+ * written from docs/compat.md). Signatures are checked by OpenSSL.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { NAMED_REFUSALS } from '../../../main/bridge/refused.ts';
+import { SOR } from '../../../main/bridge/bjca.ts';
+import { getTestPki, type PkiEntry, type TestPki } from '../../fixtures/pki.ts';
+import { BjcaClient, HebcaClient, startCliBridge, type BridgeEvent, type RunningCli } from '../../support/bridge.ts';
+import { createSoftHsmToken, softHsmAvailable, SOFTHSM_MODULE, type SoftHsmToken } from '../../support/softhsm.ts';
+import { buildFakeSkf, fakeSkfEnv, skipFakeSkf } from '../../support/fake-skf.ts';
+
+const ORIGIN = 'http://127.0.0.1:8931';
+let pki: TestPki;
+let dir: string;
+
+before(async () => {
+  pki = await getTestPki();
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ca-bridge-'));
+});
+after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+/** OpenSSL's verdict on a raw signature: RSA PKCS#1 v1.5 SHA-256, or SM2 over SM3 with the default ID. */
+function opensslVerifies(entry: PkiEntry, data: Uint8Array, sig: Uint8Array): boolean {
+  const pub = path.join(dir, `${entry.id}.pub.pem`);
+  fs.writeFileSync(pub, execFileSync('openssl', ['x509', '-in', entry.certPem, '-pubkey', '-noout']));
+  const d = path.join(dir, 'data.bin');
+  const s = path.join(dir, 'sig.bin');
+  fs.writeFileSync(d, data);
+  fs.writeFileSync(s, sig);
+  const args = entry.keyAlg === 'sm2'
+    ? ['pkeyutl', '-verify', '-pubin', '-inkey', pub, '-rawin', '-digest', 'sm3', '-pkeyopt', 'distid:1234567812345678', '-in', d, '-sigfile', s]
+    : ['dgst', '-sha256', '-verify', pub, '-signature', s, d];
+  try {
+    execFileSync('openssl', args, { stdio: 'pipe' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The portal's own signature over its random (as the library checks it with SOF_VerifySignedData). */
+function portalSignature(entry: PkiEntry, data: string, md: 'sha1' | 'sha256' | 'sm3'): string {
+  const d = path.join(dir, 'portal.txt');
+  const s = path.join(dir, 'portal.sig');
+  fs.writeFileSync(d, data);
+  const args = md === 'sm3'
+    ? ['pkeyutl', '-sign', '-inkey', entry.keyPem, '-rawin', '-digest', 'sm3', '-pkeyopt', 'distid:1234567812345678', '-in', d, '-out', s]
+    : ['dgst', `-${md}`, '-sign', entry.keyPem, '-out', s, d];
+  execFileSync('openssl', args, { stdio: 'pipe' });
+  return fs.readFileSync(s).toString('base64');
+}
+
+const allowWith = (secret: string) => (e: BridgeEvent) => (e['operation'] === 'open' ? `allow ${secret}` : `allow ${secret}`);
+
+/** The BJCA library's form login, step by step, as docs/compat.md lists it. */
+async function bjcaFormLogin(c: BjcaClient, entry: PkiEntry, pagePin: string): Promise<{ cert: string; random: string; signature: string; certId: string }> {
+  const list = String(await c.call('SOF_GetUserList'));
+  const users = list.split('&&&').filter(Boolean).map((u) => u.split('||'));
+  const certId = users.find(([name]) => name === entry.expect.enterpriseName)?.[1] ?? users[0]![1]!;
+  assert.equal(await c.call('SOF_Login', certId, pagePin), true);
+  assert.ok(c.token.length > 0, 'SOF_Login hands back a token');
+  const cert = String(await c.call('SOF_ExportUserCert', certId));
+  assert.equal(createHash('sha256').update(Buffer.from(cert, 'base64')).digest('hex'), createHash('sha256').update(fs.readFileSync(entry.certDer)).digest('hex'));
+  const notAfter = String(await c.call('SOF_GetCertInfo', cert, 12));
+  assert.match(notAfter, /^\d{14}$/);
+  assert.match(String(await c.call('SOF_GetCertInfo', cert, 11)), /^\d{14}$/);
+  const random = Buffer.from(Array.from({ length: 24 }, (_, i) => (i * 37 + Date.now()) & 0xff)).toString('base64');
+  // The portal's signature over its random, made here with the same test CA hierarchy's key.
+  const md = entry.keyAlg === 'sm2' ? 'sm3' : 'sha1';
+  assert.equal(await c.call('SOF_VerifySignedData', cert, random, portalSignature(entry, random, md)), true);
+  assert.equal(await c.call('SOF_VerifySignedData', cert, random + 'x', portalSignature(entry, random, md)), false);
+  const signature = String(await c.call('SOF_SignData', certId, random));
+  return { cert, random, signature, certId };
+}
+
+describe('cert-assistant bridge with PFX files (BJCA and HEBCA)', () => {
+  let cli: RunningCli;
+  let answer = allowWith('123456');
+  before(async () => {
+    const rsa = pki.get('bjca-ent').pfx!.modern!;
+    const sm2 = pki.get('hebca-sm2-ent').pfx!.modern!;
+    cli = await startCliBridge(['--pfx', rsa, '--pfx', sm2, '--allow-origin', ORIGIN], { answer: (e) => answer(e) });
+  });
+  after(async () => {
+    await cli.stop();
+  });
+
+  test('a refused origin, or none, is turned away at the handshake and noted; nothing is sent', async () => {
+    await assert.rejects(BjcaClient.open(cli.bjca, 'http://127.0.0.1:8932'), /403/);
+    await assert.rejects(BjcaClient.open(cli.bjca, null), /403/);
+    await assert.rejects(HebcaClient.open(cli.hebca, 'https://evil.example'), /403/);
+    await assert.rejects(BjcaClient.open(cli.bjca, 'https://www.hbzwfw.gov.cn.evil.example'), /403/);
+    const refused = await cli.waitFor('refused', 3);
+    assert.equal(refused['origin'], 'https://www.hbzwfw.gov.cn.evil.example');
+    assert.ok(cli.events.filter((e) => e.event === 'refused').some((e) => e['reason'] === 'no-origin'));
+  });
+
+  for (const id of ['bjca-ent', 'hebca-sm2-ent']) {
+    test(`BJCA form login with ${id}: consent per signature, page PIN ignored, OpenSSL verifies`, async () => {
+      const entry = pki.get(id);
+      const c = await BjcaClient.open(cli.bjca, ORIGIN);
+      const before = cli.events.filter((e) => e.event === 'consent').length;
+      const r = await bjcaFormLogin(c, entry, 'page-typed-wrong-pin');
+      assert.ok(r.signature.length > 0, `signature made (last error ${String(await c.call('SOF_GetLastErrMsg'))})`);
+      assert.ok(opensslVerifies(entry, Buffer.from(r.random), Buffer.from(r.signature, 'base64')), 'OpenSSL accepts the signature');
+      const consents = cli.events.filter((e) => e.event === 'consent' && e['origin'] === ORIGIN).slice(-1);
+      assert.equal(cli.events.filter((e) => e.event === 'consent').length - before >= 1, true);
+      const consent = consents[0]!;
+      assert.equal(consent['operation'], 'login');
+      assert.equal((consent['content'] as Record<string, unknown>)['kind'], 'login');
+      assert.equal((consent['certificate'] as Record<string, unknown>)['uscc'], entry.expect.uscc);
+      const signed = cli.events.filter((e) => e.event === 'signed').at(-1)!;
+      assert.equal(signed['origin'], ORIGIN);
+      assert.equal(signed['protocol'], 'bjca');
+      assert.equal(signed['contentSha256'], createHash('sha256').update(r.random).digest('hex'));
+      assert.ok(!JSON.stringify(cli.events).includes('page-typed-wrong-pin'), 'the page PIN appears nowhere');
+      c.close();
+    });
+  }
+
+  test('content is shown as 签署内容 with a preview and SHA-256; Deny reaches the page as an error', async () => {
+    const c = await BjcaClient.open(cli.bjca, ORIGIN);
+    const list = String(await c.call('SOF_GetUserList'));
+    const certId = list.split('&&&')[0]!.split('||')[1]!;
+    const text = '投标文件摘要\n项目编号 HB-2026-001\n金额 100 万元';
+    answer = () => 'deny';
+    try {
+      assert.equal(await c.call('SOF_SignData', certId, text), '');
+      assert.equal(await c.call('SOF_GetLastError'), SOR.USER_DENIED);
+      assert.match(String(await c.call('SOF_GetLastErrMsg')), /拒绝/);
+    } finally {
+      answer = allowWith('123456');
+    }
+    const consent = cli.events.filter((e) => e.event === 'consent').at(-1)!;
+    const content = consent['content'] as Record<string, string>;
+    assert.equal(content['kind'], 'content');
+    assert.match(content['preview']!, /投标文件摘要/);
+    assert.equal(content['sha256'], createHash('sha256').update(text).digest('hex'));
+    c.close();
+  });
+
+  test('SOF_SignMessage attached and detached: PKCS#7 that openssl cms -verify accepts; HEBCA P7SignB64 too', async () => {
+    const c = await BjcaClient.open(cli.bjca, ORIGIN);
+    const entry = pki.get('bjca-ent');
+    const users = String(await c.call('SOF_GetUserList')).split('&&&').filter(Boolean).map((u) => u.split('||'));
+    const certId = users.find(([n]) => n === entry.expect.enterpriseName)![1]!;
+    const text = '申报材料确认：营业执照副本一份';
+    const content = path.join(dir, 'p7content.txt');
+    fs.writeFileSync(content, text);
+    for (const flag of [0, 1]) {
+      const p7 = String(await c.call('SOF_SignMessage', flag, certId, text));
+      assert.ok(p7.length > 0, String(await c.call('SOF_GetLastErrMsg')));
+      const f = path.join(dir, `m${flag}.p7`);
+      fs.writeFileSync(f, Buffer.from(p7, 'base64'));
+      const out = execFileSync('openssl', ['cms', '-verify', '-binary', '-inform', 'DER', '-in', f, '-noverify', ...(flag === 1 ? ['-content', content] : [])], { stdio: ['ignore', 'pipe', 'pipe'] });
+      assert.equal(out.toString('utf8'), text);
+      assert.equal(await c.call('SOF_VerifySignedMessage', p7, flag === 1 ? text : ''), true);
+    }
+    c.close();
+    const h = await HebcaClient.open(cli.hebca, ORIGIN);
+    const idx = String((await h.call('GetCertList'))['certSnList']).split(';').findIndex((sn) => execFileSync('openssl', ['x509', '-in', entry.certPem, '-noout', '-serial']).toString().trim().toUpperCase().endsWith(sn));
+    await h.call('GetSignCert', { index: idx });
+    const r = await h.call('P7SignB64', { b64data: Buffer.from(text).toString('base64') });
+    assert.equal(r['ret'], 0, String(r['msg']));
+    const f = path.join(dir, 'h.p7');
+    fs.writeFileSync(f, Buffer.from(String(r['b64data']), 'base64'));
+    assert.equal(execFileSync('openssl', ['cms', '-verify', '-binary', '-inform', 'DER', '-in', f, '-noverify'], { stdio: ['ignore', 'pipe', 'pipe'] }).toString('utf8'), text);
+    assert.equal((await h.call('P7VerifyB64', { b64data: r['b64data'] }))['ret'], 0);
+    h.close();
+  });
+
+  test('a consent answered without the PIN does not sign with the PIN the page typed', async () => {
+    const c = await BjcaClient.open(cli.bjca, ORIGIN);
+    const certId = String(await c.call('SOF_GetUserList')).split('&&&')[0]!.split('||')[1]!;
+    assert.equal(await c.call('SOF_Login', certId, '123456'), true);
+    answer = () => 'allow';
+    try {
+      assert.equal(await c.call('SOF_SignData', certId, 'abcdefgh12345678'), '');
+      assert.equal(await c.call('SOF_GetLastError'), SOR.PIN_INCORRECT);
+    } finally {
+      answer = allowWith('123456');
+    }
+    c.close();
+  });
+
+  test('every refused BJCA function answers false with SOR_NOTSUPPORTYETERR, the socket stays', async () => {
+    const c = await BjcaClient.open(cli.bjca, ORIGIN);
+    for (const f of [...NAMED_REFUSALS.bjca, 'NoSuchFunction']) {
+      assert.equal(await c.call(f, 'C:\\Windows\\win.ini', '123456'), false, f);
+      assert.equal(await c.call('SOF_GetLastError'), SOR.NOT_SUPPORTED, f);
+      assert.match(String(await c.call('SOF_GetLastErrMsg')), /[\u4e00-\u9fff]/, f);
+    }
+    assert.equal(await c.call('SOF_GetVersion'), '2.20');
+    c.close();
+  });
+
+  test('HEBCA: select, read, login (PIN dropped), SignText and SignB64 verify with OpenSSL; refused calls answer ret ≠ 0', async () => {
+    const h = await HebcaClient.open(cli.hebca, ORIGIN);
+    const count = await h.call('GetSignCertCount');
+    assert.equal(count['ret'], 0);
+    assert.equal(count['count'], 2);
+    const list = await h.call('GetCertList');
+    const sns = String(list['certSnList']).split(';');
+    const sm2 = pki.get('hebca-sm2-ent');
+    const index = sns.findIndex((sn) => execFileSync('openssl', ['x509', '-in', sm2.certPem, '-noout', '-serial']).toString().trim().toUpperCase().endsWith(sn));
+    assert.ok(index >= 0);
+    assert.equal((await h.call('GetSignCert', { index }))['ret'], 0);
+    const cert = await h.call('GetCertB64');
+    assert.equal(Buffer.from(String(cert['cert']), 'base64').equals(fs.readFileSync(sm2.certDer)), true);
+    assert.equal((await h.call('GetSubjectItem', { index: 0 }))['content'], sm2.expect.enterpriseName);
+    assert.match(String((await h.call('GetSignCertNotAfter', { index }))['certnotafter']), /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
+    assert.equal((await h.call('Login', { pin: 'page-pin-hebca' }))['ret'], 0);
+    const text = 'abcdefgh12345678abcd';
+    const st = await h.call('SignText', { signText: text });
+    assert.equal(st['ret'], 0, String(st['msg']));
+    assert.ok(opensslVerifies(sm2, Buffer.from(text), Buffer.from(String(st['signature']), 'base64')));
+    const bin = Buffer.from([0, 1, 2, 3, 250, 251]);
+    const sb = await h.call('SignB64', { b64data: bin.toString('base64') });
+    assert.equal(sb['ret'], 0);
+    assert.ok(opensslVerifies(sm2, bin, Buffer.from(String(sb['signature']), 'base64')));
+    const consent = cli.events.filter((e) => e.event === 'consent').at(-1)!;
+    assert.equal((consent['content'] as Record<string, string>)['preview'], '二进制数据');
+    assert.equal(consent['protocol'], 'hebca');
+    for (const f of [...NAMED_REFUSALS.hebca, 'NoSuchCall']) {
+      const r = await h.call(f, { key: 'HKEY_LOCAL_MACHINE\\SOFTWARE', cmd: 'calc.exe' });
+      assert.notEqual(r['ret'], 0, f);
+      assert.match(String(r['msg']), /[\u4e00-\u9fff]/, f);
+    }
+    assert.ok(!JSON.stringify(cli.events).includes('page-pin-hebca'));
+    h.close();
+  });
+
+  test('malformed HEBCA frames get a protocol error, the connection stays usable', async () => {
+    const h = await HebcaClient.open(cli.hebca, ORIGIN);
+    const got = await new Promise<string>((resolve) => {
+      h.ws.once('message', (d) => resolve(String(d)));
+      h.ws.send('1|SignText|{not json');
+    });
+    assert.match(got, /^1\|SignText\|/);
+    assert.notEqual(JSON.parse(got.split('|').slice(2).join('|'))['ret'], 0);
+    assert.equal((await h.call('GetAssistorVersion'))['ret'], 0);
+    h.close();
+  });
+});
+
+describe('cert-assistant bridge with USB keys', () => {
+  test('SoftHSM2 (PKCS#11) RSA key: BJCA login signature verifies with OpenSSL', { skip: softHsmAvailable() ? false : 'SoftHSM2/OpenSC not installed' }, async () => {
+    const entry = pki.get('bjca-ent');
+    const token: SoftHsmToken = createSoftHsmToken('bridge-rsa', [{ id: '01', label: 'bjca-ent', certDer: entry.certDer, keyPem: entry.keyPem }]);
+    const cli = await startCliBridge(['--module', SOFTHSM_MODULE, '--allow-origin', ORIGIN, '--protocol', 'bjca'], { answer: () => 'allow 123456', env: token.env });
+    try {
+      assert.equal(cli.hebca, '', 'only the protocols asked for are served');
+      const c = await BjcaClient.open(cli.bjca, ORIGIN);
+      const certId = String(await c.call('SOF_GetUserList')).split('&&&')[0]!.split('||')[1]!;
+      assert.equal(await c.call('GetDeviceInfo', certId, 7), 'HARD');
+      const random = 'MTIzNDU2Nzg5MGFiY2RlZg==';
+      const sig = String(await c.call('SOF_SignData', certId, random));
+      assert.ok(opensslVerifies(entry, Buffer.from(random), Buffer.from(sig, 'base64')), String(await c.call('SOF_GetLastErrMsg')));
+      c.close();
+    } finally {
+      await cli.stop();
+      token.cleanup();
+    }
+  });
+
+  test('fake SKF SM2 key: signs, and pulling it out mid-session sends onUsbkeyChange and empties the list', { skip: skipFakeSkf }, async () => {
+    const entry = pki.get('hebca-sm2-ent');
+    const skfDir = fs.mkdtempSync(path.join(dir, 'skf-'));
+    const lib = buildFakeSkf(skfDir);
+    const made = fakeSkfEnv(entry, skfDir);
+    const cli = await startCliBridge(['--skf', lib, '--allow-origin', ORIGIN], { answer: () => 'allow 12345678', env: { ...process.env, ...made.env } });
+    try {
+      const c = await BjcaClient.open(cli.bjca, ORIGIN);
+      const certId = String(await c.call('SOF_GetUserList')).split('&&&')[0]!.split('||')[1]!;
+      const random = 'c2lnbi1tZS1wbGVhc2UtMTIz';
+      const sig = String(await c.call('SOF_SignData', certId, random));
+      assert.ok(opensslVerifies(entry, Buffer.from(random), Buffer.from(sig, 'base64')), String(await c.call('SOF_GetLastErrMsg')));
+      fs.writeFileSync(made.files.removed, '');
+      await cli.waitFor('keys-changed', 0, 20_000);
+      for (let i = 0; i < 50 && !c.events.some((e) => String(e['call_cmd_id']).toLowerCase() === 'onusbkeychange'); i++) await new Promise((r) => setTimeout(r, 100));
+      assert.ok(c.events.some((e) => String(e['call_cmd_id']).toLowerCase() === 'onusbkeychange'), 'onUsbkeyChange arrived');
+      assert.equal(await c.call('SOF_GetUserList'), '');
+      assert.equal(await c.call('SOF_SignData', certId, random), '');
+      c.close();
+    } finally {
+      await cli.stop();
+    }
+  });
+
+  test('SIGTERM ends it promptly and frees the ports', async () => {
+    const cli = await startCliBridge(['--allow-origin', ORIGIN]);
+    const url = cli.bjca;
+    const started = Date.now();
+    assert.equal(await cli.stop(), 0);
+    assert.ok(Date.now() - started < 5_000);
+    await assert.rejects(BjcaClient.open(url, ORIGIN));
+  });
+});
