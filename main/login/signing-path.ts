@@ -146,7 +146,18 @@ export function createSigningPath(opts: SigningPathOptions): SigningPath {
     }
   };
 
+  // The certificate part of a consent depends on the certificate alone: inspected once per certificate.
+  const described = new Map<string, ConsentView['certificate']>();
   const describeKey = (key: SigningKey): ConsentView['certificate'] => {
+    const cacheKey = sha256Hex(key.certificate);
+    const hit = described.get(cacheKey);
+    if (hit) return hit;
+    const view = inspectKey(key);
+    if (described.size > 64) described.delete(described.keys().next().value!);
+    described.set(cacheKey, view);
+    return view;
+  };
+  const inspectKey = (key: SigningKey): ConsentView['certificate'] => {
     const leaf = parseCertificate(key.certificate);
     const report = inspectCertificate(leaf, { now: opts.now(), anchors: [], intermediates: [] });
     return {

@@ -14,6 +14,7 @@ import type { KeyIdentity, KeyStore } from '../../keystores/types.ts';
 import { KeyStoreWorkerClient } from '../../keystores/worker/client.ts';
 import { forkWorkerSpawner } from '../../keystores/worker/fork-transport.ts';
 import { WorkerKeyStore } from '../../keystores/worker/remote-store.ts';
+import { windowsStoreKeyStore } from '../../keystores/windows/index.ts';
 import { createSigningPath, type ConsentAnswer, type ConsentView } from '../../login/signing-path.ts';
 import { parseOriginRule } from '../../../common/portal-origins.ts';
 import { EXIT_FAIL, EXIT_OK, EXIT_USAGE, type CliIO } from '../io.ts';
@@ -124,10 +125,6 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   };
   if (ports.bjcaWs === null || ports.bjcaWss === null || ports.hebca === null) return usage(io, '端口须为 0–65535 / ports must be 0..65535');
   if ((values['tls-cert'] === undefined) !== (values['tls-key'] === undefined)) return usage(io, '--tls-cert 与 --tls-key 须同时给出 / give both --tls-cert and --tls-key');
-  if (values['windows-store']) {
-    io.stderr.write('错误 [WINDOWS_STORE_UNAVAILABLE]: 此版本尚未接入 Windows 证书存储（--windows-store）\n');
-    return EXIT_FAIL;
-  }
   let tls: { cert: string; key: string } | undefined;
   try {
     if (values['tls-cert']) tls = { cert: readFileSync(values['tls-cert'] as string, 'utf8'), key: readFileSync(values['tls-key'] as string, 'utf8') };
@@ -186,6 +183,8 @@ export async function run(args: string[], io: CliIO): Promise<number> {
       const module = checkModulePath(m);
       stores.push({ key: `skf:${module}`, store: new WorkerKeyStore(worker(), { kind: 'skf', module }), hardware: true });
     }
+    // CurrentUser\My through the key-store worker; its CSP may show its own PIN dialog (then `allow` needs no PIN).
+    if (values['windows-store']) stores.push({ key: 'windows:user', store: windowsStoreKeyStore(worker()), hardware: true });
     for (const file of (values['pfx'] as string[] | undefined) ?? []) {
       stores.push({ key: `pkcs12:${file}`, store: lockedPfxStore(file, worker(), path, ask), hardware: false });
     }
