@@ -295,6 +295,27 @@ describe('cert-assistant bridge with USB keys', () => {
     }
   });
 
+  test('wss://127.0.0.1 (BJCA for https pages): a client pinning our loopback certificate logs in; an unpinned one is refused by TLS', async () => {
+    const tlsDir = fs.mkdtempSync(path.join(dir, 'tls-'));
+    const cert = path.join(tlsDir, 'cert.pem');
+    const key = path.join(tlsDir, 'key.pem');
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost', '-keyout', key, '-out', cert], { stdio: 'pipe' });
+    const entry = pki.get('bjca-ent');
+    const cli = await startCliBridge(['--pfx', entry.pfx!.modern!, '--allow-origin', 'https://127.0.0.1:8933', '--protocol', 'bjca', '--tls-cert', cert, '--tls-key', key], { answer: () => 'allow 123456' });
+    try {
+      assert.ok(cli.bjcaWss, 'a wss endpoint is listed');
+      await assert.rejects(BjcaClient.open(cli.bjcaWss!, 'https://127.0.0.1:8933'));
+      const pinned = fs.readFileSync(cert, 'utf8');
+      const c = await BjcaClient.open(cli.bjcaWss!, 'https://127.0.0.1:8933', { ca: pinned });
+      const certId = String(await c.call('SOF_GetUserList')).split('&&&')[0]!.split('||')[1]!;
+      const sig = String(await c.call('SOF_SignData', certId, 'd3NzLWxvZ2luLXJhbmRvbQ=='));
+      assert.ok(opensslVerifies(entry, Buffer.from('d3NzLWxvZ2luLXJhbmRvbQ=='), Buffer.from(sig, 'base64')));
+      c.close();
+    } finally {
+      await cli.stop();
+    }
+  });
+
   test('SIGTERM ends it promptly and frees the ports', async () => {
     const cli = await startCliBridge(['--allow-origin', ORIGIN]);
     const url = cli.bjca;
