@@ -14,8 +14,10 @@ import type { KeyStoreWorkerClient } from '../../keystores/worker/client.ts';
 import { loadPolicy, type PolicyResult } from '../../policy/index.ts';
 import { EXIT_FAIL, EXIT_OK, EXIT_USAGE, parseTimeoutMs, TIMEOUT_USAGE_MESSAGE, writeJson, type CliIO } from '../io.ts';
 
-export type CheckStatus = 'pass' | 'warn' | 'fail';
-export interface DoctorCheck { id: string; status: CheckStatus; message: string; messageEn?: string }
+import { adminChecks, CA_ASSISTANT_PORTS, probePortalHttp, renderDoctorHtml } from './doctor-admin.ts';
+export type CheckStatus = 'pass' | 'warn' | 'fail' | 'skip';
+/** `fix`: what to do, for the help desk (zh-CN; `fixEn` its translation). */
+export interface DoctorCheck { id: string; status: CheckStatus; message: string; messageEn?: string; fix?: string; fixEn?: string }
 export interface ModuleFact {
   name: string;
   /** `policy` or `profile:<id>` */
@@ -300,7 +302,7 @@ export async function diagnose(deps: DoctorDeps): Promise<DoctorReport> {
   return { ok: !checks.some((c) => c.status === 'fail'), checks, facts };
 }
 
-const USAGE = `用法 / Usage: cert-assistant doctor [--json] [--policy FILE] [--timeout MS]
+const USAGE = `用法 / Usage: cert-assistant doctor [--json] [--html FILE] [--policy FILE] [--timeout MS] [--portal URL] [--assistant-ports P,P,…]
 
 诊断本机环境：运行时、策略来源与校验、信任根证书、USB Key 驱动（PKCS#11 与国密 SKF）能否加载、河北CA 客户端端口、系统时间。
 Diagnoses this machine: runtime, policy source and validation, trust anchors, USB-key drivers (PKCS#11, SKF),
@@ -308,6 +310,9 @@ HEBCA's middleware port, clock. Exit 0 when no check fails, 1 otherwise.
   --json          JSON 输出 / JSON output: { ok, checks:[{id,status,message}], facts }
   --policy FILE   用该文件代替本机策略（部署前试用）/ use FILE as the machine policy (try before deploying)
   --timeout MS    每个驱动的加载超时（默认 5000）/ per-driver load timeout (default 5000)
+  --html FILE     另写一份独立的网页报告（中文在前，英文在后），可直接发给技术支持 / also write a self-contained HTML report
+  --portal URL    检查可达性与时钟误差所用的门户地址（默认策略的 portalHome）/ portal address probed (default: portalHome)
+  --assistant-ports LIST  检查是否被其他程序占用的端口（默认 21051,21061,17212）/ ports checked for another program (default 21051,21061,17212)
 `;
 
 function readAppVersion(): string | null {
@@ -352,9 +357,9 @@ async function realTrustAnchors(paths: string[]): Promise<{ anchors: { subject: 
 }
 
 export async function run(args: string[], io: CliIO): Promise<number> {
-  let values: { json?: boolean; policy?: string; timeout?: string; help?: boolean };
+  let values: { json?: boolean; html?: string; policy?: string; timeout?: string; portal?: string; 'assistant-ports'?: string; help?: boolean };
   try {
-    ({ values } = parseArgs({ args, options: { json: { type: 'boolean' }, policy: { type: 'string' }, timeout: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false }));
+    ({ values } = parseArgs({ args, options: { json: { type: 'boolean' }, html: { type: 'string' }, policy: { type: 'string' }, timeout: { type: 'string' }, portal: { type: 'string' }, 'assistant-ports': { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false }));
   } catch (e) {
     io.stderr.write(`参数错误 / bad arguments: ${(e as Error).message}\n\n${USAGE}`);
     return EXIT_USAGE;
@@ -367,6 +372,14 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   if (timeoutMs === null) {
     io.stderr.write(TIMEOUT_USAGE_MESSAGE);
     return EXIT_USAGE;
+  }
+  let ports: number[] = [...CA_ASSISTANT_PORTS];
+  if (values['assistant-ports'] !== undefined) {
+    ports = values['assistant-ports'].split(',').map((x) => Number(x.trim()));
+    if (ports.some((p) => !Number.isInteger(p) || p < 1 || p > 65535)) {
+      io.stderr.write(`--assistant-ports 应为逗号分隔的端口号 / --assistant-ports takes comma-separated port numbers\n\n${USAGE}`);
+      return EXIT_USAGE;
+    }
   }
   const platform = process.platform;
   const policyFile = values.policy === undefined ? undefined : path.resolve(io.cwd, values.policy);
@@ -424,6 +437,26 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     const c = client as KeyStoreWorkerClient | null;
     if (c) await c.close();
   }
+  const anchors = await realTrustAnchors(policy.policy.trustAnchorDirs).catch(() => ({ anchors: [], errors: [] }));
+  const extra = await adminChecks({
+    now: io.now(),
+    portalUrl: values.portal ?? policy.policy.portalHome,
+    probePortal: (url) => probePortalHttp(url, Math.min(timeoutMs, 3_000)),
+    ports,
+    portInUse: (port) => probeTcpPort('127.0.0.1', port, 500),
+    clockSkewSeconds: policy.policy.clockSkewSeconds,
+    certificates: anchors.anchors.map((a) => ({ store: 'trust', subject: a.subject, notAfter: a.notAfter })),
+  });
+  report = { ...report, checks: [...report.checks, ...extra], ok: report.ok && !extra.some((c) => c.status === 'fail') };
+  if (values.html !== undefined) {
+    const htmlFile = path.resolve(io.cwd, values.html);
+    try {
+      fs.writeFileSync(htmlFile, renderDoctorHtml(report, io.now()));
+    } catch (e) {
+      io.stderr.write(`无法写入 / cannot write ${htmlFile}: ${(e as NodeJS.ErrnoException).code ?? 'ERROR'}\n`);
+      return EXIT_FAIL;
+    }
+  }
   if (values.json) {
     writeJson(io.stdout, report);
   } else {
@@ -432,13 +465,17 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   return report.ok ? EXIT_OK : EXIT_FAIL;
 }
 
-const MARK: Record<CheckStatus, string> = { pass: '✔', warn: '⚠', fail: '✘' };
+const MARK: Record<CheckStatus, string> = { pass: '✔', warn: '⚠', fail: '✘', skip: '○' };
 
 /** Human report in the policy's language (zh-CN unless the effective policy says `en`). */
 export function formatReport(r: DoctorReport, language: 'zh-CN' | 'en' = 'zh-CN'): string {
   const en = language === 'en';
   const lines = [en ? 'Cert Assistant doctor / 证书助手环境诊断' : '证书助手环境诊断 / Cert Assistant doctor', ''];
-  for (const c of r.checks) lines.push(`${MARK[c.status]} ${c.id.padEnd(17)} ${en ? (c.messageEn ?? c.message) : c.message}`);
+  for (const c of r.checks) {
+    lines.push(`${MARK[c.status]} ${c.id.padEnd(17)} ${en ? (c.messageEn ?? c.message) : c.message}`);
+    const fix = en ? (c.fixEn ?? c.fix) : c.fix;
+    if (fix && c.status !== 'pass') lines.push(`  ${' '.repeat(17)} → ${fix}`);
+  }
   if (en) lines.push('', r.ok ? 'Result: no blocking problem found.' : 'Result: some checks failed (✘).');
   else lines.push('', r.ok ? '结论：未发现阻止使用的问题。/ No blocking problem found.' : '结论：存在必须处理的问题（✘）。/ Some checks failed (✘).');
   return lines.join('\n') + '\n';

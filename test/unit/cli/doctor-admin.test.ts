@@ -1,0 +1,128 @@
+// 环境检测 for help desks: portal reachability and clock skew against the portal's Date header
+// (a local HTTP server plays the portal), a CA assistant's port held by another program (a free
+// port we hold ourselves, passed as an option — the real 21051/21061/17212 are never bound),
+// the guide's FAQ items with what to do, and a self-contained, escaped --html page.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { run, type DoctorReport } from '../../../main/cli/commands/doctor.ts';
+import { adminChecks, renderDoctorHtml } from '../../../main/cli/commands/doctor-admin.ts';
+import { captureIO } from '../../support/cli.ts';
+
+async function listen(server: net.Server): Promise<number> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return (server.address() as net.AddressInfo).port;
+}
+
+function portal(skewSeconds: number): http.Server {
+  // The portal's clock is `skewSeconds` behind ours.
+  return http.createServer((_req, res) => {
+    res.sendDate = false;
+    res.writeHead(200, { Date: new Date(Date.now() - skewSeconds * 1000).toUTCString() });
+    res.end();
+  });
+}
+
+async function doctor(args: string[]): Promise<{ code: number; report: DoctorReport; dir: string }> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'doctor-admin-'));
+  const policyFile = path.join(dir, 'policy.json');
+  fs.writeFileSync(policyFile, JSON.stringify({ version: 1 }));
+  fs.chmodSync(policyFile, 0o644);
+  const t = captureIO({ env: { HOME: dir, XDG_CONFIG_HOME: path.join(dir, 'cfg'), PATH: process.env['PATH'] }, cwd: dir });
+  const code = await run(['--json', '--policy', policyFile, ...args], t.io);
+  return { code, report: JSON.parse(t.out()) as DoctorReport, dir };
+}
+
+test('doctor --json: a portal 10 minutes off fails clock-skew with a fix, exits 1; a held assistant port warns', async () => {
+  const server = portal(600);
+  const holder = net.createServer();
+  try {
+    const port = await listen(server);
+    const held = await listen(holder);
+    const { code, report, dir } = await doctor(['--portal', `http://127.0.0.1:${port}/`, '--assistant-ports', String(held)]);
+    fs.rmSync(dir, { recursive: true, force: true });
+    const byId = new Map(report.checks.map((c) => [c.id, c]));
+    assert.equal(byId.get('portal-reachable')?.status, 'pass');
+    const skew = byId.get('clock-skew')!;
+    assert.equal(skew.status, 'fail');
+    assert.match(skew.message, /快 (599|600|601) 秒/);
+    assert.ok(skew.fix && skew.fixEn);
+    assert.equal(code, 1, 'a failing check exits 1');
+    const ports = byId.get('ca-assistant-ports')!;
+    assert.equal(ports.status, 'warn');
+    assert.ok(ports.message.includes(String(held)));
+    for (const id of ['faq-popup-blocker', 'faq-page-incomplete', 'faq-compat-mode']) assert.ok(byId.get(id)?.fix, id);
+    for (const c of report.checks) assert.ok(['pass', 'warn', 'fail', 'skip'].includes(c.status), c.id);
+  } finally {
+    server.close();
+    holder.close();
+  }
+});
+
+test('doctor: a portal within the allowed skew passes; free ports pass; unreachable portal → warn and the clock check is skipped with a note', async () => {
+  const server = portal(5);
+  const probe = net.createServer();
+  try {
+    const port = await listen(server);
+    const free = await listen(probe);
+    await new Promise<void>((r) => probe.close(() => r()));
+    const ok = await doctor(['--portal', `http://127.0.0.1:${port}/`, '--assistant-ports', String(free)]);
+    fs.rmSync(ok.dir, { recursive: true, force: true });
+    const byId = new Map(ok.report.checks.map((c) => [c.id, c]));
+    assert.equal(byId.get('clock-skew')?.status, 'pass');
+    assert.equal(byId.get('ca-assistant-ports')?.status, 'pass');
+    const off = await doctor(['--portal', `http://127.0.0.1:${free}/`, '--assistant-ports', String(free)]);
+    fs.rmSync(off.dir, { recursive: true, force: true });
+    const offById = new Map(off.report.checks.map((c) => [c.id, c]));
+    assert.equal(offById.get('portal-reachable')?.status, 'warn');
+    assert.equal(offById.get('clock-skew')?.status, 'skip');
+    assert.match(offById.get('clock-skew')!.message, /跳过/);
+  } finally {
+    server.close();
+  }
+});
+
+test('certificates expiring within 30 days warn, naming the store', async () => {
+  const now = new Date('2026-12-02T00:00:00Z');
+  const checks = await adminChecks({
+    now, portalUrl: 'https://portal.invalid/', probePortal: async () => null, ports: [], portInUse: async () => false, clockSkewSeconds: 300,
+    certificates: [
+      { store: 'trust', subject: 'CN=Soon CA', notAfter: '2026-12-20T00:00:00Z' },
+      { store: 'trust', subject: 'CN=Later CA', notAfter: '2027-06-01T00:00:00Z' },
+    ],
+  });
+  const c = checks.find((x) => x.id === 'certificates-expiring')!;
+  assert.equal(c.status, 'warn');
+  assert.match(c.message, /CN=Soon CA（trust，2026-12-20）/);
+  assert.doesNotMatch(c.message, /Later/);
+});
+
+test('doctor --html writes one self-contained page: zh-CN then English, no external resources, everything escaped', async () => {
+  const html = renderDoctorHtml({ ok: false, checks: [{ id: 'x<y', status: 'fail', message: '<script>alert(1)</script>', messageEn: '"quoted" & <b>', fix: '<img src=x onerror=alert(1)>' }] }, new Date('2026-12-02T00:00:00Z'));
+  assert.doesNotMatch(html, /<script|<img|<b>|onerror=alert\(1\)>/);
+  assert.match(html, /&lt;script&gt;alert\(1\)&lt;\/script&gt;/);
+  assert.match(html, /&quot;quoted&quot; &amp; &lt;b&gt;/);
+  assert.doesNotMatch(html, /(src|href)\s*=\s*["']?(https?:|\/\/)/i, 'no external resources');
+  assert.ok(html.indexOf('证书助手环境检测') < html.indexOf('Cert Assistant diagnostics</h1>'), 'Chinese first');
+  assert.match(html, /<html lang="zh-CN">/);
+
+  const server = portal(0);
+  try {
+    const port = await listen(server);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'doctor-html-'));
+    const out = path.join(dir, 'report.html');
+    const r = await doctor(['--portal', `http://127.0.0.1:${port}/`, '--assistant-ports', '1', '--html', out]);
+    const page = fs.readFileSync(out, 'utf8');
+    assert.match(page, /portal-reachable/);
+    assert.match(page, /faq-popup-blocker/);
+    assert.ok(r.report.checks.length > 5);
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.rmSync(r.dir, { recursive: true, force: true });
+  } finally {
+    server.close();
+  }
+});
