@@ -95,6 +95,10 @@ export interface ConsentRequestView {
   candidates: CertificateView[];
   createdAt: string;
   expiresAt: string;
+  /** The site's name from policy for this origin, where policy names it. */
+  siteName?: string | null;
+  /** What the signature is for: 登录 (default), 绑定证书 or 签署内容. */
+  purpose?: 'login' | 'bind' | 'sign';
 }
 
 export type ConsentSubmitResult =

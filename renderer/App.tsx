@@ -81,7 +81,8 @@ export function App() {
   return (
     <I18nContext.Provider value={i18n}>
       <div className="shell">
-        <header className="topbar">
+        {/* While a consent is open nothing behind it can be reached: no clicks, no Tab, no screen reader. */}
+        <header className="topbar" inert={consent !== null}>
           <div className="brand">
             <span className="brand-mark" aria-hidden="true">证</span>
             <div>
@@ -100,7 +101,7 @@ export function App() {
             {t('lang.toggle')}
           </button>
         </header>
-        <main className="content">
+        <main className="content" inert={consent !== null}>
           {screen === 'certs' && <CertificatesScreen />}
           {/* Kept mounted: the search, site and open item survive a trip to another tab. */}
           <div hidden={screen !== 'guide'} className="screen-keep"><GuideScreen onOpenOnline={openPortal} /></div>

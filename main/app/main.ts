@@ -146,7 +146,11 @@ async function start(): Promise<void> {
     appVersion: app.getVersion(),
     language: policy.language === 'en' ? 'en' : 'zh',
     assistantOrigin: ASSISTANT_ORIGIN,
-    portal: { home: policy.portalHome, origins, signingOrigins },
+    portal: {
+      home: policy.portalHome, origins, signingOrigins,
+      // The consent names the site as policy names it (河北政务服务网), beside the origin itself.
+      siteName: (origin) => policy.portalOrigins.find((s) => s.origin === origin)?.name ?? null,
+    },
     certificates,
     guide,
     portalView,

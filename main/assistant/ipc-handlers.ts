@@ -243,6 +243,8 @@ export function createAssistantIpc(world: AssistantWorld): AssistantIpc {
       candidates,
       createdAt: now.toISOString(),
       expiresAt: new Date(now.getTime() + timeoutMs).toISOString(),
+      siteName: world.portal.siteName?.(origin) ?? null,
+      purpose: 'login',
     };
     log('consent.requested', { origin, candidates: candidates.length });
     const done = new Promise<{ token: string }>((resolve, reject) => {

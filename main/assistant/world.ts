@@ -85,7 +85,7 @@ export interface AssistantWorld {
   /** Origin of the assistant's own UI: `app://assistant` in Electron, the test server in e2e. */
   assistantOrigin: string;
   /** `origins`: where the embedded portal may navigate; `signingOrigins`: who may ask for a login signature (policy may narrow it; default = origins). */
-  portal: { home: string; origins: PortalOriginAllowList; signingOrigins?: PortalOriginAllowList };
+  portal: { home: string; origins: PortalOriginAllowList; signingOrigins?: PortalOriginAllowList; siteName?: (origin: string) => string | null };
   certificates: CertificateService;
   guide: GuideService | null;
   portalView: PortalViewControl;

@@ -10,6 +10,11 @@ export interface ChallengeStore {
   issue(now: Date): Promise<{ challenge: string; expiresAt: Date }>;
   /** Marks the challenge used. 'reused' while the store still remembers it was consumed. */
   consume(challenge: string, now: Date): Promise<ConsumeResult>;
+  /**
+   * What consume would answer, without consuming. Optional: the verifier asks it before any
+   * certificate work, so unanswerable tokens cost no chain building (recommended for shared stores).
+   */
+  lookup?(challenge: string, now: Date): Promise<ConsumeResult>;
 }
 
 export const DEFAULT_CHALLENGE_TTL_MS = 5 * 60 * 1000;
@@ -56,6 +61,13 @@ export class MemoryChallengeStore implements ChallengeStore {
     this.entries.delete(challenge);
     this.makeRoom(issuedAt.getTime());
     this.entries.set(challenge, { expiresAt: issuedAt.getTime() + this.ttlMs, consumed: false });
+  }
+
+  async lookup(challenge: string, now: Date): Promise<ConsumeResult> {
+    const e = this.entries.get(challenge);
+    if (!e) return 'unknown';
+    if (e.consumed) return 'reused';
+    return now.getTime() > e.expiresAt ? 'expired' : 'ok';
   }
 
   async consume(challenge: string, now: Date): Promise<ConsumeResult> {

@@ -146,6 +146,42 @@ export function need<T>(v: T | undefined): T {
 const WEAK_HASHES = new Set(['md5', 'sha1']);
 
 /**
+ * Chain signature checks per token (cache hits are free), and of those the checks under an issuer
+ * that is neither configured nor a CA proven on an earlier path: one is what a first login needs
+ * when the token brings its CA. (A key-rollover chain that only the token carries needs its
+ * intermediates configured.)
+ */
+export const MAX_CHAIN_SIGNATURE_CHECKS = 8;
+export const MAX_UNVOUCHED_SIGNATURE_CHECKS = 2;
+
+/** The challenge this token answers: the session's, else the token's unsigned echo. */
+function challengeOf(ctx: Context): string {
+  const challenge = ctx.opts.challenge ?? need(ctx.token).challengeHint ?? undefined;
+  if (challenge === undefined) throw new LoginTokenRejection('CHALLENGE_UNKNOWN', '令牌未说明应答的挑战，调用方也未提供', 'no challenge given or echoed');
+  return challenge;
+}
+
+function rejectChallengeState(state: string): void {
+  if (state === 'unknown') throw new LoginTokenRejection('CHALLENGE_UNKNOWN');
+  if (state === 'reused') throw new LoginTokenRejection('CHALLENGE_REUSED');
+  if (state === 'expired') throw new LoginTokenRejection('CHALLENGE_EXPIRED');
+}
+
+/**
+ * Before any certificate work: is the challenge one we issued, unexpired and unused? Looked up,
+ * not consumed (a certificate problem still lets the user retry), so tokens answering nothing
+ * cost a JSON parse, not a chain build. Stores without `lookup` skip this step.
+ */
+const lookupChallenge: Step = {
+  name: 'challengeLookup',
+  async run(ctx) {
+    const challenge = challengeOf(ctx);
+    const store = ctx.opts.challengeStore;
+    if (store.lookup) rejectChallengeState(await store.lookup(challenge, ctx.now));
+  },
+};
+
+/**
  * Configuration lists (anchors, intermediates, CRLs) parsed once per CONTENT: the key is the
  * SHA-256 of every item, taken on each call, so a caller that edits its array in place (splice,
  * `length = 0; push`) or rewrites a buffer is seen at once. Bounded; oldest dropped first.
@@ -263,7 +299,15 @@ const checkChain: Step = {
       ctx.path = known;
       return;
     }
-    const res = verifyChain(leaf, { intermediates, anchors: ctx.anchors, now: ctx.now });
+    const res = verifyChain(leaf, {
+      intermediates,
+      anchors: ctx.anchors,
+      now: ctx.now,
+      configuredIntermediates: ctx.knownIntermediates,
+      // A real path costs one or two checks; a token of look-alike CAs must not buy more.
+      maxSignatureChecks: MAX_CHAIN_SIGNATURE_CHECKS,
+      maxUnvouchedSignatureChecks: MAX_UNVOUCHED_SIGNATURE_CHECKS,
+    });
     if (!res.ok) throw new LoginTokenRejection((res.code && PATH_CODES[res.code]) ?? 'UNTRUSTED_CHAIN', res.message, res.messageEn, { chainCode: res.code });
     // Signatures the chain walker accepts but a login should not rest on.
     for (let i = 0; i + 1 < res.path.length; i++) {
@@ -319,13 +363,9 @@ const consumeChallenge: Step = {
   name: 'challenge',
   async run(ctx) {
     const token = need(ctx.token);
-    const challenge = ctx.opts.challenge ?? token.challengeHint ?? undefined;
-    if (challenge === undefined) throw new LoginTokenRejection('CHALLENGE_UNKNOWN', '令牌未说明应答的挑战，调用方也未提供', 'no challenge given or echoed');
+    const challenge = challengeOf(ctx);
     // Burn the session's challenge first: one attempt per challenge, whatever happens next.
-    const state = await ctx.opts.challengeStore.consume(challenge, ctx.now);
-    if (state === 'unknown') throw new LoginTokenRejection('CHALLENGE_UNKNOWN');
-    if (state === 'reused') throw new LoginTokenRejection('CHALLENGE_REUSED');
-    if (state === 'expired') throw new LoginTokenRejection('CHALLENGE_EXPIRED');
+    rejectChallengeState(await ctx.opts.challengeStore.consume(challenge, ctx.now));
     if (ctx.opts.challenge !== undefined && token.challengeHint !== null && token.challengeHint !== ctx.opts.challenge) {
       throw new LoginTokenRejection('CHALLENGE_UNKNOWN', '令牌应答的不是本次会话签发的挑战', 'token answers another challenge than this session\'s');
     }
@@ -409,6 +449,7 @@ const checkUscc: Step = {
 /** The checks, in the order DESIGN.md gives; each fails with its own code. */
 export const VERIFY_STEPS: readonly Step[] = [
   readToken,
+  lookupChallenge,
   decodeCertificates,
   checkKeyUsage,
   checkExtendedKeyUsage,

@@ -28,21 +28,38 @@ export function sm2Sign(privateKeyHex: string, data: Uint8Array): Uint8Array {
 }
 
 // CA keys verify many signatures: from a key's second use on, verify with a precomputed
-// window table (~50 ms once, then ~4x faster per verify). Bounded, oldest evicted first.
+// window table (~50 ms once, then ~4x faster per verify). Bounded, oldest evicted first. Only
+// keys vouched for (configured anchors and intermediates, keys on a proven path) are ever
+// precomputed: a token full of fresh look-alike CA keys would otherwise buy 50 ms per key and
+// push the real CAs out of the table.
 const MAX_PRECOMPUTED_KEYS = 64;
-const keyUses = new Map<string, number>();
+const MAX_VOUCHED_KEYS = MAX_PRECOMPUTED_KEYS * 4;
+const vouched = new Map<string, number>();
 const precomputed = new Map<string, ReturnType<typeof sm2.precomputePublicKey>>();
+
+/** Allows precomputation for an SM2 key (uncompressed hex) the caller trusts to come back. */
+export function vouchForSm2Key(publicKeyHex: string): void {
+  const key = publicKeyHex.toLowerCase();
+  if (vouched.has(key) || precomputed.has(key)) return;
+  if (vouched.size >= MAX_VOUCHED_KEYS) vouched.delete(vouched.keys().next().value!);
+  vouched.set(key, 0);
+}
+
+/** True when the key's table is built (for tests: real CAs stay in it). */
+export function isSm2KeyPrecomputed(publicKeyHex: string): boolean {
+  return precomputed.has(publicKeyHex.toLowerCase());
+}
 
 function verifyKey(publicKeyHex: string): string | ReturnType<typeof sm2.precomputePublicKey> {
   const hit = precomputed.get(publicKeyHex);
   if (hit) return hit;
-  const uses = (keyUses.get(publicKeyHex) ?? 0) + 1;
-  if (uses < 2) {
-    if (keyUses.size >= MAX_PRECOMPUTED_KEYS * 4) keyUses.delete(keyUses.keys().next().value!);
-    keyUses.set(publicKeyHex, uses);
+  const uses = vouched.get(publicKeyHex);
+  if (uses === undefined) return publicKeyHex;
+  if (uses < 1) {
+    vouched.set(publicKeyHex, uses + 1);
     return publicKeyHex;
   }
-  keyUses.delete(publicKeyHex);
+  vouched.delete(publicKeyHex);
   const point = sm2.precomputePublicKey(publicKeyHex, 6);
   if (precomputed.size >= MAX_PRECOMPUTED_KEYS) precomputed.delete(precomputed.keys().next().value!);
   precomputed.set(publicKeyHex, point);

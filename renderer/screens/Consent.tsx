@@ -1,13 +1,14 @@
 import { useEffect, useRef, useState } from 'react';
-import type { ConsentRequestView, ConsentSubmitResult, PinStateView } from '../../common/ipc-contract.ts';
+import type { CertificateView, ConsentRequestView, ConsentSubmitResult, PinStateView } from '../../common/ipc-contract.ts';
 import { ErrorNote } from '../ErrorNote.tsx';
 import { formatDate, formatTime } from '../format.ts';
 import { useI18n } from '../i18n-context.tsx';
 import { invoke, IpcError } from '../ipc.ts';
+import { readReservedPhrase } from '../reserved-phrase.ts';
 import { UsccLine } from './Certificates.tsx';
 
 function PinStatus({ pin, result }: { pin: PinStateView | null; result: ConsentSubmitResult | null }) {
-  const { t } = useI18n();
+  const { t, lang } = useI18n();
   const locked = pin?.locked || result?.status === 'locked';
   if (locked) return <div className="note note-error" role="alert" data-testid="pin-locked">{t('consent.locked')}</div>;
   const parts: string[] = [];
@@ -16,36 +17,63 @@ function PinStatus({ pin, result }: { pin: PinStateView | null; result: ConsentS
   if (pin?.finalTry) parts.push(t('consent.finalTry'));
   else if (pin?.low && result === null) parts.push(t('consent.lowRetries'));
   if (parts.length === 0) return null;
-  return <div className={`note ${pin?.finalTry || result ? 'note-error' : 'note-warn'}`} role="alert" data-testid="pin-status">{parts.join(' ')}</div>;
+  // Chinese sentences end in 。 and join without spaces; English ones take a space.
+  return <div className={`note ${pin?.finalTry || result ? 'note-error' : 'note-warn'}`} role="alert" data-testid="pin-status">{parts.join(lang === 'en' ? ' ' : '')}</div>;
 }
+
+const isLocked = (c: CertificateView) => c.pin?.locked === true;
+
+/** The certificate to preselect: the one the portal named, else the first that is not locked. */
+function preselect(request: ConsentRequestView): string {
+  const usable = request.candidates.filter((c) => !isLocked(c));
+  const named = request.expectedUscc ? usable.find((c) => c.uscc?.value === request.expectedUscc) : undefined;
+  return (named ?? usable[0] ?? request.candidates[0])?.id ?? '';
+}
+
+const FOCUSABLE = 'button:not([disabled]), input:not([disabled]), select:not([disabled]), [href], [tabindex]:not([tabindex="-1"])';
 
 export function ConsentScreen({ request }: { request: ConsentRequestView }) {
   const { t, lang } = useI18n();
-  const [certId, setCertId] = useState(request.candidates[0]?.id ?? '');
+  const [certId, setCertId] = useState(() => preselect(request));
   const [busy, setBusy] = useState(false);
   const [result, setResult] = useState<ConsentSubmitResult | null>(null);
   const [error, setError] = useState<unknown>(null);
+  const [lastTryConfirmed, setLastTryConfirmed] = useState(false);
   const pinInput = useRef<HTMLInputElement>(null);
+  const dialog = useRef<HTMLFormElement>(null);
+  const cancelButton = useRef<HTMLButtonElement>(null);
   const cert = request.candidates.find((c) => c.id === certId) ?? request.candidates[0];
   const pin = (result && result.status !== 'signed' && result.status !== 'error' ? result.pin : null) ?? cert?.pin ?? null;
   const locked = pin?.locked === true || result?.status === 'locked';
-  const host = (() => {
+  const isFile = cert?.source === 'file';
+  const finalTry = !isFile && (pin?.finalTry === true || pin?.retriesLeft === 1);
+  const reserved = readReservedPhrase();
+  const purpose = request.purpose ?? 'login';
+  const url = (() => {
     try {
-      return new URL(request.origin).host;
+      return new URL(request.origin);
     } catch {
-      return request.origin;
+      return null;
     }
   })();
+  const host = url?.host ?? request.origin;
+  const insecure = url?.protocol !== 'https:';
 
+  // Focus goes to the PIN once the field is enabled again (after busy clears), or to Cancel when the key is locked.
+  useEffect(() => {
+    if (busy) return;
+    if (locked) cancelButton.current?.focus();
+    else pinInput.current?.focus();
+  }, [busy, locked, certId, result]);
   useEffect(() => {
     setResult(null);
-    pinInput.current?.focus();
+    setLastTryConfirmed(false);
   }, [certId]);
 
   const submit = async (e: React.FormEvent) => {
     e.preventDefault();
     const el = pinInput.current;
-    if (!el || !cert || busy || locked) return;
+    if (!el || !cert || busy || locked || (finalTry && !lastTryConfirmed)) return;
     const value = el.value;
     el.value = ''; // the PIN leaves the page with this call; nothing here keeps it
     if (!value) return;
@@ -54,61 +82,96 @@ export function ConsentScreen({ request }: { request: ConsentRequestView }) {
     try {
       const r = await invoke('consent:submit', { requestId: request.requestId, certificateId: cert.id, pin: value });
       setResult(r);
-      if (r.status === 'error') setError(null);
+      setLastTryConfirmed(false);
     } catch (err) {
       setError(err);
     } finally {
       setBusy(false);
-      pinInput.current?.focus();
     }
   };
   const cancel = () => {
     invoke('consent:cancel', { requestId: request.requestId }).catch(() => {});
   };
+  // Tab and Shift+Tab stay inside the dialog; Escape cancels.
+  const onKeyDown = (e: React.KeyboardEvent) => {
+    if (e.key === 'Escape') {
+      e.preventDefault();
+      cancel();
+      return;
+    }
+    if (e.key !== 'Tab' || !dialog.current) return;
+    const items = [...dialog.current.querySelectorAll<HTMLElement>(FOCUSABLE)];
+    if (items.length === 0) return;
+    const first = items[0]!, last = items[items.length - 1]!;
+    if (e.shiftKey && document.activeElement === first) { e.preventDefault(); last.focus(); }
+    else if (!e.shiftKey && document.activeElement === last) { e.preventDefault(); first.focus(); }
+  };
 
   return (
-    <div className="modal-backdrop consent-backdrop" role="dialog" aria-modal="true" aria-labelledby="consent-title" onKeyDown={(e) => { if (e.key === 'Escape') cancel(); }}>
-      <form className="modal consent" onSubmit={submit} data-testid="consent">
-        <h2 id="consent-title">{t('consent.title')}</h2>
-        <p>{t('consent.asks')}</p>
-        <div className="origin" data-testid="consent-origin">
-          <span className="origin-scheme">{request.origin.slice(0, request.origin.indexOf(host))}</span>
-          <strong>{host}</strong>
-        </div>
-        <p className="hint">{t('consent.notAllowedNote')}</p>
-        {request.expectedUscc && <p className="hint">{t('consent.expected', { uscc: request.expectedUscc })}</p>}
-        <fieldset className="cert-choice">
+    <div className="modal-backdrop consent-backdrop" role="dialog" aria-modal="true" aria-labelledby="consent-title" onKeyDown={onKeyDown}>
+      <form ref={dialog} className="modal consent" onSubmit={submit} data-testid="consent">
+        <header className="consent-header">
+          <h2 id="consent-title">{t(`consent.title.${purpose}`)}</h2>
+          {reserved
+            ? <p className="reserved" data-testid="consent-reserved">{t('consent.reserved')}<strong>{reserved}</strong></p>
+            : <p className="reserved missing" data-testid="consent-reserved-missing">{t('consent.reservedMissing')}</p>}
+          <p className="asks">{t(`consent.asks.${purpose}`)}</p>
+          <div className={insecure ? 'origin origin-insecure' : 'origin'} data-testid="consent-origin">
+            {request.siteName && <span className="origin-name">{request.siteName}</span>}
+            <span className="origin-url">
+              <span className="origin-scheme">{request.origin.slice(0, request.origin.indexOf(host))}</span>
+              <strong>{host}</strong>
+            </span>
+          </div>
+          {insecure && <p className="note note-error small" data-testid="consent-insecure">{t('consent.insecure')}</p>}
+          {cert && (
+            <p className="chosen" data-testid="consent-chosen">
+              <span className="chosen-name">{cert.enterpriseName}</span> <UsccLine cert={cert} />
+            </p>
+          )}
+          {request.expectedUscc && <p className="hint">{t('consent.expected', { uscc: request.expectedUscc })}</p>}
+        </header>
+        <fieldset className="cert-choice consent-body">
           <legend>{t('consent.chooseCert')}</legend>
           {request.candidates.map((c) => (
-            <label key={c.id} className={c.id === cert?.id ? 'choice selected' : 'choice'} data-testid="consent-cert">
-              <input type="radio" name="cert" value={c.id} checked={c.id === cert?.id} onChange={() => setCertId(c.id)} />
-              <span className="choice-body">
+            <label key={c.id} className={`choice${c.id === cert?.id ? ' selected' : ''}${isLocked(c) ? ' disabled' : ''}`} data-testid="consent-cert" title={`${c.caProfile?.name ?? c.issuer} · ${c.sourceLabel} · ${formatDate(c.notBefore, lang)}–${formatDate(c.notAfter, lang)}`}>
+              <input type="radio" name="cert" value={c.id} checked={c.id === cert?.id} disabled={isLocked(c) || busy} onChange={() => setCertId(c.id)} />
+              <span className="choice-line">
                 <span className="choice-name">{c.enterpriseName}</span>
-                <span className="choice-uscc"><span className="muted small">{t('certs.uscc')}</span> <UsccLine cert={c} /></span>
-                <span className="choice-meta">
-                  {c.caProfile?.name ?? c.issuer} · {t(`certs.source.${c.source}`)} {c.sourceLabel} ·{' '}
-                  {t('certs.validRange', { from: formatDate(c.notBefore, lang), to: formatDate(c.notAfter, lang) })}
-                </span>
+                <span className="choice-uscc mono">{c.uscc?.value ?? '—'}</span>
+                <span className="choice-meta muted small">{c.caProfile?.name ?? c.issuer} · {t(`certs.source.${c.source}`)}</span>
+                {isLocked(c) && <span className="badge badge-fail" data-testid="consent-cert-locked">{t('certs.pin.locked')}</span>}
               </span>
             </label>
           ))}
         </fieldset>
-        <label className="field">
-          <span>{t('consent.pin')}</span>
-          <input ref={pinInput} type="password" autoComplete="off" inputMode="text" autoFocus disabled={locked || busy} data-testid="consent-pin" />
-        </label>
-        <p className="hint">{t('consent.pinHint')}</p>
-        <PinStatus pin={pin} result={result} />
-        {result?.status === 'error' && <ErrorNote error={new IpcError(result.error)} />}
-        {error !== null && <ErrorNote error={error} />}
-        {result?.status === 'signed' && <div className="note note-ok">{t('consent.signed')}</div>}
-        <div className="actions">
-          <span className="muted small">{t('consent.expiresAt', { time: formatTime(request.expiresAt, lang) })}</span>
-          <button type="button" className="secondary" onClick={cancel} data-testid="consent-cancel">{t('common.cancel')}</button>
-          <button type="submit" className="primary" disabled={busy || locked} data-testid="consent-submit">
-            {busy ? t('consent.signing') : t('consent.submit')}
-          </button>
-        </div>
+        <footer className="consent-footer">
+          <label className="field">
+            <span>
+              {isFile ? t('consent.filePassword') : t('consent.pin')}
+              {!isFile && pin?.retriesLeft != null && !locked && <span className="muted small" data-testid="pin-retries">{t('consent.retriesUpFront', { n: pin.retriesLeft })}</span>}
+            </span>
+            <input ref={pinInput} type="password" autoComplete="off" inputMode="text" disabled={locked || busy} data-testid="consent-pin" />
+          </label>
+          <p className="hint">{isFile ? t('consent.filePasswordHint') : t('consent.pinHint')}</p>
+          <PinStatus pin={pin} result={result} />
+          {finalTry && !locked && (
+            <label className="confirm-last" data-testid="confirm-last-try">
+              <input type="checkbox" checked={lastTryConfirmed} onChange={(e) => setLastTryConfirmed(e.target.checked)} />
+              {t('consent.confirmLastTry')}
+            </label>
+          )}
+          {result?.status === 'error' && <ErrorNote error={new IpcError(result.error)} />}
+          {error !== null && <ErrorNote error={error} />}
+          {result?.status === 'signed' && <div className="note note-ok">{t('consent.signed')}</div>}
+          <div className="actions">
+            <span className="muted small">{t('consent.expiresAt', { time: formatTime(request.expiresAt, lang) })}</span>
+            <button ref={cancelButton} type="button" className="secondary" onClick={cancel} data-testid="consent-cancel">{t('common.cancel')}</button>
+            <button type="submit" className="primary" disabled={busy || locked || (finalTry && !lastTryConfirmed)} data-testid="consent-submit">
+              {busy ? t('consent.signing') : t(`consent.submit.${purpose}`)}
+            </button>
+          </div>
+        </footer>
       </form>
     </div>
   );

@@ -3,6 +3,7 @@ import type { DiagnosticsView, Lang } from '../../common/ipc-contract.ts';
 import { ErrorNote } from '../ErrorNote.tsx';
 import { useI18n } from '../i18n-context.tsx';
 import { invoke } from '../ipc.ts';
+import { ReservedPhraseSetting } from './ReservedPhraseSetting.tsx';
 
 export function SettingsScreen({ lang, onLang }: { lang: Lang; onLang: (l: Lang) => void }) {
   const { t } = useI18n();
@@ -28,6 +29,7 @@ export function SettingsScreen({ lang, onLang }: { lang: Lang; onLang: (l: Lang)
           </dd>
         </dl>
       </div>
+      <ReservedPhraseSetting />
       {error !== null && <ErrorNote error={error} />}
       {!d && error === null && <p className="muted">{t('common.loading')}</p>}
       {d && (

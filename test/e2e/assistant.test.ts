@@ -206,6 +206,41 @@ describe('assistant UI in Chromium', { skip: missing ?? false }, () => {
     await portalPage.locator('#error').filter({ hasText: 'USER_CANCELLED' }).waitFor();
   });
 
+  test('consent that cannot be missed or imitated: the user\'s 预留信息, origin and enterprise stay in view at 1366x768 and 1366x697; focus is trapped; Escape cancels', async () => {
+    const page = host.assistant;
+    await page.getByTestId('nav-settings').click();
+    await page.getByTestId('reserved-phrase').fill('春天的山楂树');
+    await page.getByTestId('reserved-save').click();
+    const portalPage = await host.openPortalPage(`${portal.origin}/`);
+    await portalPage.click('#login');
+    const consent = page.getByTestId('consent');
+    await consent.waitFor();
+    assert.equal(await page.getByTestId('consent-reserved').textContent(), '预留信息：春天的山楂树');
+    // http origins are shown in red with a warning (the mini portal runs on http://127.0.0.1).
+    assert.equal(await page.getByTestId('consent-insecure').count(), 1);
+    assert.ok(((await page.getByTestId('consent-chosen').textContent()) ?? '').length > 0);
+    for (const [w, h] of [[1366, 768], [1366, 697]] as const) {
+      await page.setViewportSize({ width: w, height: h });
+      for (const id of ['consent-reserved', 'consent-origin', 'consent-chosen', 'consent-pin', 'consent-submit']) {
+        const box = await page.getByTestId(id).boundingBox();
+        assert.ok(box && box.y >= 0 && box.y + box.height <= h, `${id} visible at ${w}x${h}: ${JSON.stringify(box)}`);
+      }
+      await host.screenshot(page, `consent-${w}x${h}`);
+    }
+    // The PIN field has focus; Tab never leaves the dialog; the page behind is inert.
+    assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('data-testid')), 'consent-pin');
+    for (let i = 0; i < 12; i++) {
+      await page.keyboard.press('Tab');
+      assert.ok(await page.evaluate(() => !!document.activeElement?.closest('[data-testid="consent"]')), `focus left the dialog after ${i + 1} Tab`);
+    }
+    assert.equal(await page.evaluate(() => document.querySelector('main.content')?.hasAttribute('inert')), true);
+    await page.getByTestId('consent-pin').focus();
+    await page.keyboard.press('Escape');
+    await consent.waitFor({ state: 'detached' });
+    await portalPage.locator('#error').filter({ hasText: 'USER_CANCELLED' }).waitFor();
+    await page.setViewportSize({ width: 1200, height: 820 });
+  });
+
   test('hostile pages: a non-allowed origin cannot ask for a signature or reach assistant channels', async () => {
     const evil = await host.openPortalPage(`${hostile.origin}/`);
     const consentEvents = host.emitted.filter((e) => e.event === 'consent:requested').length;
