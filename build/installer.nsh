@@ -20,8 +20,8 @@
 !include "LogicLib.nsh"
 !include "nsDialogs.nsh"
 
-; Subject CN of the one-time CA, so the uninstaller can remove exactly it from the Root store.
-!define CERT_ASSISTANT_BRIDGE_CA_CN "CertAssistant Localhost One-Time CA"
+; The one-time CA's CN carries its issue date (main/bridge/tls/localhost-certificate.ts), so the
+; uninstaller removes it by the SHA-1 thumbprint the issue step records in localhost-ca.thumbprint.
 
 !ifndef BUILD_UNINSTALLER
   Var CertAssistantBridgeCert
@@ -94,8 +94,8 @@
   ${If} $CertAssistantBridgeCert == "1"
     ; The installed app issues the certificate (documented subcommand, docs/admin.md):
     ;   CertAssistant.exe --cli bridge-cert issue --out <dir>
-    ; writes localhost.crt + localhost.key (the leaf the bridge serves) and localhost-ca.crt (the
-    ; one-time CA's certificate; its key never touches the disk).
+    ; writes localhost.crt + localhost.key (the leaf the bridge serves), localhost-ca.crt (the
+    ; one-time CA's certificate; its key never touches the disk) and localhost-ca.thumbprint (SHA-1 hex).
     CreateDirectory "$APPDATA\CertAssistant\bridge"
     nsExec::ExecToLog '"$INSTDIR\${APP_EXECUTABLE_FILENAME}" --cli bridge-cert issue --out "$APPDATA\CertAssistant\bridge"'
     Pop $0
@@ -115,8 +115,20 @@
 !macro customUnInstall
   ; Only on a real uninstall, not when an update replaces the installed version.
   ${IfNot} ${isUpdated}
-    nsExec::ExecToLog '"$SYSDIR\certutil.exe" -delstore Root "${CERT_ASSISTANT_BRIDGE_CA_CN}"'
-    Pop $0
+    SetShellVarContext all
+    ClearErrors
+    FileOpen $1 "$APPDATA\CertAssistant\bridge\localhost-ca.thumbprint" r
+    ${IfNot} ${Errors}
+      FileRead $1 $2
+      FileClose $1
+      ; A thumbprint is 40 hex digits; anything else is not passed to certutil.
+      StrLen $3 $2
+      ${If} $3 >= 40
+        StrCpy $2 $2 40
+        nsExec::ExecToLog '"$SYSDIR\certutil.exe" -delstore Root $2'
+        Pop $0
+      ${EndIf}
+    ${EndIf}
   ${EndIf}
   ; %ProgramData%\CertAssistant (the admin's policy) is left in place on purpose.
 !macroend

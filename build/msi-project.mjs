@@ -14,7 +14,6 @@ import fs from 'node:fs';
 // Fixed component GUIDs: component rules need the same GUID for the same resource in every version.
 const PROGRAM_DATA_COMPONENT_GUID = '{1B8C5419-B2CE-46D0-AE58-630950CC0DA1}';
 const MARKER_COMPONENT_GUID = '{7E0D2A57-6C0B-4E51-9B4B-2F7D5C3A8E10}';
-export const BRIDGE_CA_CN = 'CertAssistant Localhost One-Time CA';
 
 const FRAGMENT = `
   <Fragment>
@@ -43,7 +42,7 @@ const FRAGMENT = `
     </DirectoryRef>
     <CustomAction Id="CertAssistantIssueBridgeCert" Directory="APPLICATIONFOLDER" ExeCommand="&quot;[APPLICATIONFOLDER]CertAssistant.exe&quot; --cli bridge-cert issue --out &quot;[CERTASSISTANTDATA]bridge&quot;" Execute="deferred" Impersonate="no" Return="ignore"/>
     <CustomAction Id="CertAssistantTrustBridgeCa" Directory="CERTASSISTANTDATA" ExeCommand="&quot;[SystemFolder]certutil.exe&quot; -f -addstore Root &quot;[CERTASSISTANTDATA]bridge\\localhost-ca.crt&quot;" Execute="deferred" Impersonate="no" Return="ignore"/>
-    <CustomAction Id="CertAssistantUntrustBridgeCa" Directory="CERTASSISTANTDATA" ExeCommand="&quot;[SystemFolder]certutil.exe&quot; -delstore Root &quot;${BRIDGE_CA_CN}&quot;" Execute="deferred" Impersonate="no" Return="ignore"/>
+    <CustomAction Id="CertAssistantUntrustBridgeCa" Directory="APPLICATIONFOLDER" ExeCommand="&quot;[APPLICATIONFOLDER]CertAssistant.exe&quot; --cli bridge-cert remove --dir &quot;[CERTASSISTANTDATA]bridge&quot;" Execute="deferred" Impersonate="no" Return="ignore"/>
     <InstallExecuteSequence>
       <Custom Action="CertAssistantIssueBridgeCert" Before="InstallFinalize">BRIDGECERT = "1" AND NOT REMOVE</Custom>
       <Custom Action="CertAssistantTrustBridgeCa" After="CertAssistantIssueBridgeCert">BRIDGECERT = "1" AND NOT REMOVE</Custom>
