@@ -69,6 +69,9 @@ export type VerifyResult =
   | {
       ok: true;
       uscc: string;
+      /** Where the USCC was read (`subject:serialNumber`, `ext:1.2.156.10260.4.1.4`, …) and how sure: high = the CA profile's place. */
+      usccSource: string;
+      usccConfidence: string;
       subject: string;
       issuer: string;
       serialNumber: string;
@@ -126,6 +129,7 @@ export interface VerifyContext {
   path?: ParsedCertificate[];
   challenge?: string;
   uscc?: string;
+  usccPlace?: { source: string; confidence: string };
   warnings: string[];
   revocation?: RevocationLinkJson[];
 }
@@ -426,12 +430,21 @@ const checkUscc: Step = {
     const identity = identityOf(leaf);
     const found = identity.uscc;
     const expected = ctx.opts.expectedUscc !== undefined ? normalizeUscc(ctx.opts.expectedUscc) : undefined;
+    // Identity provenance (issue 12): a personal certificate or two enterprises never log in as one.
+    const refusal = identity.refusal;
+    if (refusal?.code === 'PERSONAL_CERTIFICATE') {
+      throw new LoginTokenRejection('PERSONAL_CERTIFICATE', `证书含居民身份证号（${refusal.source}）`, `the certificate holds a resident ID number (${refusal.source})`);
+    }
+    if (refusal?.code === 'IDENTITY_AMBIGUOUS') {
+      throw new LoginTokenRejection('IDENTITY_AMBIGUOUS', `${refusal.values.join('、')}（${refusal.sources.join('、')}）`, `${refusal.values.join(', ')} (${refusal.sources.join(', ')})`);
+    }
     if (!found) {
       const org = identity.orgCode ? `（仅有组织机构代码 ${identity.orgCode.value}）` : '';
       throw new LoginTokenRejection('USCC_MISSING', org, identity.orgCode ? `only an organisation code ${identity.orgCode.value}` : undefined);
     }
     const value = normalizedUscc(found.value);
     ctx.uscc = value;
+    ctx.usccPlace = { source: found.source, confidence: found.confidence };
     if (!found.valid || !usccIsValid(value)) {
       // Pilot-era codes that fail the check are accepted only on exact equality with the account's.
       if (expected !== undefined && expected === value) {
@@ -515,6 +528,8 @@ export async function runVerifySteps(steps: readonly VerifyStep[], input: unknow
   return {
     ok: true,
     uscc,
+    usccSource: need(ctx.usccPlace).source,
+    usccConfidence: need(ctx.usccPlace).confidence,
     subject: leaf.subject,
     issuer: leaf.issuer,
     serialNumber: leaf.serialNumber,

@@ -23,9 +23,22 @@ export interface IdentityCandidate {
   valid: boolean;
 }
 
+/** Why the certificate cannot carry a 法人 login identity although identifiers were found. */
+export type IdentityRefusal =
+  | { code: 'IDENTITY_AMBIGUOUS'; values: string[]; sources: string[] }
+  | { code: 'PERSONAL_CERTIFICATE'; source: string };
+
 export interface CertificateIdentity {
+  /**
+   * The login identity: only from the CA profile's places or the identity fields (subject
+   * serialNumber / organizationIdentifier / CA-private attributes, GM/T 0015 and CA-private
+   * extensions), never from e-mail addresses, free text or windows in glued bytes (those stay in
+   * `candidates`). Null when `refusal` says why none can count.
+   */
   uscc: { value: string; valid: boolean; source: string; confidence: Confidence } | null;
   orgCode: { value: string; source: string } | null;
+  /** Two different USCCs in identity fields, or a resident ID number there (personal certificate). */
+  refusal?: IdentityRefusal;
   candidates: IdentityCandidate[];
 }
 
@@ -94,6 +107,8 @@ interface Found extends IdentityCandidate {
   /** Only the check char is wrong (authority, type, region plausible). */
   nearMiss: boolean;
   meaning: FieldMeaning;
+  /** Cut out of a longer glued run (a raw scan), not a value standing on its own. */
+  window: boolean;
 }
 
 // ---------- decoding values ----------
@@ -210,7 +225,7 @@ export function issuerAttributes(cert: pkijs.Certificate): IssuerAttributes {
 
 // ---------- recognising identifiers in text ----------
 
-interface Token { value: string; meaning: FieldMeaning; wholeField: boolean; delimited: boolean }
+interface Token { value: string; meaning: FieldMeaning; wholeField: boolean; delimited: boolean; window?: boolean }
 
 /** Identifier-looking runs in a text: NFKC, upper-case, split on anything not [0-9A-Z], prefixes stripped. */
 function tokensOf(text: string, fieldMeaning: FieldMeaning, extraPrefixes: string[]): Token[] {
@@ -255,7 +270,7 @@ function tokensOf(text: string, fieldMeaning: FieldMeaning, extraPrefixes: strin
         const w = run.slice(i, i + 18);
         // Cheap check char first: a long run has thousands of windows.
         const a = usccCharsetOnly(w) && usccCheckChar(w.slice(0, 17)) === w[17] ? usccAnalysis(w) : null;
-        if (a?.valid && a.orgType?.name != null) out.push({ value: w, meaning: fieldMeaning, wholeField: isWholeField(compact, w), delimited });
+        if (a?.valid && a.orgType?.name != null) out.push({ value: w, meaning: fieldMeaning, wholeField: isWholeField(compact, w), delimited, window: true });
       }
     }
   }
@@ -274,7 +289,7 @@ function usccCharsetOnly(s: string): boolean {
 
 function classify(tok: Token, source: string, fromProfile: boolean, now: Date): Found | null {
   const v = tok.value;
-  const base = { value: v, source, fromProfile, ambiguous: false, nearMiss: false, meaning: tok.meaning };
+  const base = { value: v, source, fromProfile, ambiguous: false, nearMiss: false, meaning: tok.meaning, window: tok.window === true };
   const identityField = tok.meaning !== 'unknown' || fromProfile;
   if (v.length === 18) {
     if (isPlaceholder(v)) return identityField || tok.wholeField ? { ...base, kind: 'placeholder', valid: false } : null;
@@ -406,16 +421,26 @@ export function extractIdentity(cert: pkijs.Certificate, profiles?: CaProfile[],
     unique.push(c);
   }
 
-  const validUscc = unique.filter((c) => c.kind === 'uscc' && c.valid);
+  // Only identity places count for login; everything else is shown, never trusted.
+  const eligible = unique.filter(countsForLogin);
+  const validUscc = eligible.filter((c) => c.kind === 'uscc' && c.valid);
   const distinct = new Set(validUscc.map((c) => c.value));
   let uscc: CertificateIdentity['uscc'] = null;
+  let refusal: IdentityRefusal | undefined;
+  const personal = eligible.find((c) => c.kind === 'residentId' && c.valid);
   const best = validUscc.find((c) => c.fromProfile && !c.ambiguous) ?? validUscc.find((c) => !c.ambiguous) ?? validUscc[0];
-  if (best) {
-    const confidence: Confidence = best.ambiguous || distinct.size > 1 ? 'low' : best.fromProfile ? 'high' : 'medium';
+  if (personal) {
+    refusal = { code: 'PERSONAL_CERTIFICATE', source: personal.source };
+  } else if (best && (distinct.size > 1 || unique.some((c) => c.kind === 'uscc' && c.valid && !c.window && c.value !== best.value))) {
+    // A second enterprise anywhere in the certificate (an applicant-chosen OU, an e-mail) makes it ambiguous.
+    const others = unique.filter((c) => c.kind === 'uscc' && c.valid && !c.window);
+    refusal = { code: 'IDENTITY_AMBIGUOUS', values: [...new Set(others.map((c) => c.value))], sources: [...new Set(others.map((c) => c.source))] };
+  } else if (best) {
+    const confidence: Confidence = best.ambiguous ? 'low' : best.fromProfile ? 'high' : 'medium';
     uscc = { value: best.value, valid: true, source: best.source, confidence };
   } else {
     // Report a USCC that is wrong only in its check char, so the user learns why login will fail.
-    const miss = unique.find((c) => c.kind === 'uscc' && !c.valid && (c.fromProfile || c.meaning === 'uscc' || c.meaning === 'orgCodeOrUscc' || c.meaning === 'taxNumber' || c.nearMiss));
+    const miss = eligible.find((c) => c.kind === 'uscc' && !c.valid && (c.fromProfile || c.meaning === 'uscc' || c.meaning === 'orgCodeOrUscc' || c.meaning === 'taxNumber' || c.nearMiss));
     if (miss) uscc = { value: miss.value, valid: false, source: miss.source, confidence: 'low' };
   }
 
@@ -425,8 +450,23 @@ export function extractIdentity(cert: pkijs.Certificate, profiles?: CaProfile[],
   return {
     uscc,
     orgCode,
+    ...(refusal ? { refusal } : {}),
     candidates: unique.map(({ value, kind, source, valid }) => ({ value, kind, source, valid })),
   };
+}
+
+/** Subject attributes that name the holder's registered identifier (not free text, not e-mail). */
+const IDENTITY_SUBJECT_FIELDS: ReadonlySet<string> = new Set(['subject:serialNumber', 'subject:organizationIdentifier']);
+/** GM/T 0015 (1.2.156.10260.4), legacy 1.2.86.11.7, and the CAs' private arcs under China's 1.2.156 / 2.16.156. */
+const IDENTITY_OID = /^(?:1\.2\.156\.|2\.16\.156\.|1\.2\.86\.11\.7\.)/;
+
+/** Whether a sighting may be the login identity: a profile place, or an identity field with the value standing on its own. */
+function countsForLogin(c: Found): boolean {
+  if (c.fromProfile) return true;
+  if (c.window) return false;
+  if (IDENTITY_SUBJECT_FIELDS.has(c.source)) return true;
+  const m = /^(?:subject|ext):(.+)$/.exec(c.source);
+  return m !== null && IDENTITY_OID.test(m[1]!);
 }
 
 /** A candidate as it may be shown to people: resident ID numbers masked (`130102********1234`). */

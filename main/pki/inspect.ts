@@ -166,6 +166,26 @@ export function shortName(dn: string): string {
 
 export function checkUscc(identity: CertificateIdentity): CheckResult {
   const u = identity.uscc;
+  // Same provenance rules as the verifier (issue 12), so inspect and a login agree.
+  if (identity.refusal?.code === 'IDENTITY_AMBIGUOUS') {
+    const values = identity.refusal.values.join('、');
+    return {
+      id: 'uscc',
+      status: 'fail',
+      code: 'IDENTITY_AMBIGUOUS',
+      message: `证书中有两个不同的统一社会信用代码（${values}），无法确定是哪家企业，不能用于法人登录；请联系 CA 核实`,
+      messageEn: `The certificate names two different unified social credit codes (${identity.refusal.values.join(', ')}); the enterprise is ambiguous and it cannot be used for legal-person login; ask the CA`,
+    };
+  }
+  if (identity.refusal?.code === 'PERSONAL_CERTIFICATE') {
+    return {
+      id: 'uscc',
+      status: 'fail',
+      code: 'USCC_PERSONAL_CERT',
+      message: '这是个人证书（含居民身份证号），不是企业（法人）证书，不能用于法人登录',
+      messageEn: 'This is a personal certificate (it holds a resident ID number), not an enterprise (legal person) certificate; it cannot be used for legal-person login',
+    };
+  }
   if (u && u.valid) {
     return { id: 'uscc', status: 'pass', message: `统一社会信用代码 ${u.value}（来源 ${u.source}，可信度 ${u.confidence}）`, messageEn: `Unified social credit code ${u.value} (from ${u.source}, confidence ${u.confidence})` };
   }

@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { getTestPki, type TestPki } from '../../fixtures/pki.ts';
 import { PemKeyStore, chainIntermediates, certDer, testRoots, type PemKeyStoreOptions } from '../../support/key-store.ts';
+import { reissue } from '../../support/reissue.ts';
 import { createLoginToken, type LoginTokenFormat } from '../../../main/login/token.ts';
 import { MemoryChallengeStore, VERIFY_CODES, verifyLoginToken, type VerifyOptions, type VerifyResult } from '../../../main/login/verify.ts';
 import { parseCertificate } from '../../../main/pki/certificate.ts';
@@ -235,8 +236,47 @@ describe('rejects, one case per code, in order', () => {
   test('BAD_SIGNATURE: a CMS token for another origin (no echo to tell why)', async () => {
     rejected(await check(await make('hebca-ent', { format: 'cms', origin: 'https://evil.example' })), 'BAD_SIGNATURE');
   });
-  test('USCC_MISSING: no USCC, a personal certificate, an organisation code only', async () => {
-    for (const id of ['neg-no-uscc', 'neg-personal', 'neg-org-code-only', 'neg-placeholder']) {
+  // Issue 12: a personal certificate now has its own code (it was USCC_MISSING).
+  test('PERSONAL_CERTIFICATE: a resident ID in an identity place — also when an e-mail names an enterprise\'s USCC', async () => {
+    rejected(await check(await make('neg-personal')), 'PERSONAL_CERTIFICATE');
+    const uscc = pki.get('hebca-ent').expect.uscc!;
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ca-verify-identity-'));
+    try {
+      // Signed by the trusted HEBCA CA: before the fix it logged in (and bound) as that enterprise.
+      const personal = reissue(pki, { keyOf: 'hebca-ent', caId: 'hebca-ca', name: 'personal', dir, serial: '0x7301', ext: 'basicConstraints = CA:FALSE\nkeyUsage = critical, digitalSignature',
+        subject: `/C=CN/ST=河北省/L=石家庄市/CN=张三/serialNumber=11010519491231002X/emailAddress=${uscc}@163.com` });
+      // openssl stamps the certificate with the real clock: verify at the real time.
+      const now = new Date();
+      const r = await check(await make('hebca-ent', { keyStore: { certificate: personal }, issuedAt: now }), undefined, { expectedUscc: uscc, now });
+      rejected(r, 'PERSONAL_CERTIFICATE');
+      if (!r.ok) assert.equal(r.uscc, null);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+  test('IDENTITY_AMBIGUOUS: an applicant-chosen OU=<other USCC> beside the real serialNumber USCC', async () => {
+    const uscc = pki.get('hebca-ent').expect.uscc!;
+    const other = pki.get('jit-ent').expect.uscc!;
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ca-verify-identity-'));
+    try {
+      const two = reissue(pki, { keyOf: 'hebca-ent', caId: 'hebca-ca', name: 'two', dir, serial: '0x7302', ext: 'basicConstraints = CA:FALSE\nkeyUsage = critical, digitalSignature',
+        subject: `/C=CN/ST=河北省/O=河北冀信测试科技有限公司/OU=${other}/CN=河北冀信测试科技有限公司/serialNumber=${uscc}` });
+      const now = new Date();
+      for (const expectedUscc of [undefined, uscc, other]) {
+        rejected(await check(await make('hebca-ent', { keyStore: { certificate: two }, issuedAt: now }), undefined, { now, ...(expectedUscc ? { expectedUscc } : {}) }), 'IDENTITY_AMBIGUOUS');
+      }
+      // The serialNumber alone is an identity place: the same certificate without the OU logs in, saying where the USCC came from.
+      const one = reissue(pki, { keyOf: 'hebca-ent', caId: 'hebca-ca', name: 'one', dir, serial: '0x7303', ext: 'basicConstraints = CA:FALSE\nkeyUsage = critical, digitalSignature',
+        subject: `/C=CN/ST=河北省/O=河北冀信测试科技有限公司/CN=河北冀信测试科技有限公司/serialNumber=${uscc}` });
+      const ok = await check(await make('hebca-ent', { keyStore: { certificate: one }, issuedAt: now }), undefined, { expectedUscc: uscc, now });
+      assert.equal(ok.ok, true, ok.ok ? '' : ok.message);
+      if (ok.ok) assert.deepEqual([ok.uscc, ok.usccSource, ok.usccConfidence], [uscc, 'subject:serialNumber', 'medium']);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+  test('USCC_MISSING: no USCC, an organisation code only', async () => {
+    for (const id of ['neg-no-uscc', 'neg-org-code-only', 'neg-placeholder']) {
       const r = await check(await make(id));
       rejected(r, 'USCC_MISSING');
       if (!r.ok) assert.equal(r.uscc, null, id);

@@ -37,8 +37,14 @@ test('test PKI: every enterprise leaf yields its USCC — high confidence from i
     const generic = extractIdentity(cert, [], { now: NOW });
     assert.equal(withProfile.uscc?.value, e.expect.uscc, e.id);
     assert.equal(withProfile.uscc?.valid, true, e.id);
-    assert.equal(generic.uscc?.value, e.expect.uscc, e.id);
-    assert.equal(generic.uscc?.confidence, 'medium', e.id);
+    // Without a profile only identity fields count (issue 12): a USCC in CN/OU free text stays a candidate.
+    if (generic.uscc) {
+      assert.equal(generic.uscc.value, e.expect.uscc, e.id);
+      assert.equal(generic.uscc.confidence, 'medium', e.id);
+    } else {
+      assert.match(withProfile.uscc?.source ?? '', /^subject:(CN|OU)$/, e.id);
+      assert.ok(generic.candidates.some((c) => c.kind === 'uscc' && c.valid && c.value === e.expect.uscc), e.id);
+    }
     if (e.expect.usccSource) assert.equal(withProfile.uscc?.source, e.expect.usccSource, e.id);
     if (e.expect.caProfile) {
       assert.equal(detectCaProfile(cert)?.id, e.expect.caProfile, e.id);
@@ -98,6 +104,7 @@ test('BJCA legacy: JJ-prefixed org code in 2.16.840.1.113732.2, USCC in .17 insi
   assert.deepEqual(r.orgCode, { value: org8 + orgCodeCheckChar(org8), source: 'ext:2.16.840.1.113732.2' });
 });
 
+// Issue 12: OU and an extension outside the Chinese CA arcs are free text for login — shown as candidates, never the identity.
 test('USCC as BMPString, in OU, in serialNumber, in a raw-bytes extension with n@XY prefix', () => {
   const places: CertSpec[] = [
     { subject: [...ENT, [OID.OU, { type: 'bmp', value: U }]], issuer: HEBCA_ISSUER },
@@ -106,8 +113,14 @@ test('USCC as BMPString, in OU, in serialNumber, in a raw-bytes extension with n
     { subject: ENT, issuer: HEBCA_ISSUER, extensions: [['1.2.156.10260.4.4', der(new asn1js.Sequence({ value: [new asn1js.Integer({ value: 1 }), new asn1js.OctetString({ valueHex: der(derString('utf8', `[N]${U}`)).slice().buffer })] }))]] },
   ];
   const sources = ['subject:OU', 'subject:serialNumber', 'ext:1.2.3.4.5.6', 'ext:1.2.156.10260.4.4'];
+  const identityPlace = [false, true, false, true];
   places.forEach((spec, i) => {
     const r = extractIdentity(buildCertificate(spec), undefined, { now: NOW });
+    assert.ok(r.candidates.some((c) => c.kind === 'uscc' && c.valid && c.value === U && c.source === sources[i]), sources[i]);
+    if (!identityPlace[i]) {
+      assert.equal(r.uscc, null, sources[i]);
+      return;
+    }
     assert.equal(r.uscc?.value, U, sources[i]);
     assert.equal(r.uscc?.valid, true);
     assert.equal(r.uscc?.source, sources[i]);
@@ -117,11 +130,14 @@ test('USCC as BMPString, in OU, in serialNumber, in a raw-bytes extension with n
 
 test('raw UTF-16 bytes, a BIT STRING attribute and a hyphenated org code are read too', () => {
   const utf16 = new Uint8Array([...U].flatMap((c) => [c.charCodeAt(0), 0]));
+  // Read (as candidates) even where they cannot be the login identity; in a GM/T 0015 extension they are.
   const a = extractIdentity(buildCertificate({ subject: ENT, issuer: HEBCA_ISSUER, extensions: [['1.2.3.77', utf16]] }), [], { now: NOW });
-  assert.equal(a.uscc?.value, U);
+  assert.ok(a.candidates.some((x) => x.kind === 'uscc' && x.value === U && x.source === 'ext:1.2.3.77'));
+  const a2 = extractIdentity(buildCertificate({ subject: ENT, issuer: HEBCA_ISSUER, extensions: [['1.2.156.10260.4.1.4', utf16]] }), [], { now: NOW });
+  assert.equal(a2.uscc?.value, U);
   const bits = new asn1js.BitString({ valueHex: ascii(U).slice().buffer });
   const b = extractIdentity(buildCertificate({ subject: [...ENT, ['2.5.4.45', bits]], issuer: HEBCA_ISSUER }), [], { now: NOW });
-  assert.equal(b.uscc?.source, 'subject:x500UniqueIdentifier');
+  assert.ok(b.candidates.some((x) => x.kind === 'uscc' && x.source === 'subject:x500UniqueIdentifier'));
   const org8 = '10456789';
   const org = `${org8}-${orgCodeCheckChar(org8)}`;
   const c = extractIdentity(buildCertificate({ subject: ENT, issuer: HEBCA_ISSUER, extensions: [['1.2.3.78', der(derString('utf8', `JJ${org}`))]] }), [], { now: NOW });
@@ -180,15 +196,29 @@ test('17-char values, all-zero and repeated placeholders are never a valid USCC'
   }
 });
 
-test('two different valid USCCs in one certificate: reported with low confidence', () => {
+// Issue 12: two identities in one certificate was "low confidence" and the first one won; now it is refused.
+test('two different valid USCCs in identity places: IDENTITY_AMBIGUOUS, no login identity', () => {
   const other = code('91130104', 'MA0QTHR2');
   const r = extractIdentity(buildCertificate({ subject: [...ENT, ['1.2.156.112586.1.10', U]], issuer: HEBCA_ISSUER, extensions: [['1.2.156.10260.4.1.4', der(derString('utf8', other))]] }), undefined, { now: NOW });
-  assert.equal(r.uscc?.value, U);
-  assert.equal(r.uscc?.confidence, 'low');
+  assert.equal(r.uscc, null);
+  assert.equal(r.refusal?.code, 'IDENTITY_AMBIGUOUS');
+  if (r.refusal?.code === 'IDENTITY_AMBIGUOUS') assert.deepEqual([...r.refusal.values].sort(), [U, other].sort());
+  // An applicant-chosen OU beside the real serialNumber USCC: ambiguous too, not silently the serialNumber's.
+  const ou = extractIdentity(buildCertificate({ subject: [...ENT, [OID.serialNumber, U], [OID.OU, other]], issuer: HEBCA_ISSUER }), undefined, { now: NOW });
+  assert.equal(ou.uscc, null);
+  assert.equal(ou.refusal?.code, 'IDENTITY_AMBIGUOUS');
+});
+
+test('personal certificate: resident ID in serialNumber, the enterprise USCC in emailAddress → PERSONAL_CERTIFICATE', () => {
+  const id = '11010519491231002X';
+  const r = extractIdentity(buildCertificate({ subject: [[OID.C, 'CN'], [OID.CN, '张三'], [OID.serialNumber, id], ['1.2.840.113549.1.9.1', { type: 'ia5', value: `${U}@163.com` }]], issuer: HEBCA_ISSUER }), undefined, { now: NOW });
+  assert.equal(r.uscc, null);
+  assert.equal(r.refusal?.code, 'PERSONAL_CERTIFICATE');
+  assert.ok(r.candidates.some((c) => c.kind === 'uscc' && c.value === U), 'the e-mail USCC is still shown as a candidate');
 });
 
 test('unknown issuer: no profile, generic scan still works', () => {
-  const cert = buildCertificate({ subject: [...ENT, [OID.OU, U]], issuer: [[OID.C, 'CN'], [OID.O, 'Some Other CA'], [OID.CN, 'Other CA']] });
+  const cert = buildCertificate({ subject: [...ENT, [OID.serialNumber, U]], issuer: [[OID.C, 'CN'], [OID.O, 'Some Other CA'], [OID.CN, 'Other CA']] });
   assert.equal(detectCaProfile(cert), null);
   assert.equal(extractIdentity(cert, undefined, { now: NOW }).uscc?.confidence, 'medium');
 });

@@ -134,15 +134,16 @@ const CORPUS: Record<string, Expect[]> = {
   ],
   'sheca-sm2-2013-bmpstring-explicit-tag.pem': [{ name: '王玉林SM2_test1', keyAlgorithm: 'SM2', signatureAlgorithm: 'SM2-with-SM3', caProfile: 'sheca' }],
   'fjca-rsa-orgcode-only-2013.pem': [
-    { name: '福建博思软件股份有限公司（业务专用五）', keyAlgorithm: 'RSA-1024', signatureAlgorithm: 'sha1WithRSAEncryption', caProfile: null, candidateKinds: ['orgCode', 'regNumber15'] },
+    { name: '福建博思软件股份有限公司（业务专用五）', keyAlgorithm: 'RSA-1024', signatureAlgorithm: 'sha1WithRSAEncryption', caProfile: 'fjca', candidateKinds: ['orgCode', 'regNumber15'] },
   ],
   'fjca-rsa-uscc-in-ou-test.pem': [
     {
       name: '福建博思软件股份有限公司（测试专用三十七）',
       keyAlgorithm: 'RSA-1024',
       signatureAlgorithm: 'sha1WithRSAEncryption',
-      caProfile: null,
-      uscc: { value: '91350100731844207Y', source: 'subject:OU', confidence: 'medium' },
+      // FJCA's profile names OU as its USCC place (issue 12: login identities only from CA places / identity fields).
+      caProfile: 'fjca',
+      uscc: { value: '91350100731844207Y', source: 'subject:OU', confidence: 'high' },
     },
   ],
   'zjca-rsa-bmpstring-issuer-signed-message.p7s': [
