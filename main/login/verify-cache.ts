@@ -5,7 +5,7 @@
  * only while every CA on the path is valid. Everything is derived from the bytes alone, so a
  * hit gives exactly what recomputing would.
  */
-import { identityCertificate, parseCertificate, type ParsedCertificate } from '../pki/certificate.ts';
+import { parseCertificate, type ParsedCertificate } from '../pki/certificate.ts';
 import { extractIdentity, type CertificateIdentity } from '../pki/identity.ts';
 import { isValidUscc, normalizeUscc } from '../pki/uscc.ts';
 
@@ -91,8 +91,8 @@ export function certificateFromRef(ref: { b64: string; der: Uint8Array | null })
 export function identityOf(cert: ParsedCertificate): CertificateIdentity {
   let id = identities.get(cert);
   if (!id) {
-    // The light pkijs view: a full pkijs parse costs ten times the rest of a verification.
-    id = extractIdentity(identityCertificate(cert));
+    // From the parsed fields: a full pkijs parse would cost ten times the rest of a verification.
+    id = extractIdentity(cert);
     identities.set(cert, id);
   }
   return id;

@@ -30,11 +30,14 @@ export interface PublicKeyInfo {
 
 export interface ParsedCertificate {
   der: Uint8Array;
-  /** Full pkijs parse, made on first access (most callers never need it). */
+  /** Full pkijs parse for CMS, made on first access (most callers never need it). */
   readonly cert: pkijs.Certificate;
   /** Display DN, attributes in certificate order: `C=CN, ST=河北省, O=…, CN=…`. */
   subject: string;
   issuer: string;
+  /** The subject's and issuer's attributes in certificate order (what identity extraction reads). */
+  subjectAttributes: readonly NameAttribute[];
+  issuerAttributes: readonly NameAttribute[];
   /** Raw DER of the subject/issuer Name, for exact matching in path building. */
   subjectDer: Uint8Array;
   issuerDer: Uint8Array;
@@ -84,41 +87,20 @@ function asBuffer(b: Uint8Array): Buffer {
   return Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 }
 
-function hex(b: Uint8Array): string {
-  return asBuffer(b).toString('hex');
-}
-
-/** Text of a DN attribute value, whatever string type the CA chose. */
-export function attributeValueText(value: unknown): string {
-  const v = value as { valueBlock?: { value?: unknown; valueHexView?: Uint8Array } };
-  const s = v?.valueBlock?.value;
-  if (typeof s === 'string') return s;
-  const raw = v?.valueBlock?.valueHexView;
-  return raw ? '#' + hex(raw) : '';
-}
-
-/** Display form of a Name: `C=CN, O=…, CN=…` in certificate order, values escaped RFC 4514-style. */
-export function formatName(name: pkijs.RelativeDistinguishedNames): string {
-  return name.typesAndValues
-    .map((tv) => {
-      const key = DN_ATTRIBUTE_NAMES[tv.type] ?? tv.type;
-      const text = attributeValueText(tv.value).replace(/([,+"\\<>;])/g, '\\$1');
-      return `${key}=${text}`;
-    })
-    .join(', ');
-}
-
-interface Attribute {
+/** One attribute of a Name (subject or issuer). */
+export interface NameAttribute {
+  /** Attribute type OID. */
   type: string;
   /** The value's whole TLV (tag, length, contents). */
   value: Uint8Array;
+  /** The value as text (any string type decoded); `#<hex of the TLV>` when it is not a string. */
   text: string;
 }
 
 type RawExtension = CertificateExtension;
 
-function readName(b: Uint8Array, t: Tlv): Attribute[] {
-  const out: Attribute[] = [];
+function readName(b: Uint8Array, t: Tlv): NameAttribute[] {
+  const out: NameAttribute[] = [];
   for (const rdn of children(b, expectTag(t, 0x30, '名称'), 256)) {
     for (const atv of children(b, expectTag(rdn, 0x31, '名称'), 64)) {
       const [type, value] = children(b, expectTag(atv, 0x30, '名称属性'), 2);
@@ -129,7 +111,7 @@ function readName(b: Uint8Array, t: Tlv): Attribute[] {
   return out;
 }
 
-function displayName(attrs: Attribute[]): string {
+function displayName(attrs: readonly NameAttribute[]): string {
   return attrs.map((a) => `${DN_ATTRIBUTE_NAMES[a.type] ?? a.type}=${a.text.replace(/([,+"\\<>;])/g, '\\$1')}`).join(', ');
 }
 
@@ -232,116 +214,6 @@ function pkijsCertificate(der: Uint8Array): pkijs.Certificate {
   } catch (e) {
     throw malformed('无法解析 X.509 结构', 'not an X.509 certificate', e);
   }
-}
-
-// Internals kept on the object itself (symbol keys): WeakMaps keyed by short-lived certificates
-// cost more in GC than the work they save.
-const LIGHT_VIEW = Symbol('lightView');
-const FULL_PARSED = Symbol('fullParsed');
-interface Internals {
-  [LIGHT_VIEW]?: () => pkijs.Certificate;
-  [FULL_PARSED]?: boolean;
-}
-
-/**
- * A pkijs.Certificate for identity extraction: the full parse when it already exists, otherwise
- * real pkijs objects for serial, subject, issuer and extensions built from bytes already read.
- */
-export function identityCertificate(p: ParsedCertificate): pkijs.Certificate {
-  const internals = p as ParsedCertificate & Internals;
-  if (internals[FULL_PARSED]) return p.cert;
-  const make = internals[LIGHT_VIEW];
-  return make ? make() : p.cert;
-}
-
-const STRING_TYPES: Record<number, { prototype: asn1js.BaseStringBlock }> = {
-  0x0c: asn1js.Utf8String,
-  0x13: asn1js.PrintableString,
-  0x16: asn1js.IA5String,
-  0x1e: asn1js.BmpString,
-};
-
-/**
- * asn1js value of a name attribute for the identity view. Common string types become instances of
- * the asn1js string class carrying the already-decoded text (what `getValue()` and `valueBlock`
- * readers use) without re-running asn1js' decoder; other types go through fromBER.
- */
-function attributeValue(a: Attribute): asn1js.AsnType {
-  const type = STRING_TYPES[a.value[0]!];
-  if (!type) return asn1js.fromBER(a.value).result;
-  const header = a.value[1]! < 0x80 ? 2 : 2 + (a.value[1]! & 0x7f);
-  const value = Object.create(type.prototype) as asn1js.BaseStringBlock;
-  Object.assign(value, {
-    idBlock: { tagClass: 1, tagNumber: a.value[0]!, isConstructed: false },
-    valueBlock: { value: a.text, valueHexView: a.value.subarray(header) },
-  });
-  return value as unknown as asn1js.AsnType;
-}
-
-// Light views share prototypes whose getters read the few raw fields on demand: per-instance
-// defineProperty getters put every view in dictionary mode and cost more than the parse.
-const RAW = Symbol('raw');
-type LightExtension = pkijs.Extension & { [RAW]: Uint8Array };
-type LightCertificate = pkijs.Certificate & { [RAW]: { serial: Uint8Array; full: () => pkijs.Certificate } };
-
-/** Replaces a prototype getter by an own value on first write (what a plain field would do). */
-function ownValue(obj: object, key: PropertyKey, value: unknown): void {
-  Object.defineProperty(obj, key, { value, writable: true, configurable: true, enumerable: true });
-}
-
-const LIGHT_EXTENSION_PROTO = Object.create(pkijs.Extension.prototype, {
-  // Most readers skip standard extensions by OID and never touch their value.
-  extnValue: {
-    configurable: true,
-    get(this: LightExtension) {
-      const v = new asn1js.OctetString({ valueHex: new Uint8Array(this[RAW]).buffer });
-      ownValue(this, 'extnValue', v);
-      return v;
-    },
-    set(this: LightExtension, v: unknown) {
-      ownValue(this, 'extnValue', v);
-    },
-  },
-}) as pkijs.Extension;
-
-const LIGHT_CERTIFICATE_PROTO = Object.create(pkijs.Certificate.prototype) as pkijs.Certificate;
-Object.defineProperty(LIGHT_CERTIFICATE_PROTO, 'serialNumber', {
-  configurable: true,
-  get(this: LightCertificate) {
-    const v = new asn1js.Integer({ valueHex: this[RAW].serial });
-    ownValue(this, 'serialNumber', v);
-    return v;
-  },
-  set(this: LightCertificate, v: unknown) {
-    ownValue(this, 'serialNumber', v);
-  },
-});
-// Anything else a reader asks for comes from the full parse, so the view never lies.
-for (const key of ['tbsView', 'signature', 'signatureAlgorithm', 'signatureValue', 'notBefore', 'notAfter', 'subjectPublicKeyInfo', 'issuerUniqueID', 'subjectUniqueID'] as const) {
-  Object.defineProperty(LIGHT_CERTIFICATE_PROTO, key, {
-    configurable: true,
-    get(this: LightCertificate) {
-      const v = this[RAW].full()[key];
-      ownValue(this, key, v);
-      return v;
-    },
-    set(this: LightCertificate, v: unknown) {
-      ownValue(this, key, v);
-    },
-  });
-}
-
-function pkijsName(attrs: Attribute[]): pkijs.RelativeDistinguishedNames {
-  // Real pkijs classes, filled directly: the constructors' defaults cost more than the fields.
-  const name = Object.create(pkijs.RelativeDistinguishedNames.prototype) as pkijs.RelativeDistinguishedNames;
-  name.typesAndValues = attrs.map((a) => {
-    const tv = Object.create(pkijs.AttributeTypeAndValue.prototype) as pkijs.AttributeTypeAndValue;
-    tv.type = a.type;
-    tv.value = attributeValue(a) as unknown as pkijs.AttributeTypeAndValue['value'];
-    return tv;
-  });
-  name.valueBeforeDecode = new Uint8Array(0).buffer;
-  return name;
 }
 
 /** Parses one DER certificate; throws AssistantError CERT_MALFORMED / CERT_TOO_LARGE. */
@@ -453,11 +325,12 @@ function readCertificate(der: Uint8Array): ParsedCertificate {
   const issuerDer = b.subarray(issuerTlv.start, issuerTlv.end);
 
   let full: pkijs.Certificate | undefined;
-  let light: pkijs.Certificate | undefined;
   const parsed = {
     der,
     subject: displayName(subjectAttrs),
     issuer: displayName(issuerAttrs),
+    subjectAttributes: subjectAttrs,
+    issuerAttributes: issuerAttrs,
     subjectDer,
     issuerDer,
     serialNumber: serial,
@@ -483,31 +356,10 @@ function readCertificate(der: Uint8Array): ParsedCertificate {
   Object.defineProperty(parsed, 'cert', {
     enumerable: false,
     get(): pkijs.Certificate {
-      if (!full) {
-        full = pkijsCertificate(der);
-        (parsed as ParsedCertificate & Internals)[FULL_PARSED] = true;
-      }
+      full ??= pkijsCertificate(der);
       return full;
     },
   });
-  (parsed as ParsedCertificate & Internals)[LIGHT_VIEW] = () => {
-    if (!light) {
-      const c = Object.create(LIGHT_CERTIFICATE_PROTO) as LightCertificate;
-      c[RAW] = { serial: b.subarray(serialTlv.body, serialTlv.end), full: () => parsed.cert };
-      c.version = version;
-      c.subject = pkijsName(subjectAttrs);
-      c.issuer = pkijsName(issuerAttrs);
-      c.extensions = extensions.map((e) => {
-        const x = Object.create(LIGHT_EXTENSION_PROTO) as LightExtension;
-        x[RAW] = e.value;
-        x.extnID = e.oid;
-        x.critical = e.critical;
-        return x;
-      });
-      light = c;
-    }
-    return light;
-  };
   return parsed;
 }
 

@@ -6,7 +6,7 @@
  * Never reported as a valid USCC: resident ID numbers, placeholders, 17-char values, bare org codes.
  */
 import * as asn1js from 'asn1js';
-import type * as pkijs from 'pkijs';
+import type { NameAttribute, ParsedCertificate } from './certificate.ts';
 import { analyzeUsccDetailed, isPlaceholder, isValidOrgCode, USCC_CHARSET, usccCheckChar } from './uscc.ts';
 import { isValidRegNumber15 } from './identifiers.ts';
 import { checkResidentId, maskResidentId } from './resident-id.ts';
@@ -113,10 +113,6 @@ interface Found extends IdentityCandidate {
 
 // ---------- decoding values ----------
 
-function bytesOf(v: ArrayBuffer | Uint8Array): Uint8Array {
-  return v instanceof Uint8Array ? v : new Uint8Array(v);
-}
-
 /** Strings inside an asn1js tree (any string type, OCTET STRINGs and primitive context tags decoded again). */
 function collectStrings(node: asn1js.AsnType, out: string[], depth: number): void {
   if (out.length >= MAX_STRINGS_PER_VALUE || depth > BER_LIMITS.maxDepth) return;
@@ -176,28 +172,36 @@ function textsFromBytes(bytes: Uint8Array, encoding: 'der' | 'raw' | 'any', out:
 
 // ---------- reading the certificate ----------
 
-function subjectFields(cert: pkijs.Certificate): Field[] {
-  const fields: Field[] = [];
-  for (const tv of cert.subject?.typesAndValues ?? []) {
-    const texts: string[] = [];
-    try {
-      collectStrings(tv.value as asn1js.AsnType, texts, 0);
-    } catch {
-      // An attribute value we cannot read contributes nothing.
-    }
-    fields.push({ source: `subject:${SUBJECT_SHORT[tv.type] ?? tv.type}`, where: 'subject', oid: tv.type, texts });
+/** Tags of the string types the certificate reader already decoded (`NameAttribute.text`). */
+const DECODED_STRING_TAGS = new Set([0x0c, 0x13, 0x16, 0x1e]);
+
+/** The strings in one attribute value: the decoded text for plain strings, else every string inside. */
+function attributeTexts(a: NameAttribute): string[] {
+  const texts: string[] = [];
+  if (DECODED_STRING_TAGS.has(a.value[0]!)) {
+    texts.push(a.text.slice(0, MAX_TEXT_CHARS));
+    return texts;
   }
-  return fields;
+  try {
+    collectStrings(asn1js.fromBER(a.value).result, texts, 0);
+  } catch {
+    // An attribute value we cannot read contributes nothing.
+  }
+  return texts;
 }
 
-function extensionFields(cert: pkijs.Certificate, encodingFor: (oid: string) => 'der' | 'raw' | 'any' = () => 'any'): Field[] {
+function subjectFields(cert: ParsedCertificate): Field[] {
+  return cert.subjectAttributes.map((a) => ({ source: `subject:${SUBJECT_SHORT[a.type] ?? a.type}`, where: 'subject' as const, oid: a.type, texts: attributeTexts(a) }));
+}
+
+function extensionFields(cert: ParsedCertificate, encodingFor: (oid: string) => 'der' | 'raw' | 'any' = () => 'any'): Field[] {
   const fields: Field[] = [];
-  for (const ext of (cert.extensions ?? []).slice(0, MAX_EXTENSIONS)) {
-    const oid = ext.extnID;
+  for (const ext of cert.extensions.slice(0, MAX_EXTENSIONS)) {
+    const oid = ext.oid;
     if (STANDARD_EXTENSION.test(oid)) continue;
     const texts: string[] = [];
     try {
-      textsFromBytes(bytesOf(ext.extnValue.valueBlock.valueHexView), encodingFor(oid), texts);
+      textsFromBytes(ext.value, encodingFor(oid), texts);
     } catch {
       // Unreadable value: nothing to find there.
     }
@@ -206,18 +210,12 @@ function extensionFields(cert: pkijs.Certificate, encodingFor: (oid: string) => 
   return fields;
 }
 
-export function issuerAttributes(cert: pkijs.Certificate): IssuerAttributes {
+export function issuerAttributes(cert: ParsedCertificate): IssuerAttributes {
   const attrs: IssuerAttributes = new Map();
-  for (const tv of cert.issuer?.typesAndValues ?? []) {
-    const key = SUBJECT_SHORT[tv.type] ?? tv.type;
-    const texts: string[] = [];
-    try {
-      collectStrings(tv.value as asn1js.AsnType, texts, 0);
-    } catch {
-      continue;
-    }
+  for (const a of cert.issuerAttributes) {
+    const key = SUBJECT_SHORT[a.type] ?? a.type;
     const list = attrs.get(key) ?? [];
-    list.push(...texts);
+    list.push(...attributeTexts(a));
     attrs.set(key, list);
   }
   return attrs;
@@ -344,7 +342,7 @@ function locationRegex(source: string): RegExp {
   return r;
 }
 
-function profileFinds(profile: CaProfile, cert: pkijs.Certificate, subject: Field[], now: Date): Found[] {
+function profileFinds(profile: CaProfile, cert: ParsedCertificate, subject: Field[], now: Date): Found[] {
   const finds: Found[] = [];
   const extEncodings = new Map<string, 'der' | 'raw' | 'any'>();
   for (const loc of profile.usccLocations) if (loc.source === 'extension' && loc.oid) extEncodings.set(loc.oid, loc.encoding ?? 'any');
@@ -370,7 +368,7 @@ function profileFinds(profile: CaProfile, cert: pkijs.Certificate, subject: Fiel
 
 // ---------- public API ----------
 
-export function detectCaProfile(cert: pkijs.Certificate, profiles?: CaProfile[]): { id: string; name: string } | null {
+export function detectCaProfile(cert: ParsedCertificate, profiles?: CaProfile[]): { id: string; name: string } | null {
   const p = matchCaProfile(issuerAttributes(cert), profiles ?? loadCaProfiles());
   return p ? { id: p.id, name: p.name } : null;
 }
@@ -379,7 +377,7 @@ export function detectCaProfile(cert: pkijs.Certificate, profiles?: CaProfile[])
  * `profiles`: omitted → certs/ca-profiles.json; `[]` → generic scan only.
  * `now` only matters for the ID-number birth-date sanity check.
  */
-export function extractIdentity(cert: pkijs.Certificate, profiles?: CaProfile[], opts: ExtractOptions & { now?: Date } = {}): CertificateIdentity {
+export function extractIdentity(cert: ParsedCertificate, profiles?: CaProfile[], opts: ExtractOptions & { now?: Date } = {}): CertificateIdentity {
   const now = opts.now ?? new Date();
   analyses.clear();
   const list = profiles ?? loadCaProfiles();

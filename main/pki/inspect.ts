@@ -3,7 +3,7 @@
  * login-fitness checks, each with a stable id and a zh-CN message.
  */
 import type { CaProfile } from './ca-profiles.ts';
-import { identityCertificate, type ParsedCertificate } from './certificate.ts';
+import type { ParsedCertificate } from './certificate.ts';
 import { verifyChain, verifyCertificateSignature } from './chain.ts';
 import { loginEkuProblem } from './path-validation.ts';
 import { detectCaProfile, extractIdentity, type CertificateIdentity } from './identity.ts';
@@ -243,9 +243,8 @@ export function checkUscc(identity: CertificateIdentity): CheckResult {
 
 /** One `certificates[]` item of `inspect --json`. */
 export function inspectCertificate(cert: ParsedCertificate, ctx: InspectContext): CertificateReport {
-  const view = identityCertificate(cert);
-  const identity = extractIdentity(view, ctx.profiles, { now: ctx.now });
-  const caProfile = detectCaProfile(view, ctx.profiles);
+  const identity = extractIdentity(cert, ctx.profiles, { now: ctx.now });
+  const caProfile = detectCaProfile(cert, ctx.profiles);
   return {
     subject: cert.subject,
     issuer: cert.issuer,
@@ -256,7 +255,7 @@ export function inspectCertificate(cert: ParsedCertificate, ctx: InspectContext)
     signatureAlgorithm: cert.signatureAlgorithm,
     fingerprintSha256: cert.fingerprintSha256,
     caProfile: caProfile ? { id: caProfile.id, name: caProfile.name } : null,
-    enterpriseName: enterpriseNameOf(view, ctx.profiles)?.value ?? null,
+    enterpriseName: enterpriseNameOf(cert, ctx.profiles)?.value ?? null,
     identity,
     checks: [
       checkValidity(cert, ctx.now, ctx.expiryWarningDays),

@@ -6,8 +6,7 @@
  * `enterpriseName`), else CN segment → O → name → CN; O values naming the issuing CA are skipped;
  * when nothing qualifies, the whole CN, then O even if it names the CA.
  */
-import type * as pkijs from 'pkijs';
-import { attributeValueText } from './certificate.ts';
+import type { ParsedCertificate } from './certificate.ts';
 import { loadCaProfiles, matchCaProfile, type CaProfile, type IssuerAttributes, type NamePlace } from './ca-profiles.ts';
 import { issuerAttributes } from './identity.ts';
 
@@ -21,11 +20,11 @@ const OID_BY_PLACE: Record<Exclude<NamePlace, 'cnSegment'>, string> = { O: '2.5.
 const DEFAULT_PLACES: NamePlace[] = ['cnSegment', 'O', 'name', 'CN'];
 const HAN = /\p{Script=Han}/u;
 
-function subjectValues(cert: pkijs.Certificate, oid: string): string[] {
+function subjectValues(cert: ParsedCertificate, oid: string): string[] {
   const out: string[] = [];
-  for (const tv of cert.subject?.typesAndValues ?? []) {
-    if (tv.type !== oid) continue;
-    const text = attributeValueText(tv.value).trim();
+  for (const a of cert.subjectAttributes) {
+    if (a.type !== oid) continue;
+    const text = a.text.trim();
     // `#hex` is how undecodable values come back: never a name.
     if (text && !text.startsWith('#')) out.push(text);
   }
@@ -66,7 +65,7 @@ function isCaName(o: string, issuer: IssuerAttributes, profile: CaProfile | null
  * The enterprise (or holder) name to show for a certificate, or null when the subject has no
  * CN, O or name at all. `profiles`: omitted → certs/ca-profiles.json; `[]` → no CA knowledge.
  */
-export function enterpriseNameOf(cert: pkijs.Certificate, profiles?: CaProfile[]): EnterpriseName | null {
+export function enterpriseNameOf(cert: ParsedCertificate, profiles?: CaProfile[]): EnterpriseName | null {
   const list = profiles ?? loadCaProfiles();
   const issuer = issuerAttributes(cert);
   const profile = list.length ? matchCaProfile(issuer, list) : null;

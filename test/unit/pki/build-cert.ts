@@ -4,6 +4,7 @@
  */
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
+import { MAX_CERTIFICATE_BYTES, parseCertificate, type ParsedCertificate } from '../../../main/pki/certificate.ts';
 
 export type AttrValue = string | { type: 'utf8' | 'printable' | 'ia5' | 'bmp'; value: string } | asn1js.AsnType;
 export interface CertSpec {
@@ -44,7 +45,8 @@ function rdn(list: [string, AttrValue][]): pkijs.RelativeDistinguishedNames {
   });
 }
 
-export function buildCertificate(spec: CertSpec): pkijs.Certificate {
+/** A certificate with the given names and extensions, read by the product's own parser (unsigned: identity extraction never checks it). */
+export function buildCertificate(spec: CertSpec): ParsedCertificate {
   const cert = new pkijs.Certificate();
   cert.version = 2;
   cert.serialNumber = new asn1js.Integer({ value: 4242 });
@@ -56,11 +58,16 @@ export function buildCertificate(spec: CertSpec): pkijs.Certificate {
   cert.signatureAlgorithm.algorithmId = '1.2.840.113549.1.1.11';
   cert.subjectPublicKeyInfo = new pkijs.PublicKeyInfo({
     algorithm: new pkijs.AlgorithmIdentifier({ algorithmId: '1.2.840.113549.1.1.1', algorithmParams: new asn1js.Null() }),
-    subjectPublicKey: new asn1js.BitString({ valueHex: new Uint8Array(64).fill(7).buffer }),
+    // A well-formed RSAPublicKey (the parser reads the modulus size); the key itself is never used.
+    subjectPublicKey: new asn1js.BitString({ valueHex: new asn1js.Sequence({ value: [new asn1js.Integer({ valueHex: new Uint8Array([0x00, ...new Uint8Array(64).fill(7)]).buffer }), new asn1js.Integer({ value: 65537 })] }).toBER(false) }),
   });
   cert.extensions = (spec.extensions ?? []).map(([extnID, value]) => new pkijs.Extension({ extnID, critical: false, extnValue: value.slice().buffer }));
   cert.signatureValue = new asn1js.BitString({ valueHex: new Uint8Array(256).fill(1).buffer });
   cert.tbsView = new Uint8Array(cert.encodeTBS().toBER(false));
-  const bytes = cert.toSchema(false).toBER(false);
-  return pkijs.Certificate.fromBER(bytes);
+  const bytes = new Uint8Array(cert.toSchema(false).toBER(false));
+  if (bytes.length <= MAX_CERTIFICATE_BYTES) return parseCertificate(bytes);
+  // Larger than the parser accepts (hostile-value tests of the identity reader): the parsed names
+  // of the same certificate without extensions, with the extensions as given.
+  const names = buildCertificate({ ...spec, extensions: [] });
+  return { ...names, extensions: (spec.extensions ?? []).map(([oid, value]) => ({ oid, critical: false, value })) };
 }

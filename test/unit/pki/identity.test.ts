@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs, { readFileSync } from 'node:fs';
 import * as asn1js from 'asn1js';
-import * as pkijs from 'pkijs';
 import { extractIdentity, detectCaProfile, candidateDisplay } from '../../../main/pki/identity.ts';
+import { parseCertificate, type ParsedCertificate } from '../../../main/pki/certificate.ts';
 import { loadCaProfiles } from '../../../main/pki/ca-profiles.ts';
 import { usccCheckChar, orgCodeCheckChar } from '../../../main/pki/uscc.ts';
 import { residentIdCheckChar } from '../../../main/pki/resident-id.ts';
@@ -21,8 +21,8 @@ function code(first8: string, org8: string): string {
 const U = code('91130102', 'MA0TEHB1');
 const ID = ((p) => p + residentIdCheckChar(p))('13010219850612002');
 
-function loadDer(path: string): pkijs.Certificate {
-  return pkijs.Certificate.fromBER(readFileSync(path));
+function loadDer(path: string): ParsedCertificate {
+  return parseCertificate(new Uint8Array(readFileSync(path)));
 }
 
 // ---------- against the shared test PKI (OpenSSL-built) ----------
@@ -261,7 +261,7 @@ test('real Chinese CA roots from the system store are recognised', { skip: haveR
   for (const [file, id] of REAL_ROOTS) {
     const pem = fs.readFileSync(`${MOZILLA}/${file}.crt`, 'utf8');
     const b64 = pem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, '');
-    const cert = pkijs.Certificate.fromBER(Buffer.from(b64, 'base64'));
+    const cert = parseCertificate(new Uint8Array(Buffer.from(b64, 'base64')));
     assert.equal(detectCaProfile(cert)?.id, id, file);
     const r = extractIdentity(cert, undefined, { now: NOW });
     assert.equal(r.uscc, null, file); // a root carries no enterprise identity

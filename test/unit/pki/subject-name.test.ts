@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readCertificateFile } from '../../../main/pki/read.ts';
-import { identityCertificate, type ParsedCertificate } from '../../../main/pki/certificate.ts';
+import type { ParsedCertificate } from '../../../main/pki/certificate.ts';
 import { cnNameSegment, enterpriseNameOf, looksLikeIdentifier } from '../../../main/pki/subject-name.ts';
 import { inspectCertificate } from '../../../main/pki/inspect.ts';
 import { getTestPki } from '../../fixtures/pki.ts';
@@ -21,15 +21,15 @@ function leafOf(file: string): ParsedCertificate {
 
 test('CFCA: the CA name in subject O is skipped, the name comes from the CN @ segment (both layouts)', () => {
   // O=CFCA ACS OCA1, CN=MsgCryp@名称@N<USCC>@1
-  assert.deepEqual(enterpriseNameOf(identityCertificate(leafOf('cfca-sm2-msgcrypto-enterprise-uscc.pem'))), { value: '武汉合众易宝科技有限公司', source: 'subject:CN' });
+  assert.deepEqual(enterpriseNameOf(leafOf('cfca-sm2-msgcrypto-enterprise-uscc.pem')), { value: '武汉合众易宝科技有限公司', source: 'subject:CN' });
   // O=CFCA TEST OCA1, CN=051@名称@N<USCC>@1
-  assert.equal(enterpriseNameOf(identityCertificate(leafOf('cfca-rsa-test-oca1-enterprise-uscc.pem')))?.value, '湖南咖啡之翼品牌管理股份有限公司');
+  assert.equal(enterpriseNameOf(leafOf('cfca-rsa-test-oca1-enterprise-uscc.pem'))?.value, '湖南咖啡之翼品牌管理股份有限公司');
   // O=OCA31SM2 (no "CFCA" in it): the profile's caSubjectO knows it
-  assert.equal(enterpriseNameOf(identityCertificate(leafOf('cfca-sm2-acs-test-oca31-z-prefixed.pem')))?.value, '测试');
+  assert.equal(enterpriseNameOf(leafOf('cfca-sm2-acs-test-oca31-z-prefixed.pem'))?.value, '测试');
 });
 
 test('CFCA 0305 layout without a name: the CN is shown, never the CA name in O', () => {
-  const cert = identityCertificate(leafOf('cfca-sm2-cmbc-0305-enterprise.pem'));
+  const cert = leafOf('cfca-sm2-cmbc-0305-enterprise.pem');
   const n = enterpriseNameOf(cert);
   assert.equal(n?.source, 'subject:CN');
   assert.match(n!.value, /^0305@8913301103418580566@/);
@@ -50,11 +50,11 @@ test('other real certificates: O when it is the enterprise, CN when O is the CA 
     ['zjca-rsa-bmpstring-issuer-signed-message.p7s', '测试 _上海佳和健康管理有限公司'],
     ['jsca-rsa-all-bmpstring-2001.pem', '行助手2.0测试2016052406'],
   ];
-  for (const [file, name] of cases) assert.equal(enterpriseNameOf(identityCertificate(leafOf(file)))?.value, name, file);
+  for (const [file, name] of cases) assert.equal(enterpriseNameOf(leafOf(file))?.value, name, file);
 });
 
 test('a CA certificate named only by O still gets a name', () => {
-  assert.deepEqual(enterpriseNameOf(identityCertificate(leafOf('cfca-sm2-oca1.pem'))), { value: 'CFCA SM2 OCA1', source: 'subject:O' });
+  assert.deepEqual(enterpriseNameOf(leafOf('cfca-sm2-oca1.pem')), { value: 'CFCA SM2 OCA1', source: 'subject:O' });
 });
 
 test('CN segments and identifiers', () => {
@@ -73,7 +73,7 @@ test('test PKI: every leaf shows the enterprise name the fixture expects', async
   for (const e of Object.values(pki.entries)) {
     if (e.kind !== 'leaf') continue;
     const c = readCertificateFile(fs.readFileSync(e.certPem), { fileName: path.basename(e.certPem) }).certificates[0]!;
-    const n = enterpriseNameOf(identityCertificate(c));
+    const n = enterpriseNameOf(c);
     if (e.expect.enterpriseName !== undefined) {
       assert.equal(n?.value, e.expect.enterpriseName, e.id);
       checked++;
@@ -81,7 +81,7 @@ test('test PKI: every leaf shows the enterprise name the fixture expects', async
   }
   assert.ok(checked >= 10, `checked ${checked}`);
   const personal = readCertificateFile(fs.readFileSync(pki.get('neg-personal').certPem)).certificates[0]!;
-  assert.equal(enterpriseNameOf(identityCertificate(personal))?.value, '张测试');
+  assert.equal(enterpriseNameOf(personal)?.value, '张测试');
 });
 
 test('inspect reports the enterprise name (inspect --json field enterpriseName)', () => {
