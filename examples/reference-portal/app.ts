@@ -3,7 +3,7 @@
  * (认证统一社会信用代码) and certificate login, as the portal's user guide describes.
  * `buildPortal(opts)` returns a Fastify instance; server.ts listens with it.
  */
-import { createHash, randomBytes as nodeRandomBytes } from 'node:crypto';
+import { createHash, createPrivateKey, sign as cryptoSign, randomBytes as nodeRandomBytes } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
@@ -14,7 +14,7 @@ import { openPortalDb, type PortalDb } from './db.ts';
 import { SqliteChallengeStore } from './challenges.ts';
 import { DUMMY_HASH_PROMISE, hashPassword, passwordWeakness, verifyPassword } from './passwords.ts';
 import { isValidResidentId, maskIdNumber, normalizeIdNumber } from './id-numbers.ts';
-import { realUsccCore, realVerifier, type UsccCore, type VerifyLoginToken } from './core.ts';
+import { realSofVerifier, realUsccCore, realVerifier, type UsccCore, type VerifyLoginToken, type VerifyResult, type VerifySofLogin } from './core.ts';
 import { createSiteDirectory, type GuideSource, type SiteDirectory } from './sites.ts';
 
 declare module 'fastify' {
@@ -33,6 +33,8 @@ export interface PortalOptions {
   /** Trust anchors (DER) the certificate chains must end at. */
   trustAnchors: Uint8Array[];
   crls?: Uint8Array[];
+  /** Intermediate CA certificates (DER) the portal knows: a CA-library login posts only the leaf. */
+  intermediates?: Uint8Array[];
   /** Clock; tests freeze or move it. */
   now?: () => Date;
   challengeTtlMs?: number;
@@ -43,8 +45,14 @@ export interface PortalOptions {
   /** Per-username lockout after repeated wrong passwords. */
   lockout?: { maxFailures: number; windowMs: number; lockMs: number };
   logger?: boolean;
+  /**
+   * The portal's own RSA certificate and key for 证书登录（CA 助手兼容）: it signs each login random so the
+   * CA's page library can check it with SOF_VerifySignedData. Without it that page is off.
+   */
+  sofServer?: { certificatePem: string; privateKeyPem: string };
   /** Injected for tests of the portal alone; defaults to the product's real modules. */
   verifyLoginToken?: VerifyLoginToken;
+  verifySofLogin?: VerifySofLogin;
   usccCore?: UsccCore;
   siteDirectory?: SiteDirectory;
   /** A service guide for the sites' item lists; without one the site switch works and lists are empty. */
@@ -55,10 +63,14 @@ export interface PortalOptions {
 export const CSRF_HEADER = 'x-requested-with';
 export const CSRF_HEADER_VALUE = 'cert-portal';
 
+/** Where the 证书登录（CA 助手兼容） page posts UserCert + UserSignedData. */
+export const SOF_FORM_PATH = '/login/sof';
+const SOF_RANDOM_COOKIE = 'portal_sof_random';
+
 const PUBLIC_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'public');
 
 const CSP = [
-  "default-src 'self'", "script-src 'self'", "style-src 'self'", "img-src 'self' data:", "connect-src 'self'",
+  "default-src 'self'", "script-src 'self'", "style-src 'self'", "img-src 'self' data:", "connect-src 'self' ws://127.0.0.1:* wss://127.0.0.1:*",
   "object-src 'none'", "base-uri 'none'", "form-action 'self'", "frame-ancestors 'none'",
 ].join('; ');
 
@@ -121,6 +133,7 @@ export async function buildPortal(opts: PortalOptions): Promise<FastifyInstance>
   const loginLimit = opts.loginRateLimit ?? { max: 30, timeWindowMs: 60_000 };
   const lockout = opts.lockout ?? { maxFailures: 5, windowMs: 15 * 60_000, lockMs: 15 * 60_000 };
   const verifyLoginToken = opts.verifyLoginToken ?? realVerifier;
+  const verifySofLogin = opts.verifySofLogin ?? realSofVerifier;
   const uscc = opts.usccCore ?? realUsccCore;
   const sites = opts.siteDirectory ?? createSiteDirectory(opts.guide ?? null);
 
@@ -158,6 +171,8 @@ export async function buildPortal(opts: PortalOptions): Promise<FastifyInstance>
     if (req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS') return;
     const o = req.headers.origin;
     if (typeof o !== 'string' || o !== originOf()) throw new PortalError(403, 'CSRF_ORIGIN', '请求来源不是本站（Origin 缺失或不符），已拒绝');
+    // The CA libraries' login is a plain form post (no custom header possible): Origin alone guards it.
+    if (req.url === SOF_FORM_PATH) return;
     if (req.headers[CSRF_HEADER] !== CSRF_HEADER_VALUE) throw new PortalError(403, 'CSRF_HEADER', `缺少请求头 X-Requested-With: ${CSRF_HEADER_VALUE}，已拒绝`);
   });
 
@@ -371,6 +386,26 @@ export async function buildPortal(opts: PortalOptions): Promise<FastifyInstance>
     return { uscc: certUscc, fingerprint };
   });
 
+  /** After a certificate verified: the account bound to it (by fingerprint, same USCC), and a new session. */
+  function certificateLogin(req: FastifyRequest, reply: FastifyReply, r: Extract<VerifyResult, { ok: true }>, method: string): AccountRow {
+    const fingerprint = normalizeFingerprint(r.fingerprintSha256);
+    const certUscc = uscc.normalizeUscc(r.uscc);
+    // The guide: bind first, then log in with that same certificate — the binding is by fingerprint.
+    const binding = db.prepare('SELECT account_id, uscc FROM certificate_bindings WHERE fingerprint = ?').get(fingerprint) as { account_id: number; uscc: string } | undefined;
+    const account = binding ? (accountById.get(binding.account_id) as AccountRow | undefined) : undefined;
+    if (!binding || !account) {
+      audit(req, { action: 'login', method, uscc: certUscc, fingerprint, result: 'CERT_NOT_BOUND' });
+      throw new PortalError(401, 'CERT_NOT_BOUND', MSG.certNotBound);
+    }
+    if (binding.uscc !== certUscc || account.uscc !== certUscc) {
+      audit(req, { action: 'login', method, username: account.username, accountId: account.id, uscc: certUscc, fingerprint, result: 'USCC_MISMATCH' });
+      throw new PortalError(401, 'USCC_MISMATCH', MSG.usccMismatch);
+    }
+    startSession(reply, req, account.id, method);
+    audit(req, { action: 'login', method, username: account.username, accountId: account.id, uscc: certUscc, fingerprint, result: 'ok' });
+    return account;
+  }
+
   // ---- 企业数字证书登录
   app.post('/api/session/certificate', { config: { rateLimit } }, async (req, reply) => {
     const body = bodyOf(req);
@@ -381,22 +416,47 @@ export async function buildPortal(opts: PortalOptions): Promise<FastifyInstance>
       audit(req, { action: 'login', method: 'certificate', uscc: r.uscc ?? null, fingerprint: fpGuess, result: r.code });
       throw new PortalError(401, r.code, r.message);
     }
-    const fingerprint = normalizeFingerprint(r.fingerprintSha256);
-    const certUscc = uscc.normalizeUscc(r.uscc);
-    // The guide: bind first, then log in with that same certificate — the binding is by fingerprint.
-    const binding = db.prepare('SELECT account_id, uscc FROM certificate_bindings WHERE fingerprint = ?').get(fingerprint) as { account_id: number; uscc: string } | undefined;
-    const account = binding ? (accountById.get(binding.account_id) as AccountRow | undefined) : undefined;
-    if (!binding || !account) {
-      audit(req, { action: 'login', method: 'certificate', uscc: certUscc, fingerprint, result: 'CERT_NOT_BOUND' });
-      throw new PortalError(401, 'CERT_NOT_BOUND', MSG.certNotBound);
-    }
-    if (binding.uscc !== certUscc || account.uscc !== certUscc) {
-      audit(req, { action: 'login', method: 'certificate', username: account.username, accountId: account.id, uscc: certUscc, fingerprint, result: 'USCC_MISMATCH' });
-      throw new PortalError(401, 'USCC_MISMATCH', MSG.usccMismatch);
-    }
-    startSession(reply, req, account.id, 'certificate');
-    audit(req, { action: 'login', method: 'certificate', username: account.username, accountId: account.id, uscc: certUscc, fingerprint, result: 'ok' });
+    const account = certificateLogin(req, reply, r, 'certificate');
     return { account: publicAccount(account) };
+  });
+
+  // ---- 证书登录（CA 助手兼容）: server random + the portal's own signature over it; the CA's page
+  // library checks that signature (SOF_VerifySignedData), signs the random (SOF_SignData) and posts
+  // UserCert + UserSignedData as a form. The random is bound to this browser by an httpOnly cookie.
+  const sofKey = opts.sofServer ? createPrivateKey(opts.sofServer.privateKeyPem) : null;
+  const sofCert = opts.sofServer ? opts.sofServer.certificatePem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, '') : null;
+  app.get('/api/sof/random', { config: { rateLimit: { max: loginLimit.max * 2, timeWindow: loginLimit.timeWindowMs } } }, async (_req, reply) => {
+    if (!sofKey || !sofCert) throw new PortalError(404, 'SOF_NOT_CONFIGURED', '本站未启用 CA 助手兼容登录');
+    const c = await challenges.issue(now());
+    reply.setCookie(SOF_RANDOM_COOKIE, c.challenge, { httpOnly: true, sameSite: 'strict', path: SOF_FORM_PATH, secure: isSecure(), maxAge: 300 });
+    return { random: c.challenge, serverCert: sofCert, serverSignature: cryptoSign('sha256', Buffer.from(c.challenge, 'utf8'), sofKey).toString('base64'), expiresAt: c.expiresAt.toISOString() };
+  });
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 64 * 1024 }, (_req, text, done) => {
+    done(null, Object.fromEntries(new URLSearchParams(String(text))));
+  });
+  app.post(SOF_FORM_PATH, { config: { rateLimit } }, async (req, reply) => {
+    const body = bodyOf(req);
+    const random = req.cookies[SOF_RANDOM_COOKIE];
+    reply.clearCookie(SOF_RANDOM_COOKIE, { path: SOF_FORM_PATH, httpOnly: true, sameSite: 'strict', secure: isSecure() });
+    const refuse = (code: string) => reply.redirect(`/login-sof.html?error=${encodeURIComponent(code)}`, 303);
+    const cert = typeof body.UserCert === 'string' ? body.UserCert : '';
+    const signature = typeof body.UserSignedData === 'string' ? body.UserSignedData : '';
+    if (!random) return refuse('CHALLENGE_UNKNOWN');
+    const r = await verifySofLogin({ certificate: cert, signature, random }, {
+      trustAnchors: opts.trustAnchors, challengeStore: challenges, challenge: random, now: now(),
+      ...(opts.crls ? { crls: opts.crls } : {}), ...(opts.intermediates ? { intermediates: opts.intermediates } : {}),
+    });
+    if (!r.ok) {
+      audit(req, { action: 'login', method: 'sof', uscc: r.uscc ?? null, fingerprint: cert ? sha256Hex(Buffer.from(cert, 'base64')) : null, result: r.code });
+      return refuse(r.code);
+    }
+    try {
+      certificateLogin(req, reply, r, 'sof');
+    } catch (e) {
+      if (e instanceof PortalError) return refuse(e.code);
+      throw e;
+    }
+    return reply.redirect('/account.html', 303);
   });
 
   app.post('/api/session/logout', async (req, reply) => {

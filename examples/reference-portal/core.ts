@@ -3,11 +3,11 @@
  * login-token verifier (`cert-assistant/verifier`) and the USCC and resident-ID checks
  * (`cert-assistant/uscc`).
  */
-import { verifyLoginToken as realVerifyLoginToken } from 'cert-assistant/verifier';
-import type { ChallengeStore, VerifyOptions, VerifyResult } from 'cert-assistant/verifier';
+import { verifyLoginToken as realVerifyLoginToken, verifySofLogin as realVerifySofLogin } from 'cert-assistant/verifier';
+import type { ChallengeStore, SofLoginInput, SofVerifyOptions, VerifyOptions, VerifyResult } from 'cert-assistant/verifier';
 import { analyzeUscc, isValidUscc, normalizeUscc } from 'cert-assistant/uscc';
 
-export type { ChallengeStore, VerifyOptions, VerifyResult };
+export type { ChallengeStore, SofLoginInput, SofVerifyOptions, VerifyOptions, VerifyResult };
 export type VerifyLoginToken = (token: string, opts: VerifyOptions) => Promise<VerifyResult>;
 
 export interface UsccCore {
@@ -18,6 +18,10 @@ export interface UsccCore {
 }
 
 export const realVerifier: VerifyLoginToken = realVerifyLoginToken;
+
+/** The CA assistants' UserCert + UserSignedData login (binds no origin; see docs/compat.md). */
+export type VerifySofLogin = (input: SofLoginInput, opts: SofVerifyOptions) => Promise<VerifyResult>;
+export const realSofVerifier: VerifySofLogin = realVerifySofLogin;
 
 export const realUsccCore: UsccCore = {
   normalizeUscc,

@@ -27,6 +27,7 @@ import { Pkcs12KeyStore } from '../keystores/pkcs12/index.ts';
 import { KeyStoreWorkerClient } from '../keystores/worker/client.ts';
 import { WorkerKeyStore } from '../keystores/worker/remote-store.ts';
 import { SignatureLog } from '../login/signature-log.ts';
+import { createConsentSlot } from '../login/signing-path.ts';
 import { loadTrustAnchors } from '../pki/trust.ts';
 import { userDataDir } from '../policy/user-data.ts';
 import { loadPolicy } from '../policy/index.ts';
@@ -107,8 +108,14 @@ async function start(): Promise<void> {
     if (!win.isDestroyed()) win.webContents.send(ASSISTANT_EVENT_CHANNEL, { event, payload });
   };
 
+  // One consent on screen at a time: the embedded portal's login and the bridge's signing path
+  // (createSigningPath({ slot: consentSlot, ... })) share this slot.
+  const consentSlot = createConsentSlot();
+  // Set to our loopback wss leaf's SHA-256 while the bridge serves wss; the portal pins it.
+  const bridgeCertificateSha256: string | null = null;
   portalView = createPortalView({
     window: win,
+    loopbackCertificateSha256: () => bridgeCertificateSha256,
     preload: path.join(preloadDir, 'portal.cjs'),
     origins,
     onNavigated: (url) => emit('portal:navigated', { url }),
@@ -146,6 +153,7 @@ async function start(): Promise<void> {
     appVersion: app.getVersion(),
     language: policy.language === 'en' ? 'en' : 'zh',
     assistantOrigin: ASSISTANT_ORIGIN,
+    consentSlot,
     portal: {
       home: policy.portalHome, origins, signingOrigins,
       // The consent names the site as policy names it (河北政务服务网), beside the origin itself.

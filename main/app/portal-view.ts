@@ -7,6 +7,7 @@ import type { Bounds } from '../../common/ipc-contract.ts';
 import type { PortalOriginAllowList } from '../../common/portal-origins.ts';
 import type { PortalViewControl } from '../assistant/world.ts';
 import { hardenSession, hardenWebContents } from './security.ts';
+import { loopbackCertificateDecision } from '../bridge/tls/loopback-pin.ts';
 
 /** No `persist:` prefix: the partition lives in memory only. */
 export const PORTAL_PARTITION = 'portal';
@@ -18,6 +19,8 @@ export interface PortalViewOptions {
   onNavigated: (url: string) => void;
   /** The page changed or the view closed: a waiting consent for the old page must end. */
   onPageGone: () => void;
+  /** SHA-256 (hex) of our bridge's loopback wss leaf while it serves wss; null otherwise. */
+  loopbackCertificateSha256?: () => string | null;
 }
 
 export interface PortalView extends PortalViewControl {
@@ -29,6 +32,8 @@ export function createPortalView(opts: PortalViewOptions): PortalView {
   let consentActive = false;
   const ses = session.fromPartition(PORTAL_PARTITION);
   hardenSession(ses, 'portal');
+  // Loopback wss (the bridge, 127.0.0.1:21061): only our own pinned leaf; other hosts: Chromium.
+  ses.setCertificateVerifyProc((req, done) => done(loopbackCertificateDecision(req, opts.loopbackCertificateSha256?.() ?? null)));
 
   const ensure = (): WebContentsView => {
     if (view) return view;

@@ -12,6 +12,7 @@ import { ASSISTANT_CHANNELS, PORTAL_CHANNELS } from '../../common/ipc-contract.t
 import { validateRequest } from './ipc-validate.ts';
 import { originOfFrameUrl, parsePortalUrl } from '../../common/portal-origins.ts';
 import type { AssistantWorld, IpcSender } from './world.ts';
+import { createConsentSlot } from '../login/signing-path.ts';
 
 export type Handler<C extends IpcChannel> = (sender: IpcSender, payload: unknown) => Promise<IpcResponse<C>>;
 export type HandlerTable = { [C in IpcChannel]: Handler<C> };
@@ -55,15 +56,18 @@ interface PendingConsent {
   resolve: (token: string) => void;
   reject: (e: AssistantError) => void;
   timer: ReturnType<typeof setTimeout>;
+  /** Frees the consent slot shared with the bridge. */
+  release: () => void;
 }
 
 export function createAssistantIpc(world: AssistantWorld): AssistantIpc {
   const log = world.log ?? (() => {});
   const pfxFiles = new Map<string, { path: string; fileName: string }>();
   let pending: PendingConsent | null = null;
-  // Set synchronously when an authenticate call passes the busy check, before its first await:
-  // a second call arriving meanwhile is refused instead of opening a second consent.
-  let reserved = false;
+  // The slot is taken synchronously when an authenticate call passes the busy check, before its
+  // first await: a second call (or a bridge consent) arriving meanwhile is refused instead of
+  // opening a second consent. It is held until the consent ends.
+  const slot = world.consentSlot ?? createConsentSlot();
 
   const assistantOnly = (sender: IpcSender): void => {
     if (senderOrigin(sender) !== world.assistantOrigin) throw forbidden();
@@ -74,6 +78,7 @@ export function createAssistantIpc(world: AssistantWorld): AssistantIpc {
     if (!p || pending !== p) return;
     pending = null;
     clearTimeout(p.timer);
+    p.release();
     world.portalView.setConsentActive(false);
     world.emit('consent:closed', { requestId: p.view.requestId, outcome });
     log('consent.closed', { outcome, origin: p.view.origin });
@@ -212,20 +217,23 @@ export function createAssistantIpc(world: AssistantWorld): AssistantIpc {
       throw new AssistantError('ORIGIN_NOT_ALLOWED', '该网站不在允许登录的政务服务网地址中', { en: 'This site is not an allowed portal', details: { origin } });
     }
     const req = validateRequest('portal:authenticate', payload);
-    if (pending || reserved) throw new AssistantError('CONSENT_BUSY', '已有一个登录请求等待确认', { en: 'Another login request is waiting for confirmation' });
-    reserved = true;
+    const release = pending ? null : slot.reserve();
+    if (!release) {
+      throw new AssistantError('CONSENT_BUSY', '已有一个登录或签名请求等待确认', { en: 'Another login or signature request is waiting for confirmation' });
+    }
     let opened: { done: Promise<{ token: string }> };
     try {
-      opened = await openConsent(origin, req);
-    } finally {
-      // Once the consent is open, `pending` holds the place; a failed call frees it.
-      reserved = false;
+      opened = await openConsent(origin, req, release);
+    } catch (e) {
+      // Once the consent is open, `pending` holds the slot until it ends; a failed call frees it.
+      release();
+      throw e;
     }
     return opened.done;
   };
 
   /** Lists the candidates, then opens the consent (sets `pending`) before it returns. */
-  const openConsent = async (origin: string, req: IpcRequest<'portal:authenticate'>): Promise<{ done: Promise<{ token: string }> }> => {
+  const openConsent = async (origin: string, req: IpcRequest<'portal:authenticate'>, release: () => void): Promise<{ done: Promise<{ token: string }> }> => {
     const expectedUscc = req.expectedUscc === undefined ? null : normalizeUsccInput(req.expectedUscc);
     const { certificates } = await world.certificates.list();
     const candidates = certificates.filter((c) => c.canLogin && (expectedUscc === null || c.uscc?.value === expectedUscc));
@@ -255,6 +263,7 @@ export function createAssistantIpc(world: AssistantWorld): AssistantIpc {
         resolve: (token) => resolve({ token }),
         reject,
         timer: setTimeout(() => endConsent(p, 'expired'), timeoutMs),
+        release,
       };
       pending = p;
       world.portalView.setConsentActive(true);

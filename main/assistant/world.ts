@@ -8,6 +8,7 @@ import type {
   GuideSiteView, HotCategoryView, ManualSectionTextView, ManualSectionView, AnswerView, PinStateView, ServiceFor, SignatureFilter, SignatureListView,
 } from '../../common/ipc-contract.ts';
 import type { PortalOriginAllowList } from '../../common/portal-origins.ts';
+import type { ConsentSlot } from '../login/signing-path.ts';
 
 /** Who sent an IPC message: the sender frame's URL, as Electron (or Playwright) reports it. */
 export interface IpcSender {
@@ -98,4 +99,9 @@ export interface AssistantWorld {
   log?: (event: string, fields?: LogFields) => void;
   /** How long a consent waits for the user (default 5 min, the challenge lifetime). */
   consentTimeoutMs?: number;
+  /**
+   * The one consent slot shared with the bridge's signing path (main/login/signing-path.ts), so a
+   * bridge consent and an embedded login never wait at the same time; default: a slot of its own.
+   */
+  consentSlot?: ConsentSlot;
 }

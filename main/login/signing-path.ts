@@ -67,6 +67,17 @@ export interface SigningPathOptions {
   randomId: () => string;
   siteName?: (origin: string) => string | null;
   timeoutMs?: number;
+  /** The one consent slot of the process, shared with the embedded portal's authenticate; default: a slot of its own. */
+  slot?: ConsentSlot;
+}
+
+/** One consent on screen at a time, whoever asks (bridge, CLI, embedded portal). */
+export interface ConsentSlot {
+  /** Takes the slot synchronously; null when another consent holds it. The release is idempotent. */
+  reserve(): (() => void) | null;
+  /** Waits for the slot. */
+  acquire(): Promise<() => void>;
+  readonly busy: boolean;
 }
 
 export interface SigningRequest {
@@ -122,11 +133,9 @@ function denied(): AssistantError {
   return new AssistantError('USER_DENIED', '用户拒绝了该签名请求', { en: 'The user refused the signature' });
 }
 
-export function createSigningPath(opts: SigningPathOptions): SigningPath {
-  const timeoutMs = opts.timeoutMs ?? DEFAULT_SIGNING_CONSENT_TIMEOUT_MS;
+export function createConsentSlot(): ConsentSlot {
   let held = false;
   const waiting: Array<() => void> = [];
-
   const reserve = (): (() => void) | null => {
     if (held) return null;
     held = true;
@@ -138,13 +147,26 @@ export function createSigningPath(opts: SigningPathOptions): SigningPath {
       waiting.shift()?.();
     };
   };
-  const acquire = async (): Promise<() => void> => {
-    for (;;) {
-      const r = reserve();
-      if (r) return r;
-      await new Promise<void>((wake) => waiting.push(wake));
-    }
+  return {
+    reserve,
+    async acquire() {
+      for (;;) {
+        const r = reserve();
+        if (r) return r;
+        await new Promise<void>((wake) => waiting.push(wake));
+      }
+    },
+    get busy() {
+      return held;
+    },
   };
+}
+
+export function createSigningPath(opts: SigningPathOptions): SigningPath {
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_SIGNING_CONSENT_TIMEOUT_MS;
+  const slot = opts.slot ?? createConsentSlot();
+  const reserve = (): (() => void) | null => slot.reserve();
+  const acquire = (): Promise<() => void> => slot.acquire();
 
   // The certificate part of a consent depends on the certificate alone: inspected once per certificate.
   const described = new Map<string, ConsentView['certificate']>();
@@ -184,7 +206,7 @@ export function createSigningPath(opts: SigningPathOptions): SigningPath {
     reserve,
     acquire,
     get busy() {
-      return held;
+      return slot.busy;
     },
     async sign(req) {
       const release = reserve();

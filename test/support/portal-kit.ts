@@ -13,6 +13,8 @@ import { sm2Sign } from '../../main/pki/sm2.ts';
 import type { KeyIdentity, KeyStore, PinState } from '../../main/keystores/types.ts';
 import type { SignatureAlgorithm } from '../../main/pki/signature-algorithm.ts';
 import type { PkiEntry, TestPki } from '../fixtures/pki.ts';
+import { sofSignData, sofVerifySignedData, SGD } from '../../main/bridge/formats/index.ts';
+import { pemMessageSigner } from './message-signer.ts';
 
 export { getTestPki, type TestPki } from '../fixtures/pki.ts';
 export { repoGuideSource } from './portal-guide.ts';
@@ -87,4 +89,18 @@ export function testTrustAnchors(pki: TestPki): Uint8Array[] {
   return Object.values(pki.entries)
     .filter((e) => e.kind === 'root' && !e.id.startsWith('lookalike'))
     .map((e) => new Uint8Array(readFileSync(e.certDer)));
+}
+
+/**
+ * The CA page library's part of 证书登录（CA 助手兼容）, done with the product's formats (what the bridge
+ * answers with): check the portal's signature over its random (SOF_VerifySignedData) and sign the
+ * random with the entry's key (SOF_SignData); `signed` replaces the random to forge a wrong answer.
+ */
+export async function caLibraryLogin(pki: TestPki, entryId: string, server: { random: string; serverCert: string; serverSignature: string }, signed?: string): Promise<{ serverSignatureValid: boolean; UserCert: string; UserSignedData: string }> {
+  const signer = pemMessageSigner(pki, pki.get(entryId));
+  return {
+    serverSignatureValid: sofVerifySignedData(server.serverCert, server.random, server.serverSignature),
+    UserCert: readFileSync(pki.get(entryId).certDer).toString('base64'),
+    UserSignedData: await sofSignData(signer, signer.keyKind === 'SM2' ? SGD.SM3_SM2 : SGD.SHA256_RSA, signed ?? server.random),
+  };
 }
