@@ -12,6 +12,7 @@ import type { SignatureAlgorithm } from '../pki/signature-algorithm.ts';
 import { parseCertificate } from '../pki/certificate.ts';
 import { inspectCertificate } from '../pki/inspect.ts';
 import { buildSignedData, ecdsaP1363ToDer } from './cms.ts';
+import type { SignatureChannel, SignatureRecord as LogRecord } from './signature-log.ts';
 
 export type SigningOperation = 'login' | 'sign' | 'decrypt';
 export type SignatureOutput = 'raw' | 'pkcs7-detached' | 'pkcs7-attached';
@@ -55,8 +56,18 @@ export interface SignatureRecord {
   protocol: string;
   operation: SigningOperation;
   fingerprintSha256: string;
+  enterprise: string | null;
+  uscc: string | null;
   contentSha256: string;
   at: string;
+}
+
+/** The signature log's entry for a signature that went through this path (`via`: bridge or CLI). */
+export function signatureLogRecord(r: SignatureRecord, via: Exclude<SignatureChannel, 'app'>): LogRecord {
+  return {
+    at: r.at, origin: r.origin, protocol: r.protocol, operation: r.operation, via,
+    fingerprintSha256: r.fingerprintSha256, enterprise: r.enterprise, uscc: r.uscc, contentSha256: r.contentSha256,
+  };
 }
 
 export interface SigningPathOptions {
@@ -242,7 +253,8 @@ export function createSigningPath(opts: SigningPathOptions): SigningPath {
         const signature = await signWithKey(req.key, req.data, req.output, pin);
         opts.record({
           event: 'signed', origin: req.origin, protocol: req.protocol, operation,
-          fingerprintSha256: view.certificate.fingerprintSha256, contentSha256: view.content.sha256, at: opts.now().toISOString(),
+          fingerprintSha256: view.certificate.fingerprintSha256, enterprise: view.certificate.enterpriseName, uscc: view.certificate.uscc,
+          contentSha256: view.content.sha256, at: opts.now().toISOString(),
         });
         return signature;
       } finally {

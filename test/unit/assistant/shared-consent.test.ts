@@ -4,10 +4,13 @@
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { SignatureLog } from '../../../main/login/signature-log.ts';
 import { AssistantError } from '../../../main/errors.ts';
 import { createAssistantIpc } from '../../../main/assistant/ipc-handlers.ts';
-import { createConsentSlot, createSigningPath, type ConsentView, type SignatureRecord, type SigningKey } from '../../../main/login/signing-path.ts';
+import { createConsentSlot, createSigningPath, sha256Hex, signatureLogRecord, type ConsentView, type SignatureRecord, type SigningKey } from '../../../main/login/signing-path.ts';
 import { createPortalOriginAllowList } from '../../../common/portal-origins.ts';
 import type { AssistantWorld } from '../../../main/assistant/world.ts';
 import type { AssistantEvents, CertificateView } from '../../../common/ipc-contract.ts';
@@ -80,6 +83,22 @@ test('a bridge consent waiting refuses an embedded authenticate; after it ends t
   assert.ok((await signing).length > 0);
   assert.equal(records.length, 1);
   assert.equal(slot.busy, false);
+  // Each bridge signature goes into the signature log with its certificate's enterprise.
+  const dir = mkdtempSync(join(os.tmpdir(), 'shared-consent-'));
+  try {
+    const log = new SignatureLog(dir);
+    await log.append(signatureLogRecord(records[0]!, 'bridge'));
+    const [entry] = log.entries();
+    assert.equal(entry!.via, 'bridge');
+    assert.equal(entry!.operation, 'sign');
+    assert.equal(entry!.protocol, 'bjca');
+    assert.equal(entry!.enterprise, asks[0]!.view.certificate.enterpriseName);
+    assert.ok(entry!.enterprise, 'the test certificate names an enterprise');
+    assert.equal(entry!.contentSha256, sha256Hex(new TextEncoder().encode('合同第1页')));
+    assert.equal(log.verify().ok, true);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
   const auth = ipc.handlers['portal:authenticate'](PORTAL, { challenge: challenge() });
   await tick();
   const { requestId } = events.find((e) => e.name === 'consent:requested')!.payload as { requestId: string };
