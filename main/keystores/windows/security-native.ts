@@ -2,7 +2,8 @@
  * Reads a file's owner and DACL through advapi32 (GetNamedSecurityInfoW), and who the current
  * process is — Windows only, loaded on first use. The bytes are judged in acl.ts.
  */
-import koffi from 'koffi';
+import { createRequire } from 'node:module';
+import type * as Koffi from 'koffi';
 import { ADMIN_SIDS, parseAcl, parseSid, SID, type SecurityInfo, type Sid } from './acl.ts';
 
 const SE_FILE_OBJECT = 1;
@@ -24,8 +25,11 @@ interface Api {
 }
 
 let api: Api | null = null;
+// koffi is loaded on first use: the app's main process and the CLI start without the native addon.
+let koffi: typeof Koffi;
 function load(): Api {
   if (api) return api;
+  koffi = createRequire(import.meta.url)('koffi') as typeof Koffi;
   const adv = koffi.load('advapi32.dll');
   const k32 = koffi.load('kernel32.dll');
   const out = (t: string) => koffi.out(koffi.pointer(t));

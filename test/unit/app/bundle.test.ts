@@ -42,8 +42,9 @@ test('built bundles: main loads with only electron stubbed, preloads are self-co
       const code = fs.readFileSync(path.join(out, 'app', bundle), 'utf8');
       const rels = [...code.matchAll(/join\(__dirname, "([^"]+)"\)/g)].map((m) => m[1]!);
       for (const rel of new Set(rels)) assert.ok(fs.existsSync(path.resolve(out, 'app', rel)), `${bundle}: ${rel} resolves`);
+      // `constants` is a Node built-in (graceful-fs, under proper-lockfile, reads it).
       // ajv's code generator carries `require("ajv/dist/runtime/…")` as text for standalone output; it is not a load.
-      const externals = new Set([...code.matchAll(/require\("([^".][^"]*)"\)/g)].map((m) => m[1]!).filter((m) => !m.startsWith('node:') && !m.startsWith('ajv/dist/runtime/') && !['fs', 'path', 'os', 'crypto', 'url', 'util', 'events', 'stream', 'child_process', 'module', 'assert', 'buffer', 'zlib', 'fs/promises', 'worker_threads', 'net', 'tty', 'http', 'https', 'string_decoder', 'process'].includes(m)));
+      const externals = new Set([...code.matchAll(/require\("([^".][^"]*)"\)/g)].map((m) => m[1]!).filter((m) => !m.startsWith('node:') && !m.startsWith('ajv/dist/runtime/') && !['fs', 'path', 'os', 'crypto', 'url', 'util', 'events', 'stream', 'child_process', 'module', 'assert', 'buffer', 'zlib', 'fs/promises', 'worker_threads', 'net', 'tty', 'http', 'https', 'string_decoder', 'process', 'constants'].includes(m)));
       for (const e of externals) assert.ok(['electron', 'koffi', 'better-sqlite3'].includes(e), `${bundle} requires ${e} at run time`);
     }
     for (const f of fs.readdirSync(path.join(out, 'preload'))) {
