@@ -41,8 +41,9 @@ export interface CheckView {
 export interface CertificateView {
   /** `<storeId>/<identityId>`: opaque to the renderer. */
   id: string;
-  source: 'usb' | 'file';
-  /** USB key token label, or the file name. */
+  /** usb: PKCS#11/SKF USB key; file: an opened .pfx; windows: the Windows certificate store (CurrentUser\\My). */
+  source: 'usb' | 'file' | 'windows';
+  /** USB key token label, the file name, or the Windows store's name. */
   sourceLabel: string;
   label: string;
   subject: string;

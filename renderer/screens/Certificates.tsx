@@ -58,7 +58,7 @@ function CertificateCard({ cert }: { cert: CertificateView }) {
       <header className="cert-head">
         <div>
           <div className="cert-source">
-            {cert.source === 'usb' ? t('certs.source.usb') : t('certs.source.file')} · {cert.sourceLabel}
+            {t(`certs.source.${cert.source}`)} · {cert.sourceLabel}
           </div>
           <h3 className="cert-name" data-testid="enterprise">{cert.enterpriseName}</h3>
         </div>

@@ -139,7 +139,7 @@ export function ConsentScreen({ request }: { request: ConsentRequestView }) {
               <span className="choice-line">
                 <span className="choice-name">{c.enterpriseName}</span>
                 <span className="choice-uscc mono">{c.uscc?.value ?? '—'}</span>
-                <span className="choice-meta muted small">{c.caProfile?.name ?? c.issuer} · {c.source === 'usb' ? t('certs.source.usb') : t('certs.source.file')}</span>
+                <span className="choice-meta muted small">{c.caProfile?.name ?? c.issuer} · {t(`certs.source.${c.source}`)}</span>
                 {isLocked(c) && <span className="badge badge-fail" data-testid="consent-cert-locked">{t('certs.pin.locked')}</span>}
               </span>
             </label>
