@@ -65,6 +65,11 @@ export interface CertificateView {
   trusted: boolean;
   /** Every check passes or warns and a valid USCC was found. */
   canLogin: boolean;
+  /** usable = 可以登录; unconfirmed = 无法确认 (no trusted root to check the issuer); unusable = 不能登录. */
+  verdict?: 'usable' | 'unconfirmed' | 'unusable';
+  /** The one-line reason and what to do, for clerks. */
+  verdictMessage?: string;
+  verdictMessageEn?: string;
   /** Reminder 30 and 7 days before notAfter (and once expired), with the CA's renewal path. */
   expiry?: ExpiryView | null;
   pin: PinStateView | null;

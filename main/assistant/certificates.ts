@@ -11,7 +11,7 @@ import { createLoginToken } from '../login/token.ts';
 import { findCaProfile, loadCaProfiles, type CaProfile } from '../pki/ca-profiles.ts';
 import { expiryNotice } from '../pki/expiry.ts';
 import { parseCertificate, type ParsedCertificate } from '../pki/certificate.ts';
-import { inspectCertificate } from '../pki/inspect.ts';
+import { inspectCertificate, loginVerdict } from '../pki/inspect.ts';
 import { analyzeUscc } from '../pki/uscc.ts';
 import type { CertificateListView, CertificateView, PinStateView } from '../../common/ipc-contract.ts';
 import type { CertificateService } from './world.ts';
@@ -79,7 +79,9 @@ export function describeIdentity(
   const analysis = uscc?.valid ? analyzeUscc(uscc.value) : null;
   const checks = report.checks.map((c) => ({ id: c.id, status: c.status, message: c.message, messageEn: c.messageEn, ...(c.code ? { code: c.code } : {}) }));
   const trusted = report.checks.some((c) => c.id === 'chain' && c.status === 'pass');
-  const canLogin = checks.every((c) => c.status !== 'fail') && uscc?.valid === true;
+  // Without a verified chain the answer is 无法确认, never 可以登录 (the portal still checks it itself).
+  const verdict = loginVerdict(report);
+  const canLogin = verdict.verdict === 'usable' && uscc?.valid === true;
   // A look-alike issuer never gets a profile (report.caProfile is null), so its reminder names no CA.
   const profile = report.caProfile ? findCaProfile(report.caProfile.id, ctx.profiles ?? loadCaProfiles()) : undefined;
   const expiry = expiryNotice(new Date(report.notAfter), ctx.now, profile);
@@ -104,6 +106,9 @@ export function describeIdentity(
     checks,
     trusted,
     canLogin,
+    verdict: verdict.verdict === 'usable' && uscc?.valid !== true ? 'unusable' : verdict.verdict,
+    verdictMessage: verdict.message,
+    verdictMessageEn: verdict.messageEn,
     expiry: expiry ? { level: expiry.level, daysLeft: expiry.daysLeft, message: expiry.message, messageEn: expiry.messageEn, renewalUrl: expiry.renewal.website } : null,
     pin: ctx.pin,
   };
