@@ -41,8 +41,9 @@ export interface CheckView {
 export interface CertificateView {
   /** `<storeId>/<identityId>`: opaque to the renderer. */
   id: string;
-  source: 'usb' | 'file';
-  /** USB key token label, or the file name. */
+  /** usb: PKCS#11/SKF USB key; file: an opened .pfx; windows: the Windows certificate store (CurrentUser\\My). */
+  source: 'usb' | 'file' | 'windows';
+  /** USB key token label, the file name, or the Windows store's name. */
   sourceLabel: string;
   label: string;
   subject: string;
@@ -64,6 +65,11 @@ export interface CertificateView {
   trusted: boolean;
   /** Every check passes or warns and a valid USCC was found. */
   canLogin: boolean;
+  /** usable = 可以登录; unconfirmed = 无法确认 (no trusted root to check the issuer); unusable = 不能登录. */
+  verdict?: 'usable' | 'unconfirmed' | 'unusable';
+  /** The one-line reason and what to do, for clerks. */
+  verdictMessage?: string;
+  verdictMessageEn?: string;
   /** Reminder 30 and 7 days before notAfter (and once expired), with the CA's renewal path. */
   expiry?: ExpiryView | null;
   pin: PinStateView | null;
@@ -96,8 +102,10 @@ export interface ConsentRequestView {
   expiresAt: string;
   /** The site's name from policy for this origin, where policy names it. */
   siteName?: string | null;
-  /** What the signature is for: 登录 (default), 绑定证书 or 签署内容. */
-  purpose?: 'login' | 'bind' | 'sign';
+  /** What the signature is for: 登录 (default), 绑定证书, 签署内容 or 解密 (bridge). */
+  purpose?: 'login' | 'bind' | 'sign' | 'decrypt';
+  /** What a bridge request signs or decrypts: the first lines (or 二进制数据) and the SHA-256 (hex) of the exact bytes. */
+  content?: { preview: string; sha256: string } | null;
 }
 
 export type ConsentSubmitResult =

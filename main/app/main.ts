@@ -127,7 +127,9 @@ async function start(): Promise<void> {
   const modules = configuredModulePaths({ policyModules: policy.pkcs11Modules });
   // SM2 USB keys through the vendors' SKF libraries (policy + CA profiles), behind the same worker.
   const skfModules = configuredSkfModulePaths({ policyModules: policy.skfModules });
-  const usbStores = usbKeyStores((spec) => new WorkerKeyStore(worker, spec), { pkcs11: modules, skf: skfModules });
+  // On Windows the certificate store too: most Chinese USB keys' vendor CSPs put their RSA certificates there.
+  const windowsStore = process.platform === 'win32' ? { localMachine: policy.windowsStoreLocalMachine } : null;
+  const usbStores = usbKeyStores((spec) => new WorkerKeyStore(worker, spec), { pkcs11: modules, skf: skfModules, windowsStore });
   let anchors: ParsedCertificate[] | null = null;
   // The same folder `cert-assistant log` reads (%APPDATA%\CertAssistant), so the CLI sees the app's signatures.
   const signatureLog = new SignatureLog(userDataDir(process.platform, process.env, os.homedir()));

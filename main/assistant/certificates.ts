@@ -11,15 +11,15 @@ import { createLoginToken } from '../login/token.ts';
 import { findCaProfile, loadCaProfiles, type CaProfile } from '../pki/ca-profiles.ts';
 import { expiryNotice } from '../pki/expiry.ts';
 import { parseCertificate, type ParsedCertificate } from '../pki/certificate.ts';
-import { inspectCertificate } from '../pki/inspect.ts';
+import { inspectCertificate, loginVerdict } from '../pki/inspect.ts';
 import { analyzeUscc } from '../pki/uscc.ts';
 import type { CertificateListView, CertificateView, PinStateView } from '../../common/ipc-contract.ts';
 import type { CertificateService } from './world.ts';
 
 export interface RegisteredStore {
-  /** Stable id for this store within the app run (`usb-<n>` PKCS#11, `skf-<n>` SKF, `file-<n>`). */
+  /** Stable id for this store within the app run (`usb-<n>` PKCS#11, `skf-<n>` SKF, `windows`, `file-<n>`). */
   storeId: string;
-  source: 'usb' | 'file';
+  source: 'usb' | 'file' | 'windows';
   /** Token label / module, or the file name. */
   label: string;
   store: KeyStore;
@@ -51,6 +51,15 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   });
 }
 
+/** Token label, SKF device label, the CSP a Windows-store key lives behind (it names the USB key's vendor), else the store's label. */
+function sourceLabel(reg: RegisteredStore, identity: KeyIdentity): string {
+  const l = identity.location;
+  if (l.kind === 'pkcs11' && l.tokenLabel) return l.tokenLabel;
+  if (l.kind === 'skf' && l.deviceLabel) return l.deviceLabel;
+  if (l.kind === 'windows' && l.provider) return l.provider;
+  return reg.label;
+}
+
 export function describeIdentity(
   reg: RegisteredStore,
   identity: KeyIdentity,
@@ -70,16 +79,16 @@ export function describeIdentity(
   const analysis = uscc?.valid ? analyzeUscc(uscc.value) : null;
   const checks = report.checks.map((c) => ({ id: c.id, status: c.status, message: c.message, messageEn: c.messageEn, ...(c.code ? { code: c.code } : {}) }));
   const trusted = report.checks.some((c) => c.id === 'chain' && c.status === 'pass');
-  const canLogin = checks.every((c) => c.status !== 'fail') && uscc?.valid === true;
+  // Without a verified chain the answer is 无法确认, never 可以登录 (the portal still checks it itself).
+  const verdict = loginVerdict(report);
+  const canLogin = verdict.verdict === 'usable' && uscc?.valid === true;
   // A look-alike issuer never gets a profile (report.caProfile is null), so its reminder names no CA.
   const profile = report.caProfile ? findCaProfile(report.caProfile.id, ctx.profiles ?? loadCaProfiles()) : undefined;
   const expiry = expiryNotice(new Date(report.notAfter), ctx.now, profile);
   return {
     id: `${reg.storeId}/${identity.id}`,
     source: reg.source,
-    sourceLabel: identity.location.kind === 'pkcs11' && identity.location.tokenLabel
-      ? identity.location.tokenLabel
-      : identity.location.kind === 'skf' && identity.location.deviceLabel ? identity.location.deviceLabel : reg.label,
+    sourceLabel: sourceLabel(reg, identity),
     label: identity.label,
     subject: report.subject,
     // CA names in subject O (real CFCA certificates) are skipped: main/pki/subject-name.ts.
@@ -97,6 +106,9 @@ export function describeIdentity(
     checks,
     trusted,
     canLogin,
+    verdict: verdict.verdict === 'usable' && uscc?.valid !== true ? 'unusable' : verdict.verdict,
+    verdictMessage: verdict.message,
+    verdictMessageEn: verdict.messageEn,
     expiry: expiry ? { level: expiry.level, daysLeft: expiry.daysLeft, message: expiry.message, messageEn: expiry.messageEn, renewalUrl: expiry.renewal.website } : null,
     pin: ctx.pin,
   };
@@ -104,15 +116,22 @@ export function describeIdentity(
 
 /**
  * One USB-key store per configured driver: PKCS#11 modules (`usb-<n>`) and SKF libraries for SM2
- * keys (`skf-<n>`), each opened through `open` (the app passes the key-store worker).
+ * keys (`skf-<n>`), plus on Windows the certificate store (`windows`: CurrentUser\\My, where vendor
+ * CSPs register their keys' RSA certificates), each opened through `open` (the app passes the
+ * key-store worker).
  */
-export function usbKeyStores(open: (spec: StoreSpec) => KeyStore, drivers: { pkcs11: string[]; skf: string[] }): RegisteredStore[] {
+export function usbKeyStores(open: (spec: StoreSpec) => KeyStore, drivers: { pkcs11: string[]; skf: string[]; windowsStore?: { localMachine: boolean } | null }): RegisteredStore[] {
   const base = (p: string): string => p.split(/[\\/]/).pop() || p;
   return [
     ...drivers.pkcs11.map((module, i): RegisteredStore => ({ storeId: `usb-${i + 1}`, source: 'usb', label: base(module), store: open({ kind: 'pkcs11', module }) })),
     ...drivers.skf.map((module, i): RegisteredStore => ({ storeId: `skf-${i + 1}`, source: 'usb', label: base(module), store: open({ kind: 'skf', module }) })),
+    ...(drivers.windowsStore
+      ? [{ storeId: 'windows', source: 'windows', label: WINDOWS_STORE_LABEL, store: open({ kind: 'windows', localMachine: drivers.windowsStore.localMachine }) } satisfies RegisteredStore]
+      : []),
   ];
 }
+
+export const WINDOWS_STORE_LABEL = 'Windows 证书存储';
 
 /**
  * A PFX file whose certificates were read here (that needs the password once) and whose key
@@ -162,6 +181,7 @@ export function createCertificateService(opts: CertificateServiceOptions): Certi
           const identities = await withTimeout(reg.store.listIdentities(), listTimeoutMs, reg.label);
           for (const identity of identities) {
             let pin: PinStateView | null = null;
+            // The Windows store cannot tell retries (the CSP says so when signing): no PIN line for it.
             if (reg.source === 'usb') pin = await withTimeout(reg.store.pinState(identity.id), listTimeoutMs, reg.label).catch(() => null);
             try {
               out.certificates.push(describeIdentity(reg, identity, { now, anchors, pin, ...(opts.profiles ? { profiles: opts.profiles } : {}) }));

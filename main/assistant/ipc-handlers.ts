@@ -236,7 +236,8 @@ export function createAssistantIpc(world: AssistantWorld): AssistantIpc {
   const openConsent = async (origin: string, req: IpcRequest<'portal:authenticate'>, release: () => void): Promise<{ done: Promise<{ token: string }> }> => {
     const expectedUscc = req.expectedUscc === undefined ? null : normalizeUsccInput(req.expectedUscc);
     const { certificates } = await world.certificates.list();
-    const candidates = certificates.filter((c) => c.canLogin && (expectedUscc === null || c.uscc?.value === expectedUscc));
+    // 无法确认 (no local trust root) is still offered: the portal verifies the chain itself.
+    const candidates = certificates.filter((c) => (c.canLogin || (c.verdict === 'unconfirmed' && c.uscc?.valid === true)) && (expectedUscc === null || c.uscc?.value === expectedUscc));
     if (candidates.length === 0) {
       throw new AssistantError('NO_CERTIFICATE', expectedUscc ? '没有找到该单位可用于登录的证书，请插入USB Key或打开证书文件' : '没有可用于登录的证书，请插入USB Key或打开证书文件', {
         en: 'No certificate that can log in was found; insert the USB key or open the certificate file',

@@ -267,3 +267,23 @@ export function inspectCertificate(cert: ParsedCertificate, ctx: InspectContext)
     ],
   };
 }
+
+export type LoginVerdict = 'usable' | 'unconfirmed' | 'unusable';
+
+/**
+ * The one-line answer to "can this certificate log in as a legal person?". Without a verified chain
+ * it is never 可以: with no trusted root to check the issuer against, the honest answer is 无法确认.
+ */
+export function loginVerdict(r: { checks: readonly { id: string; status: CheckStatus; message: string; messageEn?: string }[] }): { verdict: LoginVerdict; message: string; messageEn: string } {
+  const failed = r.checks.find((c) => c.status === 'fail');
+  if (failed) return { verdict: 'unusable', message: `不能用于法人登录：${failed.message}`, messageEn: `Cannot log in as a legal person: ${failed.messageEn ?? failed.message}` };
+  const chain = r.checks.find((c) => c.id === 'chain');
+  if (chain && chain.status !== 'pass') {
+    return {
+      verdict: 'unconfirmed',
+      message: '无法确认能否用于法人登录：本机没有可核对签发者的受信任根证书。请安装签发 CA 的根证书（CA 的驱动通常会安装），或请管理员在策略中配置受信任的根证书；门户登录时会自行核对。',
+      messageEn: 'Cannot confirm legal-person login: no trusted root on this machine lets us check the issuer. Install the issuing CA\'s root (its driver usually does) or have the administrator configure trusted roots; the portal checks it at login.',
+    };
+  }
+  return { verdict: 'usable', message: '可以用于法人登录', messageEn: 'Can log in as a legal person' };
+}

@@ -51,26 +51,32 @@ function CertificateCard({ cert }: { cert: CertificateView }) {
   // A locked key cannot sign whatever its checks say: never show it as usable.
   const locked = cert.pin?.locked === true;
   const usable = cert.canLogin && !locked;
+  const unconfirmed = !usable && !locked && cert.verdict === 'unconfirmed';
+  const trusted = cert.trusted;
   return (
     <article className={`card cert-card ${cert.canLogin ? 'ok' : 'bad'}`} data-testid="cert-card">
       <header className="cert-head">
         <div>
           <div className="cert-source">
-            {cert.source === 'usb' ? t('certs.source.usb') : t('certs.source.file')} · {cert.sourceLabel}
+            {t(`certs.source.${cert.source}`)} · {cert.sourceLabel}
           </div>
           <h3 className="cert-name" data-testid="enterprise">{cert.enterpriseName}</h3>
         </div>
-        <span className={`status ${usable ? 'status-ok' : 'status-bad'}`} data-testid="can-login">
-          {usable ? t('certs.canLogin') : locked ? t('certs.lockedCannotLogin') : t('certs.cannotLogin')}
+        <span className={`status ${usable ? 'status-ok' : unconfirmed ? 'status-warn' : 'status-bad'}`} data-testid="can-login">
+          {usable ? t('certs.canLogin') : locked ? t('certs.lockedCannotLogin') : unconfirmed ? t('certs.unconfirmed') : t('certs.cannotLogin')}
         </span>
       </header>
+      {!usable && !locked && cert.verdictMessage && (
+        <p className={`verdict-reason ${unconfirmed ? 'warn' : 'bad'}`} data-testid="verdict-reason">{lang === 'en' ? cert.verdictMessageEn : cert.verdictMessage}</p>
+      )}
       {cert.expiry && <ExpiryLine expiry={cert.expiry} />}
       <dl className="facts">
         <dt>{t('certs.uscc')}</dt>
         <dd><UsccLine cert={cert} /></dd>
         <dt>{t('certs.ca')}</dt>
         <dd>
-          {cert.caProfile?.name ?? cert.issuer}{' '}
+          {/* A CA is named only for a verified chain: a look-alike never reads as 河北CA. */}
+          {trusted && cert.caProfile ? cert.caProfile.name : cert.issuer}{' '}
           <span className={cert.trusted ? 'badge badge-pass' : 'badge badge-fail'}>{cert.trusted ? t('certs.caTrusted') : t('certs.caUntrusted')}</span>
         </dd>
         <dt>{t('certs.validity')}</dt>

@@ -124,6 +124,13 @@ export function ConsentScreen({ request }: { request: ConsentRequestView }) {
             </span>
           </div>
           {insecure && <p className="note note-error small" data-testid="consent-insecure">{t('consent.insecure')}</p>}
+          {request.content && (
+            <div className="consent-content" data-testid="consent-content">
+              <span className="label">{t('consent.content')}</span>
+              <pre className="preview">{request.content.preview}</pre>
+              <p className="small">SHA-256: <code className="sha256">{request.content.sha256}</code></p>
+            </div>
+          )}
           {cert && (
             <p className="chosen" data-testid="consent-chosen">
               <span className="chosen-name">{cert.enterpriseName}</span> <UsccLine cert={cert} />
@@ -139,7 +146,7 @@ export function ConsentScreen({ request }: { request: ConsentRequestView }) {
               <span className="choice-line">
                 <span className="choice-name">{c.enterpriseName}</span>
                 <span className="choice-uscc mono">{c.uscc?.value ?? '—'}</span>
-                <span className="choice-meta muted small">{c.caProfile?.name ?? c.issuer} · {c.source === 'usb' ? t('certs.source.usb') : t('certs.source.file')}</span>
+                <span className="choice-meta muted small">{c.caProfile?.name ?? c.issuer} · {t(`certs.source.${c.source}`)}</span>
                 {isLocked(c) && <span className="badge badge-fail" data-testid="consent-cert-locked">{t('certs.pin.locked')}</span>}
               </span>
             </label>

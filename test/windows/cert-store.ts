@@ -4,6 +4,8 @@
  * CurrentUser\CA), adds roots to LocalMachine\Root, and removes all of it again.
  * Runs under Node for Windows (Wine) only.
  */
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type * as Koffi from 'koffi';
 import { parseCertificate } from '../../main/pki/certificate.ts';
@@ -133,6 +135,14 @@ export function removeFromStore(name: StoreName, ders: Uint8Array[]): number {
     }
   } finally {
     l.CertCloseStore(h, 0);
+  }
+  if (name === 'LocalMachine\\Root') {
+    // Wine's root store is rebuilt in memory from the host's roots plus this registry key, and a
+    // delete through it does not always reach the key: remove the registry copy as well.
+    for (const d of ders) {
+      const sha1 = createHash('sha1').update(d).digest('hex').toUpperCase();
+      spawnSync('reg.exe', ['delete', `HKLM\\SOFTWARE\\Microsoft\\SystemCertificates\\Root\\Certificates\\${sha1}`, '/f'], { stdio: 'ignore', timeout: 60_000 });
+    }
   }
   return removed;
 }

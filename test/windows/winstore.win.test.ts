@@ -1,14 +1,31 @@
 // The Windows certificate store for real: a PFX imported into CurrentUser\My (Wine's crypt32 and
 // rsaenh), listed and used for login by the bundled CLI through the key-store worker; the
-// machine's Trusted Root store as a trust anchor.
+// machine's Trusted Root store as a trust anchor; the app's certificate screen and consent flow over
+// the same store (usbKeyStores → certificate service → IPC handlers → the bundled worker).
+// One file on purpose: Wine keeps every imported PFX key in the same key container, so two files
+// importing at once would swap each other's keys (our KEY_CERT_MISMATCH check catches that).
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
+import { createPortalOriginAllowList } from '../../common/portal-origins.ts';
+import type { AssistantEvents } from '../../common/ipc-contract.ts';
+import { createCertificateService, usbKeyStores } from '../../main/assistant/certificates.ts';
+import { createAssistantIpc } from '../../main/assistant/ipc-handlers.ts';
+import type { AssistantWorld } from '../../main/assistant/world.ts';
+import { KeyStoreWorkerClient } from '../../main/keystores/worker/client.ts';
+import { forkWorkerSpawner } from '../../main/keystores/worker/fork-transport.ts';
+import { WorkerKeyStore } from '../../main/keystores/worker/remote-store.ts';
+import { MemoryChallengeStore, verifyLoginToken } from '../../main/login/verify.ts';
+import { loadTrustAnchors } from '../../main/pki/trust.ts';
 import { addToStore, importPfx, removeFromStore } from './cert-store.ts';
-import { runCli, testPki } from './support.ts';
+import { runCli, testPki, winEnv } from './support.ts';
+
+const PORTAL = { frameUrl: 'https://www.hbzwfw.gov.cn/hbzw/login' };
+const APP = { frameUrl: 'app://assistant/index.html#/consent' };
+const ORIGIN = 'https://www.hbzwfw.gov.cn';
 
 const pki = testPki();
 const leaf = pki.get('hebca-ent');
@@ -20,7 +37,8 @@ const imported = importPfx(fs.readFileSync(leaf.pfx!.legacy!), leaf.pfx!.passwor
 const home = fs.mkdtempSync(path.join(os.tmpdir(), 'ca-winstore-'));
 const env = { ...process.env, APPDATA: path.join(home, 'Roaming'), LOCALAPPDATA: path.join(home, 'Local'), USERPROFILE: home };
 
-after(() => {
+after(async () => {
+  await client?.close();
   removeFromStore('CurrentUser\\My', imported.my);
   removeFromStore('CurrentUser\\CA', imported.ca);
   removeFromStore('LocalMachine\\Root', [rootDer]);
@@ -63,6 +81,7 @@ test('tokens --windows-store --json lists the certificate with its SHA-256 finge
 test('the machine Trusted Root store is a trust anchor: the chain verdict turns to pass once the CA root is in LocalMachine\\Root', () => {
   const chainStatus = () => listWindowsStore().find((i) => i.fingerprintSha256 === fingerprint)!.certificate.checks.find((c) => c.id === 'chain')!.status;
   // The intermediate comes from CurrentUser\CA, the root from nowhere yet.
+  removeFromStore('LocalMachine\\Root', [rootDer]);
   assert.notEqual(chainStatus(), 'pass');
   addToStore('LocalMachine\\Root', rootDer);
   assert.equal(chainStatus(), 'pass');
@@ -93,6 +112,13 @@ test('login --windows-store --id <fingerprint> signs a token the verifier accept
   assert.equal(other.status, 1);
 });
 
+test('login --windows-store --pin-stdin hands the PIN over silently; a software key, which has none, still signs', () => {
+  const challenge = randomBytes(32).toString('base64');
+  const login = runCli(['login', '--windows-store', '--id', fingerprint, '--origin', 'https://www.hbzwfw.gov.cn', '--challenge', challenge, '--pin-stdin'], { env, input: '123456\r\n' });
+  assert.equal(login.status, 0, login.stderr);
+  assert.equal((JSON.parse(login.stdout) as { format: string }).format, 'cert-login:1');
+});
+
 test('login --windows-store with a fingerprint that is not in the store: NO_CERTIFICATE, exit 1; a malformed one is a usage error', () => {
   const challenge = randomBytes(32).toString('base64');
   const r = runCli(['login', '--windows-store', '--id', 'ab'.repeat(32), '--origin', 'https://www.hbzwfw.gov.cn', '--challenge', challenge], { env });
@@ -100,4 +126,71 @@ test('login --windows-store with a fingerprint that is not in the store: NO_CERT
   assert.match(r.stderr, /NO_CERTIFICATE/);
   const bad = runCli(['login', '--windows-store', '--id', 'xyz', '--origin', 'https://www.hbzwfw.gov.cn', '--challenge', challenge], { env });
   assert.equal(bad.status, 2);
+});
+
+const anchors = loadTrustAnchors([pki.get(leaf.chain.at(-1)!).certPem], { includeBundled: false });
+const challenges = new MemoryChallengeStore();
+let client: KeyStoreWorkerClient;
+let world: AssistantWorld;
+const events: Array<{ name: keyof AssistantEvents; payload: unknown }> = [];
+
+function appWorld(): void {
+  client = new KeyStoreWorkerClient({ spawn: forkWorkerSpawner({ entry: path.join(path.dirname(winEnv.cli), 'keystore-worker.mjs') }) });
+  const usb = usbKeyStores((spec) => new WorkerKeyStore(client, spec), { pkcs11: [], skf: [], windowsStore: { localMachine: false } });
+  const certificates = createCertificateService({
+    now: () => new Date(), appVersion: '0.1.0-test', usbStores: () => usb,
+    openPkcs12: async () => { throw new Error('unused'); }, anchors: () => anchors,
+  });
+  let n = 0;
+  world = {
+    now: () => new Date(),
+    randomId: () => `req${++n}`,
+    appVersion: '0.1.0-test',
+    assistantOrigin: 'app://assistant',
+    portal: { home: `${ORIGIN}/`, origins: createPortalOriginAllowList([ORIGIN]) },
+    certificates,
+    guide: null,
+    portalView: { open: async () => {}, setBounds: () => {}, close: () => {}, setConsentActive: () => {} },
+    pickPfxFile: async () => null,
+    openExternal: async () => {},
+    emit: (name, payload) => { events.push({ name, payload }); },
+    diagnostics: async () => { throw new Error('unused'); },
+    consentTimeoutMs: 60_000,
+  };
+}
+
+
+test('app: certs:list shows the Windows-store certificate: source windows, the CSP as its place, trusted, can log in', async () => {
+  if (!world) appWorld();
+  const ipc = createAssistantIpc(world);
+  const list = await ipc.handlers['certs:list'](APP, undefined);
+  assert.deepEqual(list.problems, []);
+  const c = list.certificates.find((x) => x.uscc?.value === leaf.expect.uscc);
+  assert.ok(c, JSON.stringify(list.certificates.map((x) => x.subject)));
+  assert.match(c.id, /^windows\/[0-9a-f]{64}$/);
+  assert.equal(c.source, 'windows');
+  assert.match(c.sourceLabel, /Cryptographic Provider/);
+  assert.equal(c.trusted, true, JSON.stringify(c.checks));
+  assert.equal(c.canLogin, true, JSON.stringify(c.checks));
+  assert.equal(c.pin, null);
+});
+
+test('app consent: the PIN typed in our window goes to the CSP silently (a software key takes none) and the token verifies', async () => {
+  if (!world) appWorld();
+  const ipc = createAssistantIpc(world);
+  const { challenge } = await challenges.issue(new Date());
+  const pending = ipc.dispatch('portal:authenticate', PORTAL, { challenge });
+  for (let i = 0; i < 100 && !events.some((e) => e.name === 'consent:requested'); i++) await new Promise((r) => setTimeout(r, 100));
+  const req = events.find((e) => e.name === 'consent:requested')?.payload as AssistantEvents['consent:requested'];
+  assert.ok(req, 'consent requested');
+  const cert = req.candidates.find((c) => c.source === 'windows' && c.uscc?.value === leaf.expect.uscc);
+  assert.ok(cert, 'the Windows-store certificate is offered');
+  const r = await ipc.dispatch('consent:submit', APP, { requestId: req.requestId, certificateId: cert.id, pin: '1234' });
+  assert.deepEqual(r, { ok: true, value: { status: 'signed' } });
+  const answer = await pending;
+  assert.equal(answer.ok, true, JSON.stringify(answer));
+  const token = (answer as { ok: true; value: { token: string } }).value.token;
+  const verdict = await verifyLoginToken(token, { origin: ORIGIN, trustAnchors: anchors.map((a) => a.der), challengeStore: challenges, challenge, now: new Date() });
+  assert.equal(verdict.ok, true, JSON.stringify(verdict));
+  assert.equal(verdict.ok && verdict.uscc, leaf.expect.uscc);
 });

@@ -10,7 +10,7 @@ import { toErrorInfo } from '../../errors.ts';
 import { loadCaProfiles } from '../../pki/ca-profiles.ts';
 import { checkResidentId, maskResidentId } from '../../pki/resident-id.ts';
 import type { ParsedCertificate } from '../../pki/certificate.ts';
-import { formatDateZh, inspectCertificate, type CertificateReport, type CheckStatus } from '../../pki/inspect.ts';
+import { formatDateZh, inspectCertificate, loginVerdict, type CertificateReport, type CheckStatus } from '../../pki/inspect.ts';
 import { readCertificatePath } from '../../pki/read.ts';
 import { loadTrustAnchors } from '../../pki/trust.ts';
 import { analyzeUscc } from '../../pki/uscc.ts';
@@ -153,7 +153,8 @@ function humanReport(entries: InspectFileEntry[], caFlags: Map<InspectFileEntry,
       lines.push(`    使用者：${dnZh(c.subject, now)}`);
       lines.push(`    颁发者：${dnZh(c.issuer, now)}`);
       if (!isCA && c.enterpriseName) lines.push(`    单位名称：${c.enterpriseName}`);
-      if (c.caProfile) lines.push(`    证书机构：${c.caProfile.name}`);
+      // A CA's name is said only for a verified chain: a look-alike issuer never reads as 河北CA.
+      if (c.caProfile) lines.push(`    证书机构：${c.caProfile.name}${c.checks.some((k) => k.id === 'chain' && k.status === 'pass') ? '' : '（名称未经受信根验证）'}`);
       lines.push(`    有效期：${formatDateZh(new Date(c.notBefore))} 至 ${formatDateZh(new Date(c.notAfter))}`);
       lines.push(`    序列号：${c.serialNumber}`);
       lines.push(`    密钥算法：${c.keyAlgorithm}；签名算法：${c.signatureAlgorithm}`);
@@ -167,8 +168,8 @@ function humanReport(entries: InspectFileEntry[], caFlags: Map<InspectFileEntry,
       else if (c.identity.orgCode) lines.push(`    组织机构代码：${c.identity.orgCode.value}（来源 ${c.identity.orgCode.source}）`);
       lines.push('    检查：');
       for (const k of c.checks) lines.push(`      ${MARK[k.status]}  ${CHECK_NAMES[k.id] ?? k.id}：${k.message}`);
-      const ok = !c.checks.some((k) => k.status === 'fail');
-      lines.push(`    结论：${isCA ? 'CA 证书，用于签发证书，不用于登录' : ok ? '可以用于法人登录' : '不能用于法人登录'}`, '');
+      const verdict = loginVerdict(c);
+      lines.push(`    结论：${isCA ? 'CA 证书，用于签发证书，不用于登录' : verdict.verdict === 'unusable' ? '不能用于法人登录' : verdict.message}`, '');
     });
   }
   return lines.join('\n') + '\n';

@@ -70,6 +70,7 @@ function declare(koffi: KoffiModule) {
   const f = (lib: Koffi.IKoffiLib, name: string, ret: string | Koffi.IKoffiCType, params: Array<string | Koffi.IKoffiCType>): NativeFn => lib.func(name, ret, params) as NativeFn;
   const fns = {
     GetLastError: f(kernel32, 'GetLastError', 'uint32', []),
+    SetLastError: f(kernel32, 'SetLastError', 'void', ['uint32']),
     CertOpenStore: f(crypt32, 'CertOpenStore', 'void *', ['uintptr_t', 'uint32', 'uintptr_t', 'uint32', 'str16']),
     CertCloseStore: f(crypt32, 'CertCloseStore', 'int32', ['void *', 'uint32']),
     CertEnumCertificatesInStore: f(crypt32, 'CertEnumCertificatesInStore', PCTX, ['void *', PCTX]),
@@ -238,7 +239,12 @@ export function providerType(h: number | bigint): number | null {
 /** PP_SIGNATURE_PIN / PP_KEYEXCHANGE_PIN: a NUL-terminated ANSI PIN, so the CSP shows no dialog. */
 export function setCapiPin(h: number | bigint, keySpec: number, pin: Buffer): void {
   const { fns } = api();
-  check(fns.CryptSetProvParam(h, keySpec === AT_KEYEXCHANGE ? PP_KEYEXCHANGE_PIN : PP_SIGNATURE_PIN, pin, 0), 'CryptSetProvParam');
+  // Some providers fail without setting an error: start from 0 so a stale one is not reported.
+  fns.SetLastError(0);
+  if (fns.CryptSetProvParam(h, keySpec === AT_KEYEXCHANGE ? PP_KEYEXCHANGE_PIN : PP_SIGNATURE_PIN, pin, 0)) return;
+  // Software providers refuse the parameter (Wine's rsaenh without even setting an error): NTE_BAD_TYPE.
+  const status = lastError();
+  throw winError(status === 0 ? 0x8009000a : status, 'CryptSetProvParam', { keySpec });
 }
 
 /** CryptoAPI PKCS#1 v1.5 signature over a SHA-256 hash value; returned big-endian. */

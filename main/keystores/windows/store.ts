@@ -29,6 +29,20 @@ function mismatch(): AssistantError {
   return new AssistantError('KEY_CERT_MISMATCH', 'Windows 证书存储中该证书的私钥与证书不匹配，请联系发证机构', { en: 'the key bound to the certificate does not match it' });
 }
 
+/**
+ * Hands the PIN to the provider. Software keys (an imported PFX) have no PIN: their providers
+ * refuse the PIN parameter (NTE_BAD_TYPE / NTE_NOT_SUPPORTED) and sign without one, exactly as
+ * they would have without our consent's PIN.
+ */
+function setPinIfTaken(set: () => void): void {
+  try {
+    set();
+  } catch (e) {
+    if (isAssistantError(e) && (e.code === 'WINDOWS_BAD_TYPE' || e.code === 'WINDOWS_NOT_SUPPORTED')) return;
+    throw e;
+  }
+}
+
 function pinBytes(pin: string, encoding: 'utf8' | 'utf16le'): Buffer {
   const raw = Buffer.from(pin, 'utf8');
   const ok = raw.length > 0 && raw.length <= MAX_PIN_BYTES && !raw.includes(0);
@@ -213,7 +227,7 @@ export class WindowsStoreKeyStore implements KeyStore {
         if (silent) {
           const p = pinBytes(pin, 'utf16le');
           try {
-            c.setNcryptPin(key.handle, p);
+            setPinIfTaken(() => c.setNcryptPin(key.handle, p));
           } finally {
             p.fill(0);
           }
@@ -241,7 +255,7 @@ export class WindowsStoreKeyStore implements KeyStore {
       let lastError: unknown = null;
       for (const spec of specs) {
         try {
-          if (p) c.setCapiPin(prov, spec, p);
+          if (p) setPinIfTaken(() => c.setCapiPin(prov, spec, p));
           return c.capiSignSha256(prov, spec, hash);
         } catch (e) {
           if (isAssistantError(e) && e.code === 'WINDOWS_ALGORITHM_UNSUPPORTED' && aes === null && cert.provider && /^Microsoft /.test(cert.provider.provider)) {
@@ -249,7 +263,7 @@ export class WindowsStoreKeyStore implements KeyStore {
             aes = c.acquireContext(cert.provider.container, win.MS_ENH_RSA_AES_PROV, win.PROV_RSA_AES, flags);
             prov = aes;
             try {
-              if (p) c.setCapiPin(prov, spec, p);
+              if (p) setPinIfTaken(() => c.setCapiPin(prov, spec, p));
               return c.capiSignSha256(prov, spec, hash);
             } catch (e2) {
               lastError = e2;

@@ -18,6 +18,7 @@ export const WIN_ERRORS: Readonly<Record<number, WinErrorText>> = {
   0x80090003: { code: 'WINDOWS_BAD_KEY', zh: '证书的私钥无效', en: 'bad key' },
   0x80090005: { code: 'WINDOWS_BAD_DATA', zh: '签名数据被密钥服务拒绝', en: 'bad data' },
   0x80090008: { code: 'WINDOWS_ALGORITHM_UNSUPPORTED', zh: '证书的密钥服务（CSP）不支持 SHA-256 签名', en: 'the key provider does not support SHA-256' },
+  0x8009000a: { code: 'WINDOWS_BAD_TYPE', zh: '该证书的密钥服务不支持此参数', en: 'parameter type not supported by the key provider' },
   0x80090009: { code: 'WINDOWS_BAD_FLAGS', zh: 'Windows 拒绝了请求参数', en: 'bad flags' },
   0x8009000d: { code: 'WINDOWS_KEY_NOT_FOUND', zh: '找不到该证书对应的私钥', en: 'no private key for this certificate' },
   0x80090010: { code: 'WINDOWS_ACCESS_DENIED', zh: '没有使用该私钥的权限', en: 'access to the key denied' },

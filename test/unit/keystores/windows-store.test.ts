@@ -26,6 +26,8 @@ interface Behaviour {
   provider?: string;
   /** The provider cannot hash SHA-256 (PROV_RSA_FULL) until reopened as PROV_RSA_AES. */
   noSha256?: boolean;
+  /** The provider refuses the PIN parameter (software keys): NTE_BAD_TYPE. */
+  noPinParam?: boolean;
   /** The key's real spec: signing with the other one is NTE_NO_KEY. */
   realSpec?: number;
   wrongPinFor?: string;
@@ -71,6 +73,7 @@ function fakeWindows(b: Behaviour = {}) {
     },
     releaseContext: (h) => void calls.push(`releaseContext ${h}`),
     setCapiPin: (h, spec, p) => {
+      if (b.noPinParam) throw winError(0x8009000a, 'CryptSetProvParam');
       pin = p.toString('utf8').replace(/\0$/, '');
       calls.push(`capi pin ${h} ${spec}`);
     },
@@ -141,6 +144,9 @@ test('a PIN our consent took is passed silently (PP_SIGNATURE_PIN / NCRYPT_PIN_P
   await assert.rejects(new WindowsStoreKeyStore({}, wrong.fake).sign(fp, data, 'RS256', '0000'), (e: { code: string }) => e.code === 'PIN_INCORRECT');
   assert.equal(wrong.calls.filter((c) => c.startsWith('ncrypt sign')).length, 1);
   assert.ok(wrong.calls.includes('release ncrypt'), 'the key handle is released on failure too');
+  // A software key's provider takes no PIN: the consent's PIN has nothing to unlock, the key signs.
+  const soft = fakeWindows({ keySpec: win.AT_SIGNATURE, noPinParam: true });
+  assert.ok(verify('sha256', data, pub, await new WindowsStoreKeyStore({}, soft.fake).sign(fp, data, 'RS256', '1234')));
   await assert.rejects(new WindowsStoreKeyStore({}, fakeWindows().fake).sign(fp, data, 'RS256', 'x'.repeat(65)), (e: { code: string }) => e.code === 'PIN_LEN_RANGE');
 });
 

@@ -194,3 +194,22 @@ test('inspect trusts the machine policy\'s trustAnchorDirs', async () => {
   const chain = JSON.parse(t.out()).files[0].certificates[0].checks.find((c: { id: string }) => c.id === 'chain');
   assert.notEqual(chain.status, 'pass');
 });
+
+test('no trusted root configured: the verdict is 无法确认 with what to do, never 可以用于法人登录; a look-alike 河北CA never reads as usable', async () => {
+  const e = pki.get('hebca-ent');
+  let t = fakeIO();
+  assert.equal(await run([e.certPem], t.io), 0);
+  assert.match(t.out(), /结论：无法确认能否用于法人登录：本机没有可核对签发者的受信任根证书。请安装签发 CA 的根证书/);
+  assert.doesNotMatch(t.out(), /结论：可以用于法人登录/);
+  assert.match(t.out(), /证书机构：河北CA（河北省电子认证有限公司）（名称未经受信根验证）/);
+
+  const fake = pki.get('lookalike-ent');
+  t = fakeIO();
+  await run([fake.certPem], t.io);
+  assert.doesNotMatch(t.out(), /可以用于法人登录/);
+  assert.doesNotMatch(t.out(), /证书机构：河北CA（河北省电子认证有限公司）\n/);
+  // With the real 河北CA root trusted, the look-alike is refused outright.
+  t = fakeIO();
+  await run(['--trust', trustDir, fake.certPem], t.io);
+  assert.match(t.out(), /结论：不能用于法人登录/);
+});
