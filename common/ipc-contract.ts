@@ -102,8 +102,10 @@ export interface ConsentRequestView {
   expiresAt: string;
   /** The site's name from policy for this origin, where policy names it. */
   siteName?: string | null;
-  /** What the signature is for: 登录 (default), 绑定证书 or 签署内容. */
-  purpose?: 'login' | 'bind' | 'sign';
+  /** What the signature is for: 登录 (default), 绑定证书, 签署内容 or 解密 (bridge). */
+  purpose?: 'login' | 'bind' | 'sign' | 'decrypt';
+  /** What a bridge request signs or decrypts: the first lines (or 二进制数据) and the SHA-256 (hex) of the exact bytes. */
+  content?: { preview: string; sha256: string } | null;
 }
 
 export type ConsentSubmitResult =

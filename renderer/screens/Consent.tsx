@@ -124,6 +124,13 @@ export function ConsentScreen({ request }: { request: ConsentRequestView }) {
             </span>
           </div>
           {insecure && <p className="note note-error small" data-testid="consent-insecure">{t('consent.insecure')}</p>}
+          {request.content && (
+            <div className="consent-content" data-testid="consent-content">
+              <span className="label">{t('consent.content')}</span>
+              <pre className="preview">{request.content.preview}</pre>
+              <p className="small">SHA-256: <code className="sha256">{request.content.sha256}</code></p>
+            </div>
+          )}
           {cert && (
             <p className="chosen" data-testid="consent-chosen">
               <span className="chosen-name">{cert.enterpriseName}</span> <UsccLine cert={cert} />
