@@ -3,7 +3,7 @@
  * design — decisions live in main/assistant (handler table, allow-lists, permissions), which
  * tests call directly; this file only binds them to Electron.
  */
-import { app, BrowserWindow, Menu, dialog, ipcMain, session, shell, type IpcMainInvokeEvent, type WebContents } from 'electron';
+import { app, BrowserWindow, Menu, dialog, ipcMain, screen, session, shell, type IpcMainInvokeEvent, type WebContents } from 'electron';
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,6 +19,7 @@ import { createGuideService } from '../assistant/guide-service.ts';
 import { createAssistantIpc, type AssistantIpc } from '../assistant/ipc-handlers.ts';
 import { policySettingsView } from '../assistant/policy-settings.ts';
 import { createSignatureLogService } from '../assistant/signature-log-service.ts';
+import { initialWindowSize } from '../assistant/window-rules.ts';
 import { createPortalOriginAllowList } from '../../common/portal-origins.ts';
 import type { AssistantWorld } from '../assistant/world.ts';
 import { configuredModulePaths } from '../keystores/pkcs11/configured-modules.ts';
@@ -69,9 +70,11 @@ async function start(): Promise<void> {
   serveRenderer(rendererDir);
   Menu.setApplicationMenu(process.platform === 'darwin' ? Menu.getApplicationMenu() : null);
 
+  // Sized to the screen's work area; maximised on small screens (the portal's 1366×768).
+  const size = initialWindowSize(screen.getPrimaryDisplay().workAreaSize);
   const win = new BrowserWindow({
-    width: 1200,
-    height: 820,
+    width: size.width,
+    height: size.height,
     minWidth: 960,
     minHeight: 640,
     title: '证书助手',
@@ -96,7 +99,10 @@ async function start(): Promise<void> {
   });
   mainWindow = win;
   hardenWebContents(win.webContents, { mayNavigate: (url) => url.startsWith(`${ASSISTANT_ORIGIN}/`) });
-  win.once('ready-to-show', () => win.show());
+  win.once('ready-to-show', () => {
+    if (size.maximize) win.maximize();
+    win.show();
+  });
 
   const emit: AssistantWorld['emit'] = (event, payload) => {
     if (event === 'consent:requested') {

@@ -2,12 +2,14 @@
  * The embedded portal: a WebContentsView with its own in-memory partition (closing the app
  * clears it), the minimal portal preload, and navigation held to the policy's portal origins.
  */
-import { WebContentsView, session, type BrowserWindow, type WebContents } from 'electron';
+import { WebContentsView, app, dialog, session, type BrowserWindow, type WebContents } from 'electron';
+import path from 'node:path';
 import type { Bounds } from '../../common/ipc-contract.ts';
 import type { PortalOriginAllowList } from '../../common/portal-origins.ts';
 import type { PortalViewControl } from '../assistant/world.ts';
 import { hardenSession, hardenWebContents } from './security.ts';
 import { loopbackCertificateDecision } from '../bridge/tls/loopback-pin.ts';
+import { downloadDecision } from '../assistant/window-rules.ts';
 
 /** No `persist:` prefix: the partition lives in memory only. */
 export const PORTAL_PARTITION = 'portal';
@@ -34,6 +36,17 @@ export function createPortalView(opts: PortalViewOptions): PortalView {
   hardenSession(ses, 'portal');
   // Loopback wss (the bridge, 127.0.0.1:21061): only our own pinned leaf; other hosts: Chromium.
   ses.setCertificateVerifyProc((req, done) => done(loopbackCertificateDecision(req, opts.loopbackCertificateSha256?.() ?? null)));
+  // Receipts and forms the portal offers: saved only where the user picks (a save dialog in
+  // Downloads), never silently, and never programs.
+  ses.on('will-download', (_event, item) => {
+    const d = downloadDecision(item.getFilename());
+    if (!d.allowed) {
+      item.cancel();
+      void dialog.showMessageBox(opts.window, { type: 'warning', title: '已阻止下载', message: d.message, detail: d.messageEn });
+      return;
+    }
+    item.setSaveDialogOptions({ title: '保存文件', defaultPath: path.join(app.getPath('downloads'), d.fileName) });
+  });
 
   const ensure = (): WebContentsView => {
     if (view) return view;
