@@ -21,6 +21,9 @@ const REVIEWED: Record<string, string> = {
   OPEN_EXTERNAL_JS_CHECK: 'reviewed: http/https only, via isExternalLink',
   // "'self' can be problematic if you host JSONP": the app scheme serves only our own bundle.
   CSP_GLOBAL_CHECK: "reviewed: script-src 'self' on our own app:// bundle (maybe-weak only)",
+  // The portal session's verify proc only tightens TLS: loopback accepts our pinned bridge leaf alone,
+  // every other host gets Chromium's own verdict (-3); test/unit/bridge/loopback-pin.test.ts.
+  CERTIFICATE_VERIFY_PROC_JS_CHECK: 'reviewed: pins our loopback leaf, defers to Chromium elsewhere',
 };
 
 interface SarifResult { ruleId: string; message: { text: string }; locations?: { physicalLocation?: { artifactLocation?: { uri?: string }; region?: { startLine?: number } } }[] }
