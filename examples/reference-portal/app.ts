@@ -21,8 +21,14 @@ import { createSiteDirectory, type GuideSource, type SiteDirectory } from './sit
 declare module 'fastify' {
   interface FastifyInstance {
     portalDb: PortalDb;
-    portalChallenges: ChallengeStore;
+    portalChallenges: PortalChallengeStore;
   }
+}
+
+/** The verifier's store plus who each challenge was issued to (the hash of a browser's pre-session cookie). */
+export interface PortalChallengeStore extends ChallengeStore {
+  issue(now: Date, opts?: { boundTo?: string }): Promise<{ challenge: string; expiresAt: Date }>;
+  boundTo(challenge: string): Promise<string | null>;
 }
 
 export interface PortalOptions {
@@ -43,7 +49,7 @@ export interface PortalOptions {
    * Where challenges live. Default: the portal's SQLite file (one instance). Several instances share
    * one store (`--redis URL`: cert-assistant/redis-challenge-store), so a challenge is single-use across them.
    */
-  challengeStore?: ChallengeStore;
+  challengeStore?: PortalChallengeStore;
   sessionIdleMs?: number;
   sessionMaxMs?: number;
   /** Per-IP limit on login and challenge requests. */
@@ -72,6 +78,8 @@ export const CSRF_HEADER_VALUE = 'cert-portal';
 /** Where the 证书登录（CA 助手兼容） page posts UserCert + UserSignedData. */
 export const SOF_FORM_PATH = '/login/sof';
 const SOF_RANDOM_COOKIE = 'portal_sof_random';
+/** A pre-session cookie value: base64url of 32 random bytes. */
+const PRE_SESSION_RE = /^[A-Za-z0-9_-]{43}$/;
 
 const PUBLIC_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'public');
 
@@ -86,6 +94,7 @@ const MSG = {
   locked: '登录失败次数过多，该用户名已暂时锁定，请 15 分钟后再试',
   rateLimited: '请求过于频繁，请稍后再试',
   usccMismatch: '证书中的统一社会信用代码与账户注册时填写的不一致',
+  challengeOtherBrowser: '该挑战值不是签发给本浏览器的：请在本页面重新获取挑战值后再登录（This challenge was issued to another browser）',
   certNotBound: '该数字证书尚未绑定法人账户：请先用用户名密码登录，在“账户设置”中点击“认证统一社会信用代码”完成绑定（更换或续期后的新证书也需要重新绑定）',
 } as const;
 
@@ -134,6 +143,21 @@ export async function buildPortal(opts: PortalOptions): Promise<FastifyInstance>
   // Read per request: with a lazy origin (port 0) the scheme is only known after listen.
   const isSecure = (): boolean => originOf().startsWith('https:');
   const cookieNameOf = (): string => (isSecure() ? '__Host-portal_session' : 'portal_session');
+  // Every challenge is bound to the browser that asked for it: an httpOnly pre-session cookie, set
+  // with the first challenge, whose hash is stored with the challenge. A token answering a challenge
+  // is accepted only from the browser holding that cookie (issue 12, item 10).
+  const preSessionNameOf = (): string => (isSecure() ? '__Host-portal_presession' : 'portal_presession');
+  const preSessionOf = (req: FastifyRequest): string | null => {
+    const v = req.cookies[preSessionNameOf()];
+    return v && PRE_SESSION_RE.test(v) ? sha256Hex(v) : null;
+  };
+  const ensurePreSession = (req: FastifyRequest, reply: FastifyReply): string => {
+    const existing = preSessionOf(req);
+    if (existing) return existing;
+    const v = nodeRandomBytes(32).toString('base64url');
+    reply.setCookie(preSessionNameOf(), v, { httpOnly: true, sameSite: 'strict', path: '/', secure: isSecure() });
+    return sha256Hex(v);
+  };
   const sessionIdleMs = opts.sessionIdleMs ?? 30 * 60 * 1000;
   const sessionMaxMs = opts.sessionMaxMs ?? 8 * 3600 * 1000;
   const loginLimit = opts.loginRateLimit ?? { max: 30, timeWindowMs: 60_000 };
@@ -144,7 +168,7 @@ export async function buildPortal(opts: PortalOptions): Promise<FastifyInstance>
   const sites = opts.siteDirectory ?? createSiteDirectory(opts.guide ?? null);
 
   const db = openPortalDb(opts.dbFile);
-  const challenges: ChallengeStore = opts.challengeStore ?? new SqliteChallengeStore(db, opts.challengeTtlMs === undefined ? {} : { ttlMs: opts.challengeTtlMs });
+  const challenges: PortalChallengeStore = opts.challengeStore ?? new SqliteChallengeStore(db, opts.challengeTtlMs === undefined ? {} : { ttlMs: opts.challengeTtlMs });
 
   const app = Fastify({ logger: opts.logger ?? false, bodyLimit: 256 * 1024, trustProxy: false });
   app.decorate('portalDb', db);
@@ -280,7 +304,29 @@ export async function buildPortal(opts: PortalOptions): Promise<FastifyInstance>
     return c;
   }
 
-  async function verifyToken(token: string, challenge: string | undefined) {
+  /** The challenge a token answers: named in the body (CMS), else the JSON token's echo. */
+  function challengeOfToken(token: string): string | undefined {
+    try {
+      const c = (JSON.parse(token) as { challenge?: unknown }).challenge;
+      return typeof c === 'string' && c.length > 0 && c.length <= 128 ? c : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * Always verifies against a named challenge, and only one issued to this browser: a challenge
+   * issued to another pre-session is refused before the verifier runs, so it is not burnt either.
+   */
+  async function verifyToken(req: FastifyRequest, token: string, named: string | undefined, action: 'login' | 'bind'): Promise<VerifyResult> {
+    const challenge = named ?? challengeOfToken(token);
+    if (challenge !== undefined) {
+      const owner = await challenges.boundTo(challenge);
+      if (owner !== null && owner !== preSessionOf(req)) {
+        audit(req, { action, method: 'certificate', fingerprint: tokenCertificateFingerprint(token), result: 'CHALLENGE_OTHER_BROWSER' });
+        throw new PortalError(action === 'login' ? 401 : 400, 'CHALLENGE_OTHER_BROWSER', MSG.challengeOtherBrowser);
+      }
+    }
     return verifyLoginToken(token, {
       origin: originOf(), trustAnchors: opts.trustAnchors, challengeStore: challenges, now: now(),
       ...(challenge !== undefined ? { challenge } : {}), ...(opts.crls ? { crls: opts.crls } : {}),
@@ -358,8 +404,8 @@ export async function buildPortal(opts: PortalOptions): Promise<FastifyInstance>
   });
 
   // ---- challenge for 证书登录 / 认证统一社会信用代码
-  app.get('/api/challenge', { config: { rateLimit: { max: loginLimit.max * 2, timeWindow: loginLimit.timeWindowMs } } }, async () => {
-    const c = await challenges.issue(now());
+  app.get('/api/challenge', { config: { rateLimit: { max: loginLimit.max * 2, timeWindow: loginLimit.timeWindowMs } } }, async (req, reply) => {
+    const c = await challenges.issue(now(), { boundTo: ensurePreSession(req, reply) });
     return { challenge: c.challenge, expiresAt: c.expiresAt.toISOString() };
   });
 
@@ -369,7 +415,7 @@ export async function buildPortal(opts: PortalOptions): Promise<FastifyInstance>
     const body = bodyOf(req);
     const token = stringField(body, 'token', '登录令牌');
     const fpGuess = tokenCertificateFingerprint(token);
-    const r = await verifyToken(token, answeredChallenge(body));
+    const r = await verifyToken(req, token, answeredChallenge(body), 'bind');
     if (!r.ok) {
       audit(req, { action: 'bind', method: 'certificate', username: account.username, accountId: account.id, uscc: r.uscc ?? null, fingerprint: fpGuess, result: r.code });
       throw new PortalError(400, r.code, r.message);
@@ -417,7 +463,7 @@ export async function buildPortal(opts: PortalOptions): Promise<FastifyInstance>
     const body = bodyOf(req);
     const token = stringField(body, 'token', '登录令牌');
     const fpGuess = tokenCertificateFingerprint(token);
-    const r = await verifyToken(token, answeredChallenge(body));
+    const r = await verifyToken(req, token, answeredChallenge(body), 'login');
     if (!r.ok) {
       audit(req, { action: 'login', method: 'certificate', uscc: r.uscc ?? null, fingerprint: fpGuess, result: r.code });
       throw new PortalError(401, r.code, r.message);
@@ -431,9 +477,10 @@ export async function buildPortal(opts: PortalOptions): Promise<FastifyInstance>
   // UserCert + UserSignedData as a form. The random is bound to this browser by an httpOnly cookie.
   const sofKey = opts.sofServer ? createPrivateKey(opts.sofServer.privateKeyPem) : null;
   const sofCert = opts.sofServer ? opts.sofServer.certificatePem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, '') : null;
-  app.get('/api/sof/random', { config: { rateLimit: { max: loginLimit.max * 2, timeWindow: loginLimit.timeWindowMs } } }, async (_req, reply) => {
+  app.get('/api/sof/random', { config: { rateLimit: { max: loginLimit.max * 2, timeWindow: loginLimit.timeWindowMs } } }, async (req, reply) => {
     if (!sofKey || !sofCert) throw new PortalError(404, 'SOF_NOT_CONFIGURED', '本站未启用 CA 助手兼容登录');
-    const c = await challenges.issue(now());
+    // Bound too, so a CA-assistant random can never be answered as a token challenge from another browser.
+    const c = await challenges.issue(now(), { boundTo: ensurePreSession(req, reply) });
     reply.setCookie(SOF_RANDOM_COOKIE, c.challenge, { httpOnly: true, sameSite: 'strict', path: SOF_FORM_PATH, secure: isSecure(), maxAge: 300 });
     return { random: c.challenge, serverCert: sofCert, serverSignature: cryptoSign('sha256', Buffer.from(c.challenge, 'utf8'), sofKey).toString('base64'), expiresAt: c.expiresAt.toISOString() };
   });
@@ -448,6 +495,8 @@ export async function buildPortal(opts: PortalOptions): Promise<FastifyInstance>
     const cert = typeof body.UserCert === 'string' ? body.UserCert : '';
     const signature = typeof body.UserSignedData === 'string' ? body.UserSignedData : '';
     if (!random) return refuse('CHALLENGE_UNKNOWN');
+    const owner = await challenges.boundTo(random);
+    if (owner !== null && owner !== preSessionOf(req)) return refuse('CHALLENGE_OTHER_BROWSER');
     const r = await verifySofLogin({ certificate: cert, signature, random }, {
       trustAnchors: opts.trustAnchors, challengeStore: challenges, challenge: random, now: now(),
       ...(opts.crls ? { crls: opts.crls } : {}), ...(opts.intermediates ? { intermediates: opts.intermediates } : {}),

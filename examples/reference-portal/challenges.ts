@@ -27,15 +27,23 @@ export class SqliteChallengeStore implements ChallengeStore {
     this.randomBytes = opts.randomBytes ?? ((n) => nodeRandomBytes(n));
   }
 
-  async issue(now: Date): Promise<{ challenge: string; expiresAt: Date }> {
+  /** `boundTo`: the hash of the browser's pre-session cookie the challenge was issued to. */
+  async issue(now: Date, opts: { boundTo?: string } = {}): Promise<{ challenge: string; expiresAt: Date }> {
     const challenge = Buffer.from(this.randomBytes(32)).toString('base64');
     const expiresAt = new Date(now.getTime() + this.ttlMs);
     this.db.prepare('DELETE FROM challenges WHERE expires_at < ?').run(new Date(now.getTime() - KEEP_AFTER_EXPIRY_MS).toISOString());
     // Bounded like the verifier's memory store: past the cap, the oldest challenges go first.
     const { n } = this.db.prepare('SELECT COUNT(*) AS n FROM challenges').get() as { n: number };
     if (n >= this.maxSize) this.db.prepare('DELETE FROM challenges WHERE challenge IN (SELECT challenge FROM challenges ORDER BY issued_at LIMIT ?)').run(n - this.maxSize + 1);
-    this.db.prepare('INSERT INTO challenges (challenge, issued_at, expires_at) VALUES (?, ?, ?)').run(challenge, now.toISOString(), expiresAt.toISOString());
+    this.db.prepare('INSERT INTO challenges (challenge, issued_at, expires_at, bound_to) VALUES (?, ?, ?, ?)').run(challenge, now.toISOString(), expiresAt.toISOString(), opts.boundTo ?? null);
     return { challenge, expiresAt };
+  }
+
+  /** The pre-session a challenge was issued to; null when unknown or issued unbound. */
+  async boundTo(challenge: string): Promise<string | null> {
+    if (typeof challenge !== 'string' || challenge.length === 0 || challenge.length > MAX_CHALLENGE_CHARS) return null;
+    const row = this.db.prepare('SELECT bound_to FROM challenges WHERE challenge = ?').get(challenge) as { bound_to: string | null } | undefined;
+    return row?.bound_to ?? null;
   }
 
   async consume(challenge: string, now: Date): Promise<ConsumeResult> {

@@ -71,6 +71,11 @@ const MIGRATIONS: { version: number; name: string; sql: string }[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: 'challenges bound to a pre-session cookie',
+    sql: `ALTER TABLE challenges ADD COLUMN bound_to TEXT;`,
+  },
 ];
 
 export function openPortalDb(file: string): PortalDb {

@@ -11,8 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import type { ChallengeStore } from 'cert-assistant/verifier';
-import { buildPortal } from './app.ts';
+import { buildPortal, type PortalChallengeStore } from './app.ts';
 import type { GuideSource } from './sites.ts';
 import { loadTrustFiles } from './trust.ts';
 
@@ -73,7 +72,7 @@ export async function runPortalServer(argv: string[], extras: PortalServerExtras
     process.stderr.write(`无法读取 CRL：${(e as Error).message}\n`);
     return 1;
   }
-  let redisStore: { close(): Promise<void> } & ChallengeStore | undefined;
+  let redisStore: { close(): Promise<void> } & PortalChallengeStore | undefined;
   if (values.redis !== undefined) {
     if (!/^rediss?:\/\//.test(values.redis)) {
       process.stderr.write('参数错误：--redis 须为 redis://主机:端口 形式的地址\n');

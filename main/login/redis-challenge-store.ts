@@ -70,15 +70,32 @@ export class RedisChallengeStore implements ChallengeStore {
     if (typeof this.client.certAssistantConsume !== 'function') this.client.defineCommand('certAssistantConsume', { numberOfKeys: 1, lua: CONSUME_LUA });
   }
 
-  async issue(now: Date): Promise<{ challenge: string; expiresAt: Date }> {
+  /**
+   * `boundTo`: an opaque owner (a portal's hash of the browser's pre-session cookie), kept beside the
+   * challenge for as long and read back with boundTo(), so every instance can check who it was issued to.
+   */
+  async issue(now: Date, opts: { boundTo?: string } = {}): Promise<{ challenge: string; expiresAt: Date }> {
     const bytes = this.randomBytes(CHALLENGE_BYTES);
     if (bytes.length < CHALLENGE_BYTES) throw new Error('random source returned too few bytes');
     const challenge = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
     const expiresAt = new Date(now.getTime() + this.ttlMs);
     // NX: 32 random bytes never collide, but a colliding key must not be revived.
-    const set = await this.client.set(this.keyPrefix + challenge, String(expiresAt.getTime()), 'PX', this.ttlMs + this.rememberMs, 'NX');
+    const keepMs = this.ttlMs + this.rememberMs;
+    // The owner first: a challenge is never visible without the owner it was issued with.
+    if (opts.boundTo !== undefined) await this.client.set(this.ownerKey(challenge), opts.boundTo, 'PX', keepMs);
+    const set = await this.client.set(this.keyPrefix + challenge, String(expiresAt.getTime()), 'PX', keepMs, 'NX');
     if (set !== 'OK') throw new Error('challenge key already present');
     return { challenge, expiresAt };
+  }
+
+  /** The owner given at issue; null when unknown, forgotten, or issued unbound. */
+  async boundTo(challenge: string): Promise<string | null> {
+    if (!isPlausible(challenge)) return null;
+    return this.client.get(this.ownerKey(challenge));
+  }
+
+  private ownerKey(challenge: string): string {
+    return `${this.keyPrefix}owner:${challenge}`;
   }
 
   async lookup(challenge: string, now: Date): Promise<ConsumeResult> {
@@ -103,5 +120,6 @@ export class RedisChallengeStore implements ChallengeStore {
 }
 
 function isPlausible(challenge: unknown): challenge is string {
-  return typeof challenge === 'string' && challenge.length > 0 && challenge.length <= MAX_CHALLENGE_CHARS;
+  // Base64 only: nothing else can name a key (the owner keys' `owner:` never reads as a challenge).
+  return typeof challenge === 'string' && challenge.length > 0 && challenge.length <= MAX_CHALLENGE_CHARS && /^[A-Za-z0-9+/]+={0,2}$/.test(challenge);
 }

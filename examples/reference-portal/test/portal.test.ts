@@ -59,10 +59,22 @@ async function harness(over: Partial<PortalOptions> = {}): Promise<Harness> {
     dbFile: ':memory:', origin: ORIGIN, trustAnchors: trust, now: () => clock.t,
     loginRateLimit: { max: 10_000, timeWindowMs: 60_000 }, guide: repoGuideSource(), ...over,
   });
+  // The browser's pre-session cookie (set with its first challenge) goes with every request, beside
+  // whatever cookie a test names: challenges are bound to it.
+  let pre = '';
+  const withPre = (extra: Record<string, string>): Record<string, string> => {
+    const cookie = [pre, extra.cookie].filter(Boolean).join('; ');
+    return cookie ? { ...extra, cookie } : extra;
+  };
+  const keepPre = (r: LightMyRequestResponse): LightMyRequestResponse => {
+    const raw = r.headers['set-cookie'];
+    for (const c of Array.isArray(raw) ? raw : raw ? [raw] : []) if (String(c).startsWith('portal_presession=')) pre = String(c).split(';')[0] ?? '';
+    return r;
+  };
   const h: Harness = {
     app, clock,
-    post: (url, body, extra = {}) => app.inject({ method: 'POST', url, headers: { ...H, ...extra }, payload: body as object }),
-    get: (url, extra = {}) => app.inject({ method: 'GET', url, headers: extra }),
+    post: async (url, body, extra = {}) => keepPre(await app.inject({ method: 'POST', url, headers: { ...H, ...withPre(extra) }, payload: body as object })),
+    get: async (url, extra = {}) => keepPre(await app.inject({ method: 'GET', url, headers: withPre(extra) })),
     async challenge() {
       const r = await h.get('/api/challenge');
       assert.equal(r.statusCode, 200);
@@ -485,6 +497,25 @@ describe('企业数字证书登录 POST /api/session/certificate', () => {
     const r = await h.post('/api/session/certificate', { token });
     assert.equal(r.statusCode, 401);
     assert.equal((r.json() as { code: string }).code, 'CHALLENGE_EXPIRED');
+  });
+
+  test('a challenge issued to one browser (pre-session cookie) is refused from another, without being burnt', async () => {
+    const challenge = await h.challenge();
+    const token = await h.token('hebca-ent', { challenge });
+    // Another browser: its own pre-session cookie, or none at all.
+    const other = await h.app.inject({ method: 'GET', url: '/api/challenge' });
+    const otherPre = String([other.headers['set-cookie']].flat()[0] ?? '').split(';')[0] ?? '';
+    assert.match(otherPre, /^portal_presession=/);
+    for (const cookie of [otherPre, '']) {
+      const r = await h.app.inject({ method: 'POST', url: '/api/session/certificate', headers: { ...H, ...(cookie ? { cookie } : {}) }, payload: { token } });
+      assert.equal(r.statusCode, 401);
+      assert.equal((r.json() as { code: string }).code, 'CHALLENGE_OTHER_BROWSER');
+    }
+    // The browser it was issued to: the refused attempts did not burn it.
+    const own = await h.post('/api/session/certificate', { token });
+    assert.equal(own.statusCode, 200, own.body);
+    const again = await h.post('/api/session/certificate', { token });
+    assert.equal((again.json() as { code?: string }).code, 'CHALLENGE_REUSED');
   });
 
   test('an unknown challenge: 401 CHALLENGE_UNKNOWN', async () => {

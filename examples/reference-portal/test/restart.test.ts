@@ -23,18 +23,23 @@ before(async () => {
 });
 after(() => { rmSync(dir, { recursive: true, force: true }); });
 
+let preSession = '';
+
 /** One request on its own connection (no keep-alive pool that could outlive a restart). */
 function call(base: string, method: string, url: string, body?: unknown, cookie?: string): Promise<{ status: number; json: Record<string, unknown>; setCookie: string | null }> {
   const headers: Record<string, string> = { origin: base, 'x-requested-with': 'cert-portal', connection: 'close' };
   const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
   if (payload) { headers['content-type'] = 'application/json'; headers['content-length'] = String(payload.length); }
-  if (cookie) headers.cookie = cookie;
+  // This client's pre-session cookie (set with its first challenge) goes along: challenges are bound to it.
+  const cookies = [preSession, cookie].filter(Boolean).join('; ');
+  if (cookies) headers.cookie = cookies;
   return new Promise((resolve, reject) => {
     const req = http.request(base + url, { method, headers, agent: false, timeout: 20_000 }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
         const sc = res.headers['set-cookie'];
+        for (const c of sc ?? []) if (c.startsWith('portal_presession=')) preSession = c.split(';')[0] ?? '';
         resolve({ status: res.statusCode ?? 0, json: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>, setCookie: sc?.[0] ?? null });
       });
     });
@@ -91,7 +96,7 @@ test('restart on the same database file keeps account, binding, unused challenge
     assert.deepEqual(audit.slice(0, 3).map((r) => `${r.action}:${r.method ?? ''}:${r.result}`), ['register::ok', 'login:password:ok', 'bind:certificate:ok']);
     assert.ok(audit.some((r) => r.action === 'login' && r.method === 'certificate' && r.result === 'ok'));
     const migrations = second.portalDb.prepare('SELECT version FROM schema_migrations').all() as { version: number }[];
-    assert.deepEqual(migrations.map((m) => m.version), [1], 'migrations ran once');
+    assert.deepEqual(migrations.map((m) => m.version), [1, 2], 'migrations ran once each');
     assert.equal(second.portalDb.pragma('journal_mode', { simple: true }), 'wal');
   } finally {
     await second.close();

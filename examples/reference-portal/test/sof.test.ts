@@ -46,8 +46,10 @@ async function portal(): Promise<FastifyInstance> {
   assert.equal(reg.statusCode, 201, reg.body);
   const signIn = await app.inject({ method: 'POST', url: '/api/session/password', headers: H, payload: { username: 'hebca01', password: PASSWORD } });
   const session = cookieOf(signIn, 'portal_session');
-  const challenge = (await app.inject({ method: 'GET', url: '/api/challenge' })).json().challenge as string;
-  const bind = await app.inject({ method: 'POST', url: '/api/account/certificate', headers: { ...H, cookie: session }, payload: { token: await loginToken(pki, 'hebca-ent', { origin: ORIGIN, challenge }) } });
+  const issued = await app.inject({ method: 'GET', url: '/api/challenge' });
+  const challenge = issued.json().challenge as string;
+  // The challenge is bound to this browser's pre-session cookie, which goes along with the session.
+  const bind = await app.inject({ method: 'POST', url: '/api/account/certificate', headers: { ...H, cookie: `${session}; ${cookieOf(issued, 'portal_presession')}` }, payload: { token: await loginToken(pki, 'hebca-ent', { origin: ORIGIN, challenge }) } });
   assert.equal(bind.statusCode, 200, bind.body);
   return app;
 }
@@ -60,7 +62,7 @@ async function libraryLogin(app: FastifyInstance, id = 'hebca-ent', tamper?: (ra
   const lib = await caLibraryLogin(pki, id, server, tamper ? tamper(server.random) : undefined);
   assert.ok(lib.serverSignatureValid, 'the portal\'s signature verifies as SOF_VerifySignedData checks it');
   const form = new URLSearchParams({ UserCert: lib.UserCert, UserSignedData: lib.UserSignedData }).toString();
-  return { form, cookie: cookieOf(r, 'portal_sof_random') };
+  return { form, cookie: `${cookieOf(r, 'portal_sof_random')}; ${cookieOf(r, 'portal_presession')}` };
 }
 
 const post = (app: FastifyInstance, form: string, cookie: string | null, origin = ORIGIN) => app.inject({
