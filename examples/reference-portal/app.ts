@@ -11,6 +11,7 @@ import fastifyCookie from '@fastify/cookie';
 import fastifyRateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
 import { openPortalDb, type PortalDb } from './db.ts';
+import type { ChallengeStore } from 'cert-assistant/verifier';
 import { SqliteChallengeStore } from './challenges.ts';
 import { DUMMY_HASH_PROMISE, hashPassword, passwordWeakness, verifyPassword } from './passwords.ts';
 import { isValidResidentId, maskIdNumber, normalizeIdNumber } from './id-numbers.ts';
@@ -20,7 +21,7 @@ import { createSiteDirectory, type GuideSource, type SiteDirectory } from './sit
 declare module 'fastify' {
   interface FastifyInstance {
     portalDb: PortalDb;
-    portalChallenges: SqliteChallengeStore;
+    portalChallenges: ChallengeStore;
   }
 }
 
@@ -38,6 +39,11 @@ export interface PortalOptions {
   /** Clock; tests freeze or move it. */
   now?: () => Date;
   challengeTtlMs?: number;
+  /**
+   * Where challenges live. Default: the portal's SQLite file (one instance). Several instances share
+   * one store (`--redis URL`: cert-assistant/redis-challenge-store), so a challenge is single-use across them.
+   */
+  challengeStore?: ChallengeStore;
   sessionIdleMs?: number;
   sessionMaxMs?: number;
   /** Per-IP limit on login and challenge requests. */
@@ -138,7 +144,7 @@ export async function buildPortal(opts: PortalOptions): Promise<FastifyInstance>
   const sites = opts.siteDirectory ?? createSiteDirectory(opts.guide ?? null);
 
   const db = openPortalDb(opts.dbFile);
-  const challenges = new SqliteChallengeStore(db, opts.challengeTtlMs === undefined ? {} : { ttlMs: opts.challengeTtlMs });
+  const challenges: ChallengeStore = opts.challengeStore ?? new SqliteChallengeStore(db, opts.challengeTtlMs === undefined ? {} : { ttlMs: opts.challengeTtlMs });
 
   const app = Fastify({ logger: opts.logger ?? false, bodyLimit: 256 * 1024, trustProxy: false });
   app.decorate('portalDb', db);

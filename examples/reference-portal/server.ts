@@ -1,6 +1,8 @@
 /**
  * Starts the reference portal:
- *   npm start -- [--port 8787] [--db FILE] [--trust PEM_OR_DIR]... [--origin URL] [--crl FILE]...
+ *   npm start -- [--port 8787] [--db FILE] [--trust PEM_OR_DIR]... [--origin URL] [--crl FILE]... [--redis URL]
+ * With --redis, challenges live in that Redis (cert-assistant/redis-challenge-store), so several
+ * instances behind one load balancer share them and a challenge is single-use across all of them.
  * (from the repository root: `npm run portal -- …`, which also passes the service guide and, without
  * --trust, the generated test PKI's roots). Binds only to 127.0.0.1 and prints `listening on <url>`.
  */
@@ -9,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import type { ChallengeStore } from 'cert-assistant/verifier';
 import { buildPortal } from './app.ts';
 import type { GuideSource } from './sites.ts';
 import { loadTrustFiles } from './trust.ts';
@@ -28,16 +31,16 @@ export async function runPortalServer(argv: string[], extras: PortalServerExtras
       args: argv,
       options: {
         port: { type: 'string' }, db: { type: 'string' }, trust: { type: 'string', multiple: true },
-        origin: { type: 'string' }, crl: { type: 'string', multiple: true }, help: { type: 'boolean', short: 'h' },
+        origin: { type: 'string' }, crl: { type: 'string', multiple: true }, redis: { type: 'string' }, help: { type: 'boolean', short: 'h' },
       },
       strict: true,
     }));
   } catch (e) {
-    process.stderr.write(`参数错误：${(e as Error).message}\n用法：npm start -- [--port P] [--db FILE] [--trust PEM_OR_DIR] [--origin URL]\n`);
+    process.stderr.write(`参数错误：${(e as Error).message}\n用法：npm start -- [--port P] [--db FILE] [--trust PEM_OR_DIR] [--origin URL] [--redis URL]\n`);
     return 2;
   }
   if (values.help) {
-    process.stdout.write('用法：npm start -- [--port 8787] [--db FILE] [--trust PEM_OR_DIR]... [--origin URL] [--crl FILE]...\n');
+    process.stdout.write('用法：npm start -- [--port 8787] [--db FILE] [--trust PEM_OR_DIR]... [--origin URL] [--crl FILE]... [--redis redis://HOST:PORT]\n');
     return 0;
   }
   const port = values.port === undefined ? 8787 : Number(values.port);
@@ -70,7 +73,29 @@ export async function runPortalServer(argv: string[], extras: PortalServerExtras
     process.stderr.write(`无法读取 CRL：${(e as Error).message}\n`);
     return 1;
   }
-  const app = await buildPortal({ dbFile, origin: originOpt ?? (() => listenedOrigin), trustAnchors, guide: extras.guide ?? null, ...(crls ? { crls } : {}) });
+  let redisStore: { close(): Promise<void> } & ChallengeStore | undefined;
+  if (values.redis !== undefined) {
+    if (!/^rediss?:\/\//.test(values.redis)) {
+      process.stderr.write('参数错误：--redis 须为 redis://主机:端口 形式的地址\n');
+      return 2;
+    }
+    // Loaded only here: a portal without --redis never loads the Redis client.
+    const { RedisChallengeStore } = await import('cert-assistant/redis-challenge-store');
+    const store = new RedisChallengeStore({ redis: values.redis });
+    try {
+      await store.lookup('probe', new Date());
+    } catch (e) {
+      process.stderr.write(`无法连接 Redis（${values.redis}）：${(e as Error).message}\n`);
+      await store.close();
+      return 1;
+    }
+    redisStore = store;
+  }
+  const app = await buildPortal({
+    dbFile, origin: originOpt ?? (() => listenedOrigin), trustAnchors, guide: extras.guide ?? null, ...(crls ? { crls } : {}),
+    ...(redisStore ? { challengeStore: redisStore } : {}),
+  });
+  if (redisStore) { const s = redisStore; app.addHook('onClose', async () => { await s.close(); }); }
   try {
     await app.listen({ host: '127.0.0.1', port });
   } catch (e) {
@@ -84,7 +109,7 @@ export async function runPortalServer(argv: string[], extras: PortalServerExtras
   listenedOrigin = `http://127.0.0.1:${actualPort}`;
   process.stdout.write(`listening on ${listenedOrigin}\n`);
   if (originOpt) process.stderr.write(`origin: ${originOpt}\n`);
-  process.stderr.write(`db: ${dbFile}; trust anchors: ${trustAnchors.length}\n`);
+  process.stderr.write(`db: ${dbFile}; trust anchors: ${trustAnchors.length}; challenges: ${redisStore ? 'redis' : 'sqlite'}\n`);
   const stop = () => { void app.close().then(() => process.exit(0)); };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);

@@ -18,6 +18,7 @@ import { pemMessageSigner } from './message-signer.ts';
 
 export { getTestPki, type TestPki } from '../fixtures/pki.ts';
 export { repoGuideSource } from './portal-guide.ts';
+export { startRedisServer, type RedisServer } from './redis-server.ts';
 
 /** For test leaves shipped without a PFX (the negatives): the PEM key and the chain from the manifest. */
 export interface PemIdentity { id: string; certDer: string; keyPem: string; intermediates: string[] /* DER paths */ }
