@@ -230,7 +230,12 @@ async function start(): Promise<void> {
   await win.loadURL(`${ASSISTANT_ORIGIN}/index.html`);
 }
 
-if (!app.requestSingleInstanceLock()) {
+const cliAt = process.argv.indexOf('--cli');
+if (cliAt > 0) {
+  // `CertAssistant.exe --cli <command> …`: the installed app's command line (installers call
+  // `--cli bridge-cert issue|remove`; admins `--cli doctor --json`). No window, no single-instance lock.
+  void runCliMode(process.argv.slice(cliAt + 1));
+} else if (!app.requestSingleInstanceLock()) {
   app.quit();
 } else {
   app.on('second-instance', () => {
@@ -248,4 +253,14 @@ if (!app.requestSingleInstanceLock()) {
     dialog.showErrorBox('证书助手无法启动', e instanceof Error ? e.message : String(e));
     app.quit();
   });
+}
+
+async function runCliMode(args: string[]): Promise<void> {
+  const { main: cliMain, processIO } = await import('../cli/main.ts');
+  let code = 1;
+  try {
+    code = await cliMain(args, processIO());
+  } finally {
+    app.exit(code);
+  }
 }
