@@ -12,6 +12,7 @@ import { AssistantError, toErrorInfo, type ErrorInfo } from '../../errors.ts';
 import { PE_MACHINE_NAMES, peMachineOf, readPeFile, type PeInfo, type PeMachine } from '../../keystores/pe.ts';
 import type { KeyStoreWorkerClient } from '../../keystores/worker/client.ts';
 import { loadPolicy, type PolicyResult } from '../../policy/index.ts';
+import { parseCertificate } from '../../pki/certificate.ts';
 import { EXIT_FAIL, EXIT_OK, EXIT_USAGE, parseTimeoutMs, TIMEOUT_USAGE_MESSAGE, writeJson, type CliIO } from '../io.ts';
 
 import { adminChecks, CA_ASSISTANT_PORTS, probePortalHttp, renderDoctorHtml } from './doctor-admin.ts';
@@ -412,6 +413,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     };
   };
   let report: DoctorReport;
+  const storeCertificates: { store: string; subject: string; notAfter: string }[] = [];
   try {
     report = await diagnose({
       now: io.now(),
@@ -433,6 +435,21 @@ export async function run(args: string[], io: CliIO): Promise<number> {
       trustAnchors: realTrustAnchors,
       probePort: probeTcpPort,
     });
+    // Certificates on the USB keys whose drivers load (through the same worker): for the expiry check.
+    for (const [kind, key] of [['pkcs11', 'pkcs11Modules'], ['skf', 'skfModules']] as const) {
+      for (const m of (report.facts[key] as ModuleFact[] | undefined) ?? []) {
+        if (!m.loads || !m.path) continue;
+        try {
+          const { WorkerKeyStore } = await import('../../keystores/worker/remote-store.ts');
+          for (const id of await new WorkerKeyStore(await worker(), { kind, module: m.path }).listIdentities()) {
+            const c = parseCertificate(id.certificate);
+            storeCertificates.push({ store: `USB Key（${path.basename(m.path)}）`, subject: c.subject, notAfter: c.notAfter.toISOString() });
+          }
+        } catch {
+          // A key that cannot be listed is already reported by the module checks above.
+        }
+      }
+    }
   } finally {
     const c = client as KeyStoreWorkerClient | null;
     if (c) await c.close();
@@ -445,7 +462,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     ports,
     portInUse: (port) => probeTcpPort('127.0.0.1', port, 500),
     clockSkewSeconds: policy.policy.clockSkewSeconds,
-    certificates: anchors.anchors.map((a) => ({ store: 'trust', subject: a.subject, notAfter: a.notAfter })),
+    certificates: [...anchors.anchors.map((a) => ({ store: 'trust', subject: a.subject, notAfter: a.notAfter })), ...storeCertificates],
   });
   report = { ...report, checks: [...report.checks, ...extra], ok: report.ok && !extra.some((c) => c.status === 'fail') };
   if (values.html !== undefined) {
