@@ -416,6 +416,19 @@ export async function collectDoctorReport(opts: {
       }
     }
   }
+  if (platform === 'win32') {
+    // The Windows certificate store (where most vendors' CSPs register their keys' certificates).
+    try {
+      const { WorkerKeyStore } = await import('../../keystores/worker/remote-store.ts');
+      const localMachine = policy.policy.windowsStoreLocalMachine;
+      for (const id of await new WorkerKeyStore(await worker(), { kind: 'windows', localMachine }).listIdentities()) {
+        const c = parseCertificate(id.certificate);
+        storeCertificates.push({ store: 'Windows 证书存储', subject: c.subject, notAfter: c.notAfter.toISOString() });
+      }
+    } catch {
+      // No readable store: nothing to remind about.
+    }
+  }
   const anchors = await realTrustAnchors(policy.policy.trustAnchorDirs).catch(() => ({ anchors: [], errors: [] }));
   const extra = await adminChecks({
     now: opts.now,
