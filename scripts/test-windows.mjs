@@ -12,7 +12,7 @@
 // - The runner prepares, and passes in the environment (read them through test/windows/support.ts):
 //     CA_WIN_REPO  the repository root (a Windows path, Z:\…)
 //     CA_WIN_CLI   dist/cli/cert-assistant.mjs, freshly built (run it with process.execPath)
-//     CA_WIN_DLLS  mingw-built fake drivers: <dir>\x64\<name>.dll and <dir>\x86\<name>.dll, one per
+//     CA_WIN_DLLS  mingw-built fake drivers (copied into the run prefix's C:\Program Files): <dir>\x64\<name>.dll and <dir>\x86\<name>.dll, one per
 //                  test/fixtures/pkcs11-bad/*.c (pkcs11-<name>.dll) and test/fixtures/skf-fake/win-*.c
 //     CA_WIN_PKI   the OpenSSL test PKI (test/fixtures/generated/pki, manifest.json), made on Linux
 // - Everything a test needs from Linux (OpenSSL, gcc) is made here before Wine starts; inside a test
@@ -214,11 +214,16 @@ async function main() {
   const stdoutFile = path.join(work, 'stdout.txt');
   const stderrFile = path.join(work, 'stderr.txt');
   const runEnv = freshRunPrefix();
+  // The drivers live where a real install puts them (C:\Program Files\…): wherever this checkout
+  // sits (a world-writable /tmp, say), the DLL-folder rules judge the drivers, not the checkout.
+  const installed = path.join(runEnv.WINEPREFIX, 'drive_c', 'Program Files', 'CertAssistantTest', 'dlls');
+  fs.mkdirSync(path.dirname(installed), { recursive: true, mode: 0o755 });
+  run('cp', ['-a', dlls, installed]);
   const env = {
     ...runEnv,
     CA_WIN_REPO: winPath(root),
     CA_WIN_CLI: winPath(path.join(root, 'dist/cli/cert-assistant.mjs')),
-    CA_WIN_DLLS: winPath(dlls),
+    CA_WIN_DLLS: 'C:\\Program Files\\CertAssistantTest\\dlls',
     CA_WIN_PKI: winPath(path.join(root, 'test/fixtures/generated/pki')),
   };
   // Wine's console pipes differ from a Linux pipe: the Windows side writes into files, printed afterwards.

@@ -19,6 +19,7 @@ import { createGuideService } from '../assistant/guide-service.ts';
 import { createAssistantIpc, type AssistantIpc } from '../assistant/ipc-handlers.ts';
 import { policySettingsView } from '../assistant/policy-settings.ts';
 import { createSignatureLogService } from '../assistant/signature-log-service.ts';
+import { collectDoctorReport } from '../cli/commands/doctor.ts';
 import { initialWindowSize } from '../assistant/window-rules.ts';
 import { createPortalOriginAllowList } from '../../common/portal-origins.ts';
 import type { AssistantWorld } from '../assistant/world.ts';
@@ -63,7 +64,8 @@ function bindIpc(table: AssistantIpc, assistant: () => WebContents | null, porta
 
 async function start(): Promise<void> {
   // defaults < machine policy < user settings; a bad file is ignored and reported, never fatal.
-  const { policy, sources } = loadPolicy();
+  const policyResult = loadPolicy();
+  const { policy, sources } = policyResult;
   const origins = createPortalOriginAllowList(policy.portalOrigins.map((s) => s.origin));
   const signingOrigins = createPortalOriginAllowList(policy.allowedOrigins);
   hardenSession(session.defaultSession, 'assistant');
@@ -214,6 +216,9 @@ async function start(): Promise<void> {
       updates: updatePlan.enabled
         ? { enabled: true, message: `从 ${updatePlan.feed.url} 更新（${updatePlan.feed.channel}）`, messageEn: `updates from ${updatePlan.feed.url} (${updatePlan.feed.channel})` }
         : { enabled: false, message: updatePlan.message, messageEn: updatePlan.messageEn },
+      // The same checks as `cert-assistant doctor`, through the app's own key-store worker.
+      checks: await collectDoctorReport({ env: process.env, now: new Date(), policy: policyResult, timeoutMs: 5_000, worker: async () => worker })
+        .then((r) => r.checks, () => []),
     }),
   };
   ipc = createAssistantIpc(world);
@@ -230,7 +235,12 @@ async function start(): Promise<void> {
   await win.loadURL(`${ASSISTANT_ORIGIN}/index.html`);
 }
 
-if (!app.requestSingleInstanceLock()) {
+const cliAt = process.argv.indexOf('--cli');
+if (cliAt > 0) {
+  // `CertAssistant.exe --cli <command> …`: the installed app's command line (installers call
+  // `--cli bridge-cert issue|remove`; admins `--cli doctor --json`). No window, no single-instance lock.
+  void runCliMode(process.argv.slice(cliAt + 1));
+} else if (!app.requestSingleInstanceLock()) {
   app.quit();
 } else {
   app.on('second-instance', () => {
@@ -248,4 +258,14 @@ if (!app.requestSingleInstanceLock()) {
     dialog.showErrorBox('证书助手无法启动', e instanceof Error ? e.message : String(e));
     app.quit();
   });
+}
+
+async function runCliMode(args: string[]): Promise<void> {
+  const { main: cliMain, processIO } = await import('../cli/main.ts');
+  let code = 1;
+  try {
+    code = await cliMain(args, processIO());
+  } finally {
+    app.exit(code);
+  }
 }

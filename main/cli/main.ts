@@ -10,6 +10,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run: Cli
   verify: { summary: '验证登录令牌（供门户使用）/ verify a login token', load: () => import('./commands/verify.ts') },
   guide: { summary: '离线办事指南：站点、搜索、问答 / offline service guide', load: () => import('./commands/guide.ts') },
   bridge: { summary: '为门户原有登录页提供 CA 助手协议 / serve the CA assistants\' protocols', load: () => import('./commands/bridge.ts') },
+  'bridge-cert': { summary: '签发/删除桥接服务的本机证书（安装程序用）/ the bridge\'s localhost certificate (installers)', load: () => import('./commands/bridge-cert.ts') },
   log: { summary: '签名记录：查看、导出、防篡改检查 / the signature log', load: () => import('./commands/log.ts') },
   policy: { summary: '显示生效的策略及其来源 / show the effective policy and its sources', load: () => import('./commands/policy.ts') },
   doctor: { summary: '诊断本机环境 / diagnose this machine', load: () => import('./commands/doctor.ts') },

@@ -90,6 +90,21 @@ export function SettingsScreen({ lang, onLang }: { lang: Lang; onLang: (l: Lang)
           </dl>
         </div>
       )}
+      {d?.checks && d.checks.length > 0 && (
+        <div className="card" data-testid="doctor-checks">
+          <h2>{t('settings.doctor')}</h2>
+          <ul className="checks">
+            {d.checks.map((c) => (
+              <li key={c.id} className={`check check-${c.status === 'skip' ? 'warn' : c.status}`} data-check={c.id}>
+                <span className="check-text">
+                  {lang === 'en' && c.messageEn ? c.messageEn : c.message}
+                  {(lang === 'en' ? c.fixEn ?? c.fix : c.fix) && <span className="muted small">{lang === 'en' ? ' — ' : '——'}{lang === 'en' ? c.fixEn ?? c.fix : c.fix}</span>}
+                </span>
+              </li>
+            ))}
+          </ul>
+        </div>
+      )}
     </section>
   );
 }

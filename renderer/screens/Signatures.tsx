@@ -64,7 +64,7 @@ export function SignaturesScreen() {
       )}
       {exported && <div className="note note-ok" role="status">{t('sig.exported', { n: exported.count, file: exported.fileName })}</div>}
       {error !== null && <ErrorNote error={error} />}
-      <div className="filters" role="search">
+      <div className="sig-filters" role="search">
         <label className="field inline">
           <span>{t('sig.certificate')}</span>
           <select value={filter.certificate ?? ''} onChange={(e) => change({ certificate: e.target.value })} data-testid="sig-filter-cert">

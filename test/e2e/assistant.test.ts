@@ -340,6 +340,11 @@ describe('assistant UI in Chromium', { skip: missing ?? false }, () => {
     await page.getByTestId('nav-settings').click();
     await page.getByTestId('version').waitFor();
     assert.equal(await page.getByTestId('version').textContent(), '0.1.0-e2e');
+    // 环境检测: doctor's checks, each with what to do (the host runs the real ports check on loopback).
+    const checks = page.getByTestId('doctor-checks');
+    await checks.waitFor();
+    assert.match((await checks.textContent()) ?? '', /环境检测/);
+    assert.ok((await checks.locator('[data-check="ca-assistant-ports"]').count()) === 1);
     await host.screenshot(page, 'settings');
   });
 

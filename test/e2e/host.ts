@@ -14,6 +14,8 @@ import { build as viteBuild } from 'vite';
 import { createAssistantIpc, type AssistantIpc } from '../../main/assistant/ipc-handlers.ts';
 import { createPortalOriginAllowList } from '../../common/portal-origins.ts';
 import { ASSISTANT_CSP, mimeTypeOf } from '../../main/assistant/app-assets.ts';
+import { adminChecks, CA_ASSISTANT_PORTS } from '../../main/cli/commands/doctor-admin.ts';
+import { probeTcpPort } from '../../main/cli/commands/doctor.ts';
 import type { AssistantWorld, CertificateService, GuideService, LogFields, SignatureLogService } from '../../main/assistant/world.ts';
 import type { GuideServiceHandle } from '../../main/assistant/guide-service.ts';
 import { ASSISTANT_CHANNELS, ASSISTANT_EVENTS } from '../../common/ipc-contract.ts';
@@ -184,6 +186,11 @@ export async function startAssistantHost(opts: HostOptions): Promise<AssistantHo
       modules: [],
       policySources: ['defaults'],
       guide: await (opts.guide as Partial<GuideServiceHandle> | null)?.info?.() ?? { available: false, items: null, version: null },
+      // The CA assistants' ports as doctor judges them, on this machine's loopback.
+      checks: await adminChecks({
+        now: new Date(), portalUrl: opts.portalOrigins[0] ?? 'http://127.0.0.1', probePortal: async () => null, ports: [...CA_ASSISTANT_PORTS],
+        portInUse: (port) => probeTcpPort('127.0.0.1', port, 300), clockSkewSeconds: 300, certificates: [],
+      }),
     }),
     log: (event, fields) => { logs.push(fields === undefined ? { event } : { event, fields }); },
     signatures: opts.signatures ?? null,

@@ -93,7 +93,8 @@ describe('driver DLLs and the machine policy: only administrators may write them
   test('a world-writable machine policy is ignored with POLICY_UNSAFE; an admin-only one is read', () => {
     const open = path.join(places.openDir, 'policy.json');
     fs.writeFileSync(open, JSON.stringify({ language: 'en' }));
-    const refused = loadPolicy({ platform: 'win32', machinePath: open, userPath: null });
+    // registry: null — only the file layer is judged here (another test writes HKLM policy at the same time).
+    const refused = loadPolicy({ platform: 'win32', machinePath: open, userPath: null, registry: null });
     assert.equal(refused.policy.language, 'zh-CN');
     const problem = refused.problems.find((p) => p.code === 'POLICY_UNSAFE');
     assert.ok(problem, JSON.stringify(refused.problems));
@@ -101,7 +102,7 @@ describe('driver DLLs and the machine policy: only administrators may write them
 
     const good = path.join(places.programData, 'policy.json');
     fs.writeFileSync(good, JSON.stringify({ language: 'en' }));
-    const read = loadPolicy({ platform: 'win32', machinePath: good, userPath: null });
+    const read = loadPolicy({ platform: 'win32', machinePath: good, userPath: null, registry: null });
     assert.deepEqual(read.problems, []);
     assert.equal(read.policy.language, 'en');
   });

@@ -12,6 +12,7 @@ import { AssistantError, toErrorInfo, type ErrorInfo } from '../../errors.ts';
 import { PE_MACHINE_NAMES, peMachineOf, readPeFile, type PeInfo, type PeMachine } from '../../keystores/pe.ts';
 import type { KeyStoreWorkerClient } from '../../keystores/worker/client.ts';
 import { loadPolicy, type PolicyResult } from '../../policy/index.ts';
+import { parseCertificate } from '../../pki/certificate.ts';
 import { EXIT_FAIL, EXIT_OK, EXIT_USAGE, parseTimeoutMs, TIMEOUT_USAGE_MESSAGE, writeJson, type CliIO } from '../io.ts';
 
 import { adminChecks, CA_ASSISTANT_PORTS, probePortalHttp, renderDoctorHtml } from './doctor-admin.ts';
@@ -356,6 +357,91 @@ async function realTrustAnchors(paths: string[]): Promise<{ anchors: { subject: 
   return { anchors: [...all.values()], errors };
 }
 
+/**
+ * Every check doctor makes, with the caller's key-store worker: the CLI forks one, the app passes
+ * its utilityProcess worker (the 诊断 page shows the same checks as `cert-assistant doctor`).
+ */
+export async function collectDoctorReport(opts: {
+  env: NodeJS.ProcessEnv; now: Date; policy: PolicyResult; timeoutMs: number; portalUrl?: string; ports?: number[];
+  worker: () => Promise<KeyStoreWorkerClient>;
+}): Promise<DoctorReport> {
+  const { policy } = opts;
+  const platform = process.platform;
+  const { defaultLibraryDirs } = await import('../../keystores/pkcs11/configured-modules.ts');
+  const { checkModulePath } = await import('../../keystores/pkcs11/module-path.ts');
+  // The key-store worker (the caller's) isolates a crashing or hanging driver from this process.
+  const worker = opts.worker;
+  const describeSkf = async (libraryPath: string): Promise<{ devices: number }> => ({ devices: (await (await worker()).call('skf.describe', { module: libraryPath })).devices.length });
+  const describeModule = async (modulePath: string): Promise<{ library: string; slots: number; tokens: number }> => {
+    const r = await (await worker()).call('pkcs11.describe', { module: modulePath });
+    return {
+      library: `${r.info.manufacturer} ${r.info.description} ${r.info.libraryVersion}`.replace(/\s+/g, ' ').trim(),
+      slots: r.slots.length,
+      tokens: r.slots.filter((s) => s.serial || s.initialized).length,
+    };
+  };
+  const storeCertificates: { store: string; subject: string; notAfter: string }[] = [];
+  const report = await diagnose({
+    now: opts.now,
+    platform,
+    arch: process.arch,
+    osRelease: os.release(),
+    versions: process.versions,
+    env: opts.env,
+    policy,
+    appVersion: readAppVersion(),
+    profileModules: () => realProfileModules(platform),
+    libraryDirs: defaultLibraryDirs(platform, opts.env),
+    exists: (p) => fs.existsSync(p),
+    describeModule,
+    profileSkfModules: () => realProfileSkfModules(platform),
+    describeSkf,
+    checkModulePath: (p) => checkModulePath(p),
+    driverMachine: (p) => readPeFile(p),
+    trustAnchors: realTrustAnchors,
+    probePort: probeTcpPort,
+  });
+  // Certificates on the USB keys whose drivers load (through the same worker): for the expiry check.
+  for (const [kind, key] of [['pkcs11', 'pkcs11Modules'], ['skf', 'skfModules']] as const) {
+    for (const m of (report.facts[key] as ModuleFact[] | undefined) ?? []) {
+      if (!m.loads || !m.path) continue;
+      try {
+        const { WorkerKeyStore } = await import('../../keystores/worker/remote-store.ts');
+        for (const id of await new WorkerKeyStore(await worker(), { kind, module: m.path }).listIdentities()) {
+          const c = parseCertificate(id.certificate);
+          storeCertificates.push({ store: `USB Key（${path.basename(m.path)}）`, subject: c.subject, notAfter: c.notAfter.toISOString() });
+        }
+      } catch {
+        // A key that cannot be listed is already reported by the module checks above.
+      }
+    }
+  }
+  if (platform === 'win32') {
+    // The Windows certificate store (where most vendors' CSPs register their keys' certificates).
+    try {
+      const { WorkerKeyStore } = await import('../../keystores/worker/remote-store.ts');
+      const localMachine = policy.policy.windowsStoreLocalMachine;
+      for (const id of await new WorkerKeyStore(await worker(), { kind: 'windows', localMachine }).listIdentities()) {
+        const c = parseCertificate(id.certificate);
+        storeCertificates.push({ store: 'Windows 证书存储', subject: c.subject, notAfter: c.notAfter.toISOString() });
+      }
+    } catch {
+      // No readable store: nothing to remind about.
+    }
+  }
+  const anchors = await realTrustAnchors(policy.policy.trustAnchorDirs).catch(() => ({ anchors: [], errors: [] }));
+  const extra = await adminChecks({
+    now: opts.now,
+    portalUrl: opts.portalUrl ?? policy.policy.portalHome,
+    probePortal: (url) => probePortalHttp(url, Math.min(opts.timeoutMs, 3_000)),
+    ports: opts.ports ?? [...CA_ASSISTANT_PORTS],
+    portInUse: (port) => probeTcpPort('127.0.0.1', port, 500),
+    clockSkewSeconds: policy.policy.clockSkewSeconds,
+    certificates: [...anchors.anchors.map((a) => ({ store: 'trust', subject: a.subject, notAfter: a.notAfter })), ...storeCertificates],
+  });
+  return { ...report, checks: [...report.checks, ...extra], ok: report.ok && !extra.some((c) => c.status === 'fail') };
+}
+
 export async function run(args: string[], io: CliIO): Promise<number> {
   let values: { json?: boolean; html?: string; policy?: string; timeout?: string; portal?: string; 'assistant-ports'?: string; help?: boolean };
   try {
@@ -390,64 +476,24 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   const home = io.env['HOME'] || io.env['USERPROFILE'] || '';
   const policy = loadPolicy({ platform, env: io.env, home, ...(policyFile !== undefined ? { machinePath: policyFile } : {}) });
 
-  const { defaultLibraryDirs } = await import('../../keystores/pkcs11/configured-modules.ts');
-  const { checkModulePath } = await import('../../keystores/pkcs11/module-path.ts');
-  // The key-store worker isolates a crashing or hanging driver from this process.
   let client: KeyStoreWorkerClient | null = null;
-  const worker = async (): Promise<KeyStoreWorkerClient> => {
-    if (!client) {
-      const { KeyStoreWorkerClient } = await import('../../keystores/worker/client.ts');
-      const { forkWorkerSpawner } = await import('../../keystores/worker/fork-transport.ts');
-      client = new KeyStoreWorkerClient({ spawn: forkWorkerSpawner({ env: io.env }), timeouts: { 'pkcs11.describe': timeoutMs, 'skf.describe': timeoutMs } });
-    }
-    return client;
-  };
-  const describeSkf = async (libraryPath: string): Promise<{ devices: number }> => ({ devices: (await (await worker()).call('skf.describe', { module: libraryPath })).devices.length });
-  const describeModule = async (modulePath: string): Promise<{ library: string; slots: number; tokens: number }> => {
-    const r = await (await worker()).call('pkcs11.describe', { module: modulePath });
-    return {
-      library: `${r.info.manufacturer} ${r.info.description} ${r.info.libraryVersion}`.replace(/\s+/g, ' ').trim(),
-      slots: r.slots.length,
-      tokens: r.slots.filter((s) => s.serial || s.initialized).length,
-    };
-  };
   let report: DoctorReport;
   try {
-    report = await diagnose({
-      now: io.now(),
-      platform,
-      arch: process.arch,
-      osRelease: os.release(),
-      versions: process.versions,
-      env: io.env,
-      policy,
-      appVersion: readAppVersion(),
-      profileModules: () => realProfileModules(platform),
-      libraryDirs: defaultLibraryDirs(platform, io.env),
-      exists: (p) => fs.existsSync(p),
-      describeModule,
-      profileSkfModules: () => realProfileSkfModules(platform),
-      describeSkf,
-      checkModulePath: (p) => checkModulePath(p),
-      driverMachine: (p) => readPeFile(p),
-      trustAnchors: realTrustAnchors,
-      probePort: probeTcpPort,
+    report = await collectDoctorReport({
+      env: io.env, now: io.now(), policy, timeoutMs, ports, ...(values.portal !== undefined ? { portalUrl: values.portal } : {}),
+      worker: async () => {
+        if (!client) {
+          const { KeyStoreWorkerClient } = await import('../../keystores/worker/client.ts');
+          const { forkWorkerSpawner } = await import('../../keystores/worker/fork-transport.ts');
+          client = new KeyStoreWorkerClient({ spawn: forkWorkerSpawner({ env: io.env }), timeouts: { 'pkcs11.describe': timeoutMs, 'skf.describe': timeoutMs } });
+        }
+        return client;
+      },
     });
   } finally {
     const c = client as KeyStoreWorkerClient | null;
     if (c) await c.close();
   }
-  const anchors = await realTrustAnchors(policy.policy.trustAnchorDirs).catch(() => ({ anchors: [], errors: [] }));
-  const extra = await adminChecks({
-    now: io.now(),
-    portalUrl: values.portal ?? policy.policy.portalHome,
-    probePortal: (url) => probePortalHttp(url, Math.min(timeoutMs, 3_000)),
-    ports,
-    portInUse: (port) => probeTcpPort('127.0.0.1', port, 500),
-    clockSkewSeconds: policy.policy.clockSkewSeconds,
-    certificates: anchors.anchors.map((a) => ({ store: 'trust', subject: a.subject, notAfter: a.notAfter })),
-  });
-  report = { ...report, checks: [...report.checks, ...extra], ok: report.ok && !extra.some((c) => c.status === 'fail') };
   if (values.html !== undefined) {
     const htmlFile = path.resolve(io.cwd, values.html);
     try {

@@ -12,6 +12,7 @@ import { diagnose, run, type DoctorDeps, type DoctorReport, type ModuleFact } fr
 import { AssistantError } from '../../../main/errors.ts';
 import { resolvePolicy } from '../../../main/policy/index.ts';
 import { getTestPki } from '../../fixtures/pki.ts';
+import { parseCertificate } from '../../../main/pki/certificate.ts';
 import { buildFakeSkf, fakeSkfEnv, skipFakeSkf } from '../../support/fake-skf.ts';
 
 function deps(over: Partial<DoctorDeps> = {}): DoctorDeps {
@@ -78,13 +79,13 @@ test('CLI doctor --json with a policy naming the fake SKF library loads it in th
     const made = fakeSkfEnv(pki.get('hebca-sm2-ent'), tmp);
     const env = { ...process.env, ...made.env, HOME: tmp, XDG_CONFIG_HOME: path.join(tmp, 'cfg') };
     const policyFile = path.join(tmp, 'policy.json');
-    const run1 = async (policy: unknown): Promise<DoctorReport> => {
+    const run1 = async (policy: unknown, now = new Date()): Promise<DoctorReport> => {
       fs.writeFileSync(policyFile, JSON.stringify(policy));
       fs.chmodSync(policyFile, 0o644);
       let out = '';
       const stdout = new PassThrough();
       stdout.on('data', (d) => (out += d));
-      const code = await run(['--json', '--policy', policyFile], { stdout, stderr: new PassThrough(), stdin: new PassThrough(), env, cwd: tmp, now: () => new Date() });
+      const code = await run(['--json', '--policy', policyFile], { stdout, stderr: new PassThrough(), stdin: new PassThrough(), env, cwd: tmp, now: () => now });
       const report = JSON.parse(out) as DoctorReport;
       assert.equal(code, report.ok ? 0 : 1);
       return report;
@@ -94,6 +95,13 @@ test('CLI doctor --json with a policy naming the fake SKF library loads it in th
     const fact = (good.facts['skfModules'] as ModuleFact[]).find((m) => m.path === lib);
     assert.equal(fact?.loads, true);
     assert.equal(fact?.devices, 1);
+
+    // Ten days before the key's certificate expires, doctor names it among the expiring certificates.
+    const leaf = parseCertificate(fs.readFileSync(pki.get('hebca-sm2-ent').certDer));
+    const soon = await run1({ version: 1, skfModules: [lib] }, new Date(leaf.notAfter.getTime() - 10 * 86_400_000));
+    const expiring = check(soon, 'certificates-expiring');
+    assert.equal(expiring?.status, 'warn', JSON.stringify(expiring));
+    assert.match(expiring?.message ?? '', /USB Key（/);
 
     // A PKCS#11 library is not an SKF library: the policy asked for it, so the check fails.
     const softhsm = '/usr/lib/softhsm/libsofthsm2.so';
