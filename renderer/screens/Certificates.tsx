@@ -148,6 +148,14 @@ function PfxDialog({ file, onDone }: { file: { fileId: string; fileName: string 
   );
 }
 
+/** Name, USCC (with or without spaces) or CA: what a clerk with many keys types to find one. */
+export function certificateMatches(c: CertificateView, query: string): boolean {
+  const q = query.normalize('NFKC').trim().toUpperCase().replace(/[\s-]+/g, '');
+  if (!q) return true;
+  const hay = [c.enterpriseName, c.uscc?.value ?? '', c.caProfile?.name ?? '', c.sourceLabel].join('\u0001').normalize('NFKC').toUpperCase();
+  return hay.includes(q);
+}
+
 export function CertificatesScreen() {
   const { t, lang } = useI18n();
   const [list, setList] = useState<CertificateListView | null>(null);
@@ -170,6 +178,9 @@ export function CertificatesScreen() {
     };
   }, [load]);
   const expiring = list?.certificates.filter((c) => c.expiry) ?? [];
+  // Agencies (代理记账) hold dozens of enterprises' keys: find one by name or USCC.
+  const [filter, setFilter] = useState('');
+  const shown = (list?.certificates ?? []).filter((c) => certificateMatches(c, filter));
   const pick = async () => {
     try {
       const f = await invoke('certs:pickPfx');
@@ -205,7 +216,11 @@ export function CertificatesScreen() {
           <ul>{expiring.map((c) => <li key={c.id}><strong>{c.enterpriseName}</strong>{lang === 'en' ? ': ' : '：'}{lang === 'en' ? c.expiry!.messageEn : c.expiry!.message}</li>)}</ul>
         </div>
       )}
-      <div className="cards">{list?.certificates.map((c) => <CertificateCard key={c.id} cert={c} />)}</div>
+      {list && list.certificates.length > 3 && (
+        <input type="search" className="search cert-filter" value={filter} onChange={(e) => setFilter(e.target.value)} placeholder={t('certs.filter')} aria-label={t('certs.filter')} data-testid="cert-filter" />
+      )}
+      {list && filter.trim() !== '' && shown.length === 0 && <div className="empty">{t('certs.filterNone')}</div>}
+      <div className="cards">{shown.map((c) => <CertificateCard key={c.id} cert={c} />)}</div>
       {pfx && <PfxDialog file={pfx} onDone={(opened) => { setPfx(null); if (opened) load(); }} />}
     </section>
   );
