@@ -164,6 +164,15 @@ export function shortName(dn: string): string {
   return (cn ?? o ?? dn).replace(/\\(.)/g, '$1');
 }
 
+/** A resident ID number in the certificate (an identity field, or anywhere for display): not a 法人 certificate. */
+const PERSONAL_CERTIFICATE: CheckResult = {
+  id: 'uscc',
+  status: 'fail',
+  code: 'USCC_PERSONAL_CERT',
+  message: '这是个人证书（含居民身份证号），不是企业（法人）证书，不能用于法人登录',
+  messageEn: 'This is a personal certificate (it holds a resident ID number), not an enterprise (legal person) certificate; it cannot be used for legal-person login',
+};
+
 export function checkUscc(identity: CertificateIdentity): CheckResult {
   const u = identity.uscc;
   // Same provenance rules as the verifier (issue 12), so inspect and a login agree.
@@ -178,13 +187,7 @@ export function checkUscc(identity: CertificateIdentity): CheckResult {
     };
   }
   if (identity.refusal?.code === 'PERSONAL_CERTIFICATE') {
-    return {
-      id: 'uscc',
-      status: 'fail',
-      code: 'USCC_PERSONAL_CERT',
-      message: '这是个人证书（含居民身份证号），不是企业（法人）证书，不能用于法人登录',
-      messageEn: 'This is a personal certificate (it holds a resident ID number), not an enterprise (legal person) certificate; it cannot be used for legal-person login',
-    };
+    return { ...PERSONAL_CERTIFICATE };
   }
   if (u && u.valid) {
     return { id: 'uscc', status: 'pass', message: `统一社会信用代码 ${u.value}（来源 ${u.source}，可信度 ${u.confidence}）`, messageEn: `Unified social credit code ${u.value} (from ${u.source}, confidence ${u.confidence})` };
@@ -200,13 +203,7 @@ export function checkUscc(identity: CertificateIdentity): CheckResult {
   }
   const kinds = new Set(identity.candidates.map((c) => String((c as { kind?: unknown }).kind ?? '')));
   if (kinds.has('residentId')) {
-    return {
-      id: 'uscc',
-      status: 'fail',
-      code: 'USCC_PERSONAL_CERT',
-      message: '这是个人证书（含居民身份证号），不是企业（法人）证书，不能用于法人登录',
-      messageEn: 'This is a personal certificate (it holds a resident ID number), not an enterprise (legal person) certificate; it cannot be used for legal-person login',
-    };
+    return { ...PERSONAL_CERTIFICATE };
   }
   if (identity.orgCode) {
     return {
