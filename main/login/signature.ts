@@ -5,27 +5,22 @@ import type { ParsedCertificate, PublicKeyInfo } from '../pki/certificate.ts';
 import { SIGNATURE_ALGORITHMS } from '../pki/oids.ts';
 import { publicKeyObject as nodeKey } from '../pki/public-key.ts';
 import { bytesToHex, sm2Verify } from '../pki/sm2.ts';
-import type { SignatureAlgorithm } from '../pki/signature-algorithm.ts';
+import { signatureAlgorithmFor, type SignatureAlgorithm } from '../pki/signature-algorithm.ts';
 
-const P256 = '1.2.840.10045.3.1.7';
 /** Smallest RSA modulus a login key may have. */
 export const MIN_RSA_BITS = 2048;
 
+const KEY_NEEDED: Record<SignatureAlgorithm, { zh: string; en: string }> = {
+  'RS256': { zh: 'RS256 需要 RSA 密钥', en: 'RS256 needs an RSA key' },
+  'ES256': { zh: 'ES256 需要 P-256 椭圆曲线密钥', en: 'ES256 needs a P-256 key' },
+  'SM2-SM3': { zh: 'SM2-SM3 需要 SM2 密钥', en: 'SM2-SM3 needs an SM2 key' },
+};
 
 /** Why a token algorithm label does not fit a key, or null when it fits. */
 export function algorithmMismatch(alg: SignatureAlgorithm, pk: PublicKeyInfo): { zh: string; en: string } | null {
-  switch (alg) {
-    case 'RS256':
-      if (pk.kind !== 'RSA') return { zh: 'RS256 需要 RSA 密钥', en: 'RS256 needs an RSA key' };
-      if ((pk.bits ?? 0) < MIN_RSA_BITS) return { zh: `RSA 密钥仅 ${pk.bits} 位，至少需要 ${MIN_RSA_BITS} 位`, en: `RSA key has ${pk.bits} bits, at least ${MIN_RSA_BITS} required` };
-      return null;
-    case 'ES256':
-      if (pk.kind !== 'EC' || pk.curveOid !== P256) return { zh: 'ES256 需要 P-256 椭圆曲线密钥', en: 'ES256 needs a P-256 key' };
-      return null;
-    case 'SM2-SM3':
-      if (pk.kind !== 'SM2') return { zh: 'SM2-SM3 需要 SM2 密钥', en: 'SM2-SM3 needs an SM2 key' };
-      return null;
-  }
+  if (signatureAlgorithmFor(pk) !== alg) return KEY_NEEDED[alg];
+  if (alg === 'RS256' && (pk.bits ?? 0) < MIN_RSA_BITS) return { zh: `RSA 密钥仅 ${pk.bits} 位，至少需要 ${MIN_RSA_BITS} 位`, en: `RSA key has ${pk.bits} bits, at least ${MIN_RSA_BITS} required` };
+  return null;
 }
 
 /**
