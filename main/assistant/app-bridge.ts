@@ -5,6 +5,7 @@
  * embedded portal's login, the consent on the assistant's own Consent screen, each signature in
  * the signature log (`via: bridge`). Plain functions over what main/app hands in.
  */
+import nodePath from 'node:path';
 import { AssistantError, toErrorInfo } from '../errors.ts';
 import type { KeyStore } from '../keystores/types.ts';
 import { createKeyBridgeHost, type HostKeyStore, type KeyBridgeHost } from '../bridge/host.ts';
@@ -16,10 +17,20 @@ import type { BridgeNote, BridgeProtocol } from '../bridge/types.ts';
 import { createSigningPath, signatureLogRecord, type ConsentSlot, type SigningPath } from '../login/signing-path.ts';
 import type { SignatureRecord as LogRecord } from '../login/signature-log.ts';
 import type { Policy } from '../policy/policy.ts';
+import { machinePolicyPath } from '../policy/load.ts';
 import type { BridgeStatusView } from '../../common/ipc-contract.ts';
 import type { RegisteredStore } from './certificates.ts';
 import { PIN_ERROR_CODES, type BridgeConsentPresenter } from './ipc-handlers.ts';
 import type { LogFields } from './world.ts';
+
+/**
+ * Where the wss leaf lives: per machine, beside the machine policy (%ProgramData%\CertAssistant\bridge
+ * on Windows), written by the installer (`--cli bridge-cert issue`), writable by administrators only.
+ */
+export function bridgeTlsDir(platform: NodeJS.Platform, env: NodeJS.ProcessEnv): string {
+  const p = platform === 'win32' ? nodePath.win32 : nodePath.posix;
+  return p.join(p.dirname(machinePolicyPath(platform, env)), 'bridge');
+}
 
 export type BridgePolicy = Pick<Policy, 'bridgeEnabled' | 'bridgeProtocols' | 'bridgeAcceptPagePin' | 'allowedOrigins'>;
 

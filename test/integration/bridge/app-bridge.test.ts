@@ -16,7 +16,7 @@ import path from 'node:path';
 import { AssistantError } from '../../../main/errors.ts';
 import { createAssistantIpc, type AssistantIpc } from '../../../main/assistant/ipc-handlers.ts';
 import { createCertificateService, type RegisteredStore } from '../../../main/assistant/certificates.ts';
-import { bridgeStartOptions, bridgeStatusView, startAppBridge, type AppBridge, type BridgePolicy } from '../../../main/assistant/app-bridge.ts';
+import { bridgeStartOptions, bridgeStatusView, bridgeTlsDir, startAppBridge, type AppBridge, type BridgePolicy } from '../../../main/assistant/app-bridge.ts';
 import { forkBridgeTransport } from '../../../main/bridge/process-host.ts';
 import { SignatureLog } from '../../../main/login/signature-log.ts';
 import { createConsentSlot, type ConsentSlot } from '../../../main/login/signing-path.ts';
@@ -270,6 +270,9 @@ describe('the app serves the bridge', () => {
 test('start options carry the policy: protocols, signing origins, the page-PIN rule; TLS when the installer issued it', () => {
   const o = bridgeStartOptions({ bridgeEnabled: true, bridgeProtocols: ['hebca', 'hebca'], bridgeAcceptPagePin: false, allowedOrigins: ['https://www.hbzwfw.gov.cn'] }, { cert: 'C', key: 'K' }, { bjcaWs: 0 });
   assert.deepEqual(o, { protocols: ['hebca'], allowedOrigins: ['https://www.hbzwfw.gov.cn'], acceptPagePin: false, tls: { cert: 'C', key: 'K' }, ports: { bjcaWs: 0 } });
+  // The installer writes the leaf beside the machine policy; the app reads it from there.
+  assert.equal(bridgeTlsDir('win32', { ProgramData: 'D:\\PD' }), 'D:\\PD\\CertAssistant\\bridge');
+  assert.equal(bridgeTlsDir('linux', {}), '/etc/cert-assistant/bridge');
   const failed = bridgeStatusView({ enabled: true, protocols: ['bjca'], endpoints: [], busy: [], failed: 'BRIDGE_EXITED' });
   assert.equal(failed.state, 'failed');
   assert.match(failed.message ?? '', /未能启动/);
