@@ -204,6 +204,11 @@ export interface DnAttribute {
   long: string;
   /** What the CLI's human report calls it (`使用者：名称：…；单位：…`), where it has a name. */
   zh?: string;
+  /**
+   * The display DN has always written this one as its dotted OID (`2.5.4.45=…`): inspect output and
+   * the bridge's DN strings keep that form, while identity sources use the short name.
+   */
+  displayAsOid?: true;
 }
 
 /**
@@ -222,10 +227,10 @@ export const DN_ATTRIBUTES: readonly DnAttribute[] = [
   { oid: OID.organizationName, short: 'O', long: 'organizationName', zh: '单位' },
   { oid: OID.organizationalUnitName, short: 'OU', long: 'organizationalUnitName', zh: '部门' },
   { oid: OID.title, short: 'title', long: 'title' },
-  { oid: OID.description, short: 'description', long: 'description' },
+  { oid: OID.description, short: 'description', long: 'description', displayAsOid: true },
   { oid: OID.name, short: 'name', long: 'name', zh: '名称' },
   { oid: OID.givenName, short: 'GN', long: 'givenName' },
-  { oid: OID.x500UniqueIdentifier, short: 'x500UniqueIdentifier', long: 'x500UniqueIdentifier' },
+  { oid: OID.x500UniqueIdentifier, short: 'x500UniqueIdentifier', long: 'x500UniqueIdentifier', displayAsOid: true },
   { oid: OID.organizationIdentifier, short: 'organizationIdentifier', long: 'organizationIdentifier' },
   { oid: OID.emailAddress, short: 'emailAddress', long: 'emailAddress', zh: '邮箱' },
   { oid: OID.userId, short: 'UID', long: 'userId' },
@@ -238,6 +243,12 @@ const DN_BY_SHORT: ReadonlyMap<string, DnAttribute> = new Map(DN_ATTRIBUTES.map(
 /** The attribute's short name (`CN`, `emailAddress`), or its dotted OID when the table has none. */
 export function dnShortName(oid: string): string {
   return DN_BY_OID.get(oid)?.short ?? oid;
+}
+
+/** The attribute's key in a display DN: its short name, or its dotted OID (not in the table, or `displayAsOid`). */
+export function dnDisplayKey(oid: string): string {
+  const a = DN_BY_OID.get(oid);
+  return a && !a.displayAsOid ? a.short : oid;
 }
 
 /** The zh-CN label for a short name in a display DN, or undefined when it has none. */
