@@ -73,7 +73,8 @@ export function signatureLogRecord(r: SignatureRecord, via: Exclude<SignatureCha
 export interface SigningPathOptions {
   /** Shows the consent; resolves with the user's answer. `signal` aborts when the consent times out. */
   ask(view: ConsentView, signal: AbortSignal): Promise<ConsentAnswer>;
-  record(r: SignatureRecord): void;
+  /** Called once the signature is made; the signature goes back to the caller only after it settles (a log write). */
+  record(r: SignatureRecord): unknown;
   now: () => Date;
   randomId: () => string;
   siteName?: (origin: string) => string | null;
@@ -251,7 +252,7 @@ export function createSigningPath(opts: SigningPathOptions): SigningPath {
         // The PIN typed in our own prompt wins; a page PIN only where policy allows it; never retried.
         const pin = answer.secret ?? req.pagePin ?? '';
         const signature = await signWithKey(req.key, req.data, req.output, pin);
-        opts.record({
+        await opts.record({
           event: 'signed', origin: req.origin, protocol: req.protocol, operation,
           fingerprintSha256: view.certificate.fingerprintSha256, enterprise: view.certificate.enterpriseName, uscc: view.certificate.uscc,
           contentSha256: view.content.sha256, at: opts.now().toISOString(),

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import os from 'node:os';
 import { basename } from 'node:path';
 import { createInterface, type Interface } from 'node:readline';
 import { randomUUID } from 'node:crypto';
@@ -15,7 +16,9 @@ import { KeyStoreWorkerClient } from '../../keystores/worker/client.ts';
 import { forkWorkerSpawner } from '../../keystores/worker/fork-transport.ts';
 import { WorkerKeyStore } from '../../keystores/worker/remote-store.ts';
 import { windowsStoreKeyStore } from '../../keystores/windows/index.ts';
-import { createSigningPath, type ConsentAnswer, type ConsentView } from '../../login/signing-path.ts';
+import { SignatureLog } from '../../login/signature-log.ts';
+import { createSigningPath, signatureLogRecord, type ConsentAnswer, type ConsentView, type SignatureRecord } from '../../login/signing-path.ts';
+import { userDataDir } from '../../policy/user-data.ts';
 import { parseOriginRule } from '../../../common/portal-origins.ts';
 import { EXIT_FAIL, EXIT_OK, EXIT_USAGE, type CliIO } from '../io.ts';
 
@@ -39,7 +42,9 @@ pages work with this assistant; only allowed origins, a consent for every signat
   --bjca-wss-port N    默认 21061（CERT_ASSISTANT_BJCA_WSS_PORT），需 --tls-cert/--tls-key
   --hebca-port N       默认 17212（CERT_ASSISTANT_HEBCA_PORT）
 标准输出为 JSON 行：listening、consent、signed、refused、port-busy、keys-changed。SIGTERM 立即结束并释放端口。
+每次签名都写入签名记录（与应用相同，用 cert-assistant log 查看）。
 Standard output: JSON lines (listening, consent, signed, refused, port-busy, keys-changed). SIGTERM ends it.
+Every signature is appended to the signature log, as the app does (see it with cert-assistant log).
 `;
 
 function usage(io: CliIO, why: string): number {
@@ -160,10 +165,25 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   };
   const ask = consentMode === 'stdin' ? askStdin : askTerminal;
 
+  // Every signature goes into the user's signature log (the same folder and record as the app's bridge)
+  // before the page gets it; the `signed` line follows its entry. A failed write is a warning: the
+  // user consented and the signature is made.
+  const signatureLog = new SignatureLog(userDataDir(process.platform, io.env, os.homedir()));
+  let recording: Promise<void> = Promise.resolve();
+  const record = (r: SignatureRecord): Promise<void> => {
+    recording = recording
+      .then(() => signatureLog.append(signatureLogRecord(r, 'bridge')))
+      .then(() => undefined, (e: unknown) => {
+        const info = toErrorInfo(e);
+        io.stderr.write(`警告 [${info.code}]: 签名已完成，但未能写入签名记录：${info.message}\n`);
+      })
+      .then(() => emit({ ...r }));
+    return recording;
+  };
+
   const path = createSigningPath({
     ask,
-    // The signature log (clerk issue) plugs in here; the CLI's record is the `signed` event.
-    record: (r) => emit({ ...r }),
+    record,
     now: io.now,
     randomId: () => randomUUID(),
   });
@@ -215,6 +235,8 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     rl.close();
     await bridge?.stop();
     await client?.close();
+    // A signature made just before SIGTERM is still written to the log.
+    await recording;
   };
   // Signals are caught before anything is announced, so a SIGTERM right after `listening` still ends cleanly.
   let stopRequested: (() => void) | null = null;

@@ -38,7 +38,7 @@ export interface InspectFileEntry {
   certificates: JsonCertificate[];
 }
 
-type JsonCertificate = Omit<CertificateReport, 'checks'> & { checks: { id: string; status: CheckStatus; message: string; code?: string }[] };
+type JsonCertificate = Omit<CertificateReport, 'checks'> & { checks: { id: string; status: CheckStatus; message: string; code?: string; detail?: string }[] };
 
 export async function run(args: string[], io: CliIO): Promise<number> {
   let parsed;
@@ -106,7 +106,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
 }
 
 function toJson(r: CertificateReport): JsonCertificate {
-  return { ...r, checks: r.checks.map((c) => ({ id: c.id, status: c.status, message: c.message, ...(c.code !== undefined ? { code: c.code } : {}) })) };
+  return { ...r, checks: r.checks.map((c) => ({ id: c.id, status: c.status, message: c.message, ...(c.code !== undefined ? { code: c.code } : {}), ...(c.detail !== undefined ? { detail: c.detail } : {}) })) };
 }
 
 const DN_LABELS: Record<string, string> = { CN: '名称', O: '单位', OU: '部门', L: '城市', ST: '省份', C: '国家', serialNumber: '序列号', emailAddress: '邮箱', name: '名称' };
@@ -167,7 +167,7 @@ function humanReport(entries: InspectFileEntry[], caFlags: Map<InspectFileEntry,
       }
       else if (c.identity.orgCode) lines.push(`    组织机构代码：${c.identity.orgCode.value}（来源 ${c.identity.orgCode.source}）`);
       lines.push('    检查：');
-      for (const k of c.checks) lines.push(`      ${MARK[k.status]}  ${CHECK_NAMES[k.id] ?? k.id}：${k.message}`);
+      for (const k of c.checks) lines.push(`      ${MARK[k.status]}  ${CHECK_NAMES[k.id] ?? k.id}：${k.message}`, ...(k.detail ? [`         ${k.detail}`] : []));
       const verdict = loginVerdict(c);
       lines.push(`    结论：${isCA ? 'CA 证书，用于签发证书，不用于登录' : verdict.verdict === 'unusable' ? '不能用于法人登录' : verdict.message}`, '');
     });

@@ -13,7 +13,7 @@ import { describePrivateKey, nodePrivateKey, sm2PrivateKeyHex } from '../../pki/
 import { MAX_FILE_BYTES } from '../../pki/read.ts';
 import { bytesToHex, sm2PublicKeyFromPrivate, sm2Sign } from '../../pki/sm2.ts';
 import type { KeyIdentity, KeyStore, PinState } from '../types.ts';
-import type { SignatureAlgorithm } from '../../pki/signature-algorithm.ts';
+import { signatureAlgorithmFor, type SignatureAlgorithm } from '../../pki/signature-algorithm.ts';
 
 export interface Pkcs12StoreOptions {
   /** Reads the file (tests and the app's sandboxed reader pass their own). */
@@ -29,14 +29,6 @@ interface IdentityEntry {
 
 function pinIncorrect(): AssistantError {
   return new AssistantError('PIN_INCORRECT', 'PFX 文件密码错误', { en: 'wrong PFX file password' });
-}
-
-/** Signature algorithm a certificate's key can make, or null when the login token has none for it. */
-export function algorithmFor(cert: ParsedCertificate): SignatureAlgorithm | null {
-  if (cert.publicKey.kind === 'RSA') return 'RS256';
-  if (cert.publicKey.kind === 'SM2') return 'SM2-SM3';
-  if (cert.publicKey.kind === 'EC' && cert.keyAlgorithm === 'EC-P256') return 'ES256';
-  return null;
 }
 
 export class Pkcs12KeyStore implements KeyStore {
@@ -92,7 +84,7 @@ export class Pkcs12KeyStore implements KeyStore {
       let leaf = key.localKeyId !== undefined ? certs.find((c) => c.localKeyId === key.localKeyId) : undefined;
       if (!leaf && contents.keys.length === 1) leaf = certs.find((c) => !c.parsed.isCA) ?? certs[0];
       if (!leaf) return;
-      const algorithm = algorithmFor(leaf.parsed);
+      const algorithm = signatureAlgorithmFor(leaf.parsed.publicKey);
       if (!algorithm) return;
       const cn = /(?:^|, )CN=([^,]*)/.exec(leaf.parsed.subject)?.[1];
       out.push({

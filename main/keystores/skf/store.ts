@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import * as pkijs from 'pkijs';
 import { AssistantError, isAssistantError } from '../../errors.ts';
 import type { KeyIdentity, KeyStore, PinState } from '../types.ts';
-import type { SignatureAlgorithm } from '../../pki/signature-algorithm.ts';
+import { parseCertificate } from '../../pki/certificate.ts';
+import { signatureAlgorithmFor, type SignatureAlgorithm } from '../../pki/signature-algorithm.ts';
 import { checkModulePath } from '../pkcs11/module-path.ts';
 import type { SkfModuleReport } from '../worker/protocol.ts';
 import { CONTAINER_TYPE, displayName, SGD_SM3, SkfModule, type DevInfo, type SkfHandle } from './binding.ts';
@@ -10,10 +10,6 @@ import { SAR_OK, SAR_PIN_INCORRECT, SAR_PIN_LOCKED, SAR_USER_ALREADY_LOGGED_IN, 
 
 /** GM/T 0009 default signer ID: the device hashes Z_A over it, as every verifier does. */
 const SM2_USER_ID = Buffer.from('1234567812345678', 'ascii');
-const OID_RSA = '1.2.840.113549.1.1.1';
-const OID_EC = '1.2.840.10045.2.1';
-const OID_SM2 = '1.2.156.10197.1.301';
-const OID_P256 = '1.2.840.10045.3.1.7';
 /** DER DigestInfo prefix for SHA-256 (RFC 8017 §9.2 note 1): SKF_RSASignData pads around it. */
 const SHA256_DIGEST_INFO = Buffer.from('3031300d060960864801650304020105000420', 'hex');
 const MAX_PIN_BYTES = 64;
@@ -57,20 +53,15 @@ export function eccSignatureBlobToDer(blob: Uint8Array): Uint8Array {
 
 interface CertFacts { algorithm: SignatureAlgorithm | null; ecPoint: Buffer | null }
 
+/** The key's login algorithm and, for EC/SM2 keys, its point (to match the container's key), from the certificate. */
 function certificateFacts(der: Uint8Array): CertFacts {
   try {
-    const cert = pkijs.Certificate.fromBER(new Uint8Array(der));
-    const spki = cert.subjectPublicKeyInfo;
-    const alg = spki.algorithm;
-    const point = Buffer.from(spki.subjectPublicKey.valueBlock.valueHexView);
-    if (alg.algorithmId === OID_RSA) return { algorithm: 'RS256', ecPoint: null };
-    if (alg.algorithmId === OID_SM2) return { algorithm: 'SM2-SM3', ecPoint: point };
-    if (alg.algorithmId === OID_EC) {
-      const curve = (alg.algorithmParams as { valueBlock?: { toString(): string } } | undefined)?.valueBlock?.toString();
-      return { algorithm: curve === OID_SM2 ? 'SM2-SM3' : curve === OID_P256 ? 'ES256' : null, ecPoint: point };
-    }
-  } catch {}
-  return { algorithm: null, ecPoint: null };
+    const { publicKey } = parseCertificate(der);
+    const ecPoint = publicKey.kind === 'SM2' || publicKey.kind === 'EC' ? Buffer.from(publicKey.keyBytes) : null;
+    return { algorithm: signatureAlgorithmFor(publicKey), ecPoint };
+  } catch {
+    return { algorithm: null, ecPoint: null };
+  }
 }
 
 /** Codes after which we ask "is the key still plugged in?" to tell a removed key from a driver fault. */
