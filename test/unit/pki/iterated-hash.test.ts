@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { compileIteratedHash, moduleSource } from '../../../scripts/build-wasm.ts';
 import { iterateHash, iterateHashNode } from '../../../main/pki/iterated-hash.ts';
 import { bmpPassword, pkcs12Kdf, DIGESTS } from '../../../main/pki/pbe.ts';
+import { OID } from '../../../main/pki/oids.ts';
 import fs from 'node:fs';
 
 test('the WebAssembly loop gives node:crypto\'s answer for SHA-1 and SHA-256 at every count', () => {
@@ -21,7 +22,7 @@ test('the WebAssembly loop gives node:crypto\'s answer for SHA-1 and SHA-256 at 
 
 test('PKCS#12 KDF equals OpenSSL\'s PKCS12KDF (RFC 7292 B.2) for SHA-1 and SHA-256, one and several blocks', () => {
   const salt = Buffer.from('0A58CF64530D823F', 'hex');
-  for (const [oid, digest] of [['1.3.14.3.2.26', 'SHA1'], ['2.16.840.1.101.3.4.2.1', 'SHA256']] as const) {
+  for (const [oid, digest] of [[OID.sha1, 'SHA1'], [OID.sha256, 'SHA256']] as const) {
     for (const [id, iter, n] of [[1, 1, 24], [2, 2048, 8], [3, 100_000, 32], [1, 5000, 24]] as const) {
       const pw = bmpPassword('密码123');
       const out = execFileSync('openssl', ['kdf', '-keylen', String(n), '-kdfopt', `digest:${digest}`, '-kdfopt', `hexpass:${Buffer.from(pw).toString('hex')}`,
