@@ -5,7 +5,6 @@
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { toErrorInfo } from '../../errors.ts';
 import { loadCaProfiles } from '../../pki/ca-profiles.ts';
 import { checkResidentId, maskResidentId } from '../../pki/resident-id.ts';
@@ -15,7 +14,7 @@ import { readCertificatePath } from '../../pki/read.ts';
 import { loadTrustAnchors } from '../../pki/trust.ts';
 import { analyzeUscc } from '../../pki/uscc.ts';
 import { loadPolicy } from '../../policy/index.ts';
-import { EXIT_FAIL, EXIT_OK, EXIT_USAGE, readSecretLine, writeJson, type CliIO } from '../io.ts';
+import { EXIT_FAIL, EXIT_OK, EXIT_USAGE, parseCommand, readSecretLine, writeJson, type CliIO } from '../io.ts';
 
 const USAGE = `用法 / Usage: cert-assistant inspect [--json] [--password-stdin] [--trust 路径]... 文件...
   检查证书文件（PEM、DER、P7B、PFX/P12）能否用于河北政务服务网法人登录：
@@ -41,28 +40,13 @@ export interface InspectFileEntry {
 type JsonCertificate = Omit<CertificateReport, 'checks'> & { checks: { id: string; status: CheckStatus; message: string; code?: string; detail?: string }[] };
 
 export async function run(args: string[], io: CliIO): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        json: { type: 'boolean' },
-        'password-stdin': { type: 'boolean' },
-        trust: { type: 'string', multiple: true },
-        policy: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (e) {
-    io.stderr.write(`用法错误 / usage error: ${(e as Error).message}\n\n${USAGE}`);
-    return EXIT_USAGE;
-  }
-  if (parsed.values.help) {
-    io.stdout.write(USAGE);
-    return EXIT_OK;
-  }
+  const parsed = parseCommand(args, io, USAGE, {
+    json: { type: 'boolean' },
+    'password-stdin': { type: 'boolean' },
+    trust: { type: 'string', multiple: true },
+    policy: { type: 'string' },
+  }, true);
+  if (typeof parsed === 'number') return parsed;
   const files = parsed.positionals;
   if (files.length === 0) {
     io.stderr.write(`缺少要检查的文件 / no file given\n\n${USAGE}`);
