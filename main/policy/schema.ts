@@ -45,10 +45,14 @@ export const POLICY_SCHEMA = {
     clockSkewSeconds: { type: 'integer', minimum: 0, maximum: 3600 },
     language: { enum: ['zh-CN', 'en'] },
     windowsStoreLocalMachine: { type: 'boolean' },
+    // Revocation in the certificate screen and `inspect`: off (default), prefer (revoked = 不能登录), require (unchecked = 无法确认).
+    revocationMode: { enum: ['off', 'prefer', 'require'] },
+    revocationCrls: stringList(4096),
+    revocationNetwork: { type: 'boolean' },
   },
 } as const;
 
 /** Keys a user's own settings file may set; everything else is the administrator's. */
 export const USER_SETTABLE_KEYS = ['language', 'portalHome'] as const;
 /** Keys that only make sense in machine policy (least privilege: a user cannot widen trust). */
-export const ADMIN_ONLY_KEYS = ['portalOrigins', 'allowedOrigins', 'pkcs11Modules', 'skfModules', 'trustAnchorDirs', 'guideBundlePublicKey', 'clockSkewSeconds', 'updateUrl', 'updateChannel', 'updatesEnabled', 'windowsStoreLocalMachine'] as const;
+export const ADMIN_ONLY_KEYS = ['portalOrigins', 'allowedOrigins', 'pkcs11Modules', 'skfModules', 'trustAnchorDirs', 'guideBundlePublicKey', 'clockSkewSeconds', 'updateUrl', 'updateChannel', 'updatesEnabled', 'windowsStoreLocalMachine', 'revocationMode', 'revocationCrls', 'revocationNetwork'] as const;
