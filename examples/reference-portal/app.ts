@@ -17,6 +17,7 @@ import { DUMMY_HASH_PROMISE, hashPassword, passwordWeakness, verifyPassword } fr
 import { isValidResidentId, maskIdNumber, normalizeIdNumber } from './id-numbers.ts';
 import { realSofVerifier, realUsccCore, realVerifier, type UsccCore, type VerifyLoginToken, type VerifyResult, type VerifySofLogin } from './core.ts';
 import { createSiteDirectory, type GuideSource, type SiteDirectory } from './sites.ts';
+import { assemblePages } from './pages.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -581,6 +582,11 @@ export async function buildPortal(opts: PortalOptions): Promise<FastifyInstance>
     return { site, ...r };
   });
 
-  await app.register(fastifyStatic, { root: PUBLIC_DIR, prefix: '/', index: 'index.html', extensions: ['html'] });
+  // ---- pages (one shared layout, assembled at start-up) and their static assets
+  for (const [name, html] of assemblePages(PUBLIC_DIR)) {
+    const urls = name === 'index' ? ['/', '/index.html'] : [`/${name}.html`, `/${name}`];
+    for (const url of urls) app.get(url, async (_req, reply) => reply.type('text/html; charset=utf-8').send(html));
+  }
+  await app.register(fastifyStatic, { root: path.join(PUBLIC_DIR, 'static'), prefix: '/static/' });
   return app;
 }

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { AssistantError, type ErrorInfo } from '../errors.ts';
 import { parseOriginRule, parsePortalUrl, type OriginRule } from '../../common/portal-origins.ts';
-import { ADMIN_ONLY_KEYS, POLICY_SCHEMA, USER_SETTABLE_KEYS } from './schema.ts';
+import { ADMIN_ONLY_KEYS, MACHINE_ONLY_KEYS, POLICY_SCHEMA, USER_SETTABLE_KEYS } from './schema.ts';
 import { registryDocument, registryInvalid, type RegistryHive, type RegistryLayerInput } from './registry.ts';
 
 export type Language = 'zh-CN' | 'en';
@@ -57,6 +57,15 @@ export interface Policy {
   revocationCrls: string[];
   /** With revocationMode on: ask the certificates' own OCSP responders and CRL distribution points (5 s timeouts). */
   revocationNetwork: boolean;
+  /** Serve the CA assistants' loopback protocols (main/bridge) to the signing origins. */
+  bridgeEnabled: boolean;
+  /** Which of them: bjca (XTXApp ws 21051 / wss 21061), hebca (P11 17212). */
+  bridgeProtocols: Array<'bjca' | 'hebca'>;
+  /**
+   * A PIN the page passes (SOF_Login, HEBCA Login) may unlock the key; the per-signature consent
+   * still applies. Machine policy only (MACHINE_ONLY_KEYS); default false: page PINs are dropped unread.
+   */
+  bridgeAcceptPagePin: boolean;
 }
 
 /** machine: the policy file (%ProgramData% / /etc); machine-registry / user-registry: Group Policy (HKLM / HKCU). */
@@ -120,6 +129,9 @@ export function defaultPolicy(): Policy {
     revocationMode: 'off',
     revocationCrls: [],
     revocationNetwork: true,
+    bridgeEnabled: true,
+    bridgeProtocols: ['bjca', 'hebca'],
+    bridgeAcceptPagePin: false,
   };
 }
 
@@ -232,6 +244,9 @@ export function parsePolicyDocument(doc: unknown, opts: { platform: NodeJS.Platf
   if (typeof d['windowsStoreLocalMachine'] === 'boolean') out.windowsStoreLocalMachine = d['windowsStoreLocalMachine'];
   if (d['revocationMode'] === 'off' || d['revocationMode'] === 'prefer' || d['revocationMode'] === 'require') out.revocationMode = d['revocationMode'];
   if (typeof d['revocationNetwork'] === 'boolean') out.revocationNetwork = d['revocationNetwork'];
+  if (typeof d['bridgeEnabled'] === 'boolean') out.bridgeEnabled = d['bridgeEnabled'];
+  if (Array.isArray(d['bridgeProtocols'])) out.bridgeProtocols = [...(d['bridgeProtocols'] as Array<'bjca' | 'hebca'>)];
+  if (typeof d['bridgeAcceptPagePin'] === 'boolean') out.bridgeAcceptPagePin = d['bridgeAcceptPagePin'];
   return out;
 }
 
@@ -284,6 +299,12 @@ function parseRegistryLayer(r: RegistryLayerInput, hive: RegistryHive, platform:
   problems.push(...decodeProblems);
   const part: PartialPolicy = {};
   for (const [key, value] of Object.entries(document)) {
+    if (hive === 'HKCU' && (MACHINE_ONLY_KEYS as readonly string[]).includes(key)) {
+      // User Group Policy follows the user, not the computer: the machine decides this one.
+      problems.push(registryInvalid(hive, key, 'machine policy only (HKLM or the machine policy file)', '只能在计算机策略（HKLM 或本机策略文件）中设置').toJSON());
+      invalid.push(key);
+      continue;
+    }
     try {
       Object.assign(part, parsePolicyDocument({ [key]: value }, { platform }));
     } catch (e) {

@@ -5,11 +5,11 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { AssistantError, toErrorInfo } from '../../errors.ts';
 import { loadCaProfiles } from '../../pki/ca-profiles.ts';
 import { checkResidentId, maskResidentId } from '../../pki/resident-id.ts';
 import type { ParsedCertificate } from '../../pki/certificate.ts';
+import { dnLabelZh } from '../../pki/oids.ts';
 import { formatDateZh, inspectCertificate, loginVerdict, type CertificateReport, type CheckStatus, type LoginVerdict } from '../../pki/inspect.ts';
 import { readCertificatePath } from '../../pki/read.ts';
 import { loadTrustAnchors } from '../../pki/trust.ts';
@@ -17,7 +17,7 @@ import { analyzeUscc } from '../../pki/uscc.ts';
 import { loadPolicy, type Policy } from '../../policy/index.ts';
 import { certificateRevocation, prepareRevocationCrls, revocationSettingsFromPolicy, withRevocation, type CertificateRevocation, type RevocationMode, type RevocationSettings } from '../../login/certificate-revocation.ts';
 import type { PreparedCrl } from '../../login/revocation.ts';
-import { EXIT_FAIL, EXIT_OK, EXIT_USAGE, readSecretLine, writeJson, type CliIO } from '../io.ts';
+import { EXIT_FAIL, EXIT_OK, EXIT_USAGE, parseCommand, readSecretLine, writeJson, type CliIO } from '../io.ts';
 
 const USAGE = `用法 / Usage: cert-assistant inspect [--json] [--password-stdin] [--trust 路径]... [--crl 文件]... [--ocsp] [--ocsp-url URL] [--fetch-crl] [--require-revocation] 文件...
   检查证书文件（PEM、DER、P7B、PFX/P12）能否用于河北政务服务网法人登录：
@@ -55,33 +55,18 @@ type JsonCertificate = Omit<CertificateReport, 'checks'> & {
 };
 
 export async function run(args: string[], io: CliIO): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        json: { type: 'boolean' },
-        'password-stdin': { type: 'boolean' },
-        trust: { type: 'string', multiple: true },
-        policy: { type: 'string' },
-        crl: { type: 'string', multiple: true },
-        ocsp: { type: 'boolean' },
-        'ocsp-url': { type: 'string' },
-        'fetch-crl': { type: 'boolean' },
-        'require-revocation': { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (e) {
-    io.stderr.write(`用法错误 / usage error: ${(e as Error).message}\n\n${USAGE}`);
-    return EXIT_USAGE;
-  }
-  if (parsed.values.help) {
-    io.stdout.write(USAGE);
-    return EXIT_OK;
-  }
+  const parsed = parseCommand(args, io, USAGE, {
+    json: { type: 'boolean' },
+    'password-stdin': { type: 'boolean' },
+    trust: { type: 'string', multiple: true },
+    policy: { type: 'string' },
+    crl: { type: 'string', multiple: true },
+    ocsp: { type: 'boolean' },
+    'ocsp-url': { type: 'string' },
+    'fetch-crl': { type: 'boolean' },
+    'require-revocation': { type: 'boolean' },
+  }, true);
+  if (typeof parsed === 'number') return parsed;
   const files = parsed.positionals;
   const ocspUrl = parsed.values['ocsp-url'];
   if (ocspUrl !== undefined && !/^https?:\/\/\S+$/i.test(ocspUrl)) {
@@ -178,8 +163,6 @@ function revocationFor(flags: RevocationFlags, policy: Policy, io: CliIO): { set
   };
 }
 
-const DN_LABELS: Record<string, string> = { CN: '名称', O: '单位', OU: '部门', L: '城市', ST: '省份', C: '国家', serialNumber: '序列号', emailAddress: '邮箱', name: '名称' };
-
 /** Resident ID numbers in DN text (HEBCA puts them in a subject attribute, others in CN) are masked for people. */
 function maskResidentIds(text: string, now: Date): string {
   return text.replace(/(?<!\d)\d{17}[\dXx](?![\dA-Za-z])/g, (m) => {
@@ -193,7 +176,7 @@ function dnZh(dn: string, now: Date): string {
   const parts = dn.split(/(?<!\\), /).map((p) => {
     const i = p.indexOf('=');
     const key = p.slice(0, i);
-    return `${DN_LABELS[key] ?? key}：${maskResidentIds(p.slice(i + 1).replace(/\\(.)/g, '$1'), now)}`;
+    return `${dnLabelZh(key) ?? key}：${maskResidentIds(p.slice(i + 1).replace(/\\(.)/g, '$1'), now)}`;
   });
   return parts.join('；');
 }
