@@ -17,6 +17,7 @@ import { hardenSession, hardenWebContents } from './security.ts';
 import { ASSISTANT_ORIGIN } from '../assistant/app-assets.ts';
 import { bridgeTlsDir, startAppBridge, type AppBridge } from '../assistant/app-bridge.ts';
 import { createCertificateService, pkcs12BehindWorker, usbKeyStores } from '../assistant/certificates.ts';
+import { probeDrivers } from '../assistant/first-run.ts';
 import { createGuideService } from '../assistant/guide-service.ts';
 import { createAssistantIpc, type AssistantIpc } from '../assistant/ipc-handlers.ts';
 import { policySettingsView } from '../assistant/policy-settings.ts';
@@ -157,6 +158,11 @@ async function start(): Promise<void> {
     onRecordFailed: (code) => console.warn(`signature-log: not recorded (${code})`),
     // Policy revocationMode/revocationCrls/revocationNetwork: the same check as `cert-assistant inspect`.
     revocation: () => (revocation ??= revocationSettingsFromPolicy(policy, { onSkipped: (file, why) => console.warn(`revocation: CRL skipped ${file} (${why})`) })),
+    // Empty list: what each driver sees (tokens/devices present), for the first-run state.
+    probeDrivers: () => probeDrivers(
+      (kind, module) => (kind === 'pkcs11' ? worker.call('pkcs11.tokens', { module }, { timeoutMs: 10_000 }) : worker.call('skf.tokens', { module }, { timeoutMs: 10_000 })),
+      { pkcs11: modules, skf: skfModules },
+    ),
   });
 
   // Updates: decided from policy and how this copy was installed (main/updates/plan.ts).

@@ -17,6 +17,7 @@ import type { PreparedCrl } from '../login/revocation.ts';
 import { analyzeUscc } from '../pki/uscc.ts';
 import type { CertificateListView, CertificateView, PinStateView } from '../../common/ipc-contract.ts';
 import type { CertificateService } from './world.ts';
+import { firstRunState, type DriverProbe } from './first-run.ts';
 
 export interface RegisteredStore {
   /** Stable id for this store within the app run (`usb-<n>` PKCS#11, `skf-<n>` SKF, `windows`, `file-<n>`). */
@@ -49,6 +50,10 @@ export interface CertificateServiceOptions {
    * the same check `cert-assistant inspect` makes, folded into each certificate's verdict.
    */
   revocation?: () => { settings: RevocationSettings; prepared: PreparedCrl[] };
+  /** With nothing listed: what each configured driver sees (first-run.ts `probeDrivers` through the worker). */
+  probeDrivers?: () => Promise<DriverProbe[]>;
+  /** For the empty state's driver names (which CA's driver to install on this platform). */
+  platform?: NodeJS.Platform;
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
@@ -237,6 +242,12 @@ export function createCertificateService(opts: CertificateServiceOptions): Certi
         }
       }),
     );
+    // Nothing to show: say what is missing (driver, key, certificate) instead of a bare "no certificates".
+    if (out.certificates.length === 0 && opts.probeDrivers) {
+      const probes = await opts.probeDrivers().catch(() => []);
+      const platform = opts.platform ?? process.platform;
+      out.firstRun = firstRunState({ probes, profiles: opts.profiles ?? loadCaProfiles(), platform, windowsStore: opts.usbStores().some((s) => s.source === 'windows') });
+    }
     // Usable certificates first, then by name: what the user most likely wants is on top.
     out.certificates.sort((a, b) => Number(b.canLogin) - Number(a.canLogin) || a.enterpriseName.localeCompare(b.enterpriseName, 'zh-CN') || a.id.localeCompare(b.id));
     return out;
