@@ -174,24 +174,6 @@ export function usbKeyStores(open: (spec: StoreSpec) => KeyStore, drivers: { pkc
 
 export const WINDOWS_STORE_LABEL = 'Windows 证书存储';
 
-/**
- * A PFX file whose certificates were read here (that needs the password once) and whose key
- * signs behind the worker boundary — the one way the app reaches every key. Identity ids are
- * the key-bag index on both sides.
- */
-export function pkcs12BehindWorker(local: KeyStore, remote: KeyStore): KeyStore {
-  return {
-    kind: 'pkcs12',
-    listIdentities: () => local.listIdentities(),
-    pinState: (id) => local.pinState(id),
-    sign: (id, data, algorithm, pin) => remote.sign(id, data, algorithm, pin),
-    async close() {
-      await local.close();
-      await remote.close().catch(() => {});
-    },
-  };
-}
-
 export interface CertificateServiceHandle extends CertificateService {
   /** Closes every opened file store (app quit). */
   closeAll(): Promise<void>;
