@@ -20,7 +20,8 @@ import type { Policy } from '../policy/policy.ts';
 import { machinePolicyPath } from '../policy/load.ts';
 import type { BridgeStatusView } from '../../common/ipc-contract.ts';
 import type { RegisteredStore } from './certificates.ts';
-import { PIN_ERROR_CODES, type BridgeConsentPresenter } from './ipc-handlers.ts';
+import { type BridgeConsentPresenter } from './ipc-handlers.ts';
+import { isWrongSecret } from '../keystores/errors.ts';
 import type { LogFields } from './world.ts';
 
 /**
@@ -63,7 +64,7 @@ export function consentReportingStore(store: KeyStore, presenter: Pick<BridgeCon
           return signature;
         } catch (e) {
           const error = toErrorInfo(e, 'SIGN_FAILED');
-          if (!PIN_ERROR_CODES.has(error.code)) {
+          if (!isWrongSecret(error.code)) {
             presenter.finish({ ok: false, error });
             throw e;
           }
