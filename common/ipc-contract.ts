@@ -35,6 +35,9 @@ export interface CheckView {
   messageEn: string;
   /** Stable reason for warn/fail (CERT_EXPIRED, USCC_NOT_FOUND, …). */
   code?: string;
+  /** Technical detail (key usage, where the USCC was found, DNs, admin steps): shown folded under 技术信息. */
+  detail?: string;
+  detailEn?: string;
 }
 
 /** One certificate with a private key, as the certificate screen and the consent screen show it. */

@@ -77,7 +77,10 @@ export function describeIdentity(
   const report = inspectCertificate(leaf, { now: ctx.now, anchors: ctx.anchors, intermediates, ...(ctx.profiles ? { profiles: ctx.profiles } : {}) });
   const uscc = report.identity.uscc;
   const analysis = uscc?.valid ? analyzeUscc(uscc.value) : null;
-  const checks = report.checks.map((c) => ({ id: c.id, status: c.status, message: c.message, messageEn: c.messageEn, ...(c.code ? { code: c.code } : {}) }));
+  const checks = report.checks.map((c) => ({
+    id: c.id, status: c.status, message: c.message, messageEn: c.messageEn,
+    ...(c.code ? { code: c.code } : {}), ...(c.detail ? { detail: c.detail, detailEn: c.detailEn ?? c.detail } : {}),
+  }));
   const trusted = report.checks.some((c) => c.id === 'chain' && c.status === 'pass');
   // Without a verified chain the answer is 无法确认, never 可以登录 (the portal still checks it itself).
   const verdict = loginVerdict(report);

@@ -9,23 +9,25 @@ import * as pkijs from 'pkijs';
 import type { SignatureAlgorithm } from '../pki/signature-algorithm.ts';
 import { parseCertificate } from '../pki/certificate.ts';
 import { checkDerStructure } from '../pki/der.ts';
+import { OID } from '../pki/oids.ts';
 import { LoginTokenRejection } from './codes.ts';
 import { tbsHash } from './tbs.ts';
 import type { CertificateRef, ParsedLoginToken } from './token-format.ts';
 
+/** The identifiers a CMS login token uses, from the OID table. */
 export const CMS_OID = {
-  data: '1.2.840.113549.1.7.1',
-  signedData: '1.2.840.113549.1.7.2',
-  contentType: '1.2.840.113549.1.9.3',
-  messageDigest: '1.2.840.113549.1.9.4',
-  signingTime: '1.2.840.113549.1.9.5',
-  sha256: '2.16.840.1.101.3.4.2.1',
-  sm3: '1.2.156.10197.1.401',
-  rsaEncryption: '1.2.840.113549.1.1.1',
-  sha256WithRSA: '1.2.840.113549.1.1.11',
-  ecdsaWithSha256: '1.2.840.10045.4.3.2',
-  sm2Sign: '1.2.156.10197.1.301.1',
-  sm2WithSm3: '1.2.156.10197.1.501',
+  data: OID.pkcs7Data,
+  signedData: OID.pkcs7SignedData,
+  contentType: OID.contentType,
+  messageDigest: OID.messageDigest,
+  signingTime: OID.signingTime,
+  sha256: OID.sha256,
+  sm3: OID.sm3,
+  rsaEncryption: OID.rsaEncryption,
+  sha256WithRSA: OID.sha256WithRSA,
+  ecdsaWithSha256: OID.ecdsaWithSha256,
+  sm2Sign: OID.sm2Sign,
+  sm2WithSm3: OID.sm2WithSm3,
 } as const;
 
 /** Algorithm identifiers written for each token algorithm (what OpenSSL itself writes). */
@@ -82,7 +84,7 @@ export interface CmsSignerInput {
 }
 
 /** GM/T 0010 content types, written instead of PKCS#7's when a relying party asks for them. */
-export const GM_CMS_OID = { data: '1.2.156.10197.6.1.4.2.1', signedData: '1.2.156.10197.6.1.4.2.2', envelopedData: '1.2.156.10197.6.1.4.2.3' } as const;
+export const GM_CMS_OID = { data: OID.gmData, signedData: OID.gmSignedData, envelopedData: OID.gmEnvelopedData } as const;
 
 export interface SignedDataOptions {
   /** Carry the content inside (SOF_SignMessage flag 0); default detached. */
@@ -93,7 +95,7 @@ export interface SignedDataOptions {
   gmContentTypes?: boolean;
 }
 
-const DIGEST_OID: Record<CmsDigest, string> = { sha1: '1.3.14.3.2.26', sha256: CMS_OID.sha256, sm3: CMS_OID.sm3 };
+const DIGEST_OID: Record<CmsDigest, string> = { sha1: OID.sha1, sha256: CMS_OID.sha256, sm3: CMS_OID.sm3 };
 
 function digestBytes(digest: CmsDigest, content: Uint8Array): Uint8Array {
   return digest === 'sm3' ? tbsHash('SM2-SM3', content) : new Uint8Array(createHash(digest).update(content).digest());

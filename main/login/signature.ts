@@ -2,7 +2,7 @@
 import { constants as cryptoConstants, createHash, publicDecrypt, verify as cryptoVerify } from 'node:crypto';
 import { children, expectTag, oidText, readTlv } from '../pki/der-reader.ts';
 import type { ParsedCertificate, PublicKeyInfo } from '../pki/certificate.ts';
-import { SIGNATURE_ALGORITHMS } from '../pki/oids.ts';
+import { OID, SIGNATURE_ALGORITHMS } from '../pki/oids.ts';
 import { publicKeyObject as nodeKey } from '../pki/public-key.ts';
 import { bytesToHex, sm2Verify } from '../pki/sm2.ts';
 import { signatureAlgorithmFor, type SignatureAlgorithm } from '../pki/signature-algorithm.ts';
@@ -56,11 +56,11 @@ export function verifySignedStructure(issuer: ParsedCertificate, algorithmOid: s
 
 /** Hash OIDs of a PKCS#1 v1.5 DigestInfo, and the Node hash each names. */
 export const DIGEST_OIDS: Record<string, 'sha1' | 'sha256' | 'sha384' | 'sha512' | 'sm3'> = {
-  '1.3.14.3.2.26': 'sha1',
-  '2.16.840.1.101.3.4.2.1': 'sha256',
-  '2.16.840.1.101.3.4.2.2': 'sha384',
-  '2.16.840.1.101.3.4.2.3': 'sha512',
-  '1.2.156.10197.1.401': 'sm3',
+  [OID.sha1]: 'sha1',
+  [OID.sha256]: 'sha256',
+  [OID.sha384]: 'sha384',
+  [OID.sha512]: 'sha512',
+  [OID.sm3]: 'sm3',
 };
 
 /** The hash and digest inside an RSA PKCS#1 v1.5 signature, or null when it is not one. */

@@ -10,6 +10,7 @@ import type { NameAttribute, ParsedCertificate } from './certificate.ts';
 import { analyzeUsccDetailed, isPlaceholder, isValidOrgCode, USCC_CHARSET, usccCheckChar } from './uscc.ts';
 import { isValidRegNumber15 } from './identifiers.ts';
 import { checkResidentId, maskResidentId } from './resident-id.ts';
+import { OID_ARC } from './oids.ts';
 import { loadCaProfiles, loadKnownFields, matchCaProfile, type CaProfile, type FieldMeaning, type IssuerAttributes, type KnownField, type UsccLocation } from './ca-profiles.ts';
 
 export type Confidence = 'high' | 'medium' | 'low';
@@ -90,7 +91,9 @@ const SUBJECT_SHORT: Record<string, string> = {
   '2.5.4.97': 'organizationIdentifier', '2.5.4.45': 'x500UniqueIdentifier', '1.2.840.113549.1.9.1': 'E', '0.9.2342.19200300.100.1.1': 'UID',
 };
 
-const STANDARD_EXTENSION = /^(2\.5\.29\.|1\.3\.6\.1\.5\.5\.7\.1\.|1\.3\.6\.1\.4\.1\.11129\.)/;
+/** Standard extensions (id-ce, id-pe, CT) hold no identity: the generic scan skips them. */
+const STANDARD_EXTENSION_ARCS = [OID_ARC.certificateExtension, OID_ARC.pkixExtension, OID_ARC.googleCertificateTransparency].map((arc) => `${arc}.`);
+const isStandardExtension = (oid: string): boolean => STANDARD_EXTENSION_ARCS.some((arc) => oid.startsWith(arc));
 
 interface Field {
   source: string;
@@ -198,7 +201,7 @@ function extensionFields(cert: ParsedCertificate, encodingFor: (oid: string) => 
   const fields: Field[] = [];
   for (const ext of cert.extensions.slice(0, MAX_EXTENSIONS)) {
     const oid = ext.oid;
-    if (STANDARD_EXTENSION.test(oid)) continue;
+    if (isStandardExtension(oid)) continue;
     const texts: string[] = [];
     try {
       textsFromBytes(ext.value, encodingFor(oid), texts);

@@ -185,7 +185,7 @@ function namesOf(cert: ParsedCertificate, isLeaf: boolean): GeneralName[] {
       if (!type || !value) continue;
       const oid = oidText(b, type);
       if (oid === OID.emailAddress) names.push({ kind: 'email', text: stringValue(b, value) });
-      else if (oid === '2.5.4.3') cns.push(stringValue(b, value));
+      else if (oid === OID.commonName) cns.push(stringValue(b, value));
     }
   }
   const sans = subjectAltNames(cert);

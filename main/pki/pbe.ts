@@ -10,41 +10,30 @@ import * as asn1js from 'asn1js';
 import forge from 'node-forge';
 import { sm4 } from 'sm-crypto-v2';
 import { AssistantError } from '../errors.ts';
-
-export const PBE_OID = {
-  pbeSha1And128Rc4: '1.2.840.113549.1.12.1.1',
-  pbeSha1And40Rc4: '1.2.840.113549.1.12.1.2',
-  pbeSha1And3Des: '1.2.840.113549.1.12.1.3',
-  pbeSha1And2Des: '1.2.840.113549.1.12.1.4',
-  pbeSha1And128Rc2: '1.2.840.113549.1.12.1.5',
-  pbeSha1And40Rc2: '1.2.840.113549.1.12.1.6',
-  pbes2: '1.2.840.113549.1.5.13',
-  pbkdf2: '1.2.840.113549.1.5.12',
-  pbmac1: '1.2.840.113549.1.5.14',
-} as const;
+import { OID, OID_ARC } from './oids.ts';
 
 const HMAC_PRF: Record<string, string> = {
-  '1.2.840.113549.2.7': 'sha1',
-  '1.2.840.113549.2.8': 'sha224',
-  '1.2.840.113549.2.9': 'sha256',
-  '1.2.840.113549.2.10': 'sha384',
-  '1.2.840.113549.2.11': 'sha512',
+  [OID.hmacWithSha1]: 'sha1',
+  [OID.hmacWithSha224]: 'sha224',
+  [OID.hmacWithSha256]: 'sha256',
+  [OID.hmacWithSha384]: 'sha384',
+  [OID.hmacWithSha512]: 'sha512',
 };
 
 export const DIGESTS: Record<string, { name: string; u: number; v: number }> = {
-  '1.3.14.3.2.26': { name: 'sha1', u: 20, v: 64 },
-  '2.16.840.1.101.3.4.2.4': { name: 'sha224', u: 28, v: 64 },
-  '2.16.840.1.101.3.4.2.1': { name: 'sha256', u: 32, v: 64 },
-  '2.16.840.1.101.3.4.2.2': { name: 'sha384', u: 48, v: 128 },
-  '2.16.840.1.101.3.4.2.3': { name: 'sha512', u: 64, v: 128 },
+  [OID.sha1]: { name: 'sha1', u: 20, v: 64 },
+  [OID.sha224]: { name: 'sha224', u: 28, v: 64 },
+  [OID.sha256]: { name: 'sha256', u: 32, v: 64 },
+  [OID.sha384]: { name: 'sha384', u: 48, v: 128 },
+  [OID.sha512]: { name: 'sha512', u: 64, v: 128 },
 };
 
 const CIPHERS: Record<string, { name: string; keyLen: number; kind: 'node' | 'sm4' }> = {
-  '2.16.840.1.101.3.4.1.2': { name: 'aes-128-cbc', keyLen: 16, kind: 'node' },
-  '2.16.840.1.101.3.4.1.22': { name: 'aes-192-cbc', keyLen: 24, kind: 'node' },
-  '2.16.840.1.101.3.4.1.42': { name: 'aes-256-cbc', keyLen: 32, kind: 'node' },
-  '1.2.840.113549.3.7': { name: 'des-ede3-cbc', keyLen: 24, kind: 'node' },
-  '1.2.156.10197.1.104.2': { name: 'sm4-cbc', keyLen: 16, kind: 'sm4' },
+  [OID.aes128Cbc]: { name: 'aes-128-cbc', keyLen: 16, kind: 'node' },
+  [OID.aes192Cbc]: { name: 'aes-192-cbc', keyLen: 24, kind: 'node' },
+  [OID.aes256Cbc]: { name: 'aes-256-cbc', keyLen: 32, kind: 'node' },
+  [OID.desEde3Cbc]: { name: 'des-ede3-cbc', keyLen: 24, kind: 'node' },
+  [OID.sm4Cbc]: { name: 'sm4-cbc', keyLen: 16, kind: 'sm4' },
 };
 
 /** Iteration counts above this are hostile (minutes of CPU), not real files. */
@@ -54,14 +43,14 @@ export class PasswordDecryptError extends Error {}
 
 /** Names for algorithms we recognise but do not implement, so the message says what it is. */
 const UNSUPPORTED_NAMES: Record<string, string> = {
-  '1.2.392.200011.61.1.1.1.2': 'Camellia-128-CBC',
-  '1.2.392.200011.61.1.1.1.3': 'Camellia-192-CBC',
-  '1.2.392.200011.61.1.1.1.4': 'Camellia-256-CBC',
-  '1.2.840.113549.1.5.3': 'PBE-MD5-DES',
-  '1.2.840.113549.1.5.10': 'PBE-SHA1-DES',
-  '1.2.840.113549.1.5.6': 'PBE-MD5-RC2',
-  '1.2.840.113549.1.5.11': 'PBE-SHA1-RC2',
-  '1.2.643.7.1.1.2.2': 'GOST R 34.11-2012',
+  [OID.camellia128Cbc]: 'Camellia-128-CBC',
+  [OID.camellia192Cbc]: 'Camellia-192-CBC',
+  [OID.camellia256Cbc]: 'Camellia-256-CBC',
+  [OID.pbeWithMd5AndDesCbc]: 'PBE-MD5-DES',
+  [OID.pbeWithSha1AndDesCbc]: 'PBE-SHA1-DES',
+  [OID.pbeWithMd5AndRc2Cbc]: 'PBE-MD5-RC2',
+  [OID.pbeWithSha1AndRc2Cbc]: 'PBE-SHA1-RC2',
+  [OID.gostR3411_2012_256]: 'GOST R 34.11-2012',
 };
 
 export function unsupported(oidOrName: string): AssistantError {
@@ -187,32 +176,32 @@ function rc2Decrypt(key: Uint8Array, bits: number, iv: Uint8Array, data: Uint8Ar
 export function pbeDecrypt(alg: asn1js.AsnType, data: Uint8Array, password: string, nullPassword = false): Buffer {
   const parts = seq(alg, '加密算法');
   const oid = oidOf(parts[0]);
-  if (oid.startsWith('1.2.840.113549.1.12.1.')) {
+  if (oid.startsWith(`${OID_ARC.pkcs12Pbe}.`)) {
     const params = seq(parts[1], '加密参数');
     const salt = octets(params[0], '盐值');
     const iterations = iterationsOf(params[1]);
-    const sha1 = DIGESTS['1.3.14.3.2.26']!;
+    const sha1 = DIGESTS[OID.sha1]!;
     const pw = nullPassword ? new Uint8Array(0) : bmpPassword(password);
     switch (oid) {
-      case PBE_OID.pbeSha1And3Des:
+      case OID.pbeWithShaAnd3KeyTripleDesCbc:
         return nodeDecrypt('des-ede3-cbc', pkcs12Kdf(sha1, pw, salt, 1, iterations, 24), pkcs12Kdf(sha1, pw, salt, 2, iterations, 8), data);
-      case PBE_OID.pbeSha1And2Des: {
+      case OID.pbeWithShaAnd2KeyTripleDesCbc: {
         const k = pkcs12Kdf(sha1, pw, salt, 1, iterations, 16);
         return nodeDecrypt('des-ede3-cbc', Buffer.concat([k, k.subarray(0, 8)]), pkcs12Kdf(sha1, pw, salt, 2, iterations, 8), data);
       }
-      case PBE_OID.pbeSha1And128Rc2:
+      case OID.pbeWithShaAnd128BitRc2Cbc:
         return rc2Decrypt(pkcs12Kdf(sha1, pw, salt, 1, iterations, 16), 128, pkcs12Kdf(sha1, pw, salt, 2, iterations, 8), data);
-      case PBE_OID.pbeSha1And40Rc2:
+      case OID.pbeWithShaAnd40BitRc2Cbc:
         return rc2Decrypt(pkcs12Kdf(sha1, pw, salt, 1, iterations, 5), 40, pkcs12Kdf(sha1, pw, salt, 2, iterations, 8), data);
       default:
-        throw unsupported(oid === PBE_OID.pbeSha1And128Rc4 || oid === PBE_OID.pbeSha1And40Rc4 ? 'RC4' : oid);
+        throw unsupported(oid === OID.pbeWithShaAnd128BitRc4 || oid === OID.pbeWithShaAnd40BitRc4 ? 'RC4' : oid);
     }
   }
-  if (oid === PBE_OID.pbes2) {
+  if (oid === OID.pbes2) {
     const params = seq(parts[1], 'PBES2 参数');
     const kdf = seq(params[0], '密钥派生算法');
     const kdfOid = oidOf(kdf[0]);
-    if (kdfOid !== PBE_OID.pbkdf2) throw unsupported(kdfOid);
+    if (kdfOid !== OID.pbkdf2) throw unsupported(kdfOid);
     const kp = seq(kdf[1], 'PBKDF2 参数');
     const salt = octets(kp[0], '盐值');
     const iterations = iterationsOf(kp[1]);
@@ -255,7 +244,7 @@ export function checkPfxMac(macData: asn1js.AsnType, authSafe: Uint8Array, passw
   const parts = seq(macData, 'MAC 数据');
   const digestInfo = seq(parts[0], 'MAC');
   const algOid = oidOf(seq(digestInfo[0], 'MAC 算法')[0]);
-  if (algOid === PBE_OID.pbmac1) throw unsupported('PBMAC1');
+  if (algOid === OID.pbmac1) throw unsupported('PBMAC1');
   const hash = DIGESTS[algOid];
   if (!hash) throw unsupported(algOid);
   const expected = octets(digestInfo[1], 'MAC 值');

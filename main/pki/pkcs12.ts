@@ -10,15 +10,15 @@ import { OID } from './oids.ts';
 import { checkPfxMac, octetStringBytes, PasswordDecryptError, pbeDecrypt, pfxMalformed, unsupported } from './pbe.ts';
 
 const BAG = {
-  key: '1.2.840.113549.1.12.10.1.1',
-  shroudedKey: '1.2.840.113549.1.12.10.1.2',
-  cert: '1.2.840.113549.1.12.10.1.3',
-  crl: '1.2.840.113549.1.12.10.1.4',
-  secret: '1.2.840.113549.1.12.10.1.5',
-  safeContents: '1.2.840.113549.1.12.10.1.6',
-  x509Certificate: '1.2.840.113549.1.9.22.1',
-  friendlyName: '1.2.840.113549.1.9.20',
-  localKeyId: '1.2.840.113549.1.9.21',
+  key: OID.keyBag,
+  shroudedKey: OID.pkcs8ShroudedKeyBag,
+  cert: OID.certBag,
+  crl: OID.crlBag,
+  secret: OID.secretBag,
+  safeContents: OID.safeContentsBag,
+  x509Certificate: OID.x509Certificate,
+  friendlyName: OID.friendlyName,
+  localKeyId: OID.localKeyId,
 } as const;
 
 export const MAX_PFX_BYTES = 1024 * 1024;

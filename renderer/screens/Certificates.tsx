@@ -4,9 +4,40 @@ import { ErrorNote } from '../ErrorNote.tsx';
 import { formatDate } from '../format.ts';
 import { useI18n } from '../i18n-context.tsx';
 import { invoke, onEvent } from '../ipc.ts';
-import { legalPersonKindLabel } from '../i18n.ts';
+import { legalPersonKindLabel, type MessageKey } from '../i18n.ts';
+import { TechInfo } from '../TechInfo.tsx';
 
 const STATUS_ICON: Record<CheckStatus, string> = { pass: '✓', warn: '!', fail: '✕' };
+
+/** The technical side of a card: each check's code and detail, the DNs, algorithm, serial, fingerprint. */
+export function CertificateTechInfo({ cert }: { cert: CertificateView }) {
+  const { t, lang } = useI18n();
+  const en = lang === 'en';
+  const rows = cert.checks.filter((c) => c.code || c.detail);
+  return (
+    <TechInfo>
+      {rows.length > 0 && (
+        <ul className="tech-checks">
+          {rows.map((c) => (
+            <li key={c.id} data-tech-check={c.id}>
+              <strong>{t(`check.name.${c.id}` as MessageKey)}</strong>{en ? ': ' : '：'}
+              {c.code && <code>{c.code}</code>}{c.code && c.detail ? ' ' : ''}
+              {c.detail && <span lang={en && c.detailEn ? 'en' : 'zh-CN'}>{en && c.detailEn ? c.detailEn : c.detail}</span>}
+            </li>
+          ))}
+        </ul>
+      )}
+      <dl className="facts small">
+        {cert.orgCode && (<><dt>{t('certs.orgCode')}</dt><dd>{cert.orgCode}</dd></>)}
+        <dt>{t('certs.subject')}</dt><dd className="mono wrap">{cert.subject}</dd>
+        <dt>{t('certs.issuerDn')}</dt><dd className="mono wrap">{cert.issuer}</dd>
+        <dt>{t('certs.keyAlg')}</dt><dd>{cert.keyAlgorithm}</dd>
+        <dt>{t('certs.serial')}</dt><dd className="mono wrap">{cert.serialNumber}</dd>
+        <dt>{t('certs.fingerprint')}</dt><dd className="mono wrap">{cert.fingerprintSha256}</dd>
+      </dl>
+    </TechInfo>
+  );
+}
 
 export function CheckList({ checks }: { checks: CertificateView['checks'] }) {
   const { t, lang } = useI18n();
@@ -94,13 +125,7 @@ function CertificateCard({ cert }: { cert: CertificateView }) {
       {open && (
         <div className="cert-details">
           <CheckList checks={cert.checks} />
-          <dl className="facts small">
-            {cert.uscc && (<><dt>{t('certs.uscc')}</dt><dd>{t('certs.foundAt', { source: cert.uscc.source })}</dd></>)}
-            {cert.orgCode && (<><dt>{t('certs.orgCode')}</dt><dd>{cert.orgCode}</dd></>)}
-            <dt>{t('certs.keyAlg')}</dt><dd>{cert.keyAlgorithm}</dd>
-            <dt>{t('certs.serial')}</dt><dd className="mono">{cert.serialNumber}</dd>
-            <dt>{t('certs.fingerprint')}</dt><dd className="mono wrap">{cert.fingerprintSha256}</dd>
-          </dl>
+          <CertificateTechInfo cert={cert} />
         </div>
       )}
     </article>
@@ -206,7 +231,12 @@ export function CertificatesScreen() {
       {list && list.problems.length > 0 && (
         <div className="note note-warn">
           {t('certs.problems')}
-          <ul>{list.problems.map((p) => <li key={p.source}>{p.source}{lang === 'en' ? ': ' : '：'}{lang === 'en' && p.error.messageEn ? p.error.messageEn : p.error.message}{lang === 'en' ? ` (${p.error.code})` : `（${p.error.code}）`}</li>)}</ul>
+          <ul>{list.problems.map((p) => (
+            <li key={p.source}>
+              {p.source}{lang === 'en' ? ': ' : '：'}{lang === 'en' && p.error.messageEn ? p.error.messageEn : p.error.message}
+              <TechInfo testId="problem-tech"><code>{t('tech.code', { code: p.error.code })}</code></TechInfo>
+            </li>
+          ))}</ul>
         </div>
       )}
       {list && list.certificates.length === 0 && <div className="empty">{t('certs.empty')}</div>}

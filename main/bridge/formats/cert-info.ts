@@ -10,9 +10,9 @@
  */
 import { createHash } from 'node:crypto';
 import { AssistantError } from '../../errors.ts';
-import { parseCertificate, type ParsedCertificate } from '../../pki/certificate.ts';
+import { parseCertificate, type NameAttribute, type ParsedCertificate } from '../../pki/certificate.ts';
 import { children, expectTag, oidText, readTlv, stringValue, type Tlv } from '../../pki/der-reader.ts';
-import { OID } from '../../pki/oids.ts';
+import { OID, OID_ARC } from '../../pki/oids.ts';
 import { identityOf } from '../../login/verify-cache.ts';
 
 /** Named item types, BJCA's table first, then the GM/T 0020 codes that do not collide with it. */
@@ -65,13 +65,14 @@ export const SOF_CERT_INFO = {
 export type SofCertInfoType = (typeof SOF_CERT_INFO)[keyof typeof SOF_CERT_INFO];
 
 /** BJCA's SVS UniqueID extension, and BJCA's entity ID; the first one present is item 22. */
-const UNIQUE_ID_OIDS = ['2.16.840.1.113732.2', '1.2.156.112562.2.1.1.1'];
+const UNIQUE_ID_OIDS = [OID.bjcaSvsUniqueId, OID.bjcaEntityId];
 const EXT = {
-  policyConstraints: '2.5.29.36',
-  crlDistributionPoints: '2.5.29.31',
-  netscapeCertType: '2.16.840.1.113730.1.1',
+  policyConstraints: OID.policyConstraints,
+  crlDistributionPoints: OID.crlDistributionPoints,
+  netscapeCertType: OID.netscapeCertType,
 } as const;
-const DN = { C: '2.5.4.6', O: '2.5.4.10', OU: '2.5.4.11', ST: '2.5.4.8', CN: '2.5.4.3', L: '2.5.4.7', E: '1.2.840.113549.1.9.1' } as const;
+/** The DN items of GM/T 0020's table, by the names BJCA's pages use (E: email). */
+const DN = { C: OID.countryName, O: OID.organizationName, OU: OID.organizationalUnitName, ST: OID.stateOrProvinceName, CN: OID.commonName, L: OID.localityName, E: OID.emailAddress } as const;
 
 function badInput(code: string, zh: string, en: string): AssistantError {
   return new AssistantError(code, zh, { en });
@@ -89,23 +90,9 @@ export function certificateFromBase64(b64: string): ParsedCertificate {
   }
 }
 
-interface NameAttr { oid: string; text: string }
-
-function nameAttributes(der: Uint8Array): NameAttr[] {
-  const out: NameAttr[] = [];
-  const top = readTlv(der, 0, der.length);
-  for (const rdn of children(der, expectTag(top, 0x30, '名称'), 256)) {
-    for (const atv of children(der, expectTag(rdn, 0x31, '名称'), 64)) {
-      const [type, value] = children(der, expectTag(atv, 0x30, '名称属性'), 2);
-      if (type && value) out.push({ oid: oidText(der, type), text: stringValue(der, value) });
-    }
-  }
-  return out;
-}
-
 /** Values of one attribute, joined with `,` when a name repeats it (several OUs). */
-function attr(der: Uint8Array, oid: string): string {
-  return nameAttributes(der).filter((a) => a.oid === oid).map((a) => a.text).join(',');
+function attr(attrs: readonly NameAttribute[], oid: string): string {
+  return attrs.filter((a) => a.type === oid).map((a) => a.text).join(',');
 }
 
 /** DN as BJCA prints it: `C=CN, O=…, CN=…` in certificate order (our certificate model's display form). */
@@ -200,22 +187,22 @@ export function sofGetCertInfo(certB64: string, type: number, now: Date = new Da
     case T.version: return `V${cert.version}`;
     case T.serialNumber: return cert.serialNumber.toUpperCase();
     case T.signatureAlgorithm: return SIGNATURE_NAMES[cert.signatureAlgorithmOid] ?? cert.signatureAlgorithmOid;
-    case T.issuerC: return attr(cert.issuerDer, DN.C);
-    case T.issuerO: case T.sgdIssuerO: return attr(cert.issuerDer, DN.O);
-    case T.issuerOU: case T.sgdIssuerOU: return attr(cert.issuerDer, DN.OU);
-    case T.issuerST: return attr(cert.issuerDer, DN.ST);
-    case T.issuerCN: case T.sgdIssuerCN: return attr(cert.issuerDer, DN.CN);
-    case T.issuerL: return attr(cert.issuerDer, DN.L);
-    case T.issuerEmail: return attr(cert.issuerDer, DN.E);
+    case T.issuerC: return attr(cert.issuerAttributes, DN.C);
+    case T.issuerO: case T.sgdIssuerO: return attr(cert.issuerAttributes, DN.O);
+    case T.issuerOU: case T.sgdIssuerOU: return attr(cert.issuerAttributes, DN.OU);
+    case T.issuerST: return attr(cert.issuerAttributes, DN.ST);
+    case T.issuerCN: case T.sgdIssuerCN: return attr(cert.issuerAttributes, DN.CN);
+    case T.issuerL: return attr(cert.issuerAttributes, DN.L);
+    case T.issuerEmail: return attr(cert.issuerAttributes, DN.E);
     case T.notBefore: case T.sgdNotBefore: return sofTime(cert.notBefore);
     case T.notAfter: case T.sgdNotAfter: return sofTime(cert.notAfter);
-    case T.subjectC: return attr(cert.subjectDer, DN.C);
-    case T.subjectO: case T.sgdSubjectO: return attr(cert.subjectDer, DN.O);
-    case T.subjectOU: case T.sgdSubjectOU: return attr(cert.subjectDer, DN.OU);
-    case T.subjectST: return attr(cert.subjectDer, DN.ST);
-    case T.subjectCN: case T.sgdSubjectCN: return attr(cert.subjectDer, DN.CN);
-    case T.subjectL: return attr(cert.subjectDer, DN.L);
-    case T.subjectEmail: case T.sgdSubjectEmail: return attr(cert.subjectDer, DN.E);
+    case T.subjectC: return attr(cert.subjectAttributes, DN.C);
+    case T.subjectO: case T.sgdSubjectO: return attr(cert.subjectAttributes, DN.O);
+    case T.subjectOU: case T.sgdSubjectOU: return attr(cert.subjectAttributes, DN.OU);
+    case T.subjectST: return attr(cert.subjectAttributes, DN.ST);
+    case T.subjectCN: case T.sgdSubjectCN: return attr(cert.subjectAttributes, DN.CN);
+    case T.subjectL: return attr(cert.subjectAttributes, DN.L);
+    case T.subjectEmail: case T.sgdSubjectEmail: return attr(cert.subjectAttributes, DN.E);
     case T.publicKey: return Buffer.from(cert.publicKey.spki).toString('base64');
     case T.customLevel: return '';
     case T.uniqueId: return uniqueId(cert);
@@ -224,7 +211,7 @@ export function sofGetCertInfo(certB64: string, type: number, now: Date = new Da
     case T.extKeyUsage: return (cert.extendedKeyUsage ?? []).join(',');
     case T.crlDistributionPoints: return oneExtension(cert, EXT.crlDistributionPoints);
     case T.netscapeCertType: return oneExtension(cert, EXT.netscapeCertType);
-    case T.selfDefinedExtensions: return certificateExtensions(cert).filter((e) => !e.oid.startsWith('2.5.29.')).map((e) => Buffer.from(e.whole).toString('base64')).join(',');
+    case T.selfDefinedExtensions: return certificateExtensions(cert).filter((e) => !e.oid.startsWith(`${OID_ARC.certificateExtension}.`)).map((e) => Buffer.from(e.whole).toString('base64')).join(',');
     case T.sgdUscc: return identityOf(cert).uscc?.value ?? '';
     case T.issuerDn: return dn(cert, 'issuer');
     case T.subjectDn: return dn(cert, 'subject');
@@ -246,7 +233,7 @@ export function sofGetCertInfoByOid(certB64: string, oid: string): string {
   const cert = certificateFromBase64(certB64);
   const e = certificateExtensions(cert).find((x) => x.oid === oid);
   if (e) return extensionText(e.value);
-  return attr(cert.subjectDer, oid);
+  return attr(cert.subjectAttributes, oid);
 }
 
 /** HEBCA `GetSubjectItem`: the whole subject DN, as the P11 assistant's pages display it. */
@@ -277,7 +264,7 @@ export function formatSofUserList(entries: { name: string; certId: string }[]): 
 
 /** The name a user list shows for a certificate: its CN, else the whole subject. */
 export function userListName(cert: ParsedCertificate): string {
-  return attr(cert.subjectDer, DN.CN) || cert.subject;
+  return attr(cert.subjectAttributes, DN.CN) || cert.subject;
 }
 
 /** HEBCA `GetCertList` → `certSnList`: serial numbers (upper-case hex) joined by `;`. */

@@ -3,7 +3,6 @@ import os from 'node:os';
 import { basename } from 'node:path';
 import { createInterface, type Interface } from 'node:readline';
 import { randomUUID } from 'node:crypto';
-import { parseArgs } from 'node:util';
 import { AssistantError, toErrorInfo } from '../../errors.ts';
 import { pkcs12BehindWorker } from '../../assistant/certificates.ts';
 import { createKeyBridgeHost, type HostKeyStore } from '../../bridge/host.ts';
@@ -20,7 +19,7 @@ import { SignatureLog } from '../../login/signature-log.ts';
 import { createSigningPath, signatureLogRecord, type ConsentAnswer, type ConsentView, type SignatureRecord } from '../../login/signing-path.ts';
 import { userDataDir } from '../../policy/user-data.ts';
 import { parseOriginRule } from '../../../common/portal-origins.ts';
-import { EXIT_FAIL, EXIT_OK, EXIT_USAGE, type CliIO } from '../io.ts';
+import { EXIT_FAIL, EXIT_OK, parseCommand, usageError, type CliIO } from '../io.ts';
 
 const USAGE = `用法 / Usage: cert-assistant bridge [--pfx FILE]... [--module LIB]... [--skf LIB]... [--windows-store]
         --allow-origin ORIGIN [--allow-origin ORIGIN]... [--protocol bjca|hebca]... [--consent stdin]
@@ -47,10 +46,7 @@ Standard output: JSON lines (listening, consent, signed, refused, port-busy, key
 Every signature is appended to the signature log, as the app does (see it with cert-assistant log).
 `;
 
-function usage(io: CliIO, why: string): number {
-  io.stderr.write(`参数错误 / bad arguments: ${why}\n\n${USAGE}`);
-  return EXIT_USAGE;
-}
+const usage = (io: CliIO, why: string): number => usageError(io, why, USAGE);
 
 function portValue(v: string | undefined, env: string | undefined, fallback: number): number | null {
   const s = v ?? env;
@@ -96,26 +92,14 @@ function parseAnswer(line: string | null): ConsentAnswer {
 }
 
 export async function run(args: string[], io: CliIO): Promise<number> {
-  let values: Record<string, string | string[] | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args,
-      options: {
-        pfx: { type: 'string', multiple: true }, module: { type: 'string', multiple: true }, skf: { type: 'string', multiple: true },
-        'windows-store': { type: 'boolean' }, 'allow-origin': { type: 'string', multiple: true }, protocol: { type: 'string', multiple: true },
-        consent: { type: 'string' }, 'bjca-port': { type: 'string' }, 'bjca-wss-port': { type: 'string' }, 'hebca-port': { type: 'string' },
-        'tls-cert': { type: 'string' }, 'tls-key': { type: 'string' }, help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (e) {
-    return usage(io, (e as Error).message);
-  }
-  if (values['help']) {
-    io.stdout.write(USAGE);
-    return EXIT_OK;
-  }
+  const opened = parseCommand(args, io, USAGE, {
+    pfx: { type: 'string', multiple: true }, module: { type: 'string', multiple: true }, skf: { type: 'string', multiple: true },
+    'windows-store': { type: 'boolean' }, 'allow-origin': { type: 'string', multiple: true }, protocol: { type: 'string', multiple: true },
+    consent: { type: 'string' }, 'bjca-port': { type: 'string' }, 'bjca-wss-port': { type: 'string' }, 'hebca-port': { type: 'string' },
+    'tls-cert': { type: 'string' }, 'tls-key': { type: 'string' },
+  });
+  if (typeof opened === 'number') return opened;
+  const { values } = opened;
   const origins = (values['allow-origin'] as string[] | undefined) ?? [];
   if (origins.length === 0) return usage(io, '至少需要一个 --allow-origin / at least one --allow-origin is required');
   for (const o of origins) if (!parseOriginRule(o)) return usage(io, `不是有效的来源 / not an origin: ${o}`);

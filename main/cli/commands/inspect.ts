@@ -5,7 +5,6 @@
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { toErrorInfo } from '../../errors.ts';
 import { loadCaProfiles } from '../../pki/ca-profiles.ts';
 import { checkResidentId, maskResidentId } from '../../pki/resident-id.ts';
@@ -15,7 +14,7 @@ import { readCertificatePath } from '../../pki/read.ts';
 import { loadTrustAnchors } from '../../pki/trust.ts';
 import { analyzeUscc } from '../../pki/uscc.ts';
 import { loadPolicy } from '../../policy/index.ts';
-import { EXIT_FAIL, EXIT_OK, EXIT_USAGE, readSecretLine, writeJson, type CliIO } from '../io.ts';
+import { EXIT_FAIL, EXIT_OK, EXIT_USAGE, parseCommand, readSecretLine, writeJson, type CliIO } from '../io.ts';
 
 const USAGE = `用法 / Usage: cert-assistant inspect [--json] [--password-stdin] [--trust 路径]... 文件...
   检查证书文件（PEM、DER、P7B、PFX/P12）能否用于河北政务服务网法人登录：
@@ -38,31 +37,16 @@ export interface InspectFileEntry {
   certificates: JsonCertificate[];
 }
 
-type JsonCertificate = Omit<CertificateReport, 'checks'> & { checks: { id: string; status: CheckStatus; message: string; code?: string }[] };
+type JsonCertificate = Omit<CertificateReport, 'checks'> & { checks: { id: string; status: CheckStatus; message: string; code?: string; detail?: string }[] };
 
 export async function run(args: string[], io: CliIO): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        json: { type: 'boolean' },
-        'password-stdin': { type: 'boolean' },
-        trust: { type: 'string', multiple: true },
-        policy: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (e) {
-    io.stderr.write(`用法错误 / usage error: ${(e as Error).message}\n\n${USAGE}`);
-    return EXIT_USAGE;
-  }
-  if (parsed.values.help) {
-    io.stdout.write(USAGE);
-    return EXIT_OK;
-  }
+  const parsed = parseCommand(args, io, USAGE, {
+    json: { type: 'boolean' },
+    'password-stdin': { type: 'boolean' },
+    trust: { type: 'string', multiple: true },
+    policy: { type: 'string' },
+  }, true);
+  if (typeof parsed === 'number') return parsed;
   const files = parsed.positionals;
   if (files.length === 0) {
     io.stderr.write(`缺少要检查的文件 / no file given\n\n${USAGE}`);
@@ -106,7 +90,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
 }
 
 function toJson(r: CertificateReport): JsonCertificate {
-  return { ...r, checks: r.checks.map((c) => ({ id: c.id, status: c.status, message: c.message, ...(c.code !== undefined ? { code: c.code } : {}) })) };
+  return { ...r, checks: r.checks.map((c) => ({ id: c.id, status: c.status, message: c.message, ...(c.code !== undefined ? { code: c.code } : {}), ...(c.detail !== undefined ? { detail: c.detail } : {}) })) };
 }
 
 const DN_LABELS: Record<string, string> = { CN: '名称', O: '单位', OU: '部门', L: '城市', ST: '省份', C: '国家', serialNumber: '序列号', emailAddress: '邮箱', name: '名称' };
@@ -167,7 +151,7 @@ function humanReport(entries: InspectFileEntry[], caFlags: Map<InspectFileEntry,
       }
       else if (c.identity.orgCode) lines.push(`    组织机构代码：${c.identity.orgCode.value}（来源 ${c.identity.orgCode.source}）`);
       lines.push('    检查：');
-      for (const k of c.checks) lines.push(`      ${MARK[k.status]}  ${CHECK_NAMES[k.id] ?? k.id}：${k.message}`);
+      for (const k of c.checks) lines.push(`      ${MARK[k.status]}  ${CHECK_NAMES[k.id] ?? k.id}：${k.message}`, ...(k.detail ? [`         ${k.detail}`] : []));
       const verdict = loginVerdict(c);
       lines.push(`    结论：${isCA ? 'CA 证书，用于签发证书，不用于登录' : verdict.verdict === 'unusable' ? '不能用于法人登录' : verdict.message}`, '');
     });
