@@ -109,6 +109,8 @@ export interface ConsentRequestView {
   purpose?: 'login' | 'bind' | 'sign' | 'decrypt';
   /** What a bridge request signs or decrypts: the first lines (or 二进制数据) and the SHA-256 (hex) of the exact bytes. */
   content?: { preview: string; sha256: string } | null;
+  /** Bridge, policy bridgeAcceptPagePin on: the page passed a PIN; confirming with an empty PIN uses it. */
+  pinFromPage?: boolean;
 }
 
 export type ConsentSubmitResult =
@@ -273,6 +275,20 @@ export interface SignatureListView {
   problem: { seq: number; message: string; messageEn: string } | null;
 }
 
+/** The CA assistants' loopback protocols as this app serves them (the certificate screen's short line). */
+export interface BridgeStatusView {
+  /** off: policy turned it off; serving: listening (some ports may be held by another program); failed: did not start. */
+  state: 'off' | 'serving' | 'failed';
+  protocols: Array<'bjca' | 'hebca'>;
+  /** ws://127.0.0.1:21051/xtxapp/ … */
+  endpoints: string[];
+  /** Ports another program (usually the CA's own assistant) already holds: left to it, never fought over. */
+  busyPorts: Array<{ protocol: 'bjca' | 'hebca'; port: number }>;
+  /** For clerks, null when there is nothing to say. */
+  message: string | null;
+  messageEn: string | null;
+}
+
 // ---------- channels: the assistant's own UI (app://assistant) ----------
 
 export interface AssistantContract {
@@ -308,6 +324,7 @@ export interface AssistantContract {
   'signatures:list': { request: SignatureFilter; response: SignatureListView };
   /** Main asks where to save (a dialog); the renderer never names a path. */
   'signatures:export': { request: SignatureFilter; response: { saved: boolean; count: number; fileName: string | null } };
+  'bridge:status': { request: void; response: BridgeStatusView };
 }
 
 // ---------- channels: embedded portal pages (allowed portal origins only) ----------
@@ -344,6 +361,7 @@ export const ASSISTANT_CHANNELS = [
   'portal:open', 'portal:setBounds', 'portal:close',
   'guide:sites', 'guide:search', 'guide:browse', 'guide:item', 'guide:hot', 'guide:ask', 'guide:manual', 'guide:manualSection',
   'signatures:list', 'signatures:export',
+  'bridge:status',
 ] as const satisfies readonly AssistantChannel[];
 export const PORTAL_CHANNELS = ['portal:authenticate'] as const satisfies readonly PortalChannel[];
 export const ASSISTANT_EVENTS = ['consent:requested', 'consent:closed', 'certs:changed', 'portal:navigated'] as const satisfies readonly AssistantEventName[];

@@ -157,6 +157,8 @@ export function pkcs12BehindWorker(local: KeyStore, remote: KeyStore): KeyStore 
 export interface CertificateServiceHandle extends CertificateService {
   /** Closes every opened file store (app quit). */
   closeAll(): Promise<void>;
+  /** Every store now (USB keys, Windows store, opened files): the bridge signs with the same keys. */
+  stores(): RegisteredStore[];
 }
 
 export function createCertificateService(opts: CertificateServiceOptions): CertificateServiceHandle {
@@ -204,6 +206,7 @@ export function createCertificateService(opts: CertificateServiceOptions): Certi
 
   return {
     list,
+    stores,
     async openPfx(path, password) {
       for (const f of files.values()) if (f.path === path) return list();
       const store = await opts.openPkcs12(path, password);

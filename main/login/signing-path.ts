@@ -45,6 +45,8 @@ export interface ConsentView {
   certificate: { subject: string; enterpriseName: string | null; uscc: string | null; fingerprintSha256: string };
   content: ConsentContent;
   expiresAt: string;
+  /** The page passed a PIN and policy bridgeAcceptPagePin lets it unlock the key: allowing without typing one uses it. */
+  pinFromPage?: boolean;
 }
 
 export type ConsentAnswer = { allow: true; secret?: string } | { allow: false };
@@ -235,6 +237,7 @@ export function createSigningPath(opts: SigningPathOptions): SigningPath {
           certificate: describeKey(req.key),
           content: describeContent(req.data, operation),
           expiresAt: new Date(now.getTime() + timeoutMs).toISOString(),
+          ...(req.pagePin !== undefined ? { pinFromPage: true } : {}),
         };
         const abort = new AbortController();
         let timer: ReturnType<typeof setTimeout> | undefined;

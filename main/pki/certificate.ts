@@ -8,7 +8,7 @@ import * as pkijs from 'pkijs';
 import { AssistantError } from '../errors.ts';
 import { checkDerStructure } from './der.ts';
 import { children, derError, expectTag, oidText, readTlv, stringValue, timeValue, type Tlv } from './der-reader.ts';
-import { CURVE_NAMES, DN_ATTRIBUTE_NAMES, KEY_USAGE_BITS, OID, SIGNATURE_ALGORITHMS, type KeyUsageName } from './oids.ts';
+import { CURVE_NAMES, dnDisplayKey, KEY_USAGE_BITS, OID, SIGNATURE_ALGORITHMS, type KeyUsageName } from './oids.ts';
 
 /** Largest certificate we accept; real ones are a few KB. */
 export const MAX_CERTIFICATE_BYTES = 64 * 1024;
@@ -112,7 +112,7 @@ function readName(b: Uint8Array, t: Tlv): NameAttribute[] {
 }
 
 function displayName(attrs: readonly NameAttribute[]): string {
-  return attrs.map((a) => `${DN_ATTRIBUTE_NAMES[a.type] ?? a.type}=${a.text.replace(/([,+"\\<>;])/g, '\\$1')}`).join(', ');
+  return attrs.map((a) => `${dnDisplayKey(a.type)}=${a.text.replace(/([,+"\\<>;])/g, '\\$1')}`).join(', ');
 }
 
 function hexOf(b: Uint8Array): string {

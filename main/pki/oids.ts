@@ -195,25 +195,66 @@ export const CURVE_NAMES: Record<string, string> = {
   [OID.p521]: 'P521',
 };
 
-/** Short names for DN attributes, as OpenSSL prints them. */
-export const DN_ATTRIBUTE_NAMES: Record<string, string> = {
-  '2.5.4.3': 'CN',
-  '2.5.4.4': 'SN',
-  '2.5.4.5': 'serialNumber',
-  '2.5.4.6': 'C',
-  '2.5.4.7': 'L',
-  '2.5.4.8': 'ST',
-  '2.5.4.9': 'street',
-  '2.5.4.10': 'O',
-  '2.5.4.11': 'OU',
-  '2.5.4.12': 'title',
-  '2.5.4.41': 'name',
-  '2.5.4.42': 'GN',
-  '2.5.4.97': 'organizationIdentifier',
-  '1.2.840.113549.1.9.1': 'emailAddress',
-  '0.9.2342.19200300.100.1.25': 'DC',
-  '0.9.2342.19200300.100.1.1': 'UID',
-};
+/** One attribute type a distinguished name can carry. */
+export interface DnAttribute {
+  oid: string;
+  /** The key in every output: the display DN (`CN=…, emailAddress=…`), identity sources (`subject:CN`), issuer matching. */
+  short: string;
+  /** The attribute's long name (X.520 / PKCS#9 / RFC 4519). */
+  long: string;
+  /** What the CLI's human report calls it (`使用者：名称：…；单位：…`), where it has a name. */
+  zh?: string;
+  /**
+   * The display DN has always written this one as its dotted OID (`2.5.4.45=…`): inspect output and
+   * the bridge's DN strings keep that form, while identity sources use the short name.
+   */
+  displayAsOid?: true;
+}
+
+/**
+ * The one DN attribute table: display, inspect JSON, identity extraction, CA matching and the CLI
+ * read it. Short names are OpenSSL's (`openssl x509 -subject` prints `street`, `emailAddress`),
+ * which the display DN has always used; an attribute not listed shows as its dotted OID.
+ */
+export const DN_ATTRIBUTES: readonly DnAttribute[] = [
+  { oid: OID.commonName, short: 'CN', long: 'commonName', zh: '名称' },
+  { oid: OID.surname, short: 'SN', long: 'surname' },
+  { oid: OID.serialNumber, short: 'serialNumber', long: 'serialNumber', zh: '序列号' },
+  { oid: OID.countryName, short: 'C', long: 'countryName', zh: '国家' },
+  { oid: OID.localityName, short: 'L', long: 'localityName', zh: '城市' },
+  { oid: OID.stateOrProvinceName, short: 'ST', long: 'stateOrProvinceName', zh: '省份' },
+  { oid: OID.streetAddress, short: 'street', long: 'streetAddress' },
+  { oid: OID.organizationName, short: 'O', long: 'organizationName', zh: '单位' },
+  { oid: OID.organizationalUnitName, short: 'OU', long: 'organizationalUnitName', zh: '部门' },
+  { oid: OID.title, short: 'title', long: 'title' },
+  { oid: OID.description, short: 'description', long: 'description', displayAsOid: true },
+  { oid: OID.name, short: 'name', long: 'name', zh: '名称' },
+  { oid: OID.givenName, short: 'GN', long: 'givenName' },
+  { oid: OID.x500UniqueIdentifier, short: 'x500UniqueIdentifier', long: 'x500UniqueIdentifier', displayAsOid: true },
+  { oid: OID.organizationIdentifier, short: 'organizationIdentifier', long: 'organizationIdentifier' },
+  { oid: OID.emailAddress, short: 'emailAddress', long: 'emailAddress', zh: '邮箱' },
+  { oid: OID.userId, short: 'UID', long: 'userId' },
+  { oid: OID.domainComponent, short: 'DC', long: 'domainComponent' },
+];
+
+const DN_BY_OID: ReadonlyMap<string, DnAttribute> = new Map(DN_ATTRIBUTES.map((a) => [a.oid, a]));
+const DN_BY_SHORT: ReadonlyMap<string, DnAttribute> = new Map(DN_ATTRIBUTES.map((a) => [a.short, a]));
+
+/** The attribute's short name (`CN`, `emailAddress`), or its dotted OID when the table has none. */
+export function dnShortName(oid: string): string {
+  return DN_BY_OID.get(oid)?.short ?? oid;
+}
+
+/** The attribute's key in a display DN: its short name, or its dotted OID (not in the table, or `displayAsOid`). */
+export function dnDisplayKey(oid: string): string {
+  const a = DN_BY_OID.get(oid);
+  return a && !a.displayAsOid ? a.short : oid;
+}
+
+/** The zh-CN label for a short name in a display DN, or undefined when it has none. */
+export function dnLabelZh(short: string): string | undefined {
+  return DN_BY_SHORT.get(short)?.zh;
+}
 
 export const KEY_USAGE_BITS = [
   'digitalSignature',

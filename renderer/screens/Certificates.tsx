@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import type { CertificateListView, CertificateView, CheckStatus } from '../../common/ipc-contract.ts';
+import type { BridgeStatusView, CertificateListView, CertificateView, CheckStatus } from '../../common/ipc-contract.ts';
 import { ErrorNote } from '../ErrorNote.tsx';
 import { formatDate } from '../format.ts';
 import { useI18n } from '../i18n-context.tsx';
@@ -186,9 +186,12 @@ export function CertificatesScreen() {
   const [list, setList] = useState<CertificateListView | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [pfx, setPfx] = useState<{ fileId: string; fileName: string } | null>(null);
+  const [bridge, setBridge] = useState<BridgeStatusView | null>(null);
   const load = useCallback(() => {
     setError(null);
     invoke('certs:list').then(setList, setError);
+    // Older hosts without the channel simply show no line.
+    invoke('bridge:status').then(setBridge, () => setBridge(null));
   }, []);
   useEffect(() => {
     load();
@@ -227,6 +230,11 @@ export function CertificatesScreen() {
         </div>
       </div>
       {error !== null && <ErrorNote error={error} />}
+      {bridge?.message && (
+        <p className={`note ${bridge.state === 'failed' ? 'note-error' : 'note-warn'} small`} role="status" data-testid="bridge-status" lang={lang === 'en' ? 'en' : 'zh-CN'}>
+          {lang === 'en' ? bridge.messageEn : bridge.message}
+        </p>
+      )}
       {!list && error === null && <p className="muted">{t('common.loading')}</p>}
       {list && list.problems.length > 0 && (
         <div className="note note-warn">

@@ -9,6 +9,7 @@ import { toErrorInfo } from '../../errors.ts';
 import { loadCaProfiles } from '../../pki/ca-profiles.ts';
 import { checkResidentId, maskResidentId } from '../../pki/resident-id.ts';
 import type { ParsedCertificate } from '../../pki/certificate.ts';
+import { dnLabelZh } from '../../pki/oids.ts';
 import { formatDateZh, inspectCertificate, loginVerdict, type CertificateReport, type CheckStatus } from '../../pki/inspect.ts';
 import { readCertificatePath } from '../../pki/read.ts';
 import { loadTrustAnchors } from '../../pki/trust.ts';
@@ -93,8 +94,6 @@ function toJson(r: CertificateReport): JsonCertificate {
   return { ...r, checks: r.checks.map((c) => ({ id: c.id, status: c.status, message: c.message, ...(c.code !== undefined ? { code: c.code } : {}), ...(c.detail !== undefined ? { detail: c.detail } : {}) })) };
 }
 
-const DN_LABELS: Record<string, string> = { CN: '名称', O: '单位', OU: '部门', L: '城市', ST: '省份', C: '国家', serialNumber: '序列号', emailAddress: '邮箱', name: '名称' };
-
 /** Resident ID numbers in DN text (HEBCA puts them in a subject attribute, others in CN) are masked for people. */
 function maskResidentIds(text: string, now: Date): string {
   return text.replace(/(?<!\d)\d{17}[\dXx](?![\dA-Za-z])/g, (m) => {
@@ -108,7 +107,7 @@ function dnZh(dn: string, now: Date): string {
   const parts = dn.split(/(?<!\\), /).map((p) => {
     const i = p.indexOf('=');
     const key = p.slice(0, i);
-    return `${DN_LABELS[key] ?? key}：${maskResidentIds(p.slice(i + 1).replace(/\\(.)/g, '$1'), now)}`;
+    return `${dnLabelZh(key) ?? key}：${maskResidentIds(p.slice(i + 1).replace(/\\(.)/g, '$1'), now)}`;
   });
   return parts.join('；');
 }

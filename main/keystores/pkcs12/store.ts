@@ -7,7 +7,8 @@ import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { AssistantError } from '../../errors.ts';
 import { parseCertificate, type ParsedCertificate } from '../../pki/certificate.ts';
-import { decodePkcs12, decryptPkcs8, type Pkcs12Contents } from '../../pki/pkcs12.ts';
+import { KdfSession } from '../../pki/pbe.ts';
+import { decodePkcs12Async, decryptPkcs8, type Pkcs12Contents } from '../../pki/pkcs12.ts';
 import { describePrivateKey, nodePrivateKey, sm2PrivateKeyHex } from '../../pki/private-key.ts';
 import { MAX_FILE_BYTES } from '../../pki/read.ts';
 import { bytesToHex, sm2PublicKeyFromPrivate, sm2Sign } from '../../pki/sm2.ts';
@@ -65,9 +66,10 @@ export class Pkcs12KeyStore implements KeyStore {
     return b;
   }
 
-  private async decode(password: string | undefined): Promise<Pkcs12Contents> {
+  /** `kdf`: keys derived for this open, kept so signing derives the key bag's key once (ahead, in the thread pool). */
+  private async decode(password: string | undefined, kdf?: KdfSession): Promise<Pkcs12Contents> {
     try {
-      return decodePkcs12(await this.bytes(), password, { decryptKeys: false, listWithoutPassword: true });
+      return await decodePkcs12Async(await this.bytes(), password, { decryptKeys: false, listWithoutPassword: true, ...(kdf ? { kdf, prefetchKeys: true } : {}) });
     } catch (e) {
       if (e instanceof AssistantError && (e.code === 'PFX_BAD_PASSWORD' || e.code === 'PFX_PASSWORD_REQUIRED') && password !== undefined) throw pinIncorrect();
       throw e;
@@ -111,7 +113,16 @@ export class Pkcs12KeyStore implements KeyStore {
   }
 
   async sign(identityId: string, data: Uint8Array, algorithm: SignatureAlgorithm, pin: string): Promise<Uint8Array> {
-    const contents = await this.decode(pin);
+    const kdf = new KdfSession();
+    try {
+      return await this.signWithSession(identityId, data, algorithm, pin, kdf);
+    } finally {
+      kdf.wipe();
+    }
+  }
+
+  private async signWithSession(identityId: string, data: Uint8Array, algorithm: SignatureAlgorithm, pin: string, kdf: KdfSession): Promise<Uint8Array> {
+    const contents = await this.decode(pin, kdf);
     const entries = this.buildEntries(contents);
     const known = this.entries?.find((e) => e.identity.id === identityId);
     const entry = entries.find((e) => e.identity.id === identityId && (!known || known.fingerprint === e.fingerprint));
@@ -123,7 +134,7 @@ export class Pkcs12KeyStore implements KeyStore {
     let pkcs8: Uint8Array | undefined;
     try {
       try {
-        pkcs8 = bag.pkcs8 ? new Uint8Array(bag.pkcs8) : decryptPkcs8(bag.encrypted!, pin);
+        pkcs8 = bag.pkcs8 ? new Uint8Array(bag.pkcs8) : decryptPkcs8(bag.encrypted!, pin, kdf);
       } catch (e) {
         if (e instanceof AssistantError && (e.code === 'PFX_BAD_PASSWORD' || e.code === 'PFX_PASSWORD_REQUIRED')) throw pinIncorrect();
         throw e;
