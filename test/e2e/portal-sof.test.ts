@@ -11,10 +11,10 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { buildPortal } from '../../examples/reference-portal/app.ts';
-import { getTestPki, loginToken, testTrustAnchors, type TestPki } from '../support/portal-kit.ts';
+import { cookieOf, getTestPki, loginToken, residentId, testTrustAnchors, type TestPki } from '../support/portal-kit.ts';
 import { startCliBridge, type BridgeEvent, type RunningCli } from '../support/bridge.ts';
 import { createSoftHsmToken, softHsmAvailable, SOFTHSM_MODULE } from '../support/softhsm.ts';
 import { CHROMIUM, CHROMIUM_ARGS, chromiumMissingReason } from './host.ts';
@@ -23,19 +23,6 @@ const missing = chromiumMissingReason();
 const PASSWORD = 'Qiye#2026pw';
 const PAGE_PIN = 'page-typed-pin-000';
 const ENTERPRISES = ['bjca-ent', 'hebca-sm2-ent'] as const;
-
-function residentId(first17: string): string {
-  const w = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-  const sum = [...first17].reduce((s, c, i) => s + Number(c) * (w[i] ?? 0), 0);
-  return first17 + '10X98765432'[sum % 11];
-}
-
-const cookieOf = (r: LightMyRequestResponse, name: string): string => {
-  const raw = r.headers['set-cookie'];
-  const hit = (Array.isArray(raw) ? raw : [raw]).map(String).find((c) => c.startsWith(`${name}=`));
-  assert.ok(hit, `cookie ${name} set`);
-  return hit.split(';')[0]!;
-};
 
 interface Portal {
   app: FastifyInstance;
