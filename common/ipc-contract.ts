@@ -92,6 +92,19 @@ export interface CertificateListView {
   certificates: CertificateView[];
   /** Stores that could not be read (a driver failed): shown, never hidden. */
   problems: { source: string; error: ErrorView }[];
+  /** With no certificate listed: what is missing (driver, key, certificate), main/assistant/first-run.ts. */
+  firstRun?: FirstRunView | null;
+}
+
+export interface FirstRunView {
+  /** Most basic first: no driver on this machine, a driver that does not load, no key inserted, a key without certificates. */
+  status: 'no-driver' | 'driver-failed' | 'no-key' | 'key-empty';
+  message: string;
+  messageEn: string;
+  /** Which CA's USB-key driver to install (from the CA profiles for this platform). */
+  install: { ca: string; caEn: string; drivers: string[]; website: string | null }[];
+  /** The drivers found here and what each saw. */
+  drivers: { path: string; kind: 'pkcs11' | 'skf'; ca: string | null; caEn: string | null; loads: boolean; keys: number | null; errorCode?: string }[];
 }
 
 /** A signature request waiting for the user, shown in the assistant's own window. */

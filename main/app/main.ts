@@ -16,7 +16,8 @@ import { startUpdates, updatePlanFor } from './updater.ts';
 import { hardenSession, hardenWebContents } from './security.ts';
 import { ASSISTANT_ORIGIN } from '../assistant/app-assets.ts';
 import { bridgeTlsDir, startAppBridge, type AppBridge } from '../assistant/app-bridge.ts';
-import { createCertificateService, pkcs12BehindWorker, usbKeyStores } from '../assistant/certificates.ts';
+import { createCertificateService, usbKeyStores } from '../assistant/certificates.ts';
+import { probeDrivers } from '../assistant/first-run.ts';
 import { createGuideService } from '../assistant/guide-service.ts';
 import { createAssistantIpc, type AssistantIpc } from '../assistant/ipc-handlers.ts';
 import { policySettingsView } from '../assistant/policy-settings.ts';
@@ -27,9 +28,8 @@ import { createPortalOriginAllowList } from '../../common/portal-origins.ts';
 import type { AssistantWorld } from '../assistant/world.ts';
 import { configuredModulePaths } from '../keystores/pkcs11/configured-modules.ts';
 import { configuredSkfModulePaths } from '../keystores/skf/configured-modules.ts';
-import { Pkcs12KeyStore } from '../keystores/pkcs12/index.ts';
 import { KeyStoreWorkerClient } from '../keystores/worker/client.ts';
-import { WorkerKeyStore } from '../keystores/worker/remote-store.ts';
+import { openPkcs12InWorker, WorkerKeyStore } from '../keystores/worker/remote-store.ts';
 import { SignatureLog } from '../login/signature-log.ts';
 import { createConsentSlot } from '../login/signing-path.ts';
 import { loadTrustAnchors } from '../pki/trust.ts';
@@ -149,10 +149,16 @@ async function start(): Promise<void> {
     now: () => new Date(),
     appVersion: app.getVersion(),
     usbStores: () => usbStores,
-    openPkcs12: async (file, password) => pkcs12BehindWorker(await Pkcs12KeyStore.open(file, { password }), new WorkerKeyStore(worker, { kind: 'pkcs12', file })),
+    // Decoded in the worker, never here: a hostile file's key derivations cannot freeze the window.
+    openPkcs12: (file, password) => openPkcs12InWorker(worker, file, password),
     anchors: () => (anchors ??= loadTrustAnchors(policy.trustAnchorDirs, { onSkipped: () => {} })),
     recordSignature: (r) => signatureLog.append(r),
     onRecordFailed: (code) => console.warn(`signature-log: not recorded (${code})`),
+    // Empty list: what each driver sees (tokens/devices present), for the first-run state.
+    probeDrivers: () => probeDrivers(
+      (kind, module) => (kind === 'pkcs11' ? worker.call('pkcs11.tokens', { module }, { timeoutMs: 10_000 }) : worker.call('skf.tokens', { module }, { timeoutMs: 10_000 })),
+      { pkcs11: modules, skf: skfModules },
+    ),
   });
 
   // Updates: decided from policy and how this copy was installed (main/updates/plan.ts).

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import type { BridgeStatusView, CertificateListView, CertificateView, CheckStatus } from '../../common/ipc-contract.ts';
+import type { BridgeStatusView, CertificateListView, CertificateView, CheckStatus, FirstRunView } from '../../common/ipc-contract.ts';
 import { ErrorNote } from '../ErrorNote.tsx';
 import { formatDate } from '../format.ts';
 import { useI18n } from '../i18n-context.tsx';
@@ -173,6 +173,55 @@ function PfxDialog({ file, onDone }: { file: { fileId: string; fileName: string 
   );
 }
 
+/** The portal's three steps for a legal person with a certificate (from its user manual). */
+const PORTAL_STEPS = ['register', 'bind', 'login'] as const;
+
+/** First run / nothing found: what is missing (driver? key? certificate?), which CA's driver, and 注册 → 绑定 → 登录. */
+export function FirstRun({ state, onOpenPortal }: { state: FirstRunView | null | undefined; onOpenPortal?: (() => void) | undefined }) {
+  const { t, lang } = useI18n();
+  const en = lang === 'en';
+  const open = (url: string) => { invoke('app:openExternal', { url }).catch(() => {}); };
+  return (
+    <div className="empty first-run" data-testid="first-run" data-status={state?.status ?? 'none'}>
+      <h2>{t('first.heading')}</h2>
+      <p className="first-run-why" data-testid="first-run-why">{state ? (en ? state.messageEn : state.message) : t('certs.empty')}</p>
+      {state && state.install.length > 0 && (
+        <ul className="first-run-install" data-testid="first-run-install">
+          {state.install.map((i) => (
+            <li key={i.ca}>
+              <strong>{en ? i.caEn : i.ca}</strong>
+              {i.website && <>{en ? ': ' : '：'}<button type="button" className="link" onClick={() => open(i.website!)}>{t('first.driverSite')}</button></>}
+            </li>
+          ))}
+        </ul>
+      )}
+      {state && (state.install.length > 0 || state.drivers.length > 0) && (
+        <TechInfo testId="first-run-tech">
+          <ul className="tech-checks">
+            {state.install.map((i) => <li key={`i-${i.ca}`}>{en ? i.caEn : i.ca}{en ? ': ' : '：'}<code>{i.drivers.join(', ')}</code></li>)}
+            {state.drivers.map((d) => (
+              <li key={`d-${d.path}`}>
+                <code>{d.path}</code>{' '}
+                {d.loads ? t('first.driverKeys', { n: d.keys ?? 0 }) : t('first.driverFails', { code: d.errorCode ?? '' })}
+              </li>
+            ))}
+          </ul>
+        </TechInfo>
+      )}
+      <h3>{t('first.stepsHeading')}</h3>
+      <ol className="first-run-steps" data-testid="portal-steps">
+        {PORTAL_STEPS.map((id) => (
+          <li key={id} data-step={id}>
+            <strong>{t(`first.step.${id}` as MessageKey)}</strong>
+            <span>{t(`first.step.${id}.how` as MessageKey)}</span>
+          </li>
+        ))}
+      </ol>
+      {onOpenPortal && <button type="button" className="secondary" onClick={onOpenPortal} data-testid="first-run-portal">{t('first.openPortal')}</button>}
+    </div>
+  );
+}
+
 /** Name, USCC (with or without spaces) or CA: what a clerk with many keys types to find one. */
 export function certificateMatches(c: CertificateView, query: string): boolean {
   const q = query.normalize('NFKC').trim().toUpperCase().replace(/[\s-]+/g, '');
@@ -181,7 +230,7 @@ export function certificateMatches(c: CertificateView, query: string): boolean {
   return hay.includes(q);
 }
 
-export function CertificatesScreen() {
+export function CertificatesScreen({ onOpenPortal }: { onOpenPortal?: () => void } = {}) {
   const { t, lang } = useI18n();
   const [list, setList] = useState<CertificateListView | null>(null);
   const [error, setError] = useState<unknown>(null);
@@ -247,7 +296,7 @@ export function CertificatesScreen() {
           ))}</ul>
         </div>
       )}
-      {list && list.certificates.length === 0 && <div className="empty">{t('certs.empty')}</div>}
+      {list && list.certificates.length === 0 && <FirstRun state={list.firstRun} onOpenPortal={onOpenPortal} />}
       {expiring.length > 0 && (
         <div className="note note-warn" role="status" data-testid="expiry-notice">
           {t('certs.expiryNotice', { n: expiring.length })}

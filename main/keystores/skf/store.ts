@@ -7,6 +7,7 @@ import { checkModulePath } from '../pkcs11/module-path.ts';
 import type { SkfModuleReport } from '../worker/protocol.ts';
 import { CONTAINER_TYPE, displayName, SGD_SM3, SkfModule, type DevInfo, type SkfHandle } from './binding.ts';
 import { SAR_OK, SAR_PIN_INCORRECT, SAR_PIN_LOCKED, SAR_USER_ALREADY_LOGGED_IN, skfError } from './sar.ts';
+import { TAG } from '../../pki/asn1-tags.ts';
 
 /** GM/T 0009 default signer ID: the device hashes Z_A over it, as every verifier does. */
 const SM2_USER_ID = Buffer.from('1234567812345678', 'ascii');
@@ -43,12 +44,12 @@ export function eccSignatureBlobToDer(blob: Uint8Array): Uint8Array {
     while (i < b.length - 1 && b[i] === 0) i++;
     const v = Buffer.from(b.subarray(i));
     const body = v[0]! & 0x80 ? Buffer.concat([Buffer.from([0]), v]) : v;
-    return Buffer.concat([Buffer.from([0x02, body.length]), body]);
+    return Buffer.concat([Buffer.from([TAG.integer, body.length]), body]);
   };
   const r = int(blob.subarray(0, 64));
   const s = int(blob.subarray(64, 128));
   if (r.length + s.length > 127) throw new AssistantError('SKF_BAD_SIGNATURE', 'USB Key 返回的签名格式错误', { en: 'signature values too long' });
-  return new Uint8Array(Buffer.concat([Buffer.from([0x30, r.length + s.length]), r, s]));
+  return new Uint8Array(Buffer.concat([Buffer.from([TAG.sequence, r.length + s.length]), r, s]));
 }
 
 interface CertFacts { algorithm: SignatureAlgorithm | null; ecPoint: Buffer | null }
