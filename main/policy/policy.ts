@@ -9,7 +9,7 @@ import { createPublicKey } from 'node:crypto';
 import path from 'node:path';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { AssistantError, type ErrorInfo } from '../errors.ts';
-import { parseOriginRule, parsePortalUrl, type OriginRule } from '../../common/portal-origins.ts';
+import { LOOPBACK_HOSTNAMES, parseOriginRule, parsePortalUrl, type OriginRule } from '../../common/portal-origins.ts';
 import { ADMIN_ONLY_KEYS, MACHINE_ONLY_KEYS, POLICY_SCHEMA, USER_SETTABLE_KEYS } from './schema.ts';
 import { registryDocument, registryInvalid, type RegistryHive, type RegistryLayerInput } from './registry.ts';
 
@@ -202,7 +202,7 @@ export function parsePolicyDocument(doc: unknown, opts: { platform: NodeJS.Platf
   }
   if (typeof d['portalHome'] === 'string') {
     const u = parsePortalUrl(d['portalHome']);
-    if (!u || (u.protocol === 'http:' && !['127.0.0.1', 'localhost', '[::1]'].includes(u.hostname))) {
+    if (!u || (u.protocol === 'http:' && !LOOPBACK_HOSTNAMES.has(u.hostname))) {
       throw policyInvalid(opts.file, '/portalHome', 'not an https URL', '不是有效的 https 网址');
     }
     out.portalHome = u.href;
@@ -220,7 +220,7 @@ export function parsePolicyDocument(doc: unknown, opts: { platform: NodeJS.Platf
   }
   if (typeof d['updateUrl'] === 'string') {
     const u = parsePortalUrl(d['updateUrl']);
-    if (!u || (u.protocol === 'http:' && !['127.0.0.1', 'localhost', '[::1]'].includes(u.hostname))) {
+    if (!u || (u.protocol === 'http:' && !LOOPBACK_HOSTNAMES.has(u.hostname))) {
       throw policyInvalid(opts.file, '/updateUrl', 'not an https URL', '不是有效的 https 网址');
     }
     out.updateUrl = u.href;

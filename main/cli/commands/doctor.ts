@@ -15,6 +15,7 @@ import { parseCertificate } from '../../pki/certificate.ts';
 import { EXIT_FAIL, EXIT_OK, EXIT_USAGE, parseCommand, parseTimeoutMs, timeoutUsage, writeJson, type CliIO } from '../io.ts';
 
 import { adminChecks, CA_ASSISTANT_PORTS, probePortalHttp, renderDoctorHtml } from './doctor-admin.ts';
+import { LOOPBACK_IPV4 } from '../../../common/portal-origins.ts';
 export type CheckStatus = 'pass' | 'warn' | 'fail' | 'skip';
 /** `fix`: what to do, for the help desk (zh-CN; `fixEn` its translation). */
 export interface DoctorCheck { id: string; status: CheckStatus; message: string; messageEn?: string; fix?: string; fixEn?: string }
@@ -282,8 +283,8 @@ export async function diagnose(deps: DoctorDeps): Promise<DoctorReport> {
 
   // HEBCA's own middleware (informational: we do not depend on it).
   const port = deps.hebcaPort ?? HEBCA_MIDDLEWARE_PORT;
-  const listening = await deps.probePort('127.0.0.1', port, 500);
-  facts['hebcaMiddleware'] = { host: '127.0.0.1', port, listening };
+  const listening = await deps.probePort(LOOPBACK_IPV4, port, 500);
+  facts['hebcaMiddleware'] = { host: LOOPBACK_IPV4, port, listening };
   add('hebca-middleware', 'pass', listening ? `河北CA 客户端（端口 ${port}）正在运行；与本程序互不依赖` : `河北CA 客户端（端口 ${port}）未运行；本程序不依赖它`,
     listening ? `HEBCA middleware is listening on ${port} (independent of this app)` : `HEBCA middleware not listening on ${port} (not required)`);
 
@@ -434,7 +435,7 @@ export async function collectDoctorReport(opts: {
     portalUrl: opts.portalUrl ?? policy.policy.portalHome,
     probePortal: (url) => probePortalHttp(url, Math.min(opts.timeoutMs, 3_000)),
     ports: opts.ports ?? [...CA_ASSISTANT_PORTS],
-    portInUse: (port) => probeTcpPort('127.0.0.1', port, 500),
+    portInUse: (port) => probeTcpPort(LOOPBACK_IPV4, port, 500),
     clockSkewSeconds: policy.policy.clockSkewSeconds,
     certificates: [...anchors.anchors.map((a) => ({ store: 'trust', subject: a.subject, notAfter: a.notAfter })), ...storeCertificates],
   });
