@@ -6,6 +6,7 @@ import { OID, SIGNATURE_ALGORITHMS } from '../pki/oids.ts';
 import { publicKeyObject as nodeKey } from '../pki/public-key.ts';
 import { bytesToHex, sm2Verify } from '../pki/sm2.ts';
 import { signatureAlgorithmFor, type SignatureAlgorithm } from '../pki/signature-algorithm.ts';
+import { TAG } from '../pki/asn1-tags.ts';
 
 /** Smallest RSA modulus a login key may have. */
 export const MIN_RSA_BITS = 2048;
@@ -73,13 +74,13 @@ export function rsaSignedDigest(pk: PublicKeyInfo, signature: Uint8Array): { has
     return null;
   }
   try {
-    const top = expectTag(readTlv(info, 0, info.length), 0x30, 'DigestInfo');
+    const top = expectTag(readTlv(info, 0, info.length), TAG.sequence, 'DigestInfo');
     if (top.end !== info.length) return null;
     const [alg, digest] = children(info, top, 2);
-    const algParts = children(info, expectTag(alg, 0x30, 'DigestInfo'), 2);
-    if (algParts[1] && !(algParts[1].tag === 0x05 && algParts[1].end === algParts[1].body)) return null;
+    const algParts = children(info, expectTag(alg, TAG.sequence, 'DigestInfo'), 2);
+    if (algParts[1] && !(algParts[1].tag === TAG.null && algParts[1].end === algParts[1].body)) return null;
     const hash = DIGEST_OIDS[oidText(info, algParts[0]!)];
-    const d = expectTag(digest, 0x04, 'DigestInfo');
+    const d = expectTag(digest, TAG.octetString, 'DigestInfo');
     if (!hash) return null;
     return { hash, digest: new Uint8Array(info.subarray(d.body, d.end)) };
   } catch {

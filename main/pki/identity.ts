@@ -12,6 +12,7 @@ import { isValidRegNumber15 } from './identifiers.ts';
 import { checkResidentId, maskResidentId } from './resident-id.ts';
 import { dnShortName, OID_ARC } from './oids.ts';
 import { loadCaProfiles, loadKnownFields, matchCaProfile, type CaProfile, type FieldMeaning, type IssuerAttributes, type KnownField, type UsccLocation } from './ca-profiles.ts';
+import { TAG } from './asn1-tags.ts';
 
 export type Confidence = 'high' | 'medium' | 'low';
 export type CandidateKind = 'uscc' | 'orgCode' | 'residentId' | 'regNumber15' | 'placeholder' | 'partial';
@@ -170,7 +171,7 @@ function textsFromBytes(bytes: Uint8Array, encoding: 'der' | 'raw' | 'any', out:
 // ---------- reading the certificate ----------
 
 /** Tags of the string types the certificate reader already decoded (`NameAttribute.text`). */
-const DECODED_STRING_TAGS = new Set([0x0c, 0x13, 0x16, 0x1e]);
+const DECODED_STRING_TAGS = new Set<number>([TAG.utf8String, TAG.printableString, TAG.ia5String, TAG.bmpString]);
 
 /** The strings in one attribute value: the decoded text for plain strings, else every string inside. */
 function attributeTexts(a: NameAttribute): string[] {

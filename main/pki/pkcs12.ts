@@ -7,6 +7,7 @@ import * as asn1js from 'asn1js';
 import { AssistantError } from '../errors.ts';
 import { checkDerStructure, parseBer } from './der.ts';
 import { OID } from './oids.ts';
+import { TAG } from './asn1-tags.ts';
 import {
   checkMacScheme, KdfSession, macScheme, macWork, octetStringBytes, PasswordDecryptError, pbeDecrypt, pbeDecryptScheme, pbeScheme, pbeWork, pfxMalformed,
   unsupported, type MacScheme, type PasswordAttempt, type PbeScheme,
@@ -189,7 +190,7 @@ function decrypt(state: DecodeState, scheme: PbeScheme, data: Uint8Array, macVer
     // Without a MAC, a wrong password shows only as garbage that happens to have valid padding.
     if (!macVerified) {
       try {
-        if (out[0] !== 0x30) throw new Error('not DER');
+        if (out[0] !== TAG.sequence) throw new Error('not DER');
         checkDerStructure(out, { allowIndefinite: true });
       } catch {
         throw badPassword(state.passwordGiven);
@@ -429,7 +430,7 @@ export function decryptPkcs8(encrypted: Uint8Array, password: string, kdf: KdfSe
     try {
       const out = pbeDecrypt(alg, octets(data, '私钥'), password, nullPassword, kdf);
       // Valid padding by chance under a wrong password (files without a MAC): not DER.
-      if (out[0] === 0x30) {
+      if (out[0] === TAG.sequence) {
         checkDerStructure(out);
         return out;
       }

@@ -12,6 +12,7 @@ import { OID } from './oids.ts';
 import { KdfSession, PasswordDecryptError, pbeDecrypt } from './pbe.ts';
 import { badPassword, decodePkcs12, looksLikePfx, MAX_PFX_BYTES, prederivePkcs12 } from './pkcs12.ts';
 import { describePrivateKey, pkcs1ToPkcs8, sec1ToPkcs8, type PrivateKeyMaterial } from './private-key.ts';
+import { TAG } from './asn1-tags.ts';
 
 export type { PrivateKeyMaterial } from './private-key.ts';
 
@@ -84,7 +85,7 @@ export async function readCertificatePath(path: string, opts: Omit<ReadOptions, 
     try {
       // A PFX's PBKDF2 keys are derived in the thread pool while its MAC is checked here; any
       // problem (not a PFX at all, or a bad one) is left to the reader, which reports it in its place.
-      if (bytes[0] === 0x30) await prederivePkcs12(bytes, opts.password, { decryptKeys: opts.decryptKeys ?? true, kdf }).catch(() => {});
+      if (bytes[0] === TAG.sequence) await prederivePkcs12(bytes, opts.password, { decryptKeys: opts.decryptKeys ?? true, kdf }).catch(() => {});
       return readCertificateFile(bytes, { ...opts, fileName: path, kdf });
     } finally {
       kdf.wipe();
@@ -102,7 +103,7 @@ export function readCertificateFile(bytes: Uint8Array, opts: ReadOptions = {}): 
   if (bytes.length === 0) throw new AssistantError('FILE_EMPTY', '文件为空', { en: 'file is empty' });
   if (bytes.length > MAX_FILE_BYTES) throw tooLarge(bytes.length);
   const first = bytes[0]!;
-  if (first === 0x30) return readDer(bytes, opts);
+  if (first === TAG.sequence) return readDer(bytes, opts);
   const text = textOf(bytes);
   if (text !== null) {
     if (text.includes('-----BEGIN')) return readPem(text, opts);
@@ -124,7 +125,7 @@ function bareBase64(text: string): Uint8Array | null {
   const compact = text.replace(/\s+/g, '');
   if (compact.length < 64 || !/^[A-Za-z0-9+/]+={0,2}$/.test(compact)) return null;
   const der = Buffer.from(compact, 'base64');
-  return der[0] === 0x30 ? new Uint8Array(der) : null;
+  return der[0] === TAG.sequence ? new Uint8Array(der) : null;
 }
 
 const PEM_BLOCK = /-----BEGIN ([A-Z0-9 #]+)-----([\s\S]*?)-----END \1-----/g;
@@ -197,7 +198,7 @@ function decryptEncryptedPkcs8(der: Uint8Array, password: string | undefined): U
   }
   // A wrong password sometimes yields valid padding by chance: garbage that is not DER.
   try {
-    if (out[0] !== 0x30) throw new Error('not DER');
+    if (out[0] !== TAG.sequence) throw new Error('not DER');
     checkDerStructure(out);
   } catch {
     throw wrong();

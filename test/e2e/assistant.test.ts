@@ -5,12 +5,11 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { getTestPki, type PkiEntry } from '../fixtures/pki.ts';
-import { createCertificateService, pkcs12BehindWorker, type CertificateServiceHandle } from '../../main/assistant/certificates.ts';
+import { createCertificateService, type CertificateServiceHandle } from '../../main/assistant/certificates.ts';
 import { KeyStoreWorkerClient } from '../../main/keystores/worker/client.ts';
 import { forkWorkerSpawner } from '../../main/keystores/worker/fork-transport.ts';
-import { WorkerKeyStore } from '../../main/keystores/worker/remote-store.ts';
+import { openPkcs12InWorker, WorkerKeyStore } from '../../main/keystores/worker/remote-store.ts';
 import { createGuideService } from '../../main/assistant/guide-service.ts';
-import { Pkcs12KeyStore } from '../../main/keystores/pkcs12/index.ts';
 import { loadTrustAnchors } from '../../main/pki/trust.ts';
 import { chromiumMissingReason, listen, startAssistantHost, type AssistantHost } from './host.ts';
 import { startMiniPortal, type MiniPortal } from './mini-portal.ts';
@@ -57,7 +56,7 @@ describe('assistant UI in Chromium', { skip: missing ?? false }, () => {
       now: () => new Date(),
       appVersion: '0.1.0-e2e',
       usbStores: () => usbStores,
-      openPkcs12: async (file, password) => pkcs12BehindWorker(await Pkcs12KeyStore.open(file, { password }), new WorkerKeyStore(worker, { kind: 'pkcs12', file })),
+      openPkcs12: (file, password) => openPkcs12InWorker(worker, file, password),
       anchors: () => anchors,
       recordSignature: (r) => signatureLog.append(r),
     });

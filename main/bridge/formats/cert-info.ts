@@ -14,6 +14,7 @@ import { parseCertificate, type NameAttribute, type ParsedCertificate } from '..
 import { children, expectTag, oidText, readTlv, stringValue, type Tlv } from '../../pki/der-reader.ts';
 import { OID, OID_ARC } from '../../pki/oids.ts';
 import { identityOf } from '../../login/verify-cache.ts';
+import { TAG } from '../../pki/asn1-tags.ts';
 
 /** Named item types, BJCA's table first, then the GM/T 0020 codes that do not collide with it. */
 export const SOF_CERT_INFO = {
@@ -106,22 +107,22 @@ interface RawExtension { oid: string; critical: boolean; value: Uint8Array; whol
 export function certificateExtensions(cert: ParsedCertificate): RawExtension[] {
   const b = cert.tbs;
   const tbs = readTlv(b, 0, b.length);
-  const ext = children(b, tbs, 16).find((f) => f.tag === 0xa3);
+  const ext = children(b, tbs, 16).find((f) => f.tag === TAG.context3);
   if (!ext) return [];
-  const list = expectTag(children(b, ext, 1)[0], 0x30, '扩展');
+  const list = expectTag(children(b, ext, 1)[0], TAG.sequence, '扩展');
   return children(b, list, 256).map((e: Tlv) => {
-    const parts = children(b, expectTag(e, 0x30, '扩展'), 3);
-    const v = expectTag(parts[parts.length - 1], 0x04, '扩展值');
+    const parts = children(b, expectTag(e, TAG.sequence, '扩展'), 3);
+    const v = expectTag(parts[parts.length - 1], TAG.octetString, '扩展值');
     return {
       oid: oidText(b, parts[0]!),
-      critical: parts[1]?.tag === 0x01 && b[parts[1].body] !== 0,
+      critical: parts[1]?.tag === TAG.boolean && b[parts[1].body] !== 0,
       value: b.subarray(v.body, v.end),
       whole: b.subarray(e.start, e.end),
     };
   });
 }
 
-const STRING_TAGS = new Set([0x0c, 0x13, 0x16, 0x12, 0x1a, 0x14, 0x1e, 0x1c]);
+const STRING_TAGS = new Set<number>([TAG.utf8String, TAG.printableString, TAG.ia5String, TAG.numericString, TAG.visibleString, TAG.teletexString, TAG.bmpString, TAG.universalString]);
 
 /** An extension value as text: a bare string (or a string inside one SEQUENCE/OCTET STRING) as its text, anything else base64 of its DER. */
 function extensionText(value: Uint8Array): string {
@@ -129,8 +130,8 @@ function extensionText(value: Uint8Array): string {
     let t = readTlv(value, 0, value.length);
     if (t.end === value.length) {
       if (STRING_TAGS.has(t.tag)) return stringValue(value, t);
-      if (t.tag === 0x30 || t.tag === 0x04) {
-        const inner = t.tag === 0x30 ? children(value, t, 2) : [readTlv(value, t.body, t.end)];
+      if (t.tag === TAG.sequence || t.tag === TAG.octetString) {
+        const inner = t.tag === TAG.sequence ? children(value, t, 2) : [readTlv(value, t.body, t.end)];
         if (inner.length === 1 && STRING_TAGS.has(inner[0]!.tag) && inner[0]!.end === t.end) {
           t = inner[0]!;
           return stringValue(value, t);

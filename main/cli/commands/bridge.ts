@@ -4,16 +4,14 @@ import { basename } from 'node:path';
 import { createInterface, type Interface } from 'node:readline';
 import { randomUUID } from 'node:crypto';
 import { AssistantError, toErrorInfo } from '../../errors.ts';
-import { pkcs12BehindWorker } from '../../assistant/certificates.ts';
 import { createKeyBridgeHost, type HostKeyStore } from '../../bridge/host.ts';
 import { forkBridgeTransport, startBridgeProcess, type RunningBridge } from '../../bridge/process-host.ts';
 import { BRIDGE_PROTOCOLS, type BridgeNote, type BridgeProtocol } from '../../bridge/types.ts';
-import { checkModulePath } from '../../keystores/pkcs11/module-path.ts';
-import { Pkcs12KeyStore } from '../../keystores/pkcs12/index.ts';
+import { checkModulePath } from '../../keystores/module-path.ts';
 import type { KeyIdentity, KeyStore } from '../../keystores/types.ts';
 import { KeyStoreWorkerClient } from '../../keystores/worker/client.ts';
 import { forkWorkerSpawner } from '../../keystores/worker/fork-transport.ts';
-import { WorkerKeyStore } from '../../keystores/worker/remote-store.ts';
+import { openPkcs12InWorker, WorkerKeyStore } from '../../keystores/worker/remote-store.ts';
 import { windowsStoreKeyStore } from '../../keystores/windows/index.ts';
 import { SignatureLog } from '../../login/signature-log.ts';
 import { createSigningPath, signatureLogRecord, type ConsentAnswer, type ConsentView, type SignatureRecord } from '../../login/signing-path.ts';
@@ -270,12 +268,13 @@ export async function run(args: string[], io: CliIO): Promise<number> {
 
 /**
  * A PFX whose certificates are encrypted can only be listed with its password: the first list
- * asks for it through a consent ("open", naming the file), reads the file once, drops the
- * password; signatures then go through the key-store worker with the PIN of their own consent.
+ * asks for it through a consent ("open", naming the file) and the key-store worker opens the file
+ * with it (never this process: its key derivations can cost seconds); signatures then go to the
+ * worker with the PIN of their own consent.
  */
 function lockedPfxStore(file: string, client: KeyStoreWorkerClient, path: ReturnType<typeof createSigningPath>, ask: (v: ConsentView, s: AbortSignal) => Promise<ConsentAnswer>): KeyStore {
   const remote = new WorkerKeyStore(client, { kind: 'pkcs12', file });
-  let local: KeyStore = new Pkcs12KeyStore(file);
+  let opened: KeyStore | null = null;
   let opening: Promise<KeyIdentity[]> | null = null;
   const open = async (): Promise<KeyIdentity[]> => {
     const release = await path.acquire();
@@ -289,18 +288,19 @@ function lockedPfxStore(file: string, client: KeyStoreWorkerClient, path: Return
         expiresAt: new Date(Date.now() + 120_000).toISOString(),
       }, abort.signal).finally(() => clearTimeout(t));
       if (!answer.allow || answer.secret === undefined) throw new AssistantError('USER_DENIED', '未打开证书文件', { en: 'the file was not opened' });
-      const opened = await Pkcs12KeyStore.open(file, { password: answer.secret });
-      local = opened;
+      opened = await openPkcs12InWorker(client, file, answer.secret);
       return opened.listIdentities();
     } finally {
       release();
     }
   };
-  return pkcs12BehindWorker({
+  return {
     kind: 'pkcs12',
     async listIdentities() {
+      if (opened) return opened.listIdentities();
       try {
-        return await local.listIdentities();
+        // Files with clear certificates list without the password (in the worker too).
+        return await remote.listIdentities();
       } catch (e) {
         if (!(e instanceof AssistantError) || e.code !== 'PFX_PASSWORD_REQUIRED') throw e;
         opening ??= open().finally(() => {
@@ -309,8 +309,8 @@ function lockedPfxStore(file: string, client: KeyStoreWorkerClient, path: Return
         return opening;
       }
     },
-    pinState: (id) => local.pinState(id),
-    sign: (id, data, alg, pin) => local.sign(id, data, alg, pin),
-    close: () => local.close(),
-  }, remote);
+    pinState: (id) => remote.pinState(id),
+    sign: (id, data, alg, pin) => remote.sign(id, data, alg, pin),
+    close: () => remote.close(),
+  };
 }

@@ -3,10 +3,12 @@ import { AssistantError, isAssistantError } from '../../errors.ts';
 import type { KeyIdentity, KeyStore, PinState } from '../types.ts';
 import { parseCertificate } from '../../pki/certificate.ts';
 import { signatureAlgorithmFor, type SignatureAlgorithm } from '../../pki/signature-algorithm.ts';
-import { checkModulePath } from '../pkcs11/module-path.ts';
+import { checkModulePath } from '../module-path.ts';
+import { deviceRemovedError, mayMeanRemoved } from '../device-removed.ts';
 import type { SkfModuleReport } from '../worker/protocol.ts';
 import { CONTAINER_TYPE, displayName, SGD_SM3, SkfModule, type DevInfo, type SkfHandle } from './binding.ts';
 import { SAR_OK, SAR_PIN_INCORRECT, SAR_PIN_LOCKED, SAR_USER_ALREADY_LOGGED_IN, skfError } from './sar.ts';
+import { TAG } from '../../pki/asn1-tags.ts';
 
 /** GM/T 0009 default signer ID: the device hashes Z_A over it, as every verifier does. */
 const SM2_USER_ID = Buffer.from('1234567812345678', 'ascii');
@@ -43,12 +45,12 @@ export function eccSignatureBlobToDer(blob: Uint8Array): Uint8Array {
     while (i < b.length - 1 && b[i] === 0) i++;
     const v = Buffer.from(b.subarray(i));
     const body = v[0]! & 0x80 ? Buffer.concat([Buffer.from([0]), v]) : v;
-    return Buffer.concat([Buffer.from([0x02, body.length]), body]);
+    return Buffer.concat([Buffer.from([TAG.integer, body.length]), body]);
   };
   const r = int(blob.subarray(0, 64));
   const s = int(blob.subarray(64, 128));
   if (r.length + s.length > 127) throw new AssistantError('SKF_BAD_SIGNATURE', 'USB Key 返回的签名格式错误', { en: 'signature values too long' });
-  return new Uint8Array(Buffer.concat([Buffer.from([0x30, r.length + s.length]), r, s]));
+  return new Uint8Array(Buffer.concat([Buffer.from([TAG.sequence, r.length + s.length]), r, s]));
 }
 
 interface CertFacts { algorithm: SignatureAlgorithm | null; ecPoint: Buffer | null }
@@ -66,13 +68,6 @@ function certificateFacts(der: Uint8Array): CertFacts {
 
 /** Codes after which we ask "is the key still plugged in?" to tell a removed key from a driver fault. */
 const MAYBE_REMOVED = new Set(['DEVICE_REMOVED', 'SKF_HANDLE_INVALID', 'SKF_FAILED', 'SKF_UNKNOWN_ERROR', 'SKF_FILE_ERROR', 'SKF_OBJECT_ERROR']);
-
-function removedError(device: string, cause?: AssistantError): AssistantError {
-  return new AssistantError('DEVICE_REMOVED', 'USB Key 已被拔出或无法访问，请重新插入后再试', {
-    en: 'the key was removed or cannot be reached; insert it and retry',
-    details: { device: displayName(device), ...(cause ? { cause: cause.code, ...(cause.details ?? {}) } : {}) },
-  });
-}
 
 function pinLocked(state: PinState): AssistantError {
   return new AssistantError('PIN_LOCKED', 'PIN 码已锁定，请联系发证机构解锁', { en: 'the PIN is locked; ask the CA to unlock it', details: { pin: state } });
@@ -149,13 +144,13 @@ export class SkfKeyStore implements KeyStore {
     try {
       return fn(this.device(name));
     } catch (e) {
-      if (!isAssistantError(e) || !MAYBE_REMOVED.has(e.code)) throw e;
+      if (!mayMeanRemoved(e, MAYBE_REMOVED)) throw e;
       this.dropDevice(name);
       let still = false;
       try {
         still = this.present().includes(name);
       } catch {}
-      if (!still || e.code === 'DEVICE_REMOVED') throw removedError(name, e);
+      if (!still || e.code === 'DEVICE_REMOVED') throw deviceRemovedError({ device: displayName(name) }, e);
       throw e;
     }
   }
@@ -178,7 +173,7 @@ export class SkfKeyStore implements KeyStore {
       try {
         return fn();
       } catch (e) {
-        if (isAssistantError(e) && !MAYBE_REMOVED.has(e.code)) return null;
+        if (isAssistantError(e) && !mayMeanRemoved(e, MAYBE_REMOVED)) return null;
         throw e;
       }
     };
@@ -264,7 +259,7 @@ export class SkfKeyStore implements KeyStore {
 
   private locate(identityId: string): { device: string; application: string; container: string } {
     const loc = parseIdentityId(identityId);
-    if (!this.present().includes(loc.device)) throw removedError(loc.device);
+    if (!this.present().includes(loc.device)) throw deviceRemovedError({ device: displayName(loc.device) });
     return loc;
   }
 
