@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from 'react';
 import type { CertificateView, ConsentRequestView, ConsentSubmitResult, PinStateView } from '../../common/ipc-contract.ts';
 import { ErrorNote } from '../ErrorNote.tsx';
-import { preferredCertificate } from '../preferred-certificate.ts';
+import { preferredCertificate, preselect } from '../preferred-certificate.ts';
 import { formatDate, formatTime } from '../format.ts';
 import { useI18n } from '../i18n-context.tsx';
 import { invoke, IpcError } from '../ipc.ts';
@@ -24,13 +24,6 @@ function PinStatus({ pin, result }: { pin: PinStateView | null; result: ConsentS
 
 const isLocked = (c: CertificateView) => c.pin?.locked === true;
 
-/** The certificate to preselect: the one the portal named, else the one the clerk chose with a card's 登录, else the first that is not locked. */
-export function preselect(request: ConsentRequestView, preferred: string | null = null): string {
-  const usable = request.candidates.filter((c) => !isLocked(c));
-  const named = request.expectedUscc ? usable.find((c) => c.uscc?.value === request.expectedUscc) : undefined;
-  const chosen = preferred ? usable.find((c) => c.id === preferred) : undefined;
-  return (named ?? chosen ?? usable[0] ?? request.candidates[0])?.id ?? '';
-}
 
 const FOCUSABLE = 'button:not([disabled]), input:not([disabled]), select:not([disabled]), [href], [tabindex]:not([tabindex="-1"])';
 

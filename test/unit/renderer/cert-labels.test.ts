@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { CertificateView, ConsentRequestView } from '../../../common/ipc-contract.ts';
 import { groupCertificates, parseLabels, withLabel } from '../../../renderer/cert-aliases.ts';
 import { certificateMatches } from '../../../renderer/screens/Certificates.tsx';
-import { preselect } from '../../../renderer/screens/Consent.tsx';
+import { preselect } from '../../../renderer/preferred-certificate.ts';
 
 const fp = (c: string) => c.repeat(64);
 const cert = (id: string, name: string, fingerprint: string, extra: Partial<CertificateView> = {}): CertificateView => ({
