@@ -248,7 +248,7 @@ export interface DiagnosticsView {
   /** Whether the app updates itself, and why not. */
   updates?: { enabled: boolean; message: string; messageEn: string };
   /** The checks `cert-assistant doctor` makes (环境检测), with what to do for each. */
-  checks?: { id: string; status: 'pass' | 'warn' | 'fail' | 'skip'; message: string; messageEn?: string; fix?: string; fixEn?: string }[];
+  checks?: { id: string; status: 'pass' | 'warn' | 'fail' | 'skip'; message: string; messageEn?: string; fix?: string; fixEn?: string; code?: string }[];
 }
 
 export interface PolicySettingView {

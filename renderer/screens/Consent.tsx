@@ -71,7 +71,8 @@ export function ConsentScreen({ request }: { request: ConsentRequestView }) {
     if (!el || !cert || busy || locked || (finalTry && !lastTryConfirmed)) return;
     const value = el.value;
     el.value = ''; // the PIN leaves the page with this call; nothing here keeps it
-    if (!value) return;
+    // Empty only where policy lets the page's PIN be used, and only before the key refused one.
+    if (!value && !(request.pinFromPage && result === null)) return;
     setBusy(true);
     setError(null);
     try {
@@ -156,6 +157,7 @@ export function ConsentScreen({ request }: { request: ConsentRequestView }) {
             <input ref={pinInput} type="password" autoComplete="off" inputMode="text" disabled={locked || busy} data-testid="consent-pin" />
           </label>
           <p className="hint">{isFile ? t('consent.filePasswordHint') : t('consent.pinHint')}</p>
+          {request.pinFromPage && result === null && <p className="hint" data-testid="consent-pin-from-page">{t('consent.pinFromPage')}</p>}
           <PinStatus pin={pin} result={result} />
           {finalTry && !locked && (
             <label className="confirm-last" data-testid="confirm-last-try">
