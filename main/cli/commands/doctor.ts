@@ -15,11 +15,11 @@ import { loadPolicy, type PolicyResult } from '../../policy/index.ts';
 import { parseCertificate } from '../../pki/certificate.ts';
 import { EXIT_FAIL, EXIT_OK, EXIT_USAGE, parseCommand, parseTimeoutMs, timeoutUsage, writeJson, type CliIO } from '../io.ts';
 
-import { adminChecks, CA_ASSISTANT_PORTS, probePortalHttp, renderDoctorHtml } from './doctor-admin.ts';
+import { adminChecks, CA_ASSISTANT_PORTS, probeOurBridge, probePortalHttp, renderDoctorHtml } from './doctor-admin.ts';
 import { LOOPBACK_IPV4 } from '../../../common/portal-origins.ts';
 export type CheckStatus = 'pass' | 'warn' | 'fail' | 'skip';
 /** `fix`: what to do, for the help desk (zh-CN; `fixEn` its translation). */
-export interface DoctorCheck { id: string; status: CheckStatus; message: string; messageEn?: string; fix?: string; fixEn?: string }
+export interface DoctorCheck { id: string; status: CheckStatus; message: string; messageEn?: string; fix?: string; fixEn?: string; code?: string }
 export interface ModuleFact {
   name: string;
   /** `policy` or `profile:<id>` */
@@ -413,6 +413,7 @@ export async function collectDoctorReport(opts: {
     probePortal: (url) => probePortalHttp(url, Math.min(opts.timeoutMs, 3_000)),
     ports: opts.ports ?? [...CA_ASSISTANT_PORTS],
     portInUse: (port) => probeTcpPort(LOOPBACK_IPV4, port, 500),
+    portIsOurBridge: (port) => probeOurBridge(port, 500, LOOPBACK_IPV4),
     clockSkewSeconds: policy.policy.clockSkewSeconds,
     certificates: [...anchors.anchors.map((a) => ({ store: 'trust', subject: a.subject, notAfter: a.notAfter })), ...storeCertificates],
   });
