@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from 'react';
 import type { CertificateView, ConsentRequestView, ConsentSubmitResult, PinStateView } from '../../common/ipc-contract.ts';
 import { ErrorNote } from '../ErrorNote.tsx';
+import { preferredCertificate, preselect } from '../preferred-certificate.ts';
 import { formatDate, formatTime } from '../format.ts';
 import { useI18n } from '../i18n-context.tsx';
 import { invoke, IpcError } from '../ipc.ts';
@@ -23,18 +24,12 @@ function PinStatus({ pin, result }: { pin: PinStateView | null; result: ConsentS
 
 const isLocked = (c: CertificateView) => c.pin?.locked === true;
 
-/** The certificate to preselect: the one the portal named, else the first that is not locked. */
-function preselect(request: ConsentRequestView): string {
-  const usable = request.candidates.filter((c) => !isLocked(c));
-  const named = request.expectedUscc ? usable.find((c) => c.uscc?.value === request.expectedUscc) : undefined;
-  return (named ?? usable[0] ?? request.candidates[0])?.id ?? '';
-}
 
 const FOCUSABLE = 'button:not([disabled]), input:not([disabled]), select:not([disabled]), [href], [tabindex]:not([tabindex="-1"])';
 
 export function ConsentScreen({ request }: { request: ConsentRequestView }) {
   const { t, lang } = useI18n();
-  const [certId, setCertId] = useState(() => preselect(request));
+  const [certId, setCertId] = useState(() => preselect(request, preferredCertificate()));
   const [busy, setBusy] = useState(false);
   const [result, setResult] = useState<ConsentSubmitResult | null>(null);
   const [error, setError] = useState<unknown>(null);
