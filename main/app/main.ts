@@ -26,8 +26,7 @@ import { collectDoctorReport } from '../cli/commands/doctor.ts';
 import { initialWindowSize } from '../assistant/window-rules.ts';
 import { createPortalOriginAllowList } from '../../common/portal-origins.ts';
 import type { AssistantWorld } from '../assistant/world.ts';
-import { configuredModulePaths } from '../keystores/pkcs11/configured-modules.ts';
-import { configuredSkfModulePaths } from '../keystores/skf/configured-modules.ts';
+import { configuredDriverPaths } from '../keystores/driver-paths.ts';
 import { KeyStoreWorkerClient } from '../keystores/worker/client.ts';
 import { openPkcs12InWorker, WorkerKeyStore } from '../keystores/worker/remote-store.ts';
 import { SignatureLog } from '../login/signature-log.ts';
@@ -137,9 +136,9 @@ async function start(): Promise<void> {
 
   // Key stores: USB keys and PFX signing through the utilityProcess worker.
   const worker = new KeyStoreWorkerClient({ spawn: utilityProcessSpawner(path.join(__dirname, 'keystore-worker.cjs')) });
-  const modules = configuredModulePaths({ policyModules: policy.pkcs11Modules });
+  const modules = configuredDriverPaths('pkcs11Modules', { policyModules: policy.pkcs11Modules });
   // SM2 USB keys through the vendors' SKF libraries (policy + CA profiles), behind the same worker.
-  const skfModules = configuredSkfModulePaths({ policyModules: policy.skfModules });
+  const skfModules = configuredDriverPaths('skfModules', { policyModules: policy.skfModules });
   // On Windows the certificate store too: most Chinese USB keys' vendor CSPs put their RSA certificates there.
   const windowsStore = process.platform === 'win32' ? { localMachine: policy.windowsStoreLocalMachine } : null;
   const usbStores = usbKeyStores((spec) => new WorkerKeyStore(worker, spec), { pkcs11: modules, skf: skfModules, windowsStore });

@@ -3,7 +3,7 @@ import os from 'node:os';
 import { AssistantError, isAssistantError, toErrorInfo, type ErrorInfo } from '../../errors.ts';
 import type { KeyIdentity, KeyStore } from '../../keystores/types.ts';
 import { Pkcs12KeyStore } from '../../keystores/pkcs12/index.ts';
-import { checkModulePath } from '../../keystores/pkcs11/module-path.ts';
+import { checkModulePath } from '../../keystores/module-path.ts';
 import { KeyStoreWorkerClient } from '../../keystores/worker/client.ts';
 import { forkWorkerSpawner } from '../../keystores/worker/fork-transport.ts';
 import { WorkerKeyStore } from '../../keystores/worker/remote-store.ts';
