@@ -37,6 +37,10 @@ export const KEY_STORE_ERROR_CODES = [
 ] as const;
 export type KeyStoreErrorCode = (typeof KEY_STORE_ERROR_CODES)[number];
 
+/** What a driver's return-code table (CK_RV, SAR) maps to: CKR_OK / SAR_OK are in the tables too, never raised. */
+export type ErrorTableCode = KeyStoreErrorCode | 'OK';
+export interface ErrorTableText { code: ErrorTableCode; zh: string; en: string }
+
 const CODES: ReadonlySet<string> = new Set(KEY_STORE_ERROR_CODES);
 export function isKeyStoreErrorCode(code: string): code is KeyStoreErrorCode {
   return CODES.has(code);

@@ -13,3 +13,12 @@ export async function rejectsWith(p: Promise<unknown>, code: string): Promise<Re
   }
   assert.fail(`expected ${code}`);
 }
+
+/** A verifier result that must be a refusal with `code` and a zh-CN message. */
+export function rejected(r: { ok: true } | { ok: false; code: string; message: string }, code: string): void {
+  assert.equal(r.ok, false, `expected ${code}, got ok`);
+  if (!r.ok) {
+    assert.equal(r.code, code, r.message);
+    assert.match(r.message, /[\u4e00-\u9fff]/, 'zh-CN message');
+  }
+}

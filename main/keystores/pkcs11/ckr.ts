@@ -1,9 +1,5 @@
 import { AssistantError } from '../../errors.ts';
-import type { KeyStoreErrorCode } from '../errors.ts';
-
-/** CKR_OK / SAR_OK are in the table too, never raised. */
-type TableCode = KeyStoreErrorCode | 'OK';
-type TableText = { code: TableCode; zh: string; en: string };
+import type { ErrorTableCode as TableCode, ErrorTableText as TableText } from '../errors.ts';
 
 /**
  * Every standard CK_RV (PKCS#11 v2.40 / 3.0) mapped to a stable error code and a zh-CN message,

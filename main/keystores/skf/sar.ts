@@ -1,9 +1,5 @@
 import { AssistantError } from '../../errors.ts';
-import type { KeyStoreErrorCode } from '../errors.ts';
-
-/** CKR_OK / SAR_OK are in the table too, never raised. */
-type TableCode = KeyStoreErrorCode | 'OK';
-type TableText = { code: TableCode; zh: string; en: string };
+import type { ErrorTableCode as TableCode, ErrorTableText as TableText } from '../errors.ts';
 
 /**
  * Every SAR_* return code of GM/T 0016-2012 (智能密码钥匙密码应用接口规范) mapped to a stable error

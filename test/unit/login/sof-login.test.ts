@@ -6,6 +6,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { rejected } from '../../support/assert-error.ts';
 import { readFileSync } from 'node:fs';
 import { getTestPki, type TestPki } from '../../fixtures/pki.ts';
 import { chainIntermediates, testRoots } from '../../support/key-store.ts';
@@ -56,13 +57,6 @@ async function check(m: Made, input: SofLoginInput = m.input, opts: Partial<SofV
   return r;
 }
 
-function rejected(r: VerifyResult, code: string): void {
-  assert.equal(r.ok, false, `expected ${code}, got ok`);
-  if (!r.ok) {
-    assert.equal(r.code, code, r.message);
-    assert.match(r.message, /[\u4e00-\u9fff]/, 'zh-CN message');
-  }
-}
 
 test('the SOF flow runs the token verifier\'s own steps in its order, swapping only input and signature', () => {
   const names = SOF_VERIFY_STEPS.map((s) => s.name);

@@ -4,6 +4,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { rejected } from '../../support/assert-error.ts';
 import fs, { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -57,13 +58,6 @@ async function check(m: Made, token: string | Uint8Array = m.token, opts: Partia
   return r;
 }
 
-function rejected(r: VerifyResult, code: string): void {
-  assert.equal(r.ok, false, `expected ${code}, got ok`);
-  if (!r.ok) {
-    assert.equal(r.code, code, r.message);
-    assert.match(r.message, /[\u4e00-\u9fff]/, 'zh-CN message');
-  }
-}
 
 function edit(token: string, f: (j: Record<string, unknown>) => void): string {
   const j = JSON.parse(token) as Record<string, unknown>;
