@@ -10,11 +10,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { createPortalOriginAllowList } from '../../common/portal-origins.ts';
 import type { AssistantEvents } from '../../common/ipc-contract.ts';
 import { createCertificateService, usbKeyStores } from '../../main/assistant/certificates.ts';
 import { createAssistantIpc } from '../../main/assistant/ipc-handlers.ts';
 import type { AssistantWorld } from '../../main/assistant/world.ts';
+import { signingTestWorld } from '../support/assistant-world.ts';
 import { KeyStoreWorkerClient } from '../../main/keystores/worker/client.ts';
 import { forkWorkerSpawner } from '../../main/keystores/worker/fork-transport.ts';
 import { WorkerKeyStore } from '../../main/keystores/worker/remote-store.ts';
@@ -141,22 +141,7 @@ function appWorld(): void {
     now: () => new Date(), appVersion: '0.1.0-test', usbStores: () => usb,
     openPkcs12: async () => { throw new Error('unused'); }, anchors: () => anchors,
   });
-  let n = 0;
-  world = {
-    now: () => new Date(),
-    randomId: () => `req${++n}`,
-    appVersion: '0.1.0-test',
-    assistantOrigin: 'app://assistant',
-    portal: { home: `${ORIGIN}/`, origins: createPortalOriginAllowList([ORIGIN]) },
-    certificates,
-    guide: null,
-    portalView: { open: async () => {}, setBounds: () => {}, close: () => {}, setConsentActive: () => {} },
-    pickPfxFile: async () => null,
-    openExternal: async () => {},
-    emit: (name, payload) => { events.push({ name, payload }); },
-    diagnostics: async () => { throw new Error('unused'); },
-    consentTimeoutMs: 60_000,
-  };
+  world = signingTestWorld(ORIGIN, certificates, events);
 }
 
 

@@ -8,8 +8,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { createCertificateService, usbKeyStores } from '../../../main/assistant/certificates.ts';
 import { createAssistantIpc } from '../../../main/assistant/ipc-handlers.ts';
-import { createPortalOriginAllowList } from '../../../common/portal-origins.ts';
 import type { AssistantWorld } from '../../../main/assistant/world.ts';
+import { signingTestWorld } from '../../support/assistant-world.ts';
 import type { AssistantEvents, ConsentSubmitResult } from '../../../common/ipc-contract.ts';
 import { KeyStoreWorkerClient } from '../../../main/keystores/worker/client.ts';
 import { forkWorkerSpawner } from '../../../main/keystores/worker/fork-transport.ts';
@@ -55,22 +55,7 @@ describe('SM2 USB key (fake SKF) on the certificate screen and in consent', { sk
       openPkcs12: async () => { throw new Error('unused'); }, anchors: () => anchors,
     });
     events = [];
-    let n = 0;
-    world = {
-      now: () => new Date(),
-      randomId: () => `req${++n}`,
-      appVersion: '0.1.0-test',
-      assistantOrigin: 'app://assistant',
-      portal: { home: `${ORIGIN}/`, origins: createPortalOriginAllowList([ORIGIN]) },
-      certificates,
-      guide: null,
-      portalView: { open: async () => {}, setBounds: () => {}, close: () => {}, setConsentActive: () => {} },
-      pickPfxFile: async () => null,
-      openExternal: async () => {},
-      emit: (name, payload) => { events.push({ name, payload }); },
-      diagnostics: async () => { throw new Error('unused'); },
-      consentTimeoutMs: 60_000,
-    };
+    world = signingTestWorld(ORIGIN, certificates, events);
   });
   after(async () => {
     await client?.close();

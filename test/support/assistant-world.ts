@@ -1,0 +1,26 @@
+/**
+ * The assistant's world for tests that sign through the real IPC handlers: a portal at `origin`,
+ * the given certificate service, no guide, no portal view, events collected into `events`.
+ */
+import { createPortalOriginAllowList } from '../../common/portal-origins.ts';
+import type { AssistantEvents } from '../../common/ipc-contract.ts';
+import type { AssistantWorld } from '../../main/assistant/world.ts';
+
+export function signingTestWorld(origin: string, certificates: AssistantWorld['certificates'], events: { name: keyof AssistantEvents; payload: unknown }[]): AssistantWorld {
+  let n = 0;
+  return {
+    now: () => new Date(),
+    randomId: () => `req${++n}`,
+    appVersion: '0.1.0-test',
+    assistantOrigin: 'app://assistant',
+    portal: { home: `${origin}/`, origins: createPortalOriginAllowList([origin]) },
+    certificates,
+    guide: null,
+    portalView: { open: async () => {}, setBounds: () => {}, close: () => {}, setConsentActive: () => {} },
+    pickPfxFile: async () => null,
+    openExternal: async () => {},
+    emit: (name, payload) => { events.push({ name, payload }); },
+    diagnostics: async () => { throw new Error('unused'); },
+    consentTimeoutMs: 60_000,
+  };
+}
