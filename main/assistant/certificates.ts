@@ -144,6 +144,8 @@ export function pkcs12BehindWorker(local: KeyStore, remote: KeyStore): KeyStore 
     listIdentities: () => local.listIdentities(),
     pinState: (id) => local.pinState(id),
     sign: (id, data, algorithm, pin) => remote.sign(id, data, algorithm, pin),
+    ...(remote.signDigest ? { signDigest: remote.signDigest.bind(remote) } : {}),
+    ...(remote.decrypt ? { decrypt: remote.decrypt.bind(remote) } : {}),
     async close() {
       await local.close();
       await remote.close().catch(() => {});

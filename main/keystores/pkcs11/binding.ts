@@ -66,6 +66,8 @@ export function declareCryptoki(windowsAbi: boolean) {
     C_FindObjectsFinal: koffi.proto(UL, [UL]),
     C_SignInit: koffi.proto(UL, [UL, ptr(MECHANISM), UL]),
     C_Sign: koffi.proto(UL, [UL, 'void *', UL, 'void *', inout(UL)]),
+    C_DecryptInit: koffi.proto(UL, [UL, ptr(MECHANISM), UL]),
+    C_Decrypt: koffi.proto(UL, [UL, 'void *', UL, 'void *', inout(UL)]),
   };
   return {
     ulongBytes: koffi.sizeof(UL),
@@ -311,5 +313,18 @@ export class Pkcs11Module {
     this.check('C_Sign', rv);
     return sig.subarray(0, Number(len[0]));
   }
-}
 
+  decrypt(session: Handle, mechanism: number, key: Handle, data: Uint8Array): Buffer {
+    this.check('C_DecryptInit', this.fns.C_DecryptInit(session, { mechanism, pParameter: null, ulParameterLen: 0 }, key));
+    const input = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    let out = Buffer.alloc(Math.max(1024, input.length));
+    const len = [out.length];
+    let rv = this.fns.C_Decrypt(session, input, input.length, out, len);
+    if (rv === 0x150) {
+      out = Buffer.alloc(Number(len[0]));
+      rv = this.fns.C_Decrypt(session, input, input.length, out, len);
+    }
+    this.check('C_Decrypt', rv);
+    return out.subarray(0, Number(len[0]));
+  }
+}

@@ -29,6 +29,8 @@ export const DEFAULT_TIMEOUTS: Record<WorkerMethod, number> = {
   'store.list': 5_000,
   'store.pinState': 5_000,
   'store.sign': 15_000,
+  'store.signDigest': 15_000,
+  'store.decrypt': 15_000,
   'store.close': 5_000,
   'pkcs11.describe': 5_000,
   'pkcs11.tokens': 5_000,

@@ -27,6 +27,14 @@ export class WorkerKeyStore implements KeyStore {
     return this.client.call('store.sign', { store: this.spec, identityId, data, algorithm, pin });
   }
 
+  signDigest(identityId: string, digest: Uint8Array, algorithm: SignatureAlgorithm, pin: string): Promise<Uint8Array> {
+    return this.client.call('store.signDigest', { store: this.spec, identityId, digest, algorithm, pin });
+  }
+
+  decrypt(identityId: string, ciphertext: Uint8Array, algorithm: SignatureAlgorithm, pin: string): Promise<Uint8Array> {
+    return this.client.call('store.decrypt', { store: this.spec, identityId, ciphertext, algorithm, pin });
+  }
+
   /**
    * Notices USB keys plugged in or pulled out by polling the token list (PKCS#11 has
    * C_WaitForSlotEvent, but many drivers block in it or do not implement it). Polls only when no
