@@ -162,6 +162,13 @@ function denied(): AssistantError {
   return new AssistantError('USER_DENIED', '用户拒绝了该签名请求', { en: 'The user refused the signature' });
 }
 
+function checkDigestSigning(key: SigningKey, output: SignatureOutput, digest: 'sha1' | 'prehashed'): void {
+  if (output !== 'raw' || key.algorithm === 'ES256' || (digest === 'sha1' && key.algorithm !== 'RS256')) {
+    throw new AssistantError('SIGN_METHOD_MISMATCH', '该签名方式与证书密钥不符', { en: 'this signing method does not fit the key' });
+  }
+  if (!key.store.signDigest) throw new AssistantError('OPERATION_NOT_SUPPORTED', '该类证书存储暂不支持对摘要签名', { en: 'this key store cannot sign digests' });
+}
+
 function deniedDecryption(): AssistantError {
   return new AssistantError('USER_DENIED', '用户拒绝了该解密请求', { en: 'The user refused the decryption' });
 }
@@ -225,12 +232,9 @@ export function createSigningPath(opts: SigningPathOptions): SigningPath {
 
   const signWithKey = async (key: SigningKey, data: Uint8Array, output: SignatureOutput, pin: string, digest?: SigningRequest['digest']): Promise<Uint8Array> => {
     if (digest !== undefined) {
-      if (output !== 'raw' || key.algorithm === 'ES256' || (digest === 'sha1' && key.algorithm !== 'RS256')) {
-        throw new AssistantError('SIGN_METHOD_MISMATCH', '该签名方式与证书密钥不符', { en: 'this signing method does not fit the key' });
-      }
-      if (!key.store.signDigest) throw new AssistantError('OPERATION_NOT_SUPPORTED', '该类证书存储暂不支持对摘要签名', { en: 'this key store cannot sign digests' });
+      checkDigestSigning(key, output, digest);
       const value = digest === 'sha1' ? new Uint8Array(createHash('sha1').update(data).digest()) : data;
-      return key.store.signDigest(key.identityId, value, key.algorithm, pin);
+      return key.store.signDigest!(key.identityId, value, key.algorithm, pin);
     }
     if (output === 'raw') {
       const sig = await key.store.sign(key.identityId, data, key.algorithm, pin);
@@ -292,6 +296,8 @@ export function createSigningPath(opts: SigningPathOptions): SigningPath {
       return slot.busy;
     },
     async sign(req) {
+      // What the key cannot do is refused before anyone is asked.
+      if (req.digest !== undefined) checkDigestSigning(req.key, req.output, req.digest);
       const operation: SigningOperation = req.digest !== 'prehashed' && describeContent(req.data, 'sign').kind === 'login' ? 'login' : 'sign';
       const content = describeContent(req.data, operation, { prehashed: req.digest === 'prehashed' });
       return consented(req, operation, content, (pin) => signWithKey(req.key, req.data, req.output, pin, req.digest));

@@ -140,6 +140,8 @@ export function buildEnvelope(plaintext: Uint8Array, recipients: Uint8Array[], r
         contentType: sm2 ? GM_CMS_OID.data : CMS_OID.data,
         contentEncryptionAlgorithm: new pkijs.AlgorithmIdentifier({ algorithmId: cipherOid, algorithmParams: new asn1js.OctetString({ valueHex: iv }) }),
         encryptedContent: new asn1js.OctetString({ valueHex: symmetric(cipherOid, cek, iv, plaintext, true) }),
+        // One primitive [0] value: the envelope stays DER (pkijs would otherwise chunk it into BER).
+        disableSplit: true,
       }),
     });
     const ci = new pkijs.ContentInfo({ contentType: sm2 ? GM_CMS_OID.envelopedData : ENVELOPE_OID.envelopedData, content: env.toSchema() });

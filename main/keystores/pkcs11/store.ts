@@ -141,6 +141,15 @@ export class Pkcs11KeyStore implements KeyStore {
     }
   }
 
+  private stillPresent(identityId: string): boolean {
+    try {
+      const { slot } = parseIdentityId(identityId);
+      return slot !== null && this.module.slots(true).includes(slot);
+    } catch {
+      return false;
+    }
+  }
+
   private tokenStillThere(slot: number, serial: string): boolean {
     try {
       return this.module.slots(true).includes(slot) && this.module.tokenInfo(slot).serial === serial;
@@ -297,6 +306,9 @@ export class Pkcs11KeyStore implements KeyStore {
         return new Uint8Array(this.module.decrypt(session, CKM_RSA_PKCS, k, ciphertext));
       } catch (e) {
         if (isAssistantError(e) && (e.code === 'ENCRYPTED_DATA_INVALID' || e.code === 'ENCRYPTED_DATA_LEN_RANGE')) throw decryptFailed();
+        // Some tokens (SoftHSM2 among them) answer a bad padding with CKR_GENERAL_ERROR: with the
+        // token still present, that is the ciphertext's fault, not the device's.
+        if (isAssistantError(e) && (e.code === 'DEVICE_GENERAL_ERROR' || e.code === 'FUNCTION_FAILED') && this.stillPresent(identityId)) throw decryptFailed();
         throw e;
       }
     });

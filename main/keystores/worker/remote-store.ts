@@ -9,10 +9,21 @@ export class WorkerKeyStore implements KeyStore {
   private readonly client: KeyStoreWorkerClient;
   private readonly spec: StoreSpec;
 
+  /** Present only for the store kinds that can (the signing path asks no consent for what a key cannot do). */
+  readonly signDigest?: (identityId: string, digest: Uint8Array, algorithm: SignatureAlgorithm, pin: string) => Promise<Uint8Array>;
+  readonly decrypt?: (identityId: string, ciphertext: Uint8Array, algorithm: SignatureAlgorithm, pin: string) => Promise<Uint8Array>;
+
   constructor(client: KeyStoreWorkerClient, spec: StoreSpec) {
     this.client = client;
     this.spec = spec;
     this.kind = spec.kind;
+    if (spec.kind !== 'windows') {
+      this.signDigest = (identityId, digest, algorithm, pin) => this.client.call('store.signDigest', { store: this.spec, identityId, digest, algorithm, pin });
+    }
+    // SKF (GM/T 0016) has no container decryption that hands the plaintext back; Windows is not wired yet.
+    if (spec.kind === 'pkcs12' || spec.kind === 'pkcs11') {
+      this.decrypt = (identityId, ciphertext, algorithm, pin) => this.client.call('store.decrypt', { store: this.spec, identityId, ciphertext, algorithm, pin });
+    }
   }
 
   listIdentities(): Promise<KeyIdentity[]> {
@@ -25,14 +36,6 @@ export class WorkerKeyStore implements KeyStore {
 
   sign(identityId: string, data: Uint8Array, algorithm: SignatureAlgorithm, pin: string): Promise<Uint8Array> {
     return this.client.call('store.sign', { store: this.spec, identityId, data, algorithm, pin });
-  }
-
-  signDigest(identityId: string, digest: Uint8Array, algorithm: SignatureAlgorithm, pin: string): Promise<Uint8Array> {
-    return this.client.call('store.signDigest', { store: this.spec, identityId, digest, algorithm, pin });
-  }
-
-  decrypt(identityId: string, ciphertext: Uint8Array, algorithm: SignatureAlgorithm, pin: string): Promise<Uint8Array> {
-    return this.client.call('store.decrypt', { store: this.spec, identityId, ciphertext, algorithm, pin });
   }
 
   /**
