@@ -35,6 +35,9 @@ export interface CheckView {
   messageEn: string;
   /** Stable reason for warn/fail (CERT_EXPIRED, USCC_NOT_FOUND, …). */
   code?: string;
+  /** Technical detail (key usage, where the USCC was found, DNs, admin steps): shown folded under 技术信息. */
+  detail?: string;
+  detailEn?: string;
 }
 
 /** One certificate with a private key, as the certificate screen and the consent screen show it. */
@@ -89,6 +92,19 @@ export interface CertificateListView {
   certificates: CertificateView[];
   /** Stores that could not be read (a driver failed): shown, never hidden. */
   problems: { source: string; error: ErrorView }[];
+  /** With no certificate listed: what is missing (driver, key, certificate), main/assistant/first-run.ts. */
+  firstRun?: FirstRunView | null;
+}
+
+export interface FirstRunView {
+  /** Most basic first: no driver on this machine, a driver that does not load, no key inserted, a key without certificates. */
+  status: 'no-driver' | 'driver-failed' | 'no-key' | 'key-empty';
+  message: string;
+  messageEn: string;
+  /** Which CA's USB-key driver to install (from the CA profiles for this platform). */
+  install: { ca: string; caEn: string; drivers: string[]; website: string | null }[];
+  /** The drivers found here and what each saw. */
+  drivers: { path: string; kind: 'pkcs11' | 'skf'; ca: string | null; caEn: string | null; loads: boolean; keys: number | null; errorCode?: string }[];
 }
 
 /** A signature request waiting for the user, shown in the assistant's own window. */
@@ -106,6 +122,8 @@ export interface ConsentRequestView {
   purpose?: 'login' | 'bind' | 'sign' | 'decrypt';
   /** What a bridge request signs or decrypts: the first lines (or 二进制数据) and the SHA-256 (hex) of the exact bytes. */
   content?: { preview: string; sha256: string } | null;
+  /** Bridge, policy bridgeAcceptPagePin on: the page passed a PIN; confirming with an empty PIN uses it. */
+  pinFromPage?: boolean;
 }
 
 export type ConsentSubmitResult =
@@ -270,6 +288,20 @@ export interface SignatureListView {
   problem: { seq: number; message: string; messageEn: string } | null;
 }
 
+/** The CA assistants' loopback protocols as this app serves them (the certificate screen's short line). */
+export interface BridgeStatusView {
+  /** off: policy turned it off; serving: listening (some ports may be held by another program); failed: did not start. */
+  state: 'off' | 'serving' | 'failed';
+  protocols: Array<'bjca' | 'hebca'>;
+  /** ws://127.0.0.1:21051/xtxapp/ … */
+  endpoints: string[];
+  /** Ports another program (usually the CA's own assistant) already holds: left to it, never fought over. */
+  busyPorts: Array<{ protocol: 'bjca' | 'hebca'; port: number }>;
+  /** For clerks, null when there is nothing to say. */
+  message: string | null;
+  messageEn: string | null;
+}
+
 // ---------- channels: the assistant's own UI (app://assistant) ----------
 
 export interface AssistantContract {
@@ -305,6 +337,7 @@ export interface AssistantContract {
   'signatures:list': { request: SignatureFilter; response: SignatureListView };
   /** Main asks where to save (a dialog); the renderer never names a path. */
   'signatures:export': { request: SignatureFilter; response: { saved: boolean; count: number; fileName: string | null } };
+  'bridge:status': { request: void; response: BridgeStatusView };
 }
 
 // ---------- channels: embedded portal pages (allowed portal origins only) ----------
@@ -341,6 +374,7 @@ export const ASSISTANT_CHANNELS = [
   'portal:open', 'portal:setBounds', 'portal:close',
   'guide:sites', 'guide:search', 'guide:browse', 'guide:item', 'guide:hot', 'guide:ask', 'guide:manual', 'guide:manualSection',
   'signatures:list', 'signatures:export',
+  'bridge:status',
 ] as const satisfies readonly AssistantChannel[];
 export const PORTAL_CHANNELS = ['portal:authenticate'] as const satisfies readonly PortalChannel[];
 export const ASSISTANT_EVENTS = ['consent:requested', 'consent:closed', 'certs:changed', 'portal:navigated'] as const satisfies readonly AssistantEventName[];

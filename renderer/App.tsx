@@ -102,7 +102,7 @@ export function App() {
           </button>
         </header>
         <main className="content" inert={consent !== null}>
-          {screen === 'certs' && <CertificatesScreen />}
+          {screen === 'certs' && <CertificatesScreen {...(portalHome ? { onOpenPortal: () => go('portal') } : {})} />}
           {/* Kept mounted: the search, site and open item survive a trip to another tab. */}
           <div hidden={screen !== 'guide'} className="screen-keep"><GuideScreen onOpenOnline={openPortal} /></div>
           {screen === 'signatures' && <SignaturesScreen />}

@@ -2,6 +2,7 @@
 // `npm run build`: bundles what Electron runs.
 //   main/app/main.ts                 -> dist/app/main.cjs            (main process, CJS, Node platform)
 //   main/keystores/worker/entry.ts   -> dist/app/keystore-worker.cjs (utilityProcess: key stores, vendor DLLs)
+//   main/bridge/process-entry.ts     -> dist/app/bridge-process.cjs  (utilityProcess: the CA assistants' loopback protocols)
 //   preload/*.ts                     -> dist/preload/*.cjs           (sandboxed preloads: one file, only `electron` required)
 //   renderer/                        -> dist/renderer/               (vite build)
 //   main/cli (the `cert-assistant` command) -> dist/cli/cert-assistant.mjs + dist/cli/keystore-worker.mjs
@@ -76,7 +77,11 @@ async function buildMain() {
   const outDir = path.join(dist, 'app');
   await build({
     ...common,
-    entryPoints: { main: path.join(root, 'main/app/main.ts'), 'keystore-worker': path.join(root, 'main/keystores/worker/entry.ts') },
+    entryPoints: {
+      main: path.join(root, 'main/app/main.ts'),
+      'keystore-worker': path.join(root, 'main/keystores/worker/entry.ts'),
+      'bridge-process': path.join(root, 'main/bridge/process-entry.ts'),
+    },
     outdir: outDir,
     outExtension: { '.js': '.cjs' },
     plugins: [importMetaUrlPlugin(outDir)],

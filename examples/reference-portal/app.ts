@@ -17,6 +17,7 @@ import { DUMMY_HASH_PROMISE, hashPassword, passwordWeakness, verifyPassword } fr
 import { isValidResidentId, maskIdNumber, normalizeIdNumber } from './id-numbers.ts';
 import { realSofVerifier, realUsccCore, realVerifier, type UsccCore, type VerifyLoginToken, type VerifyResult, type VerifySofLogin } from './core.ts';
 import { createSiteDirectory, type GuideSource, type SiteDirectory } from './sites.ts';
+import { assemblePages } from './pages.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -115,6 +116,11 @@ function sha256Hex(data: string | Uint8Array): string {
 
 function normalizeFingerprint(fp: string): string {
   return fp.replace(/[^0-9a-fA-F]/g, '').toLowerCase();
+}
+
+/** A certificate's name as its CA gives it: issuer Name (SHA-256 of its DER) + serial number, both inside the signed part. */
+function issuerSerialOf(r: { issuerNameSha256: string; serialNumber: string }): string {
+  return `${r.issuerNameSha256}:${r.serialNumber.toLowerCase()}`;
 }
 
 function usernameKey(username: string): string {
@@ -426,24 +432,48 @@ export async function buildPortal(opts: PortalOptions): Promise<FastifyInstance>
       audit(req, { action: 'bind', method: 'certificate', username: account.username, accountId: account.id, uscc: certUscc, fingerprint, result: 'USCC_MISMATCH' });
       throw new PortalError(400, 'USCC_MISMATCH', MSG.usccMismatch);
     }
-    const existing = db.prepare('SELECT account_id FROM certificate_bindings WHERE fingerprint = ?').get(fingerprint) as { account_id: number } | undefined;
-    if (existing && existing.account_id !== account.id) {
+    // The certificate (issuer + serial, whatever its encoding) and its key belong to one account each.
+    const existing = findBinding(r);
+    const keyElsewhere = db.prepare('SELECT 1 FROM certificate_bindings WHERE spki_sha256 = ? AND account_id != ? LIMIT 1').get(r.spkiSha256, account.id);
+    if ((existing && existing.account_id !== account.id) || keyElsewhere) {
       audit(req, { action: 'bind', method: 'certificate', username: account.username, accountId: account.id, uscc: certUscc, fingerprint, result: 'CERT_BOUND_ELSEWHERE' });
-      throw new PortalError(400, 'CERT_BOUND_ELSEWHERE', '该数字证书已绑定到另一个法人账户');
+      throw new PortalError(400, 'CERT_BOUND_ELSEWHERE', '该数字证书（或其密钥）已绑定到另一个法人账户');
     }
-    db.prepare(`INSERT INTO certificate_bindings (account_id, uscc, fingerprint, subject, not_after, bound_at) VALUES (?, ?, ?, ?, ?, ?)
-      ON CONFLICT (fingerprint) DO UPDATE SET subject = excluded.subject, not_after = excluded.not_after, bound_at = excluded.bound_at`)
-      .run(account.id, certUscc, fingerprint, r.subject, r.notAfter, now().toISOString());
+    if (existing) {
+      db.prepare('UPDATE certificate_bindings SET subject = ?, not_after = ?, bound_at = ? WHERE id = ?').run(r.subject, r.notAfter, now().toISOString(), existing.id);
+    } else {
+      db.prepare(`INSERT INTO certificate_bindings (account_id, uscc, fingerprint, issuer_serial, spki_sha256, subject, not_after, bound_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
+        .run(account.id, certUscc, fingerprint, issuerSerialOf(r), r.spkiSha256, r.subject, r.notAfter, now().toISOString());
+    }
     audit(req, { action: 'bind', method: 'certificate', username: account.username, accountId: account.id, uscc: certUscc, fingerprint, result: 'ok' });
-    return { uscc: certUscc, fingerprint };
+    return { uscc: certUscc, fingerprint: existing?.fingerprint ?? fingerprint };
   });
 
-  /** After a certificate verified: the account bound to it (by fingerprint, same USCC), and a new session. */
+  interface BindingRow { id: number; account_id: number; uscc: string; fingerprint: string }
+  const bindingByIssuerSerial = db.prepare('SELECT id, account_id, uscc, fingerprint FROM certificate_bindings WHERE issuer_serial = ?');
+  const legacyBindingByFingerprint = db.prepare('SELECT id, account_id, uscc, fingerprint FROM certificate_bindings WHERE fingerprint = ? AND issuer_serial IS NULL');
+  const upgradeLegacyBinding = db.prepare('UPDATE certificate_bindings SET issuer_serial = ?, spki_sha256 = ? WHERE id = ?');
+
+  /**
+   * The binding of a verified certificate: by issuer + serial number, so a re-encoding of the same
+   * certificate (new fingerprint) finds it too. A row bound before migration 3 has only the
+   * fingerprint: the exact certificate finds it once, and the row learns its issuer + serial.
+   */
+  function findBinding(r: Extract<VerifyResult, { ok: true }>): BindingRow | undefined {
+    const key = issuerSerialOf(r);
+    const row = bindingByIssuerSerial.get(key) as BindingRow | undefined;
+    if (row) return row;
+    const legacy = legacyBindingByFingerprint.get(normalizeFingerprint(r.fingerprintSha256)) as BindingRow | undefined;
+    if (legacy) upgradeLegacyBinding.run(key, r.spkiSha256, legacy.id);
+    return legacy;
+  }
+
+  /** After a certificate verified: the account bound to it (by issuer + serial, same USCC), and a new session. */
   function certificateLogin(req: FastifyRequest, reply: FastifyReply, r: Extract<VerifyResult, { ok: true }>, method: string): AccountRow {
     const fingerprint = normalizeFingerprint(r.fingerprintSha256);
     const certUscc = uscc.normalizeUscc(r.uscc);
-    // The guide: bind first, then log in with that same certificate — the binding is by fingerprint.
-    const binding = db.prepare('SELECT account_id, uscc FROM certificate_bindings WHERE fingerprint = ?').get(fingerprint) as { account_id: number; uscc: string } | undefined;
+    // The guide: bind first, then log in with that same certificate (issuer + serial; see docs/portal.md).
+    const binding = findBinding(r);
     const account = binding ? (accountById.get(binding.account_id) as AccountRow | undefined) : undefined;
     if (!binding || !account) {
       audit(req, { action: 'login', method, uscc: certUscc, fingerprint, result: 'CERT_NOT_BOUND' });
@@ -552,6 +582,11 @@ export async function buildPortal(opts: PortalOptions): Promise<FastifyInstance>
     return { site, ...r };
   });
 
-  await app.register(fastifyStatic, { root: PUBLIC_DIR, prefix: '/', index: 'index.html', extensions: ['html'] });
+  // ---- pages (one shared layout, assembled at start-up) and their static assets
+  for (const [name, html] of assemblePages(PUBLIC_DIR)) {
+    const urls = name === 'index' ? ['/', '/index.html'] : [`/${name}.html`, `/${name}`];
+    for (const url of urls) app.get(url, async (_req, reply) => reply.type('text/html; charset=utf-8').send(html));
+  }
+  await app.register(fastifyStatic, { root: path.join(PUBLIC_DIR, 'static'), prefix: '/static/' });
   return app;
 }

@@ -76,6 +76,20 @@ const MIGRATIONS: { version: number; name: string; sql: string }[] = [
     name: 'challenges bound to a pre-session cookie',
     sql: `ALTER TABLE challenges ADD COLUMN bound_to TEXT;`,
   },
+  {
+    // A fingerprint changes when the same certificate is re-encoded (ECDSA (r, n-s), BER lengths):
+    // bindings are found by issuer + serial number instead, and a key binds to one account only.
+    // Rows bound before this migration hold only the fingerprint (the portal never kept the
+    // certificate): they gain issuer + serial at the next login or binding with that exact encoding.
+    version: 3,
+    name: 'bindings by issuer + serial number; the key (SPKI SHA-256) beside them',
+    sql: `
+      ALTER TABLE certificate_bindings ADD COLUMN issuer_serial TEXT;
+      ALTER TABLE certificate_bindings ADD COLUMN spki_sha256 TEXT;
+      CREATE UNIQUE INDEX bindings_issuer_serial ON certificate_bindings (issuer_serial);
+      CREATE INDEX bindings_spki ON certificate_bindings (spki_sha256);
+    `,
+  },
 ];
 
 export function openPortalDb(file: string): PortalDb {
@@ -87,12 +101,13 @@ export function openPortalDb(file: string): PortalDb {
   return db;
 }
 
-export function migrate(db: PortalDb): number[] {
+/** Runs the migrations not yet applied (up to `upTo`, for tests of upgrades from an older store). */
+export function migrate(db: PortalDb, opts: { upTo?: number } = {}): number[] {
   db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`);
   const done = new Set((db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map((r) => r.version));
   const applied: number[] = [];
   for (const m of MIGRATIONS) {
-    if (done.has(m.version)) continue;
+    if (done.has(m.version) || m.version > (opts.upTo ?? Infinity)) continue;
     db.transaction(() => {
       db.exec(m.sql);
       db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, new Date().toISOString());

@@ -10,11 +10,14 @@ import path from 'node:path';
 import { ASSISTANT_CHANNELS, ASSISTANT_EVENT_CHANNEL, PORTAL_CHANNELS, type IpcResult } from '../../common/ipc-contract.ts';
 import { registerAppScheme, serveRenderer } from './app-protocol.ts';
 import { utilityProcessSpawner } from './keystore-worker.ts';
+import { utilityProcessBridgeTransport } from './bridge-process.ts';
 import { createPortalView, type PortalView } from './portal-view.ts';
 import { startUpdates, updatePlanFor } from './updater.ts';
 import { hardenSession, hardenWebContents } from './security.ts';
 import { ASSISTANT_ORIGIN } from '../assistant/app-assets.ts';
-import { createCertificateService, pkcs12BehindWorker, usbKeyStores } from '../assistant/certificates.ts';
+import { bridgeTlsDir, startAppBridge, type AppBridge } from '../assistant/app-bridge.ts';
+import { createCertificateService, usbKeyStores } from '../assistant/certificates.ts';
+import { probeDrivers } from '../assistant/first-run.ts';
 import { createGuideService } from '../assistant/guide-service.ts';
 import { createAssistantIpc, type AssistantIpc } from '../assistant/ipc-handlers.ts';
 import { policySettingsView } from '../assistant/policy-settings.ts';
@@ -25,12 +28,12 @@ import { createPortalOriginAllowList } from '../../common/portal-origins.ts';
 import type { AssistantWorld } from '../assistant/world.ts';
 import { configuredModulePaths } from '../keystores/pkcs11/configured-modules.ts';
 import { configuredSkfModulePaths } from '../keystores/skf/configured-modules.ts';
-import { Pkcs12KeyStore } from '../keystores/pkcs12/index.ts';
 import { KeyStoreWorkerClient } from '../keystores/worker/client.ts';
-import { WorkerKeyStore } from '../keystores/worker/remote-store.ts';
+import { openPkcs12InWorker, WorkerKeyStore } from '../keystores/worker/remote-store.ts';
 import { SignatureLog } from '../login/signature-log.ts';
 import { createConsentSlot } from '../login/signing-path.ts';
 import { loadTrustAnchors } from '../pki/trust.ts';
+import { loadLocalhostTls } from '../bridge/tls/localhost-certificate.ts';
 import { userDataDir } from '../policy/user-data.ts';
 import { loadPolicy } from '../policy/index.ts';
 import type { ParsedCertificate } from '../pki/certificate.ts';
@@ -119,8 +122,9 @@ async function start(): Promise<void> {
   // One consent on screen at a time: the embedded portal's login and the bridge's signing path
   // (createSigningPath({ slot: consentSlot, ... })) share this slot.
   const consentSlot = createConsentSlot();
-  // Set to our loopback wss leaf's SHA-256 while the bridge serves wss; the portal pins it.
-  const bridgeCertificateSha256: string | null = null;
+  // The wss leaf the installer issued per machine (%ProgramData%\CertAssistant\bridge); the portal pins its SHA-256.
+  const bridgeTls = policy.bridgeEnabled && policy.bridgeProtocols.includes('bjca') ? loadLocalhostTls(bridgeTlsDir(process.platform, process.env)) : null;
+  const bridgeCertificateSha256: string | null = bridgeTls?.certificateSha256 ?? null;
   portalView = createPortalView({
     window: win,
     loopbackCertificateSha256: () => bridgeCertificateSha256,
@@ -145,10 +149,16 @@ async function start(): Promise<void> {
     now: () => new Date(),
     appVersion: app.getVersion(),
     usbStores: () => usbStores,
-    openPkcs12: async (file, password) => pkcs12BehindWorker(await Pkcs12KeyStore.open(file, { password }), new WorkerKeyStore(worker, { kind: 'pkcs12', file })),
+    // Decoded in the worker, never here: a hostile file's key derivations cannot freeze the window.
+    openPkcs12: (file, password) => openPkcs12InWorker(worker, file, password),
     anchors: () => (anchors ??= loadTrustAnchors(policy.trustAnchorDirs, { onSkipped: () => {} })),
     recordSignature: (r) => signatureLog.append(r),
     onRecordFailed: (code) => console.warn(`signature-log: not recorded (${code})`),
+    // Empty list: what each driver sees (tokens/devices present), for the first-run state.
+    probeDrivers: () => probeDrivers(
+      (kind, module) => (kind === 'pkcs11' ? worker.call('pkcs11.tokens', { module }, { timeoutMs: 10_000 }) : worker.call('skf.tokens', { module }, { timeoutMs: 10_000 })),
+      { pkcs11: modules, skf: skfModules },
+    ),
   });
 
   // Updates: decided from policy and how this copy was installed (main/updates/plan.ts).
@@ -224,13 +234,32 @@ async function start(): Promise<void> {
   ipc = createAssistantIpc(world);
   bindIpc(ipc, () => mainWindow?.webContents ?? null, () => portalView?.webContents() ?? null);
 
+  // The CA assistants' loopback protocols, in their own utilityProcess; signatures through the same consent slot and log.
+  const bridge: AppBridge = await startAppBridge({
+    policy, tls: bridgeTls, stores: () => certificates.stores(), presenter: ipc.bridgeConsent, slot: consentSlot,
+    siteName: world.portal.siteName!, record: (r) => signatureLog.append(r),
+    onRecordFailed: (code) => console.warn(`signature-log: bridge signature not recorded (${code})`),
+    transport: () => utilityProcessBridgeTransport(path.join(__dirname, 'bridge-process.cjs')),
+    now: () => new Date(), randomId: () => randomUUID(),
+    log: (event, fields) => console.log(`[bridge] ${event}${fields ? ` ${JSON.stringify(fields)}` : ''}`),
+  });
+  world.bridge = bridge;
+  // USB keys inserted or removed: pages on the bridge hear onUsbkeyChange.
+  const unwatch = bridge.status().state === 'serving' ? usbStores.flatMap((s) => (s.store.watch ? [s.store.watch(() => bridge.keysChanged())] : [])) : [];
+
   win.on('closed', () => {
     mainWindow = null;
     ipc?.cancelConsent('cancelled');
   });
-  app.on('before-quit', () => {
-    void certificates.closeAll();
-    void worker.close();
+  let quitting = false;
+  app.on('before-quit', (e) => {
+    if (quitting) return;
+    // Ports, sockets and the bridge process end before the app does (stop() kills it after 1 s).
+    quitting = true;
+    e.preventDefault();
+    for (const u of unwatch) u();
+    const done = Promise.allSettled([bridge.stop(), certificates.closeAll(), worker.close()]);
+    void Promise.race([done, new Promise((r) => setTimeout(r, 3_000))]).then(() => app.quit());
   });
   await win.loadURL(`${ASSISTANT_ORIGIN}/index.html`);
 }

@@ -15,6 +15,7 @@ import { inspectCertificate, loginVerdict } from '../pki/inspect.ts';
 import { analyzeUscc } from '../pki/uscc.ts';
 import type { CertificateListView, CertificateView, PinStateView } from '../../common/ipc-contract.ts';
 import type { CertificateService } from './world.ts';
+import { firstRunState, type DriverProbe } from './first-run.ts';
 
 export interface RegisteredStore {
   /** Stable id for this store within the app run (`usb-<n>` PKCS#11, `skf-<n>` SKF, `windows`, `file-<n>`). */
@@ -42,6 +43,10 @@ export interface CertificateServiceOptions {
   recordSignature?: (record: SignatureRecord) => Promise<unknown>;
   /** Told when a signature could not be recorded (no PIN, no content). */
   onRecordFailed?: (code: string) => void;
+  /** With nothing listed: what each configured driver sees (first-run.ts `probeDrivers` through the worker). */
+  probeDrivers?: () => Promise<DriverProbe[]>;
+  /** For the empty state's driver names (which CA's driver to install on this platform). */
+  platform?: NodeJS.Platform;
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
@@ -77,7 +82,10 @@ export function describeIdentity(
   const report = inspectCertificate(leaf, { now: ctx.now, anchors: ctx.anchors, intermediates, ...(ctx.profiles ? { profiles: ctx.profiles } : {}) });
   const uscc = report.identity.uscc;
   const analysis = uscc?.valid ? analyzeUscc(uscc.value) : null;
-  const checks = report.checks.map((c) => ({ id: c.id, status: c.status, message: c.message, messageEn: c.messageEn, ...(c.code ? { code: c.code } : {}) }));
+  const checks = report.checks.map((c) => ({
+    id: c.id, status: c.status, message: c.message, messageEn: c.messageEn,
+    ...(c.code ? { code: c.code } : {}), ...(c.detail ? { detail: c.detail, detailEn: c.detailEn ?? c.detail } : {}),
+  }));
   const trusted = report.checks.some((c) => c.id === 'chain' && c.status === 'pass');
   // Without a verified chain the answer is 无法确认, never 可以登录 (the portal still checks it itself).
   const verdict = loginVerdict(report);
@@ -133,29 +141,11 @@ export function usbKeyStores(open: (spec: StoreSpec) => KeyStore, drivers: { pkc
 
 export const WINDOWS_STORE_LABEL = 'Windows 证书存储';
 
-/**
- * A PFX file whose certificates were read here (that needs the password once) and whose key
- * signs behind the worker boundary — the one way the app reaches every key. Identity ids are
- * the key-bag index on both sides.
- */
-export function pkcs12BehindWorker(local: KeyStore, remote: KeyStore): KeyStore {
-  return {
-    kind: 'pkcs12',
-    listIdentities: () => local.listIdentities(),
-    pinState: (id) => local.pinState(id),
-    sign: (id, data, algorithm, pin) => remote.sign(id, data, algorithm, pin),
-    ...(remote.signDigest ? { signDigest: remote.signDigest.bind(remote) } : {}),
-    ...(remote.decrypt ? { decrypt: remote.decrypt.bind(remote) } : {}),
-    async close() {
-      await local.close();
-      await remote.close().catch(() => {});
-    },
-  };
-}
-
 export interface CertificateServiceHandle extends CertificateService {
   /** Closes every opened file store (app quit). */
   closeAll(): Promise<void>;
+  /** Every store now (USB keys, Windows store, opened files): the bridge signs with the same keys. */
+  stores(): RegisteredStore[];
 }
 
 export function createCertificateService(opts: CertificateServiceOptions): CertificateServiceHandle {
@@ -196,6 +186,12 @@ export function createCertificateService(opts: CertificateServiceOptions): Certi
         }
       }),
     );
+    // Nothing to show: say what is missing (driver, key, certificate) instead of a bare "no certificates".
+    if (out.certificates.length === 0 && opts.probeDrivers) {
+      const probes = await opts.probeDrivers().catch(() => []);
+      const platform = opts.platform ?? process.platform;
+      out.firstRun = firstRunState({ probes, profiles: opts.profiles ?? loadCaProfiles(), platform, windowsStore: opts.usbStores().some((s) => s.source === 'windows') });
+    }
     // Usable certificates first, then by name: what the user most likely wants is on top.
     out.certificates.sort((a, b) => Number(b.canLogin) - Number(a.canLogin) || a.enterpriseName.localeCompare(b.enterpriseName, 'zh-CN') || a.id.localeCompare(b.id));
     return out;
@@ -203,6 +199,7 @@ export function createCertificateService(opts: CertificateServiceOptions): Certi
 
   return {
     list,
+    stores,
     async openPfx(path, password) {
       for (const f of files.values()) if (f.path === path) return list();
       const store = await opts.openPkcs12(path, password);

@@ -12,7 +12,8 @@ import { ASSISTANT_CHANNELS, PORTAL_CHANNELS } from '../../common/ipc-contract.t
 import { validateRequest } from './ipc-validate.ts';
 import { originOfFrameUrl, parsePortalUrl } from '../../common/portal-origins.ts';
 import type { AssistantWorld, IpcSender } from './world.ts';
-import { createConsentSlot } from '../login/signing-path.ts';
+import { createConsentSlot, type ConsentAnswer, type ConsentView } from '../login/signing-path.ts';
+import { bridgeConsentFields } from './bridge-consent.ts';
 
 export type Handler<C extends IpcChannel> = (sender: IpcSender, payload: unknown) => Promise<IpcResponse<C>>;
 export type HandlerTable = { [C in IpcChannel]: Handler<C> };
@@ -23,10 +24,34 @@ export interface AssistantIpc {
   dispatch(channel: string, sender: IpcSender, payload: unknown): Promise<IpcResult<unknown>>;
   /** Ends a waiting consent (portal closed or navigated away). */
   cancelConsent(reason: 'cancelled' | 'expired'): void;
+  /** The bridge's consents on the same Consent screen (one slot, the same submit/cancel channels). */
+  bridgeConsent: BridgeConsentPresenter;
+}
+
+/**
+ * How the bridge's signing path (main/login/signing-path.ts) shows its consent in the assistant's
+ * window. `ask` is the path's ask; the key store the bridge signs with reports back through
+ * `retryPin` (the key refused the PIN: the same consent stays open, the user may type it again —
+ * never retried by us) and `finish` (signed, or failed for good).
+ */
+export interface BridgeConsentPresenter {
+  ask(view: ConsentView, signal: AbortSignal): Promise<ConsentAnswer>;
+  /** Resolves with the next PIN the user types in the open consent; rejects when it is cancelled or expires. */
+  retryPin(error: ErrorView): Promise<string>;
+  finish(outcome: { ok: true } | { ok: false; error: ErrorView }): void;
+}
+
+/** A bridge consent's life: shown (waiting for a PIN), answered (the key is working), or asking again. */
+interface BridgePending {
+  state: 'asking' | 'signing' | 'retry';
+  answer: (a: ConsentAnswer) => void;
+  retry: { resolve: (pin: string) => void; reject: (e: AssistantError) => void } | null;
+  outcome: ((r: ConsentSubmitResult | 'retry', error?: ErrorView) => void) | null;
 }
 
 const DEFAULT_CONSENT_TIMEOUT_MS = 5 * 60 * 1000;
-const PIN_ERROR_CODES = new Set(['PIN_INCORRECT', 'PIN_LEN_RANGE', 'PFX_BAD_PASSWORD', 'PASSWORD_INCORRECT', 'PKCS12_BAD_PASSWORD', 'PFX_PASSWORD_INCORRECT']);
+/** Codes meaning the key or file refused the PIN/password typed (the user may type it again). */
+export const PIN_ERROR_CODES: ReadonlySet<string> = new Set(['PIN_INCORRECT', 'PIN_LEN_RANGE', 'PFX_BAD_PASSWORD', 'PASSWORD_INCORRECT', 'PKCS12_BAD_PASSWORD', 'PFX_PASSWORD_INCORRECT']);
 const LOCKED_CODES = new Set(['PIN_LOCKED']);
 
 function senderOrigin(sender: IpcSender): string | null {
@@ -58,6 +83,8 @@ interface PendingConsent {
   timer: ReturnType<typeof setTimeout>;
   /** Frees the consent slot shared with the bridge. */
   release: () => void;
+  /** Set for a bridge consent: its answer goes to the signing path instead of createToken. */
+  bridge?: BridgePending;
 }
 
 export function createAssistantIpc(world: AssistantWorld): AssistantIpc {
@@ -82,6 +109,21 @@ export function createAssistantIpc(world: AssistantWorld): AssistantIpc {
     world.portalView.setConsentActive(false);
     world.emit('consent:closed', { requestId: p.view.requestId, outcome });
     log('consent.closed', { outcome, origin: p.view.origin });
+    if (p.bridge) {
+      const b = p.bridge;
+      if (outcome !== 'signed') {
+        if (b.state === 'asking') b.answer({ allow: false });
+        b.retry?.reject(outcome === 'expired'
+          ? new AssistantError('CONSENT_TIMEOUT', '等待用户确认超时', { en: 'The user did not confirm in time' })
+          : new AssistantError('USER_DENIED', '用户拒绝了该签名请求', { en: 'The user refused the signature' }));
+        b.retry = null;
+      }
+      // Ended while the key was working (Cancel pressed, window closed): the submit call still gets its answer.
+      const tell = b.outcome;
+      b.outcome = null;
+      tell?.(outcome === 'signed' ? { status: 'signed' } : { status: 'error', error: toErrorInfo(new AssistantError('USER_CANCELLED', '用户取消了签名', { en: 'The user cancelled the signature' })) });
+      return;
+    }
     if (outcome === 'signed' && token !== undefined) p.resolve(token);
     else if (outcome === 'expired') p.reject(new AssistantError('CONSENT_TIMEOUT', '等待用户确认超时', { en: 'The user did not confirm in time' }));
     else p.reject(new AssistantError('USER_CANCELLED', '用户取消了登录', { en: 'The user cancelled the login' }));
@@ -141,10 +183,14 @@ export function createAssistantIpc(world: AssistantWorld): AssistantIpc {
     },
     'consent:current': async () => pending?.view ?? null,
     'consent:submit': async ({ requestId, certificateId, pin }): Promise<ConsentSubmitResult> => {
+      if (pin === '' && !(pending?.view.requestId === requestId && pending.view.pinFromPage === true)) {
+        throw new AssistantError('IPC_BAD_PAYLOAD', '请求参数无效：consent:submit.pin长度不符', { en: 'Invalid request: consent:submit.pin has a bad length', details: { field: 'consent:submit.pin' } });
+      }
       const p = findPending(requestId);
       const cert = p.view.candidates.find((c) => c.id === certificateId);
       if (!cert) throw new AssistantError('CERTIFICATE_NOT_OFFERED', '所选证书不在本次登录可用的证书中', { en: 'The chosen certificate was not offered for this login' });
       if (p.signing) throw new AssistantError('CONSENT_BUSY', '正在签名，请稍候', { en: 'Signing is in progress' });
+      if (p.bridge) return submitBridge(p, p.bridge, certificateId, pin);
       p.signing = true;
       log('consent.submit', { origin: p.view.origin, certificate: cert.fingerprintSha256 });
       try {
@@ -201,6 +247,7 @@ export function createAssistantIpc(world: AssistantWorld): AssistantIpc {
       if (!s) throw new AssistantError('MANUAL_SECTION_NOT_FOUND', '未找到该章节', { en: 'Manual section not found' });
       return s;
     },
+    'bridge:status': async () => world.bridge?.status() ?? { state: 'off', protocols: [], endpoints: [], busyPorts: [], message: null, messageEn: null },
     'signatures:list': async (filter) => signatures().list(filter),
     'signatures:export': async (filter) => {
       const r = await signatures().exportCsv(filter);
@@ -273,6 +320,91 @@ export function createAssistantIpc(world: AssistantWorld): AssistantIpc {
     return { done };
   };
 
+  /** The PIN goes to the bridge's signing path once; the answer is what the key then says. */
+  const submitBridge = async (p: PendingConsent, b: BridgePending, certificateId: string, pin: string): Promise<ConsentSubmitResult> => {
+    // The key refused a PIN (maybe the page's): only a PIN typed here may try again.
+    if (pin === '' && b.state !== 'asking') throw new AssistantError('PIN_REQUIRED', '请输入 PIN 码', { en: 'Please type the PIN' });
+    p.signing = true;
+    log('consent.submit', { origin: p.view.origin, via: 'bridge' });
+    try {
+      const settled = new Promise<{ r: ConsentSubmitResult | 'retry'; error?: ErrorView }>((resolve) => {
+        b.outcome = (r, error) => resolve({ r, ...(error ? { error } : {}) });
+      });
+      // An empty PIN (only offered when policy lets the page's PIN unlock the key) leaves the page's PIN in use.
+      if (b.state === 'asking') b.answer(pin === '' ? { allow: true } : { allow: true, secret: pin });
+      else if (b.state === 'retry' && b.retry) b.retry.resolve(pin);
+      b.state = 'signing';
+      b.retry = null;
+      const { r, error } = await settled;
+      if (r !== 'retry') return r;
+      // Never retried here: the key refused this PIN; the user decides whether to type it again.
+      const pinState = await world.certificates.pinState(certificateId).catch(() => null);
+      return { status: 'pin-incorrect', pin: pinState, error: error! };
+    } finally {
+      p.signing = false;
+    }
+  };
+
+  const bridgeOpen = (): { p: PendingConsent; b: BridgePending } | null => (pending?.bridge ? { p: pending, b: pending.bridge } : null);
+
+  const bridgeConsent: BridgeConsentPresenter = {
+    async ask(view, signal) {
+      // The signing path holds the shared slot for this consent; an embedded consent cannot be open.
+      if (pending) throw new AssistantError('CONSENT_BUSY', '已有一个登录或签名请求等待确认', { en: 'Another login or signature request is waiting for confirmation' });
+      const { certificates } = await world.certificates.list();
+      const cert = certificates.find((c) => c.fingerprintSha256 === view.certificate.fingerprintSha256);
+      if (!cert) throw new AssistantError('NO_CERTIFICATE', '找不到该证书，USB Key 可能已拔出', { en: 'Certificate not found; the USB key may have been removed' });
+      if (signal.aborted || pending) return { allow: false };
+      const now = world.now();
+      const requestView: ConsentRequestView = {
+        requestId: view.id, origin: view.origin, expectedUscc: null, candidates: [cert],
+        createdAt: now.toISOString(), expiresAt: view.expiresAt, ...bridgeConsentFields(view),
+        ...(view.pinFromPage ? { pinFromPage: true } : {}),
+      };
+      return new Promise<ConsentAnswer>((resolve) => {
+        const b: BridgePending = { state: 'asking', answer: resolve, retry: null, outcome: null };
+        const left = Math.max(0, Date.parse(view.expiresAt) - now.getTime());
+        const p: PendingConsent = {
+          view: requestView, challenge: '', signing: false, bridge: b,
+          resolve: () => {}, reject: () => {},
+          // The path's own timer ends the first wait; this one ends a retry the user never typed.
+          timer: setTimeout(() => endConsent(p, 'expired'), left),
+          release: () => {},
+        };
+        signal.addEventListener('abort', () => endConsent(p, 'expired'), { once: true });
+        pending = p;
+        world.portalView.setConsentActive(true);
+        world.emit('consent:requested', requestView);
+        log('consent.requested', { origin: view.origin, via: 'bridge', operation: view.operation });
+      });
+    },
+    retryPin(error) {
+      const open = bridgeOpen();
+      if (!open || open.b.state !== 'signing') return Promise.reject(new AssistantError('USER_DENIED', '用户拒绝了该签名请求', { en: 'The user refused the signature' }));
+      const { b } = open;
+      return new Promise<string>((resolve, reject) => {
+        b.state = 'retry';
+        b.retry = { resolve, reject };
+        const tell = b.outcome;
+        b.outcome = null;
+        tell?.('retry', error);
+      });
+    },
+    finish(outcome) {
+      const open = bridgeOpen();
+      if (!open || open.b.state !== 'signing') return;
+      const tell = open.b.outcome;
+      open.b.outcome = null;
+      if (outcome.ok) {
+        endConsent(open.p, 'signed');
+        tell?.({ status: 'signed' });
+      } else {
+        endConsent(open.p, 'cancelled');
+        tell?.(LOCKED_CODES.has(outcome.error.code) ? { status: 'locked', pin: null, error: outcome.error } : { status: 'error', error: outcome.error });
+      }
+    },
+  };
+
   const handlers = {} as Record<IpcChannel, Handler<IpcChannel>>;
   for (const channel of ASSISTANT_CHANNELS) {
     const impl = assistant[channel] as (req: unknown) => Promise<unknown>;
@@ -299,5 +431,6 @@ export function createAssistantIpc(world: AssistantWorld): AssistantIpc {
     cancelConsent(reason) {
       endConsent(pending, reason);
     },
+    bridgeConsent,
   };
 }

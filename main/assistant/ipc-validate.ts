@@ -68,8 +68,11 @@ const bounds: Validator<Bounds> = obj({ x: req(num(0, 20000)), y: req(num(0, 200
 const id = str(128, { min: 1, pattern: /^[A-Za-z0-9._:/@-]+$/ });
 /** Base64 of >= 32 random bytes (DESIGN: login token); 1 KiB bounds it. */
 const challenge = str(1024, { min: 43, pattern: /^[A-Za-z0-9+/_-]+={0,2}$/ });
-/** PINs and file passwords: the device or file judges them; we only bound size. */
-const pin = str(128, { min: 1 });
+/**
+ * PINs and file passwords: the device or file judges them; we only bound size. Empty only where
+ * the page's PIN may be used (the handler checks that against the open consent).
+ */
+const submittedPin = str(128);
 const serviceFor = oneOf<ServiceFor>('person', 'legal');
 const page = int(1, 10000);
 const pageSize = int(1, 100);
@@ -85,13 +88,14 @@ const signatureFilter = obj({
 const requestValidators: Validators = {
   'app:version': none,
   'app:diagnostics': none,
+  'bridge:status': none,
   'app:openExternal': obj({ url: req(str(4096, { min: 1 })) }),
   'certs:list': none,
   'certs:pickPfx': none,
   'certs:openPfx': obj({ fileId: req(id), password: req(str(128)) }),
   'certs:closePfx': obj({ fileId: req(id) }),
   'consent:current': none,
-  'consent:submit': obj({ requestId: req(id), certificateId: req(str(512, { min: 1 })), pin: req(pin) }),
+  'consent:submit': obj({ requestId: req(id), certificateId: req(str(512, { min: 1 })), pin: req(submittedPin) }),
   'consent:cancel': obj({ requestId: req(id) }),
   'portal:open': obj({ url: req(str(4096, { min: 1 })), bounds: req(bounds) }),
   'portal:setBounds': obj({ bounds: req(bounds) }),

@@ -4,7 +4,7 @@
  * Playwright pages; unit tests build it from plain objects. Type-only: no Electron here.
  */
 import type {
-  AssistantEventName, AssistantEvents, Lang, Bounds, CertificateListView, DiagnosticsView, GuideItemView, GuideListView,
+  AssistantEventName, AssistantEvents, Lang, Bounds, BridgeStatusView, CertificateListView, DiagnosticsView, GuideItemView, GuideListView,
   GuideSiteView, HotCategoryView, ManualSectionTextView, ManualSectionView, AnswerView, PinStateView, ServiceFor, SignatureFilter, SignatureListView,
 } from '../../common/ipc-contract.ts';
 import type { PortalOriginAllowList } from '../../common/portal-origins.ts';
@@ -96,6 +96,8 @@ export interface AssistantWorld {
   diagnostics: () => Promise<DiagnosticsView>;
   /** Null where no log is kept (tests that do not need one). */
   signatures?: SignatureLogService | null;
+  /** The CA-assistant bridge this app serves (main/assistant/app-bridge.ts); absent: not served. */
+  bridge?: { status(): BridgeStatusView } | null;
   log?: (event: string, fields?: LogFields) => void;
   /** How long a consent waits for the user (default 5 min, the challenge lifetime). */
   consentTimeoutMs?: number;

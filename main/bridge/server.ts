@@ -89,6 +89,7 @@ export async function startBridgeServer(opts: BridgeServerOptions): Promise<Brid
   const sessions = new Set<BjcaSession | HebcaSession>();
   const sockets = new Set<WebSocket>();
   const servers: Server[] = [];
+  const serverProtocol = new Map<Server, BridgeProtocol>();
   const endpoints: BridgeEndpoint[] = [];
   let hebcaPort: number | null = null;
 
@@ -139,7 +140,10 @@ export async function startBridgeServer(opts: BridgeServerOptions): Promise<Brid
     wss.handleUpgrade(req, socket, head, (ws) => attach(ws, l.protocol, origin!));
   };
 
+  const busyProtocols = new Set<BridgeProtocol>();
   const listenOne = (l: Listener): Promise<void> => new Promise((resolve) => {
+    // HEBCA's `localhost` pair: the CA's assistant on either address owns the protocol; we take neither.
+    if (l.protocol === 'hebca' && busyProtocols.has('hebca')) return resolve();
     const server = l.scheme === 'wss' ? createHttpsServer({ cert: opts.tls!.cert, key: opts.tls!.key }) : createHttpServer();
     // Plain HTTP gets nothing: this is a WebSocket endpoint only.
     server.on('request', (_req, res) => {
@@ -150,7 +154,10 @@ export async function startBridgeServer(opts: BridgeServerOptions): Promise<Brid
     server.on('clientError', (_e, socket) => socket.destroy());
     const port = l.protocol === 'hebca' && hebcaPort !== null ? hebcaPort : l.port;
     server.once('error', (e: NodeJS.ErrnoException) => {
-      if (e.code === 'EADDRINUSE') opts.host.note({ event: 'port-busy', protocol: l.protocol, host: l.host, port });
+      if (e.code === 'EADDRINUSE') {
+        busyProtocols.add(l.protocol);
+        opts.host.note({ event: 'port-busy', protocol: l.protocol, host: l.host, port });
+      }
       else if (!(l.host === '::1' && (e.code === 'EADDRNOTAVAIL' || e.code === 'EAFNOSUPPORT'))) log('bridge.listen-failed', { protocol: l.protocol, host: l.host, port, code: e.code ?? null });
       resolve();
     });
@@ -159,6 +166,7 @@ export async function startBridgeServer(opts: BridgeServerOptions): Promise<Brid
       const actual = typeof addr === 'object' && addr ? addr.port : port;
       if (l.protocol === 'hebca') hebcaPort = actual;
       servers.push(server);
+      serverProtocol.set(server, l.protocol);
       const hostText = l.host.includes(':') ? `[${l.host}]` : l.host;
       endpoints.push({ protocol: l.protocol, scheme: l.scheme, host: l.host, port: actual, path: l.path, url: `${l.scheme}://${hostText}:${actual}${l.path}` });
       resolve();
@@ -166,6 +174,14 @@ export async function startBridgeServer(opts: BridgeServerOptions): Promise<Brid
   });
 
   for (const l of listeners) await listenOne(l);
+  if (busyProtocols.has('hebca')) {
+    // ::1 was busy after 127.0.0.1 listened: give the port back, pages must reach one assistant only.
+    for (const server of servers.filter((x) => serverProtocol.get(x) === 'hebca')) {
+      servers.splice(servers.indexOf(server), 1);
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+    for (let i = endpoints.length - 1; i >= 0; i--) if (endpoints[i]!.protocol === 'hebca') endpoints.splice(i, 1);
+  }
 
   return {
     endpoints,

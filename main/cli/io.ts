@@ -1,4 +1,5 @@
 import type { Readable, Writable } from 'node:stream';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 /** The world a CLI command runs in: passed in so tests call commands directly. */
 export interface CliIO {
@@ -46,3 +47,39 @@ export function parseTimeoutMs(value: string | undefined, fallbackMs: number): n
   return Number.isInteger(ms) && ms >= 100 && ms <= 600_000 ? ms : null;
 }
 export const TIMEOUT_USAGE_MESSAGE = '--timeout 须为 100–600000 之间的毫秒数 / --timeout must be 100..600000 ms\n';
+
+type FlagTable = NonNullable<ParseArgsConfig['options']>;
+const HELP_FLAG = { help: { type: 'boolean', short: 'h' } } as const;
+type Opening<O extends FlagTable, P extends boolean> = ReturnType<typeof parseArgs<{ args: string[]; options: O & typeof HELP_FLAG; strict: true; allowPositionals: P }>>;
+
+/** The one wording of a usage error, followed by the command's help (stderr; the caller exits 2). */
+export function usageError(io: CliIO, why: string, help: string): number {
+  io.stderr.write(`参数错误 / bad arguments: ${why}\n\n${help}`);
+  return EXIT_USAGE;
+}
+
+/**
+ * Every command's opening: strict flags (plus --help/-h). A bad flag is a usage error; --help prints
+ * the help to stdout. In those two cases the exit code comes back instead of the parsed flags.
+ */
+export function parseCommand<const O extends FlagTable, const P extends boolean = false>(
+  args: string[], io: CliIO, help: string, options: O, allowPositionals?: P,
+): Opening<O, P> | number {
+  let parsed: Opening<O, P>;
+  try {
+    parsed = parseArgs({ args, options: { ...options, ...HELP_FLAG }, strict: true, allowPositionals: allowPositionals ?? false }) as Opening<O, P>;
+  } catch (e) {
+    return usageError(io, (e as Error).message, help);
+  }
+  if ((parsed.values as { help?: boolean }).help) {
+    io.stdout.write(help);
+    return EXIT_OK;
+  }
+  return parsed;
+}
+
+/** A bad `--timeout` (see parseTimeoutMs): its message on stderr; the caller exits 2. */
+export function timeoutUsage(io: CliIO): number {
+  io.stderr.write(TIMEOUT_USAGE_MESSAGE);
+  return EXIT_USAGE;
+}

@@ -9,23 +9,26 @@ import * as pkijs from 'pkijs';
 import type { SignatureAlgorithm } from '../pki/signature-algorithm.ts';
 import { parseCertificate } from '../pki/certificate.ts';
 import { checkDerStructure } from '../pki/der.ts';
+import { OID } from '../pki/oids.ts';
 import { LoginTokenRejection } from './codes.ts';
 import { tbsHash } from './tbs.ts';
 import type { CertificateRef, ParsedLoginToken } from './token-format.ts';
+import { TAG } from '../pki/asn1-tags.ts';
 
+/** The identifiers a CMS login token uses, from the OID table. */
 export const CMS_OID = {
-  data: '1.2.840.113549.1.7.1',
-  signedData: '1.2.840.113549.1.7.2',
-  contentType: '1.2.840.113549.1.9.3',
-  messageDigest: '1.2.840.113549.1.9.4',
-  signingTime: '1.2.840.113549.1.9.5',
-  sha256: '2.16.840.1.101.3.4.2.1',
-  sm3: '1.2.156.10197.1.401',
-  rsaEncryption: '1.2.840.113549.1.1.1',
-  sha256WithRSA: '1.2.840.113549.1.1.11',
-  ecdsaWithSha256: '1.2.840.10045.4.3.2',
-  sm2Sign: '1.2.156.10197.1.301.1',
-  sm2WithSm3: '1.2.156.10197.1.501',
+  data: OID.pkcs7Data,
+  signedData: OID.pkcs7SignedData,
+  contentType: OID.contentType,
+  messageDigest: OID.messageDigest,
+  signingTime: OID.signingTime,
+  sha256: OID.sha256,
+  sm3: OID.sm3,
+  rsaEncryption: OID.rsaEncryption,
+  sha256WithRSA: OID.sha256WithRSA,
+  ecdsaWithSha256: OID.ecdsaWithSha256,
+  sm2Sign: OID.sm2Sign,
+  sm2WithSm3: OID.sm2WithSm3,
 } as const;
 
 /** Algorithm identifiers written for each token algorithm (what OpenSSL itself writes). */
@@ -41,7 +44,7 @@ function derInteger(unsigned: Uint8Array): Uint8Array {
   const body = unsigned.subarray(i);
   const pad = (body[0] ?? 0) & 0x80 ? 1 : 0;
   const out = new Uint8Array(2 + pad + body.length);
-  out[0] = 0x02;
+  out[0] = TAG.integer;
   out[1] = pad + body.length;
   out.set(body, 2 + pad);
   return out;
@@ -54,7 +57,7 @@ export function ecdsaP1363ToDer(sig: Uint8Array): Uint8Array {
   const r = derInteger(sig.subarray(0, half));
   const s = derInteger(sig.subarray(half));
   const len = r.length + s.length;
-  const head = len < 128 ? [0x30, len] : [0x30, 0x81, len];
+  const head = len < 128 ? [TAG.sequence, len] : [TAG.sequence, 0x81, len];
   const out = new Uint8Array(head.length + len);
   out.set(head, 0);
   out.set(r, head.length);
@@ -82,7 +85,7 @@ export interface CmsSignerInput {
 }
 
 /** GM/T 0010 content types, written instead of PKCS#7's when a relying party asks for them. */
-export const GM_CMS_OID = { data: '1.2.156.10197.6.1.4.2.1', signedData: '1.2.156.10197.6.1.4.2.2', envelopedData: '1.2.156.10197.6.1.4.2.3' } as const;
+export const GM_CMS_OID = { data: OID.gmData, signedData: OID.gmSignedData, envelopedData: OID.gmEnvelopedData } as const;
 
 export interface SignedDataOptions {
   /** Carry the content inside (SOF_SignMessage flag 0); default detached. */
@@ -93,7 +96,7 @@ export interface SignedDataOptions {
   gmContentTypes?: boolean;
 }
 
-const DIGEST_OID: Record<CmsDigest, string> = { sha1: '1.3.14.3.2.26', sha256: CMS_OID.sha256, sm3: CMS_OID.sm3 };
+const DIGEST_OID: Record<CmsDigest, string> = { sha1: OID.sha1, sha256: CMS_OID.sha256, sm3: CMS_OID.sm3 };
 
 function digestBytes(digest: CmsDigest, content: Uint8Array): Uint8Array {
   return digest === 'sm3' ? tbsHash('SM2-SM3', content) : new Uint8Array(createHash(digest).update(content).digest());
@@ -123,7 +126,7 @@ export async function buildSignedData(content: Uint8Array, signer: CmsSignerInpu
   });
   // The signature covers the attributes re-tagged as SET OF (RFC 5652 5.4).
   const attrsDer = new Uint8Array(signedAttrs.toSchema().toBER(false));
-  attrsDer[0] = 0x31;
+  attrsDer[0] = TAG.set;
   let signature = await signer.sign(attrsDer, digest);
   if (signer.algorithm === 'ES256') signature = ecdsaP1363ToDer(signature);
   const signerInfo = new pkijs.SignerInfo({
@@ -194,7 +197,7 @@ function expect(t: Tlv | undefined, tag: number): Tlv {
 }
 
 function oidOf(b: Uint8Array, t: Tlv): string {
-  expect(t, 0x06);
+  expect(t, TAG.objectIdentifier);
   const parts: number[] = [];
   let v = 0;
   for (let i = t.body; i < t.end; i++) {
@@ -210,10 +213,10 @@ function oidOf(b: Uint8Array, t: Tlv): string {
 
 function timeOf(b: Uint8Array, t: Tlv): Date | null {
   const s = Buffer.from(b.subarray(t.body, t.end)).toString('latin1');
-  const m = t.tag === 0x17 ? /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(s) : t.tag === 0x18 ? /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(s) : null;
+  const m = t.tag === TAG.utcTime ? /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(s) : t.tag === TAG.generalizedTime ? /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(s) : null;
   if (!m) return null;
   let year = Number(m[1]);
-  if (t.tag === 0x17) year += year < 50 ? 2000 : 1900;
+  if (t.tag === TAG.utcTime) year += year < 50 ? 2000 : 1900;
   return new Date(Date.UTC(year, Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6])));
 }
 
@@ -232,12 +235,12 @@ function refOf(der: Uint8Array): CertificateRef {
 
 /** Issuer Name and serial INTEGER of a certificate, as raw TLV bytes. */
 function issuerAndSerialOf(b: Uint8Array): { issuer: Buffer; serial: Buffer } {
-  const top = expect(readTlv(b, 0, b.length), 0x30);
-  const tbs = expect(childrenOf(b, top, 3)[0], 0x30);
+  const top = expect(readTlv(b, 0, b.length), TAG.sequence);
+  const tbs = expect(childrenOf(b, top, 3)[0], TAG.sequence);
   const f = childrenOf(b, tbs, 16);
-  const i = f[0]?.tag === 0xa0 ? 1 : 0;
-  const serial = expect(f[i], 0x02);
-  const issuer = expect(f[i + 2], 0x30);
+  const i = f[0]?.tag === TAG.context0 ? 1 : 0;
+  const serial = expect(f[i], TAG.integer);
+  const issuer = expect(f[i + 2], TAG.sequence);
   return { issuer: Buffer.from(b.subarray(issuer.start, issuer.end)), serial: Buffer.from(b.subarray(serial.start, serial.end)) };
 }
 
@@ -257,46 +260,46 @@ export function parseCmsToken(der: Uint8Array): ParsedLoginToken {
 
 function readCms(b: Uint8Array): ParsedLoginToken {
   if (checkDerStructure(b, { code: 'TOKEN_MALFORMED' }) !== b.length) throw new Error('trailing bytes');
-  const ci = expect(readTlv(b, 0, b.length), 0x30);
+  const ci = expect(readTlv(b, 0, b.length), TAG.sequence);
   const [ctype, explicit] = childrenOf(b, ci, 2);
-  if (oidOf(b, expect(ctype, 0x06)) !== CMS_OID.signedData) throw new Error('not SignedData');
-  const sd = expect(childrenOf(b, expect(explicit, 0xa0), 1)[0], 0x30);
+  if (oidOf(b, expect(ctype, TAG.objectIdentifier)) !== CMS_OID.signedData) throw new Error('not SignedData');
+  const sd = expect(childrenOf(b, expect(explicit, TAG.context0), 1)[0], TAG.sequence);
   const parts = childrenOf(b, sd, 6);
   let k = 0;
-  expect(parts[k++], 0x02); // version
-  expect(parts[k++], 0x31); // digestAlgorithms
-  const encap = childrenOf(b, expect(parts[k++], 0x30), 2);
-  if (oidOf(b, expect(encap[0], 0x06)) !== CMS_OID.data) throw malformed('CMS 内容类型必须是 id-data', 'CMS content type must be id-data');
+  expect(parts[k++], TAG.integer); // version
+  expect(parts[k++], TAG.set); // digestAlgorithms
+  const encap = childrenOf(b, expect(parts[k++], TAG.sequence), 2);
+  if (oidOf(b, expect(encap[0], TAG.objectIdentifier)) !== CMS_OID.data) throw malformed('CMS 内容类型必须是 id-data', 'CMS content type must be id-data');
   if (encap.length > 1) throw malformed('CMS 必须是分离式签名（不含内容）', 'CMS must be detached');
   let certs: Tlv[] = [];
-  if (parts[k]?.tag === 0xa0) certs = childrenOf(b, parts[k++]!, MAX_CMS_CERTS + 1);
-  if (parts[k]?.tag === 0xa1) k++; // crls: ignored
-  const infos = childrenOf(b, expect(parts[k++], 0x31), 2);
+  if (parts[k]?.tag === TAG.context0) certs = childrenOf(b, parts[k++]!, MAX_CMS_CERTS + 1);
+  if (parts[k]?.tag === TAG.context1) k++; // crls: ignored
+  const infos = childrenOf(b, expect(parts[k++], TAG.set), 2);
   if (k !== parts.length) throw new Error('extra SignedData element');
   if (infos.length !== 1) throw malformed('CMS 必须恰有一个签名者', 'CMS must have exactly one signer');
-  if (certs.length === 0 || certs.length > MAX_CMS_CERTS || certs.some((c) => c.tag !== 0x30)) throw malformed('CMS 证书数量无效', 'CMS certificate count invalid');
+  if (certs.length === 0 || certs.length > MAX_CMS_CERTS || certs.some((c) => c.tag !== TAG.sequence)) throw malformed('CMS 证书数量无效', 'CMS certificate count invalid');
 
   const si = childrenOf(b, infos[0]!, 7);
   let j = 0;
-  expect(si[j++], 0x02);
+  expect(si[j++], TAG.integer);
   const sid = si[j++];
-  if (!sid || sid.tag !== 0x30) throw malformed('CMS 签名者标识必须是颁发者和序列号', 'CMS sid must be issuerAndSerialNumber');
+  if (!sid || sid.tag !== TAG.sequence) throw malformed('CMS 签名者标识必须是颁发者和序列号', 'CMS sid must be issuerAndSerialNumber');
   const [sidIssuer, sidSerial] = childrenOf(b, sid, 2);
-  const wantIssuer = Buffer.from(b.subarray(expect(sidIssuer, 0x30).start, sidIssuer!.end));
-  const wantSerial = Buffer.from(b.subarray(expect(sidSerial, 0x02).start, sidSerial!.end));
-  const digestOid = oidOf(b, expect(childrenOf(b, expect(si[j++], 0x30), 2)[0], 0x06));
-  const attrsTlv = si[j]?.tag === 0xa0 ? si[j++]! : null;
-  const sigOid = oidOf(b, expect(childrenOf(b, expect(si[j++], 0x30), 2)[0], 0x06));
-  const sigTlv = expect(si[j], 0x04);
+  const wantIssuer = Buffer.from(b.subarray(expect(sidIssuer, TAG.sequence).start, sidIssuer!.end));
+  const wantSerial = Buffer.from(b.subarray(expect(sidSerial, TAG.integer).start, sidSerial!.end));
+  const digestOid = oidOf(b, expect(childrenOf(b, expect(si[j++], TAG.sequence), 2)[0], TAG.objectIdentifier));
+  const attrsTlv = si[j]?.tag === TAG.context0 ? si[j++]! : null;
+  const sigOid = oidOf(b, expect(childrenOf(b, expect(si[j++], TAG.sequence), 2)[0], TAG.objectIdentifier));
+  const sigTlv = expect(si[j], TAG.octetString);
   const algorithm = readAlgorithmPair(digestOid, sigOid);
   if (!attrsTlv) throw malformed('CMS 缺少签名属性', 'CMS lacks signed attributes');
 
   const values = new Map<string, Tlv[]>();
   for (const a of childrenOf(b, attrsTlv, 32)) {
-    const [type, set] = childrenOf(b, expect(a, 0x30), 2);
-    const oid = oidOf(b, expect(type, 0x06));
+    const [type, set] = childrenOf(b, expect(a, TAG.sequence), 2);
+    const oid = oidOf(b, expect(type, TAG.objectIdentifier));
     if (values.has(oid)) throw malformed(`CMS 属性 ${oid} 重复`, `CMS attribute ${oid} repeated`);
-    values.set(oid, childrenOf(b, expect(set, 0x31), 2));
+    values.set(oid, childrenOf(b, expect(set, TAG.set), 2));
   }
   const one = (oid: string): Tlv | undefined => {
     const v = values.get(oid);
@@ -304,9 +307,9 @@ function readCms(b: Uint8Array): ParsedLoginToken {
     return v?.[0];
   };
   const ct = one(CMS_OID.contentType);
-  if (!ct || ct.tag !== 0x06 || oidOf(b, ct) !== CMS_OID.data) throw malformed('CMS 内容类型必须是 id-data', 'CMS content-type must be id-data');
+  if (!ct || ct.tag !== TAG.objectIdentifier || oidOf(b, ct) !== CMS_OID.data) throw malformed('CMS 内容类型必须是 id-data', 'CMS content-type must be id-data');
   const md = one(CMS_OID.messageDigest);
-  if (!md || md.tag !== 0x04) throw malformed('CMS 缺少消息摘要', 'CMS lacks message-digest');
+  if (!md || md.tag !== TAG.octetString) throw malformed('CMS 缺少消息摘要', 'CMS lacks message-digest');
   const st = one(CMS_OID.signingTime);
 
   const ders = certs.map((c) => new Uint8Array(b.subarray(c.start, c.end)));
@@ -321,7 +324,7 @@ function readCms(b: Uint8Array): ParsedLoginToken {
   if (signerIndex < 0) throw malformed('CMS 中没有签名者证书', 'signer certificate not in CMS');
   // The signature covers the attributes re-tagged as SET OF (RFC 5652 5.4).
   const signedAttrs = new Uint8Array(b.subarray(attrsTlv.start, attrsTlv.end));
-  signedAttrs[0] = 0x31;
+  signedAttrs[0] = TAG.set;
   return {
     kind: 'cms',
     algorithm,

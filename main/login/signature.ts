@@ -2,30 +2,26 @@
 import { constants as cryptoConstants, createHash, publicDecrypt, verify as cryptoVerify } from 'node:crypto';
 import { children, expectTag, oidText, readTlv } from '../pki/der-reader.ts';
 import type { ParsedCertificate, PublicKeyInfo } from '../pki/certificate.ts';
-import { SIGNATURE_ALGORITHMS } from '../pki/oids.ts';
+import { OID, SIGNATURE_ALGORITHMS } from '../pki/oids.ts';
 import { publicKeyObject as nodeKey } from '../pki/public-key.ts';
 import { bytesToHex, sm2Verify } from '../pki/sm2.ts';
-import type { SignatureAlgorithm } from '../pki/signature-algorithm.ts';
+import { signatureAlgorithmFor, type SignatureAlgorithm } from '../pki/signature-algorithm.ts';
+import { TAG } from '../pki/asn1-tags.ts';
 
-const P256 = '1.2.840.10045.3.1.7';
 /** Smallest RSA modulus a login key may have. */
 export const MIN_RSA_BITS = 2048;
 
+const KEY_NEEDED: Record<SignatureAlgorithm, { zh: string; en: string }> = {
+  'RS256': { zh: 'RS256 需要 RSA 密钥', en: 'RS256 needs an RSA key' },
+  'ES256': { zh: 'ES256 需要 P-256 椭圆曲线密钥', en: 'ES256 needs a P-256 key' },
+  'SM2-SM3': { zh: 'SM2-SM3 需要 SM2 密钥', en: 'SM2-SM3 needs an SM2 key' },
+};
 
 /** Why a token algorithm label does not fit a key, or null when it fits. */
 export function algorithmMismatch(alg: SignatureAlgorithm, pk: PublicKeyInfo): { zh: string; en: string } | null {
-  switch (alg) {
-    case 'RS256':
-      if (pk.kind !== 'RSA') return { zh: 'RS256 需要 RSA 密钥', en: 'RS256 needs an RSA key' };
-      if ((pk.bits ?? 0) < MIN_RSA_BITS) return { zh: `RSA 密钥仅 ${pk.bits} 位，至少需要 ${MIN_RSA_BITS} 位`, en: `RSA key has ${pk.bits} bits, at least ${MIN_RSA_BITS} required` };
-      return null;
-    case 'ES256':
-      if (pk.kind !== 'EC' || pk.curveOid !== P256) return { zh: 'ES256 需要 P-256 椭圆曲线密钥', en: 'ES256 needs a P-256 key' };
-      return null;
-    case 'SM2-SM3':
-      if (pk.kind !== 'SM2') return { zh: 'SM2-SM3 需要 SM2 密钥', en: 'SM2-SM3 needs an SM2 key' };
-      return null;
-  }
+  if (signatureAlgorithmFor(pk) !== alg) return KEY_NEEDED[alg];
+  if (alg === 'RS256' && (pk.bits ?? 0) < MIN_RSA_BITS) return { zh: `RSA 密钥仅 ${pk.bits} 位，至少需要 ${MIN_RSA_BITS} 位`, en: `RSA key has ${pk.bits} bits, at least ${MIN_RSA_BITS} required` };
+  return null;
 }
 
 /**
@@ -61,11 +57,11 @@ export function verifySignedStructure(issuer: ParsedCertificate, algorithmOid: s
 
 /** Hash OIDs of a PKCS#1 v1.5 DigestInfo, and the Node hash each names. */
 export const DIGEST_OIDS: Record<string, 'sha1' | 'sha256' | 'sha384' | 'sha512' | 'sm3'> = {
-  '1.3.14.3.2.26': 'sha1',
-  '2.16.840.1.101.3.4.2.1': 'sha256',
-  '2.16.840.1.101.3.4.2.2': 'sha384',
-  '2.16.840.1.101.3.4.2.3': 'sha512',
-  '1.2.156.10197.1.401': 'sm3',
+  [OID.sha1]: 'sha1',
+  [OID.sha256]: 'sha256',
+  [OID.sha384]: 'sha384',
+  [OID.sha512]: 'sha512',
+  [OID.sm3]: 'sm3',
 };
 
 /** The hash and digest inside an RSA PKCS#1 v1.5 signature, or null when it is not one. */
@@ -78,13 +74,13 @@ export function rsaSignedDigest(pk: PublicKeyInfo, signature: Uint8Array): { has
     return null;
   }
   try {
-    const top = expectTag(readTlv(info, 0, info.length), 0x30, 'DigestInfo');
+    const top = expectTag(readTlv(info, 0, info.length), TAG.sequence, 'DigestInfo');
     if (top.end !== info.length) return null;
     const [alg, digest] = children(info, top, 2);
-    const algParts = children(info, expectTag(alg, 0x30, 'DigestInfo'), 2);
-    if (algParts[1] && !(algParts[1].tag === 0x05 && algParts[1].end === algParts[1].body)) return null;
+    const algParts = children(info, expectTag(alg, TAG.sequence, 'DigestInfo'), 2);
+    if (algParts[1] && !(algParts[1].tag === TAG.null && algParts[1].end === algParts[1].body)) return null;
     const hash = DIGEST_OIDS[oidText(info, algParts[0]!)];
-    const d = expectTag(digest, 0x04, 'DigestInfo');
+    const d = expectTag(digest, TAG.octetString, 'DigestInfo');
     if (!hash) return null;
     return { hash, digest: new Uint8Array(info.subarray(d.body, d.end)) };
   } catch {

@@ -45,6 +45,8 @@ export interface ConsentView {
   certificate: { subject: string; enterpriseName: string | null; uscc: string | null; fingerprintSha256: string };
   content: ConsentContent;
   expiresAt: string;
+  /** The page passed a PIN and policy bridgeAcceptPagePin lets it unlock the key: allowing without typing one uses it. */
+  pinFromPage?: boolean;
 }
 
 export type ConsentAnswer = { allow: true; secret?: string } | { allow: false };
@@ -73,7 +75,8 @@ export function signatureLogRecord(r: SignatureRecord, via: Exclude<SignatureCha
 export interface SigningPathOptions {
   /** Shows the consent; resolves with the user's answer. `signal` aborts when the consent times out. */
   ask(view: ConsentView, signal: AbortSignal): Promise<ConsentAnswer>;
-  record(r: SignatureRecord): void;
+  /** Called once the signature is made; the signature goes back to the caller only after it settles (a log write). */
+  record(r: SignatureRecord): unknown;
   now: () => Date;
   randomId: () => string;
   siteName?: (origin: string) => string | null;
@@ -262,6 +265,7 @@ export function createSigningPath(opts: SigningPathOptions): SigningPath {
         certificate: describeKey(req.key),
         content,
         expiresAt: new Date(now.getTime() + timeoutMs).toISOString(),
+        ...(req.pagePin !== undefined ? { pinFromPage: true } : {}),
       };
       const abort = new AbortController();
       let timer: ReturnType<typeof setTimeout> | undefined;
@@ -278,7 +282,7 @@ export function createSigningPath(opts: SigningPathOptions): SigningPath {
       if (!answer.allow) throw operation === 'decrypt' ? deniedDecryption() : denied();
       // The PIN typed in our own prompt wins; a page PIN only where policy allows it; never retried.
       const out = await run(answer.secret ?? req.pagePin ?? '');
-      opts.record({
+      await opts.record({
         event: 'signed', origin: req.origin, protocol: req.protocol, operation,
         fingerprintSha256: view.certificate.fingerprintSha256, enterprise: view.certificate.enterpriseName, uscc: view.certificate.uscc,
         contentSha256: view.content.sha256, at: opts.now().toISOString(),

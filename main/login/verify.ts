@@ -75,7 +75,15 @@ export type VerifyResult =
       subject: string;
       issuer: string;
       serialNumber: string;
+      /** SHA-256 (hex) of the whole certificate DER: changes when the same certificate is re-encoded. */
       fingerprintSha256: string;
+      /**
+       * SHA-256 (hex) of the issuer Name's DER as the certificate carries it (signed, so fixed for the
+       * certificate): with serialNumber it names the certificate whatever its outer encoding.
+       */
+      issuerNameSha256: string;
+      /** SHA-256 (hex) of the subjectPublicKeyInfo DER: the key, the same in every certificate for it. */
+      spkiSha256: string;
       algorithm: string;
       legalPersonKind?: string;
       notAfter: string;
@@ -534,6 +542,8 @@ export async function runVerifySteps(steps: readonly VerifyStep[], input: unknow
     issuer: leaf.issuer,
     serialNumber: leaf.serialNumber,
     fingerprintSha256: leaf.fingerprintSha256,
+    issuerNameSha256: createHash('sha256').update(leaf.issuerDer).digest('hex'),
+    spkiSha256: createHash('sha256').update(leaf.publicKey.spki).digest('hex'),
     algorithm: token0.algorithm,
     legalPersonKind: legalPersonKind(uscc.slice(0, 2)),
     notAfter: leaf.notAfter.toISOString(),

@@ -117,7 +117,7 @@ export function findCaProfile(id: string, profiles: CaProfile[] = loadCaProfiles
   return profiles.find((p) => p.id === id);
 }
 
-/** Issuer attributes as short name -> values (O, CN, OU; everything else under its OID). */
+/** Issuer attributes as short name (DN_ATTRIBUTES in oids.ts) -> values; an attribute the table lacks under its OID. */
 export type IssuerAttributes = Map<string, string[]>;
 
 const regexCache = new Map<string, RegExp>();

@@ -8,7 +8,8 @@ import * as pkijs from 'pkijs';
 import { AssistantError } from '../errors.ts';
 import { checkDerStructure } from './der.ts';
 import { children, derError, expectTag, oidText, readTlv, stringValue, timeValue, type Tlv } from './der-reader.ts';
-import { CURVE_NAMES, DN_ATTRIBUTE_NAMES, KEY_USAGE_BITS, OID, SIGNATURE_ALGORITHMS, type KeyUsageName } from './oids.ts';
+import { CURVE_NAMES, dnDisplayKey, KEY_USAGE_BITS, OID, SIGNATURE_ALGORITHMS, type KeyUsageName } from './oids.ts';
+import { TAG } from './asn1-tags.ts';
 
 /** Largest certificate we accept; real ones are a few KB. */
 export const MAX_CERTIFICATE_BYTES = 64 * 1024;
@@ -101,9 +102,9 @@ type RawExtension = CertificateExtension;
 
 function readName(b: Uint8Array, t: Tlv): NameAttribute[] {
   const out: NameAttribute[] = [];
-  for (const rdn of children(b, expectTag(t, 0x30, '名称'), 256)) {
-    for (const atv of children(b, expectTag(rdn, 0x31, '名称'), 64)) {
-      const [type, value] = children(b, expectTag(atv, 0x30, '名称属性'), 2);
+  for (const rdn of children(b, expectTag(t, TAG.sequence, '名称'), 256)) {
+    for (const atv of children(b, expectTag(rdn, TAG.set, '名称'), 64)) {
+      const [type, value] = children(b, expectTag(atv, TAG.sequence, '名称属性'), 2);
       if (!type || !value) throw derError('名称属性结构错误', 'bad attribute');
       out.push({ type: oidText(b, type), value: b.subarray(value.start, value.end), text: stringValue(b, value) });
     }
@@ -112,7 +113,7 @@ function readName(b: Uint8Array, t: Tlv): NameAttribute[] {
 }
 
 function displayName(attrs: readonly NameAttribute[]): string {
-  return attrs.map((a) => `${DN_ATTRIBUTE_NAMES[a.type] ?? a.type}=${a.text.replace(/([,+"\\<>;])/g, '\\$1')}`).join(', ');
+  return attrs.map((a) => `${dnDisplayKey(a.type)}=${a.text.replace(/([,+"\\<>;])/g, '\\$1')}`).join(', ');
 }
 
 function hexOf(b: Uint8Array): string {
@@ -120,7 +121,7 @@ function hexOf(b: Uint8Array): string {
 }
 
 function parseKeyUsage(v: Uint8Array): KeyUsageName[] {
-  const t = expectTag(readTlv(v, 0, v.length), 0x03, '密钥用法');
+  const t = expectTag(readTlv(v, 0, v.length), TAG.bitString, '密钥用法');
   const out: KeyUsageName[] = [];
   KEY_USAGE_BITS.forEach((name, i) => {
     const byte = t.body + 1 + (i >> 3) < t.end ? v[t.body + 1 + (i >> 3)] : undefined;
@@ -130,12 +131,12 @@ function parseKeyUsage(v: Uint8Array): KeyUsageName[] {
 }
 
 function parseBasicConstraints(v: Uint8Array): { ca: boolean; pathLen: number | null } {
-  const seq = expectTag(readTlv(v, 0, v.length), 0x30, '基本约束');
+  const seq = expectTag(readTlv(v, 0, v.length), TAG.sequence, '基本约束');
   let ca = false;
   let pathLen: number | null = null;
   for (const c of children(v, seq, 4)) {
-    if (c.tag === 0x01) ca = c.end > c.body && v[c.body] !== 0;
-    else if (c.tag === 0x02 && c.end - c.body <= 4) {
+    if (c.tag === TAG.boolean) ca = c.end > c.body && v[c.body] !== 0;
+    else if (c.tag === TAG.integer && c.end - c.body <= 4) {
       pathLen = 0;
       for (let i = c.body; i < c.end; i++) pathLen = pathLen * 256 + v[i]!;
     }
@@ -144,19 +145,19 @@ function parseBasicConstraints(v: Uint8Array): { ca: boolean; pathLen: number | 
 }
 
 function parseExtKeyUsage(v: Uint8Array): string[] {
-  const seq = expectTag(readTlv(v, 0, v.length), 0x30, '扩展密钥用法');
-  return children(v, seq, 64).filter((c) => c.tag === 0x06).map((c) => oidText(v, c));
+  const seq = expectTag(readTlv(v, 0, v.length), TAG.sequence, '扩展密钥用法');
+  return children(v, seq, 64).filter((c) => c.tag === TAG.objectIdentifier).map((c) => oidText(v, c));
 }
 
 function parseSubjectKeyId(v: Uint8Array): string | null {
   const t = readTlv(v, 0, v.length);
-  return t.tag === 0x04 ? hexOf(v.subarray(t.body, t.end)) : null;
+  return t.tag === TAG.octetString ? hexOf(v.subarray(t.body, t.end)) : null;
 }
 
 function parseAuthorityKeyId(v: Uint8Array): string | null {
   const seq = readTlv(v, 0, v.length);
-  if (seq.tag !== 0x30) return null;
-  const keyId = children(v, seq, 8).find((c) => c.tag === 0x80);
+  if (seq.tag !== TAG.sequence) return null;
+  const keyId = children(v, seq, 8).find((c) => c.tag === TAG.contextPrimitive0);
   return keyId ? hexOf(v.subarray(keyId.body, keyId.end)) : null;
 }
 
@@ -169,17 +170,17 @@ function bitLength(b: Uint8Array): number {
 }
 
 function parsePublicKey(b: Uint8Array, spkiTlv: Tlv): PublicKeyInfo {
-  const [alg, key] = children(b, expectTag(spkiTlv, 0x30, '公钥'), 2);
-  const algParts = children(b, expectTag(alg, 0x30, '公钥算法'), 2);
+  const [alg, key] = children(b, expectTag(spkiTlv, TAG.sequence, '公钥'), 2);
+  const algParts = children(b, expectTag(alg, TAG.sequence, '公钥算法'), 2);
   const algorithmOid = oidText(b, algParts[0]!);
-  const curveOid = algParts[1]?.tag === 0x06 ? oidText(b, algParts[1]) : null;
-  const bits = expectTag(key, 0x03, '公钥');
+  const curveOid = algParts[1]?.tag === TAG.objectIdentifier ? oidText(b, algParts[1]) : null;
+  const bits = expectTag(key, TAG.bitString, '公钥');
   if (bits.end - bits.body < 1) throw derError('公钥为空', 'empty public key');
   const keyBytes = b.subarray(bits.body + 1, bits.end);
   const spki = b.subarray(spkiTlv.start, spkiTlv.end);
   if (algorithmOid === OID.rsaEncryption) {
-    const seq = expectTag(readTlv(keyBytes, 0, keyBytes.length), 0x30, 'RSA 公钥');
-    const n = expectTag(children(keyBytes, seq, 2)[0], 0x02, 'RSA 公钥');
+    const seq = expectTag(readTlv(keyBytes, 0, keyBytes.length), TAG.sequence, 'RSA 公钥');
+    const n = expectTag(children(keyBytes, seq, 2)[0], TAG.integer, 'RSA 公钥');
     return { kind: 'RSA', algorithmOid, curveOid: null, bits: bitLength(keyBytes.subarray(n.body, n.end)), spki, keyBytes };
   }
   if (algorithmOid === OID.sm2Curve || (algorithmOid === OID.ecPublicKey && curveOid === OID.sm2Curve)) {
@@ -233,13 +234,13 @@ export function parseCertificate(der: Uint8Array): ParsedCertificate {
 
 function readCertificate(der: Uint8Array): ParsedCertificate {
   const b = der;
-  const top = expectTag(readTlv(b, 0, b.length), 0x30, '证书');
+  const top = expectTag(readTlv(b, 0, b.length), TAG.sequence, '证书');
   const [tbsTlv, sigAlgTlv, sigTlv, extra] = children(b, top, 4);
   if (extra) throw derError('证书结构多余元素', 'extra element');
-  expectTag(tbsTlv, 0x30, 'TBSCertificate');
-  const sigAlgParts = children(b, expectTag(sigAlgTlv, 0x30, '签名算法'), 2);
+  expectTag(tbsTlv, TAG.sequence, 'TBSCertificate');
+  const sigAlgParts = children(b, expectTag(sigAlgTlv, TAG.sequence, '签名算法'), 2);
   const sigOid = oidText(b, sigAlgParts[0]!);
-  expectTag(sigTlv, 0x03, '签名');
+  expectTag(sigTlv, TAG.bitString, '签名');
   if (sigTlv!.end - sigTlv!.body < 1) throw derError('签名为空', 'empty signature');
   // Unused bits in the signature BIT STRING would be another encoding of the same signature.
   if (b[sigTlv!.body] !== 0) throw derError('签名位串无效', 'signature bit string has unused bits');
@@ -247,26 +248,26 @@ function readCertificate(der: Uint8Array): ParsedCertificate {
   const fields = children(b, tbsTlv!, 16);
   let i = 0;
   let version = 0;
-  if (fields[0]?.tag === 0xa0) {
-    const v = expectTag(children(b, fields[0], 1)[0], 0x02, '版本');
+  if (fields[0]?.tag === TAG.context0) {
+    const v = expectTag(children(b, fields[0], 1)[0], TAG.integer, '版本');
     version = v.end - v.body === 1 ? b[v.body]! : -1;
     if (version < 0 || version > 2) throw derError('版本无效', 'bad version');
     i = 1;
   }
-  const serialTlv = expectTag(fields[i++], 0x02, '序列号');
+  const serialTlv = expectTag(fields[i++], TAG.integer, '序列号');
   if (serialTlv.end === serialTlv.body || serialTlv.end - serialTlv.body > 64) throw derError('序列号无效', 'bad serial number');
-  const innerSigAlg = expectTag(fields[i++], 0x30, '签名算法');
+  const innerSigAlg = expectTag(fields[i++], TAG.sequence, '签名算法');
   const innerSigOid = oidText(b, children(b, innerSigAlg, 2)[0]!);
   if (innerSigOid !== sigOid) throw derError('签名算法前后不一致', 'signature algorithm mismatch');
-  const issuerTlv = expectTag(fields[i++], 0x30, '颁发者');
-  const validity = children(b, expectTag(fields[i++], 0x30, '有效期'), 2);
+  const issuerTlv = expectTag(fields[i++], TAG.sequence, '颁发者');
+  const validity = children(b, expectTag(fields[i++], TAG.sequence, '有效期'), 2);
   if (validity.length !== 2) throw derError('有效期结构错误', 'bad validity');
-  const subjectTlv = expectTag(fields[i++], 0x30, '使用者');
-  const spkiTlv = expectTag(fields[i++], 0x30, '公钥');
+  const subjectTlv = expectTag(fields[i++], TAG.sequence, '使用者');
+  const spkiTlv = expectTag(fields[i++], TAG.sequence, '公钥');
   let extensionsTlv: Tlv | undefined;
   for (const f of fields.slice(i)) {
-    if (f.tag === 0xa3) extensionsTlv = f;
-    else if (f.tag !== 0x81 && f.tag !== 0x82 && f.tag !== 0xa1 && f.tag !== 0xa2) throw derError('TBSCertificate 含未知元素', 'unknown TBS element');
+    if (f.tag === TAG.context3) extensionsTlv = f;
+    else if (f.tag !== TAG.contextPrimitive1 && f.tag !== TAG.contextPrimitive2 && f.tag !== TAG.context1 && f.tag !== TAG.context2) throw derError('TBSCertificate 含未知元素', 'unknown TBS element');
   }
 
   const subjectAttrs = readName(b, subjectTlv);
@@ -283,12 +284,12 @@ function readCertificate(der: Uint8Array): ParsedCertificate {
   let subjectKeyIdentifier: string | null = null;
   let authorityKeyIdentifier: string | null = null;
   if (extensionsTlv) {
-    const list = expectTag(children(b, extensionsTlv, 1)[0], 0x30, '扩展');
+    const list = expectTag(children(b, extensionsTlv, 1)[0], TAG.sequence, '扩展');
     for (const ext of children(b, list, 256)) {
-      const parts = children(b, expectTag(ext, 0x30, '扩展'), 3);
+      const parts = children(b, expectTag(ext, TAG.sequence, '扩展'), 3);
       const oid = oidText(b, parts[0]!);
-      const critical = parts[1]?.tag === 0x01 && b[parts[1].body] !== 0;
-      const valueTlv = expectTag(parts[parts.length - 1], 0x04, '扩展值');
+      const critical = parts[1]?.tag === TAG.boolean && b[parts[1].body] !== 0;
+      const valueTlv = expectTag(parts[parts.length - 1], TAG.octetString, '扩展值');
       const value = b.subarray(valueTlv.body, valueTlv.end);
       // RFC 5280 4.2: an extension appears at most once. Otherwise "the last one wins" lets a
       // second basicConstraints or keyUsage say something else to another reader.

@@ -4,6 +4,7 @@
  * near the speed of a native parse. asn1js/pkijs stay the full parser behind `cert`.
  */
 import { AssistantError } from '../errors.ts';
+import { TAG } from './asn1-tags.ts';
 
 export interface Tlv {
   tag: number;
@@ -59,7 +60,7 @@ export function expectTag(t: Tlv | undefined, tag: number, what: string): Tlv {
 
 /** Dotted OID from the contents of an OBJECT IDENTIFIER. */
 export function oidText(b: Uint8Array, t: Tlv): string {
-  if (t.tag !== 0x06 || t.end === t.body) throw derError('对象标识符无效', 'bad OID');
+  if (t.tag !== TAG.objectIdentifier || t.end === t.body) throw derError('对象标识符无效', 'bad OID');
   const parts: number[] = [];
   let v = 0;
   let bytes = 0;
@@ -88,17 +89,17 @@ const latin1 = new TextDecoder('latin1');
 export function stringValue(b: Uint8Array, t: Tlv): string {
   const body = b.subarray(t.body, t.end);
   switch (t.tag) {
-    case 0x0c: // UTF8String
+    case TAG.utf8String:
       return utf8.decode(body);
-    case 0x13: // PrintableString
-    case 0x16: // IA5String
-    case 0x12: // NumericString
-    case 0x1a: // VisibleString
-    case 0x14: // TeletexString
+    case TAG.printableString:
+    case TAG.ia5String:
+    case TAG.numericString:
+    case TAG.visibleString:
+    case TAG.teletexString:
       return latin1.decode(body);
-    case 0x1e: // BMPString
+    case TAG.bmpString:
       return utf16be.decode(body);
-    case 0x1c: {
+    case TAG.universalString: {
       // UniversalString (UTF-32BE)
       let s = '';
       for (let i = 0; i + 3 < body.length; i += 4) {
@@ -118,13 +119,13 @@ export function timeValue(b: Uint8Array, t: Tlv): Date {
   let m: RegExpExecArray | null;
   let year: number;
   let rest: string;
-  if (t.tag === 0x17) {
+  if (t.tag === TAG.utcTime) {
     m = /^(\d{2})(\d{8,10})(.*)$/.exec(s);
     if (!m) throw derError('时间格式无效', 'bad UTCTime');
     const yy = Number(m[1]);
     year = yy < 50 ? 2000 + yy : 1900 + yy;
     rest = m[2]! + m[3]!;
-  } else if (t.tag === 0x18) {
+  } else if (t.tag === TAG.generalizedTime) {
     m = /^(\d{4})(\d{8,10}(?:[.,]\d+)?)(.*)$/.exec(s);
     if (!m) throw derError('时间格式无效', 'bad GeneralizedTime');
     year = Number(m[1]);

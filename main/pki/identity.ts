@@ -10,7 +10,9 @@ import type { NameAttribute, ParsedCertificate } from './certificate.ts';
 import { analyzeUsccDetailed, isPlaceholder, isValidOrgCode, USCC_CHARSET, usccCheckChar } from './uscc.ts';
 import { isValidRegNumber15 } from './identifiers.ts';
 import { checkResidentId, maskResidentId } from './resident-id.ts';
+import { dnShortName, OID_ARC } from './oids.ts';
 import { loadCaProfiles, loadKnownFields, matchCaProfile, type CaProfile, type FieldMeaning, type IssuerAttributes, type KnownField, type UsccLocation } from './ca-profiles.ts';
+import { TAG } from './asn1-tags.ts';
 
 export type Confidence = 'high' | 'medium' | 'low';
 export type CandidateKind = 'uscc' | 'orgCode' | 'residentId' | 'regNumber15' | 'placeholder' | 'partial';
@@ -84,13 +86,9 @@ function usccCheckCharOk(v: string): boolean {
   return v.length === 18 && usccCharsetOnly(v) && usccCheckChar(v.slice(0, 17)) === v[17];
 }
 
-const SUBJECT_SHORT: Record<string, string> = {
-  '2.5.4.3': 'CN', '2.5.4.6': 'C', '2.5.4.7': 'L', '2.5.4.8': 'ST', '2.5.4.9': 'STREET', '2.5.4.10': 'O', '2.5.4.11': 'OU',
-  '2.5.4.5': 'serialNumber', '2.5.4.4': 'SN', '2.5.4.42': 'GN', '2.5.4.12': 'title', '2.5.4.41': 'name', '2.5.4.13': 'description',
-  '2.5.4.97': 'organizationIdentifier', '2.5.4.45': 'x500UniqueIdentifier', '1.2.840.113549.1.9.1': 'E', '0.9.2342.19200300.100.1.1': 'UID',
-};
-
-const STANDARD_EXTENSION = /^(2\.5\.29\.|1\.3\.6\.1\.5\.5\.7\.1\.|1\.3\.6\.1\.4\.1\.11129\.)/;
+/** Standard extensions (id-ce, id-pe, CT) hold no identity: the generic scan skips them. */
+const STANDARD_EXTENSION_ARCS = [OID_ARC.certificateExtension, OID_ARC.pkixExtension, OID_ARC.googleCertificateTransparency].map((arc) => `${arc}.`);
+const isStandardExtension = (oid: string): boolean => STANDARD_EXTENSION_ARCS.some((arc) => oid.startsWith(arc));
 
 interface Field {
   source: string;
@@ -173,7 +171,7 @@ function textsFromBytes(bytes: Uint8Array, encoding: 'der' | 'raw' | 'any', out:
 // ---------- reading the certificate ----------
 
 /** Tags of the string types the certificate reader already decoded (`NameAttribute.text`). */
-const DECODED_STRING_TAGS = new Set([0x0c, 0x13, 0x16, 0x1e]);
+const DECODED_STRING_TAGS = new Set<number>([TAG.utf8String, TAG.printableString, TAG.ia5String, TAG.bmpString]);
 
 /** The strings in one attribute value: the decoded text for plain strings, else every string inside. */
 function attributeTexts(a: NameAttribute): string[] {
@@ -191,14 +189,14 @@ function attributeTexts(a: NameAttribute): string[] {
 }
 
 function subjectFields(cert: ParsedCertificate): Field[] {
-  return cert.subjectAttributes.map((a) => ({ source: `subject:${SUBJECT_SHORT[a.type] ?? a.type}`, where: 'subject' as const, oid: a.type, texts: attributeTexts(a) }));
+  return cert.subjectAttributes.map((a) => ({ source: `subject:${dnShortName(a.type)}`, where: 'subject' as const, oid: a.type, texts: attributeTexts(a) }));
 }
 
 function extensionFields(cert: ParsedCertificate, encodingFor: (oid: string) => 'der' | 'raw' | 'any' = () => 'any'): Field[] {
   const fields: Field[] = [];
   for (const ext of cert.extensions.slice(0, MAX_EXTENSIONS)) {
     const oid = ext.oid;
-    if (STANDARD_EXTENSION.test(oid)) continue;
+    if (isStandardExtension(oid)) continue;
     const texts: string[] = [];
     try {
       textsFromBytes(ext.value, encodingFor(oid), texts);
@@ -213,7 +211,7 @@ function extensionFields(cert: ParsedCertificate, encodingFor: (oid: string) => 
 export function issuerAttributes(cert: ParsedCertificate): IssuerAttributes {
   const attrs: IssuerAttributes = new Map();
   for (const a of cert.issuerAttributes) {
-    const key = SUBJECT_SHORT[a.type] ?? a.type;
+    const key = dnShortName(a.type);
     const list = attrs.get(key) ?? [];
     list.push(...attributeTexts(a));
     attrs.set(key, list);

@@ -20,7 +20,17 @@ export interface CheckResult {
   messageEn: string;
   /** Machine-readable reason for non-pass results (e.g. CHAIN_NO_ANCHOR). */
   code?: string;
+  /**
+   * The technical part (key-usage names, OIDs and places, DNs, what an administrator does), for the
+   * app's 技术信息 disclosure and the CLI: `message` itself stays plain for clerks.
+   */
+  detail?: string;
+  detailEn?: string;
 }
+
+/** How sure the USCC extraction is, in words (never "可信度 high"). */
+export const CONFIDENCE_ZH: Record<string, string> = { high: '高（CA 档案中的位置）', medium: '中（通用扫描）', low: '低（有歧义）' };
+export const CONFIDENCE_EN: Record<string, string> = { high: 'high (the CA profile\'s place)', medium: 'medium (generic scan)', low: 'low (ambiguous)' };
 
 export interface CertificateReport {
   subject: string;
@@ -80,30 +90,39 @@ export function checkKeyUsage(c: ParsedCertificate): CheckResult {
   // The extended key usage narrows what keyUsage allows; the leaf's is judged as the verifier does.
   const eku = c.isCA ? null : loginEkuProblem(c);
   if (eku && (ku === null || ku.includes('digitalSignature'))) {
-    return { id: 'key-usage', status: 'fail', code: 'EXTENDED_KEY_USAGE', message: eku.message, messageEn: eku.messageEn.charAt(0).toUpperCase() + eku.messageEn.slice(1) };
+    return {
+      id: 'key-usage', status: 'fail', code: 'EXTENDED_KEY_USAGE',
+      message: '这张证书不是用于登录的证书，请选择 USB Key 中用于登录的签名证书',
+      messageEn: 'This certificate is not meant for login; choose the signing certificate meant for login on the USB key',
+      detail: eku.message, detailEn: eku.messageEn.charAt(0).toUpperCase() + eku.messageEn.slice(1),
+    };
   }
   if (ku === null) return { id: 'key-usage', status: 'pass', message: '证书未限制密钥用法，可用于签名登录', messageEn: 'No key usage restriction: the certificate can sign a login' };
   if (ku.includes('digitalSignature')) {
-    return { id: 'key-usage', status: 'pass', message: `密钥用法包含数字签名（${ku.join(', ')}），可用于登录`, messageEn: `Key usage includes digital signature (${ku.join(', ')}): can be used to log in` };
+    return { id: 'key-usage', status: 'pass', message: '可用于签名登录', messageEn: 'Can sign a login', detail: `密钥用法：${ku.join(', ')}`, detailEn: `Key usage: ${ku.join(', ')}` };
   }
   if (ku.includes('nonRepudiation') && !ku.includes('keyEncipherment')) {
     return {
       id: 'key-usage',
       status: 'fail',
       code: 'KEY_USAGE_NON_REPUDIATION_ONLY',
-      message: '该证书只能用于不可否认签名（nonRepudiation，通常用于电子合同/签章），不能用于登录；请选择同一 USB Key 中的签名证书（含 digitalSignature）',
-      messageEn: 'This certificate is for non-repudiation only (e-contracts, seals) and cannot log in; choose the signing certificate (with digitalSignature) on the same USB key',
+      message: '这张证书只能用于电子合同、签章（不可否认签名），不能用于登录；请选择同一 USB Key 中的签名证书',
+      messageEn: 'This certificate is for e-contracts and seals only (non-repudiation) and cannot log in; choose the signing certificate on the same USB key',
+      detail: `密钥用法：${ku.join(', ')}（没有 digitalSignature）`,
+      detailEn: `Key usage: ${ku.join(', ')} (no digitalSignature)`,
     };
   }
   if (ku.includes('keyCertSign') || ku.includes('cRLSign')) {
-    return { id: 'key-usage', status: 'fail', code: 'KEY_USAGE_CA_ONLY', message: `这是 CA 证书（${ku.join(', ')}），不能用于登录`, messageEn: `This is a CA certificate (${ku.join(', ')}) and cannot log in` };
+    return { id: 'key-usage', status: 'fail', code: 'KEY_USAGE_CA_ONLY', message: '这是 CA 证书，不能用于登录', messageEn: 'This is a CA certificate and cannot log in', detail: `密钥用法：${ku.join(', ')}`, detailEn: `Key usage: ${ku.join(', ')}` };
   }
   return {
     id: 'key-usage',
     status: 'fail',
     code: 'KEY_USAGE_NO_SIGNATURE',
-    message: `密钥用法缺少数字签名（digitalSignature），当前为 ${ku.join(', ') || '空'}：这通常是加密证书，请选择签名证书`,
-    messageEn: `Key usage lacks digital signature (now: ${ku.join(', ') || 'empty'}): this is usually the encryption certificate; choose the signing certificate`,
+    message: '这张证书不能用于签名，通常是加密证书；请选择同一 USB Key 中的签名证书',
+    messageEn: 'This certificate cannot sign; it is usually the encryption certificate; choose the signing certificate on the same USB key',
+    detail: `密钥用法缺少 digitalSignature，当前为 ${ku.join(', ') || '空'}`,
+    detailEn: `Key usage lacks digitalSignature (now: ${ku.join(', ') || 'empty'})`,
   };
 }
 
@@ -132,9 +151,13 @@ export function checkWeakAlgorithm(c: ParsedCertificate): CheckResult {
   }
   if (problems.length) {
     const en = problemsEn.join('; ');
-    return { id: 'weak-algorithm', status: 'warn', code: 'WEAK_ALGORITHM', message: problems.join('；') + '，建议向 CA 更换证书', messageEn: en[0]!.toUpperCase() + en.slice(1) + '; ask the CA for a new certificate' };
+    return {
+      id: 'weak-algorithm', status: 'warn', code: 'WEAK_ALGORITHM',
+      message: '证书使用的算法已不够安全，建议向 CA 更换证书', messageEn: 'The certificate\'s algorithms are no longer safe enough; ask the CA for a new certificate',
+      detail: problems.join('；'), detailEn: en[0]!.toUpperCase() + en.slice(1),
+    };
   }
-  return { id: 'weak-algorithm', status: 'pass', message: `算法强度足够（${c.keyAlgorithm}，${c.signatureAlgorithm}）`, messageEn: `Algorithms strong enough (${c.keyAlgorithm}, ${c.signatureAlgorithm})` };
+  return { id: 'weak-algorithm', status: 'pass', message: '算法强度足够', messageEn: 'Algorithms strong enough', detail: `${c.keyAlgorithm}，${c.signatureAlgorithm}`, detailEn: `${c.keyAlgorithm}, ${c.signatureAlgorithm}` };
 }
 
 export function checkChain(c: ParsedCertificate, ctx: InspectContext): CheckResult {
@@ -148,14 +171,29 @@ export function checkChain(c: ParsedCertificate, ctx: InspectContext): CheckResu
   const hint = noAnchorsAtAll ? '（尚未配置任何受信任的根证书）' : '';
   const hintEn = noAnchorsAtAll ? ' (no trusted root certificates are configured yet)' : '';
   const en = r.messageEn ?? 'chain verification failed';
+  const plain = CHAIN_PLAIN[r.code ?? ''] ?? CHAIN_PLAIN_DEFAULT;
   return {
     id: 'chain',
     status: noAnchorsAtAll ? 'warn' : 'fail',
     code: r.code ?? 'CHAIN_FAILED',
-    message: (r.message ?? '证书链验证失败') + hint,
-    messageEn: en.charAt(0).toUpperCase() + en.slice(1) + hintEn,
+    message: plain[0],
+    messageEn: plain[1],
+    // DNs and where an administrator puts a root: 技术信息 and the CLI, never the clerk's first line.
+    detail: (r.message ?? '证书链验证失败') + hint,
+    detailEn: en.charAt(0).toUpperCase() + en.slice(1) + hintEn,
   };
 }
+
+/** What a clerk reads for each chain failure (zh, en): no DNs, no folders. */
+const CHAIN_PLAIN: Record<string, readonly [string, string]> = {
+  CHAIN_NO_ANCHOR: ['本机无法核对这张证书的签发机构（缺少该 CA 的根证书），请联系 IT 管理员', 'This computer cannot check the certificate\'s issuer (the CA\'s root certificate is missing); contact your IT administrator'],
+  CHAIN_UNTRUSTED_ROOT: ['签发这张证书的 CA 不在本机的信任列表中，请联系 IT 管理员', 'The CA that issued this certificate is not trusted on this computer; contact your IT administrator'],
+  CHAIN_LOOKALIKE_ISSUER: ['签发者冒用了 CA 的名称，这张证书不可信，不能用于登录', 'The issuer imitates a CA\'s name: this certificate is not trustworthy and cannot log in'],
+  CHAIN_BAD_SIGNATURE: ['证书的签名与签发 CA 对不上，证书可能被篡改，不能用于登录', 'The certificate\'s signature does not match its CA; it may have been tampered with and cannot log in'],
+  CHAIN_SELF_SIGNED: ['这是自签名证书，不是由 CA 签发的，不能用于登录', 'This certificate is self-signed, not issued by a CA, and cannot log in'],
+  CHAIN_CA_EXPIRED: ['签发这张证书的 CA 证书已过期，请联系 CA', 'The certificate of the CA that issued it has expired; contact the CA'],
+};
+const CHAIN_PLAIN_DEFAULT = ['证书链不符合规范，不能用于登录，请联系 CA', 'The certificate chain breaks the rules and cannot log in; contact the CA'] as const;
 
 /** CN (or O) of a display DN, for short chain listings. */
 export function shortName(dn: string): string {
@@ -190,15 +228,19 @@ export function checkUscc(identity: CertificateIdentity): CheckResult {
     return { ...PERSONAL_CERTIFICATE };
   }
   if (u && u.valid) {
-    return { id: 'uscc', status: 'pass', message: `统一社会信用代码 ${u.value}（来源 ${u.source}，可信度 ${u.confidence}）`, messageEn: `Unified social credit code ${u.value} (from ${u.source}, confidence ${u.confidence})` };
+    return {
+      id: 'uscc', status: 'pass', message: `统一社会信用代码 ${u.value}`, messageEn: `Unified social credit code ${u.value}`,
+      detail: `位置：${u.source}；可信度：${CONFIDENCE_ZH[u.confidence] ?? u.confidence}`, detailEn: `Found in ${u.source}; confidence ${CONFIDENCE_EN[u.confidence] ?? u.confidence}`,
+    };
   }
   if (u && !u.valid) {
     return {
       id: 'uscc',
       status: 'fail',
       code: 'USCC_INVALID',
-      message: `找到的统一社会信用代码 ${u.value}（来源 ${u.source}）校验不通过，不能作为登录身份；请联系 CA 核实`,
-      messageEn: `The unified social credit code ${u.value} (from ${u.source}) fails its check and cannot be a login identity; ask the CA to verify it`,
+      message: `找到的统一社会信用代码 ${u.value} 校验不通过，不能作为登录身份；请联系 CA 核实`,
+      messageEn: `The unified social credit code ${u.value} fails its check and cannot be a login identity; ask the CA to verify it`,
+      detail: `位置：${u.source}`, detailEn: `Found in ${u.source}`,
     };
   }
   const kinds = new Set(identity.candidates.map((c) => String((c as { kind?: unknown }).kind ?? '')));
@@ -210,8 +252,9 @@ export function checkUscc(identity: CertificateIdentity): CheckResult {
       id: 'uscc',
       status: 'fail',
       code: 'USCC_ORG_CODE_ONLY',
-      message: `证书中只有组织机构代码 ${identity.orgCode.value}（来源 ${identity.orgCode.source}），没有统一社会信用代码；这是 2015 年以前的旧证书，请向 CA 申请更新`,
-      messageEn: `The certificate holds only the organisation code ${identity.orgCode.value} (from ${identity.orgCode.source}), no unified social credit code; it is a pre-2015 certificate, ask the CA to renew it`,
+      message: `证书中只有组织机构代码 ${identity.orgCode.value}，没有统一社会信用代码；这是 2015 年以前的旧证书，请向 CA 申请更新`,
+      messageEn: `The certificate holds only the organisation code ${identity.orgCode.value}, no unified social credit code; it is a pre-2015 certificate, ask the CA to renew it`,
+      detail: `位置：${identity.orgCode.source}`, detailEn: `Found in ${identity.orgCode.source}`,
     };
   }
   // Real CA certificates carry truncated values (HEBCA: 17 chars) and placeholders (000000000): say what was found.
@@ -221,8 +264,9 @@ export function checkUscc(identity: CertificateIdentity): CheckResult {
       id: 'uscc',
       status: 'fail',
       code: 'USCC_INCOMPLETE',
-      message: `证书中的统一社会信用代码不完整：${partial.value}（${partial.value.length} 位，应为 18 位；来源 ${partial.source}），不能作为登录身份；请联系 CA 更正证书`,
-      messageEn: `The unified social credit code in the certificate is incomplete: ${partial.value} (${partial.value.length} characters, 18 expected; from ${partial.source}) and cannot be a login identity; ask the CA to correct the certificate`,
+      message: `证书中的统一社会信用代码不完整：${partial.value}（${partial.value.length} 位，应为 18 位），不能作为登录身份；请联系 CA 更正证书`,
+      messageEn: `The unified social credit code in the certificate is incomplete: ${partial.value} (${partial.value.length} characters, 18 expected) and cannot be a login identity; ask the CA to correct the certificate`,
+      detail: `位置：${partial.source}`, detailEn: `Found in ${partial.source}`,
     };
   }
   const placeholder = identity.candidates.find((c) => c.kind === 'placeholder');
@@ -231,8 +275,9 @@ export function checkUscc(identity: CertificateIdentity): CheckResult {
       id: 'uscc',
       status: 'fail',
       code: 'USCC_PLACEHOLDER',
-      message: `证书中的统一社会信用代码是占位值 ${placeholder.value}（来源 ${placeholder.source}），不能作为登录身份；请联系 CA 更正证书`,
-      messageEn: `The unified social credit code in the certificate is a placeholder ${placeholder.value} (from ${placeholder.source}) and cannot be a login identity; ask the CA to correct the certificate`,
+      message: `证书中的统一社会信用代码是占位值 ${placeholder.value}，不能作为登录身份；请联系 CA 更正证书`,
+      messageEn: `The unified social credit code in the certificate is a placeholder ${placeholder.value} and cannot be a login identity; ask the CA to correct the certificate`,
+      detail: `位置：${placeholder.source}`, detailEn: `Found in ${placeholder.source}`,
     };
   }
   return { id: 'uscc', status: 'fail', code: 'USCC_NOT_FOUND', message: '证书中没有找到统一社会信用代码，不能用于法人登录', messageEn: 'No unified social credit code found in the certificate; it cannot be used for legal-person login' };

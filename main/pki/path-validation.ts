@@ -6,6 +6,7 @@
 import type { ParsedCertificate } from './certificate.ts';
 import { children, expectTag, oidText, readTlv, stringValue, type Tlv } from './der-reader.ts';
 import { EXTENDED_KEY_USAGE_NAMES, LOGIN_EXTENDED_KEY_USAGES, OID, RECOGNISED_CRITICAL_EXTENSIONS } from './oids.ts';
+import { GENERAL_NAME_TAG, TAG } from './asn1-tags.ts';
 
 export type PathCode =
   | 'CHAIN_CRITICAL_EXTENSION'
@@ -53,10 +54,10 @@ function canonicalText(b: Uint8Array, t: Tlv): string {
 
 /** A Name (SEQUENCE OF RDN) as canonical RDNs. */
 function readRdns(b: Uint8Array, name: Tlv): string[][] {
-  return children(b, expectTag(name, 0x30, '名称'), 256).map((rdn) =>
-    children(b, expectTag(rdn, 0x31, '名称'), 64)
+  return children(b, expectTag(name, TAG.sequence, '名称'), 256).map((rdn) =>
+    children(b, expectTag(rdn, TAG.set, '名称'), 64)
       .map((atv) => {
-        const [type, value] = children(b, expectTag(atv, 0x30, '名称属性'), 2);
+        const [type, value] = children(b, expectTag(atv, TAG.sequence, '名称属性'), 2);
         return `${oidText(b, type!)}=${value ? canonicalText(b, value) : ''}`;
       })
       .sort(),
@@ -69,13 +70,13 @@ function ia5(b: Uint8Array, t: Tlv): string {
 
 function readGeneralName(b: Uint8Array, t: Tlv): GeneralName {
   switch (t.tag) {
-    case 0x81:
+    case GENERAL_NAME_TAG.rfc822Name:
       return { kind: 'email', text: ia5(b, t) };
-    case 0x82:
+    case GENERAL_NAME_TAG.dnsName:
       return { kind: 'dns', text: ia5(b, t) };
-    case 0x87:
+    case GENERAL_NAME_TAG.ipAddress:
       return { kind: 'ip', bytes: b.subarray(t.body, t.end) };
-    case 0xa4:
+    case GENERAL_NAME_TAG.directoryName:
       return { kind: 'dn', rdns: readRdns(b, children(b, t, 1)[0]!) };
     default:
       return { kind: 'other' };
@@ -85,13 +86,13 @@ function readGeneralName(b: Uint8Array, t: Tlv): GeneralName {
 function subjectAltNames(cert: ParsedCertificate): GeneralName[] {
   const v = ext(cert, OID.subjectAltName);
   if (!v) return [];
-  return children(v, expectTag(readTlv(v, 0, v.length), 0x30, '使用者备用名称'), 256).map((g) => readGeneralName(v, g));
+  return children(v, expectTag(readTlv(v, 0, v.length), TAG.sequence, '使用者备用名称'), 256).map((g) => readGeneralName(v, g));
 }
 
 function readSubtrees(b: Uint8Array, t: Tlv, out: GeneralName[]): string | null {
   let unsupported: string | null = null;
   for (const subtree of children(b, t, 256)) {
-    const [base, ...rest] = children(b, expectTag(subtree, 0x30, '名称约束'), 3);
+    const [base, ...rest] = children(b, expectTag(subtree, TAG.sequence, '名称约束'), 3);
     if (!base) continue;
     // minimum is DEFAULT 0 (so absent in DER); a maximum or a non-zero minimum is never used in practice.
     if (rest.length > 0) unsupported = 'minimum/maximum';
@@ -106,8 +107,8 @@ function nameConstraintsOf(cert: ParsedCertificate): NameConstraints | null {
   const v = ext(cert, OID.nameConstraints);
   if (!v) return null;
   const nc: NameConstraints = { permitted: [], excluded: [], unsupported: null };
-  for (const part of children(v, expectTag(readTlv(v, 0, v.length), 0x30, '名称约束'), 2)) {
-    const why = part.tag === 0xa0 ? readSubtrees(v, part, nc.permitted) : part.tag === 0xa1 ? readSubtrees(v, part, nc.excluded) : 'unknown field';
+  for (const part of children(v, expectTag(readTlv(v, 0, v.length), TAG.sequence, '名称约束'), 2)) {
+    const why = part.tag === TAG.context0 ? readSubtrees(v, part, nc.permitted) : part.tag === TAG.context1 ? readSubtrees(v, part, nc.excluded) : 'unknown field';
     nc.unsupported ??= why;
   }
   return nc;
@@ -185,7 +186,7 @@ function namesOf(cert: ParsedCertificate, isLeaf: boolean): GeneralName[] {
       if (!type || !value) continue;
       const oid = oidText(b, type);
       if (oid === OID.emailAddress) names.push({ kind: 'email', text: stringValue(b, value) });
-      else if (oid === '2.5.4.3') cns.push(stringValue(b, value));
+      else if (oid === OID.commonName) cns.push(stringValue(b, value));
     }
   }
   const sans = subjectAltNames(cert);

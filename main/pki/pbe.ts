@@ -4,64 +4,53 @@
  * Node's crypto does hashes, PBKDF2, AES and 3DES (all present in Electron's BoringSSL);
  * node-forge does RC2 (OpenSSL 3 keeps it in the legacy provider); sm-crypto-v2 does SM4.
  */
-import * as crypto from 'node:crypto';
-import { createDecipheriv, createHash, createHmac, pbkdf2Sync, timingSafeEqual } from 'node:crypto';
+import { createDecipheriv, createHash, createHmac, pbkdf2, pbkdf2Sync, timingSafeEqual } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import forge from 'node-forge';
 import { sm4 } from 'sm-crypto-v2';
 import { AssistantError } from '../errors.ts';
-
-export const PBE_OID = {
-  pbeSha1And128Rc4: '1.2.840.113549.1.12.1.1',
-  pbeSha1And40Rc4: '1.2.840.113549.1.12.1.2',
-  pbeSha1And3Des: '1.2.840.113549.1.12.1.3',
-  pbeSha1And2Des: '1.2.840.113549.1.12.1.4',
-  pbeSha1And128Rc2: '1.2.840.113549.1.12.1.5',
-  pbeSha1And40Rc2: '1.2.840.113549.1.12.1.6',
-  pbes2: '1.2.840.113549.1.5.13',
-  pbkdf2: '1.2.840.113549.1.5.12',
-  pbmac1: '1.2.840.113549.1.5.14',
-} as const;
+import { iterateHash } from './iterated-hash.ts';
+import { OID, OID_ARC } from './oids.ts';
 
 const HMAC_PRF: Record<string, string> = {
-  '1.2.840.113549.2.7': 'sha1',
-  '1.2.840.113549.2.8': 'sha224',
-  '1.2.840.113549.2.9': 'sha256',
-  '1.2.840.113549.2.10': 'sha384',
-  '1.2.840.113549.2.11': 'sha512',
+  [OID.hmacWithSha1]: 'sha1',
+  [OID.hmacWithSha224]: 'sha224',
+  [OID.hmacWithSha256]: 'sha256',
+  [OID.hmacWithSha384]: 'sha384',
+  [OID.hmacWithSha512]: 'sha512',
 };
 
 export const DIGESTS: Record<string, { name: string; u: number; v: number }> = {
-  '1.3.14.3.2.26': { name: 'sha1', u: 20, v: 64 },
-  '2.16.840.1.101.3.4.2.4': { name: 'sha224', u: 28, v: 64 },
-  '2.16.840.1.101.3.4.2.1': { name: 'sha256', u: 32, v: 64 },
-  '2.16.840.1.101.3.4.2.2': { name: 'sha384', u: 48, v: 128 },
-  '2.16.840.1.101.3.4.2.3': { name: 'sha512', u: 64, v: 128 },
+  [OID.sha1]: { name: 'sha1', u: 20, v: 64 },
+  [OID.sha224]: { name: 'sha224', u: 28, v: 64 },
+  [OID.sha256]: { name: 'sha256', u: 32, v: 64 },
+  [OID.sha384]: { name: 'sha384', u: 48, v: 128 },
+  [OID.sha512]: { name: 'sha512', u: 64, v: 128 },
 };
 
 const CIPHERS: Record<string, { name: string; keyLen: number; kind: 'node' | 'sm4' }> = {
-  '2.16.840.1.101.3.4.1.2': { name: 'aes-128-cbc', keyLen: 16, kind: 'node' },
-  '2.16.840.1.101.3.4.1.22': { name: 'aes-192-cbc', keyLen: 24, kind: 'node' },
-  '2.16.840.1.101.3.4.1.42': { name: 'aes-256-cbc', keyLen: 32, kind: 'node' },
-  '1.2.840.113549.3.7': { name: 'des-ede3-cbc', keyLen: 24, kind: 'node' },
-  '1.2.156.10197.1.104.2': { name: 'sm4-cbc', keyLen: 16, kind: 'sm4' },
+  [OID.aes128Cbc]: { name: 'aes-128-cbc', keyLen: 16, kind: 'node' },
+  [OID.aes192Cbc]: { name: 'aes-192-cbc', keyLen: 24, kind: 'node' },
+  [OID.aes256Cbc]: { name: 'aes-256-cbc', keyLen: 32, kind: 'node' },
+  [OID.desEde3Cbc]: { name: 'des-ede3-cbc', keyLen: 24, kind: 'node' },
+  [OID.sm4Cbc]: { name: 'sm4-cbc', keyLen: 16, kind: 'sm4' },
 };
 
-/** Iteration counts above this are hostile (minutes of CPU), not real files. */
-export const MAX_ITERATIONS = 4_000_000;
+/** An iteration INTEGER above this is not a count any tool writes (what a file may cost is KdfSession's budget). */
+export const MAX_ITERATIONS = 0x7fff_ffff;
 
 export class PasswordDecryptError extends Error {}
 
 /** Names for algorithms we recognise but do not implement, so the message says what it is. */
 const UNSUPPORTED_NAMES: Record<string, string> = {
-  '1.2.392.200011.61.1.1.1.2': 'Camellia-128-CBC',
-  '1.2.392.200011.61.1.1.1.3': 'Camellia-192-CBC',
-  '1.2.392.200011.61.1.1.1.4': 'Camellia-256-CBC',
-  '1.2.840.113549.1.5.3': 'PBE-MD5-DES',
-  '1.2.840.113549.1.5.10': 'PBE-SHA1-DES',
-  '1.2.840.113549.1.5.6': 'PBE-MD5-RC2',
-  '1.2.840.113549.1.5.11': 'PBE-SHA1-RC2',
-  '1.2.643.7.1.1.2.2': 'GOST R 34.11-2012',
+  [OID.camellia128Cbc]: 'Camellia-128-CBC',
+  [OID.camellia192Cbc]: 'Camellia-192-CBC',
+  [OID.camellia256Cbc]: 'Camellia-256-CBC',
+  [OID.pbeWithMd5AndDesCbc]: 'PBE-MD5-DES',
+  [OID.pbeWithSha1AndDesCbc]: 'PBE-SHA1-DES',
+  [OID.pbeWithMd5AndRc2Cbc]: 'PBE-MD5-RC2',
+  [OID.pbeWithSha1AndRc2Cbc]: 'PBE-SHA1-RC2',
+  [OID.gostR3411_2012_256]: 'GOST R 34.11-2012',
 };
 
 export function unsupported(oidOrName: string): AssistantError {
@@ -83,12 +72,6 @@ export function bmpPassword(password: string): Uint8Array {
   return out;
 }
 
-// One-shot hashing (Node >= 20.12) is several times cheaper than a Hash object per iteration.
-const oneShot = (crypto as { hash?: (alg: string, data: Uint8Array, enc: 'buffer') => Buffer }).hash;
-function digestOnce(alg: string, data: Buffer): Buffer {
-  return oneShot ? oneShot(alg, data, 'buffer') : createHash(alg).update(data).digest();
-}
-
 /** RFC 7292 Appendix B.2. `password` already BMP-encoded (or empty for a null password). */
 export function pkcs12Kdf(hash: { name: string; u: number; v: number }, password: Uint8Array, salt: Uint8Array, id: number, iterations: number, n: number): Buffer {
   const { u, v } = hash;
@@ -104,8 +87,7 @@ export function pkcs12Kdf(hash: { name: string; u: number; v: number }, password
   const blocks = Math.ceil(n / u);
   const out = Buffer.alloc(blocks * u);
   for (let i = 0; i < blocks; i++) {
-    let A: Buffer = createHash(hash.name).update(D).update(I).digest();
-    for (let r = 1; r < iterations; r++) A = digestOnce(hash.name, A);
+    const A = iterateHash(hash.name, createHash(hash.name).update(D).update(I).digest(), iterations - 1);
     A.copy(out, i * u);
     if (i + 1 < blocks) {
       // I_j = (I_j + B + 1) mod 2^(8v), B = A repeated to v bytes.
@@ -121,6 +103,7 @@ export function pkcs12Kdf(hash: { name: string; u: number; v: number }, password
       }
     }
   }
+  I.fill(0);
   return out.subarray(0, n);
 }
 
@@ -148,6 +131,7 @@ function integer(node: asn1js.AsnType | undefined, what: string): number {
 
 function iterationsOf(node: asn1js.AsnType | undefined): number {
   const n = integer(node, '迭代次数');
+  // Far beyond any real file; what a file may cost in total is the budget's business (KdfSession).
   if (n > MAX_ITERATIONS) throw pfxMalformed('迭代次数异常', 'absurd iteration count');
   return n;
 }
@@ -179,40 +163,51 @@ function rc2Decrypt(key: Uint8Array, bits: number, iv: Uint8Array, data: Uint8Ar
   return Buffer.from(c.output.getBytes(), 'binary');
 }
 
+/** A password-based encryption scheme as a file declares it, parsed before any key is derived. */
+export type PbeScheme =
+  | { kind: 'pkcs12'; oid: string; salt: Uint8Array; iterations: number; cipher: 'des-ede3-cbc' | 'des-ede-cbc' | 'rc2'; keyLen: number; rc2Bits?: number }
+  | { kind: 'pbes2'; salt: Uint8Array; iterations: number; prf: string; cipher: { name: string; keyLen: number; kind: 'node' | 'sm4' }; iv: Uint8Array };
+
+/** The PFX MAC (MacData) as declared. */
+export interface MacScheme {
+  hash: { name: string; u: number; v: number };
+  expected: Uint8Array;
+  salt: Uint8Array;
+  iterations: number;
+}
+
+const SHA1 = DIGESTS[OID.sha1]!;
+const PRF_BYTES: Record<string, number> = { sha1: 20, sha224: 28, sha256: 32, sha384: 48, sha512: 64 };
+
 /**
- * Decrypts `data` encrypted under the AlgorithmIdentifier `alg` with `password`.
- * Throws PasswordDecryptError when the padding is wrong (usually: wrong password),
- * AssistantError PFX_UNSUPPORTED_ALGORITHM / PFX_MALFORMED otherwise.
+ * Parses an AlgorithmIdentifier of a PBE scheme (PKCS#12 PBE or PBES2).
+ * Throws PFX_UNSUPPORTED_ALGORITHM / PFX_MALFORMED; derives nothing.
  */
-export function pbeDecrypt(alg: asn1js.AsnType, data: Uint8Array, password: string, nullPassword = false): Buffer {
+export function pbeScheme(alg: asn1js.AsnType): PbeScheme {
   const parts = seq(alg, '加密算法');
   const oid = oidOf(parts[0]);
-  if (oid.startsWith('1.2.840.113549.1.12.1.')) {
+  if (oid.startsWith(`${OID_ARC.pkcs12Pbe}.`)) {
     const params = seq(parts[1], '加密参数');
     const salt = octets(params[0], '盐值');
     const iterations = iterationsOf(params[1]);
-    const sha1 = DIGESTS['1.3.14.3.2.26']!;
-    const pw = nullPassword ? new Uint8Array(0) : bmpPassword(password);
     switch (oid) {
-      case PBE_OID.pbeSha1And3Des:
-        return nodeDecrypt('des-ede3-cbc', pkcs12Kdf(sha1, pw, salt, 1, iterations, 24), pkcs12Kdf(sha1, pw, salt, 2, iterations, 8), data);
-      case PBE_OID.pbeSha1And2Des: {
-        const k = pkcs12Kdf(sha1, pw, salt, 1, iterations, 16);
-        return nodeDecrypt('des-ede3-cbc', Buffer.concat([k, k.subarray(0, 8)]), pkcs12Kdf(sha1, pw, salt, 2, iterations, 8), data);
-      }
-      case PBE_OID.pbeSha1And128Rc2:
-        return rc2Decrypt(pkcs12Kdf(sha1, pw, salt, 1, iterations, 16), 128, pkcs12Kdf(sha1, pw, salt, 2, iterations, 8), data);
-      case PBE_OID.pbeSha1And40Rc2:
-        return rc2Decrypt(pkcs12Kdf(sha1, pw, salt, 1, iterations, 5), 40, pkcs12Kdf(sha1, pw, salt, 2, iterations, 8), data);
+      case OID.pbeWithShaAnd3KeyTripleDesCbc:
+        return { kind: 'pkcs12', oid, salt, iterations, cipher: 'des-ede3-cbc', keyLen: 24 };
+      case OID.pbeWithShaAnd2KeyTripleDesCbc:
+        return { kind: 'pkcs12', oid, salt, iterations, cipher: 'des-ede-cbc', keyLen: 16 };
+      case OID.pbeWithShaAnd128BitRc2Cbc:
+        return { kind: 'pkcs12', oid, salt, iterations, cipher: 'rc2', keyLen: 16, rc2Bits: 128 };
+      case OID.pbeWithShaAnd40BitRc2Cbc:
+        return { kind: 'pkcs12', oid, salt, iterations, cipher: 'rc2', keyLen: 5, rc2Bits: 40 };
       default:
-        throw unsupported(oid === PBE_OID.pbeSha1And128Rc4 || oid === PBE_OID.pbeSha1And40Rc4 ? 'RC4' : oid);
+        throw unsupported(oid === OID.pbeWithShaAnd128BitRc4 || oid === OID.pbeWithShaAnd40BitRc4 ? 'RC4' : oid);
     }
   }
-  if (oid === PBE_OID.pbes2) {
+  if (oid === OID.pbes2) {
     const params = seq(parts[1], 'PBES2 参数');
     const kdf = seq(params[0], '密钥派生算法');
     const kdfOid = oidOf(kdf[0]);
-    if (kdfOid !== PBE_OID.pbkdf2) throw unsupported(kdfOid);
+    if (kdfOid !== OID.pbkdf2) throw unsupported(kdfOid);
     const kp = seq(kdf[1], 'PBKDF2 参数');
     const salt = octets(kp[0], '盐值');
     const iterations = iterationsOf(kp[1]);
@@ -233,35 +228,152 @@ export function pbeDecrypt(alg: asn1js.AsnType, data: Uint8Array, password: stri
     if (!cipher) throw unsupported(encOid);
     const iv = octets(enc[1], 'IV');
     if (keyLength !== null && keyLength !== cipher.keyLen) throw pfxMalformed('密钥长度不符', 'key length mismatch');
-    const key = pbkdf2Sync(Buffer.from(password, 'utf8'), salt, iterations, cipher.keyLen, prf);
-    if (cipher.kind === 'sm4') {
-      try {
-        const out = sm4.decrypt(data, key, { mode: 'cbc', iv, output: 'array', padding: 'pkcs#7' });
-        return Buffer.from(out);
-      } catch {
-        throw new PasswordDecryptError('decrypt');
-      }
-    }
-    return nodeDecrypt(cipher.name, key, iv, data);
+    return { kind: 'pbes2', salt, iterations, prf, cipher, iv };
   }
   throw unsupported(oid);
 }
 
 /**
- * Checks the PFX MacData against `password`; true when it matches.
- * macData ::= SEQUENCE { mac DigestInfo, macSalt OCTET STRING, iterations INTEGER DEFAULT 1 }
+ * What deriving a scheme's key costs, in hash-chain iterations actually run: the PKCS#12 KDF runs
+ * its chain once per output block (key and IV apart), PBKDF2 once per block of its PRF.
  */
-export function checkPfxMac(macData: asn1js.AsnType, authSafe: Uint8Array, password: string, nullPassword = false): boolean {
+export function pbeWork(s: PbeScheme): number {
+  if (s.kind === 'pkcs12') return s.iterations * (Math.ceil(s.keyLen / SHA1.u) + 1);
+  return s.iterations * Math.ceil(s.cipher.keyLen / PRF_BYTES[s.prf]!);
+}
+
+/** macData ::= SEQUENCE { mac DigestInfo, macSalt OCTET STRING, iterations INTEGER DEFAULT 1 } */
+export function macScheme(macData: asn1js.AsnType): MacScheme {
   const parts = seq(macData, 'MAC 数据');
   const digestInfo = seq(parts[0], 'MAC');
   const algOid = oidOf(seq(digestInfo[0], 'MAC 算法')[0]);
-  if (algOid === PBE_OID.pbmac1) throw unsupported('PBMAC1');
+  if (algOid === OID.pbmac1) throw unsupported('PBMAC1');
   const hash = DIGESTS[algOid];
   if (!hash) throw unsupported(algOid);
-  const expected = octets(digestInfo[1], 'MAC 值');
-  const salt = octets(parts[1], 'MAC 盐值');
-  const iterations = parts[2] === undefined ? 1 : iterationsOf(parts[2]);
-  const key = pkcs12Kdf(hash, nullPassword ? new Uint8Array(0) : bmpPassword(password), salt, 3, iterations, hash.u);
-  const mac = createHmac(hash.name, key).update(authSafe).digest();
-  return mac.length === expected.length && timingSafeEqual(mac, expected);
+  return { hash, expected: octets(digestInfo[1], 'MAC 值'), salt: octets(parts[1], 'MAC 盐值'), iterations: parts[2] === undefined ? 1 : iterationsOf(parts[2]) };
+}
+
+export function macWork(m: MacScheme): number {
+  return m.iterations;
+}
+
+/** How a password is tried: as typed, or as the "null" password (no bytes at all) some tools write. */
+export interface PasswordAttempt {
+  password: string;
+  nullPassword: boolean;
+}
+
+/**
+ * The key derivations of one open of one file: each derived key is kept until the open ends, so
+ * the same (password, salt, iterations) is never derived twice, and PBKDF2 keys can be derived in
+ * Node's thread pool while the MAC is checked on this thread. `wipe()` zeroes them.
+ */
+export class KdfSession {
+  private readonly keys = new Map<string, Buffer>();
+  private readonly pending: Promise<unknown>[] = [];
+  private readonly started = new Set<string>();
+  /** Keys derived so far (each costs its iterations once); tests read it. */
+  derivations = 0;
+
+  private static id(parts: (string | number | Uint8Array)[]): string {
+    return parts.map((p) => (typeof p === 'object' ? Buffer.from(p).toString('hex') : String(p))).join('|');
+  }
+
+  pkcs12(hash: { name: string; u: number; v: number }, attempt: PasswordAttempt, salt: Uint8Array, id: number, iterations: number, n: number): Buffer {
+    const k = KdfSession.id(['p12', hash.name, id, n, iterations, salt, attempt.nullPassword ? 'null' : Buffer.from(attempt.password, 'utf8')]);
+    let key = this.keys.get(k);
+    if (!key) {
+      const pw = attempt.nullPassword ? new Uint8Array(0) : bmpPassword(attempt.password);
+      key = pkcs12Kdf(hash, pw, salt, id, iterations, n);
+      this.derivations++;
+      pw.fill(0);
+      this.keys.set(k, key);
+    }
+    return key;
+  }
+
+  private pbkdf2Id(password: string, s: Extract<PbeScheme, { kind: 'pbes2' }>): string {
+    return KdfSession.id(['pbkdf2', s.prf, s.cipher.keyLen, s.iterations, s.salt, Buffer.from(password, 'utf8')]);
+  }
+
+  pbkdf2(password: string, s: Extract<PbeScheme, { kind: 'pbes2' }>): Buffer {
+    const k = this.pbkdf2Id(password, s);
+    let key = this.keys.get(k);
+    if (!key) {
+      key = pbkdf2Sync(Buffer.from(password, 'utf8'), s.salt, s.iterations, s.cipher.keyLen, s.prf);
+      this.derivations++;
+      this.keys.set(k, key);
+    }
+    return key;
+  }
+
+  /** Starts deriving a PBES2 key in the thread pool; `settled()` waits for every one started. */
+  prefetch(password: string, s: PbeScheme): void {
+    if (s.kind !== 'pbes2') return;
+    const k = this.pbkdf2Id(password, s);
+    if (this.keys.has(k) || this.started.has(k)) return;
+    this.started.add(k);
+    this.derivations++;
+    this.pending.push(new Promise<void>((resolve) => {
+      pbkdf2(Buffer.from(password, 'utf8'), s.salt, s.iterations, s.cipher.keyLen, s.prf, (err, key) => {
+        // A failure here is left to the synchronous path, which reports it in its place.
+        if (!err && !this.keys.has(k)) this.keys.set(k, key);
+        resolve();
+      });
+    }));
+  }
+
+  async settled(): Promise<void> {
+    await Promise.all(this.pending.splice(0));
+  }
+
+  wipe(): void {
+    for (const key of this.keys.values()) key.fill(0);
+    this.keys.clear();
+    this.started.clear();
+  }
+}
+
+/**
+ * Decrypts `data` under a parsed scheme with `attempt`'s password, deriving through `kdf`.
+ * Throws PasswordDecryptError when the padding is wrong (usually: wrong password).
+ */
+export function pbeDecryptScheme(s: PbeScheme, data: Uint8Array, attempt: PasswordAttempt, kdf: KdfSession): Buffer {
+  if (s.kind === 'pkcs12') {
+    const key = kdf.pkcs12(SHA1, attempt, s.salt, 1, s.iterations, s.keyLen);
+    const iv = kdf.pkcs12(SHA1, attempt, s.salt, 2, s.iterations, 8);
+    if (s.cipher === 'rc2') return rc2Decrypt(key, s.rc2Bits!, iv, data);
+    return nodeDecrypt('des-ede3-cbc', s.cipher === 'des-ede-cbc' ? Buffer.concat([key, key.subarray(0, 8)]) : key, iv, data);
+  }
+  const key = kdf.pbkdf2(attempt.password, s);
+  if (s.cipher.kind === 'sm4') {
+    try {
+      const out = sm4.decrypt(data, key, { mode: 'cbc', iv: s.iv, output: 'array', padding: 'pkcs#7' });
+      return Buffer.from(out);
+    } catch {
+      throw new PasswordDecryptError('decrypt');
+    }
+  }
+  return nodeDecrypt(s.cipher.name, key, s.iv, data);
+}
+
+/**
+ * Decrypts `data` encrypted under the AlgorithmIdentifier `alg` with `password`.
+ * Throws PasswordDecryptError when the padding is wrong (usually: wrong password),
+ * AssistantError PFX_UNSUPPORTED_ALGORITHM / PFX_MALFORMED otherwise.
+ */
+export function pbeDecrypt(alg: asn1js.AsnType, data: Uint8Array, password: string, nullPassword = false, kdf: KdfSession = new KdfSession()): Buffer {
+  return pbeDecryptScheme(pbeScheme(alg), data, { password, nullPassword }, kdf);
+}
+
+/** True when the MAC matches under `attempt`'s password. */
+export function checkMacScheme(m: MacScheme, authSafe: Uint8Array, attempt: PasswordAttempt, kdf: KdfSession): boolean {
+  const key = kdf.pkcs12(m.hash, attempt, m.salt, 3, m.iterations, m.hash.u);
+  const mac = createHmac(m.hash.name, key).update(authSafe).digest();
+  return mac.length === m.expected.length && timingSafeEqual(mac, m.expected);
+}
+
+/** Checks the PFX MacData against `password`; true when it matches. */
+export function checkPfxMac(macData: asn1js.AsnType, authSafe: Uint8Array, password: string, nullPassword = false, kdf: KdfSession = new KdfSession()): boolean {
+  return checkMacScheme(macScheme(macData), authSafe, { password, nullPassword }, kdf);
 }

@@ -7,21 +7,62 @@ import * as asn1js from 'asn1js';
 import { AssistantError } from '../errors.ts';
 import { checkDerStructure, parseBer } from './der.ts';
 import { OID } from './oids.ts';
-import { checkPfxMac, octetStringBytes, PasswordDecryptError, pbeDecrypt, pfxMalformed, unsupported } from './pbe.ts';
+import { TAG } from './asn1-tags.ts';
+import {
+  checkMacScheme, KdfSession, macScheme, macWork, octetStringBytes, PasswordDecryptError, pbeDecrypt, pbeDecryptScheme, pbeScheme, pbeWork, pfxMalformed,
+  unsupported, type MacScheme, type PasswordAttempt, type PbeScheme,
+} from './pbe.ts';
 
 const BAG = {
-  key: '1.2.840.113549.1.12.10.1.1',
-  shroudedKey: '1.2.840.113549.1.12.10.1.2',
-  cert: '1.2.840.113549.1.12.10.1.3',
-  crl: '1.2.840.113549.1.12.10.1.4',
-  secret: '1.2.840.113549.1.12.10.1.5',
-  safeContents: '1.2.840.113549.1.12.10.1.6',
-  x509Certificate: '1.2.840.113549.1.9.22.1',
-  friendlyName: '1.2.840.113549.1.9.20',
-  localKeyId: '1.2.840.113549.1.9.21',
+  key: OID.keyBag,
+  shroudedKey: OID.pkcs8ShroudedKeyBag,
+  cert: OID.certBag,
+  crl: OID.crlBag,
+  secret: OID.secretBag,
+  safeContents: OID.safeContentsBag,
+  x509Certificate: OID.x509Certificate,
+  friendlyName: OID.friendlyName,
+  localKeyId: OID.localKeyId,
 } as const;
 
 export const MAX_PFX_BYTES = 1024 * 1024;
+
+/**
+ * What one PFX file may ask of us, checked before the work is spent (docs/pki.md, "PFX limits").
+ * KDF work counts hash-chain iterations as run: the MAC's, and every encrypted container's and
+ * key bag's (PBKDF2 per PRF block, the PKCS#12 KDF per key and IV block). A file NSS writes with
+ * 600,000 iterations costs 1,800,000; OpenSSL's and Windows' defaults a few thousand.
+ */
+export const PFX_LIMITS = { maxBytes: MAX_PFX_BYTES, maxKdfWork: 2_000_000, maxBags: 64 } as const;
+
+export function pfxTooExpensive(work: number): AssistantError {
+  const n = work.toLocaleString('en-US');
+  const cap = PFX_LIMITS.maxKdfWork.toLocaleString('en-US');
+  return new AssistantError('PFX_TOO_EXPENSIVE', `PFX 文件要求的密钥计算量过大（${n} 次迭代，上限 ${cap}），已拒绝打开：常见工具导出的文件远低于此值，此文件可能是恶意构造的。请用证书工具按默认参数重新导出`, {
+    en: `the PFX file asks for too much key-derivation work (${n} iterations, limit ${cap}); refused before spending it. Re-export it with default settings`,
+    details: { work, limit: PFX_LIMITS.maxKdfWork },
+  });
+}
+
+export function pfxTooManyBags(): AssistantError {
+  return new AssistantError('PFX_TOO_MANY_BAGS', `PFX 文件中的条目过多（超过 ${PFX_LIMITS.maxBags} 个），已拒绝打开：一个证书文件通常只有几个条目`, {
+    en: `the PFX file holds too many entries (over ${PFX_LIMITS.maxBags}); refused`,
+    details: { limit: PFX_LIMITS.maxBags },
+  });
+}
+
+/** Counts what a file declares as it is discovered, and refuses before the cost is paid. */
+class PfxBudget {
+  work = 0;
+  bags = 0;
+  addWork(n: number): void {
+    this.work += n;
+    if (this.work > PFX_LIMITS.maxKdfWork) throw pfxTooExpensive(this.work);
+  }
+  addBag(): void {
+    if (++this.bags > PFX_LIMITS.maxBags) throw pfxTooManyBags();
+  }
+}
 
 export interface Pkcs12Bag {
   friendlyName?: string;
@@ -102,20 +143,54 @@ function bagAttributes(node: asn1js.AsnType | undefined): Pkcs12Bag {
 }
 
 interface DecodeState {
-  password: string;
-  nullPassword: boolean;
+  attempt: PasswordAttempt;
   passwordGiven: boolean;
   decryptKeys: boolean;
+  kdf: KdfSession;
+  budget: PfxBudget;
   out: Pkcs12Contents;
 }
 
-function decrypt(state: DecodeState, alg: asn1js.AsnType, data: Uint8Array, macVerified: boolean): Uint8Array {
+/** Cost of a scheme the file declares; one we cannot run costs nothing (it fails in its place). */
+function schemeOf(alg: asn1js.AsnType | undefined): PbeScheme | null {
+  if (!alg) return null;
   try {
-    const out = pbeDecrypt(alg, data, state.password, state.nullPassword);
+    return pbeScheme(alg);
+  } catch (e) {
+    if (e instanceof AssistantError) return null;
+    throw e;
+  }
+}
+
+/**
+ * Counts a SafeContents' bags and its key bags' KDF work (nested SafeContents too) without
+ * decrypting anything; returns the key bags' schemes so their keys can be derived ahead.
+ */
+function countSafeContents(budget: PfxBudget, bytes: Uint8Array, depth: number, schemes: PbeScheme[]): void {
+  if (depth > 3) throw pfxMalformed('嵌套过深', 'nested too deep');
+  for (const bag of children(parseDer(bytes, 'SafeContents'), 'SafeContents')) {
+    budget.addBag();
+    const [idNode, valueNode] = children(bag, 'SafeBag');
+    const bagId = oid(idNode, 'SafeBag');
+    if (bagId === BAG.shroudedKey) {
+      const scheme = schemeOf(children(explicit0(valueNode, 'SafeBag'), 'EncryptedPrivateKeyInfo')[0]);
+      if (scheme) {
+        budget.addWork(pbeWork(scheme));
+        schemes.push(scheme);
+      }
+    } else if (bagId === BAG.safeContents) {
+      countSafeContents(budget, new Uint8Array(explicit0(valueNode, 'SafeBag').valueBeforeDecodeView), depth + 1, schemes);
+    }
+  }
+}
+
+function decrypt(state: DecodeState, scheme: PbeScheme, data: Uint8Array, macVerified: boolean): Uint8Array {
+  try {
+    const out = pbeDecryptScheme(scheme, data, state.attempt, state.kdf);
     // Without a MAC, a wrong password shows only as garbage that happens to have valid padding.
     if (!macVerified) {
       try {
-        if (out[0] !== 0x30) throw new Error('not DER');
+        if (out[0] !== TAG.sequence) throw new Error('not DER');
         checkDerStructure(out, { allowIndefinite: true });
       } catch {
         throw badPassword(state.passwordGiven);
@@ -158,7 +233,7 @@ function readSafeContents(state: DecodeState, bytes: Uint8Array, macVerified: bo
         }
         const [alg, data] = children(value, 'EncryptedPrivateKeyInfo');
         if (!alg) throw pfxMalformed('私钥缺少算法', 'key bag without algorithm');
-        state.out.keys.push({ pkcs8: decrypt(state, alg, octets(data, '私钥'), macVerified), ...attrs });
+        state.out.keys.push({ pkcs8: decrypt(state, pbeScheme(alg), octets(data, '私钥'), macVerified), ...attrs });
         break;
       }
       case BAG.safeContents:
@@ -170,20 +245,26 @@ function readSafeContents(state: DecodeState, bytes: Uint8Array, macVerified: bo
   }
 }
 
+type AuthSafeEntry =
+  | { kind: 'data'; safeContents: Uint8Array }
+  | { kind: 'encrypted'; scheme: PbeScheme; data: Uint8Array };
+
+/** A PFX as declared, parsed and counted: nothing derived or decrypted yet. */
+interface ScannedPfx {
+  authSafe: Uint8Array;
+  mac: MacScheme | null;
+  entries: AuthSafeEntry[];
+  budget: PfxBudget;
+  /** Schemes whose keys the first password attempt will need (containers, then visible key bags). */
+  schemes: PbeScheme[];
+}
+
 /**
- * Decodes a PFX. Without a password, tries the empty one (OpenSSL and Windows write both forms).
- * Throws PFX_BAD_PASSWORD / PFX_PASSWORD_REQUIRED / PFX_UNSUPPORTED_ALGORITHM / PFX_MALFORMED.
+ * Parses a PFX's outer layers and adds up what opening it would cost — MAC, every encrypted
+ * container, every key bag in sight — refusing over PFX_LIMITS before any key is derived.
  */
-export function decodePkcs12(
-  bytes: Uint8Array,
-  password: string | undefined,
-  opts: {
-    decryptKeys?: boolean;
-    /** Without a password, read the clear parts without checking the MAC (listing only; sign() checks it). */
-    listWithoutPassword?: boolean;
-  } = {},
-): Pkcs12Contents {
-  if (bytes.length > MAX_PFX_BYTES) throw new AssistantError('FILE_TOO_LARGE', 'PFX 文件过大', { en: 'PFX file too large' });
+function scanPfx(bytes: Uint8Array): ScannedPfx {
+  if (bytes.length > PFX_LIMITS.maxBytes) throw new AssistantError('FILE_TOO_LARGE', 'PFX 文件过大', { en: 'PFX file too large' });
   const top = parseDer(bytes, 'PFX');
   if (!looksLikePfx(top)) throw pfxMalformed('不是 PKCS#12', 'not PKCS#12');
   const [, authSafeInfo, macData] = (top as asn1js.Sequence).valueBlock.value;
@@ -192,27 +273,20 @@ export function decodePkcs12(
   if (ct === OID.pkcs7SignedData) throw unsupported('公钥完整性模式 (signedData)');
   if (ct !== OID.pkcs7Data) throw pfxMalformed('authSafe 类型未知', 'unknown authSafe type');
   const authSafe = octets(explicit0(contentNode, 'authSafe'), 'authSafe');
-
-  const attempts: { password: string; nullPassword: boolean }[] =
-    password === undefined || password === ''
-      ? [{ password: '', nullPassword: false }, { password: '', nullPassword: true }]
-      : // A file exported without a password opens whatever the user typed.
-        [{ password, nullPassword: false }, { password: '', nullPassword: false }, { password: '', nullPassword: true }];
-  let chosen = attempts[0]!;
-  let macVerified = false;
-  if (macData) {
-    const ok = attempts.find((a) => checkPfxMac(macData, authSafe, a.password, a.nullPassword));
-    if (!ok && opts.listWithoutPassword && password === undefined) return readClearParts(authSafe);
-    if (!ok) throw badPassword(password !== undefined && password !== '');
-    chosen = ok;
-    macVerified = true;
-  }
-  const state: DecodeState = { ...chosen, passwordGiven: password !== undefined && password !== '', decryptKeys: opts.decryptKeys ?? true, out: { certificates: [], keys: [] } };
+  const budget = new PfxBudget();
+  const mac = macData ? macScheme(macData) : null;
+  if (mac) budget.addWork(macWork(mac));
+  const entries: AuthSafeEntry[] = [];
+  const schemes: PbeScheme[] = [];
+  const keySchemes: PbeScheme[] = [];
   for (const ci of children(parseDer(authSafe, 'AuthenticatedSafe'), 'AuthenticatedSafe')) {
+    budget.addBag();
     const [typeNode, content] = children(ci, 'ContentInfo');
     const type = oid(typeNode, 'ContentInfo');
     if (type === OID.pkcs7Data) {
-      readSafeContents(state, octets(explicit0(content, 'ContentInfo'), 'SafeContents'), macVerified, 0);
+      const safeContents = octets(explicit0(content, 'ContentInfo'), 'SafeContents');
+      countSafeContents(budget, safeContents, 0, keySchemes);
+      entries.push({ kind: 'data', safeContents });
     } else if (type === OID.pkcs7EncryptedData) {
       // EncryptedData ::= SEQUENCE { version, EncryptedContentInfo { contentType, alg, [0] IMPLICIT content } }
       const [, eci] = children(explicit0(content, 'EncryptedData'), 'EncryptedData');
@@ -221,39 +295,142 @@ export function decodePkcs12(
       const data = enc.idBlock.isConstructed
         ? Buffer.concat((enc as asn1js.Constructed).valueBlock.value.map((p) => (p instanceof asn1js.OctetString ? octetStringBytes(p) : new Uint8Array(0))))
         : (enc as asn1js.Primitive).valueBlock.valueHexView;
-      readSafeContents(state, decrypt(state, alg, data, macVerified), macVerified, 0);
+      const scheme = pbeScheme(alg);
+      budget.addWork(pbeWork(scheme));
+      schemes.push(scheme);
+      entries.push({ kind: 'encrypted', scheme, data });
     } else if (type === OID.pkcs7EnvelopedData) {
       throw unsupported('公钥加密模式 (envelopedData)');
     } else {
       throw pfxMalformed('ContentInfo 类型未知', 'unknown ContentInfo type');
     }
   }
+  return { authSafe, mac, entries, budget, schemes: [...schemes, ...keySchemes] };
+}
+
+function attemptsFor(password: string | undefined): PasswordAttempt[] {
+  return password === undefined || password === ''
+    ? [{ password: '', nullPassword: false }, { password: '', nullPassword: true }]
+    : // A file exported without a password opens whatever the user typed.
+      [{ password, nullPassword: false }, { password: '', nullPassword: false }, { password: '', nullPassword: true }];
+}
+
+export interface DecodeOptions {
+  decryptKeys?: boolean;
+  /** Without a password, read the clear parts without checking the MAC (listing only; sign() checks it). */
+  listWithoutPassword?: boolean;
+  /** Keys already derived for this open (decodePkcs12Async); the caller wipes it. */
+  kdf?: KdfSession;
+}
+
+/**
+ * Decodes a PFX. Without a password, tries the empty one (OpenSSL and Windows write both forms).
+ * Throws PFX_BAD_PASSWORD / PFX_PASSWORD_REQUIRED / PFX_UNSUPPORTED_ALGORITHM / PFX_MALFORMED,
+ * and PFX_TOO_EXPENSIVE / PFX_TOO_MANY_BAGS / FILE_TOO_LARGE over PFX_LIMITS (before the work).
+ */
+export function decodePkcs12(bytes: Uint8Array, password: string | undefined, opts: DecodeOptions = {}): Pkcs12Contents {
+  const scanned = scanPfx(bytes);
+  const kdf = opts.kdf ?? new KdfSession();
+  try {
+    return decodeScanned(scanned, password, opts, kdf);
+  } finally {
+    if (!opts.kdf) kdf.wipe();
+  }
+}
+
+/**
+ * decodePkcs12, with the PBKDF2 keys the given password needs derived in Node's thread pool while
+ * the MAC is checked on this thread (the worker's and the CLI's way: a PFX NSS writes with
+ * 600,000 iterations opens about as fast as `openssl pkcs12` opens it). Keys are still used only
+ * once the MAC has verified the password.
+ */
+export async function decodePkcs12Async(
+  bytes: Uint8Array,
+  password: string | undefined,
+  opts: DecodeOptions & {
+    /** Derive the key bags' keys ahead too, into opts.kdf, for a decryptPkcs8 right after (signing). */
+    prefetchKeys?: boolean;
+  } = {},
+): Promise<Pkcs12Contents> {
+  const scanned = scanPfx(bytes);
+  const kdf = opts.kdf ?? new KdfSession();
+  try {
+    await prederive(scanned, password, (opts.decryptKeys ?? true) || opts.prefetchKeys === true, kdf);
+    return decodeScanned(scanned, password, opts, kdf);
+  } finally {
+    if (!opts.kdf) kdf.wipe();
+  }
+}
+
+/**
+ * Derives into `kdf` what decoding `bytes` with `password` will need (see decodePkcs12Async), for
+ * a synchronous decodePkcs12({ kdf }) right after. Refuses over PFX_LIMITS like the decode does.
+ */
+export async function prederivePkcs12(bytes: Uint8Array, password: string | undefined, opts: { decryptKeys: boolean; kdf: KdfSession }): Promise<void> {
+  await prederive(scanPfx(bytes), password, opts.decryptKeys, opts.kdf);
+}
+
+async function prederive(scanned: ScannedPfx, password: string | undefined, keysToo: boolean, kdf: KdfSession): Promise<void> {
+  const first = attemptsFor(password)[0]!;
+  const containers = scanned.entries.filter((e) => e.kind === 'encrypted').length;
+  // PBKDF2 runs in the thread pool meanwhile; the MAC (PKCS#12 KDF) here.
+  scanned.schemes.forEach((s, i) => {
+    if (i < containers || keysToo) kdf.prefetch(first.password, s);
+  });
+  if (scanned.mac) checkMacScheme(scanned.mac, scanned.authSafe, first, kdf);
+  await kdf.settled();
+}
+
+function decodeScanned(scanned: ScannedPfx, password: string | undefined, opts: DecodeOptions, kdf: KdfSession): Pkcs12Contents {
+  const attempts = attemptsFor(password);
+  let chosen = attempts[0]!;
+  let macVerified = false;
+  if (scanned.mac) {
+    const mac = scanned.mac;
+    const ok = attempts.find((a) => checkMacScheme(mac, scanned.authSafe, a, kdf));
+    if (!ok && opts.listWithoutPassword && password === undefined) return readClearParts(scanned, kdf);
+    if (!ok) throw badPassword(password !== undefined && password !== '');
+    chosen = ok;
+    macVerified = true;
+  }
+  const state: DecodeState = {
+    attempt: chosen, passwordGiven: password !== undefined && password !== '', decryptKeys: opts.decryptKeys ?? true, kdf, budget: scanned.budget,
+    out: { certificates: [], keys: [] },
+  };
+  for (const entry of scanned.entries) {
+    if (entry.kind === 'data') {
+      readSafeContents(state, entry.safeContents, macVerified, 0);
+    } else {
+      const plain = decrypt(state, entry.scheme, entry.data, macVerified);
+      // What a container holds is seen only now: counted before any of it is worked on.
+      countSafeContents(state.budget, plain, 0, []);
+      readSafeContents(state, plain, macVerified, 0);
+    }
+  }
   return state.out;
 }
 
 /** Certificates and shrouded keys stored outside encrypted containers, read without the password. */
-function readClearParts(authSafe: Uint8Array): Pkcs12Contents {
-  const state: DecodeState = { password: '', nullPassword: false, passwordGiven: false, decryptKeys: false, out: { certificates: [], keys: [] } };
-  for (const ci of children(parseDer(authSafe, 'AuthenticatedSafe'), 'AuthenticatedSafe')) {
-    const [typeNode, content] = children(ci, 'ContentInfo');
-    const type = oid(typeNode, 'ContentInfo');
-    if (type === OID.pkcs7Data) readSafeContents(state, octets(explicit0(content, 'ContentInfo'), 'SafeContents'), false, 0);
-    else if (type === OID.pkcs7EncryptedData) throw badPassword(false);
+function readClearParts(scanned: ScannedPfx, kdf: KdfSession): Pkcs12Contents {
+  const state: DecodeState = { attempt: { password: '', nullPassword: false }, passwordGiven: false, decryptKeys: false, kdf, budget: scanned.budget, out: { certificates: [], keys: [] } };
+  for (const entry of scanned.entries) {
+    if (entry.kind === 'data') readSafeContents(state, entry.safeContents, false, 0);
+    else throw badPassword(false);
   }
   return state.out;
 }
 
 /** Decrypts one EncryptedPrivateKeyInfo kept by decodePkcs12({ decryptKeys: false }). */
-export function decryptPkcs8(encrypted: Uint8Array, password: string): Uint8Array {
+export function decryptPkcs8(encrypted: Uint8Array, password: string, kdf: KdfSession = new KdfSession()): Uint8Array {
   const node = parseDer(encrypted, 'EncryptedPrivateKeyInfo');
   const [alg, data] = children(node, 'EncryptedPrivateKeyInfo');
   if (!alg) throw pfxMalformed('私钥缺少算法', 'key without algorithm');
   const attempts = password === '' ? [false, true] : [false];
   for (const nullPassword of attempts) {
     try {
-      const out = pbeDecrypt(alg, octets(data, '私钥'), password, nullPassword);
+      const out = pbeDecrypt(alg, octets(data, '私钥'), password, nullPassword, kdf);
       // Valid padding by chance under a wrong password (files without a MAC): not DER.
-      if (out[0] === 0x30) {
+      if (out[0] === TAG.sequence) {
         checkDerStructure(out);
         return out;
       }

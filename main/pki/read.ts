@@ -9,9 +9,10 @@ import { AssistantError } from '../errors.ts';
 import { parseCertificate, type ParsedCertificate } from './certificate.ts';
 import { checkDerStructure, parseBer } from './der.ts';
 import { OID } from './oids.ts';
-import { PasswordDecryptError, pbeDecrypt } from './pbe.ts';
-import { badPassword, decodePkcs12, looksLikePfx, MAX_PFX_BYTES } from './pkcs12.ts';
+import { KdfSession, PasswordDecryptError, pbeDecrypt } from './pbe.ts';
+import { badPassword, decodePkcs12, looksLikePfx, MAX_PFX_BYTES, prederivePkcs12 } from './pkcs12.ts';
 import { describePrivateKey, pkcs1ToPkcs8, sec1ToPkcs8, type PrivateKeyMaterial } from './private-key.ts';
+import { TAG } from './asn1-tags.ts';
 
 export type { PrivateKeyMaterial } from './private-key.ts';
 
@@ -25,6 +26,10 @@ export interface ReadOptions {
   fileName?: string;
   /** Decrypt PFX key bags (costs the PBKDF iterations); default true. */
   decryptKeys?: boolean;
+  /** Refuse PFX content (PFX_NOT_ALLOWED) before any key derivation: trust files are read in the app's main process. */
+  refusePkcs12?: boolean;
+  /** Keys derived ahead for this read (readCertificatePath does it); the caller wipes it. */
+  kdf?: KdfSession;
 }
 
 export interface CertificateFileContents {
@@ -75,7 +80,16 @@ export async function readCertificatePath(path: string, opts: Omit<ReadOptions, 
       if (bytesRead === 0) break;
       off += bytesRead;
     }
-    return readCertificateFile(buf.subarray(0, off), { ...opts, fileName: path });
+    const bytes = buf.subarray(0, off);
+    const kdf = new KdfSession();
+    try {
+      // A PFX's PBKDF2 keys are derived in the thread pool while its MAC is checked here; any
+      // problem (not a PFX at all, or a bad one) is left to the reader, which reports it in its place.
+      if (bytes[0] === TAG.sequence) await prederivePkcs12(bytes, opts.password, { decryptKeys: opts.decryptKeys ?? true, kdf }).catch(() => {});
+      return readCertificateFile(bytes, { ...opts, fileName: path, kdf });
+    } finally {
+      kdf.wipe();
+    }
   } catch (e) {
     if (e instanceof AssistantError) throw e;
     throw new AssistantError('FILE_UNREADABLE', `无法读取文件：${path}`, { en: `cannot read file: ${path}` });
@@ -89,7 +103,7 @@ export function readCertificateFile(bytes: Uint8Array, opts: ReadOptions = {}): 
   if (bytes.length === 0) throw new AssistantError('FILE_EMPTY', '文件为空', { en: 'file is empty' });
   if (bytes.length > MAX_FILE_BYTES) throw tooLarge(bytes.length);
   const first = bytes[0]!;
-  if (first === 0x30) return readDer(bytes, opts);
+  if (first === TAG.sequence) return readDer(bytes, opts);
   const text = textOf(bytes);
   if (text !== null) {
     if (text.includes('-----BEGIN')) return readPem(text, opts);
@@ -111,7 +125,7 @@ function bareBase64(text: string): Uint8Array | null {
   const compact = text.replace(/\s+/g, '');
   if (compact.length < 64 || !/^[A-Za-z0-9+/]+={0,2}$/.test(compact)) return null;
   const der = Buffer.from(compact, 'base64');
-  return der[0] === 0x30 ? new Uint8Array(der) : null;
+  return der[0] === TAG.sequence ? new Uint8Array(der) : null;
 }
 
 const PEM_BLOCK = /-----BEGIN ([A-Z0-9 #]+)-----([\s\S]*?)-----END \1-----/g;
@@ -184,7 +198,7 @@ function decryptEncryptedPkcs8(der: Uint8Array, password: string | undefined): U
   }
   // A wrong password sometimes yields valid padding by chance: garbage that is not DER.
   try {
-    if (out[0] !== 0x30) throw new Error('not DER');
+    if (out[0] !== TAG.sequence) throw new Error('not DER');
     checkDerStructure(out);
   } catch {
     throw wrong();
@@ -234,8 +248,9 @@ function readDer(bytes: Uint8Array, opts: ReadOptions): CertificateFileContents 
   const items = top.valueBlock.value;
 
   if (looksLikePfx(top)) {
+    if (opts.refusePkcs12) throw new AssistantError('PFX_NOT_ALLOWED', '此处只接受证书文件（PEM/DER/P7B），不接受 PFX 文件', { en: 'a certificate file (PEM/DER/P7B) is expected here, not a PFX file' });
     if (der.length > MAX_PFX_BYTES) throw new AssistantError('FILE_TOO_LARGE', 'PFX 文件过大', { en: 'PFX file too large' });
-    const p12 = decodePkcs12(der, opts.password, { decryptKeys: opts.decryptKeys ?? true });
+    const p12 = decodePkcs12(der, opts.password, { decryptKeys: opts.decryptKeys ?? true, ...(opts.kdf ? { kdf: opts.kdf } : {}) });
     const out: CertificateFileContents = { certificates: [], keys: [], format: 'pkcs12', friendlyNames: {} };
     for (const c of p12.certificates) {
       addCertificate(out, c.der);

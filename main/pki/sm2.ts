@@ -3,6 +3,7 @@
  * SM2/SM3 operation in the product goes through sm-crypto-v2, never through Node's crypto.
  */
 import { sm2, sm3 as sm3Hex } from 'sm-crypto-v2';
+import { TAG } from './asn1-tags.ts';
 
 /** GM/T 0009 default signer ID; both sides must use it or Z_A differs. */
 export const SM2_DEFAULT_USER_ID = '1234567812345678';
@@ -71,7 +72,7 @@ const SM2_N = 0xfffffffeffffffffffffffffffffffff7203df6b21c6052b53bbf40939d54123
 
 /** One minimal, positive DER INTEGER at `pos`; null when the encoding is not the only one possible. */
 function strictInteger(b: Uint8Array, pos: number): { value: bigint; end: number } | null {
-  if (b[pos] !== 0x02 || pos + 2 > b.length) return null;
+  if (b[pos] !== TAG.integer || pos + 2 > b.length) return null;
   const len = b[pos + 1]!;
   const body = pos + 2;
   if (len < 1 || len > 33 || body + len > b.length) return null;
@@ -89,7 +90,7 @@ function strictInteger(b: Uint8Array, pos: number): { value: bigint; end: number
  * certificate could get a new fingerprint with the same signature; we decide, not it.
  */
 export function parseSm2SignatureDer(der: Uint8Array): { r: bigint; s: bigint } | null {
-  if (der.length < 8 || der[0] !== 0x30 || der[1]! >= 0x80 || der[1]! + 2 !== der.length) return null;
+  if (der.length < 8 || der[0] !== TAG.sequence || der[1]! >= 0x80 || der[1]! + 2 !== der.length) return null;
   const r = strictInteger(der, 2);
   if (!r) return null;
   const s = strictInteger(der, r.end);

@@ -9,6 +9,7 @@
 import type { ParsedCertificate } from './certificate.ts';
 import { loadCaProfiles, matchCaProfile, type CaProfile, type IssuerAttributes, type NamePlace } from './ca-profiles.ts';
 import { issuerAttributes } from './identity.ts';
+import { OID } from './oids.ts';
 
 export interface EnterpriseName {
   value: string;
@@ -16,7 +17,7 @@ export interface EnterpriseName {
   source: string;
 }
 
-const OID_BY_PLACE: Record<Exclude<NamePlace, 'cnSegment'>, string> = { O: '2.5.4.10', CN: '2.5.4.3', name: '2.5.4.41' };
+const OID_BY_PLACE: Record<Exclude<NamePlace, 'cnSegment'>, string> = { O: OID.organizationName, CN: OID.commonName, name: OID.name };
 const DEFAULT_PLACES: NamePlace[] = ['cnSegment', 'O', 'name', 'CN'];
 const HAN = /\p{Script=Han}/u;
 

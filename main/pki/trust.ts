@@ -26,7 +26,7 @@ function readAnchorFile(file: string): ParsedCertificate[] {
   if (st.size > MAX_FILE_BYTES) throw new AssistantError('TRUST_FILE_INVALID', `信任证书文件过大：${file}`, { en: `trust file too large: ${file}` });
   let certs: ParsedCertificate[];
   try {
-    certs = readCertificateFile(readFileSync(file), { fileName: file, decryptKeys: false }).certificates;
+    certs = readCertificateFile(readFileSync(file), { fileName: file, decryptKeys: false, refusePkcs12: true }).certificates;
   } catch (e) {
     const code = e instanceof AssistantError ? e.code : 'INTERNAL_ERROR';
     throw new AssistantError('TRUST_FILE_INVALID', `无法读取信任证书文件 ${file}（${code}）`, { en: `cannot read trust file ${file} (${code})`, details: { file, cause: code } });

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { AssistantError, type ErrorInfo } from '../errors.ts';
 import { parseOriginRule, parsePortalUrl, type OriginRule } from '../../common/portal-origins.ts';
-import { ADMIN_ONLY_KEYS, POLICY_SCHEMA, USER_SETTABLE_KEYS } from './schema.ts';
+import { ADMIN_ONLY_KEYS, MACHINE_ONLY_KEYS, POLICY_SCHEMA, USER_SETTABLE_KEYS } from './schema.ts';
 import { registryDocument, registryInvalid, type RegistryHive, type RegistryLayerInput } from './registry.ts';
 
 export type Language = 'zh-CN' | 'en';
@@ -48,6 +48,15 @@ export interface Policy {
   language: Language;
   /** Windows: also offer certificates in LocalMachine\My (read-only), besides CurrentUser\My. */
   windowsStoreLocalMachine: boolean;
+  /** Serve the CA assistants' loopback protocols (main/bridge) to the signing origins. */
+  bridgeEnabled: boolean;
+  /** Which of them: bjca (XTXApp ws 21051 / wss 21061), hebca (P11 17212). */
+  bridgeProtocols: Array<'bjca' | 'hebca'>;
+  /**
+   * A PIN the page passes (SOF_Login, HEBCA Login) may unlock the key; the per-signature consent
+   * still applies. Machine policy only (MACHINE_ONLY_KEYS); default false: page PINs are dropped unread.
+   */
+  bridgeAcceptPagePin: boolean;
 }
 
 /** machine: the policy file (%ProgramData% / /etc); machine-registry / user-registry: Group Policy (HKLM / HKCU). */
@@ -108,6 +117,9 @@ export function defaultPolicy(): Policy {
     clockSkewSeconds: 300,
     language: 'zh-CN',
     windowsStoreLocalMachine: false,
+    bridgeEnabled: true,
+    bridgeProtocols: ['bjca', 'hebca'],
+    bridgeAcceptPagePin: false,
   };
 }
 
@@ -218,6 +230,9 @@ export function parsePolicyDocument(doc: unknown, opts: { platform: NodeJS.Platf
   if (typeof d['clockSkewSeconds'] === 'number') out.clockSkewSeconds = d['clockSkewSeconds'];
   if (d['language'] === 'zh-CN' || d['language'] === 'en') out.language = d['language'];
   if (typeof d['windowsStoreLocalMachine'] === 'boolean') out.windowsStoreLocalMachine = d['windowsStoreLocalMachine'];
+  if (typeof d['bridgeEnabled'] === 'boolean') out.bridgeEnabled = d['bridgeEnabled'];
+  if (Array.isArray(d['bridgeProtocols'])) out.bridgeProtocols = [...(d['bridgeProtocols'] as Array<'bjca' | 'hebca'>)];
+  if (typeof d['bridgeAcceptPagePin'] === 'boolean') out.bridgeAcceptPagePin = d['bridgeAcceptPagePin'];
   return out;
 }
 
@@ -270,6 +285,12 @@ function parseRegistryLayer(r: RegistryLayerInput, hive: RegistryHive, platform:
   problems.push(...decodeProblems);
   const part: PartialPolicy = {};
   for (const [key, value] of Object.entries(document)) {
+    if (hive === 'HKCU' && (MACHINE_ONLY_KEYS as readonly string[]).includes(key)) {
+      // User Group Policy follows the user, not the computer: the machine decides this one.
+      problems.push(registryInvalid(hive, key, 'machine policy only (HKLM or the machine policy file)', '只能在计算机策略（HKLM 或本机策略文件）中设置').toJSON());
+      invalid.push(key);
+      continue;
+    }
     try {
       Object.assign(part, parsePolicyDocument({ [key]: value }, { platform }));
     } catch (e) {

@@ -1,12 +1,43 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import type { CertificateListView, CertificateView, CheckStatus } from '../../common/ipc-contract.ts';
+import type { BridgeStatusView, CertificateListView, CertificateView, CheckStatus, FirstRunView } from '../../common/ipc-contract.ts';
 import { ErrorNote } from '../ErrorNote.tsx';
 import { formatDate } from '../format.ts';
 import { useI18n } from '../i18n-context.tsx';
 import { invoke, onEvent } from '../ipc.ts';
-import { legalPersonKindLabel } from '../i18n.ts';
+import { legalPersonKindLabel, type MessageKey } from '../i18n.ts';
+import { TechInfo } from '../TechInfo.tsx';
 
 const STATUS_ICON: Record<CheckStatus, string> = { pass: '✓', warn: '!', fail: '✕' };
+
+/** The technical side of a card: each check's code and detail, the DNs, algorithm, serial, fingerprint. */
+export function CertificateTechInfo({ cert }: { cert: CertificateView }) {
+  const { t, lang } = useI18n();
+  const en = lang === 'en';
+  const rows = cert.checks.filter((c) => c.code || c.detail);
+  return (
+    <TechInfo>
+      {rows.length > 0 && (
+        <ul className="tech-checks">
+          {rows.map((c) => (
+            <li key={c.id} data-tech-check={c.id}>
+              <strong>{t(`check.name.${c.id}` as MessageKey)}</strong>{en ? ': ' : '：'}
+              {c.code && <code>{c.code}</code>}{c.code && c.detail ? ' ' : ''}
+              {c.detail && <span lang={en && c.detailEn ? 'en' : 'zh-CN'}>{en && c.detailEn ? c.detailEn : c.detail}</span>}
+            </li>
+          ))}
+        </ul>
+      )}
+      <dl className="facts small">
+        {cert.orgCode && (<><dt>{t('certs.orgCode')}</dt><dd>{cert.orgCode}</dd></>)}
+        <dt>{t('certs.subject')}</dt><dd className="mono wrap">{cert.subject}</dd>
+        <dt>{t('certs.issuerDn')}</dt><dd className="mono wrap">{cert.issuer}</dd>
+        <dt>{t('certs.keyAlg')}</dt><dd>{cert.keyAlgorithm}</dd>
+        <dt>{t('certs.serial')}</dt><dd className="mono wrap">{cert.serialNumber}</dd>
+        <dt>{t('certs.fingerprint')}</dt><dd className="mono wrap">{cert.fingerprintSha256}</dd>
+      </dl>
+    </TechInfo>
+  );
+}
 
 export function CheckList({ checks }: { checks: CertificateView['checks'] }) {
   const { t, lang } = useI18n();
@@ -94,13 +125,7 @@ function CertificateCard({ cert }: { cert: CertificateView }) {
       {open && (
         <div className="cert-details">
           <CheckList checks={cert.checks} />
-          <dl className="facts small">
-            {cert.uscc && (<><dt>{t('certs.uscc')}</dt><dd>{t('certs.foundAt', { source: cert.uscc.source })}</dd></>)}
-            {cert.orgCode && (<><dt>{t('certs.orgCode')}</dt><dd>{cert.orgCode}</dd></>)}
-            <dt>{t('certs.keyAlg')}</dt><dd>{cert.keyAlgorithm}</dd>
-            <dt>{t('certs.serial')}</dt><dd className="mono">{cert.serialNumber}</dd>
-            <dt>{t('certs.fingerprint')}</dt><dd className="mono wrap">{cert.fingerprintSha256}</dd>
-          </dl>
+          <CertificateTechInfo cert={cert} />
         </div>
       )}
     </article>
@@ -148,6 +173,55 @@ function PfxDialog({ file, onDone }: { file: { fileId: string; fileName: string 
   );
 }
 
+/** The portal's three steps for a legal person with a certificate (from its user manual). */
+const PORTAL_STEPS = ['register', 'bind', 'login'] as const;
+
+/** First run / nothing found: what is missing (driver? key? certificate?), which CA's driver, and 注册 → 绑定 → 登录. */
+export function FirstRun({ state, onOpenPortal }: { state: FirstRunView | null | undefined; onOpenPortal?: (() => void) | undefined }) {
+  const { t, lang } = useI18n();
+  const en = lang === 'en';
+  const open = (url: string) => { invoke('app:openExternal', { url }).catch(() => {}); };
+  return (
+    <div className="empty first-run" data-testid="first-run" data-status={state?.status ?? 'none'}>
+      <h2>{t('first.heading')}</h2>
+      <p className="first-run-why" data-testid="first-run-why">{state ? (en ? state.messageEn : state.message) : t('certs.empty')}</p>
+      {state && state.install.length > 0 && (
+        <ul className="first-run-install" data-testid="first-run-install">
+          {state.install.map((i) => (
+            <li key={i.ca}>
+              <strong>{en ? i.caEn : i.ca}</strong>
+              {i.website && <>{en ? ': ' : '：'}<button type="button" className="link" onClick={() => open(i.website!)}>{t('first.driverSite')}</button></>}
+            </li>
+          ))}
+        </ul>
+      )}
+      {state && (state.install.length > 0 || state.drivers.length > 0) && (
+        <TechInfo testId="first-run-tech">
+          <ul className="tech-checks">
+            {state.install.map((i) => <li key={`i-${i.ca}`}>{en ? i.caEn : i.ca}{en ? ': ' : '：'}<code>{i.drivers.join(', ')}</code></li>)}
+            {state.drivers.map((d) => (
+              <li key={`d-${d.path}`}>
+                <code>{d.path}</code>{' '}
+                {d.loads ? t('first.driverKeys', { n: d.keys ?? 0 }) : t('first.driverFails', { code: d.errorCode ?? '' })}
+              </li>
+            ))}
+          </ul>
+        </TechInfo>
+      )}
+      <h3>{t('first.stepsHeading')}</h3>
+      <ol className="first-run-steps" data-testid="portal-steps">
+        {PORTAL_STEPS.map((id) => (
+          <li key={id} data-step={id}>
+            <strong>{t(`first.step.${id}` as MessageKey)}</strong>
+            <span>{t(`first.step.${id}.how` as MessageKey)}</span>
+          </li>
+        ))}
+      </ol>
+      {onOpenPortal && <button type="button" className="secondary" onClick={onOpenPortal} data-testid="first-run-portal">{t('first.openPortal')}</button>}
+    </div>
+  );
+}
+
 /** Name, USCC (with or without spaces) or CA: what a clerk with many keys types to find one. */
 export function certificateMatches(c: CertificateView, query: string): boolean {
   const q = query.normalize('NFKC').trim().toUpperCase().replace(/[\s-]+/g, '');
@@ -156,14 +230,17 @@ export function certificateMatches(c: CertificateView, query: string): boolean {
   return hay.includes(q);
 }
 
-export function CertificatesScreen() {
+export function CertificatesScreen({ onOpenPortal }: { onOpenPortal?: () => void } = {}) {
   const { t, lang } = useI18n();
   const [list, setList] = useState<CertificateListView | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [pfx, setPfx] = useState<{ fileId: string; fileName: string } | null>(null);
+  const [bridge, setBridge] = useState<BridgeStatusView | null>(null);
   const load = useCallback(() => {
     setError(null);
     invoke('certs:list').then(setList, setError);
+    // Older hosts without the channel simply show no line.
+    invoke('bridge:status').then(setBridge, () => setBridge(null));
   }, []);
   useEffect(() => {
     load();
@@ -202,14 +279,24 @@ export function CertificatesScreen() {
         </div>
       </div>
       {error !== null && <ErrorNote error={error} />}
+      {bridge?.message && (
+        <p className={`note ${bridge.state === 'failed' ? 'note-error' : 'note-warn'} small`} role="status" data-testid="bridge-status" lang={lang === 'en' ? 'en' : 'zh-CN'}>
+          {lang === 'en' ? bridge.messageEn : bridge.message}
+        </p>
+      )}
       {!list && error === null && <p className="muted">{t('common.loading')}</p>}
       {list && list.problems.length > 0 && (
         <div className="note note-warn">
           {t('certs.problems')}
-          <ul>{list.problems.map((p) => <li key={p.source}>{p.source}{lang === 'en' ? ': ' : '：'}{lang === 'en' && p.error.messageEn ? p.error.messageEn : p.error.message}{lang === 'en' ? ` (${p.error.code})` : `（${p.error.code}）`}</li>)}</ul>
+          <ul>{list.problems.map((p) => (
+            <li key={p.source}>
+              {p.source}{lang === 'en' ? ': ' : '：'}{lang === 'en' && p.error.messageEn ? p.error.messageEn : p.error.message}
+              <TechInfo testId="problem-tech"><code>{t('tech.code', { code: p.error.code })}</code></TechInfo>
+            </li>
+          ))}</ul>
         </div>
       )}
-      {list && list.certificates.length === 0 && <div className="empty">{t('certs.empty')}</div>}
+      {list && list.certificates.length === 0 && <FirstRun state={list.firstRun} onOpenPortal={onOpenPortal} />}
       {expiring.length > 0 && (
         <div className="note note-warn" role="status" data-testid="expiry-notice">
           {t('certs.expiryNotice', { n: expiring.length })}

@@ -5,12 +5,11 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { getTestPki, type PkiEntry } from '../fixtures/pki.ts';
-import { createCertificateService, pkcs12BehindWorker, type CertificateServiceHandle } from '../../main/assistant/certificates.ts';
+import { createCertificateService, type CertificateServiceHandle } from '../../main/assistant/certificates.ts';
 import { KeyStoreWorkerClient } from '../../main/keystores/worker/client.ts';
 import { forkWorkerSpawner } from '../../main/keystores/worker/fork-transport.ts';
-import { WorkerKeyStore } from '../../main/keystores/worker/remote-store.ts';
+import { openPkcs12InWorker, WorkerKeyStore } from '../../main/keystores/worker/remote-store.ts';
 import { createGuideService } from '../../main/assistant/guide-service.ts';
-import { Pkcs12KeyStore } from '../../main/keystores/pkcs12/index.ts';
 import { loadTrustAnchors } from '../../main/pki/trust.ts';
 import { chromiumMissingReason, listen, startAssistantHost, type AssistantHost } from './host.ts';
 import { startMiniPortal, type MiniPortal } from './mini-portal.ts';
@@ -57,7 +56,7 @@ describe('assistant UI in Chromium', { skip: missing ?? false }, () => {
       now: () => new Date(),
       appVersion: '0.1.0-e2e',
       usbStores: () => usbStores,
-      openPkcs12: async (file, password) => pkcs12BehindWorker(await Pkcs12KeyStore.open(file, { password }), new WorkerKeyStore(worker, { kind: 'pkcs12', file })),
+      openPkcs12: (file, password) => openPkcs12InWorker(worker, file, password),
       anchors: () => anchors,
       recordSignature: (r) => signatureLog.append(r),
     });
@@ -92,7 +91,13 @@ describe('assistant UI in Chromium', { skip: missing ?? false }, () => {
     await page.getByTestId('open-pfx').click();
     await page.getByTestId('pfx-password').fill('wrong-password');
     await page.getByTestId('pfx-open').click();
-    await page.getByRole('alert').filter({ hasText: 'PIN_INCORRECT' }).waitFor();
+    // The clerk reads a plain message; the code is folded under 技术信息 until opened.
+    const alert = page.getByRole('alert');
+    await alert.waitFor();
+    assert.doesNotMatch((await alert.getByTestId('error-message').textContent()) ?? '', /[A-Z]{3,}_/);
+    assert.equal(await alert.getByText('PIN_INCORRECT').isVisible(), false);
+    await alert.getByText('技术信息').click();
+    assert.equal(await alert.getByText('错误码：PIN_INCORRECT').isVisible(), true);
     await page.getByTestId('pfx-password').fill(ent.pfx!.password);
     await page.getByTestId('pfx-open').click();
     const card = page.getByTestId('cert-card').filter({ hasText: ent.expect.uscc! });
@@ -105,6 +110,13 @@ describe('assistant UI in Chromium', { skip: missing ?? false }, () => {
     assert.match((await card.getByTestId('validity').textContent()) ?? '', /^\d{4}年\d{1,2}月\d{1,2}日 至 \d{4}年\d{1,2}月\d{1,2}日$/);
     await card.getByRole('button', { name: /检查项/ }).click();
     assert.ok((await card.locator('[data-check="chain"].check-pass').count()) === 1);
+    // Plain words in the check list: no key-usage names, field places or "可信度 high"; those sit under 技术信息.
+    for (const text of await card.locator('.check-text').allTextContents()) assert.doesNotMatch(text, /digitalSignature|subject:|ext:|可信度|high/, text);
+    const tech = card.getByTestId('tech-info');
+    assert.equal(await tech.locator('[data-tech-check="key-usage"]').isVisible(), false);
+    await tech.locator('summary').click();
+    assert.match((await tech.locator('[data-tech-check="key-usage"]').textContent()) ?? '', /digitalSignature/);
+    assert.match((await tech.locator('[data-tech-check="uscc"]').textContent()) ?? '', /位置：.+；可信度：(高|中|低)/);
     await host.screenshot(page, 'certificates');
     // The password never stays in the page.
     assert.equal(await page.getByTestId('pfx-password').count(), 0);

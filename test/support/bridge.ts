@@ -4,6 +4,9 @@
  * both protocols, written from docs/compat.md (not from any vendor library).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
@@ -21,6 +24,8 @@ export interface RunningCli {
   bjca: string;
   bjcaWss: string | null;
   hebca: string;
+  /** The user data folder the bridge writes its signature log to (a fresh temp folder unless env names one). */
+  home: string;
   /** Waits for the n-th (0-based) event of that name. */
   waitFor(name: string, n?: number, timeoutMs?: number): Promise<BridgeEvent>;
   stop(): Promise<number | null>;
@@ -29,8 +34,12 @@ export interface RunningCli {
 export type ConsentRule = (e: BridgeEvent) => string;
 
 export async function startCliBridge(args: string[], opts: { answer?: ConsentRule; env?: NodeJS.ProcessEnv } = {}): Promise<RunningCli> {
+  const env = { ...(opts.env ?? process.env) };
+  // Never the developer's own signature log: a temp folder of its own, removed on stop.
+  const ownHome = env['CERT_ASSISTANT_HOME'] ? null : fs.mkdtempSync(path.join(os.tmpdir(), 'ca-bridge-home-'));
+  if (ownHome) env['CERT_ASSISTANT_HOME'] = ownHome;
   const child = spawn(process.execPath, [CLI_BIN, 'bridge', '--bjca-port', '0', '--bjca-wss-port', '0', '--hebca-port', '0', '--consent', 'stdin', ...args], {
-    stdio: ['pipe', 'pipe', 'pipe'], env: opts.env ?? process.env,
+    stdio: ['pipe', 'pipe', 'pipe'], env,
   });
   const events: BridgeEvent[] = [];
   const waiters: Array<() => void> = [];
@@ -63,10 +72,13 @@ export async function startCliBridge(args: string[], opts: { answer?: ConsentRul
     bjca: find('bjca', 'ws') ?? '',
     bjcaWss: find('bjca', 'wss'),
     hebca: find('hebca', 'ws') ?? '',
-    stop: () => new Promise((resolve) => {
+    home: env['CERT_ASSISTANT_HOME']!,
+    stop: () => new Promise<number | null>((resolve) => {
       if (child.exitCode !== null) return resolve(child.exitCode);
       child.once('exit', (code) => resolve(code));
       child.kill('SIGTERM');
+    }).finally(() => {
+      if (ownHome) fs.rmSync(ownHome, { recursive: true, force: true });
     }),
   };
 }

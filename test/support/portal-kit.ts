@@ -105,3 +105,5 @@ export async function caLibraryLogin(pki: TestPki, entryId: string, server: { ra
     UserSignedData: await sofSignData(signer, signer.keyKind === 'SM2' ? SGD.SM3_SM2 : SGD.SHA256_RSA, signed ?? server.random),
   };
 }
+
+export { reencodedCertificates, withCertificate } from './reencode.ts';

@@ -10,7 +10,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { buildPortal, type PortalOptions } from '../app.ts';
-import { getTestPki, loginToken, loginTokenFromPem, testTrustAnchors, type PemIdentity, repoGuideSource, type TestPki } from '../../../test/support/portal-kit.ts';
+import { getTestPki, loginToken, loginTokenFromPem, reencodedCertificates, testTrustAnchors, withCertificate, type PemIdentity, repoGuideSource, type TestPki } from '../../../test/support/portal-kit.ts';
+import Database from 'better-sqlite3';
+import { migrate } from '../db.ts';
 
 const ORIGIN = 'http://127.0.0.1:8787';
 const H = { origin: ORIGIN, 'x-requested-with': 'cert-portal' };
@@ -575,6 +577,95 @@ describe('企业数字证书登录 POST /api/session/certificate', () => {
     assert.ok(pw.some((r) => r.result === 'ok' && r.username === 'hebca01'));
     const bind = auditRows(h.app).filter((r) => r.action === 'bind');
     assert.ok(bind.some((r) => r.result === 'ok' && r.fingerprint === fingerprintOf('hebca-sm2-ent')));
+  });
+});
+
+describe('bindings by issuer + serial: a re-encoded certificate (new fingerprint) is the same certificate', () => {
+  // cfca-ec-ent is ECDSA P-256 signed: (r, n-s) is a second valid signature, and a long-form outer
+  // length a second valid encoding. Both pass the verifier with a new SHA-256 fingerprint.
+  const EC = 'cfca-ec-ent';
+  const variants = () => Object.entries(reencodedCertificates(readFileSync(pki.get(EC).certDer)));
+  let h: Harness;
+  let first: string;
+  before(async () => {
+    h = await harness();
+    const uscc = pki.get(EC).expect.uscc;
+    assert.equal((await h.register({ username: 'ecfirst', orgName: 'EC 测试', uscc })).statusCode, 201);
+    assert.equal((await h.register({ username: 'ecsecond', orgName: 'EC 测试', uscc })).statusCode, 201);
+    first = await h.signIn('ecfirst');
+    const bind = await h.post('/api/account/certificate', { token: await h.token(EC) }, { cookie: first });
+    assert.equal(bind.statusCode, 200, bind.body);
+  });
+  after(async () => { await h.app.close(); });
+
+  test('each variant verifies with a new fingerprint', async () => {
+    for (const [what, der] of variants()) {
+      assert.notEqual(createHash('sha256').update(der).digest('hex'), fingerprintOf(EC), what);
+      const r = await h.post('/api/session/certificate', { token: withCertificate(await h.token(EC), der) });
+      assert.equal(r.statusCode, 200, `${what}: ${r.body}`);
+      assert.equal((r.json() as { account: { username: string } }).account.username, 'ecfirst', `${what}: the bound account, not CERT_NOT_BOUND`);
+    }
+  });
+
+  test('a variant cannot be bound to a second account: 400 CERT_BOUND_ELSEWHERE', async () => {
+    const second = await h.signIn('ecsecond');
+    for (const [what, der] of variants()) {
+      const r = await h.post('/api/account/certificate', { token: withCertificate(await h.token(EC), der) }, { cookie: second });
+      assert.equal(r.statusCode, 400, `${what}: ${r.body}`);
+      assert.equal((r.json() as { code: string }).code, 'CERT_BOUND_ELSEWHERE', what);
+    }
+    const me = (await h.get('/api/session', { cookie: second })).json() as { account: { certificates: unknown[] } };
+    assert.deepEqual(me.account.certificates, []);
+  });
+
+  test('binding a variant again to its own account keeps one row (the first fingerprint)', async () => {
+    const [, der] = variants()[0]!;
+    const r = await h.post('/api/account/certificate', { token: withCertificate(await h.token(EC), der) }, { cookie: first });
+    assert.equal(r.statusCode, 200, r.body);
+    assert.equal((r.json() as { fingerprint: string }).fingerprint, fingerprintOf(EC));
+    const me = (await h.get('/api/session', { cookie: first })).json() as { account: { certificates: { fingerprint: string }[] } };
+    assert.deepEqual(me.account.certificates.map((c) => c.fingerprint), [fingerprintOf(EC)]);
+  });
+});
+
+describe('migration 3: bindings stored by fingerprint only', () => {
+  test('the exact certificate still logs in and its row learns issuer + serial; then variants cannot dodge it', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'ca-portal-migrate-'));
+    const file = path.join(dir, 'portal.sqlite');
+    try {
+      // A store as the portal left it before migration 3: the account and a fingerprint binding.
+      let h = await harness({ dbFile: file });
+      const uscc = pki.get('cfca-ec-ent').expect.uscc;
+      assert.equal((await h.register({ username: 'ecfirst', orgName: 'EC 测试', uscc })).statusCode, 201);
+      assert.equal((await h.register({ username: 'ecsecond', orgName: 'EC 测试', uscc })).statusCode, 201);
+      await h.app.close();
+      const raw = new Database(file);
+      raw.exec('DROP INDEX bindings_issuer_serial; DROP INDEX bindings_spki; ALTER TABLE certificate_bindings DROP COLUMN issuer_serial; ALTER TABLE certificate_bindings DROP COLUMN spki_sha256; DELETE FROM schema_migrations WHERE version = 3');
+      assert.deepEqual(migrate(raw, { upTo: 2 }), []);
+      const account = raw.prepare("SELECT id FROM accounts WHERE username = 'ecfirst'").get() as { id: number };
+      raw.prepare('INSERT INTO certificate_bindings (account_id, uscc, fingerprint, subject, not_after, bound_at) VALUES (?, ?, ?, ?, ?, ?)')
+        .run(account.id, uscc, fingerprintOf('cfca-ec-ent'), 'CN=legacy', '2030-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z');
+      raw.close();
+
+      h = await harness({ dbFile: file });
+      const versions = (h.app.portalDb.prepare('SELECT version FROM schema_migrations ORDER BY version').all() as { version: number }[]).map((m) => m.version);
+      assert.deepEqual(versions, [1, 2, 3]);
+      const login = await h.post('/api/session/certificate', { token: await h.token('cfca-ec-ent') });
+      assert.equal(login.statusCode, 200, login.body);
+      const row = h.app.portalDb.prepare('SELECT issuer_serial, spki_sha256 FROM certificate_bindings').get() as { issuer_serial: string | null; spki_sha256: string | null };
+      assert.match(String(row.issuer_serial), /^[0-9a-f]{64}:[0-9a-f]+$/);
+      assert.match(String(row.spki_sha256), /^[0-9a-f]{64}$/);
+      const second = await h.signIn('ecsecond');
+      for (const [what, der] of Object.entries(reencodedCertificates(readFileSync(pki.get('cfca-ec-ent').certDer)))) {
+        const bind = await h.post('/api/account/certificate', { token: withCertificate(await h.token('cfca-ec-ent'), der) }, { cookie: second });
+        assert.equal((bind.json() as { code: string }).code, 'CERT_BOUND_ELSEWHERE', what);
+        const again = await h.post('/api/session/certificate', { token: withCertificate(await h.token('cfca-ec-ent'), der) });
+        assert.equal((again.json() as { account?: { username: string } }).account?.username, 'ecfirst', what);
+      }
+      await h.app.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

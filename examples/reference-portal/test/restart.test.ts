@@ -96,7 +96,7 @@ test('restart on the same database file keeps account, binding, unused challenge
     assert.deepEqual(audit.slice(0, 3).map((r) => `${r.action}:${r.method ?? ''}:${r.result}`), ['register::ok', 'login:password:ok', 'bind:certificate:ok']);
     assert.ok(audit.some((r) => r.action === 'login' && r.method === 'certificate' && r.result === 'ok'));
     const migrations = second.portalDb.prepare('SELECT version FROM schema_migrations').all() as { version: number }[];
-    assert.deepEqual(migrations.map((m) => m.version), [1, 2], 'migrations ran once each');
+    assert.deepEqual(migrations.map((m) => m.version), [1, 2, 3], 'migrations ran once each');
     assert.equal(second.portalDb.pragma('journal_mode', { simple: true }), 'wal');
   } finally {
     await second.close();

@@ -10,10 +10,11 @@
  */
 import { createHash } from 'node:crypto';
 import { AssistantError } from '../../errors.ts';
-import { parseCertificate, type ParsedCertificate } from '../../pki/certificate.ts';
+import { parseCertificate, type NameAttribute, type ParsedCertificate } from '../../pki/certificate.ts';
 import { children, expectTag, oidText, readTlv, stringValue, type Tlv } from '../../pki/der-reader.ts';
-import { OID } from '../../pki/oids.ts';
+import { OID, OID_ARC } from '../../pki/oids.ts';
 import { identityOf } from '../../login/verify-cache.ts';
+import { TAG } from '../../pki/asn1-tags.ts';
 
 /** Named item types, BJCA's table first, then the GM/T 0020 codes that do not collide with it. */
 export const SOF_CERT_INFO = {
@@ -65,13 +66,14 @@ export const SOF_CERT_INFO = {
 export type SofCertInfoType = (typeof SOF_CERT_INFO)[keyof typeof SOF_CERT_INFO];
 
 /** BJCA's SVS UniqueID extension, and BJCA's entity ID; the first one present is item 22. */
-const UNIQUE_ID_OIDS = ['2.16.840.1.113732.2', '1.2.156.112562.2.1.1.1'];
+const UNIQUE_ID_OIDS = [OID.bjcaSvsUniqueId, OID.bjcaEntityId];
 const EXT = {
-  policyConstraints: '2.5.29.36',
-  crlDistributionPoints: '2.5.29.31',
-  netscapeCertType: '2.16.840.1.113730.1.1',
+  policyConstraints: OID.policyConstraints,
+  crlDistributionPoints: OID.crlDistributionPoints,
+  netscapeCertType: OID.netscapeCertType,
 } as const;
-const DN = { C: '2.5.4.6', O: '2.5.4.10', OU: '2.5.4.11', ST: '2.5.4.8', CN: '2.5.4.3', L: '2.5.4.7', E: '1.2.840.113549.1.9.1' } as const;
+/** The DN items of GM/T 0020's table, by the names BJCA's pages use (E: email). */
+const DN = { C: OID.countryName, O: OID.organizationName, OU: OID.organizationalUnitName, ST: OID.stateOrProvinceName, CN: OID.commonName, L: OID.localityName, E: OID.emailAddress } as const;
 
 function badInput(code: string, zh: string, en: string): AssistantError {
   return new AssistantError(code, zh, { en });
@@ -89,23 +91,9 @@ export function certificateFromBase64(b64: string): ParsedCertificate {
   }
 }
 
-interface NameAttr { oid: string; text: string }
-
-function nameAttributes(der: Uint8Array): NameAttr[] {
-  const out: NameAttr[] = [];
-  const top = readTlv(der, 0, der.length);
-  for (const rdn of children(der, expectTag(top, 0x30, '名称'), 256)) {
-    for (const atv of children(der, expectTag(rdn, 0x31, '名称'), 64)) {
-      const [type, value] = children(der, expectTag(atv, 0x30, '名称属性'), 2);
-      if (type && value) out.push({ oid: oidText(der, type), text: stringValue(der, value) });
-    }
-  }
-  return out;
-}
-
 /** Values of one attribute, joined with `,` when a name repeats it (several OUs). */
-function attr(der: Uint8Array, oid: string): string {
-  return nameAttributes(der).filter((a) => a.oid === oid).map((a) => a.text).join(',');
+function attr(attrs: readonly NameAttribute[], oid: string): string {
+  return attrs.filter((a) => a.type === oid).map((a) => a.text).join(',');
 }
 
 /** DN as BJCA prints it: `C=CN, O=…, CN=…` in certificate order (our certificate model's display form). */
@@ -119,22 +107,22 @@ interface RawExtension { oid: string; critical: boolean; value: Uint8Array; whol
 export function certificateExtensions(cert: ParsedCertificate): RawExtension[] {
   const b = cert.tbs;
   const tbs = readTlv(b, 0, b.length);
-  const ext = children(b, tbs, 16).find((f) => f.tag === 0xa3);
+  const ext = children(b, tbs, 16).find((f) => f.tag === TAG.context3);
   if (!ext) return [];
-  const list = expectTag(children(b, ext, 1)[0], 0x30, '扩展');
+  const list = expectTag(children(b, ext, 1)[0], TAG.sequence, '扩展');
   return children(b, list, 256).map((e: Tlv) => {
-    const parts = children(b, expectTag(e, 0x30, '扩展'), 3);
-    const v = expectTag(parts[parts.length - 1], 0x04, '扩展值');
+    const parts = children(b, expectTag(e, TAG.sequence, '扩展'), 3);
+    const v = expectTag(parts[parts.length - 1], TAG.octetString, '扩展值');
     return {
       oid: oidText(b, parts[0]!),
-      critical: parts[1]?.tag === 0x01 && b[parts[1].body] !== 0,
+      critical: parts[1]?.tag === TAG.boolean && b[parts[1].body] !== 0,
       value: b.subarray(v.body, v.end),
       whole: b.subarray(e.start, e.end),
     };
   });
 }
 
-const STRING_TAGS = new Set([0x0c, 0x13, 0x16, 0x12, 0x1a, 0x14, 0x1e, 0x1c]);
+const STRING_TAGS = new Set<number>([TAG.utf8String, TAG.printableString, TAG.ia5String, TAG.numericString, TAG.visibleString, TAG.teletexString, TAG.bmpString, TAG.universalString]);
 
 /** An extension value as text: a bare string (or a string inside one SEQUENCE/OCTET STRING) as its text, anything else base64 of its DER. */
 function extensionText(value: Uint8Array): string {
@@ -142,8 +130,8 @@ function extensionText(value: Uint8Array): string {
     let t = readTlv(value, 0, value.length);
     if (t.end === value.length) {
       if (STRING_TAGS.has(t.tag)) return stringValue(value, t);
-      if (t.tag === 0x30 || t.tag === 0x04) {
-        const inner = t.tag === 0x30 ? children(value, t, 2) : [readTlv(value, t.body, t.end)];
+      if (t.tag === TAG.sequence || t.tag === TAG.octetString) {
+        const inner = t.tag === TAG.sequence ? children(value, t, 2) : [readTlv(value, t.body, t.end)];
         if (inner.length === 1 && STRING_TAGS.has(inner[0]!.tag) && inner[0]!.end === t.end) {
           t = inner[0]!;
           return stringValue(value, t);
@@ -200,22 +188,22 @@ export function sofGetCertInfo(certB64: string, type: number, now: Date = new Da
     case T.version: return `V${cert.version}`;
     case T.serialNumber: return cert.serialNumber.toUpperCase();
     case T.signatureAlgorithm: return SIGNATURE_NAMES[cert.signatureAlgorithmOid] ?? cert.signatureAlgorithmOid;
-    case T.issuerC: return attr(cert.issuerDer, DN.C);
-    case T.issuerO: case T.sgdIssuerO: return attr(cert.issuerDer, DN.O);
-    case T.issuerOU: case T.sgdIssuerOU: return attr(cert.issuerDer, DN.OU);
-    case T.issuerST: return attr(cert.issuerDer, DN.ST);
-    case T.issuerCN: case T.sgdIssuerCN: return attr(cert.issuerDer, DN.CN);
-    case T.issuerL: return attr(cert.issuerDer, DN.L);
-    case T.issuerEmail: return attr(cert.issuerDer, DN.E);
+    case T.issuerC: return attr(cert.issuerAttributes, DN.C);
+    case T.issuerO: case T.sgdIssuerO: return attr(cert.issuerAttributes, DN.O);
+    case T.issuerOU: case T.sgdIssuerOU: return attr(cert.issuerAttributes, DN.OU);
+    case T.issuerST: return attr(cert.issuerAttributes, DN.ST);
+    case T.issuerCN: case T.sgdIssuerCN: return attr(cert.issuerAttributes, DN.CN);
+    case T.issuerL: return attr(cert.issuerAttributes, DN.L);
+    case T.issuerEmail: return attr(cert.issuerAttributes, DN.E);
     case T.notBefore: case T.sgdNotBefore: return sofTime(cert.notBefore);
     case T.notAfter: case T.sgdNotAfter: return sofTime(cert.notAfter);
-    case T.subjectC: return attr(cert.subjectDer, DN.C);
-    case T.subjectO: case T.sgdSubjectO: return attr(cert.subjectDer, DN.O);
-    case T.subjectOU: case T.sgdSubjectOU: return attr(cert.subjectDer, DN.OU);
-    case T.subjectST: return attr(cert.subjectDer, DN.ST);
-    case T.subjectCN: case T.sgdSubjectCN: return attr(cert.subjectDer, DN.CN);
-    case T.subjectL: return attr(cert.subjectDer, DN.L);
-    case T.subjectEmail: case T.sgdSubjectEmail: return attr(cert.subjectDer, DN.E);
+    case T.subjectC: return attr(cert.subjectAttributes, DN.C);
+    case T.subjectO: case T.sgdSubjectO: return attr(cert.subjectAttributes, DN.O);
+    case T.subjectOU: case T.sgdSubjectOU: return attr(cert.subjectAttributes, DN.OU);
+    case T.subjectST: return attr(cert.subjectAttributes, DN.ST);
+    case T.subjectCN: case T.sgdSubjectCN: return attr(cert.subjectAttributes, DN.CN);
+    case T.subjectL: return attr(cert.subjectAttributes, DN.L);
+    case T.subjectEmail: case T.sgdSubjectEmail: return attr(cert.subjectAttributes, DN.E);
     case T.publicKey: return Buffer.from(cert.publicKey.spki).toString('base64');
     case T.customLevel: return '';
     case T.uniqueId: return uniqueId(cert);
@@ -224,7 +212,7 @@ export function sofGetCertInfo(certB64: string, type: number, now: Date = new Da
     case T.extKeyUsage: return (cert.extendedKeyUsage ?? []).join(',');
     case T.crlDistributionPoints: return oneExtension(cert, EXT.crlDistributionPoints);
     case T.netscapeCertType: return oneExtension(cert, EXT.netscapeCertType);
-    case T.selfDefinedExtensions: return certificateExtensions(cert).filter((e) => !e.oid.startsWith('2.5.29.')).map((e) => Buffer.from(e.whole).toString('base64')).join(',');
+    case T.selfDefinedExtensions: return certificateExtensions(cert).filter((e) => !e.oid.startsWith(`${OID_ARC.certificateExtension}.`)).map((e) => Buffer.from(e.whole).toString('base64')).join(',');
     case T.sgdUscc: return identityOf(cert).uscc?.value ?? '';
     case T.issuerDn: return dn(cert, 'issuer');
     case T.subjectDn: return dn(cert, 'subject');
@@ -246,7 +234,7 @@ export function sofGetCertInfoByOid(certB64: string, oid: string): string {
   const cert = certificateFromBase64(certB64);
   const e = certificateExtensions(cert).find((x) => x.oid === oid);
   if (e) return extensionText(e.value);
-  return attr(cert.subjectDer, oid);
+  return attr(cert.subjectAttributes, oid);
 }
 
 /** HEBCA `GetSubjectItem`: the whole subject DN, as the P11 assistant's pages display it. */
@@ -277,7 +265,7 @@ export function formatSofUserList(entries: { name: string; certId: string }[]): 
 
 /** The name a user list shows for a certificate: its CN, else the whole subject. */
 export function userListName(cert: ParsedCertificate): string {
-  return attr(cert.subjectDer, DN.CN) || cert.subject;
+  return attr(cert.subjectAttributes, DN.CN) || cert.subject;
 }
 
 /** HEBCA `GetCertList` → `certSnList`: serial numbers (upper-case hex) joined by `;`. */

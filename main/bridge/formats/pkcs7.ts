@@ -14,6 +14,7 @@ import { parseCertificate, type ParsedCertificate } from '../../pki/certificate.
 import { checkDerStructure } from '../../pki/der.ts';
 import { bytesToHex, sm2Verify, sm3 } from '../../pki/sm2.ts';
 import { decodeBase64, DIGEST_OIDS, messageBytes, rsaSignedDigest, type SofHash, type SofKeyKind } from './signing.ts';
+import { TAG } from '../../pki/asn1-tags.ts';
 
 /** SOF_SignMessage's flag: 0 carries the content (attached), 1 leaves it out (detached). */
 export const SOF_MESSAGE_ATTACHED = 0;
@@ -96,7 +97,7 @@ export function readSignedMessage(input: string | Uint8Array): ReadSignedMessage
     let signingTime: Date | null = null;
     if (si.signedAttrs) {
       signedAttrs = new Uint8Array(si.signedAttrs.encodedValue.slice(0));
-      signedAttrs[0] = 0x31;
+      signedAttrs[0] = TAG.set;
       for (const a of si.signedAttrs.attributes) {
         const v = a.values[0];
         if (a.type === CMS_OID.messageDigest && v instanceof asn1js.OctetString) messageDigest = new Uint8Array(v.valueBlock.valueHexView);

@@ -13,21 +13,22 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
+import { OID } from '../../pki/oids.ts';
 
 /** Chrome and macOS refuse TLS leaves valid for longer than 825 days, even under local roots. */
 export const LOCALHOST_CERT_DAYS = 825;
 
 const OIDS = {
-  commonName: '2.5.4.3',
-  organization: '2.5.4.10',
-  basicConstraints: '2.5.29.19',
-  keyUsage: '2.5.29.15',
-  extKeyUsage: '2.5.29.37',
-  subjectAltName: '2.5.29.17',
-  nameConstraints: '2.5.29.30',
-  subjectKeyId: '2.5.29.14',
-  authorityKeyId: '2.5.29.35',
-  serverAuth: '1.3.6.1.5.5.7.3.1',
+  commonName: OID.commonName,
+  organization: OID.organizationName,
+  basicConstraints: OID.basicConstraints,
+  keyUsage: OID.keyUsage,
+  extKeyUsage: OID.extKeyUsage,
+  subjectAltName: OID.subjectAltName,
+  nameConstraints: OID.nameConstraints,
+  subjectKeyId: OID.subjectKeyId,
+  authorityKeyId: OID.authorityKeyId,
+  serverAuth: OID.ekuServerAuth,
 } as const;
 
 const LOOPBACK_V4 = [127, 0, 0, 1];

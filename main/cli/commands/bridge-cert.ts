@@ -2,10 +2,9 @@ import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { issueLocalhostCertificate, LOCALHOST_TLS_FILES, saveLocalhostTls } from '../../bridge/tls/localhost-certificate.ts';
 import { toErrorInfo } from '../../errors.ts';
-import { EXIT_FAIL, EXIT_OK, EXIT_USAGE, writeJson, type CliIO } from '../io.ts';
+import { EXIT_FAIL, EXIT_OK, parseCommand, usageError, writeJson, type CliIO } from '../io.ts';
 
 const USAGE = `用法 / Usage: cert-assistant bridge-cert issue --out DIR | remove --dir DIR
 
@@ -27,14 +26,10 @@ function caDer(pem: string): Buffer {
 
 export async function run(args: string[], io: CliIO): Promise<number> {
   const [sub, ...rest] = args;
-  let values: { out?: string; dir?: string; help?: boolean };
-  try {
-    ({ values } = parseArgs({ args: rest, options: { out: { type: 'string' }, dir: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false }));
-  } catch (e) {
-    io.stderr.write(`参数错误 / bad arguments: ${(e as Error).message}\n\n${USAGE}`);
-    return EXIT_USAGE;
-  }
-  if (sub === '--help' || sub === '-h' || values.help) {
+  const opened = parseCommand(rest, io, USAGE, { out: { type: 'string' }, dir: { type: 'string' } });
+  if (typeof opened === 'number') return opened;
+  const { values } = opened;
+  if (sub === '--help' || sub === '-h') {
     io.stdout.write(USAGE);
     return EXIT_OK;
   }
@@ -73,6 +68,5 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     io.stderr.write(`错误 [${info.code}]: ${info.message}\n`);
     return EXIT_FAIL;
   }
-  io.stderr.write(`参数错误 / bad arguments: 须为 issue --out DIR 或 remove --dir DIR / give issue --out DIR or remove --dir DIR\n\n${USAGE}`);
-  return EXIT_USAGE;
+  return usageError(io, '须为 issue --out DIR 或 remove --dir DIR / give issue --out DIR or remove --dir DIR', USAGE);
 }

@@ -1,23 +1,23 @@
 import { readFileSync } from 'node:fs';
+import os from 'node:os';
 import { basename } from 'node:path';
 import { createInterface, type Interface } from 'node:readline';
 import { randomUUID } from 'node:crypto';
-import { parseArgs } from 'node:util';
 import { AssistantError, toErrorInfo } from '../../errors.ts';
-import { pkcs12BehindWorker } from '../../assistant/certificates.ts';
 import { createKeyBridgeHost, type HostKeyStore } from '../../bridge/host.ts';
 import { forkBridgeTransport, startBridgeProcess, type RunningBridge } from '../../bridge/process-host.ts';
 import { BRIDGE_PROTOCOLS, type BridgeNote, type BridgeProtocol } from '../../bridge/types.ts';
 import { checkModulePath } from '../../keystores/pkcs11/module-path.ts';
-import { Pkcs12KeyStore } from '../../keystores/pkcs12/index.ts';
 import type { KeyIdentity, KeyStore } from '../../keystores/types.ts';
 import { KeyStoreWorkerClient } from '../../keystores/worker/client.ts';
 import { forkWorkerSpawner } from '../../keystores/worker/fork-transport.ts';
-import { WorkerKeyStore } from '../../keystores/worker/remote-store.ts';
+import { openPkcs12InWorker, WorkerKeyStore } from '../../keystores/worker/remote-store.ts';
 import { windowsStoreKeyStore } from '../../keystores/windows/index.ts';
-import { createSigningPath, type ConsentAnswer, type ConsentView } from '../../login/signing-path.ts';
+import { SignatureLog } from '../../login/signature-log.ts';
+import { createSigningPath, signatureLogRecord, type ConsentAnswer, type ConsentView, type SignatureRecord } from '../../login/signing-path.ts';
+import { userDataDir } from '../../policy/user-data.ts';
 import { parseOriginRule } from '../../../common/portal-origins.ts';
-import { EXIT_FAIL, EXIT_OK, EXIT_USAGE, type CliIO } from '../io.ts';
+import { EXIT_FAIL, EXIT_OK, parseCommand, usageError, type CliIO } from '../io.ts';
 
 const USAGE = `用法 / Usage: cert-assistant bridge [--pfx FILE]... [--module LIB]... [--skf LIB]... [--windows-store]
         --allow-origin ORIGIN [--allow-origin ORIGIN]... [--protocol bjca|hebca]... [--consent stdin]
@@ -39,13 +39,12 @@ pages work with this assistant; only allowed origins, a consent for every signat
   --bjca-wss-port N    默认 21061（CERT_ASSISTANT_BJCA_WSS_PORT），需 --tls-cert/--tls-key
   --hebca-port N       默认 17212（CERT_ASSISTANT_HEBCA_PORT）
 标准输出为 JSON 行：listening、consent、signed、refused、port-busy、keys-changed。SIGTERM 立即结束并释放端口。
+每次签名都写入签名记录（与应用相同，用 cert-assistant log 查看）。
 Standard output: JSON lines (listening, consent, signed, refused, port-busy, keys-changed). SIGTERM ends it.
+Every signature is appended to the signature log, as the app does (see it with cert-assistant log).
 `;
 
-function usage(io: CliIO, why: string): number {
-  io.stderr.write(`参数错误 / bad arguments: ${why}\n\n${USAGE}`);
-  return EXIT_USAGE;
-}
+const usage = (io: CliIO, why: string): number => usageError(io, why, USAGE);
 
 function portValue(v: string | undefined, env: string | undefined, fallback: number): number | null {
   const s = v ?? env;
@@ -91,26 +90,14 @@ function parseAnswer(line: string | null): ConsentAnswer {
 }
 
 export async function run(args: string[], io: CliIO): Promise<number> {
-  let values: Record<string, string | string[] | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args,
-      options: {
-        pfx: { type: 'string', multiple: true }, module: { type: 'string', multiple: true }, skf: { type: 'string', multiple: true },
-        'windows-store': { type: 'boolean' }, 'allow-origin': { type: 'string', multiple: true }, protocol: { type: 'string', multiple: true },
-        consent: { type: 'string' }, 'bjca-port': { type: 'string' }, 'bjca-wss-port': { type: 'string' }, 'hebca-port': { type: 'string' },
-        'tls-cert': { type: 'string' }, 'tls-key': { type: 'string' }, help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (e) {
-    return usage(io, (e as Error).message);
-  }
-  if (values['help']) {
-    io.stdout.write(USAGE);
-    return EXIT_OK;
-  }
+  const opened = parseCommand(args, io, USAGE, {
+    pfx: { type: 'string', multiple: true }, module: { type: 'string', multiple: true }, skf: { type: 'string', multiple: true },
+    'windows-store': { type: 'boolean' }, 'allow-origin': { type: 'string', multiple: true }, protocol: { type: 'string', multiple: true },
+    consent: { type: 'string' }, 'bjca-port': { type: 'string' }, 'bjca-wss-port': { type: 'string' }, 'hebca-port': { type: 'string' },
+    'tls-cert': { type: 'string' }, 'tls-key': { type: 'string' },
+  });
+  if (typeof opened === 'number') return opened;
+  const { values } = opened;
   const origins = (values['allow-origin'] as string[] | undefined) ?? [];
   if (origins.length === 0) return usage(io, '至少需要一个 --allow-origin / at least one --allow-origin is required');
   for (const o of origins) if (!parseOriginRule(o)) return usage(io, `不是有效的来源 / not an origin: ${o}`);
@@ -160,10 +147,25 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   };
   const ask = consentMode === 'stdin' ? askStdin : askTerminal;
 
+  // Every signature goes into the user's signature log (the same folder and record as the app's bridge)
+  // before the page gets it; the `signed` line follows its entry. A failed write is a warning: the
+  // user consented and the signature is made.
+  const signatureLog = new SignatureLog(userDataDir(process.platform, io.env, os.homedir()));
+  let recording: Promise<void> = Promise.resolve();
+  const record = (r: SignatureRecord): Promise<void> => {
+    recording = recording
+      .then(() => signatureLog.append(signatureLogRecord(r, 'bridge')))
+      .then(() => undefined, (e: unknown) => {
+        const info = toErrorInfo(e);
+        io.stderr.write(`警告 [${info.code}]: 签名已完成，但未能写入签名记录：${info.message}\n`);
+      })
+      .then(() => emit({ ...r }));
+    return recording;
+  };
+
   const path = createSigningPath({
     ask,
-    // The signature log (clerk issue) plugs in here; the CLI's record is the `signed` event.
-    record: (r) => emit({ ...r }),
+    record,
     now: io.now,
     randomId: () => randomUUID(),
   });
@@ -215,6 +217,8 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     rl.close();
     await bridge?.stop();
     await client?.close();
+    // A signature made just before SIGTERM is still written to the log.
+    await recording;
   };
   // Signals are caught before anything is announced, so a SIGTERM right after `listening` still ends cleanly.
   let stopRequested: (() => void) | null = null;
@@ -264,12 +268,13 @@ export async function run(args: string[], io: CliIO): Promise<number> {
 
 /**
  * A PFX whose certificates are encrypted can only be listed with its password: the first list
- * asks for it through a consent ("open", naming the file), reads the file once, drops the
- * password; signatures then go through the key-store worker with the PIN of their own consent.
+ * asks for it through a consent ("open", naming the file) and the key-store worker opens the file
+ * with it (never this process: its key derivations can cost seconds); signatures then go to the
+ * worker with the PIN of their own consent.
  */
 function lockedPfxStore(file: string, client: KeyStoreWorkerClient, path: ReturnType<typeof createSigningPath>, ask: (v: ConsentView, s: AbortSignal) => Promise<ConsentAnswer>): KeyStore {
   const remote = new WorkerKeyStore(client, { kind: 'pkcs12', file });
-  let local: KeyStore = new Pkcs12KeyStore(file);
+  let opened: KeyStore | null = null;
   let opening: Promise<KeyIdentity[]> | null = null;
   const open = async (): Promise<KeyIdentity[]> => {
     const release = await path.acquire();
@@ -283,18 +288,19 @@ function lockedPfxStore(file: string, client: KeyStoreWorkerClient, path: Return
         expiresAt: new Date(Date.now() + 120_000).toISOString(),
       }, abort.signal).finally(() => clearTimeout(t));
       if (!answer.allow || answer.secret === undefined) throw new AssistantError('USER_DENIED', '未打开证书文件', { en: 'the file was not opened' });
-      const opened = await Pkcs12KeyStore.open(file, { password: answer.secret });
-      local = opened;
+      opened = await openPkcs12InWorker(client, file, answer.secret);
       return opened.listIdentities();
     } finally {
       release();
     }
   };
-  return pkcs12BehindWorker({
+  return {
     kind: 'pkcs12',
     async listIdentities() {
+      if (opened) return opened.listIdentities();
       try {
-        return await local.listIdentities();
+        // Files with clear certificates list without the password (in the worker too).
+        return await remote.listIdentities();
       } catch (e) {
         if (!(e instanceof AssistantError) || e.code !== 'PFX_PASSWORD_REQUIRED') throw e;
         opening ??= open().finally(() => {
@@ -303,8 +309,11 @@ function lockedPfxStore(file: string, client: KeyStoreWorkerClient, path: Return
         return opening;
       }
     },
-    pinState: (id) => local.pinState(id),
-    sign: (id, data, alg, pin) => local.sign(id, data, alg, pin),
-    close: () => local.close(),
-  }, remote);
+    pinState: (id) => remote.pinState(id),
+    sign: (id, data, alg, pin) => remote.sign(id, data, alg, pin),
+    // A PFX key signs digests and decrypts in the worker too (each after its own consent).
+    signDigest: remote.signDigest!,
+    decrypt: remote.decrypt!,
+    close: () => remote.close(),
+  };
 }

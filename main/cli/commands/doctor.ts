@@ -7,13 +7,12 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { AssistantError, toErrorInfo, type ErrorInfo } from '../../errors.ts';
 import { PE_MACHINE_NAMES, peMachineOf, readPeFile, type PeInfo, type PeMachine } from '../../keystores/pe.ts';
 import type { KeyStoreWorkerClient } from '../../keystores/worker/client.ts';
 import { loadPolicy, type PolicyResult } from '../../policy/index.ts';
 import { parseCertificate } from '../../pki/certificate.ts';
-import { EXIT_FAIL, EXIT_OK, EXIT_USAGE, parseTimeoutMs, TIMEOUT_USAGE_MESSAGE, writeJson, type CliIO } from '../io.ts';
+import { EXIT_FAIL, EXIT_OK, EXIT_USAGE, parseCommand, parseTimeoutMs, timeoutUsage, writeJson, type CliIO } from '../io.ts';
 
 import { adminChecks, CA_ASSISTANT_PORTS, probePortalHttp, renderDoctorHtml } from './doctor-admin.ts';
 export type CheckStatus = 'pass' | 'warn' | 'fail' | 'skip';
@@ -443,22 +442,11 @@ export async function collectDoctorReport(opts: {
 }
 
 export async function run(args: string[], io: CliIO): Promise<number> {
-  let values: { json?: boolean; html?: string; policy?: string; timeout?: string; portal?: string; 'assistant-ports'?: string; help?: boolean };
-  try {
-    ({ values } = parseArgs({ args, options: { json: { type: 'boolean' }, html: { type: 'string' }, policy: { type: 'string' }, timeout: { type: 'string' }, portal: { type: 'string' }, 'assistant-ports': { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false }));
-  } catch (e) {
-    io.stderr.write(`参数错误 / bad arguments: ${(e as Error).message}\n\n${USAGE}`);
-    return EXIT_USAGE;
-  }
-  if (values.help) {
-    io.stdout.write(USAGE);
-    return EXIT_OK;
-  }
+  const opened = parseCommand(args, io, USAGE, { json: { type: 'boolean' }, html: { type: 'string' }, policy: { type: 'string' }, timeout: { type: 'string' }, portal: { type: 'string' }, 'assistant-ports': { type: 'string' } });
+  if (typeof opened === 'number') return opened;
+  const { values } = opened;
   const timeoutMs = parseTimeoutMs(values.timeout, 5_000);
-  if (timeoutMs === null) {
-    io.stderr.write(TIMEOUT_USAGE_MESSAGE);
-    return EXIT_USAGE;
-  }
+  if (timeoutMs === null) return timeoutUsage(io);
   let ports: number[] = [...CA_ASSISTANT_PORTS];
   if (values['assistant-ports'] !== undefined) {
     ports = values['assistant-ports'].split(',').map((x) => Number(x.trim()));

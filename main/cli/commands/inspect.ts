@@ -5,17 +5,17 @@
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { toErrorInfo } from '../../errors.ts';
 import { loadCaProfiles } from '../../pki/ca-profiles.ts';
 import { checkResidentId, maskResidentId } from '../../pki/resident-id.ts';
 import type { ParsedCertificate } from '../../pki/certificate.ts';
+import { dnLabelZh } from '../../pki/oids.ts';
 import { formatDateZh, inspectCertificate, loginVerdict, type CertificateReport, type CheckStatus } from '../../pki/inspect.ts';
 import { readCertificatePath } from '../../pki/read.ts';
 import { loadTrustAnchors } from '../../pki/trust.ts';
 import { analyzeUscc } from '../../pki/uscc.ts';
 import { loadPolicy } from '../../policy/index.ts';
-import { EXIT_FAIL, EXIT_OK, EXIT_USAGE, readSecretLine, writeJson, type CliIO } from '../io.ts';
+import { EXIT_FAIL, EXIT_OK, EXIT_USAGE, parseCommand, readSecretLine, writeJson, type CliIO } from '../io.ts';
 
 const USAGE = `用法 / Usage: cert-assistant inspect [--json] [--password-stdin] [--trust 路径]... 文件...
   检查证书文件（PEM、DER、P7B、PFX/P12）能否用于河北政务服务网法人登录：
@@ -38,31 +38,16 @@ export interface InspectFileEntry {
   certificates: JsonCertificate[];
 }
 
-type JsonCertificate = Omit<CertificateReport, 'checks'> & { checks: { id: string; status: CheckStatus; message: string; code?: string }[] };
+type JsonCertificate = Omit<CertificateReport, 'checks'> & { checks: { id: string; status: CheckStatus; message: string; code?: string; detail?: string }[] };
 
 export async function run(args: string[], io: CliIO): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        json: { type: 'boolean' },
-        'password-stdin': { type: 'boolean' },
-        trust: { type: 'string', multiple: true },
-        policy: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (e) {
-    io.stderr.write(`用法错误 / usage error: ${(e as Error).message}\n\n${USAGE}`);
-    return EXIT_USAGE;
-  }
-  if (parsed.values.help) {
-    io.stdout.write(USAGE);
-    return EXIT_OK;
-  }
+  const parsed = parseCommand(args, io, USAGE, {
+    json: { type: 'boolean' },
+    'password-stdin': { type: 'boolean' },
+    trust: { type: 'string', multiple: true },
+    policy: { type: 'string' },
+  }, true);
+  if (typeof parsed === 'number') return parsed;
   const files = parsed.positionals;
   if (files.length === 0) {
     io.stderr.write(`缺少要检查的文件 / no file given\n\n${USAGE}`);
@@ -106,10 +91,8 @@ export async function run(args: string[], io: CliIO): Promise<number> {
 }
 
 function toJson(r: CertificateReport): JsonCertificate {
-  return { ...r, checks: r.checks.map((c) => ({ id: c.id, status: c.status, message: c.message, ...(c.code !== undefined ? { code: c.code } : {}) })) };
+  return { ...r, checks: r.checks.map((c) => ({ id: c.id, status: c.status, message: c.message, ...(c.code !== undefined ? { code: c.code } : {}), ...(c.detail !== undefined ? { detail: c.detail } : {}) })) };
 }
-
-const DN_LABELS: Record<string, string> = { CN: '名称', O: '单位', OU: '部门', L: '城市', ST: '省份', C: '国家', serialNumber: '序列号', emailAddress: '邮箱', name: '名称' };
 
 /** Resident ID numbers in DN text (HEBCA puts them in a subject attribute, others in CN) are masked for people. */
 function maskResidentIds(text: string, now: Date): string {
@@ -124,7 +107,7 @@ function dnZh(dn: string, now: Date): string {
   const parts = dn.split(/(?<!\\), /).map((p) => {
     const i = p.indexOf('=');
     const key = p.slice(0, i);
-    return `${DN_LABELS[key] ?? key}：${maskResidentIds(p.slice(i + 1).replace(/\\(.)/g, '$1'), now)}`;
+    return `${dnLabelZh(key) ?? key}：${maskResidentIds(p.slice(i + 1).replace(/\\(.)/g, '$1'), now)}`;
   });
   return parts.join('；');
 }
@@ -167,7 +150,7 @@ function humanReport(entries: InspectFileEntry[], caFlags: Map<InspectFileEntry,
       }
       else if (c.identity.orgCode) lines.push(`    组织机构代码：${c.identity.orgCode.value}（来源 ${c.identity.orgCode.source}）`);
       lines.push('    检查：');
-      for (const k of c.checks) lines.push(`      ${MARK[k.status]}  ${CHECK_NAMES[k.id] ?? k.id}：${k.message}`);
+      for (const k of c.checks) lines.push(`      ${MARK[k.status]}  ${CHECK_NAMES[k.id] ?? k.id}：${k.message}`, ...(k.detail ? [`         ${k.detail}`] : []));
       const verdict = loginVerdict(c);
       lines.push(`    结论：${isCA ? 'CA 证书，用于签发证书，不用于登录' : verdict.verdict === 'unusable' ? '不能用于法人登录' : verdict.message}`, '');
     });

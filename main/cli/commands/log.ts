@@ -1,11 +1,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
-import { parseArgs } from 'node:util';
 import { toErrorInfo } from '../../errors.ts';
 import { filterEntries, formatTimeZh, OPERATION_ZH, parseLogDay, toCsv, VIA_ZH } from '../../login/signature-log-export.ts';
 import { SignatureLog } from '../../login/signature-log.ts';
 import { userDataDir } from '../../policy/user-data.ts';
-import { EXIT_FAIL, EXIT_OK, EXIT_USAGE, writeJson, type CliIO } from '../io.ts';
+import { EXIT_FAIL, EXIT_OK, parseCommand, usageError, writeJson, type CliIO } from '../io.ts';
 
 const USAGE = `用法 / Usage: cert-assistant log [--json] [--verify] [--export FILE] [--certificate SHA256] [--origin ORIGIN] [--since 日期] [--until 日期]
 
@@ -22,34 +21,20 @@ The signature log: every signature and decryption the assistant made (never the 
 `;
 
 export async function run(args: string[], io: CliIO): Promise<number> {
-  let values: { json?: boolean; verify?: boolean; export?: string; certificate?: string; origin?: string; since?: string; until?: string; help?: boolean };
-  try {
-    ({ values } = parseArgs({
-      args,
-      options: {
-        json: { type: 'boolean' }, verify: { type: 'boolean' }, export: { type: 'string' }, certificate: { type: 'string' },
-        origin: { type: 'string' }, since: { type: 'string' }, until: { type: 'string' }, help: { type: 'boolean', short: 'h' },
-      },
-      strict: true, allowPositionals: false,
-    }));
-  } catch (e) {
-    io.stderr.write(`参数错误 / bad arguments: ${(e as Error).message}\n\n${USAGE}`);
-    return EXIT_USAGE;
-  }
-  if (values.help) {
-    io.stdout.write(USAGE);
-    return EXIT_OK;
-  }
+  const opened = parseCommand(args, io, USAGE, {
+    json: { type: 'boolean' }, verify: { type: 'boolean' }, export: { type: 'string' }, certificate: { type: 'string' },
+    origin: { type: 'string' }, since: { type: 'string' }, until: { type: 'string' },
+  });
+  if (typeof opened === 'number') return opened;
+  const { values } = opened;
   const since = values.since === undefined ? null : parseLogDay(values.since, false);
   const until = values.until === undefined ? null : parseLogDay(values.until, true);
   if ((values.since !== undefined && since === null) || (values.until !== undefined && until === null)) {
-    io.stderr.write(`参数错误 / bad arguments: 日期格式应为 2026-12-01 / dates look like 2026-12-01\n\n${USAGE}`);
-    return EXIT_USAGE;
+    return usageError(io, '日期格式应为 2026-12-01 / dates look like 2026-12-01', USAGE);
   }
   const fp = values.certificate?.toLowerCase().replace(/[^0-9a-f]/g, '');
   if (values.certificate !== undefined && !fp) {
-    io.stderr.write(`参数错误 / bad arguments: --certificate 须为 SHA-256 指纹 / --certificate takes a SHA-256 fingerprint\n\n${USAGE}`);
-    return EXIT_USAGE;
+    return usageError(io, '--certificate 须为 SHA-256 指纹 / --certificate takes a SHA-256 fingerprint', USAGE);
   }
   const log = new SignatureLog(userDataDir(process.platform, io.env, os.homedir()));
   try {

@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
-import { parseArgs } from 'node:util';
 import { AssistantError, isAssistantError, toErrorInfo, type ErrorInfo } from '../../errors.ts';
 import type { KeyIdentity, KeyStore } from '../../keystores/types.ts';
 import { Pkcs12KeyStore } from '../../keystores/pkcs12/index.ts';
@@ -16,7 +15,7 @@ import { parseCertificate } from '../../pki/certificate.ts';
 import { inspectCertificate } from '../../pki/inspect.ts';
 import { userDataDir } from '../../policy/user-data.ts';
 import { createLoginToken, type LoginTokenFormat } from '../../login/token.ts';
-import { EXIT_FAIL, EXIT_OK, EXIT_USAGE, readSecretLine, type CliIO } from '../io.ts';
+import { EXIT_FAIL, EXIT_OK, parseCommand, usageError, readSecretLine, type CliIO } from '../io.ts';
 
 const USAGE = `用法 / Usage: cert-assistant login --origin URL --challenge B64 (--pfx FILE | --module PATH [--slot N] [--id HEX] | --skf PATH [--id DEVICE/APP/CONTAINER] | --windows-store [--id SHA256]) --pin-stdin [--format json|cms]
 
@@ -47,10 +46,7 @@ function appVersion(): string {
   }
 }
 
-function usage(io: CliIO, why: string): number {
-  io.stderr.write(`参数错误 / bad arguments: ${why}\n\n${USAGE}`);
-  return EXIT_USAGE;
-}
+const usage = (io: CliIO, why: string): number => usageError(io, why, USAGE);
 
 function fail(io: CliIO, info: ErrorInfo): number {
   io.stderr.write(`错误 [${info.code}]: ${info.message}\n`);
@@ -101,24 +97,12 @@ function pickIdentity(ids: KeyIdentity[], slot: number | undefined, idHex: strin
 }
 
 export async function run(args: string[], io: CliIO): Promise<number> {
-  let values: { origin?: string; challenge?: string; pfx?: string; module?: string; skf?: string; 'windows-store'?: boolean; slot?: string; id?: string; 'pin-stdin'?: boolean; format?: string; help?: boolean };
-  try {
-    ({ values } = parseArgs({
-      args,
-      options: {
-        origin: { type: 'string' }, challenge: { type: 'string' }, pfx: { type: 'string' }, module: { type: 'string' }, skf: { type: 'string' }, 'windows-store': { type: 'boolean' },
-        slot: { type: 'string' }, id: { type: 'string' }, 'pin-stdin': { type: 'boolean' }, format: { type: 'string' }, help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (e) {
-    return usage(io, (e as Error).message);
-  }
-  if (values.help) {
-    io.stdout.write(USAGE);
-    return EXIT_OK;
-  }
+  const opened = parseCommand(args, io, USAGE, {
+    origin: { type: 'string' }, challenge: { type: 'string' }, pfx: { type: 'string' }, module: { type: 'string' }, skf: { type: 'string' }, 'windows-store': { type: 'boolean' },
+    slot: { type: 'string' }, id: { type: 'string' }, 'pin-stdin': { type: 'boolean' }, format: { type: 'string' },
+  });
+  if (typeof opened === 'number') return opened;
+  const { values } = opened;
   if (!values.origin) return usage(io, '缺少 --origin / --origin is required');
   if (!values.challenge) return usage(io, '缺少 --challenge / --challenge is required');
   const windowsStore = values['windows-store'] === true;

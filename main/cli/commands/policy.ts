@@ -1,8 +1,7 @@
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { AssistantError, type ErrorInfo } from '../../errors.ts';
 import { loadPolicy, type Policy, type PolicyResult } from '../../policy/index.ts';
-import { EXIT_FAIL, EXIT_OK, EXIT_USAGE, writeJson, type CliIO } from '../io.ts';
+import { EXIT_FAIL, EXIT_OK, parseCommand, usageError, writeJson, type CliIO } from '../io.ts';
 
 const USAGE = `用法 / Usage: cert-assistant policy show [--json] [--policy FILE]
 
@@ -32,21 +31,11 @@ function valueText(v: unknown): string {
 }
 
 export async function run(args: string[], io: CliIO): Promise<number> {
-  let parsed: { values: { json?: boolean; policy?: string; help?: boolean }; positionals: string[] };
-  try {
-    parsed = parseArgs({ args, options: { json: { type: 'boolean' }, policy: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: true });
-  } catch (e) {
-    io.stderr.write(`参数错误 / bad arguments: ${(e as Error).message}\n\n${USAGE}`);
-    return EXIT_USAGE;
-  }
+  const parsed = parseCommand(args, io, USAGE, { json: { type: 'boolean' }, policy: { type: 'string' } }, true);
+  if (typeof parsed === 'number') return parsed;
   const { values, positionals } = parsed;
-  if (values.help) {
-    io.stdout.write(USAGE);
-    return EXIT_OK;
-  }
   if (positionals.length !== 1 || positionals[0] !== 'show') {
-    io.stderr.write(`参数错误 / bad arguments: 须为 policy show / expected: policy show\n\n${USAGE}`);
-    return EXIT_USAGE;
+    return usageError(io, '须为 policy show / expected: policy show', USAGE);
   }
   const machinePath = values.policy !== undefined ? resolve(io.cwd, values.policy) : undefined;
   const result: PolicyResult = loadPolicy({ env: io.env, ...(machinePath !== undefined ? { machinePath } : {}) });

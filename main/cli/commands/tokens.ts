@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import { AssistantError, isAssistantError, toErrorInfo, type ErrorInfo } from '../../errors.ts';
 import { resolve } from 'node:path';
 import { loadCaProfiles, type CaProfile } from '../../pki/ca-profiles.ts';
@@ -14,7 +13,7 @@ import { forkWorkerSpawner } from '../../keystores/worker/fork-transport.ts';
 import type { Pkcs11ModuleReport } from '../../keystores/worker/protocol.ts';
 import type { PinState } from '../../keystores/types.ts';
 import { windowsStoreKeyStore } from '../../keystores/windows/index.ts';
-import { EXIT_FAIL, EXIT_OK, EXIT_USAGE, parseTimeoutMs, TIMEOUT_USAGE_MESSAGE, writeJson, type CliIO } from '../io.ts';
+import { EXIT_FAIL, EXIT_OK, parseCommand, parseTimeoutMs, timeoutUsage, writeJson, type CliIO } from '../io.ts';
 
 const USAGE = `用法 / Usage: cert-assistant tokens [--module PATH]... [--skf PATH]... [--windows-store] [--json] [--trust PATH]... [--policy FILE] [--timeout MS]
 
@@ -61,22 +60,11 @@ interface WindowsOut { stores: string[]; error?: ErrorInfo; identities: unknown[
 interface ModuleOut { path: string; error?: ErrorInfo; info?: Pkcs11ModuleReport['info']; slots: unknown[] }
 
 export async function run(args: string[], io: CliIO): Promise<number> {
-  let values: { module?: string[]; skf?: string[]; 'windows-store'?: boolean; json?: boolean; timeout?: string; trust?: string[]; policy?: string; help?: boolean };
-  try {
-    ({ values } = parseArgs({ args, options: { module: { type: 'string', multiple: true }, skf: { type: 'string', multiple: true }, 'windows-store': { type: 'boolean' }, json: { type: 'boolean' }, trust: { type: 'string', multiple: true }, policy: { type: 'string' }, timeout: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false }));
-  } catch (e) {
-    io.stderr.write(`参数错误 / bad arguments: ${(e as Error).message}\n\n${USAGE}`);
-    return EXIT_USAGE;
-  }
-  if (values.help) {
-    io.stdout.write(USAGE);
-    return EXIT_OK;
-  }
+  const opened = parseCommand(args, io, USAGE, { module: { type: 'string', multiple: true }, skf: { type: 'string', multiple: true }, 'windows-store': { type: 'boolean' }, json: { type: 'boolean' }, trust: { type: 'string', multiple: true }, policy: { type: 'string' }, timeout: { type: 'string' } });
+  if (typeof opened === 'number') return opened;
+  const { values } = opened;
   const timeoutMs = parseTimeoutMs(values.timeout, 5_000);
-  if (timeoutMs === null) {
-    io.stderr.write(TIMEOUT_USAGE_MESSAGE);
-    return EXIT_USAGE;
-  }
+  if (timeoutMs === null) return timeoutUsage(io);
   // Machine policy (admin) over defaults; never throws.
   const policy = loadPolicy({ env: io.env, ...(values.policy !== undefined ? { machinePath: resolve(io.cwd, values.policy) } : {}) }).policy;
   // --module is the CLI user's explicit choice; otherwise only admin-configured drivers.

@@ -3,8 +3,7 @@
  * JSON: one UsccAnalysis per input, in order. Human: a zh-CN report that also recognises
  * organisation codes, 15-digit registration numbers and (masked) resident ID numbers.
  */
-import { parseArgs } from 'node:util';
-import { EXIT_FAIL, EXIT_OK, EXIT_USAGE, writeJson, type CliIO } from '../io.ts';
+import { EXIT_FAIL, EXIT_OK, EXIT_USAGE, parseCommand, writeJson, type CliIO } from '../io.ts';
 import { analyzeUsccDetailed, type UsccDetails } from '../../pki/uscc.ts';
 import { classifyIdentifier, type ClassifiedIdentifier } from '../../pki/identifiers.ts';
 import { regionDisplayName } from '../../pki/regions.ts';
@@ -19,17 +18,8 @@ const USAGE = `用法 / Usage: cert-assistant uscc [--json] 代码 [代码 ...]
 `;
 
 export async function run(args: string[], io: CliIO): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args, allowPositionals: true, strict: true, options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
-  } catch (e) {
-    io.stderr.write(`用法错误 / usage error: ${(e as Error).message}\n\n${USAGE}`);
-    return EXIT_USAGE;
-  }
-  if (parsed.values.help) {
-    io.stdout.write(USAGE);
-    return EXIT_OK;
-  }
+  const parsed = parseCommand(args, io, USAGE, { json: { type: 'boolean' } }, true);
+  if (typeof parsed === 'number') return parsed;
   const codes = parsed.positionals;
   if (codes.length === 0) {
     io.stderr.write(`缺少要校验的代码 / no code given\n\n${USAGE}`);

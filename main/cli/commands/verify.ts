@@ -1,6 +1,5 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { AssistantError, toErrorInfo } from '../../errors.ts';
 import { loadTrustAnchors } from '../../pki/trust.ts';
 import { MemoryChallengeStore } from '../../login/challenge-store.ts';
@@ -8,7 +7,7 @@ import { checkChallenge } from '../../login/tbs.ts';
 import { DEFAULT_MAX_TOKEN_BYTES } from '../../login/token-format.ts';
 import { verifyLoginToken, type VerifyOptions, type VerifyResult } from '../../login/verify.ts';
 import { verifySofLogin } from '../../login/sof-login.ts';
-import { EXIT_FAIL, EXIT_OK, EXIT_USAGE, readAll, writeJson, type CliIO } from '../io.ts';
+import { EXIT_FAIL, EXIT_OK, parseCommand, usageError, readAll, writeJson, type CliIO } from '../io.ts';
 
 const USAGE = `用法 / Usage: cert-assistant verify --origin URL --challenge B64 --trust PATH [--trust PATH]... [--expect-uscc CODE] [--now ISO] [--crl FILE]... [--fetch-crl] [--ocsp] [--ocsp-url URL] [--require-revocation] TOKEN|-
        cert-assistant verify --sof --random R --certificate FILE --signature B64|FILE --trust PATH [...同上 / as above]
@@ -35,10 +34,7 @@ Verifies a login token (for portals). TOKEN is the token text, a token file, or 
 Prints JSON {ok, code?, message?, uscc, subject, …}; exit 0 accepted, 1 rejected.
 `;
 
-function usage(io: CliIO, why: string): number {
-  io.stderr.write(`参数错误 / bad arguments: ${why}\n\n${USAGE}`);
-  return EXIT_USAGE;
-}
+const usage = (io: CliIO, why: string): number => usageError(io, why, USAGE);
 
 /** The token from stdin, a file, or the argument itself; bounded before it is read whole. */
 async function readToken(arg: string, io: CliIO): Promise<Uint8Array> {
@@ -63,27 +59,14 @@ async function readToken(arg: string, io: CliIO): Promise<Uint8Array> {
 }
 
 export async function run(args: string[], io: CliIO): Promise<number> {
-  let values: { sof?: boolean; random?: string; certificate?: string; signature?: string; origin?: string; challenge?: string; trust?: string[]; 'expect-uscc'?: string; now?: string; crl?: string[]; 'fetch-crl'?: boolean; ocsp?: boolean; 'ocsp-url'?: string; 'require-revocation'?: boolean; 'no-bundled'?: boolean; help?: boolean };
-  let positionals: string[];
-  try {
-    ({ values, positionals } = parseArgs({
-      args,
-      options: {
-        sof: { type: 'boolean' }, random: { type: 'string' }, certificate: { type: 'string' }, signature: { type: 'string' },
-        origin: { type: 'string' }, challenge: { type: 'string' }, trust: { type: 'string', multiple: true }, 'expect-uscc': { type: 'string' },
-        now: { type: 'string' }, crl: { type: 'string', multiple: true }, 'fetch-crl': { type: 'boolean' },
-        ocsp: { type: 'boolean' }, 'ocsp-url': { type: 'string' }, 'require-revocation': { type: 'boolean' }, 'no-bundled': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-      allowPositionals: true,
-    }));
-  } catch (e) {
-    return usage(io, (e as Error).message);
-  }
-  if (values.help) {
-    io.stdout.write(USAGE);
-    return EXIT_OK;
-  }
+  const opened = parseCommand(args, io, USAGE, {
+    sof: { type: 'boolean' }, random: { type: 'string' }, certificate: { type: 'string' }, signature: { type: 'string' },
+    origin: { type: 'string' }, challenge: { type: 'string' }, trust: { type: 'string', multiple: true }, 'expect-uscc': { type: 'string' },
+    now: { type: 'string' }, crl: { type: 'string', multiple: true }, 'fetch-crl': { type: 'boolean' },
+    ocsp: { type: 'boolean' }, 'ocsp-url': { type: 'string' }, 'require-revocation': { type: 'boolean' }, 'no-bundled': { type: 'boolean' },
+  }, true);
+  if (typeof opened === 'number') return opened;
+  const { values, positionals } = opened;
   const ocspUrl = values['ocsp-url'];
   if (ocspUrl !== undefined && !/^https?:\/\/\S+$/i.test(ocspUrl)) return usage(io, '--ocsp-url 须为 http(s) 地址 / --ocsp-url must be an http(s) URL');
   if (values.sof) return runSof(values, positionals, io);

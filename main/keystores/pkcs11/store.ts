@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import * as pkijs from 'pkijs';
 import { AssistantError, isAssistantError } from '../../errors.ts';
 import type { KeyIdentity, KeyStore, PinState } from '../types.ts';
-import type { SignatureAlgorithm } from '../../pki/signature-algorithm.ts';
+import { parseCertificate } from '../../pki/certificate.ts';
+import { signatureAlgorithmFor, type SignatureAlgorithm } from '../../pki/signature-algorithm.ts';
 import type { Pkcs11ModuleReport, Pkcs11SlotReport } from '../worker/protocol.ts';
 import { Pkcs11Module, readUlong, ulongBytes, type Handle, type TokenInfo } from './binding.ts';
 import { CKR_OK, CKR_PIN_INCORRECT, CKR_USER_ALREADY_LOGGED_IN, pkcs11Error } from './ckr.ts';
@@ -41,24 +41,11 @@ function parseIdentityId(id: string): { slot: number | null; ckaId: string } {
   return { slot: m[1] === undefined ? null : Number(m[1]), ckaId: (m[2] ?? '').toLowerCase() };
 }
 
-const OID_RSA = '1.2.840.113549.1.1.1';
-const OID_EC = '1.2.840.10045.2.1';
-const OID_P256 = '1.2.840.10045.3.1.7';
-const OID_SM2 = '1.2.156.10197.1.301';
-
 /** What the certificate's key can do, from its SubjectPublicKeyInfo; null when unusable. */
 function certificateKeyAlgorithm(der: Uint8Array): { algorithm: SignatureAlgorithm | null; isCA: boolean } {
   try {
-    const cert = pkijs.Certificate.fromBER(new Uint8Array(der));
-    const alg = cert.subjectPublicKeyInfo.algorithm;
-    let algorithm: SignatureAlgorithm | null = null;
-    if (alg.algorithmId === OID_RSA) algorithm = 'RS256';
-    else if (alg.algorithmId === OID_EC) {
-      const curve = (alg.algorithmParams as { valueBlock?: { toString(): string } } | undefined)?.valueBlock?.toString();
-      algorithm = curve === OID_P256 ? 'ES256' : curve === OID_SM2 ? 'SM2-SM3' : null;
-    } else if (alg.algorithmId === OID_SM2) algorithm = 'SM2-SM3';
-    const bc = cert.extensions?.find((e) => e.extnID === '2.5.29.19')?.parsedValue as { cA?: boolean } | undefined;
-    return { algorithm, isCA: bc?.cA === true };
+    const cert = parseCertificate(der);
+    return { algorithm: signatureAlgorithmFor(cert.publicKey), isCA: cert.isCA };
   } catch {
     return { algorithm: null, isCA: false };
   }

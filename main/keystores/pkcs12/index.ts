@@ -1,1 +1,1 @@
-export { Pkcs12KeyStore, algorithmFor, signWith, type Pkcs12StoreOptions } from './store.ts';
+export { Pkcs12KeyStore, signWith, type Pkcs12StoreOptions } from './store.ts';

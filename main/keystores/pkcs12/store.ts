@@ -7,13 +7,14 @@ import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { AssistantError } from '../../errors.ts';
 import { parseCertificate, type ParsedCertificate } from '../../pki/certificate.ts';
-import { decodePkcs12, decryptPkcs8, type Pkcs12Contents } from '../../pki/pkcs12.ts';
+import { KdfSession } from '../../pki/pbe.ts';
+import { decodePkcs12Async, decryptPkcs8, type Pkcs12Contents } from '../../pki/pkcs12.ts';
 import { describePrivateKey, nodePrivateKey, sm2PrivateKeyHex } from '../../pki/private-key.ts';
 import { MAX_FILE_BYTES } from '../../pki/read.ts';
 import { decryptFailed, digestInfo, digestNameForLength, rsaPkcs1Decrypt } from '../../pki/rsa-pkcs1.ts';
 import { bytesToHex, sm2Decrypt, sm2PublicKeyFromPrivate, sm2Sign, sm2SignHash } from '../../pki/sm2.ts';
 import type { KeyIdentity, KeyStore, PinState } from '../types.ts';
-import type { SignatureAlgorithm } from '../../pki/signature-algorithm.ts';
+import { signatureAlgorithmFor, type SignatureAlgorithm } from '../../pki/signature-algorithm.ts';
 
 export interface Pkcs12StoreOptions {
   /** Reads the file (tests and the app's sandboxed reader pass their own). */
@@ -29,14 +30,6 @@ interface IdentityEntry {
 
 function pinIncorrect(): AssistantError {
   return new AssistantError('PIN_INCORRECT', 'PFX 文件密码错误', { en: 'wrong PFX file password' });
-}
-
-/** Signature algorithm a certificate's key can make, or null when the login token has none for it. */
-export function algorithmFor(cert: ParsedCertificate): SignatureAlgorithm | null {
-  if (cert.publicKey.kind === 'RSA') return 'RS256';
-  if (cert.publicKey.kind === 'SM2') return 'SM2-SM3';
-  if (cert.publicKey.kind === 'EC' && cert.keyAlgorithm === 'EC-P256') return 'ES256';
-  return null;
 }
 
 export class Pkcs12KeyStore implements KeyStore {
@@ -74,9 +67,10 @@ export class Pkcs12KeyStore implements KeyStore {
     return b;
   }
 
-  private async decode(password: string | undefined): Promise<Pkcs12Contents> {
+  /** `kdf`: keys derived for this open, kept so signing derives the key bag's key once (ahead, in the thread pool). */
+  private async decode(password: string | undefined, kdf?: KdfSession): Promise<Pkcs12Contents> {
     try {
-      return decodePkcs12(await this.bytes(), password, { decryptKeys: false, listWithoutPassword: true });
+      return await decodePkcs12Async(await this.bytes(), password, { decryptKeys: false, listWithoutPassword: true, ...(kdf ? { kdf, prefetchKeys: true } : {}) });
     } catch (e) {
       if (e instanceof AssistantError && (e.code === 'PFX_BAD_PASSWORD' || e.code === 'PFX_PASSWORD_REQUIRED') && password !== undefined) throw pinIncorrect();
       throw e;
@@ -91,7 +85,7 @@ export class Pkcs12KeyStore implements KeyStore {
       let leaf = key.localKeyId !== undefined ? certs.find((c) => c.localKeyId === key.localKeyId) : undefined;
       if (!leaf && contents.keys.length === 1) leaf = certs.find((c) => !c.parsed.isCA) ?? certs[0];
       if (!leaf) return;
-      const algorithm = algorithmFor(leaf.parsed);
+      const algorithm = signatureAlgorithmFor(leaf.parsed.publicKey);
       if (!algorithm) return;
       const cn = /(?:^|, )CN=([^,]*)/.exec(leaf.parsed.subject)?.[1];
       out.push({
@@ -133,7 +127,16 @@ export class Pkcs12KeyStore implements KeyStore {
 
   /** Opens the file with the PIN, finds the identity's key, runs `use` on it, then wipes it. */
   private async withKey<T>(identityId: string, algorithm: SignatureAlgorithm, pin: string, use: (pkcs8: Uint8Array, cert: ParsedCertificate) => T): Promise<T> {
-    const contents = await this.decode(pin);
+    const kdf = new KdfSession();
+    try {
+      return await this.withKeyInSession(identityId, algorithm, pin, use, kdf);
+    } finally {
+      kdf.wipe();
+    }
+  }
+
+  private async withKeyInSession<T>(identityId: string, algorithm: SignatureAlgorithm, pin: string, use: (pkcs8: Uint8Array, cert: ParsedCertificate) => T, kdf: KdfSession): Promise<T> {
+    const contents = await this.decode(pin, kdf);
     const entries = this.buildEntries(contents);
     const known = this.entries?.find((e) => e.identity.id === identityId);
     const entry = entries.find((e) => e.identity.id === identityId && (!known || known.fingerprint === e.fingerprint));
@@ -145,7 +148,7 @@ export class Pkcs12KeyStore implements KeyStore {
     let pkcs8: Uint8Array | undefined;
     try {
       try {
-        pkcs8 = bag.pkcs8 ? new Uint8Array(bag.pkcs8) : decryptPkcs8(bag.encrypted!, pin);
+        pkcs8 = bag.pkcs8 ? new Uint8Array(bag.pkcs8) : decryptPkcs8(bag.encrypted!, pin, kdf);
       } catch (e) {
         if (e instanceof AssistantError && (e.code === 'PFX_BAD_PASSWORD' || e.code === 'PFX_PASSWORD_REQUIRED')) throw pinIncorrect();
         throw e;

@@ -1,20 +1,17 @@
 import { createHash } from 'node:crypto';
-import * as pkijs from 'pkijs';
 import { AssistantError, isAssistantError } from '../../errors.ts';
 import type { KeyIdentity, KeyStore, PinState } from '../types.ts';
-import type { SignatureAlgorithm } from '../../pki/signature-algorithm.ts';
+import { parseCertificate } from '../../pki/certificate.ts';
+import { signatureAlgorithmFor, type SignatureAlgorithm } from '../../pki/signature-algorithm.ts';
 import { checkModulePath } from '../pkcs11/module-path.ts';
 import type { SkfModuleReport } from '../worker/protocol.ts';
 import { CONTAINER_TYPE, displayName, SGD_SM3, SkfModule, type DevInfo, type SkfHandle } from './binding.ts';
 import { SAR_OK, SAR_PIN_INCORRECT, SAR_PIN_LOCKED, SAR_USER_ALREADY_LOGGED_IN, skfError } from './sar.ts';
 import { digestInfo, digestNameForLength } from '../../pki/rsa-pkcs1.ts';
+import { TAG } from '../../pki/asn1-tags.ts';
 
 /** GM/T 0009 default signer ID: the device hashes Z_A over it, as every verifier does. */
 const SM2_USER_ID = Buffer.from('1234567812345678', 'ascii');
-const OID_RSA = '1.2.840.113549.1.1.1';
-const OID_EC = '1.2.840.10045.2.1';
-const OID_SM2 = '1.2.156.10197.1.301';
-const OID_P256 = '1.2.840.10045.3.1.7';
 /** DER DigestInfo prefix for SHA-256 (RFC 8017 §9.2 note 1): SKF_RSASignData pads around it. */
 const SHA256_DIGEST_INFO = Buffer.from('3031300d060960864801650304020105000420', 'hex');
 const MAX_PIN_BYTES = 64;
@@ -48,30 +45,25 @@ export function eccSignatureBlobToDer(blob: Uint8Array): Uint8Array {
     while (i < b.length - 1 && b[i] === 0) i++;
     const v = Buffer.from(b.subarray(i));
     const body = v[0]! & 0x80 ? Buffer.concat([Buffer.from([0]), v]) : v;
-    return Buffer.concat([Buffer.from([0x02, body.length]), body]);
+    return Buffer.concat([Buffer.from([TAG.integer, body.length]), body]);
   };
   const r = int(blob.subarray(0, 64));
   const s = int(blob.subarray(64, 128));
   if (r.length + s.length > 127) throw new AssistantError('SKF_BAD_SIGNATURE', 'USB Key 返回的签名格式错误', { en: 'signature values too long' });
-  return new Uint8Array(Buffer.concat([Buffer.from([0x30, r.length + s.length]), r, s]));
+  return new Uint8Array(Buffer.concat([Buffer.from([TAG.sequence, r.length + s.length]), r, s]));
 }
 
 interface CertFacts { algorithm: SignatureAlgorithm | null; ecPoint: Buffer | null }
 
+/** The key's login algorithm and, for EC/SM2 keys, its point (to match the container's key), from the certificate. */
 function certificateFacts(der: Uint8Array): CertFacts {
   try {
-    const cert = pkijs.Certificate.fromBER(new Uint8Array(der));
-    const spki = cert.subjectPublicKeyInfo;
-    const alg = spki.algorithm;
-    const point = Buffer.from(spki.subjectPublicKey.valueBlock.valueHexView);
-    if (alg.algorithmId === OID_RSA) return { algorithm: 'RS256', ecPoint: null };
-    if (alg.algorithmId === OID_SM2) return { algorithm: 'SM2-SM3', ecPoint: point };
-    if (alg.algorithmId === OID_EC) {
-      const curve = (alg.algorithmParams as { valueBlock?: { toString(): string } } | undefined)?.valueBlock?.toString();
-      return { algorithm: curve === OID_SM2 ? 'SM2-SM3' : curve === OID_P256 ? 'ES256' : null, ecPoint: point };
-    }
-  } catch {}
-  return { algorithm: null, ecPoint: null };
+    const { publicKey } = parseCertificate(der);
+    const ecPoint = publicKey.kind === 'SM2' || publicKey.kind === 'EC' ? Buffer.from(publicKey.keyBytes) : null;
+    return { algorithm: signatureAlgorithmFor(publicKey), ecPoint };
+  } catch {
+    return { algorithm: null, ecPoint: null };
+  }
 }
 
 /** Codes after which we ask "is the key still plugged in?" to tell a removed key from a driver fault. */

@@ -1,8 +1,7 @@
 import { createHash, createPublicKey, verify } from 'node:crypto';
 import { AssistantError, isAssistantError } from '../../errors.ts';
 import { parseCertificate, type ParsedCertificate } from '../../pki/certificate.ts';
-import { algorithmFor } from '../pkcs12/store.ts';
-import type { SignatureAlgorithm } from '../../pki/signature-algorithm.ts';
+import { signatureAlgorithmFor, type SignatureAlgorithm } from '../../pki/signature-algorithm.ts';
 import type { KeyIdentity, KeyStore, PinState } from '../types.ts';
 import * as win from './binding.ts';
 
@@ -92,7 +91,7 @@ export class WindowsStoreKeyStore implements KeyStore {
       return null; // a certificate we cannot read cannot be checked, so it is not offered
     }
     // Login certificates are end-entity RSA ones; CA certificates an import tagged with a key are not.
-    if (parsed.isCA || algorithmFor(parsed) !== 'RS256') return null;
+    if (parsed.isCA || signatureAlgorithmFor(parsed.publicKey) !== 'RS256') return null;
     return { store, cert, parsed };
   }
 

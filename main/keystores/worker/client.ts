@@ -32,6 +32,8 @@ export const DEFAULT_TIMEOUTS: Record<WorkerMethod, number> = {
   'store.signDigest': 15_000,
   'store.decrypt': 15_000,
   'store.close': 5_000,
+  // Within PFX_LIMITS a PFX opens in well under a second; a loaded machine gets plenty of room.
+  'pkcs12.open': 20_000,
   'pkcs11.describe': 5_000,
   'pkcs11.tokens': 5_000,
   // SKF keys answer slowly (one APDU per container and certificate).
@@ -53,6 +55,19 @@ interface Running {
   ready: boolean;
   startTimer: NodeJS.Timeout | null;
   gone: boolean;
+}
+
+/** A call that works on a PFX file (no device involved): its failures are told as such. */
+function isPfxCall(message: ClientToHost): boolean {
+  if (message.type !== 'call') return false;
+  const store = (message.params as { store?: { kind?: unknown } } | null)?.store;
+  return message.method === 'pkcs12.open' || store?.kind === 'pkcs12';
+}
+
+export function pfxTimeout(method: string, ms: number): AssistantError {
+  return new AssistantError('PFX_TIMEOUT', `打开 PFX 证书文件超时（${Math.round(ms / 1000)} 秒），已中止：文件要求的计算量异常，或电脑过于繁忙；请稍后重试，或用证书工具重新导出该文件`, {
+    en: 'opening the PFX file took too long and was stopped (hostile parameters or a very busy machine)', details: { method, timeoutMs: ms },
+  });
 }
 
 export function deviceTimeout(method: string, ms: number): AssistantError {
@@ -129,7 +144,7 @@ export class KeyStoreWorkerClient {
     const timer = setTimeout(() => {
       // A hung driver call cannot be cancelled: the only remedy is a new process.
       this.inflight = null;
-      p.reject(deviceTimeout(p.method, p.timeoutMs));
+      p.reject(isPfxCall(p.message) ? pfxTimeout(p.method, p.timeoutMs) : deviceTimeout(p.method, p.timeoutMs));
       this.retire(w, true);
       this.pump();
     }, p.timeoutMs);
@@ -165,7 +180,7 @@ export class KeyStoreWorkerClient {
       if (f && f.worker === w) {
         clearTimeout(f.timer);
         this.inflight = null;
-        f.p.reject(workerCrashed(f.p.method, code));
+        f.p.reject(isPfxCall(f.p.message) ? keyServiceCrashed(f.p.method, code) : workerCrashed(f.p.method, code));
       }
       this.retire(w, false);
       this.pump();
@@ -202,6 +217,12 @@ export class KeyStoreWorkerClient {
       } catch {}
     }
   }
+}
+
+function keyServiceCrashed(method: string, exitCode: number | null): AssistantError {
+  return new AssistantError('WORKER_CRASHED', '密钥服务异常退出，已重新启动；请重新打开证书文件再试', {
+    en: 'the key service stopped unexpectedly and was restarted; open the file again', details: { method, exitCode },
+  });
 }
 
 function closedError(): AssistantError {

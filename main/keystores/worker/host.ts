@@ -19,6 +19,8 @@ export interface HostOptions {
   pkcs11Tokens?: (module: string) => Promise<WorkerMethods['pkcs11.tokens']['result']>;
   /** SKF library report for `tokens --skf`. */
   describeSkf?: (module: string) => Promise<WorkerMethods['skf.describe']['result']>;
+  /** Opens a PFX file with its password (`pkcs12.open`). */
+  openPkcs12?: (file: string, password: string) => Promise<KeyStore>;
   /** SKF devices present now. */
   skfTokens?: (module: string) => Promise<WorkerMethods['skf.tokens']['result']>;
   exit: (code: number) => void;
@@ -85,6 +87,19 @@ export function runKeyStoreHost(port: HostPort, opts: HostOptions): void {
         }
         if (!store.signDigest) throw notOnThisStore(store.kind, '对摘要签名');
         return store.signDigest(id, input, algorithm, pin);
+      }
+      case 'pkcs12.open': {
+        const { file, password } = p;
+        if (typeof file !== 'string' || file.length === 0 || file.length > 4096 || typeof password !== 'string' || password.length > 256) {
+          throw new AssistantError('WORKER_BAD_REQUEST', '打开证书文件的请求格式错误', { en: 'malformed PFX open request' });
+        }
+        if (!opts.openPkcs12) throw new AssistantError('WORKER_METHOD_UNKNOWN', '密钥服务收到未知请求', { en: 'unknown worker method', details: { method } });
+        const opened = await opts.openPkcs12(file, password);
+        const key = storeKey({ kind: 'pkcs12', file });
+        const previous = stores.get(key);
+        stores.set(key, Promise.resolve(opened));
+        if (previous) void previous.then((s) => s.close()).catch(() => {});
+        return opened.listIdentities();
       }
       case 'store.close': {
         const key = storeKey(p['store'] as StoreSpec);

@@ -69,6 +69,11 @@ export interface WorkerMethods {
   /** Private-key decryption (RSA PKCS#1 v1.5; SM2 C1C3C2 or DER). */
   'store.decrypt': { params: { store: StoreSpec; identityId: string; ciphertext: Uint8Array; algorithm: SignatureAlgorithm; pin: string }; result: Uint8Array };
   'store.close': { params: { store: StoreSpec }; result: null };
+  /**
+   * Opens a PFX file with its password here, in the worker (its key derivations can cost seconds;
+   * PFX_LIMITS caps them), and keeps it as the `pkcs12` store for that file. The password is not kept.
+   */
+  'pkcs12.open': { params: { file: string; password: string }; result: KeyIdentity[] };
   'pkcs11.describe': { params: { module: string }; result: Pkcs11ModuleReport };
   /** Tokens present now (cheap; polled to notice insert/remove). */
   'pkcs11.tokens': { params: { module: string }; result: Array<{ slot: number; serial: string; label: string }> };

@@ -80,3 +80,23 @@ export class WorkerKeyStore implements KeyStore {
     await this.client.call('store.close', { store: this.spec });
   }
 }
+
+/**
+ * Opens a PFX file in the key-store worker with its password (which stays there, used once):
+ * its identities come back to be listed here, and every signature goes to the worker with the
+ * PIN of its own consent. Nothing of the file is decoded in this process.
+ */
+export async function openPkcs12InWorker(client: KeyStoreWorkerClient, file: string, password: string): Promise<KeyStore> {
+  const identities = await client.call('pkcs12.open', { file, password });
+  const remote = new WorkerKeyStore(client, { kind: 'pkcs12', file });
+  return {
+    kind: 'pkcs12',
+    listIdentities: async () => identities,
+    // A file has no retry counter: the answer needs no round trip.
+    pinState: async () => ({ retriesLeft: null, low: false, finalTry: false, locked: false }),
+    sign: (id, data, algorithm, pin) => remote.sign(id, data, algorithm, pin),
+    signDigest: remote.signDigest!,
+    decrypt: remote.decrypt!,
+    close: () => remote.close(),
+  };
+}

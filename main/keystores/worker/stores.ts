@@ -46,6 +46,7 @@ export function defaultHostOptions(): HostOptions {
     describePkcs11: async (module) => pkcs11Store(module).describe(),
     pkcs11Tokens: async (module) => pkcs11Store(module).tokens(),
     describeSkf: async (module) => skfStore(module).describe(),
+    openPkcs12: (file, password) => Pkcs12KeyStore.open(file, { password }),
     skfTokens: async (module) => skfStore(module).tokens(),
     exit: (code) => process.exit(code),
   };

@@ -12,8 +12,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { NAMED_REFUSALS } from '../../../main/bridge/refused.ts';
 import { SOR } from '../../../main/bridge/bjca.ts';
+import { main } from '../../../main/cli/main.ts';
 import { getTestPki, type PkiEntry, type TestPki } from '../../fixtures/pki.ts';
 import { BjcaClient, HebcaClient, startCliBridge, type BridgeEvent, type RunningCli } from '../../support/bridge.ts';
+import { runCli } from '../../support/cli.ts';
 import { createSoftHsmToken, softHsmAvailable, SOFTHSM_MODULE, type SoftHsmToken } from '../../support/softhsm.ts';
 import { buildFakeSkf, fakeSkfEnv, skipFakeSkf } from '../../support/fake-skf.ts';
 
@@ -248,6 +250,36 @@ describe('cert-assistant bridge with PFX files (BJCA and HEBCA)', () => {
     assert.notEqual(JSON.parse(got.split('|').slice(2).join('|'))['ret'], 0);
     assert.equal((await h.call('GetAssistorVersion'))['ret'], 0);
     h.close();
+  });
+
+  test('every signature is in the signature log before the page gets it: cert-assistant log lists each one (via bridge), nothing denied, no PIN', async () => {
+    const signed = cli.events.filter((e) => e.event === 'signed');
+    assert.ok(signed.length >= 6, `signatures made above (${signed.length})`);
+    const env = { ...process.env, CERT_ASSISTANT_HOME: cli.home };
+    const listed = await runCli(main, ['log', '--json'], { env });
+    assert.equal(listed.code, 0, listed.stderr);
+    const { entries } = JSON.parse(listed.stdout) as { entries: Array<Record<string, unknown>> };
+    // Only signatures: the denied consent and the one without a PIN left no entry.
+    assert.equal(entries.length, signed.length);
+    for (const [i, e] of entries.entries()) {
+      const s = signed[i]!;
+      assert.equal(e['seq'], i + 1);
+      assert.equal(e['via'], 'bridge');
+      for (const k of ['origin', 'protocol', 'operation', 'fingerprintSha256', 'contentSha256', 'uscc', 'enterprise', 'at']) assert.equal(e[k], s[k], `${k} of entry ${i + 1}`);
+    }
+    const rsa = pki.get('bjca-ent');
+    const login = entries.find((e) => e['protocol'] === 'bjca' && e['operation'] === 'login' && e['uscc'] === rsa.expect.uscc);
+    assert.ok(login, 'the RSA form login is recorded with its USCC');
+    assert.equal(login['fingerprintSha256'], createHash('sha256').update(fs.readFileSync(rsa.certDer)).digest('hex'));
+    assert.ok(entries.some((e) => e['protocol'] === 'hebca' && e['operation'] === 'sign'), 'HEBCA SignB64 is recorded as content');
+    assert.ok(!entries.some((e) => e['contentSha256'] === createHash('sha256').update('投标文件摘要\n项目编号 HB-2026-001\n金额 100 万元').digest('hex')), 'the denied content left no entry');
+    const raw = fs.readFileSync(path.join(cli.home, 'signature-log.jsonl'), 'utf8');
+    assert.ok(!/"123456"|page-typed-wrong-pin|page-pin-hebca|abcdefgh12345678/.test(raw), 'no PIN and no signed content in the log');
+    const verified = await runCli(main, ['log', '--verify'], { env });
+    assert.equal(verified.code, 0, verified.stdout);
+    assert.match(verified.stdout, new RegExp(`共 ${entries.length} 条`));
+    const human = await runCli(main, ['log', '--origin', ORIGIN], { env });
+    assert.match(human.stdout, /CA 助手兼容 · bjca/);
   });
 });
 

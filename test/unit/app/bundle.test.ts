@@ -38,14 +38,15 @@ test('built bundles: main loads with only electron stubbed, preloads are self-co
     assert.equal(r.status, 0, r.stderr);
     assert.deepEqual(JSON.parse(r.stdout), ['registerSchemes:app:standard+secure', 'enableSandbox']);
 
-    for (const bundle of ['main.cjs', 'keystore-worker.cjs']) {
+    for (const bundle of ['main.cjs', 'keystore-worker.cjs', 'bridge-process.cjs']) {
       const code = fs.readFileSync(path.join(out, 'app', bundle), 'utf8');
       const rels = [...code.matchAll(/join\(__dirname, "([^"]+)"\)/g)].map((m) => m[1]!);
       for (const rel of new Set(rels)) assert.ok(fs.existsSync(path.resolve(out, 'app', rel)), `${bundle}: ${rel} resolves`);
       // `constants` is a Node built-in (graceful-fs, under proper-lockfile, reads it).
       // ajv's code generator carries `require("ajv/dist/runtime/…")` as text for standalone output; it is not a load.
       const externals = new Set([...code.matchAll(/require\("([^".][^"]*)"\)/g)].map((m) => m[1]!).filter((m) => !m.startsWith('node:') && !m.startsWith('ajv/dist/runtime/') && !['fs', 'path', 'os', 'crypto', 'url', 'util', 'events', 'stream', 'child_process', 'module', 'assert', 'buffer', 'zlib', 'fs/promises', 'worker_threads', 'net', 'tty', 'http', 'https', 'string_decoder', 'process', 'constants'].includes(m)));
-      for (const e of externals) assert.ok(['electron', 'koffi', 'better-sqlite3'].includes(e), `${bundle} requires ${e} at run time`);
+      // ws loads its optional native speed-ups (bufferutil, utf-8-validate) inside try/catch and works without them.
+      for (const e of externals) assert.ok(['electron', 'koffi', 'better-sqlite3', 'bufferutil', 'utf-8-validate', 'tls', 'querystring'].includes(e), `${bundle} requires ${e} at run time`);
     }
     for (const f of fs.readdirSync(path.join(out, 'preload'))) {
       const code = fs.readFileSync(path.join(out, 'preload', f), 'utf8');

@@ -267,3 +267,13 @@ test('real Chinese CA roots from the system store are recognised', { skip: haveR
     assert.equal(r.uscc, null, file); // a root carries no enterprise identity
   }
 });
+
+test('one DN table: the display DN and the identity sources spell each attribute alike (emailAddress, street, DC)', () => {
+  const cert = buildCertificate({
+    subject: [...ENT, ['1.2.840.113549.1.9.1', { type: 'ia5', value: `${U}@example.cn` }], ['2.5.4.9', `JJ${U}`], ['0.9.2342.19200300.100.1.25', { type: 'ia5', value: U }]],
+    issuer: HEBCA_ISSUER,
+  });
+  assert.match(cert.subject, new RegExp(`, emailAddress=${U}@example\\.cn, street=JJ${U}, DC=${U}$`));
+  const sources = new Set(extractIdentity(cert, [], { now: NOW }).candidates.map((c) => c.source));
+  for (const s of ['subject:emailAddress', 'subject:street', 'subject:DC']) assert.ok(sources.has(s), `${s} in ${[...sources].join(' ')}`);
+});

@@ -73,7 +73,11 @@ test('each negative entry fails (or warns) exactly the check its problem calls f
 test('messages explain: nonRepudiation-only, personal certificate, org code only, missing root', () => {
   assert.match(checksOf(pki.get('neg-personal')).get('uscc')!.message, /个人证书/);
   assert.match(checksOf(pki.get('neg-org-code-only')).get('uscc')!.message, /组织机构代码/);
-  assert.match(checksOf(pki.get('neg-key-usage')).get('key-usage')!.message, /digitalSignature/);
+  // Clerks read plain words; the key-usage names are the technical detail (技术信息, the CLI).
+  const noSig = checksOf(pki.get('neg-key-usage')).get('key-usage')!;
+  assert.match(noSig.message, /加密证书/);
+  assert.doesNotMatch(noSig.message, /digitalSignature/);
+  assert.match(noSig.detail ?? '', /digitalSignature/);
   // A nonRepudiation-only certificate made here with OpenSSL.
   const e = pki.get('hebca-ca');
   const ext = path.join(tmp, 'nr.ext');
@@ -91,7 +95,9 @@ test('messages explain: nonRepudiation-only, personal certificate, org code only
   const none = inspectCertificate(parseCertificate(fs.readFileSync(pki.get('hebca-ent').certDer)), { now: new Date(), anchors: [], intermediates: [] });
   const chain = none.checks.find((c) => c.id === 'chain')!;
   assert.equal(chain.status, 'warn');
-  assert.ok(chain.message.includes('CA') && /certs\/trust/.test(chain.message));
+  // Where an administrator puts a root is admin wording: in the detail, never the clerk's line.
+  assert.ok(chain.message.includes('CA') && !/certs\/trust/.test(chain.message), chain.message);
+  assert.match(chain.detail ?? '', /certs\/trust/);
 });
 
 function fakeIO(stdin = ''): { io: CliIO; out: () => string; err: () => string } {
@@ -134,7 +140,10 @@ test('inspect --json: exact shape, PFX via --password-stdin, bad files reported 
       assert.deepEqual(Object.keys(id).sort(), ['candidates', 'orgCode', 'uscc']);
       for (const k of c['checks'] as Record<string, unknown>[]) {
         // `code` names the reason of a non-pass result (a stable id for scripts).
-        assert.deepEqual(Object.keys(k).sort(), k['status'] === 'pass' ? ['id', 'message', 'status'] : ['code', 'id', 'message', 'status']);
+        // `detail` (technical: key usage, places, DNs) is there when the check has one.
+        const keys = Object.keys(k).filter((x) => x !== 'detail').sort();
+        assert.deepEqual(keys, k['status'] === 'pass' ? ['id', 'message', 'status'] : ['code', 'id', 'message', 'status']);
+        if ('detail' in k) assert.equal(typeof k['detail'], 'string');
         assert.ok(['pass', 'warn', 'fail'].includes(k['status'] as string));
       }
       const ids = (c['checks'] as { id: string }[]).map((k) => k.id);
