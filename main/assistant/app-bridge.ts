@@ -8,6 +8,7 @@
 import nodePath from 'node:path';
 import { AssistantError, toErrorInfo } from '../errors.ts';
 import type { KeyStore } from '../keystores/types.ts';
+import type { SignatureAlgorithm } from '../pki/signature-algorithm.ts';
 import { createKeyBridgeHost, type HostKeyStore, type KeyBridgeHost } from '../bridge/host.ts';
 import { startBridgeProcess, type BridgeTransport, type RunningBridge } from '../bridge/process-host.ts';
 import type { BridgeStartOptions } from '../bridge/process-protocol.ts';
@@ -50,28 +51,33 @@ export function bridgeStartOptions(policy: BridgePolicy, tls: { cert: string; ke
  * there (the key is never retried by us), and the consent learns when the signature is done.
  */
 export function consentReportingStore(store: KeyStore, presenter: Pick<BridgeConsentPresenter, 'retryPin' | 'finish'>): KeyStore {
+  /** One key operation (signature, digest signature, decryption) with the consent window's PIN loop. */
+  const reporting = async (pin: string, run: (pin: string) => Promise<Uint8Array>): Promise<Uint8Array> => {
+    let typed = pin;
+    for (;;) {
+      try {
+        const out = await run(typed);
+        presenter.finish({ ok: true });
+        return out;
+      } catch (e) {
+        const error = toErrorInfo(e, 'SIGN_FAILED');
+        if (!PIN_ERROR_CODES.has(error.code)) {
+          presenter.finish({ ok: false, error });
+          throw e;
+        }
+        // Rejects (USER_DENIED / CONSENT_TIMEOUT) when the user gives up: that is what the page gets.
+        typed = await presenter.retryPin(error);
+      }
+    }
+  };
+  const { signDigest, decrypt } = store;
   return {
     kind: store.kind,
     listIdentities: () => store.listIdentities(),
     pinState: (id) => store.pinState(id),
-    async sign(id, data, algorithm, pin) {
-      let typed = pin;
-      for (;;) {
-        try {
-          const signature = await store.sign(id, data, algorithm, typed);
-          presenter.finish({ ok: true });
-          return signature;
-        } catch (e) {
-          const error = toErrorInfo(e, 'SIGN_FAILED');
-          if (!PIN_ERROR_CODES.has(error.code)) {
-            presenter.finish({ ok: false, error });
-            throw e;
-          }
-          // Rejects (USER_DENIED / CONSENT_TIMEOUT) when the user gives up: that is what the page gets.
-          typed = await presenter.retryPin(error);
-        }
-      }
-    },
+    sign: (id, data, algorithm, pin) => reporting(pin, (p) => store.sign(id, data, algorithm, p)),
+    ...(signDigest ? { signDigest: (id: string, digest: Uint8Array, algorithm: SignatureAlgorithm, pin: string) => reporting(pin, (p) => signDigest.call(store, id, digest, algorithm, p)) } : {}),
+    ...(decrypt ? { decrypt: (id: string, ct: Uint8Array, algorithm: SignatureAlgorithm, pin: string) => reporting(pin, (p) => decrypt.call(store, id, ct, algorithm, p)) } : {}),
     ...(store.watch ? { watch: store.watch.bind(store) } : {}),
     close: () => store.close(),
   };
