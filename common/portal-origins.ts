@@ -23,7 +23,10 @@ export interface PortalOriginAllowList {
   isAllowedUrl(url: string): boolean;
 }
 
-const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
+/** The loopback address the assistant's local services bind and probe. */
+export const LOOPBACK_IPV4 = '127.0.0.1';
+/** Host names (as `URL.hostname` gives them) that always mean this machine. */
+export const LOOPBACK_HOSTNAMES: ReadonlySet<string> = new Set([LOOPBACK_IPV4, 'localhost', '[::1]']);
 const MAX_URL_LENGTH = 8192;
 
 /** Parses one policy entry; null when it is not a usable origin (then it is ignored and reported). */
@@ -42,7 +45,7 @@ export function parseOriginRule(entry: string): OriginRule | null {
   if (u.username || u.password) return null;
   const host = u.hostname;
   if (!host || host.endsWith('.') || host.includes('*')) return null;
-  if (scheme === 'http:' && (wildcard || !LOOPBACK.has(host))) return null;
+  if (scheme === 'http:' && (wildcard || !LOOPBACK_HOSTNAMES.has(host))) return null;
   // A wildcard needs at least a registrable-looking suffix: `*.cn` or `*.gov.cn` would allow far too much.
   if (wildcard && host.split('.').length < 3) return null;
   return { scheme, host, wildcard, port: u.port };

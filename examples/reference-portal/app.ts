@@ -193,7 +193,9 @@ export async function buildPortal(opts: PortalOptions): Promise<FastifyInstance>
     reply.header('Content-Security-Policy', CSP);
     reply.header('X-Content-Type-Options', 'nosniff');
     reply.header('X-Frame-Options', 'DENY');
-    reply.header('Referrer-Policy', 'no-referrer');
+    // same-origin, not no-referrer: browsers send `Origin: null` on a form post under no-referrer, and the
+    // CA libraries' login is a form post guarded by its Origin. Nothing leaves the site either way.
+    reply.header('Referrer-Policy', 'same-origin');
     reply.header('Cross-Origin-Opener-Policy', 'same-origin');
     reply.header('Cross-Origin-Resource-Policy', 'same-origin');
     reply.header('Permissions-Policy', 'camera=(), microphone=(), geolocation=()');

@@ -26,12 +26,12 @@ import { collectDoctorReport } from '../cli/commands/doctor.ts';
 import { initialWindowSize } from '../assistant/window-rules.ts';
 import { createPortalOriginAllowList } from '../../common/portal-origins.ts';
 import type { AssistantWorld } from '../assistant/world.ts';
-import { configuredModulePaths } from '../keystores/pkcs11/configured-modules.ts';
-import { configuredSkfModulePaths } from '../keystores/skf/configured-modules.ts';
+import { configuredDriverPaths } from '../keystores/driver-paths.ts';
 import { KeyStoreWorkerClient } from '../keystores/worker/client.ts';
 import { openPkcs12InWorker, WorkerKeyStore } from '../keystores/worker/remote-store.ts';
 import { SignatureLog } from '../login/signature-log.ts';
 import { createConsentSlot } from '../login/signing-path.ts';
+import { revocationSettingsFromPolicy } from '../login/certificate-revocation.ts';
 import { loadTrustAnchors } from '../pki/trust.ts';
 import { loadLocalhostTls } from '../bridge/tls/localhost-certificate.ts';
 import { userDataDir } from '../policy/user-data.ts';
@@ -136,13 +136,14 @@ async function start(): Promise<void> {
 
   // Key stores: USB keys and PFX signing through the utilityProcess worker.
   const worker = new KeyStoreWorkerClient({ spawn: utilityProcessSpawner(path.join(__dirname, 'keystore-worker.cjs')) });
-  const modules = configuredModulePaths({ policyModules: policy.pkcs11Modules });
+  const modules = configuredDriverPaths('pkcs11Modules', { policyModules: policy.pkcs11Modules });
   // SM2 USB keys through the vendors' SKF libraries (policy + CA profiles), behind the same worker.
-  const skfModules = configuredSkfModulePaths({ policyModules: policy.skfModules });
+  const skfModules = configuredDriverPaths('skfModules', { policyModules: policy.skfModules });
   // On Windows the certificate store too: most Chinese USB keys' vendor CSPs put their RSA certificates there.
   const windowsStore = process.platform === 'win32' ? { localMachine: policy.windowsStoreLocalMachine } : null;
   const usbStores = usbKeyStores((spec) => new WorkerKeyStore(worker, spec), { pkcs11: modules, skf: skfModules, windowsStore });
   let anchors: ParsedCertificate[] | null = null;
+  let revocation: ReturnType<typeof revocationSettingsFromPolicy> | null = null;
   // The same folder `cert-assistant log` reads (%APPDATA%\CertAssistant), so the CLI sees the app's signatures.
   const signatureLog = new SignatureLog(userDataDir(process.platform, process.env, os.homedir()));
   const certificates = createCertificateService({
@@ -154,6 +155,8 @@ async function start(): Promise<void> {
     anchors: () => (anchors ??= loadTrustAnchors(policy.trustAnchorDirs, { onSkipped: () => {} })),
     recordSignature: (r) => signatureLog.append(r),
     onRecordFailed: (code) => console.warn(`signature-log: not recorded (${code})`),
+    // Policy revocationMode/revocationCrls/revocationNetwork: the same check as `cert-assistant inspect`.
+    revocation: () => (revocation ??= revocationSettingsFromPolicy(policy, { onSkipped: (file, why) => console.warn(`revocation: CRL skipped ${file} (${why})`) })),
     // Empty list: what each driver sees (tokens/devices present), for the first-run state.
     probeDrivers: () => probeDrivers(
       (kind, module) => (kind === 'pkcs11' ? worker.call('pkcs11.tokens', { module }, { timeoutMs: 10_000 }) : worker.call('skf.tokens', { module }, { timeoutMs: 10_000 })),

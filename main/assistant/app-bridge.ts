@@ -8,7 +8,6 @@
 import nodePath from 'node:path';
 import { AssistantError, toErrorInfo } from '../errors.ts';
 import type { KeyStore } from '../keystores/types.ts';
-import type { SignatureAlgorithm } from '../pki/signature-algorithm.ts';
 import { createKeyBridgeHost, type HostKeyStore, type KeyBridgeHost } from '../bridge/host.ts';
 import { startBridgeProcess, type BridgeTransport, type RunningBridge } from '../bridge/process-host.ts';
 import type { BridgeStartOptions } from '../bridge/process-protocol.ts';
@@ -48,43 +47,68 @@ export function bridgeStartOptions(policy: BridgePolicy, tls: { cert: string; ke
 
 /**
  * A key store whose PIN refusals go back to the open consent: the user may type the PIN again
- * there (the key is never retried by us), and the consent learns when the signature is done.
+ * there (the key is never retried by us). Everything else is the store's own (a Proxy, so calls
+ * the key stores gain later — decryption — pass through unchanged).
  */
-export function consentReportingStore(store: KeyStore, presenter: Pick<BridgeConsentPresenter, 'retryPin' | 'finish'>): KeyStore {
-  /** One key operation (signature, digest signature, decryption) with the consent window's PIN loop. */
-  const reporting = async (pin: string, run: (pin: string) => Promise<Uint8Array>): Promise<Uint8Array> => {
-    let typed = pin;
+export function consentReportingStore(store: KeyStore, presenter: Pick<BridgeConsentPresenter, 'retryPin'>): KeyStore {
+  /** The PIN loop for every key operation that takes one (sign, signDigest, decrypt: PIN last). */
+  const withPinRetry = (run: (...a: unknown[]) => Promise<unknown>) => async (...args: unknown[]): Promise<unknown> => {
+    const a = [...args];
     for (;;) {
       try {
-        const out = await run(typed);
-        presenter.finish({ ok: true });
-        return out;
+        return await run(...a);
       } catch (e) {
         const error = toErrorInfo(e, 'SIGN_FAILED');
-        if (!PIN_ERROR_CODES.has(error.code)) {
-          presenter.finish({ ok: false, error });
-          throw e;
-        }
+        if (!PIN_ERROR_CODES.has(error.code)) throw e;
         // Rejects (USER_DENIED / CONSENT_TIMEOUT) when the user gives up: that is what the page gets.
-        typed = await presenter.retryPin(error);
+        a[a.length - 1] = await presenter.retryPin(error);
       }
     }
   };
-  const { signDigest, decrypt } = store;
-  return {
-    kind: store.kind,
-    listIdentities: () => store.listIdentities(),
-    pinState: (id) => store.pinState(id),
-    sign: (id, data, algorithm, pin) => reporting(pin, (p) => store.sign(id, data, algorithm, p)),
-    ...(signDigest ? { signDigest: (id: string, digest: Uint8Array, algorithm: SignatureAlgorithm, pin: string) => reporting(pin, (p) => signDigest.call(store, id, digest, algorithm, p)) } : {}),
-    ...(decrypt ? { decrypt: (id: string, ct: Uint8Array, algorithm: SignatureAlgorithm, pin: string) => reporting(pin, (p) => decrypt.call(store, id, ct, algorithm, p)) } : {}),
-    ...(store.watch ? { watch: store.watch.bind(store) } : {}),
-    close: () => store.close(),
+  const wrapped = new Map<PropertyKey, unknown>();
+  return new Proxy(store, {
+    get(target, key) {
+      const v: unknown = Reflect.get(target, key, target);
+      if (typeof v !== 'function') return v;
+      const bound = (v as (...a: unknown[]) => Promise<unknown>).bind(target);
+      if (key !== 'sign' && key !== 'signDigest' && key !== 'decrypt') return bound;
+      if (!wrapped.has(key)) wrapped.set(key, withPinRetry(bound));
+      return wrapped.get(key);
+    },
+  });
+}
+
+/**
+ * The signing path as the bridge host uses it: when a signature (or decryption) ends, the open
+ * bridge consent hears how. CONSENT_BUSY is the one failure that happens without holding the
+ * slot — another consent is open, and it is not this call's to close.
+ */
+export function consentReportingPath(path: SigningPath, presenter: Pick<BridgeConsentPresenter, 'finish'>): SigningPath {
+  const report = <A extends unknown[], R>(run: (...a: A) => Promise<R>) => async (...a: A): Promise<R> => {
+    try {
+      const r = await run(...a);
+      presenter.finish({ ok: true });
+      return r;
+    } catch (e) {
+      const error = toErrorInfo(e, 'SIGN_FAILED');
+      if (error.code !== 'CONSENT_BUSY') presenter.finish({ ok: false, error });
+      throw e;
+    }
   };
+  const wrapped = new Map<PropertyKey, unknown>();
+  return new Proxy(path, {
+    get(target, key) {
+      const v: unknown = Reflect.get(target, key, target);
+      if (typeof v !== 'function') return v;
+      if (key !== 'sign' && key !== 'decrypt') return (v as (...a: unknown[]) => unknown).bind(target);
+      if (!wrapped.has(key)) wrapped.set(key, report((v as (...a: unknown[]) => Promise<unknown>).bind(target)));
+      return wrapped.get(key);
+    },
+  });
 }
 
 /** The app's key stores as the bridge host sees them (USB keys, Windows store, opened files). */
-export function bridgeHostStores(stores: RegisteredStore[], presenter: Pick<BridgeConsentPresenter, 'retryPin' | 'finish'>): HostKeyStore[] {
+export function bridgeHostStores(stores: RegisteredStore[], presenter: Pick<BridgeConsentPresenter, 'retryPin'>): HostKeyStore[] {
   return stores.map((reg) => ({
     key: `${reg.storeId}:${reg.path ?? reg.label}`,
     store: consentReportingStore(reg.store, presenter),
@@ -173,7 +197,7 @@ export async function startAppBridge(opts: AppBridgeOptions): Promise<AppBridge>
     if (n.event === 'port-busy') busy.push({ protocol: n.protocol, port: n.port });
     log(`bridge.${n.event}`, n.event === 'refused' ? { origin: n.origin, reason: n.reason, protocol: n.protocol } : n.event === 'port-busy' ? { protocol: n.protocol, port: n.port } : { origin: n.origin, protocol: n.protocol });
   };
-  const host: KeyBridgeHost = createKeyBridgeHost({ stores: () => bridgeHostStores(opts.stores(), opts.presenter), path, note });
+  const host: KeyBridgeHost = createKeyBridgeHost({ stores: () => bridgeHostStores(opts.stores(), opts.presenter), path: consentReportingPath(path, opts.presenter), note });
   let running: RunningBridge | null = null;
   let failed: string | null = null;
   let exited = false;

@@ -12,6 +12,8 @@ import { findCaProfile, loadCaProfiles, type CaProfile } from '../pki/ca-profile
 import { expiryNotice } from '../pki/expiry.ts';
 import { parseCertificate, type ParsedCertificate } from '../pki/certificate.ts';
 import { inspectCertificate, loginVerdict } from '../pki/inspect.ts';
+import { certificateRevocation, revocationUnfinished, withRevocation, type RevocationSettings } from '../login/certificate-revocation.ts';
+import type { PreparedCrl } from '../login/revocation.ts';
 import { analyzeUscc } from '../pki/uscc.ts';
 import type { CertificateListView, CertificateView, PinStateView } from '../../common/ipc-contract.ts';
 import type { CertificateService } from './world.ts';
@@ -43,6 +45,11 @@ export interface CertificateServiceOptions {
   recordSignature?: (record: SignatureRecord) => Promise<unknown>;
   /** Told when a signature could not be recorded (no PIN, no content). */
   onRecordFailed?: (code: string) => void;
+  /**
+   * The policy's revocation settings (revocationMode, revocationCrls, revocationNetwork), read once:
+   * the same check `cert-assistant inspect` makes, folded into each certificate's verdict.
+   */
+  revocation?: () => { settings: RevocationSettings; prepared: PreparedCrl[] };
   /** With nothing listed: what each configured driver sees (first-run.ts `probeDrivers` through the worker). */
   probeDrivers?: () => Promise<DriverProbe[]>;
   /** For the empty state's driver names (which CA's driver to install on this platform). */
@@ -65,10 +72,36 @@ function sourceLabel(reg: RegisteredStore, identity: KeyIdentity): string {
   return reg.label;
 }
 
+type RevocationOutcome = Awaited<ReturnType<typeof certificateRevocation>>;
+
+/** The revocation check of an identity's certificate (null when off, or when the certificate does not parse: describeIdentity says so). */
+export async function identityRevocation(
+  identity: KeyIdentity,
+  ctx: { now: Date; anchors: ParsedCertificate[] },
+  revocation: { settings: RevocationSettings; prepared: PreparedCrl[] },
+): Promise<RevocationOutcome> {
+  if (revocation.settings.mode === 'off') return null;
+  let leaf: ParsedCertificate;
+  try {
+    leaf = parseCertificate(identity.certificate);
+  } catch {
+    return null;
+  }
+  const intermediates: ParsedCertificate[] = [];
+  for (const der of identity.intermediates) {
+    try {
+      intermediates.push(parseCertificate(der));
+    } catch {
+      // as in describeIdentity
+    }
+  }
+  return certificateRevocation(leaf, { now: ctx.now, anchors: ctx.anchors, intermediates }, revocation.settings, revocation.prepared);
+}
+
 export function describeIdentity(
   reg: RegisteredStore,
   identity: KeyIdentity,
-  ctx: { now: Date; anchors: ParsedCertificate[]; profiles?: CaProfile[]; pin: PinStateView | null },
+  ctx: { now: Date; anchors: ParsedCertificate[]; profiles?: CaProfile[]; pin: PinStateView | null; revocation?: RevocationOutcome | null },
 ): CertificateView {
   const leaf = parseCertificate(identity.certificate);
   const intermediates: ParsedCertificate[] = [];
@@ -79,7 +112,7 @@ export function describeIdentity(
       // A broken extra certificate in a file only weakens the chain check; the leaf still shows.
     }
   }
-  const report = inspectCertificate(leaf, { now: ctx.now, anchors: ctx.anchors, intermediates, ...(ctx.profiles ? { profiles: ctx.profiles } : {}) });
+  const report = withRevocation(inspectCertificate(leaf, { now: ctx.now, anchors: ctx.anchors, intermediates, ...(ctx.profiles ? { profiles: ctx.profiles } : {}) }), ctx.revocation ?? null);
   const uscc = report.identity.uscc;
   const analysis = uscc?.valid ? analyzeUscc(uscc.value) : null;
   const checks = report.checks.map((c) => ({
@@ -175,8 +208,13 @@ export function createCertificateService(opts: CertificateServiceOptions): Certi
             let pin: PinStateView | null = null;
             // The Windows store cannot tell retries (the CSP says so when signing): no PIN line for it.
             if (reg.source === 'usb') pin = await withTimeout(reg.store.pinState(identity.id), listTimeoutMs, reg.label).catch(() => null);
+            // Revocation (policy revocationMode): OCSP/CRL fetches carry their own 5 s timeouts; the listing bound holds too.
+            const rev = opts.revocation?.();
+            const revocation = rev && rev.settings.mode !== 'off'
+              ? await withTimeout(identityRevocation(identity, { now, anchors }, rev), listTimeoutMs, reg.label).catch(() => revocationUnfinished(rev.settings.mode as 'prefer' | 'require'))
+              : null;
             try {
-              out.certificates.push(describeIdentity(reg, identity, { now, anchors, pin, ...(opts.profiles ? { profiles: opts.profiles } : {}) }));
+              out.certificates.push(describeIdentity(reg, identity, { now, anchors, pin, revocation, ...(opts.profiles ? { profiles: opts.profiles } : {}) }));
             } catch (e) {
               out.problems.push({ source: `${reg.label} · ${identity.label}`, error: toErrorInfo(e, 'CERT_MALFORMED') });
             }
@@ -217,6 +255,16 @@ export function createCertificateService(opts: CertificateServiceOptions): Certi
         }
       }
       return false;
+    },
+    async removeFile(certificateId) {
+      const { reg } = findIdentity(certificateId);
+      // Only a file the user opened leaves the list; a USB key is never touched from here.
+      if (reg.source !== 'file' || !reg.path) {
+        throw new AssistantError('CERT_NOT_REMOVABLE', 'USB Key 中的证书不能从列表中移除；不用时拔出 USB Key 即可', { en: 'Certificates on a USB key cannot be removed from the list; unplug the key instead' });
+      }
+      files.delete(reg.storeId);
+      await reg.store.close().catch(() => {});
+      return reg.path;
     },
     async pinState(certificateId) {
       const { reg, identityId } = findIdentity(certificateId);

@@ -181,6 +181,12 @@ export function createAssistantIpc(world: AssistantWorld): AssistantIpc {
       world.emit('certs:changed', { reason: 'file-closed' });
       return { closed };
     },
+    'certs:remove': async ({ certificateId }) => {
+      const path = await world.certificates.removeFile(certificateId);
+      for (const [fileId, f] of pfxFiles) if (f.path === path) pfxFiles.delete(fileId);
+      world.emit('certs:changed', { reason: 'file-closed' });
+      return { removed: true };
+    },
     'consent:current': async () => pending?.view ?? null,
     'consent:submit': async ({ requestId, certificateId, pin }): Promise<ConsentSubmitResult> => {
       if (pin === '' && !(pending?.view.requestId === requestId && pending.view.pinFromPage === true)) {

@@ -11,7 +11,8 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { BjcaSession } from './bjca.ts';
 import { HebcaSession } from './hebca.ts';
 import { DEFAULT_LIMITS, type SessionContext, type SessionLimits } from './session.ts';
-import type { BridgeEndpoint, BridgeHost, BridgeProtocol } from './types.ts';
+import { BRIDGE_SERVER_NAME, type BridgeEndpoint, type BridgeHost, type BridgeProtocol } from './types.ts';
+import { LOOPBACK_HOSTNAMES, LOOPBACK_IPV4 } from '../../common/portal-origins.ts';
 
 export const STANDARD_PORTS = { bjcaWs: 21051, bjcaWss: 21061, hebca: 17212 } as const;
 export type BridgePorts = { bjcaWs: number; bjcaWss: number; hebca: number };
@@ -49,14 +50,13 @@ interface Listener {
   path: string;
 }
 
-const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
 /** Host header must name loopback (a page reached through DNS rebinding names its own host). */
 function hostHeaderIsLoopback(req: IncomingMessage): boolean {
   const h = req.headers.host;
   if (typeof h !== 'string') return false;
   const m = /^(\[[0-9a-f:]+\]|[^:]+)(?::\d{1,5})?$/i.exec(h);
-  return m !== null && LOOPBACK_HOSTS.has(m[1]!.toLowerCase());
+  return m !== null && LOOPBACK_HOSTNAMES.has(m[1]!.toLowerCase());
 }
 
 function pathMatches(protocol: BridgeProtocol, url: string | undefined): boolean {
@@ -77,12 +77,12 @@ export async function startBridgeServer(opts: BridgeServerOptions): Promise<Brid
   const ports: BridgePorts = { ...STANDARD_PORTS, ...opts.ports };
   const listeners: Listener[] = [];
   if (opts.protocols.includes('bjca')) {
-    listeners.push({ protocol: 'bjca', scheme: 'ws', host: '127.0.0.1', port: ports.bjcaWs, path: '/xtxapp/' });
-    if (opts.tls) listeners.push({ protocol: 'bjca', scheme: 'wss', host: '127.0.0.1', port: ports.bjcaWss, path: '/xtxapp/' });
+    listeners.push({ protocol: 'bjca', scheme: 'ws', host: LOOPBACK_IPV4, port: ports.bjcaWs, path: '/xtxapp/' });
+    if (opts.tls) listeners.push({ protocol: 'bjca', scheme: 'wss', host: LOOPBACK_IPV4, port: ports.bjcaWss, path: '/xtxapp/' });
   }
   if (opts.protocols.includes('hebca')) {
     // `localhost` resolves to 127.0.0.1 or ::1 depending on the machine: listen on both.
-    listeners.push({ protocol: 'hebca', scheme: 'ws', host: '127.0.0.1', port: ports.hebca, path: '/test' });
+    listeners.push({ protocol: 'hebca', scheme: 'ws', host: LOOPBACK_IPV4, port: ports.hebca, path: '/test' });
     listeners.push({ protocol: 'hebca', scheme: 'ws', host: '::1', port: ports.hebca, path: '/test' });
   }
 
@@ -147,7 +147,7 @@ export async function startBridgeServer(opts: BridgeServerOptions): Promise<Brid
     const server = l.scheme === 'wss' ? createHttpsServer({ cert: opts.tls!.cert, key: opts.tls!.key }) : createHttpServer();
     // Plain HTTP gets nothing: this is a WebSocket endpoint only.
     server.on('request', (_req, res) => {
-      res.writeHead(426, { 'Content-Type': 'text/plain; charset=utf-8', Connection: 'close' });
+      res.writeHead(426, { 'Content-Type': 'text/plain; charset=utf-8', Connection: 'close', Server: BRIDGE_SERVER_NAME });
       res.end('WebSocket only\n');
     });
     server.on('upgrade', onUpgrade(l));

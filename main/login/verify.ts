@@ -107,7 +107,7 @@ export interface RevocationLinkJson {
   revokedAt?: string;
 }
 
-function linkJson(l: LinkRevocation): RevocationLinkJson {
+export function linkJson(l: LinkRevocation): RevocationLinkJson {
   return {
     depth: l.depth,
     subject: l.subject,

@@ -10,7 +10,7 @@ import { detectCaProfile, extractIdentity, type CertificateIdentity } from './id
 import { enterpriseNameOf } from './subject-name.ts';
 
 export type CheckStatus = 'pass' | 'warn' | 'fail';
-export type CheckId = 'validity' | 'key-usage' | 'chain' | 'self-signed' | 'weak-algorithm' | 'uscc';
+export type CheckId = 'validity' | 'key-usage' | 'chain' | 'self-signed' | 'weak-algorithm' | 'uscc' | 'revocation';
 
 export interface CheckResult {
   id: CheckId;
@@ -316,7 +316,7 @@ export type LoginVerdict = 'usable' | 'unconfirmed' | 'unusable';
  * The one-line answer to "can this certificate log in as a legal person?". Without a verified chain
  * it is never 可以: with no trusted root to check the issuer against, the honest answer is 无法确认.
  */
-export function loginVerdict(r: { checks: readonly { id: string; status: CheckStatus; message: string; messageEn?: string }[] }): { verdict: LoginVerdict; message: string; messageEn: string } {
+export function loginVerdict(r: { checks: readonly { id: string; status: CheckStatus; message: string; messageEn?: string; code?: string }[] }): { verdict: LoginVerdict; message: string; messageEn: string } {
   const failed = r.checks.find((c) => c.status === 'fail');
   if (failed) return { verdict: 'unusable', message: `不能用于法人登录：${failed.message}`, messageEn: `Cannot log in as a legal person: ${failed.messageEn ?? failed.message}` };
   const chain = r.checks.find((c) => c.id === 'chain');
@@ -325,6 +325,15 @@ export function loginVerdict(r: { checks: readonly { id: string; status: CheckSt
       verdict: 'unconfirmed',
       message: '无法确认能否用于法人登录：本机没有可核对签发者的受信任根证书。请安装签发 CA 的根证书（CA 的驱动通常会安装），或请管理员在策略中配置受信任的根证书；门户登录时会自行核对。',
       messageEn: 'Cannot confirm legal-person login: no trusted root on this machine lets us check the issuer. Install the issuing CA\'s root (its driver usually does) or have the administrator configure trusted roots; the portal checks it at login.',
+    };
+  }
+  // Revocation on (main/login/certificate-revocation.ts): a link nobody could vouch for is not 可以.
+  const revocation = r.checks.find((c) => c.id === 'revocation' && c.status === 'warn' && c.code === 'REVOCATION_UNKNOWN');
+  if (revocation) {
+    return {
+      verdict: 'unconfirmed',
+      message: `无法确认能否用于法人登录：${revocation.message}。请联网后重试，或请管理员提供 CA 的吊销列表；门户登录时会自行检查。`,
+      messageEn: `Cannot confirm legal-person login: ${revocation.messageEn ?? revocation.message}. Retry when online, or have the administrator provide the CA's revocation list; the portal checks it at login.`,
     };
   }
   return { verdict: 'usable', message: '可以用于法人登录', messageEn: 'Can log in as a legal person' };

@@ -9,7 +9,7 @@ import { createPublicKey } from 'node:crypto';
 import path from 'node:path';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { AssistantError, type ErrorInfo } from '../errors.ts';
-import { parseOriginRule, parsePortalUrl, type OriginRule } from '../../common/portal-origins.ts';
+import { LOOPBACK_HOSTNAMES, parseOriginRule, parsePortalUrl, type OriginRule } from '../../common/portal-origins.ts';
 import { ADMIN_ONLY_KEYS, MACHINE_ONLY_KEYS, POLICY_SCHEMA, USER_SETTABLE_KEYS } from './schema.ts';
 import { registryDocument, registryInvalid, type RegistryHive, type RegistryLayerInput } from './registry.ts';
 
@@ -48,6 +48,15 @@ export interface Policy {
   language: Language;
   /** Windows: also offer certificates in LocalMachine\My (read-only), besides CurrentUser\My. */
   windowsStoreLocalMachine: boolean;
+  /**
+   * Revocation of the certificates the app and `inspect` judge: off = not checked; prefer = checked
+   * where a source answers (revoked = 不能登录); require = every link needs an answer, else 无法确认.
+   */
+  revocationMode: 'off' | 'prefer' | 'require';
+  /** CRL files or folders (absolute), e.g. a CA's CRLs the administrator mirrors. */
+  revocationCrls: string[];
+  /** With revocationMode on: ask the certificates' own OCSP responders and CRL distribution points (5 s timeouts). */
+  revocationNetwork: boolean;
   /** Serve the CA assistants' loopback protocols (main/bridge) to the signing origins. */
   bridgeEnabled: boolean;
   /** Which of them: bjca (XTXApp ws 21051 / wss 21061), hebca (P11 17212). */
@@ -117,6 +126,9 @@ export function defaultPolicy(): Policy {
     clockSkewSeconds: 300,
     language: 'zh-CN',
     windowsStoreLocalMachine: false,
+    revocationMode: 'off',
+    revocationCrls: [],
+    revocationNetwork: true,
     bridgeEnabled: true,
     bridgeProtocols: ['bjca', 'hebca'],
     bridgeAcceptPagePin: false,
@@ -192,7 +204,7 @@ export function parsePolicyDocument(doc: unknown, opts: { platform: NodeJS.Platf
   if (Array.isArray(d['allowedOrigins'])) {
     out.allowedOrigins = (d['allowedOrigins'] as string[]).map((o, i) => origin(o, `/allowedOrigins/${i}`));
   }
-  for (const key of ['pkcs11Modules', 'skfModules', 'trustAnchorDirs'] as const) {
+  for (const key of ['pkcs11Modules', 'skfModules', 'trustAnchorDirs', 'revocationCrls'] as const) {
     const list = d[key];
     if (!Array.isArray(list)) continue;
     out[key] = (list as string[]).map((p, i) => {
@@ -202,7 +214,7 @@ export function parsePolicyDocument(doc: unknown, opts: { platform: NodeJS.Platf
   }
   if (typeof d['portalHome'] === 'string') {
     const u = parsePortalUrl(d['portalHome']);
-    if (!u || (u.protocol === 'http:' && !['127.0.0.1', 'localhost', '[::1]'].includes(u.hostname))) {
+    if (!u || (u.protocol === 'http:' && !LOOPBACK_HOSTNAMES.has(u.hostname))) {
       throw policyInvalid(opts.file, '/portalHome', 'not an https URL', '不是有效的 https 网址');
     }
     out.portalHome = u.href;
@@ -220,7 +232,7 @@ export function parsePolicyDocument(doc: unknown, opts: { platform: NodeJS.Platf
   }
   if (typeof d['updateUrl'] === 'string') {
     const u = parsePortalUrl(d['updateUrl']);
-    if (!u || (u.protocol === 'http:' && !['127.0.0.1', 'localhost', '[::1]'].includes(u.hostname))) {
+    if (!u || (u.protocol === 'http:' && !LOOPBACK_HOSTNAMES.has(u.hostname))) {
       throw policyInvalid(opts.file, '/updateUrl', 'not an https URL', '不是有效的 https 网址');
     }
     out.updateUrl = u.href;
@@ -230,6 +242,8 @@ export function parsePolicyDocument(doc: unknown, opts: { platform: NodeJS.Platf
   if (typeof d['clockSkewSeconds'] === 'number') out.clockSkewSeconds = d['clockSkewSeconds'];
   if (d['language'] === 'zh-CN' || d['language'] === 'en') out.language = d['language'];
   if (typeof d['windowsStoreLocalMachine'] === 'boolean') out.windowsStoreLocalMachine = d['windowsStoreLocalMachine'];
+  if (d['revocationMode'] === 'off' || d['revocationMode'] === 'prefer' || d['revocationMode'] === 'require') out.revocationMode = d['revocationMode'];
+  if (typeof d['revocationNetwork'] === 'boolean') out.revocationNetwork = d['revocationNetwork'];
   if (typeof d['bridgeEnabled'] === 'boolean') out.bridgeEnabled = d['bridgeEnabled'];
   if (Array.isArray(d['bridgeProtocols'])) out.bridgeProtocols = [...(d['bridgeProtocols'] as Array<'bjca' | 'hebca'>)];
   if (typeof d['bridgeAcceptPagePin'] === 'boolean') out.bridgeAcceptPagePin = d['bridgeAcceptPagePin'];

@@ -45,6 +45,10 @@ export const POLICY_SCHEMA = {
     clockSkewSeconds: { type: 'integer', minimum: 0, maximum: 3600 },
     language: { enum: ['zh-CN', 'en'] },
     windowsStoreLocalMachine: { type: 'boolean' },
+    // Revocation in the certificate screen and `inspect`: off (default), prefer (revoked = 不能登录), require (unchecked = 无法确认).
+    revocationMode: { enum: ['off', 'prefer', 'require'] },
+    revocationCrls: stringList(4096),
+    revocationNetwork: { type: 'boolean' },
     // The CA assistants' loopback protocols (main/bridge): on by default, both protocols, page PINs never used.
     bridgeEnabled: { type: 'boolean' },
     bridgeProtocols: { type: 'array', maxItems: 2, uniqueItems: true, items: { type: 'string', enum: ['bjca', 'hebca'] } },
@@ -55,7 +59,7 @@ export const POLICY_SCHEMA = {
 /** Keys a user's own settings file may set; everything else is the administrator's. */
 export const USER_SETTABLE_KEYS = ['language', 'portalHome'] as const;
 /** Keys that only make sense in machine policy (least privilege: a user cannot widen trust). */
-export const ADMIN_ONLY_KEYS = ['portalOrigins', 'allowedOrigins', 'pkcs11Modules', 'skfModules', 'trustAnchorDirs', 'guideBundlePublicKey', 'clockSkewSeconds', 'updateUrl', 'updateChannel', 'updatesEnabled', 'windowsStoreLocalMachine', 'bridgeEnabled', 'bridgeProtocols', 'bridgeAcceptPagePin'] as const;
+export const ADMIN_ONLY_KEYS = ['portalOrigins', 'allowedOrigins', 'pkcs11Modules', 'skfModules', 'trustAnchorDirs', 'guideBundlePublicKey', 'clockSkewSeconds', 'updateUrl', 'updateChannel', 'updatesEnabled', 'windowsStoreLocalMachine', 'bridgeEnabled', 'bridgeProtocols', 'bridgeAcceptPagePin', 'revocationMode', 'revocationCrls', 'revocationNetwork'] as const;
 /**
  * Keys only the computer's own policy may set (HKLM or the machine policy file), never user Group
  * Policy (HKCU) or user settings: letting a web page's PIN unlock a key is a decision for the machine.

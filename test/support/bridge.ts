@@ -24,8 +24,10 @@ export interface RunningCli {
   bjca: string;
   bjcaWss: string | null;
   hebca: string;
-  /** The user data folder the bridge writes its signature log to (a fresh temp folder unless env names one). */
+  /** The user data folder the bridge writes its signature log to (a fresh temp folder of its own). */
   home: string;
+  /** What the bridge wrote on stderr so far (warnings). */
+  stderr(): string;
   /** Waits for the n-th (0-based) event of that name. */
   waitFor(name: string, n?: number, timeoutMs?: number): Promise<BridgeEvent>;
   stop(): Promise<number | null>;
@@ -34,10 +36,10 @@ export interface RunningCli {
 export type ConsentRule = (e: BridgeEvent) => string;
 
 export async function startCliBridge(args: string[], opts: { answer?: ConsentRule; env?: NodeJS.ProcessEnv } = {}): Promise<RunningCli> {
-  const env = { ...(opts.env ?? process.env) };
-  // Never the developer's own signature log: a temp folder of its own, removed on stop.
-  const ownHome = env['CERT_ASSISTANT_HOME'] ? null : fs.mkdtempSync(path.join(os.tmpdir(), 'ca-bridge-home-'));
-  if (ownHome) env['CERT_ASSISTANT_HOME'] = ownHome;
+  // Each bridge its own user data folder (signature log), removed on stop: never the developer's, and
+  // not the one the test runner shares between test files running at the same time.
+  const ownHome = fs.mkdtempSync(path.join(os.tmpdir(), 'ca-bridge-home-'));
+  const env = { ...(opts.env ?? process.env), CERT_ASSISTANT_HOME: ownHome };
   const child = spawn(process.execPath, [CLI_BIN, 'bridge', '--bjca-port', '0', '--bjca-wss-port', '0', '--hebca-port', '0', '--consent', 'stdin', ...args], {
     stdio: ['pipe', 'pipe', 'pipe'], env,
   });
@@ -72,14 +74,13 @@ export async function startCliBridge(args: string[], opts: { answer?: ConsentRul
     bjca: find('bjca', 'ws') ?? '',
     bjcaWss: find('bjca', 'wss'),
     hebca: find('hebca', 'ws') ?? '',
-    home: env['CERT_ASSISTANT_HOME']!,
+    home: ownHome,
+    stderr: () => stderr,
     stop: () => new Promise<number | null>((resolve) => {
       if (child.exitCode !== null) return resolve(child.exitCode);
       child.once('exit', (code) => resolve(code));
       child.kill('SIGTERM');
-    }).finally(() => {
-      if (ownHome) fs.rmSync(ownHome, { recursive: true, force: true });
-    }),
+    }).finally(() => fs.rmSync(ownHome, { recursive: true, force: true })),
   };
 }
 

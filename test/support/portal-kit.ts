@@ -4,7 +4,9 @@
  * own createLoginToken over its Pkcs12KeyStore on the test PKI's PFX files, the file password
  * being the PIN; leaves shipped without a PFX sign from their PEM key), and the service guide.
  */
+import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import type { LightMyRequestResponse } from 'fastify';
 import { sign as nodeSign } from 'node:crypto';
 import { createLoginToken } from '../../main/login/token.ts';
 import { Pkcs12KeyStore } from '../../main/keystores/pkcs12/index.ts';
@@ -15,6 +17,7 @@ import type { SignatureAlgorithm } from '../../main/pki/signature-algorithm.ts';
 import type { PkiEntry, TestPki } from '../fixtures/pki.ts';
 import { sofSignData, sofVerifySignedData, SGD } from '../../main/bridge/formats/index.ts';
 import { pemMessageSigner } from './message-signer.ts';
+import { residentIdCheckOracle } from '../fixtures/generate-pki.ts';
 
 export { getTestPki, type TestPki } from '../fixtures/pki.ts';
 export { repoGuideSource } from './portal-guide.ts';
@@ -107,3 +110,16 @@ export async function caLibraryLogin(pki: TestPki, entryId: string, server: { ra
 }
 
 export { reencodedCertificates, withCertificate } from './reencode.ts';
+
+/** A valid 18-digit resident ID (GB 11643 check char) from its first 17 digits, for registrations. */
+export function residentId(first17: string): string {
+  return first17 + residentIdCheckOracle(first17);
+}
+
+/** `name=value` of the cookie an injected portal answer sets (fails the test when it is not set). */
+export function cookieOf(r: LightMyRequestResponse, name: string): string {
+  const raw = r.headers['set-cookie'];
+  const hit = (Array.isArray(raw) ? raw : [raw]).map(String).find((c) => c.startsWith(`${name}=`));
+  assert.ok(hit, `cookie ${name} set`);
+  return hit.split(';')[0]!;
+}

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { isAssistantError } from '../../main/errors.ts';
-import { checkModulePath } from '../../main/keystores/pkcs11/module-path.ts';
+import { checkModulePath } from '../../main/keystores/module-path.ts';
 import { SID } from '../../main/keystores/windows/acl.ts';
 import { readFileSecurity, trustedPrincipals } from '../../main/keystores/windows/security-native.ts';
 import { KeyStoreWorkerClient } from '../../main/keystores/worker/client.ts';

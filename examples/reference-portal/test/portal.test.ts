@@ -696,7 +696,7 @@ describe('pages, headers and the site switch', () => {
       assert.match(csp, /frame-ancestors 'none'/);
       assert.doesNotMatch(csp, /unsafe-inline/);
       assert.equal(r.headers['x-content-type-options'], 'nosniff');
-      assert.equal(r.headers['referrer-policy'], 'no-referrer');
+      assert.equal(r.headers['referrer-policy'], 'same-origin');
     }
     const reg = (await h.get('/register.html')).body;
     for (const label of ['单位/机构/企业名称', '统一社会信用代码', '单位/机构/企业负责人', '负责人身份证号码', '法人姓名', '法人身份证号', '《河北政务服务网注册协议》']) {

@@ -5,27 +5,14 @@
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { buildPortal, SOF_FORM_PATH } from '../app.ts';
-import { caLibraryLogin, getTestPki, loginToken, repoGuideSource, testTrustAnchors, type TestPki } from '../../../test/support/portal-kit.ts';
+import { caLibraryLogin, cookieOf, getTestPki, loginToken, repoGuideSource, residentId, testTrustAnchors, type TestPki } from '../../../test/support/portal-kit.ts';
 
 const ORIGIN = 'http://127.0.0.1:8787';
 const H = { origin: ORIGIN, 'x-requested-with': 'cert-portal' };
 const PASSWORD = 'Qiye#2026pw';
 let pki: TestPki;
-
-function residentId(first17: string): string {
-  const w = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-  const sum = [...first17].reduce((s, c, i) => s + Number(c) * (w[i] ?? 0), 0);
-  return first17 + '10X98765432'[sum % 11];
-}
-const cookieOf = (r: LightMyRequestResponse, name: string): string => {
-  const raw = r.headers['set-cookie'];
-  const all = (Array.isArray(raw) ? raw : [raw]).map(String);
-  const hit = all.find((c) => c.startsWith(`${name}=`));
-  assert.ok(hit, `cookie ${name} set`);
-  return hit.split(';')[0]!;
-};
 
 before(async () => { pki = await getTestPki(); });
 

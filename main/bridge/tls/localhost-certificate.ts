@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { OID } from '../../pki/oids.ts';
+import { LOOPBACK_IPV4 } from '../../../common/portal-origins.ts';
 
 /** Chrome and macOS refuse TLS leaves valid for longer than 825 days, even under local roots. */
 export const LOCALHOST_CERT_DAYS = 825;
@@ -160,7 +161,7 @@ async function issueUnderOneTimeCa(leafPublicKey: webcrypto.CryptoKey, now: Date
   leaf.version = 2;
   leaf.serialNumber = serial();
   leaf.issuer = caCert.subject;
-  leaf.subject = name('127.0.0.1');
+  leaf.subject = name(LOOPBACK_IPV4);
   const notAfter = validity(leaf, now, days);
   await leaf.subjectPublicKeyInfo.importKey(leafPublicKey);
   leaf.extensions = [

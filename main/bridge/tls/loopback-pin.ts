@@ -7,6 +7,7 @@
  * loopback port.
  */
 import { createHash } from 'node:crypto';
+import { LOOPBACK_HOSTNAMES } from '../../../common/portal-origins.ts';
 
 /** Electron's verify-proc results: 0 accept, -2 refuse, -3 use Chromium's verification. */
 export const CERT_ACCEPT = 0;
@@ -14,7 +15,7 @@ export const CERT_REFUSE = -2;
 export const CERT_CHROMIUM = -3;
 export type CertificateDecision = typeof CERT_ACCEPT | typeof CERT_REFUSE | typeof CERT_CHROMIUM;
 
-const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
+const LOOPBACK_HOSTS = new Set([...LOOPBACK_HOSTNAMES, '::1']);
 
 export function isLoopbackHost(hostname: string): boolean {
   const h = hostname.toLowerCase().replace(/\.$/, '');

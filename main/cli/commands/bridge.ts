@@ -7,7 +7,7 @@ import { AssistantError, toErrorInfo } from '../../errors.ts';
 import { createKeyBridgeHost, type HostKeyStore } from '../../bridge/host.ts';
 import { forkBridgeTransport, startBridgeProcess, type RunningBridge } from '../../bridge/process-host.ts';
 import { BRIDGE_PROTOCOLS, type BridgeNote, type BridgeProtocol } from '../../bridge/types.ts';
-import { checkModulePath } from '../../keystores/pkcs11/module-path.ts';
+import { checkModulePath } from '../../keystores/module-path.ts';
 import type { KeyIdentity, KeyStore } from '../../keystores/types.ts';
 import { KeyStoreWorkerClient } from '../../keystores/worker/client.ts';
 import { forkWorkerSpawner } from '../../keystores/worker/fork-transport.ts';

@@ -8,16 +8,18 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { AssistantError, toErrorInfo, type ErrorInfo } from '../../errors.ts';
+import { defaultLibraryDirs, profileDriverEntries, resolveDriverName } from '../../keystores/driver-paths.ts';
 import { PE_MACHINE_NAMES, peMachineOf, readPeFile, type PeInfo, type PeMachine } from '../../keystores/pe.ts';
 import type { KeyStoreWorkerClient } from '../../keystores/worker/client.ts';
 import { loadPolicy, type PolicyResult } from '../../policy/index.ts';
 import { parseCertificate } from '../../pki/certificate.ts';
 import { EXIT_FAIL, EXIT_OK, EXIT_USAGE, parseCommand, parseTimeoutMs, timeoutUsage, writeJson, type CliIO } from '../io.ts';
 
-import { adminChecks, CA_ASSISTANT_PORTS, probePortalHttp, renderDoctorHtml } from './doctor-admin.ts';
+import { adminChecks, CA_ASSISTANT_PORTS, probeOurBridge, probePortalHttp, renderDoctorHtml } from './doctor-admin.ts';
+import { LOOPBACK_IPV4 } from '../../../common/portal-origins.ts';
 export type CheckStatus = 'pass' | 'warn' | 'fail' | 'skip';
 /** `fix`: what to do, for the help desk (zh-CN; `fixEn` its translation). */
-export interface DoctorCheck { id: string; status: CheckStatus; message: string; messageEn?: string; fix?: string; fixEn?: string }
+export interface DoctorCheck { id: string; status: CheckStatus; message: string; messageEn?: string; fix?: string; fixEn?: string; code?: string }
 export interface ModuleFact {
   name: string;
   /** `policy` or `profile:<id>` */
@@ -85,15 +87,75 @@ export function probeTcpPort(host: string, port: number, timeoutMs: number): Pro
   });
 }
 
-function resolveModule(name: string, deps: DoctorDeps): string | null {
-  const p = deps.platform === 'win32' ? path.win32 : path.posix;
-  if (p.isAbsolute(name)) return deps.exists(name) ? name : null;
-  if (name.includes('/') || name.includes('\\')) return null; // relative paths are never searched
-  for (const dir of deps.libraryDirs) {
-    const candidate = p.join(dir, name);
-    if (deps.exists(candidate)) return candidate;
+/** Resolves each wanted driver once (policy first), checks its architecture and path, and loads it when a describe call is given. */
+async function examineDrivers(wanted: { name: string; source: string }[], deps: DoctorDeps, describe: ((p: string) => Promise<Partial<ModuleFact>>) | undefined): Promise<ModuleFact[]> {
+  const facts: ModuleFact[] = [];
+  const seen = new Set<string>();
+  for (const w of wanted) {
+    const resolved = resolveDriverName(w.name, deps);
+    const key = resolved ?? `${w.source}:${w.name}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const fact: ModuleFact = { name: w.name, source: w.source, path: resolved, exists: resolved !== null };
+    if (resolved) {
+      try {
+        checkDriverMachine(fact, resolved, deps);
+        deps.checkModulePath?.(resolved);
+        if (describe) Object.assign(fact, { loads: true, ...(await describe(resolved)) });
+      } catch (e) {
+        fact.loads = false;
+        fact.error = toErrorInfo(e, 'MODULE_LOAD_FAILED');
+      }
+    }
+    facts.push(fact);
   }
-  return null;
+  return facts;
+}
+
+/** What the pkcs11-modules and skf-modules checks say; the verdict rules are one (reportDrivers). */
+interface DriverWording {
+  id: string;
+  policyProblem: [zh: string, en: string];
+  broken: (bad: ModuleFact[]) => [zh: string, en: string];
+  none: (profilesOk: boolean) => [status: CheckStatus, zh: string, en: string];
+  present: (here: ModuleFact[], loaded: boolean) => [zh: string, en: string];
+}
+
+const PKCS11_WORDING: DriverWording = {
+  id: 'pkcs11-modules',
+  policyProblem: ['策略中配置的 USB Key 驱动有问题：', 'PKCS#11 modules from policy missing or not loadable: '],
+  broken: (bad) => [`以下 USB Key 驱动无法加载：${bad.map((m) => `${m.path}（${m.error?.code ?? ''}）`).join('、')}`, `PKCS#11 modules that do not load: ${bad.map((m) => m.path).join(', ')}`],
+  none: (profilesOk) => ['warn', profilesOk ? '本机未发现已登记的 USB Key 驱动（仅可使用 .pfx 证书文件）' : '无法确定 USB Key 驱动', 'no registered PKCS#11 module found on this machine (only .pfx files can be used)'],
+  present: (here, loaded) => [`USB Key 驱动${loaded ? '可加载' : '存在'}：${here.map((m) => m.path).join('、')}`, `PKCS#11 modules ${loaded ? 'load' : 'present'}: ${here.map((m) => m.path).join(', ')}`],
+};
+
+const SKF_WORDING: DriverWording = {
+  id: 'skf-modules',
+  policyProblem: ['策略中配置的国密 SKF 驱动有问题：', 'SKF libraries from policy missing or not loadable: '],
+  broken: (bad) => [`以下国密 SKF 驱动无法加载：${bad.map((m) => `${m.path}（${m.error?.code ?? ''}）`).join('、')}`, `SKF libraries that do not load: ${bad.map((m) => `${m.path} (${m.error?.code ?? ''})`).join(', ')}`],
+  none: () => ['pass', '本机未发现已登记的国密 SKF 驱动（SM2 USB Key 需要时，由管理员在策略 skfModules 中配置）',
+    'no registered SKF library found on this machine (administrators name one in the policy key skfModules when SM2 USB keys need it)'],
+  present: (here, loaded) => [`国密 SKF 驱动${loaded ? '可加载' : '存在'}：${here.map((m) => `${m.path}${m.devices !== undefined ? `（${m.devices} 个 USB Key）` : ''}`).join('、')}`,
+    `SKF libraries ${loaded ? 'load' : 'present'}: ${here.map((m) => `${m.path}${m.devices !== undefined ? ` (${m.devices} keys)` : ''}`).join(', ')}`],
+};
+
+/** A policy driver that is missing or does not load fails; another that does not load warns; none found is the kind's own verdict. */
+function reportDrivers(drivers: ModuleFact[], wording: DriverWording, loaded: boolean, profilesOk: boolean, add: (id: string, status: CheckStatus, message: string, messageEn?: string) => void): void {
+  const missingPolicy = drivers.filter((m) => m.source === 'policy' && !m.exists);
+  const broken = drivers.filter((m) => m.exists && m.loads === false);
+  const present = drivers.filter((m) => m.exists);
+  if (missingPolicy.length || broken.some((m) => m.source === 'policy')) {
+    const badPolicy = broken.filter((m) => m.source === 'policy');
+    const names = [...missingPolicy.map((m) => `${m.name}（不存在）`), ...badPolicy.map((m) => `${m.name}（${m.error?.code ?? '无法加载'}）`)];
+    const namesEn = [...missingPolicy.map((m) => `${m.name} (missing)`), ...badPolicy.map((m) => `${m.name} (${m.error?.code ?? 'does not load'})`)];
+    add(wording.id, 'fail', wording.policyProblem[0] + names.join('、'), wording.policyProblem[1] + namesEn.join(', '));
+  } else if (broken.length) {
+    add(wording.id, 'warn', ...wording.broken(broken));
+  } else if (present.length === 0) {
+    add(wording.id, ...wording.none(profilesOk));
+  } else {
+    add(wording.id, 'pass', ...wording.present(present, loaded));
+  }
 }
 
 /**
@@ -178,46 +240,12 @@ export async function diagnose(deps: DoctorDeps): Promise<DoctorReport> {
     const info = toErrorInfo(e, 'CA_PROFILES_INVALID');
     add('ca-profiles', 'fail', info.message, info.messageEn);
   }
-  const modules: ModuleFact[] = [];
-  const seen = new Set<string>();
-  for (const w of wanted) {
-    const resolved = resolveModule(w.name, deps);
-    const key = resolved ?? `${w.source}:${w.name}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    const fact: ModuleFact = { name: w.name, source: w.source, path: resolved, exists: resolved !== null };
-    if (resolved) {
-      try {
-        checkDriverMachine(fact, resolved, deps);
-        deps.checkModulePath?.(resolved);
-        if (deps.describeModule) {
-          const d = await deps.describeModule(resolved);
-          Object.assign(fact, { loads: true, library: d.library, slots: d.slots, tokens: d.tokens });
-        }
-      } catch (e) {
-        fact.loads = false;
-        fact.error = toErrorInfo(e, 'MODULE_LOAD_FAILED');
-      }
-    }
-    modules.push(fact);
-  }
+  const modules = await examineDrivers(wanted, deps, deps.describeModule && (async (p) => {
+    const d = await deps.describeModule!(p);
+    return { library: d.library, slots: d.slots, tokens: d.tokens };
+  }));
   facts['pkcs11Modules'] = modules;
-  const missingPolicy = modules.filter((m) => m.source === 'policy' && !m.exists);
-  const broken = modules.filter((m) => m.exists && m.loads === false);
-  const present = modules.filter((m) => m.exists);
-  if (missingPolicy.length || broken.some((m) => m.source === 'policy')) {
-    const badPolicy = broken.filter((m) => m.source === 'policy');
-    const names = [...missingPolicy.map((m) => `${m.name}（不存在）`), ...badPolicy.map((m) => `${m.name}（${m.error?.code ?? '无法加载'}）`)];
-    const namesEn = [...missingPolicy.map((m) => `${m.name} (missing)`), ...badPolicy.map((m) => `${m.name} (${m.error?.code ?? 'does not load'})`)];
-    add('pkcs11-modules', 'fail', `策略中配置的 USB Key 驱动有问题：${names.join('、')}`, `PKCS#11 modules from policy missing or not loadable: ${namesEn.join(', ')}`);
-  } else if (broken.length) {
-    add('pkcs11-modules', 'warn', `以下 USB Key 驱动无法加载：${broken.map((m) => `${m.path}（${m.error?.code ?? ''}）`).join('、')}`, `PKCS#11 modules that do not load: ${broken.map((m) => m.path).join(', ')}`);
-  } else if (present.length === 0) {
-    add('pkcs11-modules', 'warn', profilesOk ? '本机未发现已登记的 USB Key 驱动（仅可使用 .pfx 证书文件）' : '无法确定 USB Key 驱动', 'no registered PKCS#11 module found on this machine (only .pfx files can be used)');
-  } else {
-    const verb = deps.describeModule ? '可加载' : '存在';
-    add('pkcs11-modules', 'pass', `USB Key 驱动${verb}：${present.map((m) => m.path).join('、')}`, `PKCS#11 modules ${deps.describeModule ? 'load' : 'present'}: ${present.map((m) => m.path).join(', ')}`);
-  }
+  reportDrivers(modules, PKCS11_WORDING, deps.describeModule !== undefined, profilesOk, add);
 
   // SKF (GM/T 0016) libraries for SM2 USB keys: policy ones first, then the CA profiles' names.
   if (deps.profileSkfModules || effective.skfModules.length > 0) {
@@ -227,45 +255,9 @@ export async function diagnose(deps: DoctorDeps): Promise<DoctorReport> {
     } catch {
       // The ca-profiles check above already reports unusable profile data.
     }
-    const libs: ModuleFact[] = [];
-    const seenSkf = new Set<string>();
-    for (const w of wantedSkf) {
-      const resolved = resolveModule(w.name, deps);
-      const key = resolved ?? `${w.source}:${w.name}`;
-      if (seenSkf.has(key)) continue;
-      seenSkf.add(key);
-      const fact: ModuleFact = { name: w.name, source: w.source, path: resolved, exists: resolved !== null };
-      if (resolved) {
-        try {
-          checkDriverMachine(fact, resolved, deps);
-          deps.checkModulePath?.(resolved);
-          if (deps.describeSkf) Object.assign(fact, { loads: true, devices: (await deps.describeSkf(resolved)).devices });
-        } catch (e) {
-          fact.loads = false;
-          fact.error = toErrorInfo(e, 'MODULE_LOAD_FAILED');
-        }
-      }
-      libs.push(fact);
-    }
+    const libs = await examineDrivers(wantedSkf, deps, deps.describeSkf && (async (p) => ({ devices: (await deps.describeSkf!(p)).devices })));
     facts['skfModules'] = libs;
-    const missing = libs.filter((m) => m.source === 'policy' && !m.exists);
-    const bad = libs.filter((m) => m.exists && m.loads === false);
-    const here = libs.filter((m) => m.exists);
-    if (missing.length || bad.some((m) => m.source === 'policy')) {
-      const badPolicy = bad.filter((m) => m.source === 'policy');
-      const names = [...missing.map((m) => `${m.name}（不存在）`), ...badPolicy.map((m) => `${m.name}（${m.error?.code ?? '无法加载'}）`)];
-      const namesEn = [...missing.map((m) => `${m.name} (missing)`), ...badPolicy.map((m) => `${m.name} (${m.error?.code ?? 'does not load'})`)];
-      add('skf-modules', 'fail', `策略中配置的国密 SKF 驱动有问题：${names.join('、')}`, `SKF libraries from policy missing or not loadable: ${namesEn.join(', ')}`);
-    } else if (bad.length) {
-      add('skf-modules', 'warn', `以下国密 SKF 驱动无法加载：${bad.map((m) => `${m.path}（${m.error?.code ?? ''}）`).join('、')}`, `SKF libraries that do not load: ${bad.map((m) => `${m.path} (${m.error?.code ?? ''})`).join(', ')}`);
-    } else if (here.length === 0) {
-      add('skf-modules', 'pass', '本机未发现已登记的国密 SKF 驱动（SM2 USB Key 需要时，由管理员在策略 skfModules 中配置）',
-        'no registered SKF library found on this machine (administrators name one in the policy key skfModules when SM2 USB keys need it)');
-    } else {
-      const loaded = deps.describeSkf !== undefined;
-      add('skf-modules', 'pass', `国密 SKF 驱动${loaded ? '可加载' : '存在'}：${here.map((m) => `${m.path}${m.devices !== undefined ? `（${m.devices} 个 USB Key）` : ''}`).join('、')}`,
-        `SKF libraries ${loaded ? 'load' : 'present'}: ${here.map((m) => `${m.path}${m.devices !== undefined ? ` (${m.devices} keys)` : ''}`).join(', ')}`);
-    }
+    reportDrivers(libs, SKF_WORDING, deps.describeSkf !== undefined, profilesOk, add);
   }
 
   // Windows: drivers of the wrong architecture, named with the fix (also marked in their own checks above).
@@ -282,8 +274,8 @@ export async function diagnose(deps: DoctorDeps): Promise<DoctorReport> {
 
   // HEBCA's own middleware (informational: we do not depend on it).
   const port = deps.hebcaPort ?? HEBCA_MIDDLEWARE_PORT;
-  const listening = await deps.probePort('127.0.0.1', port, 500);
-  facts['hebcaMiddleware'] = { host: '127.0.0.1', port, listening };
+  const listening = await deps.probePort(LOOPBACK_IPV4, port, 500);
+  facts['hebcaMiddleware'] = { host: LOOPBACK_IPV4, port, listening };
   add('hebca-middleware', 'pass', listening ? `河北CA 客户端（端口 ${port}）正在运行；与本程序互不依赖` : `河北CA 客户端（端口 ${port}）未运行；本程序不依赖它`,
     listening ? `HEBCA middleware is listening on ${port} (independent of this app)` : `HEBCA middleware not listening on ${port} (not required)`);
 
@@ -324,20 +316,6 @@ function readAppVersion(): string | null {
   }
 }
 
-async function realProfileModules(platform: NodeJS.Platform): Promise<{ profiles: number; modules: { profile: string; name: string }[] }> {
-  const { loadCaProfiles } = await import('../../pki/ca-profiles.ts');
-  const profiles = loadCaProfiles();
-  const key = platform === 'win32' || platform === 'darwin' ? platform : 'linux';
-  const modules = profiles.flatMap((p) => (p.pkcs11Modules?.[key] ?? []).map((name) => ({ profile: p.id, name })));
-  return { profiles: profiles.length, modules };
-}
-
-async function realProfileSkfModules(platform: NodeJS.Platform): Promise<{ profile: string; name: string }[]> {
-  const { loadCaProfiles } = await import('../../pki/ca-profiles.ts');
-  const key = platform === 'win32' || platform === 'darwin' ? platform : 'linux';
-  return loadCaProfiles().flatMap((p) => (p.skfModules?.[key] ?? []).map((name) => ({ profile: p.id, name })));
-}
-
 async function realTrustAnchors(paths: string[]): Promise<{ anchors: { subject: string; notAfter: string; fingerprintSha256: string }[]; errors: ErrorInfo[] }> {
   const { loadTrustAnchors } = await import('../../pki/trust.ts');
   const errors: ErrorInfo[] = [];
@@ -366,8 +344,8 @@ export async function collectDoctorReport(opts: {
 }): Promise<DoctorReport> {
   const { policy } = opts;
   const platform = process.platform;
-  const { defaultLibraryDirs } = await import('../../keystores/pkcs11/configured-modules.ts');
-  const { checkModulePath } = await import('../../keystores/pkcs11/module-path.ts');
+  const { DEFAULT_CA_PROFILES_PATH, loadCaProfiles } = await import('../../pki/ca-profiles.ts');
+  const { checkModulePath } = await import('../../keystores/module-path.ts');
   // The key-store worker (the caller's) isolates a crashing or hanging driver from this process.
   const worker = opts.worker;
   const describeSkf = async (libraryPath: string): Promise<{ devices: number }> => ({ devices: (await (await worker()).call('skf.describe', { module: libraryPath })).devices.length });
@@ -389,11 +367,11 @@ export async function collectDoctorReport(opts: {
     env: opts.env,
     policy,
     appVersion: readAppVersion(),
-    profileModules: () => realProfileModules(platform),
+    profileModules: async () => ({ profiles: loadCaProfiles().length, modules: profileDriverEntries('pkcs11Modules', DEFAULT_CA_PROFILES_PATH, platform) }),
     libraryDirs: defaultLibraryDirs(platform, opts.env),
     exists: (p) => fs.existsSync(p),
     describeModule,
-    profileSkfModules: () => realProfileSkfModules(platform),
+    profileSkfModules: async () => profileDriverEntries('skfModules', DEFAULT_CA_PROFILES_PATH, platform),
     describeSkf,
     checkModulePath: (p) => checkModulePath(p),
     driverMachine: (p) => readPeFile(p),
@@ -434,7 +412,8 @@ export async function collectDoctorReport(opts: {
     portalUrl: opts.portalUrl ?? policy.policy.portalHome,
     probePortal: (url) => probePortalHttp(url, Math.min(opts.timeoutMs, 3_000)),
     ports: opts.ports ?? [...CA_ASSISTANT_PORTS],
-    portInUse: (port) => probeTcpPort('127.0.0.1', port, 500),
+    portInUse: (port) => probeTcpPort(LOOPBACK_IPV4, port, 500),
+    portIsOurBridge: (port) => probeOurBridge(port, 500, LOOPBACK_IPV4),
     clockSkewSeconds: policy.policy.clockSkewSeconds,
     certificates: [...anchors.anchors.map((a) => ({ store: 'trust', subject: a.subject, notAfter: a.notAfter })), ...storeCertificates],
   });

@@ -3,21 +3,23 @@
  * certificate files log in? Identity (USCC), CA profile and every check, per certificate.
  * A bad file is reported in its own entry; the other files still print.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { toErrorInfo } from '../../errors.ts';
+import { AssistantError, toErrorInfo } from '../../errors.ts';
 import { loadCaProfiles } from '../../pki/ca-profiles.ts';
 import { checkResidentId, maskResidentId } from '../../pki/resident-id.ts';
 import type { ParsedCertificate } from '../../pki/certificate.ts';
 import { dnLabelZh } from '../../pki/oids.ts';
-import { formatDateZh, inspectCertificate, loginVerdict, type CertificateReport, type CheckStatus } from '../../pki/inspect.ts';
+import { formatDateZh, inspectCertificate, loginVerdict, type CertificateReport, type CheckStatus, type LoginVerdict } from '../../pki/inspect.ts';
 import { readCertificatePath } from '../../pki/read.ts';
 import { loadTrustAnchors } from '../../pki/trust.ts';
 import { analyzeUscc } from '../../pki/uscc.ts';
-import { loadPolicy } from '../../policy/index.ts';
+import { loadPolicy, type Policy } from '../../policy/index.ts';
+import { certificateRevocation, prepareRevocationCrls, revocationSettingsFromPolicy, withRevocation, type CertificateRevocation, type RevocationMode, type RevocationSettings } from '../../login/certificate-revocation.ts';
+import type { PreparedCrl } from '../../login/revocation.ts';
 import { EXIT_FAIL, EXIT_OK, EXIT_USAGE, parseCommand, readSecretLine, writeJson, type CliIO } from '../io.ts';
 
-const USAGE = `用法 / Usage: cert-assistant inspect [--json] [--password-stdin] [--trust 路径]... 文件...
+const USAGE = `用法 / Usage: cert-assistant inspect [--json] [--password-stdin] [--trust 路径]... [--crl 文件]... [--ocsp] [--ocsp-url URL] [--fetch-crl] [--require-revocation] 文件...
   检查证书文件（PEM、DER、P7B、PFX/P12）能否用于河北政务服务网法人登录：
   有效期、密钥用法、证书链、自签名、弱算法、统一社会信用代码。
   Inspect certificate files: validity, key usage, chain, self-signed, weak algorithms, USCC.
@@ -25,8 +27,15 @@ const USAGE = `用法 / Usage: cert-assistant inspect [--json] [--password-stdin
   --json             输出 JSON / print JSON
   --password-stdin   从标准输入第一行读取 PFX 密码 / read the PFX password from the first line of stdin
   --trust 路径        额外信任的根证书文件或目录，可重复 / extra trust anchor file or folder (repeatable)
-  --policy 文件       机器策略文件（默认系统位置），其 trustAnchorDirs 一并信任 / machine policy file
-                     (default: the system location); its trustAnchorDirs are trusted too
+  --policy 文件       机器策略文件（默认系统位置），其 trustAnchorDirs 一并信任、revocationMode 等吊销设置一并生效 /
+                     machine policy file (default: the system location); its trustAnchorDirs are trusted
+                     and its revocation settings (revocationMode, revocationCrls, revocationNetwork) apply
+  --crl 文件          证书吊销列表（DER/PEM，可重复），逐级检查吊销状态 / CRL file (repeatable): check every link
+  --ocsp             询问证书中的 OCSP 服务（5 秒超时）/ ask the OCSP responders named in the certificates
+  --ocsp-url URL     使用此 OCSP 服务 / ask this OCSP responder instead
+  --fetch-crl        从证书的 CRL 分发点下载，并询问 OCSP / fetch CRLs from the distribution points, and ask OCSP
+  --require-revocation 每一级都须有确定的吊销状态，否则结论为“无法确认” / every link needs a definite status,
+                     otherwise the verdict is "cannot confirm"
   -h, --help         显示帮助 / show this help
 退出码 / Exit: 0 全部检查通过（允许警告）/ all checks pass (warnings ok), 1 有检查失败或文件无效 / a check
   failed or a file is bad, 2 用法错误 / usage error
@@ -38,7 +47,12 @@ export interface InspectFileEntry {
   certificates: JsonCertificate[];
 }
 
-type JsonCertificate = Omit<CertificateReport, 'checks'> & { checks: { id: string; status: CheckStatus; message: string; code?: string; detail?: string }[] };
+type JsonCertificate = Omit<CertificateReport, 'checks'> & {
+  checks: { id: string; status: CheckStatus; message: string; code?: string; detail?: string }[];
+  /** Per link of the verified path, when revocation checking is on (policy revocationMode or the flags). */
+  revocation?: CertificateRevocation;
+  verdict?: { verdict: LoginVerdict; message: string };
+};
 
 export async function run(args: string[], io: CliIO): Promise<number> {
   const parsed = parseCommand(args, io, USAGE, {
@@ -46,9 +60,19 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     'password-stdin': { type: 'boolean' },
     trust: { type: 'string', multiple: true },
     policy: { type: 'string' },
+    crl: { type: 'string', multiple: true },
+    ocsp: { type: 'boolean' },
+    'ocsp-url': { type: 'string' },
+    'fetch-crl': { type: 'boolean' },
+    'require-revocation': { type: 'boolean' },
   }, true);
   if (typeof parsed === 'number') return parsed;
   const files = parsed.positionals;
+  const ocspUrl = parsed.values['ocsp-url'];
+  if (ocspUrl !== undefined && !/^https?:\/\/\S+$/i.test(ocspUrl)) {
+    io.stderr.write(`用法错误 / usage error: --ocsp-url 须为 http(s) 地址 / --ocsp-url must be an http(s) URL\n\n${USAGE}`);
+    return EXIT_USAGE;
+  }
   if (files.length === 0) {
     io.stderr.write(`缺少要检查的文件 / no file given\n\n${USAGE}`);
     return EXIT_USAGE;
@@ -60,6 +84,14 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   const anchors = loadTrustAnchors([...policyDirs, ...(parsed.values.trust ?? []).map((p) => resolve(io.cwd, p))]);
   const profiles = loadCaProfiles();
   const now = io.now();
+  let revocation: { settings: RevocationSettings; prepared: PreparedCrl[] };
+  try {
+    revocation = revocationFor(parsed.values, policy, io);
+  } catch (e) {
+    const info = toErrorInfo(e);
+    io.stderr.write(`错误 [${info.code}]: ${info.message}\n`);
+    return EXIT_FAIL;
+  }
 
   const entries: InspectFileEntry[] = [];
   const caFlags = new Map<InspectFileEntry, boolean[]>();
@@ -67,7 +99,12 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   for (const file of files) {
     try {
       const contents = await readCertificatePath(resolve(io.cwd, file), password === undefined ? { decryptKeys: false } : { password, decryptKeys: false });
-      const certificates = contents.certificates.map((c) => toJson(inspectCertificate(c, { now, anchors, intermediates: contents.certificates, profiles })));
+      const certificates: JsonCertificate[] = [];
+      for (const c of contents.certificates) {
+        const ctx = { now, anchors, intermediates: contents.certificates, profiles };
+        const report = withRevocation(inspectCertificate(c, ctx), await certificateRevocation(c, ctx, revocation.settings, revocation.prepared));
+        certificates.push(toJson(report, !c.isCA));
+      }
       if (certificates.length === 0) {
         entries.push({ file, error: { code: 'NO_CERTIFICATE', message: '文件中没有证书（只有私钥）' }, certificates: [] });
         failed = true;
@@ -90,8 +127,40 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   return failed ? EXIT_FAIL : EXIT_OK;
 }
 
-function toJson(r: CertificateReport): JsonCertificate {
-  return { ...r, checks: r.checks.map((c) => ({ id: c.id, status: c.status, message: c.message, ...(c.code !== undefined ? { code: c.code } : {}), ...(c.detail !== undefined ? { detail: c.detail } : {}) })) };
+function toJson(r: CertificateReport & { revocation?: CertificateRevocation }, endEntity: boolean): JsonCertificate {
+  const checks = r.checks.map((c) => ({ id: c.id, status: c.status, message: c.message, ...(c.code !== undefined ? { code: c.code } : {}), ...(c.detail !== undefined ? { detail: c.detail } : {}) }));
+  // The one-line answer the app shows (可以 / 无法确认 / 不能), for end-entity certificates.
+  const verdict = endEntity ? loginVerdict(r) : null;
+  return { ...r, checks, ...(verdict ? { verdict: { verdict: verdict.verdict, message: verdict.message } } : {}) };
+}
+
+type RevocationFlags = { crl?: string[]; ocsp?: boolean; 'ocsp-url'?: string; 'fetch-crl'?: boolean; 'require-revocation'?: boolean };
+const MODE_RANK: Record<RevocationMode, number> = { off: 0, prefer: 1, require: 2 };
+
+/**
+ * The policy's revocation settings, strengthened by the flags: any source flag turns checking on
+ * (prefer), --require-revocation demands it; the flags' sources add to the policy's.
+ */
+function revocationFor(flags: RevocationFlags, policy: Policy, io: CliIO): { settings: RevocationSettings; prepared: PreparedCrl[] } {
+  const fromPolicy = revocationSettingsFromPolicy(policy, { onSkipped: (file, why) => io.stderr.write(`吊销列表已跳过 / CRL skipped: ${file} (${why})\n`) });
+  const flagSources = (flags.crl?.length ?? 0) > 0 || flags.ocsp === true || flags['ocsp-url'] !== undefined || flags['fetch-crl'] === true;
+  const flagMode: RevocationMode = flags['require-revocation'] ? 'require' : flagSources ? 'prefer' : 'off';
+  const mode = MODE_RANK[flagMode] > MODE_RANK[policy.revocationMode] ? flagMode : policy.revocationMode;
+  const flagCrls = (flags.crl ?? []).map((f) => {
+    try {
+      return new Uint8Array(readFileSync(resolve(io.cwd, f)));
+    } catch {
+      throw new AssistantError('FILE_UNREADABLE', `无法读取吊销列表文件：${f}`, { en: `cannot read CRL file: ${f}` });
+    }
+  });
+  const prepared = [...fromPolicy.prepared, ...prepareRevocationCrls(flagCrls)];
+  const policyOn = policy.revocationMode !== 'off';
+  const ocspUrl = flags['ocsp-url'];
+  const ocsp = ocspUrl !== undefined ? { responderUrl: ocspUrl } : flags.ocsp || flags['fetch-crl'] || (policyOn && fromPolicy.settings.ocsp) ? {} : false;
+  return {
+    settings: { mode, crls: [...fromPolicy.settings.crls, ...flagCrls], ocsp, fetchCrls: flags['fetch-crl'] === true || (policyOn && fromPolicy.settings.fetchCrls) },
+    prepared,
+  };
 }
 
 /** Resident ID numbers in DN text (HEBCA puts them in a subject attribute, others in CN) are masked for people. */
@@ -119,6 +188,7 @@ const CHECK_NAMES: Record<string, string> = {
   'self-signed': '签发者',
   'weak-algorithm': '算法强度',
   uscc: '统一社会信用代码',
+  revocation: '吊销状态',
 };
 const MARK: Record<CheckStatus, string> = { pass: '✔ 通过', warn: '! 警告', fail: '✘ 失败' };
 

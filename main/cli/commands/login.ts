@@ -3,7 +3,7 @@ import os from 'node:os';
 import { AssistantError, isAssistantError, toErrorInfo, type ErrorInfo } from '../../errors.ts';
 import type { KeyIdentity, KeyStore } from '../../keystores/types.ts';
 import { Pkcs12KeyStore } from '../../keystores/pkcs12/index.ts';
-import { checkModulePath } from '../../keystores/pkcs11/module-path.ts';
+import { checkModulePath } from '../../keystores/module-path.ts';
 import { KeyStoreWorkerClient } from '../../keystores/worker/client.ts';
 import { forkWorkerSpawner } from '../../keystores/worker/fork-transport.ts';
 import { WorkerKeyStore } from '../../keystores/worker/remote-store.ts';
@@ -37,12 +37,15 @@ PIN 错误时退出码 1、错误码 PIN_INCORRECT（附剩余次数），已锁
 A wrong PIN exits 1 with PIN_INCORRECT (and the tries left), a locked key with PIN_LOCKED; never retried.
 `;
 
+/** What a token says when package.json cannot be read (a bundle without it). */
+const UNKNOWN_VERSION = '0.0.0';
+
 function appVersion(): string {
   try {
     const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
-    return typeof pkg.version === 'string' ? pkg.version : '0.0.0';
+    return typeof pkg.version === 'string' ? pkg.version : UNKNOWN_VERSION;
   } catch {
-    return '0.0.0';
+    return UNKNOWN_VERSION;
   }
 }
 

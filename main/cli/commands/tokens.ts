@@ -5,9 +5,8 @@ import { parseCertificate, type ParsedCertificate } from '../../pki/certificate.
 import { inspectCertificate, type InspectContext } from '../../pki/inspect.ts';
 import { loadTrustAnchors } from '../../pki/trust.ts';
 import { loadPolicy } from '../../policy/index.ts';
-import { configuredModulePaths } from '../../keystores/pkcs11/configured-modules.ts';
-import { checkModulePath } from '../../keystores/pkcs11/module-path.ts';
-import { configuredSkfModulePaths } from '../../keystores/skf/configured-modules.ts';
+import { configuredDriverPaths } from '../../keystores/driver-paths.ts';
+import { checkModulePath } from '../../keystores/module-path.ts';
 import { KeyStoreWorkerClient } from '../../keystores/worker/client.ts';
 import { forkWorkerSpawner } from '../../keystores/worker/fork-transport.ts';
 import type { Pkcs11ModuleReport } from '../../keystores/worker/protocol.ts';
@@ -70,8 +69,8 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   // --module is the CLI user's explicit choice; otherwise only admin-configured drivers.
   // Either flag names exactly what to list; without both, every configured driver of both kinds.
   const explicit = values.module !== undefined || values.skf !== undefined || values['windows-store'] === true;
-  const modules = values.module ?? (explicit ? [] : configuredModulePaths({ env: io.env, policyModules: policy.pkcs11Modules }));
-  const skfModules = values.skf ?? (explicit ? [] : configuredSkfModulePaths({ env: io.env, policyModules: policy.skfModules }));
+  const modules = values.module ?? (explicit ? [] : configuredDriverPaths('pkcs11Modules', { env: io.env, policyModules: policy.pkcs11Modules }));
+  const skfModules = values.skf ?? (explicit ? [] : configuredDriverPaths('skfModules', { env: io.env, policyModules: policy.skfModules }));
   const now = io.now();
   let profiles: CaProfile[] | undefined;
   try {

@@ -8,6 +8,7 @@
 import type { Audience, SiteLevel } from '../types.ts';
 import { GramField, gramKey, MATCH_EXACT, TitleList } from './gram-field.ts';
 import { gramFields, matchingForm, type IndexData, type IndexSite } from './index-data.ts';
+import { RankedHeap } from './ranked-heap.ts';
 
 export interface SearchOptions {
   /** Site code: this site and its sub-sites. */
@@ -388,40 +389,10 @@ export class SearchEngine {
       }
     }
 
-    // One tight pass: filters, score, facets, top-k (min-heap on score desc, index asc).
+    // One tight pass: filters, score, facets, top-k (score desc, index asc).
     const k = offset + limit;
-    const heapScore = new Float64Array(Math.max(1, k)), heapItem = new Int32Array(Math.max(1, k));
-    let heapSize = 0, total = 0;
-    /** Offers an item to the top-k heap; false when it ranks below everything kept. */
-    const offer = (score: number, it: number): boolean => {
-      if (heapSize < k) {
-        let i = heapSize++;
-        heapScore[i] = score; heapItem[i] = it;
-        while (i > 0) {
-          const p = (i - 1) >> 1;
-          if (heapScore[i]! < heapScore[p]! || (heapScore[i] === heapScore[p] && heapItem[i]! > heapItem[p]!)) {
-            const ts = heapScore[i]!; heapScore[i] = heapScore[p]!; heapScore[p] = ts;
-            const ti = heapItem[i]!; heapItem[i] = heapItem[p]!; heapItem[p] = ti;
-            i = p;
-          } else break;
-        }
-        return true;
-      }
-      if (score < heapScore[0]! || (score === heapScore[0] && it > heapItem[0]!)) return false;
-      heapScore[0] = score; heapItem[0] = it;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1, r = l + 1;
-        let m = i;
-        if (l < heapSize && (heapScore[l]! < heapScore[m]! || (heapScore[l] === heapScore[m] && heapItem[l]! > heapItem[m]!))) m = l;
-        if (r < heapSize && (heapScore[r]! < heapScore[m]! || (heapScore[r] === heapScore[m] && heapItem[r]! > heapItem[m]!))) m = r;
-        if (m === i) break;
-        const ts = heapScore[i]!; heapScore[i] = heapScore[m]!; heapScore[m] = ts;
-        const ti = heapItem[i]!; heapItem[i] = heapItem[m]!; heapItem[m] = ti;
-        i = m;
-      }
-      return true;
-    };
+    const topK = new RankedHeap(k, 'worstOnTop');
+    let total = 0;
     const itemSite = a.itemSite, itemFor = a.itemFor, itemTheme = a.itemTheme, siteBonus = this.siteBonus, titleBonus = this.titleBonus;
     const deptItems = a.deptItems, dSiteTheme = this.deptItemSiteTheme, dDept = this.deptItemDept, dFor = this.deptItemFor, deptKind = this.deptKind;
     const facetSite = new Int32Array(h.sites.length), facetNoTheme = new Int32Array(2);
@@ -439,7 +410,7 @@ export class SearchEngine {
         let base = T0[t]!;
         for (let q = 1; q < nTerms; q++) base += states[q]!.title[t]!;
         // A title's items are stored best-first: once one misses the top-k, the rest do too.
-        for (let j = off[t]!, e = off[t + 1]!; j < e; j++) if (!offer(base + (siteBonus[itemSite[j]!]! + titleBonus[t]!), j)) break;
+        for (let j = off[t]!, e = off[t + 1]!; j < e; j++) if (!topK.offer(base + (siteBonus[itemSite[j]!]! + titleBonus[t]!), j)) break;
       }
     }
     const all = opts.collectAll ? new Uint32Array(nc) : null;
@@ -479,39 +450,9 @@ export class SearchEngine {
       facetSite[s]!++;
       facetDept[deptKind[d]!]!++;
       if (th < nThemes) facetTheme[th]!++; else facetNoTheme[fo]!++;
-      if (k === 0) continue;
-      if (heapSize < k) {
-        let i = heapSize++;
-        heapScore[i] = score; heapItem[i] = it;
-        while (i > 0) {
-          const p = (i - 1) >> 1;
-          if (heapScore[i]! < heapScore[p]! || (heapScore[i] === heapScore[p] && heapItem[i]! > heapItem[p]!)) {
-            const ts = heapScore[i]!; heapScore[i] = heapScore[p]!; heapScore[p] = ts;
-            const ti = heapItem[i]!; heapItem[i] = heapItem[p]!; heapItem[p] = ti;
-            i = p;
-          } else break;
-        }
-        continue;
-      }
-      if (score < heapScore[0]! || (score === heapScore[0] && it > heapItem[0]!)) continue;
-      heapScore[0] = score; heapItem[0] = it;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1, r = l + 1;
-        let m = i;
-        if (l < heapSize && (heapScore[l]! < heapScore[m]! || (heapScore[l] === heapScore[m] && heapItem[l]! > heapItem[m]!))) m = l;
-        if (r < heapSize && (heapScore[r]! < heapScore[m]! || (heapScore[r] === heapScore[m] && heapItem[r]! > heapItem[m]!))) m = r;
-        if (m === i) break;
-        const ts = heapScore[i]!; heapScore[i] = heapScore[m]!; heapScore[m] = ts;
-        const ti = heapItem[i]!; heapItem[i] = heapItem[m]!; heapItem[m] = ti;
-        i = m;
-      }
+      if (k !== 0) topK.offer(score, it);
     }
-    // Drain the heap best-first.
-    const order: { score: number; item: number }[] = [];
-    for (let i = 0; i < heapSize; i++) order.push({ score: heapScore[i]!, item: heapItem[i]! });
-    order.sort((x, y) => y.score - x.score || x.item - y.item);
-    const results = order.slice(offset, offset + limit).map((o) => this.hit(o.item, o.score, states));
+    const results = topK.bestFirst().slice(offset, offset + limit).map((o) => this.hit(o.item, o.score, states));
     const out: SearchResult = { query, terms, total, offset, limit, results, facets: this.deriveFacets(facetSite, facetDept, facetTheme, facetNoTheme, fc) };
     if (all !== null) out.all = all.slice(0, total);
     return out;
@@ -560,69 +501,20 @@ export class SearchEngine {
     // The best `want` items lie in the `want` titles with the best head items (each title's best
     // item is first): keep those titles in a bounded min-heap, then k-way merge over them.
     const want = offset + limit;
-    const cap = Math.min(m, want);
-    const hs = new Float64Array(cap), hi = new Int32Array(cap), ht = new Int32Array(cap);
-    let size = 0;
-    if (cap > 0) {
-      const worse = (p: number, q: number) => hs[p]! < hs[q]! || (hs[p] === hs[q] && hi[p]! > hi[q]!);
-      const sw = (p: number, q: number) => {
-        let v = hs[p]!; hs[p] = hs[q]!; hs[q] = v;
-        v = hi[p]!; hi[p] = hi[q]!; hi[q] = v;
-        v = ht[p]!; ht[p] = ht[q]!; ht[q] = v;
-      };
-      const sink = (p: number) => {
-        for (;;) {
-          const l = 2 * p + 1, r = l + 1;
-          let b = p;
-          if (l < size && worse(l, b)) b = l;
-          if (r < size && worse(r, b)) b = r;
-          if (b === p) return;
-          sw(p, b); p = b;
-        }
-      };
-      const headBonus = this.titleHeadBonus;
-      for (let x = 0; x < m; x++) {
-        const t = touched[x]!, j = off[t]!;
-        const sc = st.title[t]! + headBonus[t]!;
-        if (size < cap) {
-          let c = size++;
-          hs[c] = sc; hi[c] = j; ht[c] = t;
-          while (c > 0) { const p = (c - 1) >> 1; if (worse(c, p)) { sw(c, p); c = p; } else break; }
-        } else if (sc > hs[0]! || (sc === hs[0] && j < hi[0]!)) {
-          hs[0] = sc; hi[0] = j; ht[0] = t;
-          sink(0);
-        }
-      }
+    const heads = new RankedHeap(Math.min(m, want), 'worstOnTop');
+    const headBonus = this.titleHeadBonus;
+    for (let x = 0; x < m; x++) {
+      const title = touched[x]!;
+      heads.offer(st.title[title]! + headBonus[title]!, off[title]!, title);
     }
-    const better = (p: number, q: number) => hs[p]! > hs[q]! || (hs[p] === hs[q] && hi[p]! < hi[q]!);
-    const swap = (p: number, q: number) => {
-      let v = hs[p]!; hs[p] = hs[q]!; hs[q] = v;
-      v = hi[p]!; hi[p] = hi[q]!; hi[q] = v;
-      v = ht[p]!; ht[p] = ht[q]!; ht[q] = v;
-    };
-    const down = (p: number) => {
-      for (;;) {
-        const l = 2 * p + 1, r = l + 1;
-        let b = p;
-        if (l < size && better(l, b)) b = l;
-        if (r < size && better(r, b)) b = r;
-        if (b === p) return;
-        swap(p, b); p = b;
-      }
-    };
-    for (let p = (size >> 1) - 1; p >= 0; p--) down(p);
+    // Merge: the best head on top; taking it moves that title's stream to its next item.
+    heads.reorder('bestOnTop');
     const picked: { score: number; item: number }[] = [];
-    while (picked.length < want && size > 0) {
-      const j = hi[0]!, t = ht[0]!;
-      picked.push({ score: hs[0]!, item: j });
-      if (j + 1 < off[t + 1]!) {
-        hi[0] = j + 1;
-        hs[0] = st.title[t]! + (this.siteBonus[a.itemSite[j + 1]!]! + this.titleBonus[t]!);
-      } else {
-        size--;
-        if (size > 0) { hs[0] = hs[size]!; hi[0] = hi[size]!; ht[0] = ht[size]!; }
-      }
-      down(0);
+    while (picked.length < want && heads.size > 0) {
+      const item = heads.items[0]!, title = heads.titles[0]!;
+      picked.push({ score: heads.scores[0]!, item });
+      if (item + 1 < off[title + 1]!) heads.replaceTop(st.title[title]! + (this.siteBonus[a.itemSite[item + 1]!]! + this.titleBonus[title]!), item + 1, title);
+      else heads.popTop();
     }
     // Items found only through their department score below every title-level match: count them
     // one by one and keep their own top-k, appended after the title stream.

@@ -11,7 +11,8 @@ import {
   CKF_USER_PIN_COUNT_LOW, CKF_USER_PIN_FINAL_TRY, CKF_USER_PIN_LOCKED, CKK_EC, CKK_RSA, CKM_ECDSA, CKM_RSA_PKCS, CKM_SHA256_RSA_PKCS,
   CKO_CERTIFICATE, CKO_PRIVATE_KEY, CKO_PUBLIC_KEY, CKU_USER, EC_PARAMS_P256, EC_PARAMS_SM2,
 } from './constants.ts';
-import { checkModulePath } from './module-path.ts';
+import { checkModulePath } from '../module-path.ts';
+import { deviceRemovedError, mayMeanRemoved } from '../device-removed.ts';
 import { decryptFailed, digestInfo, digestNameForLength } from '../../pki/rsa-pkcs1.ts';
 
 function rsaOnly(what: string): AssistantError {
@@ -56,13 +57,6 @@ const MAYBE_REMOVED = new Set([
   'OBJECT_HANDLE_INVALID', 'SESSION_HANDLE_INVALID', 'SESSION_CLOSED', 'DEVICE_GENERAL_ERROR', 'DEVICE_ERROR',
   'DEVICE_REMOVED', 'TOKEN_NOT_PRESENT', 'SLOT_ID_INVALID', 'FUNCTION_FAILED', 'TOKEN_NOT_RECOGNIZED',
 ]);
-
-function removedError(cause: AssistantError, slot: number): AssistantError {
-  return new AssistantError('DEVICE_REMOVED', 'USB Key 已被拔出或无法访问，请重新插入后再试', {
-    en: 'the key was removed or cannot be reached; insert it and retry',
-    details: { slot, cause: cause.code, ...(cause.details ?? {}) },
-  });
-}
 
 interface Session { handle: Handle; serial: string }
 
@@ -115,15 +109,15 @@ export class Pkcs11KeyStore implements KeyStore {
     try {
       s = this.session(slot);
     } catch (e) {
-      if (isAssistantError(e) && MAYBE_REMOVED.has(e.code)) throw removedError(e, slot);
+      if (mayMeanRemoved(e, MAYBE_REMOVED)) throw deviceRemovedError({ slot }, e);
       throw e;
     }
     try {
       return fn(s);
     } catch (e) {
-      if (!isAssistantError(e) || !MAYBE_REMOVED.has(e.code)) throw e;
+      if (!mayMeanRemoved(e, MAYBE_REMOVED)) throw e;
       this.dropSession(slot);
-      if (!this.tokenStillThere(slot, s.serial)) throw removedError(e, slot);
+      if (!this.tokenStillThere(slot, s.serial)) throw deviceRemovedError({ slot }, e);
       throw e;
     }
   }
@@ -263,7 +257,7 @@ export class Pkcs11KeyStore implements KeyStore {
     try {
       return pinStateFromFlags(this.module.tokenInfo(slot).flags);
     } catch (e) {
-      if (isAssistantError(e) && MAYBE_REMOVED.has(e.code)) throw removedError(e, slot);
+      if (mayMeanRemoved(e, MAYBE_REMOVED)) throw deviceRemovedError({ slot }, e);
       throw e;
     }
   }

@@ -3,7 +3,8 @@ import { AssistantError, isAssistantError } from '../../errors.ts';
 import type { KeyIdentity, KeyStore, PinState } from '../types.ts';
 import { parseCertificate } from '../../pki/certificate.ts';
 import { signatureAlgorithmFor, type SignatureAlgorithm } from '../../pki/signature-algorithm.ts';
-import { checkModulePath } from '../pkcs11/module-path.ts';
+import { checkModulePath } from '../module-path.ts';
+import { deviceRemovedError, mayMeanRemoved } from '../device-removed.ts';
 import type { SkfModuleReport } from '../worker/protocol.ts';
 import { CONTAINER_TYPE, displayName, SGD_SM3, SkfModule, type DevInfo, type SkfHandle } from './binding.ts';
 import { SAR_OK, SAR_PIN_INCORRECT, SAR_PIN_LOCKED, SAR_USER_ALREADY_LOGGED_IN, skfError } from './sar.ts';
@@ -68,13 +69,6 @@ function certificateFacts(der: Uint8Array): CertFacts {
 
 /** Codes after which we ask "is the key still plugged in?" to tell a removed key from a driver fault. */
 const MAYBE_REMOVED = new Set(['DEVICE_REMOVED', 'SKF_HANDLE_INVALID', 'SKF_FAILED', 'SKF_UNKNOWN_ERROR', 'SKF_FILE_ERROR', 'SKF_OBJECT_ERROR']);
-
-function removedError(device: string, cause?: AssistantError): AssistantError {
-  return new AssistantError('DEVICE_REMOVED', 'USB Key 已被拔出或无法访问，请重新插入后再试', {
-    en: 'the key was removed or cannot be reached; insert it and retry',
-    details: { device: displayName(device), ...(cause ? { cause: cause.code, ...(cause.details ?? {}) } : {}) },
-  });
-}
 
 function pinLocked(state: PinState): AssistantError {
   return new AssistantError('PIN_LOCKED', 'PIN 码已锁定，请联系发证机构解锁', { en: 'the PIN is locked; ask the CA to unlock it', details: { pin: state } });
@@ -151,13 +145,13 @@ export class SkfKeyStore implements KeyStore {
     try {
       return fn(this.device(name));
     } catch (e) {
-      if (!isAssistantError(e) || !MAYBE_REMOVED.has(e.code)) throw e;
+      if (!mayMeanRemoved(e, MAYBE_REMOVED)) throw e;
       this.dropDevice(name);
       let still = false;
       try {
         still = this.present().includes(name);
       } catch {}
-      if (!still || e.code === 'DEVICE_REMOVED') throw removedError(name, e);
+      if (!still || e.code === 'DEVICE_REMOVED') throw deviceRemovedError({ device: displayName(name) }, e);
       throw e;
     }
   }
@@ -180,7 +174,7 @@ export class SkfKeyStore implements KeyStore {
       try {
         return fn();
       } catch (e) {
-        if (isAssistantError(e) && !MAYBE_REMOVED.has(e.code)) return null;
+        if (isAssistantError(e) && !mayMeanRemoved(e, MAYBE_REMOVED)) return null;
         throw e;
       }
     };
@@ -266,7 +260,7 @@ export class SkfKeyStore implements KeyStore {
 
   private locate(identityId: string): { device: string; application: string; container: string } {
     const loc = parseIdentityId(identityId);
-    if (!this.present().includes(loc.device)) throw removedError(loc.device);
+    if (!this.present().includes(loc.device)) throw deviceRemovedError({ device: displayName(loc.device) });
     return loc;
   }
 

@@ -253,14 +253,16 @@ describe('cert-assistant bridge with PFX files (BJCA and HEBCA)', () => {
   });
 
   test('every signature is in the signature log before the page gets it: cert-assistant log lists each one (via bridge), nothing denied, no PIN', async () => {
-    const signed = cli.events.filter((e) => e.event === 'signed');
-    assert.ok(signed.length >= 6, `signatures made above (${signed.length})`);
     const env = { ...process.env, CERT_ASSISTANT_HOME: cli.home };
     const listed = await runCli(main, ['log', '--json'], { env });
     assert.equal(listed.code, 0, listed.stderr);
     const { entries } = JSON.parse(listed.stdout) as { entries: Array<Record<string, unknown>> };
+    assert.ok(entries.length >= 6, `signatures made above (${entries.length})`);
+    // The last `signed` line may still be on its way through the pipe when the page already has the signature.
+    await cli.waitFor('signed', entries.length - 1);
+    const signed = cli.events.filter((e) => e.event === 'signed');
     // Only signatures: the denied consent and the one without a PIN left no entry.
-    assert.equal(entries.length, signed.length);
+    assert.equal(entries.length, signed.length, `log entries vs signed events; bridge stderr: ${cli.stderr().slice(-500)}`);
     for (const [i, e] of entries.entries()) {
       const s = signed[i]!;
       assert.equal(e['seq'], i + 1);

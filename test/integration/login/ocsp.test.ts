@@ -6,13 +6,14 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { getTestPki, type TestPki } from '../../fixtures/pki.ts';
+import { startOcspResponder } from '../../support/ocsp-responder.ts';
 import { PemKeyStore, chainIntermediates, certDer, testRoots } from '../../support/key-store.ts';
 import { createLoginToken } from '../../../main/login/token.ts';
 import { MemoryChallengeStore, verifyLoginToken, type VerifyOptions, type VerifyResult } from '../../../main/login/verify.ts';
@@ -58,26 +59,12 @@ function issue(name: string, caId: string, ext: string, opts: { reissue?: string
   return new Uint8Array(execFileSync('openssl', ['x509', '-in', out, '-outform', 'DER']));
 }
 
-/** Starts `openssl ocsp` on a free port (port 0: it prints the one it got); resolves its URL. */
+/** Starts `openssl ocsp` for HEBCA's CA on a free port; resolves its URL. */
 async function responder(signer: { cert: string; key: string }, extra: string[] = []): Promise<string> {
   const ca = pki.get('hebca-ca');
-  const child = spawn('openssl', ['ocsp', '-index', path.join(dir, 'index.txt'), '-CA', ca.certPem, '-rsigner', signer.cert, '-rkey', signer.key, '-port', '0', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  return new Promise((resolve, reject) => {
-    let seen = '';
-    const timer = setTimeout(() => reject(new Error(`openssl ocsp did not start: ${seen}`)), 10_000);
-    const onData = (b: Buffer): void => {
-      seen += b.toString();
-      const m = /ACCEPT \S*:(\d+)/.exec(seen);
-      if (m) {
-        clearTimeout(timer);
-        resolve(`http://127.0.0.1:${m[1]}/`);
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.on('exit', (code) => reject(new Error(`openssl ocsp exited ${code}: ${seen}`)));
-  });
+  const r = await startOcspResponder({ index: path.join(dir, 'index.txt'), caCert: ca.certPem, signerCert: signer.cert, signerKey: signer.key, extra });
+  children.push(r.child);
+  return r.url;
 }
 
 let issuerSigned: string;

@@ -7,8 +7,8 @@ import koffi from 'koffi';
 import { isAssistantError } from '../../../main/errors.ts';
 import { declareCryptoki, ULONG_BYTES } from '../../../main/keystores/pkcs11/binding.ts';
 import { ckrTable, describeCkr, pkcs11Error } from '../../../main/keystores/pkcs11/ckr.ts';
-import { configuredModulePaths } from '../../../main/keystores/pkcs11/configured-modules.ts';
-import { checkModulePath } from '../../../main/keystores/pkcs11/module-path.ts';
+import { configuredDriverPaths } from '../../../main/keystores/driver-paths.ts';
+import { checkModulePath } from '../../../main/keystores/module-path.ts';
 import { pinStateFromFlags } from '../../../main/keystores/pkcs11/store.ts';
 
 const zh = /[\u4e00-\u9fff]/u;
@@ -140,16 +140,16 @@ describe('module paths: only admin-controlled places', () => {
     const present = new Set(['/usr/lib/liba.so', '/opt/b/libb.so', '/srv/policy.so']);
     const exists = (p: string) => present.has(p);
     // The profile file may not satisfy the real loader's schema; then the result is just the policy list.
-    const got = configuredModulePaths({ platform: 'linux', profilesFile: profiles, policyModules: ['/srv/policy.so', '/srv/policy.so'], libraryDirs: ['/usr/lib'], exists });
+    const got = configuredDriverPaths('pkcs11Modules', { platform: 'linux', profilesFile: profiles, policyModules: ['/srv/policy.so', '/srv/policy.so'], libraryDirs: ['/usr/lib'], exists });
     assert.equal(got[0], '/srv/policy.so');
     assert.equal(new Set(got).size, got.length);
     assert.ok(!got.some((p) => p.includes('evil')));
     fs.writeFileSync(profiles, '{not json');
-    assert.deepEqual(configuredModulePaths({ platform: 'linux', profilesFile: profiles, libraryDirs: ['/usr/lib'], exists }), []);
+    assert.deepEqual(configuredDriverPaths('pkcs11Modules', { platform: 'linux', profilesFile: profiles, libraryDirs: ['/usr/lib'], exists }), []);
   });
 
   test('the bundled CA profiles list Windows drivers by name (resolved in System32 only)', () => {
-    const got = configuredModulePaths({ platform: 'win32', env: { SystemRoot: 'C:\\Windows' }, exists: (p) => p.toLowerCase().startsWith('c:\\windows\\system32\\') });
+    const got = configuredDriverPaths('pkcs11Modules', { platform: 'win32', env: { SystemRoot: 'C:\\Windows' }, exists: (p) => p.toLowerCase().startsWith('c:\\windows\\system32\\') });
     assert.ok(got.length > 0, 'profiles name at least one Windows PKCS#11 module');
     for (const p of got) assert.match(p, /^C:\\Windows\\System32\\[^\\]+\.dll$/i);
   });

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { declareSkf, parseMultiString, textField } from '../../../main/keystores/skf/binding.ts';
-import { configuredSkfModulePaths, profileSkfNames } from '../../../main/keystores/skf/configured-modules.ts';
+import { configuredDriverPaths, profileDriverNames } from '../../../main/keystores/driver-paths.ts';
 import { describeSar, sarTable, skfError } from '../../../main/keystores/skf/sar.ts';
 import { eccSignatureBlobToDer, pinStateFromCounts, skfIdentityId } from '../../../main/keystores/skf/store.ts';
 
@@ -75,12 +75,12 @@ test('configured SKF libraries: CA profiles per OS, bare names only in system fo
     const real = JSON.parse(fs.readFileSync(new URL('../../../certs/ca-profiles.json', import.meta.url), 'utf8')) as { profiles: Array<Record<string, unknown>> };
     real.profiles[0]!['skfModules'] = { win32: ['Vendor_SKF.dll', 'sub\\evil.dll'], linux: ['libvendorskf.so'], darwin: [] };
     fs.writeFileSync(file, JSON.stringify(real));
-    assert.ok(profileSkfNames(file, 'win32').includes('Vendor_SKF.dll'));
+    assert.ok(profileDriverNames('skfModules', file, 'win32').includes('Vendor_SKF.dll'));
     const have = new Set(['C:\\Windows\\System32\\Vendor_SKF.dll', 'C:\\Windows\\System32\\sub\\evil.dll', 'D:\\Policy\\skf.dll']);
-    const found = configuredSkfModulePaths({ platform: 'win32', profilesFile: file, policyModules: ['D:\\Policy\\skf.dll'], env: { SystemRoot: 'C:\\Windows' }, exists: (p) => have.has(p) });
+    const found = configuredDriverPaths('skfModules', { platform: 'win32', profilesFile: file, policyModules: ['D:\\Policy\\skf.dll'], env: { SystemRoot: 'C:\\Windows' }, exists: (p) => have.has(p) });
     assert.deepEqual(found, ['D:\\Policy\\skf.dll', 'C:\\Windows\\System32\\Vendor_SKF.dll']);
-    assert.deepEqual(configuredSkfModulePaths({ platform: 'linux', profilesFile: file, libraryDirs: ['/usr/lib'], exists: (p) => p === '/usr/lib/libvendorskf.so' }), ['/usr/lib/libvendorskf.so']);
-    assert.deepEqual(configuredSkfModulePaths({ platform: 'linux', profilesFile: path.join(dir, 'absent.json') }), []);
+    assert.deepEqual(configuredDriverPaths('skfModules', { platform: 'linux', profilesFile: file, libraryDirs: ['/usr/lib'], exists: (p) => p === '/usr/lib/libvendorskf.so' }), ['/usr/lib/libvendorskf.so']);
+    assert.deepEqual(configuredDriverPaths('skfModules', { platform: 'linux', profilesFile: path.join(dir, 'absent.json') }), []);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -33,7 +33,7 @@ function makeWorld(opts: { certs?: CertificateView[]; timeoutMs?: number; signin
   const certificates: CertificateService = {
     list: async () => ({ certificates: opts.certs ?? [certView()], problems: [] }),
     openPfx: async () => ({ certificates: [], problems: [] }),
-    closePfx: async () => true,
+    closePfx: async () => true, removeFile: async () => '/tmp/x.pfx',
     pinState: async () => pin(),
     createToken: async ({ certificateId, origin, challenge, pin: p }) => {
       signCalls.push({ certificateId, origin, challenge });

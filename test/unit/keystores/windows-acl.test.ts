@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import type fs from 'node:fs';
 import { describe, test } from 'node:test';
-import { checkModulePath } from '../../../main/keystores/pkcs11/module-path.ts';
+import { checkModulePath } from '../../../main/keystores/module-path.ts';
 import { ADMIN_SIDS, parseAcl, parseSid, SID, untrustedWriter, type Ace, type SecurityInfo } from '../../../main/keystores/windows/acl.ts';
 import { systemDriverFolders, usersFolder, windowsWriteProblem } from '../../../main/keystores/windows/admin-only.ts';
 

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ADMIN_ONLY_KEYS, defaultPolicy, resolvePolicy, type LayerInput } from '../../../main/policy/index.ts';
-import { configuredSkfModulePaths } from '../../../main/keystores/skf/configured-modules.ts';
+import { configuredDriverPaths } from '../../../main/keystores/driver-paths.ts';
 
 const absent: LayerInput = { status: 'absent' };
 const read = (document: unknown, p = '/etc/cert-assistant/policy.json'): LayerInput => ({ status: 'read', path: p, document });
@@ -12,7 +12,7 @@ test('skfModules: none by default; machine policy sets absolute paths that feed 
   assert.deepEqual(r.problems, []);
   assert.deepEqual(r.policy.skfModules, ['/opt/vendor/libskf.so']);
   assert.deepEqual(r.sources.find((s) => s.layer === 'machine')?.keys, ['skfModules']);
-  const found = configuredSkfModulePaths({ platform: 'linux', policyModules: r.policy.skfModules, profilesFile: '/nonexistent/profiles.json', libraryDirs: [], exists: (p) => p === '/opt/vendor/libskf.so' });
+  const found = configuredDriverPaths('skfModules', { platform: 'linux', policyModules: r.policy.skfModules, profilesFile: '/nonexistent/profiles.json', libraryDirs: [], exists: (p) => p === '/opt/vendor/libskf.so' });
   assert.deepEqual(found, ['/opt/vendor/libskf.so']);
 
   const win = resolvePolicy({ platform: 'win32', user: absent, machine: read({ skfModules: ['C:\\Windows\\System32\\vendor_skf.dll'] }) });

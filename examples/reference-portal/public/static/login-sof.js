@@ -17,35 +17,66 @@ function show(text, kind = 'error') {
   msg.className = `msg show ${kind}`;
 }
 
+// The XTXApp wire as the CA libraries use it: one socket; each call a JSON text frame with an id
+// `i_N`, the interface CLSID, the function name (twice), the page URL, the arguments both as
+// param_1…param_n and as `param`, and the login token once SOF_Login handed one out. Answers carry
+// `retValue` or `retVal`, typed by the call (bool / number / string); an answer whose id names an
+// event (onUsbkeyChange, any case) is the key inserted/removed event.
+const XTXAPP_CLSID = '3F367B74-92D9-4C5E-AB93-234F8A91D5E6';
+const RETURNS = { SOF_Login: 'bool', SOF_Logout: 'bool', SOF_IsLogin: 'bool', SOF_VerifySignedData: 'bool', SOF_GetLastError: 'number', SOF_GetPinRetryCount: 'number' };
 let socket = null;
+let opening = null;
 let seq = 0;
+let token = '';
 const pending = new Map();
+
+function typed(func, value) {
+  const kind = RETURNS[func] || 'string';
+  if (kind === 'bool') return typeof value === 'string' ? value === 'true' : value === undefined ? false : value === true;
+  if (kind === 'number') return typeof value === 'string' ? Number(value) : value === undefined ? -1 : value;
+  return value === undefined || value === null ? '' : value;
+}
+
 function connect() {
   if (socket && socket.readyState === WebSocket.OPEN) return Promise.resolve(socket);
-  return new Promise((resolve, reject) => {
+  opening ??= new Promise((resolve, reject) => {
     const ws = new WebSocket(BRIDGE);
-    ws.onopen = () => { socket = ws; resolve(ws); };
-    ws.onerror = () => reject(new Error('未检测到证书助手（或本站不在证书助手的允许名单中）'));
-    ws.onclose = () => { socket = null; for (const p of pending.values()) p.reject(new Error('与证书助手的连接已断开')); pending.clear(); };
+    ws.onopen = () => { socket = ws; opening = null; resolve(ws); };
+    ws.onerror = () => { opening = null; reject(new Error('未检测到证书助手（或本站不在证书助手的允许名单中）')); };
+    ws.onclose = () => {
+      if (socket === ws) socket = null;
+      token = '';
+      for (const p of pending.values()) p.reject(new Error('与证书助手的连接已断开'));
+      pending.clear();
+    };
     ws.onmessage = (ev) => {
       let m;
       try { m = JSON.parse(ev.data); } catch { return; }
-      const id = String(m.call_cmd_id ?? '');
-      if (id.toLowerCase() === 'onusbkeychange') { void listCertificates(); return; }
+      if (!m || typeof m !== 'object' || !('call_cmd_id' in m)) return;
+      const id = String(m.call_cmd_id);
+      const value = 'retValue' in m ? m.retValue : m.retVal;
+      if (id.toLowerCase() === 'onusbkeychange') { void listCertificates().catch((e) => show(e.message, 'info')); return; }
       const p = pending.get(id);
       if (!p) return;
       pending.delete(id);
-      p.resolve(m.retVal !== undefined ? m.retVal : m.retValue);
+      const ret = typed(p.func, value);
+      if (typeof m.token === 'string' && m.token) token = m.token;
+      if ((p.func === 'SOF_Login' && !ret) || (p.func === 'SOF_Logout' && ret)) token = '';
+      p.resolve(ret);
     };
   });
+  return opening;
 }
+
 async function call(func, ...args) {
   const ws = await connect();
   const id = `i_${++seq}`;
-  const frame = { call_cmd_id: id, xtx_func_name: func, func, URL: location.href, param: args };
+  const frame = { call_cmd_id: id, CLSID: XTXAPP_CLSID, xtx_func_name: func, func, URL: location.href };
   args.forEach((a, i) => { frame[`param_${i + 1}`] = a; });
+  frame.param = args;
+  if (token) frame.token = token;
   return new Promise((resolve, reject) => {
-    pending.set(id, { resolve, reject });
+    pending.set(id, { func, resolve, reject });
     ws.send(JSON.stringify(frame));
   });
 }
@@ -71,7 +102,9 @@ async function login() {
   const res = await fetch('/api/sof/random', { credentials: 'same-origin' });
   const server = await res.json();
   if (!res.ok) return show(server.message || '无法获取登录随机数');
-  if ((await call('SOF_Login', certId, '')) !== true) return show(`证书助手登录失败（错误码 ${await call('SOF_GetLastError')}）`);
+  // The libraries pass the page's password to SOF_Login; Cert Assistant ignores it and asks in its own window.
+  const pin = document.getElementById('sof-pin').value;
+  if ((await call('SOF_Login', certId, pin)) !== true) return show(`证书助手登录失败（错误码 ${await call('SOF_GetLastError')}）`);
   const cert = String(await call('SOF_ExportUserCert', certId));
   if (!cert) return show('无法导出证书');
   const notAfter = String(await call('SOF_GetCertInfo', cert, 12));

@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { AssistantError } from '../../errors.ts';
-import { windowsWriteProblem, type WindowsAccessOptions } from '../windows/admin-only.ts';
+import { AssistantError } from '../errors.ts';
+import { windowsWriteProblem, type WindowsAccessOptions } from './windows/admin-only.ts';
 
 /**
- * A PKCS#11 module is native code we run with the user's rights, so it may only come from
+ * A driver library (PKCS#11 module or SKF library) is native code we run with the user's rights, so it may only come from
  * places an administrator controls: absolute paths, not writable by everyone (file, its
  * directory and the directories above it, unless sticky like /tmp). On Windows the same question
  * is asked of owners and DACLs (windows/admin-only.ts): only administrators may write, except that
