@@ -58,7 +58,7 @@ export interface KeyStore {
   /**
    * Signs a digest computed elsewhere (SOF_SignHashData, SHA-1 pages). RSA: PKCS#1 v1.5 over the
    * DigestInfo, the hash told by the length (20 SHA-1, 32 SHA-256); SM2: DER r,s over e (already
-   * SM3(Z_A ‖ M)). Absent where the store cannot (then DECRYPT_NOT_SUPPORTED-like refusal upstream).
+   * SM3(Z_A ‖ M)). Absent where the store cannot (the signing path then refuses with OPERATION_NOT_SUPPORTED before any consent).
    */
   signDigest?(identityId: string, digest: Uint8Array, algorithm: SignatureAlgorithm, pin: string): Promise<Uint8Array>;
   /**

@@ -187,7 +187,7 @@ function keyFor(pkcs8: Uint8Array, cert: ParsedCertificate): { kind: 'SM2'; d: s
 }
 
 function notRsaOrSm2(): AssistantError {
-  return new AssistantError('DECRYPT_NOT_SUPPORTED', '该证书的密钥类型不支持此操作（仅 RSA 与 SM2）', { en: 'only RSA and SM2 keys can do this' });
+  return new AssistantError('OPERATION_NOT_SUPPORTED', '该证书的密钥类型不支持此操作（仅 RSA 与 SM2）', { en: 'only RSA and SM2 keys can do this' });
 }
 
 /** RSA: PKCS#1 v1.5 over DigestInfo (SHA-1 or SHA-256 by length); SM2: DER r,s over e. */
