@@ -20,6 +20,7 @@ import type { Audience, ManualSection, ServiceItem, Site } from './types.ts';
 
 export type { Answer, ItemSuggestion, ManualSection, SearchOptions, SearchResult, ServiceItem, Site, ThemeRef, ItemFilter, Page };
 export { UNKNOWN_TEXT } from './catalogue.ts';
+export { normalizeChinesePunctuation } from './punctuation.ts';
 
 export const DEFAULT_DATA_DIR = fileURLToPath(new URL('./data/', import.meta.url));
 
