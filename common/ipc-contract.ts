@@ -25,7 +25,10 @@ export interface PinStateView {
   locked: boolean;
 }
 
+/** A check's outcome, the one vocabulary for the certificate checks (inspect) and, with `skip`, doctor's. */
 export type CheckStatus = 'pass' | 'warn' | 'fail';
+/** doctor's checks may also be skipped (offline: the portal's clock cannot be read). */
+export type DiagnosticStatus = CheckStatus | 'skip';
 
 export interface CheckView {
   id: string;
@@ -253,7 +256,7 @@ export interface DiagnosticsView {
   /** Whether the app updates itself, and why not. */
   updates?: { enabled: boolean; message: string; messageEn: string };
   /** The checks `cert-assistant doctor` makes (环境检测), with what to do for each. */
-  checks?: { id: string; status: 'pass' | 'warn' | 'fail' | 'skip'; message: string; messageEn?: string; fix?: string; fixEn?: string }[];
+  checks?: { id: string; status: DiagnosticStatus; message: string; messageEn?: string; fix?: string; fixEn?: string; code?: string }[];
 }
 
 export interface PolicySettingView {
@@ -319,6 +322,8 @@ export interface AssistantContract {
   /** The file password unlocks the file's certificates; used once, never kept. */
   'certs:openPfx': { request: { fileId: string; password: string }; response: CertificateListView };
   'certs:closePfx': { request: { fileId: string }; response: { closed: boolean } };
+  /** 移除: takes an opened certificate file off the list (a USB key's certificates are never removed: CERT_NOT_REMOVABLE). */
+  'certs:remove': { request: { certificateId: string }; response: { removed: boolean } };
   'consent:current': { request: void; response: ConsentRequestView | null };
   'consent:submit': { request: { requestId: string; certificateId: string; pin: string }; response: ConsentSubmitResult };
   'consent:cancel': { request: { requestId: string }; response: { cancelled: boolean } };
@@ -374,7 +379,7 @@ export type AssistantEventName = keyof AssistantEvents;
 /** Channel lists the preloads pass through (and nothing else). `satisfies` + the check below keep them complete. */
 export const ASSISTANT_CHANNELS = [
   'app:version', 'app:diagnostics', 'app:openExternal',
-  'certs:list', 'certs:pickPfx', 'certs:openPfx', 'certs:closePfx',
+  'certs:list', 'certs:pickPfx', 'certs:openPfx', 'certs:closePfx', 'certs:remove',
   'consent:current', 'consent:submit', 'consent:cancel',
   'portal:open', 'portal:setBounds', 'portal:close',
   'guide:sites', 'guide:search', 'guide:browse', 'guide:item', 'guide:hot', 'guide:ask', 'guide:manual', 'guide:manualSection',

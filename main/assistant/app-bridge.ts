@@ -20,7 +20,8 @@ import type { Policy } from '../policy/policy.ts';
 import { machinePolicyPath } from '../policy/load.ts';
 import type { BridgeStatusView } from '../../common/ipc-contract.ts';
 import type { RegisteredStore } from './certificates.ts';
-import { PIN_ERROR_CODES, type BridgeConsentPresenter } from './ipc-handlers.ts';
+import { type BridgeConsentPresenter } from './ipc-handlers.ts';
+import { isWrongSecret } from '../keystores/errors.ts';
 import type { LogFields } from './world.ts';
 
 /**
@@ -47,38 +48,63 @@ export function bridgeStartOptions(policy: BridgePolicy, tls: { cert: string; ke
 
 /**
  * A key store whose PIN refusals go back to the open consent: the user may type the PIN again
- * there (the key is never retried by us), and the consent learns when the signature is done.
+ * there (the key is never retried by us). Everything else is the store's own (a Proxy, so calls
+ * the key stores gain later — decryption — pass through unchanged).
  */
-export function consentReportingStore(store: KeyStore, presenter: Pick<BridgeConsentPresenter, 'retryPin' | 'finish'>): KeyStore {
-  return {
-    kind: store.kind,
-    listIdentities: () => store.listIdentities(),
-    pinState: (id) => store.pinState(id),
-    async sign(id, data, algorithm, pin) {
-      let typed = pin;
-      for (;;) {
-        try {
-          const signature = await store.sign(id, data, algorithm, typed);
-          presenter.finish({ ok: true });
-          return signature;
-        } catch (e) {
-          const error = toErrorInfo(e, 'SIGN_FAILED');
-          if (!PIN_ERROR_CODES.has(error.code)) {
-            presenter.finish({ ok: false, error });
-            throw e;
-          }
-          // Rejects (USER_DENIED / CONSENT_TIMEOUT) when the user gives up: that is what the page gets.
-          typed = await presenter.retryPin(error);
-        }
+export function consentReportingStore(store: KeyStore, presenter: Pick<BridgeConsentPresenter, 'retryPin'>): KeyStore {
+  const sign: KeyStore['sign'] = async (id, data, algorithm, pin) => {
+    let typed = pin;
+    for (;;) {
+      try {
+        return await store.sign(id, data, algorithm, typed);
+      } catch (e) {
+        const error = toErrorInfo(e, 'SIGN_FAILED');
+        if (!isWrongSecret(error.code)) throw e;
+        // Rejects (USER_DENIED / CONSENT_TIMEOUT) when the user gives up: that is what the page gets.
+        typed = await presenter.retryPin(error);
       }
-    },
-    ...(store.watch ? { watch: store.watch.bind(store) } : {}),
-    close: () => store.close(),
+    }
   };
+  return new Proxy(store, {
+    get(target, key) {
+      if (key === 'sign') return sign;
+      const v: unknown = Reflect.get(target, key, target);
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+}
+
+/**
+ * The signing path as the bridge host uses it: when a signature (or decryption) ends, the open
+ * bridge consent hears how. CONSENT_BUSY is the one failure that happens without holding the
+ * slot — another consent is open, and it is not this call's to close.
+ */
+export function consentReportingPath(path: SigningPath, presenter: Pick<BridgeConsentPresenter, 'finish'>): SigningPath {
+  const report = <A extends unknown[], R>(run: (...a: A) => Promise<R>) => async (...a: A): Promise<R> => {
+    try {
+      const r = await run(...a);
+      presenter.finish({ ok: true });
+      return r;
+    } catch (e) {
+      const error = toErrorInfo(e, 'SIGN_FAILED');
+      if (error.code !== 'CONSENT_BUSY') presenter.finish({ ok: false, error });
+      throw e;
+    }
+  };
+  const wrapped = new Map<PropertyKey, unknown>();
+  return new Proxy(path, {
+    get(target, key) {
+      const v: unknown = Reflect.get(target, key, target);
+      if (typeof v !== 'function') return v;
+      if (key !== 'sign' && key !== 'decrypt') return (v as (...a: unknown[]) => unknown).bind(target);
+      if (!wrapped.has(key)) wrapped.set(key, report((v as (...a: unknown[]) => Promise<unknown>).bind(target)));
+      return wrapped.get(key);
+    },
+  });
 }
 
 /** The app's key stores as the bridge host sees them (USB keys, Windows store, opened files). */
-export function bridgeHostStores(stores: RegisteredStore[], presenter: Pick<BridgeConsentPresenter, 'retryPin' | 'finish'>): HostKeyStore[] {
+export function bridgeHostStores(stores: RegisteredStore[], presenter: Pick<BridgeConsentPresenter, 'retryPin'>): HostKeyStore[] {
   return stores.map((reg) => ({
     key: `${reg.storeId}:${reg.path ?? reg.label}`,
     store: consentReportingStore(reg.store, presenter),
@@ -167,7 +193,7 @@ export async function startAppBridge(opts: AppBridgeOptions): Promise<AppBridge>
     if (n.event === 'port-busy') busy.push({ protocol: n.protocol, port: n.port });
     log(`bridge.${n.event}`, n.event === 'refused' ? { origin: n.origin, reason: n.reason, protocol: n.protocol } : n.event === 'port-busy' ? { protocol: n.protocol, port: n.port } : { origin: n.origin, protocol: n.protocol });
   };
-  const host: KeyBridgeHost = createKeyBridgeHost({ stores: () => bridgeHostStores(opts.stores(), opts.presenter), path, note });
+  const host: KeyBridgeHost = createKeyBridgeHost({ stores: () => bridgeHostStores(opts.stores(), opts.presenter), path: consentReportingPath(path, opts.presenter), note });
   let running: RunningBridge | null = null;
   let failed: string | null = null;
   let exited = false;

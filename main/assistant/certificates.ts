@@ -256,6 +256,16 @@ export function createCertificateService(opts: CertificateServiceOptions): Certi
       }
       return false;
     },
+    async removeFile(certificateId) {
+      const { reg } = findIdentity(certificateId);
+      // Only a file the user opened leaves the list; a USB key is never touched from here.
+      if (reg.source !== 'file' || !reg.path) {
+        throw new AssistantError('CERT_NOT_REMOVABLE', 'USB Key 中的证书不能从列表中移除；不用时拔出 USB Key 即可', { en: 'Certificates on a USB key cannot be removed from the list; unplug the key instead' });
+      }
+      files.delete(reg.storeId);
+      await reg.store.close().catch(() => {});
+      return reg.path;
+    },
     async pinState(certificateId) {
       const { reg, identityId } = findIdentity(certificateId);
       return reg.store.pinState(identityId);

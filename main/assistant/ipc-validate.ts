@@ -94,6 +94,7 @@ const requestValidators: Validators = {
   'certs:pickPfx': none,
   'certs:openPfx': obj({ fileId: req(id), password: req(str(128)) }),
   'certs:closePfx': obj({ fileId: req(id) }),
+  'certs:remove': obj({ certificateId: req(str(512, { min: 1 })) }),
   'consent:current': none,
   'consent:submit': obj({ requestId: req(id), certificateId: req(str(512, { min: 1 })), pin: req(submittedPin) }),
   'consent:cancel': obj({ requestId: req(id) }),

@@ -21,6 +21,8 @@ export interface CertificateService {
   /** Opens a PKCS#12 file with its password (used once, not kept) and adds it to the list. */
   openPfx(path: string, password: string): Promise<CertificateListView>;
   closePfx(path: string): Promise<boolean>;
+  /** Takes an opened file's certificates off the list; returns the file's path. Refuses a USB key or the Windows store (CERT_NOT_REMOVABLE). */
+  removeFile(certificateId: string): Promise<string>;
   pinState(certificateId: string): Promise<PinStateView | null>;
   /** Signs a cert-login:1 token for `origin` over `challenge`; the PIN is passed through once. */
   createToken(args: { certificateId: string; origin: string; challenge: string; pin: string }): Promise<string>;

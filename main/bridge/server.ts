@@ -11,7 +11,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { BjcaSession } from './bjca.ts';
 import { HebcaSession } from './hebca.ts';
 import { DEFAULT_LIMITS, type SessionContext, type SessionLimits } from './session.ts';
-import type { BridgeEndpoint, BridgeHost, BridgeProtocol } from './types.ts';
+import { BRIDGE_SERVER_NAME, type BridgeEndpoint, type BridgeHost, type BridgeProtocol } from './types.ts';
 import { LOOPBACK_HOSTNAMES, LOOPBACK_IPV4 } from '../../common/portal-origins.ts';
 
 export const STANDARD_PORTS = { bjcaWs: 21051, bjcaWss: 21061, hebca: 17212 } as const;
@@ -147,7 +147,7 @@ export async function startBridgeServer(opts: BridgeServerOptions): Promise<Brid
     const server = l.scheme === 'wss' ? createHttpsServer({ cert: opts.tls!.cert, key: opts.tls!.key }) : createHttpServer();
     // Plain HTTP gets nothing: this is a WebSocket endpoint only.
     server.on('request', (_req, res) => {
-      res.writeHead(426, { 'Content-Type': 'text/plain; charset=utf-8', Connection: 'close' });
+      res.writeHead(426, { 'Content-Type': 'text/plain; charset=utf-8', Connection: 'close', Server: BRIDGE_SERVER_NAME });
       res.end('WebSocket only\n');
     });
     server.on('upgrade', onUpgrade(l));

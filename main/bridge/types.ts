@@ -7,6 +7,8 @@ import type { SignatureAlgorithm } from '../pki/signature-algorithm.ts';
 
 export type BridgeProtocol = 'bjca' | 'hebca';
 export const BRIDGE_PROTOCOLS: readonly BridgeProtocol[] = ['bjca', 'hebca'];
+/** The Server header of the bridge's plain-HTTP answer: lets `doctor` tell our own bridge from a CA's assistant on a port. */
+export const BRIDGE_SERVER_NAME = 'CertAssistant-Bridge';
 
 /** A certificate with a private key, as the pages may see it (no PIN state, no paths). */
 export interface BridgeCertificate {

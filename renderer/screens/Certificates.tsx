@@ -6,6 +6,8 @@ import { useI18n } from '../i18n-context.tsx';
 import { invoke, onEvent } from '../ipc.ts';
 import { legalPersonKindLabel, type MessageKey } from '../i18n.ts';
 import { TechInfo } from '../TechInfo.tsx';
+import { groupCertificates, readLabels, saveLabels, withLabel, type CertLabel, type CertLabels } from '../cert-aliases.ts';
+import { preferCertificate } from '../preferred-certificate.ts';
 
 const STATUS_ICON: Record<CheckStatus, string> = { pass: '✓', warn: '!', fail: '✕' };
 
@@ -75,7 +77,17 @@ export function ExpiryLine({ expiry }: { expiry: NonNullable<CertificateView['ex
   );
 }
 
-function CertificateCard({ cert }: { cert: CertificateView }) {
+export interface CardActions {
+  /** 登录: open the portal with this certificate preferred in the consent. */
+  onLogin?: ((cert: CertificateView) => void) | undefined;
+  /** 移除: files only (a USB key is never touched). */
+  onRemove: (cert: CertificateView) => void;
+  label: CertLabel | undefined;
+  onLabel: (cert: CertificateView, label: CertLabel) => void;
+}
+
+/** One line per certificate (name or alias, USCC, CA, expiry, verdict, actions); the rest on demand. */
+function CertificateCard({ cert, actions }: { cert: CertificateView; actions: CardActions }) {
   const { t, lang } = useI18n();
   const [open, setOpen] = useState(false);
   const worst = cert.checks.some((c) => c.status === 'fail') ? 'fail' : cert.checks.some((c) => c.status === 'warn') ? 'warn' : 'pass';
@@ -84,51 +96,86 @@ function CertificateCard({ cert }: { cert: CertificateView }) {
   const usable = cert.canLogin && !locked;
   const unconfirmed = !usable && !locked && cert.verdict === 'unconfirmed';
   const trusted = cert.trusted;
+  const alias = actions.label?.alias;
+  // A CA is named only for a verified chain: a look-alike never reads as 河北CA.
+  const caName = trusted && cert.caProfile ? cert.caProfile.name.replace(/（.*$/, '') : cert.issuer;
+  const detailsId = `cert-details-${cert.fingerprintSha256.slice(0, 12)}`;
   return (
-    <article className={`card cert-card ${cert.canLogin ? 'ok' : 'bad'}`} data-testid="cert-card">
-      <header className="cert-head">
-        <div>
-          <div className="cert-source">
-            {t(`certs.source.${cert.source}`)} · {cert.sourceLabel}
-          </div>
-          <h3 className="cert-name" data-testid="enterprise">{cert.enterpriseName}</h3>
+    <article className={`card cert-card compact ${cert.canLogin ? 'ok' : 'bad'}`} data-testid="cert-card" data-source={cert.source}>
+      <div className="cert-line">
+        <div className="cert-who">
+          <h3 className="cert-name" data-testid="enterprise" title={cert.enterpriseName}>{alias ?? cert.enterpriseName}</h3>
+          {alias && <span className="cert-realname" data-testid="enterprise-real" title={cert.enterpriseName}>{cert.enterpriseName}</span>}
         </div>
+        <span className="cert-uscc">{cert.uscc ? <span className={cert.uscc.valid ? 'uscc' : 'uscc invalid'} data-testid="uscc">{cert.uscc.value}</span> : <span className="uscc missing">{t('certs.usccMissing')}</span>}</span>
+        <span className="cert-ca" title={cert.issuer}>
+          {caName}{' '}
+          <span className={trusted ? 'badge badge-pass' : 'badge badge-fail'}>{trusted ? t('certs.caTrusted') : t('certs.caUntrusted')}</span>
+        </span>
+        <span className="cert-until" data-testid="until">{t('certs.until', { date: formatDate(cert.notAfter, lang) })}</span>
         <span className={`status ${usable ? 'status-ok' : unconfirmed ? 'status-warn' : 'status-bad'}`} data-testid="can-login">
           {usable ? t('certs.canLogin') : locked ? t('certs.lockedCannotLogin') : unconfirmed ? t('certs.unconfirmed') : t('certs.cannotLogin')}
         </span>
-      </header>
+        <span className="cert-actions">
+          {actions.onLogin && (usable || unconfirmed) && (
+            <button type="button" className="primary small" onClick={() => actions.onLogin!(cert)} data-testid="card-login">{t('certs.login')}</button>
+          )}
+          {cert.source === 'file' && (
+            <button type="button" className="secondary small" onClick={() => actions.onRemove(cert)} data-testid="card-remove" title={t('certs.removeHint')}>{t('certs.remove')}</button>
+          )}
+          <button type="button" className={`link summary summary-${worst}`} onClick={() => setOpen(!open)} aria-expanded={open} aria-controls={detailsId} data-testid="card-details">
+            {open ? t('certs.hideDetails') : t('certs.showDetails')}
+          </button>
+        </span>
+      </div>
       {!usable && !locked && cert.verdictMessage && (
         <p className={`verdict-reason ${unconfirmed ? 'warn' : 'bad'}`} data-testid="verdict-reason">{lang === 'en' ? cert.verdictMessageEn : cert.verdictMessage}</p>
       )}
       {cert.expiry && <ExpiryLine expiry={cert.expiry} />}
-      <dl className="facts">
-        <dt>{t('certs.uscc')}</dt>
-        <dd><UsccLine cert={cert} /></dd>
-        <dt>{t('certs.ca')}</dt>
-        <dd>
-          {/* A CA is named only for a verified chain: a look-alike never reads as 河北CA. */}
-          {trusted && cert.caProfile ? cert.caProfile.name : cert.issuer}{' '}
-          <span className={cert.trusted ? 'badge badge-pass' : 'badge badge-fail'}>{cert.trusted ? t('certs.caTrusted') : t('certs.caUntrusted')}</span>
-        </dd>
-        <dt>{t('certs.validity')}</dt>
-        <dd data-testid="validity">{t('certs.validRange', { from: formatDate(cert.notBefore, lang), to: formatDate(cert.notAfter, lang) })}</dd>
-        {cert.pin && (cert.pin.locked || cert.pin.retriesLeft !== null) && (
-          <>
-            <dt>PIN</dt>
-            <dd>{cert.pin.locked ? <span className="badge badge-fail">{t('certs.pin.locked')}</span> : t('certs.pin.retries', { n: cert.pin.retriesLeft ?? '—' })}</dd>
-          </>
-        )}
-      </dl>
-      <button type="button" className={`link summary summary-${worst}`} onClick={() => setOpen(!open)} aria-expanded={open}>
-        {t('certs.checkSummary', { passed: cert.checks.filter((c) => c.status === 'pass').length, total: cert.checks.length })} · {open ? t('certs.hideDetails') : t('certs.showDetails')}
-      </button>
       {open && (
-        <div className="cert-details">
+        <div className="cert-details" id={detailsId}>
+          <dl className="facts">
+            <dt>{t('certs.sourceLabel')}</dt>
+            <dd>{t(`certs.source.${cert.source}`)} · {cert.sourceLabel}</dd>
+            <dt>{t('certs.uscc')}</dt>
+            <dd><UsccLine cert={cert} /></dd>
+            <dt>{t('certs.validity')}</dt>
+            <dd data-testid="validity">{t('certs.validRange', { from: formatDate(cert.notBefore, lang), to: formatDate(cert.notAfter, lang) })}</dd>
+            {cert.pin && (cert.pin.locked || cert.pin.retriesLeft !== null) && (
+              <>
+                <dt>PIN</dt>
+                <dd>{cert.pin.locked ? <span className="badge badge-fail">{t('certs.pin.locked')}</span> : t('certs.pin.retries', { n: cert.pin.retriesLeft ?? '—' })}</dd>
+              </>
+            )}
+          </dl>
+          <LabelEditor cert={cert} label={actions.label} onSave={(l) => actions.onLabel(cert, l)} />
+          <h4 className="checks-heading">{t('certs.checkSummary', { passed: cert.checks.filter((c) => c.status === 'pass').length, total: cert.checks.length })}</h4>
           <CheckList checks={cert.checks} />
           <CertificateTechInfo cert={cert} />
         </div>
       )}
     </article>
+  );
+}
+
+/** 别名 and 分组: the clerk's own words for a certificate, kept in the assistant's settings, never on the key. */
+function LabelEditor({ cert, label, onSave }: { cert: CertificateView; label: CertLabel | undefined; onSave: (l: CertLabel) => void }) {
+  const { t } = useI18n();
+  const [alias, setAlias] = useState(label?.alias ?? '');
+  const [group, setGroup] = useState(label?.group ?? '');
+  return (
+    <form className="label-editor" onSubmit={(e) => { e.preventDefault(); onSave({ alias, group }); }} data-testid="label-editor">
+      <label className="field inline">
+        <span>{t('certs.alias')}</span>
+        <input value={alias} maxLength={40} onChange={(e) => setAlias(e.target.value)} placeholder={cert.enterpriseName} data-testid="alias-input" />
+      </label>
+      <label className="field inline">
+        <span>{t('certs.group')}</span>
+        <input value={group} maxLength={40} onChange={(e) => setGroup(e.target.value)} placeholder={t('certs.groupPlaceholder')} data-testid="group-input" />
+      </label>
+      <button type="submit" className="secondary small" data-testid="label-save">{t('certs.labelSave')}</button>
+      <span className="hint">{t('certs.labelHint')}</span>
+    </form>
   );
 }
 
@@ -223,14 +270,15 @@ export function FirstRun({ state, onOpenPortal }: { state: FirstRunView | null |
 }
 
 /** Name, USCC (with or without spaces) or CA: what a clerk with many keys types to find one. */
-export function certificateMatches(c: CertificateView, query: string): boolean {
+export function certificateMatches(c: CertificateView, query: string, label?: CertLabel): boolean {
   const q = query.normalize('NFKC').trim().toUpperCase().replace(/[\s-]+/g, '');
   if (!q) return true;
-  const hay = [c.enterpriseName, c.uscc?.value ?? '', c.caProfile?.name ?? '', c.sourceLabel].join('\u0001').normalize('NFKC').toUpperCase();
+  const hay = [c.enterpriseName, c.uscc?.value ?? '', c.caProfile?.name ?? '', c.sourceLabel, label?.alias ?? '', label?.group ?? ''].join('\u0001').normalize('NFKC').toUpperCase();
   return hay.includes(q);
 }
 
 export function CertificatesScreen({ onOpenPortal }: { onOpenPortal?: () => void } = {}) {
+  const [labels, setLabels] = useState<CertLabels>(() => readLabels());
   const { t, lang } = useI18n();
   const [list, setList] = useState<CertificateListView | null>(null);
   const [error, setError] = useState<unknown>(null);
@@ -257,7 +305,19 @@ export function CertificatesScreen({ onOpenPortal }: { onOpenPortal?: () => void
   const expiring = list?.certificates.filter((c) => c.expiry) ?? [];
   // Agencies (代理记账) hold dozens of enterprises' keys: find one by name or USCC.
   const [filter, setFilter] = useState('');
-  const shown = (list?.certificates ?? []).filter((c) => certificateMatches(c, filter));
+  const shown = (list?.certificates ?? []).filter((c) => certificateMatches(c, filter, labels[c.fingerprintSha256]));
+  const groups = groupCertificates(shown, labels);
+  const actions = (c: CertificateView): CardActions => ({
+    // 登录 opens the portal; its consent then preselects this certificate (the clerk still confirms and types the PIN).
+    onLogin: onOpenPortal ? (cert) => { preferCertificate(cert.id); onOpenPortal(); } : undefined,
+    onRemove: (cert) => { invoke('certs:remove', { certificateId: cert.id }).then(load, setError); },
+    label: labels[c.fingerprintSha256],
+    onLabel: (cert, l) => {
+      const next = withLabel(labels, cert.fingerprintSha256, l);
+      setLabels(next);
+      saveLabels(next);
+    },
+  });
   const pick = async () => {
     try {
       const f = await invoke('certs:pickPfx');
@@ -307,7 +367,12 @@ export function CertificatesScreen({ onOpenPortal }: { onOpenPortal?: () => void
         <input type="search" className="search cert-filter" value={filter} onChange={(e) => setFilter(e.target.value)} placeholder={t('certs.filter')} aria-label={t('certs.filter')} data-testid="cert-filter" />
       )}
       {list && filter.trim() !== '' && shown.length === 0 && <div className="empty">{t('certs.filterNone')}</div>}
-      <div className="cards">{shown.map((c) => <CertificateCard key={c.id} cert={c} />)}</div>
+      {groups.map((g) => (
+        <section key={g.group ?? ''} className="cert-group" data-testid="cert-group" data-group={g.group ?? ''}>
+          {groups.length > 1 && <h2 className="group-heading">{g.group ?? t('certs.ungrouped')}<span className="muted">{t('certs.groupCount', { n: g.certs.length })}</span></h2>}
+          <div className="cards">{g.certs.map((c) => <CertificateCard key={c.id} cert={c} actions={actions(c)} />)}</div>
+        </section>
+      ))}
       {pfx && <PfxDialog file={pfx} onDone={(opened) => { setPfx(null); if (opened) load(); }} />}
     </section>
   );

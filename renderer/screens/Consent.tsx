@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from 'react';
 import type { CertificateView, ConsentRequestView, ConsentSubmitResult, PinStateView } from '../../common/ipc-contract.ts';
 import { ErrorNote } from '../ErrorNote.tsx';
+import { preferredCertificate, preselect } from '../preferred-certificate.ts';
 import { formatDate, formatTime } from '../format.ts';
 import { useI18n } from '../i18n-context.tsx';
 import { invoke, IpcError } from '../ipc.ts';
@@ -23,18 +24,12 @@ function PinStatus({ pin, result }: { pin: PinStateView | null; result: ConsentS
 
 const isLocked = (c: CertificateView) => c.pin?.locked === true;
 
-/** The certificate to preselect: the one the portal named, else the first that is not locked. */
-function preselect(request: ConsentRequestView): string {
-  const usable = request.candidates.filter((c) => !isLocked(c));
-  const named = request.expectedUscc ? usable.find((c) => c.uscc?.value === request.expectedUscc) : undefined;
-  return (named ?? usable[0] ?? request.candidates[0])?.id ?? '';
-}
 
 const FOCUSABLE = 'button:not([disabled]), input:not([disabled]), select:not([disabled]), [href], [tabindex]:not([tabindex="-1"])';
 
 export function ConsentScreen({ request }: { request: ConsentRequestView }) {
   const { t, lang } = useI18n();
-  const [certId, setCertId] = useState(() => preselect(request));
+  const [certId, setCertId] = useState(() => preselect(request, preferredCertificate()));
   const [busy, setBusy] = useState(false);
   const [result, setResult] = useState<ConsentSubmitResult | null>(null);
   const [error, setError] = useState<unknown>(null);
@@ -76,7 +71,8 @@ export function ConsentScreen({ request }: { request: ConsentRequestView }) {
     if (!el || !cert || busy || locked || (finalTry && !lastTryConfirmed)) return;
     const value = el.value;
     el.value = ''; // the PIN leaves the page with this call; nothing here keeps it
-    if (!value) return;
+    // Empty only where policy lets the page's PIN be used, and only before the key refused one.
+    if (!value && !(request.pinFromPage && result === null)) return;
     setBusy(true);
     setError(null);
     try {
@@ -161,6 +157,7 @@ export function ConsentScreen({ request }: { request: ConsentRequestView }) {
             <input ref={pinInput} type="password" autoComplete="off" inputMode="text" disabled={locked || busy} data-testid="consent-pin" />
           </label>
           <p className="hint">{isFile ? t('consent.filePasswordHint') : t('consent.pinHint')}</p>
+          {request.pinFromPage && result === null && <p className="hint" data-testid="consent-pin-from-page">{t('consent.pinFromPage')}</p>}
           <PinStatus pin={pin} result={result} />
           {finalTry && !locked && (
             <label className="confirm-last" data-testid="confirm-last-try">

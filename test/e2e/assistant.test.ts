@@ -102,13 +102,22 @@ describe('assistant UI in Chromium', { skip: missing ?? false }, () => {
     await page.getByTestId('pfx-open').click();
     const card = page.getByTestId('cert-card').filter({ hasText: ent.expect.uscc! });
     await card.waitFor();
-    assert.equal(await card.getByTestId('uscc').textContent(), ent.expect.uscc);
+    // Compact: name, USCC, CA, expiry and the verdict on one line; the rest behind 查看详情.
+    const line = await card.locator('.cert-line').boundingBox();
+    const nameBox = await card.getByTestId('enterprise').boundingBox();
+    assert.ok(line && nameBox && line.height < 60, `one line: ${JSON.stringify(line)}`);
+    for (const id of ['uscc', 'until', 'can-login']) {
+      const b = await card.getByTestId(id).boundingBox();
+      assert.ok(b && Math.abs(b.y + b.height / 2 - (nameBox.y + nameBox.height / 2)) < 14, `${id} on the name's line`);
+    }
+    assert.match((await card.getByTestId('until').textContent()) ?? '', /^\d{4}年\d{1,2}月\d{1,2}日 到期$/);
+    await card.getByTestId('card-details').click();
+    assert.equal(await card.getByTestId('uscc').first().textContent(), ent.expect.uscc);
     assert.equal(await card.getByTestId('can-login').textContent(), '可以登录');
     assert.ok((await card.getByTestId('legal-kind').textContent())?.length);
     const name = (await card.getByTestId('enterprise').textContent()) ?? '';
     assert.ok(name.length > 0 && (ent.subject === undefined || ent.subject.includes(name)), name);
     assert.match((await card.getByTestId('validity').textContent()) ?? '', /^\d{4}年\d{1,2}月\d{1,2}日 至 \d{4}年\d{1,2}月\d{1,2}日$/);
-    await card.getByRole('button', { name: /检查项/ }).click();
     assert.ok((await card.locator('[data-check="chain"].check-pass').count()) === 1);
     // Plain words in the check list: no key-usage names, field places or "可信度 high"; those sit under 技术信息.
     for (const text of await card.locator('.check-text').allTextContents()) assert.doesNotMatch(text, /digitalSignature|subject:|ext:|可信度|high/, text);
@@ -162,7 +171,11 @@ describe('assistant UI in Chromium', { skip: missing ?? false }, () => {
     await page.getByRole('button', { name: '刷新' }).click();
     const card = page.getByTestId('cert-card').filter({ hasText: usbEnt.expect.uscc! });
     await card.waitFor();
+    // A USB key's certificate offers 登录 but never 移除.
+    assert.equal(await card.getByTestId('card-remove').count(), 0);
+    await card.getByTestId('card-details').click();
     assert.match((await card.textContent()) ?? '', /USB Key · 河北测试Key/);
+    await card.getByTestId('card-details').click();
     assert.equal(await card.getByTestId('can-login').textContent(), '可以登录');
 
     const portalPage = await host.openPortalPage(`${portal.origin}/?uscc=${usbEnt.expect.uscc}`);
@@ -371,7 +384,7 @@ describe('assistant UI in Chromium', { skip: missing ?? false }, () => {
     const card = page.getByTestId('cert-card').first();
     await card.waitFor();
     // Check messages come from main/pki in both languages: English mode shows no Chinese there.
-    if ((await card.locator('.cert-details').count()) === 0) await card.getByRole('button', { name: /Checks/ }).click();
+    if ((await card.locator('.cert-details').count()) === 0) await card.getByTestId('card-details').click();
     const texts = await card.locator('.check-text').allTextContents();
     assert.ok(texts.length >= 5, JSON.stringify(texts));
     // Only the chain line may quote (Chinese) certificate names.
@@ -381,6 +394,54 @@ describe('assistant UI in Chromium', { skip: missing ?? false }, () => {
     await page.getByTestId('lang-toggle').click();
     assert.equal(await page.getByTestId('nav-certs').textContent(), '证书');
     assert.ok(fs.existsSync(host.screenshotDir));
+  });
+
+  test('card actions: 登录 opens the portal and its consent preselects that certificate; alias and group are the clerk\'s own; 移除 takes the file off the list', async () => {
+    const page = host.assistant;
+    await page.getByTestId('nav-certs').click();
+    const fileCard = page.getByTestId('cert-card').filter({ hasText: ent.expect.uscc! });
+    await fileCard.waitFor();
+    // Alias and group: saved in the assistant, shown instead of the name, found by the search, survive a reload.
+    if ((await fileCard.locator('.cert-details').count()) === 0) await fileCard.getByTestId('card-details').click();
+    await fileCard.getByTestId('alias-input').fill('华正（测试）');
+    await fileCard.getByTestId('group-input').fill('代账客户');
+    await fileCard.getByTestId('label-save').click();
+    await page.reload();
+    const named = page.getByTestId('cert-card').filter({ hasText: '华正（测试）' });
+    await named.waitFor();
+    assert.equal(await named.getByTestId('enterprise').textContent(), '华正（测试）');
+    assert.ok(((await named.getByTestId('enterprise-real').textContent()) ?? '').length > 0, 'the real name stays beside the alias');
+    const stored = await page.evaluate(() => localStorage.getItem('certs.labels') ?? '');
+    assert.match(stored, /代账客户/);
+    if (token) {
+      // Two groups now: 代账客户 first, the USB key under 未分组.
+      assert.deepEqual(await page.locator('.group-heading').evaluateAll((hs) => hs.map((h) => h.firstChild?.textContent)), ['代账客户', '未分组']);
+      const usbCard = page.getByTestId('cert-card').filter({ hasText: usbEnt.expect.uscc! });
+      const pagesBefore = host.portalPages.length;
+      await usbCard.getByTestId('card-login').click();
+      while (host.portalPages.length === pagesBefore) await new Promise((r) => setTimeout(r, 50));
+      const portalPage = host.portalPages.at(-1)!;
+      await portalPage.waitForSelector('#login');
+      await portalPage.click('#login');
+      await page.getByTestId('consent').waitFor();
+      assert.match((await page.getByTestId('consent-chosen').textContent()) ?? '', new RegExp(usbEnt.expect.uscc!));
+      await page.getByTestId('consent-cancel').click();
+      await page.getByTestId('consent').waitFor({ state: 'detached' });
+      await page.getByTestId('nav-certs').click();
+    }
+    // 移除: the file leaves the list; nothing else does.
+    const before = await page.getByTestId('cert-card').count();
+    await page.getByTestId('cert-card').filter({ hasText: '华正（测试）' }).getByTestId('card-remove').click();
+    await page.getByTestId('cert-card').filter({ hasText: '华正（测试）' }).waitFor({ state: 'detached' });
+    assert.equal(await page.getByTestId('cert-card').count(), before - 1);
+    // A USB key cannot be removed even by calling the channel directly.
+    const list = await host.ipc.dispatch('certs:list', { frameUrl: page.url() }, undefined) as { ok: boolean; value: { certificates: { id: string; source: string }[] } };
+    const usb = list.value.certificates.find((c) => c.source === 'usb');
+    if (usb) {
+      const r = await host.ipc.dispatch('certs:remove', { frameUrl: page.url() }, { certificateId: usb.id }) as { ok: boolean; error?: { code: string } };
+      assert.equal(r.ok, false);
+      assert.equal(r.error?.code, 'CERT_NOT_REMOVABLE');
+    }
   });
 });
 

@@ -4,8 +4,13 @@
  * ports the portal's pages call, do trust anchors expire soon, and the portal guide's own FAQ
  * items with what to do. Pure over what it is handed (probes are arguments); `--html` rendering.
  */
-export type AdminCheckStatus = 'pass' | 'warn' | 'fail' | 'skip';
-export interface AdminCheck { id: string; status: AdminCheckStatus; message: string; messageEn: string; fix?: string; fixEn?: string }
+import type { DiagnosticStatus } from '../../../common/ipc-contract.ts';
+import http from 'node:http';
+import https from 'node:https';
+import { BRIDGE_SERVER_NAME } from '../../bridge/types.ts';
+
+/** `code`: stable reason of a warn/fail for programs (BRIDGE_PORT_BUSY, …); message for clerks, fix for admins. */
+export interface AdminCheck { id: string; status: DiagnosticStatus; message: string; messageEn: string; fix?: string; fixEn?: string; code?: string }
 
 /** BJCA XTXApp ws/wss and HEBCA's P11 assistant (docs/compat.md). */
 export const CA_ASSISTANT_PORTS = [21051, 21061, 17212] as const;
@@ -22,6 +27,8 @@ export interface AdminDiagnoseInput {
   ports: readonly number[];
   /** true when something accepts connections on 127.0.0.1:port. */
   portInUse: (port: number) => Promise<boolean>;
+  /** true when the program on that port is this app's own bridge (it answers as BRIDGE_SERVER_NAME); default: never. */
+  portIsOurBridge?: (port: number) => Promise<boolean>;
   clockSkewSeconds: number;
   /** Certificates with their expiry: trust anchors and any store the caller can list. */
   certificates: { store: string; subject: string; notAfter: string }[];
@@ -53,13 +60,21 @@ export async function adminChecks(input: AdminDiagnoseInput): Promise<AdminCheck
   }
 
   const held: number[] = [];
-  for (const port of input.ports) if (await input.portInUse(port).catch(() => false)) held.push(port);
+  const ours: number[] = [];
+  for (const port of input.ports) {
+    if (!(await input.portInUse(port).catch(() => false))) continue;
+    if (await (input.portIsOurBridge?.(port) ?? Promise.resolve(false)).catch(() => false)) ours.push(port);
+    else held.push(port);
+  }
+  const oursText = ours.length ? { zh: `；端口 ${ours.join('、')} 由证书助手自己应答`, en: `; ports ${ours.join(', ')} are answered by Cert Assistant itself` } : { zh: '', en: '' };
   out.push(held.length
-    ? { id: 'ca-assistant-ports', status: 'warn', message: `端口 ${held.join('、')} 已被其他程序占用（多为 CA 自带的证书助手）；证书助手不会与它争用，这些端口上的网页调用由该程序应答`,
-      messageEn: `ports ${held.join(', ')} are held by another program (usually a CA's own assistant); we do not fight it, and pages calling those ports talk to that program`,
-      fix: '如需由证书助手应答，请退出或卸载 CA 自带的助手（任务栏图标或“服务”），再重启证书助手；用 netstat -ano | findstr 端口号 查看占用的进程',
-      fixEn: 'to have Cert Assistant answer, quit or uninstall the CA\'s own assistant, then restart; `netstat -ano | findstr <port>` shows the process' }
-    : { id: 'ca-assistant-ports', status: 'pass', message: `端口 ${input.ports.join('、')} 未被其他程序占用`, messageEn: `ports ${input.ports.join(', ')} are free` });
+    ? { id: 'ca-assistant-ports', status: 'warn', code: 'BRIDGE_PORT_BUSY',
+      // For the clerk: what it means for their login. For the admin (fix): how to find and end the other program.
+      message: `端口 ${held.join('、')} 已被其他程序占用（多为 CA 自带的证书助手）；证书助手不会与它争用，在这些端口上登录的网页由该程序应答${oursText.zh}`,
+      messageEn: `ports ${held.join(', ')} are held by another program (usually a CA's own assistant); we do not fight it, and pages logging in through those ports talk to that program${oursText.en}`,
+      fix: '如需由证书助手应答，请退出或卸载 CA 自带的助手（任务栏图标或“服务”），再重启证书助手；用 netstat -ano | findstr 端口号 查看占用的进程；或用策略 bridgeProtocols 只提供未被占用的协议',
+      fixEn: 'to have Cert Assistant answer, quit or uninstall the CA\'s own assistant, then restart; `netstat -ano | findstr <port>` shows the process; or serve only the free protocol with policy bridgeProtocols' }
+    : { id: 'ca-assistant-ports', status: 'pass', message: `端口 ${input.ports.join('、')} 未被其他程序占用${oursText.zh}`, messageEn: `ports ${input.ports.join(', ')} are not held by another program${oursText.en}` });
 
   const soon = input.certificates.filter((c) => {
     const t = Date.parse(c.notAfter);
@@ -81,6 +96,23 @@ export async function adminChecks(input: AdminDiagnoseInput): Promise<AdminCheck
   return out;
 }
 
+function serverHeaderIs(mod: typeof http | typeof https, host: string, port: number, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    // Only the Server header is read: no trust decision rests on this TLS connection (it is our own loopback leaf or a CA's).
+    const req = mod.get({ host, port, path: '/', timeout: timeoutMs, ...(mod === https ? { rejectUnauthorized: false } : {}) }, (res) => {
+      resolve(res.headers.server === BRIDGE_SERVER_NAME);
+      res.destroy();
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(false));
+  });
+}
+
+/** true when 127.0.0.1:port is this app's own bridge (ws, or wss on the BJCA https port). */
+export async function probeOurBridge(port: number, timeoutMs: number, host = '127.0.0.1'): Promise<boolean> {
+  return (await serverHeaderIs(http, host, port, timeoutMs)) || serverHeaderIs(https, host, port, timeoutMs);
+}
+
 /** Fetches the portal with a short timeout; the Date header is what the skew check compares. */
 export async function probePortalHttp(url: string, timeoutMs: number): Promise<PortalProbe | null> {
   try {
@@ -95,10 +127,10 @@ function esc(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 }
 
-const LABEL: Record<AdminCheckStatus, [string, string]> = { pass: ['通过', 'pass'], warn: ['注意', 'warn'], fail: ['失败', 'fail'], skip: ['跳过', 'skipped'] };
+const LABEL: Record<DiagnosticStatus, [string, string]> = { pass: ['通过', 'pass'], warn: ['注意', 'warn'], fail: ['失败', 'fail'], skip: ['跳过', 'skipped'] };
 
 /** One self-contained page (no external resources, no script): zh-CN first, English after. */
-export function renderDoctorHtml(report: { ok: boolean; checks: { id: string; status: AdminCheckStatus; message: string; messageEn?: string; fix?: string; fixEn?: string }[] }, generatedAt: Date): string {
+export function renderDoctorHtml(report: { ok: boolean; checks: { id: string; status: DiagnosticStatus; message: string; messageEn?: string; fix?: string; fixEn?: string }[] }, generatedAt: Date): string {
   const rows = (en: boolean) => report.checks.map((c) => `<tr class="${c.status}"><td>${esc(en ? LABEL[c.status][1] : LABEL[c.status][0])}</td><td><code>${esc(c.id)}</code></td><td>${esc(en ? (c.messageEn ?? c.message) : c.message)}</td><td>${esc((en ? (c.fixEn ?? c.fix) : c.fix) ?? '')}</td></tr>`).join('\n');
   return `<!doctype html>
 <html lang="zh-CN">

@@ -165,6 +165,11 @@ describe('the app serves the bridge', () => {
       assert.deepEqual(await r.ipc.handlers['consent:current'](APP, undefined), view);
       // One consent at a time: the embedded portal's login is refused while this one waits.
       await assert.rejects(r.ipc.handlers['portal:authenticate'](PORTAL, { challenge: randomBytes(32).toString('base64') }), { code: 'CONSENT_BUSY' });
+      // A second page call meanwhile is refused at once and does not close the open consent.
+      const c2 = await BjcaClient.open(bjcaUrl(r), ORIGIN);
+      assert.equal(await c2.call('SOF_SignData', certId, 'second request'), '');
+      c2.close();
+      assert.equal((await r.ipc.handlers['consent:current'](APP, undefined))?.requestId, view.requestId);
       // An empty PIN is refused when the page gave none.
       await assert.rejects(r.ipc.handlers['consent:submit'](APP, { requestId: view.requestId, certificateId: view.candidates[0]!.id, pin: '' }), { code: 'IPC_BAD_PAYLOAD' });
 

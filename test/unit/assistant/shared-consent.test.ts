@@ -44,7 +44,7 @@ function setup() {
     portal: { home: 'https://www.hbzwfw.gov.cn/', origins: createPortalOriginAllowList(['https://www.hbzwfw.gov.cn']) },
     certificates: {
       list: async () => ({ certificates: [cert], problems: [] }),
-      openPfx: async () => ({ certificates: [], problems: [] }), closePfx: async () => true,
+      openPfx: async () => ({ certificates: [], problems: [] }), closePfx: async () => true, removeFile: async () => '/tmp/x.pfx',
       pinState: async () => ({ retriesLeft: 3, low: false, finalTry: false, locked: false }),
       createToken: async () => 'token',
     },

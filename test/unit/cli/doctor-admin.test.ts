@@ -12,6 +12,8 @@ import path from 'node:path';
 import { run, type DoctorReport } from '../../../main/cli/commands/doctor.ts';
 import { adminChecks, renderDoctorHtml } from '../../../main/cli/commands/doctor-admin.ts';
 import { captureIO } from '../../support/cli.ts';
+import { startBridgeServer } from '../../../main/bridge/server.ts';
+import { issueLocalhostCertificate } from '../../../main/bridge/tls/localhost-certificate.ts';
 
 async function listen(server: net.Server): Promise<number> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -54,7 +56,9 @@ test('doctor --json: a portal 10 minutes off fails clock-skew with a fix, exits 
     assert.equal(code, 1, 'a failing check exits 1');
     const ports = byId.get('ca-assistant-ports')!;
     assert.equal(ports.status, 'warn');
+    assert.equal(ports.code, 'BRIDGE_PORT_BUSY', 'a stable code for programs');
     assert.ok(ports.message.includes(String(held)));
+    assert.ok(ports.fix?.includes('netstat') && ports.fixEn, 'the admin wording (what to do) is apart from the clerk wording');
     for (const id of ['faq-popup-blocker', 'faq-page-incomplete', 'faq-compat-mode']) assert.ok(byId.get(id)?.fix, id);
     for (const c of report.checks) assert.ok(['pass', 'warn', 'fail', 'skip'].includes(c.status), c.id);
   } finally {
@@ -124,5 +128,36 @@ test('doctor --html writes one self-contained page: zh-CN then English, no exter
     fs.rmSync(r.dir, { recursive: true, force: true });
   } finally {
     server.close();
+  }
+});
+
+test('doctor tells our own bridge (ws and wss) from another program on a port: ours pass, the other one warns', async () => {
+  const tls = await issueLocalhostCertificate();
+  const bridge = await startBridgeServer({
+    protocols: ['bjca'], ports: { bjcaWs: 0, bjcaWss: 0 }, tls: { cert: tls.certificatePem, key: tls.privateKeyPem },
+    isAllowedOrigin: () => false,
+    host: { certificates: async () => [], sign: async () => { throw new Error('unused'); }, note: () => {} },
+  });
+  const holder = net.createServer((s) => s.destroy());
+  try {
+    const ours = bridge.endpoints.map((e) => e.port);
+    assert.equal(ours.length, 2);
+    const held = await listen(holder);
+    const mixed = await doctor(['--portal', 'http://127.0.0.1:1/', '--assistant-ports', [...ours, held].join(',')]);
+    fs.rmSync(mixed.dir, { recursive: true, force: true });
+    const c = mixed.report.checks.find((x) => x.id === 'ca-assistant-ports')!;
+    assert.equal(c.status, 'warn');
+    assert.equal(c.code, 'BRIDGE_PORT_BUSY');
+    assert.match(c.message, new RegExp(`^端口 ${held} 已被其他程序占用`));
+    assert.match(c.message, new RegExp(`端口 ${ours.join('、')} 由证书助手自己应答`));
+    const only = await doctor(['--portal', 'http://127.0.0.1:1/', '--assistant-ports', ours.join(',')]);
+    fs.rmSync(only.dir, { recursive: true, force: true });
+    const o = only.report.checks.find((x) => x.id === 'ca-assistant-ports')!;
+    assert.equal(o.status, 'pass');
+    assert.equal(o.code, undefined);
+    assert.match(o.messageEn ?? '', /answered by Cert Assistant itself/);
+  } finally {
+    holder.close();
+    await bridge.close();
   }
 });
