@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { buildPortal, type PortalOptions } from '../app.ts';
-import { getTestPki, loginToken, loginTokenFromPem, reencodedCertificates, testTrustAnchors, withCertificate, type PemIdentity, repoGuideSource, type TestPki } from '../../../test/support/portal-kit.ts';
+import { getTestPki, loginToken, loginTokenFromPem, reencodedCertificates, testTrustAnchors, withCertificate, withTrailingSignatureBytes, type PemIdentity, repoGuideSource, type TestPki } from '../../../test/support/portal-kit.ts';
 import Database from 'better-sqlite3';
 import { migrate } from '../db.ts';
 
@@ -616,6 +616,18 @@ describe('bindings by issuer + serial: a re-encoded certificate (new fingerprint
     }
     const me = (await h.get('/api/session', { cookie: second })).json() as { account: { certificates: unknown[] } };
     assert.deepEqual(me.account.certificates, []);
+  });
+
+  test('an SM2 certificate with trailing bytes after its signature (new fingerprint) is refused outright: no binding, no login', async () => {
+    const sm2 = 'hebca-sm2-ent';
+    const second = await h.signIn('ecsecond');
+    const forged = withTrailingSignatureBytes(readFileSync(pki.get(sm2).certDer));
+    assert.notEqual(createHash('sha256').update(forged).digest('hex'), fingerprintOf(sm2));
+    const bind = await h.post('/api/account/certificate', { token: withCertificate(await h.token(sm2), forged) }, { cookie: second });
+    assert.equal(bind.statusCode, 400, bind.body);
+    assert.equal((bind.json() as { code: string }).code, 'UNTRUSTED_CHAIN');
+    const login = await h.post('/api/session/certificate', { token: withCertificate(await h.token(sm2), forged) });
+    assert.equal(login.statusCode, 401, login.body);
   });
 
   test('binding a variant again to its own account keeps one row (the first fingerprint)', async () => {
