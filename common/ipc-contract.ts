@@ -25,7 +25,10 @@ export interface PinStateView {
   locked: boolean;
 }
 
+/** A check's outcome, the one vocabulary for the certificate checks (inspect) and, with `skip`, doctor's. */
 export type CheckStatus = 'pass' | 'warn' | 'fail';
+/** doctor's checks may also be skipped (offline: the portal's clock cannot be read). */
+export type DiagnosticStatus = CheckStatus | 'skip';
 
 export interface CheckView {
   id: string;
@@ -248,7 +251,7 @@ export interface DiagnosticsView {
   /** Whether the app updates itself, and why not. */
   updates?: { enabled: boolean; message: string; messageEn: string };
   /** The checks `cert-assistant doctor` makes (环境检测), with what to do for each. */
-  checks?: { id: string; status: 'pass' | 'warn' | 'fail' | 'skip'; message: string; messageEn?: string; fix?: string; fixEn?: string; code?: string }[];
+  checks?: { id: string; status: DiagnosticStatus; message: string; messageEn?: string; fix?: string; fixEn?: string; code?: string }[];
 }
 
 export interface PolicySettingView {

@@ -1,8 +1,9 @@
-// `npm run wasm`: compiles main/pki/wasm/iterated-hash.wat (the source) into
-// main/pki/iterated-hash-wasm.ts (the bytes, base64), so the app and the CLI need no toolchain at run time.
-// test/unit/pki/iterated-hash.test.ts compiles it again and fails when the two differ.
+// `npm run wasm`: writes main/pki/wasm/iterated-hash.wat (from scripts/iterated-hash-wat.ts) and compiles
+// it into main/pki/iterated-hash-wasm.ts (the bytes, base64), so the app and the CLI need no toolchain at
+// run time. test/unit/pki/iterated-hash.test.ts does it again and fails when either file differs.
 import { readFileSync, writeFileSync } from 'node:fs';
 import wabtInit from 'wabt';
+import { iteratedHashWat } from './iterated-hash-wat.ts';
 
 export const WAT_PATH = new URL('../main/pki/wasm/iterated-hash.wat', import.meta.url);
 export const MODULE_PATH = new URL('../main/pki/iterated-hash-wasm.ts', import.meta.url);
@@ -30,6 +31,7 @@ export function moduleSource(wasm: Uint8Array): string {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
+  writeFileSync(WAT_PATH, iteratedHashWat());
   writeFileSync(MODULE_PATH, moduleSource(await compileIteratedHash()));
   process.stderr.write(`wrote ${MODULE_PATH.pathname}\n`);
 }

@@ -20,7 +20,8 @@ import type { Policy } from '../policy/policy.ts';
 import { machinePolicyPath } from '../policy/load.ts';
 import type { BridgeStatusView } from '../../common/ipc-contract.ts';
 import type { RegisteredStore } from './certificates.ts';
-import { PIN_ERROR_CODES, type BridgeConsentPresenter } from './ipc-handlers.ts';
+import { type BridgeConsentPresenter } from './ipc-handlers.ts';
+import { isWrongSecret } from '../keystores/errors.ts';
 import type { LogFields } from './world.ts';
 
 /**
@@ -58,7 +59,7 @@ export function consentReportingStore(store: KeyStore, presenter: Pick<BridgeCon
         return await store.sign(id, data, algorithm, typed);
       } catch (e) {
         const error = toErrorInfo(e, 'SIGN_FAILED');
-        if (!PIN_ERROR_CODES.has(error.code)) throw e;
+        if (!isWrongSecret(error.code)) throw e;
         // Rejects (USER_DENIED / CONSENT_TIMEOUT) when the user gives up: that is what the page gets.
         typed = await presenter.retryPin(error);
       }

@@ -14,6 +14,8 @@ import { originOfFrameUrl, parsePortalUrl } from '../../common/portal-origins.ts
 import type { AssistantWorld, IpcSender } from './world.ts';
 import { createConsentSlot, type ConsentAnswer, type ConsentView } from '../login/signing-path.ts';
 import { bridgeConsentFields } from './bridge-consent.ts';
+import { isLocked, isWrongSecret } from '../keystores/errors.ts';
+import { normalizeUscc } from '../pki/uscc.ts';
 
 export type Handler<C extends IpcChannel> = (sender: IpcSender, payload: unknown) => Promise<IpcResponse<C>>;
 export type HandlerTable = { [C in IpcChannel]: Handler<C> };
@@ -50,9 +52,6 @@ interface BridgePending {
 }
 
 const DEFAULT_CONSENT_TIMEOUT_MS = 5 * 60 * 1000;
-/** Codes meaning the key or file refused the PIN/password typed (the user may type it again). */
-export const PIN_ERROR_CODES: ReadonlySet<string> = new Set(['PIN_INCORRECT', 'PIN_LEN_RANGE', 'PFX_BAD_PASSWORD', 'PASSWORD_INCORRECT', 'PKCS12_BAD_PASSWORD', 'PFX_PASSWORD_INCORRECT']);
-const LOCKED_CODES = new Set(['PIN_LOCKED']);
 
 function senderOrigin(sender: IpcSender): string | null {
   if (typeof sender?.frameUrl !== 'string') return null;
@@ -63,10 +62,6 @@ function senderOrigin(sender: IpcSender): string | null {
   } catch {
     return null;
   }
-}
-
-function normalizeUsccInput(s: string): string {
-  return s.normalize('NFKC').trim().toUpperCase();
 }
 
 const forbidden = () =>
@@ -207,9 +202,9 @@ export function createAssistantIpc(world: AssistantWorld): AssistantIpc {
         const error: ErrorView = toErrorInfo(e, 'SIGN_FAILED');
         log('consent.sign-failed', { code: error.code });
         // Never retried here: the user decides whether to type the PIN again.
-        if (PIN_ERROR_CODES.has(error.code) || LOCKED_CODES.has(error.code)) {
+        if (isWrongSecret(error.code) || isLocked(error.code)) {
           const pinState = await world.certificates.pinState(certificateId).catch(() => null);
-          const locked = LOCKED_CODES.has(error.code) || pinState?.locked === true;
+          const locked = isLocked(error.code) || pinState?.locked === true;
           return locked ? { status: 'locked', pin: pinState, error } : { status: 'pin-incorrect', pin: pinState, error };
         }
         return { status: 'error', error };
@@ -287,7 +282,7 @@ export function createAssistantIpc(world: AssistantWorld): AssistantIpc {
 
   /** Lists the candidates, then opens the consent (sets `pending`) before it returns. */
   const openConsent = async (origin: string, req: IpcRequest<'portal:authenticate'>, release: () => void): Promise<{ done: Promise<{ token: string }> }> => {
-    const expectedUscc = req.expectedUscc === undefined ? null : normalizeUsccInput(req.expectedUscc);
+    const expectedUscc = req.expectedUscc === undefined ? null : normalizeUscc(req.expectedUscc);
     const { certificates } = await world.certificates.list();
     // 无法确认 (no local trust root) is still offered: the portal verifies the chain itself.
     const candidates = certificates.filter((c) => (c.canLogin || (c.verdict === 'unconfirmed' && c.uscc?.valid === true)) && (expectedUscc === null || c.uscc?.value === expectedUscc));
@@ -406,7 +401,7 @@ export function createAssistantIpc(world: AssistantWorld): AssistantIpc {
         tell?.({ status: 'signed' });
       } else {
         endConsent(open.p, 'cancelled');
-        tell?.(LOCKED_CODES.has(outcome.error.code) ? { status: 'locked', pin: null, error: outcome.error } : { status: 'error', error: outcome.error });
+        tell?.(isLocked(outcome.error.code) ? { status: 'locked', pin: null, error: outcome.error } : { status: 'error', error: outcome.error });
       }
     },
   };

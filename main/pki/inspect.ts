@@ -2,6 +2,7 @@
  * The per-certificate report behind `cert-assistant inspect`: identity, CA profile and the
  * login-fitness checks, each with a stable id and a zh-CN message.
  */
+import type { CheckStatus } from '../../common/ipc-contract.ts';
 import type { CaProfile } from './ca-profiles.ts';
 import type { ParsedCertificate } from './certificate.ts';
 import { verifyChain, verifyCertificateSignature } from './chain.ts';
@@ -9,7 +10,7 @@ import { loginEkuProblem } from './path-validation.ts';
 import { detectCaProfile, extractIdentity, type CertificateIdentity } from './identity.ts';
 import { enterpriseNameOf } from './subject-name.ts';
 
-export type CheckStatus = 'pass' | 'warn' | 'fail';
+export type { CheckStatus };
 export type CheckId = 'validity' | 'key-usage' | 'chain' | 'self-signed' | 'weak-algorithm' | 'uscc' | 'revocation';
 
 export interface CheckResult {

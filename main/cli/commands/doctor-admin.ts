@@ -4,13 +4,13 @@
  * ports the portal's pages call, do trust anchors expire soon, and the portal guide's own FAQ
  * items with what to do. Pure over what it is handed (probes are arguments); `--html` rendering.
  */
+import type { DiagnosticStatus } from '../../../common/ipc-contract.ts';
 import http from 'node:http';
 import https from 'node:https';
 import { BRIDGE_SERVER_NAME } from '../../bridge/types.ts';
 
-export type AdminCheckStatus = 'pass' | 'warn' | 'fail' | 'skip';
 /** `code`: stable reason of a warn/fail for programs (BRIDGE_PORT_BUSY, …); message for clerks, fix for admins. */
-export interface AdminCheck { id: string; status: AdminCheckStatus; message: string; messageEn: string; fix?: string; fixEn?: string; code?: string }
+export interface AdminCheck { id: string; status: DiagnosticStatus; message: string; messageEn: string; fix?: string; fixEn?: string; code?: string }
 
 /** BJCA XTXApp ws/wss and HEBCA's P11 assistant (docs/compat.md). */
 export const CA_ASSISTANT_PORTS = [21051, 21061, 17212] as const;
@@ -127,10 +127,10 @@ function esc(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 }
 
-const LABEL: Record<AdminCheckStatus, [string, string]> = { pass: ['通过', 'pass'], warn: ['注意', 'warn'], fail: ['失败', 'fail'], skip: ['跳过', 'skipped'] };
+const LABEL: Record<DiagnosticStatus, [string, string]> = { pass: ['通过', 'pass'], warn: ['注意', 'warn'], fail: ['失败', 'fail'], skip: ['跳过', 'skipped'] };
 
 /** One self-contained page (no external resources, no script): zh-CN first, English after. */
-export function renderDoctorHtml(report: { ok: boolean; checks: { id: string; status: AdminCheckStatus; message: string; messageEn?: string; fix?: string; fixEn?: string }[] }, generatedAt: Date): string {
+export function renderDoctorHtml(report: { ok: boolean; checks: { id: string; status: DiagnosticStatus; message: string; messageEn?: string; fix?: string; fixEn?: string }[] }, generatedAt: Date): string {
   const rows = (en: boolean) => report.checks.map((c) => `<tr class="${c.status}"><td>${esc(en ? LABEL[c.status][1] : LABEL[c.status][0])}</td><td><code>${esc(c.id)}</code></td><td>${esc(en ? (c.messageEn ?? c.message) : c.message)}</td><td>${esc((en ? (c.fixEn ?? c.fix) : c.fix) ?? '')}</td></tr>`).join('\n');
   return `<!doctype html>
 <html lang="zh-CN">

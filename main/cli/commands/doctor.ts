@@ -3,6 +3,7 @@
  * runtime, which policy is in force and whether it is valid, trust anchors, USB-key drivers
  * (present? loadable?), HEBCA's local middleware port, and clock sanity.
  */
+import type { DiagnosticStatus } from '../../../common/ipc-contract.ts';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -17,9 +18,8 @@ import { EXIT_FAIL, EXIT_OK, EXIT_USAGE, parseCommand, parseTimeoutMs, timeoutUs
 
 import { adminChecks, CA_ASSISTANT_PORTS, probeOurBridge, probePortalHttp, renderDoctorHtml } from './doctor-admin.ts';
 import { LOOPBACK_IPV4 } from '../../../common/portal-origins.ts';
-export type CheckStatus = 'pass' | 'warn' | 'fail' | 'skip';
 /** `fix`: what to do, for the help desk (zh-CN; `fixEn` its translation). */
-export interface DoctorCheck { id: string; status: CheckStatus; message: string; messageEn?: string; fix?: string; fixEn?: string; code?: string }
+export interface DoctorCheck { id: string; status: DiagnosticStatus; message: string; messageEn?: string; fix?: string; fixEn?: string; code?: string }
 export interface ModuleFact {
   name: string;
   /** `policy` or `profile:<id>` */
@@ -117,7 +117,7 @@ interface DriverWording {
   id: string;
   policyProblem: [zh: string, en: string];
   broken: (bad: ModuleFact[]) => [zh: string, en: string];
-  none: (profilesOk: boolean) => [status: CheckStatus, zh: string, en: string];
+  none: (profilesOk: boolean) => [status: DiagnosticStatus, zh: string, en: string];
   present: (here: ModuleFact[], loaded: boolean) => [zh: string, en: string];
 }
 
@@ -140,7 +140,7 @@ const SKF_WORDING: DriverWording = {
 };
 
 /** A policy driver that is missing or does not load fails; another that does not load warns; none found is the kind's own verdict. */
-function reportDrivers(drivers: ModuleFact[], wording: DriverWording, loaded: boolean, profilesOk: boolean, add: (id: string, status: CheckStatus, message: string, messageEn?: string) => void): void {
+function reportDrivers(drivers: ModuleFact[], wording: DriverWording, loaded: boolean, profilesOk: boolean, add: (id: string, status: DiagnosticStatus, message: string, messageEn?: string) => void): void {
   const missingPolicy = drivers.filter((m) => m.source === 'policy' && !m.exists);
   const broken = drivers.filter((m) => m.exists && m.loads === false);
   const present = drivers.filter((m) => m.exists);
@@ -178,7 +178,7 @@ function checkDriverMachine(fact: ModuleFact, p: string, deps: DoctorDeps): void
 export async function diagnose(deps: DoctorDeps): Promise<DoctorReport> {
   const checks: DoctorCheck[] = [];
   const facts: Record<string, unknown> = {};
-  const add = (id: string, status: CheckStatus, message: string, messageEn?: string): void => {
+  const add = (id: string, status: DiagnosticStatus, message: string, messageEn?: string): void => {
     checks.push({ id, status, message, ...(messageEn ? { messageEn } : {}) });
   };
 
@@ -478,7 +478,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   return report.ok ? EXIT_OK : EXIT_FAIL;
 }
 
-const MARK: Record<CheckStatus, string> = { pass: '✔', warn: '⚠', fail: '✘', skip: '○' };
+const MARK: Record<DiagnosticStatus, string> = { pass: '✔', warn: '⚠', fail: '✘', skip: '○' };
 
 /** Human report in the policy's language (zh-CN unless the effective policy says `en`). */
 export function formatReport(r: DoctorReport, language: 'zh-CN' | 'en' = 'zh-CN'): string {

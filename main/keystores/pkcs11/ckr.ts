@@ -1,19 +1,24 @@
 import { AssistantError } from '../../errors.ts';
+import type { KeyStoreErrorCode } from '../errors.ts';
+
+/** CKR_OK / SAR_OK are in the table too, never raised. */
+type TableCode = KeyStoreErrorCode | 'OK';
+type TableText = { code: TableCode; zh: string; en: string };
 
 /**
  * Every standard CK_RV (PKCS#11 v2.40 / 3.0) mapped to a stable error code and a zh-CN message,
  * the way OpenSC's pkcs11-tool names them. Codes shared by several CKR values mean "the same
  * thing for the user" (e.g. every kind of invalid argument is a program error).
  */
-export interface CkrEntry { name: string; code: string; zh: string; en: string }
+export interface CkrEntry { name: string; code: TableCode; zh: string; en: string }
 
-const PROGRAM = { code: 'PKCS11_ARGUMENTS_BAD', zh: 'USB Key 驱动拒绝了本程序的调用参数，请联系技术支持', en: 'the driver rejected the call arguments' };
-const UNSUPPORTED = { code: 'PKCS11_FUNCTION_NOT_SUPPORTED', zh: '该 USB Key 驱动不支持此操作', en: 'the driver does not support this operation' };
-const MECH = { code: 'MECHANISM_NOT_SUPPORTED', zh: '该 USB Key 不支持所需的签名算法', en: 'the key does not support the signature mechanism' };
-const KEY = { code: 'KEY_NOT_USABLE', zh: 'USB Key 中的密钥不能用于签名', en: 'the key on the token cannot be used to sign' };
-const OBJECT = { code: 'OBJECT_HANDLE_INVALID', zh: 'USB Key 中的对象已失效，请重新插入后再试', en: 'the token object is no longer valid; re-insert and retry' };
+const PROGRAM: TableText = { code: 'PKCS11_ARGUMENTS_BAD', zh: 'USB Key 驱动拒绝了本程序的调用参数，请联系技术支持', en: 'the driver rejected the call arguments' };
+const UNSUPPORTED: TableText = { code: 'PKCS11_FUNCTION_NOT_SUPPORTED', zh: '该 USB Key 驱动不支持此操作', en: 'the driver does not support this operation' };
+const MECH: TableText = { code: 'MECHANISM_NOT_SUPPORTED', zh: '该 USB Key 不支持所需的签名算法', en: 'the key does not support the signature mechanism' };
+const KEY: TableText = { code: 'KEY_NOT_USABLE', zh: 'USB Key 中的密钥不能用于签名', en: 'the key on the token cannot be used to sign' };
+const OBJECT: TableText = { code: 'OBJECT_HANDLE_INVALID', zh: 'USB Key 中的对象已失效，请重新插入后再试', en: 'the token object is no longer valid; re-insert and retry' };
 
-const T: Array<[number, string, { code: string; zh: string; en: string }]> = [
+const T: Array<[number, string, TableText]> = [
   [0x0, 'CKR_OK', { code: 'OK', zh: '成功', en: 'OK' }],
   [0x1, 'CKR_CANCEL', { code: 'USER_CANCELLED', zh: '操作已取消', en: 'operation cancelled' }],
   [0x2, 'CKR_HOST_MEMORY', { code: 'HOST_MEMORY', zh: '本机内存不足，USB Key 驱动无法完成操作', en: 'the host ran out of memory' }],

@@ -12,7 +12,7 @@ import {
   CKO_CERTIFICATE, CKO_PRIVATE_KEY, CKO_PUBLIC_KEY, CKU_USER, EC_PARAMS_P256, EC_PARAMS_SM2,
 } from './constants.ts';
 import { checkModulePath } from '../module-path.ts';
-import { deviceRemovedError, mayMeanRemoved } from '../device-removed.ts';
+import { deviceRemovedError, mayMeanRemoved, type KeyStoreErrorCode } from '../errors.ts';
 
 /** Token flags → PinState. PKCS#11 has no retry counter; final try means one left, locked none. */
 export function pinStateFromFlags(flags: number): PinState {
@@ -48,7 +48,7 @@ function certificateKeyAlgorithm(der: Uint8Array): { algorithm: SignatureAlgorit
 }
 
 /** Codes after which we ask "is the token still there?" to tell a removed key from a driver fault. */
-const MAYBE_REMOVED = new Set([
+const MAYBE_REMOVED: ReadonlySet<KeyStoreErrorCode> = new Set<KeyStoreErrorCode>([
   'OBJECT_HANDLE_INVALID', 'SESSION_HANDLE_INVALID', 'SESSION_CLOSED', 'DEVICE_GENERAL_ERROR', 'DEVICE_ERROR',
   'DEVICE_REMOVED', 'TOKEN_NOT_PRESENT', 'SLOT_ID_INVALID', 'FUNCTION_FAILED', 'TOKEN_NOT_RECOGNIZED',
 ]);

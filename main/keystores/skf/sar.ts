@@ -1,4 +1,9 @@
 import { AssistantError } from '../../errors.ts';
+import type { KeyStoreErrorCode } from '../errors.ts';
+
+/** CKR_OK / SAR_OK are in the table too, never raised. */
+type TableCode = KeyStoreErrorCode | 'OK';
+type TableText = { code: TableCode; zh: string; en: string };
 
 /**
  * Every SAR_* return code of GM/T 0016-2012 (智能密码钥匙密码应用接口规范) mapped to a stable error
@@ -6,14 +11,14 @@ import { AssistantError } from '../../errors.ts';
  * (e.g. any malformed call is a program error). Codes match the PKCS#11 table where the meaning is
  * the same (PIN_INCORRECT, PIN_LOCKED, DEVICE_REMOVED…), so the UI handles both drivers alike.
  */
-export interface SarEntry { name: string; code: string; zh: string; en: string }
+export interface SarEntry { name: string; code: TableCode; zh: string; en: string }
 
-const PROGRAM = { code: 'SKF_ARGUMENTS_BAD', zh: 'USB Key 驱动（SKF）拒绝了本程序的调用参数，请联系技术支持', en: 'the SKF driver rejected the call arguments' };
-const FILE = { code: 'SKF_FILE_ERROR', zh: 'USB Key 内部文件读写失败，请拔出后重新插入', en: 'file error inside the key; re-insert it' };
-const KEY = { code: 'KEY_NOT_USABLE', zh: 'USB Key 中的密钥不能用于签名', en: 'the key cannot be used to sign' };
-const CRYPTO = { code: 'SKF_CRYPTO_ERROR', zh: 'USB Key 密码运算失败，请重试', en: 'a cryptographic operation in the key failed' };
+const PROGRAM: TableText = { code: 'SKF_ARGUMENTS_BAD', zh: 'USB Key 驱动（SKF）拒绝了本程序的调用参数，请联系技术支持', en: 'the SKF driver rejected the call arguments' };
+const FILE: TableText = { code: 'SKF_FILE_ERROR', zh: 'USB Key 内部文件读写失败，请拔出后重新插入', en: 'file error inside the key; re-insert it' };
+const KEY: TableText = { code: 'KEY_NOT_USABLE', zh: 'USB Key 中的密钥不能用于签名', en: 'the key cannot be used to sign' };
+const CRYPTO: TableText = { code: 'SKF_CRYPTO_ERROR', zh: 'USB Key 密码运算失败，请重试', en: 'a cryptographic operation in the key failed' };
 
-const T: Array<[number, string, { code: string; zh: string; en: string }]> = [
+const T: Array<[number, string, TableText]> = [
   [0x00000000, 'SAR_OK', { code: 'OK', zh: '成功', en: 'OK' }],
   [0x0a000001, 'SAR_FAIL', { code: 'SKF_FAILED', zh: 'USB Key 操作失败，请重试', en: 'the key operation failed' }],
   [0x0a000002, 'SAR_UNKNOWNERR', { code: 'SKF_UNKNOWN_ERROR', zh: 'USB Key 驱动发生异常错误，请拔出后重新插入', en: 'the driver hit an unexpected error; re-insert the key' }],

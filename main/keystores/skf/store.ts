@@ -4,7 +4,7 @@ import type { KeyIdentity, KeyStore, PinState } from '../types.ts';
 import { parseCertificate } from '../../pki/certificate.ts';
 import { signatureAlgorithmFor, type SignatureAlgorithm } from '../../pki/signature-algorithm.ts';
 import { checkModulePath } from '../module-path.ts';
-import { deviceRemovedError, mayMeanRemoved } from '../device-removed.ts';
+import { deviceRemovedError, mayMeanRemoved, type KeyStoreErrorCode } from '../errors.ts';
 import type { SkfModuleReport } from '../worker/protocol.ts';
 import { CONTAINER_TYPE, displayName, SGD_SM3, SkfModule, type DevInfo, type SkfHandle } from './binding.ts';
 import { SAR_OK, SAR_PIN_INCORRECT, SAR_PIN_LOCKED, SAR_USER_ALREADY_LOGGED_IN, skfError } from './sar.ts';
@@ -67,7 +67,7 @@ function certificateFacts(der: Uint8Array): CertFacts {
 }
 
 /** Codes after which we ask "is the key still plugged in?" to tell a removed key from a driver fault. */
-const MAYBE_REMOVED = new Set(['DEVICE_REMOVED', 'SKF_HANDLE_INVALID', 'SKF_FAILED', 'SKF_UNKNOWN_ERROR', 'SKF_FILE_ERROR', 'SKF_OBJECT_ERROR']);
+const MAYBE_REMOVED: ReadonlySet<KeyStoreErrorCode> = new Set<KeyStoreErrorCode>(['DEVICE_REMOVED', 'SKF_HANDLE_INVALID', 'SKF_FAILED', 'SKF_UNKNOWN_ERROR', 'SKF_FILE_ERROR', 'SKF_OBJECT_ERROR']);
 
 function pinLocked(state: PinState): AssistantError {
   return new AssistantError('PIN_LOCKED', 'PIN 码已锁定，请联系发证机构解锁', { en: 'the PIN is locked; ask the CA to unlock it', details: { pin: state } });

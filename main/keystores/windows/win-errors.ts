@@ -1,10 +1,11 @@
 import { AssistantError } from '../../errors.ts';
+import type { KeyStoreErrorCode } from '../errors.ts';
 
 /**
  * Win32 / CryptoAPI / CNG / smart-card error numbers (HRESULT or GetLastError) → one stable code
  * and a message for people. The number itself goes into details as 0x…, never into the message.
  */
-interface WinErrorText { code: string; zh: string; en: string }
+interface WinErrorText { code: KeyStoreErrorCode; zh: string; en: string }
 
 const KEY_ERROR: WinErrorText = { code: 'WINDOWS_KEY_UNAVAILABLE', zh: '无法使用该证书的私钥，请确认 USB Key 已插入、驱动已安装', en: 'the private key of this certificate cannot be used; is the key inserted and its driver installed?' };
 

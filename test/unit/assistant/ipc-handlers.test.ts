@@ -207,6 +207,20 @@ test('one consent at a time; timeout; no certificate; expected USCC filters', as
   await b.catch(() => {});
 });
 
+test('a portal passing the expected USCC printed in groups (spaces, hyphens, full-width) finds the certificate', async () => {
+  for (const printed of [`${USCC.slice(0, 4)} ${USCC.slice(4, 8)} ${USCC.slice(8, 12)} ${USCC.slice(12)}`, `${USCC.slice(0, 8)}-${USCC.slice(8)}`, USCC.replace(/[0-9A-Z]/g, (c) => String.fromCharCode(c.charCodeAt(0) + 0xfee0))]) {
+    const w = makeWorld();
+    const auth = w.ipc.handlers['portal:authenticate'](PORTAL, { challenge: challenge(), expectedUscc: printed });
+    auth.catch(() => {});
+    await new Promise((r) => setImmediate(r));
+    const req = w.events[0]?.payload as AssistantEvents['consent:requested'] | undefined;
+    assert.equal(req?.expectedUscc, USCC, printed);
+    assert.equal(req?.candidates.length, 1, printed);
+    w.ipc.cancelConsent('cancelled');
+    assert.equal(await code(auth), 'USER_CANCELLED');
+  }
+});
+
 test('portal view: only allowed addresses open; external links only http/https', async () => {
   const { ipc } = makeWorld();
   const bounds = { x: 0, y: 48, width: 800, height: 600 };

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { compileIteratedHash, moduleSource } from '../../../scripts/build-wasm.ts';
+import { iteratedHashWat } from '../../../scripts/iterated-hash-wat.ts';
 import { iterateHash, iterateHashNode } from '../../../main/pki/iterated-hash.ts';
 import { bmpPassword, pkcs12Kdf, DIGESTS } from '../../../main/pki/pbe.ts';
 import { OID } from '../../../main/pki/oids.ts';
@@ -32,7 +33,8 @@ test('PKCS#12 KDF equals OpenSSL\'s PKCS12KDF (RFC 7292 B.2) for SHA-1 and SHA-2
   }
 });
 
-test('main/pki/iterated-hash-wasm.ts is what `npm run wasm` makes of the .wat source', async () => {
+test('main/pki/wasm/iterated-hash.wat and iterated-hash-wasm.ts are what `npm run wasm` makes', async () => {
+  assert.equal(fs.readFileSync(new URL('../../../main/pki/wasm/iterated-hash.wat', import.meta.url), 'utf8'), iteratedHashWat(), 'run `npm run wasm` after editing scripts/iterated-hash-wat.ts');
   const committed = fs.readFileSync(new URL('../../../main/pki/iterated-hash-wasm.ts', import.meta.url), 'utf8');
-  assert.equal(committed, moduleSource(await compileIteratedHash()), 'run `npm run wasm` after editing main/pki/wasm/iterated-hash.wat');
+  assert.equal(committed, moduleSource(await compileIteratedHash()), 'run `npm run wasm`');
 });
