@@ -1,11 +1,17 @@
 // Bridge benchmark: `cert-assistant bridge` as a user runs it (bridge process + host + key-store
 // worker), driven over its real WebSocket. Baselines measured in the same run:
 //   - non-signing calls vs a bare `ws` echo server round trip (same client, same machine);
-//   - SOF_SignData (consent answered on stdin) vs the raw signature through the same kind of
-//     key-store worker (WorkerKeyStore.sign, no bridge, no consent).
+//   - SOF_SignData (consent answered on stdin, the signature-log append included, as users get it)
+//     vs the raw signature through the same kind of key-store worker (WorkerKeyStore.sign, no
+//     bridge, no consent, no log).
+// Every answer is checked (version, certificate, a signature that verifies), so an error path that
+// answers fast can never pass for the real thing; the log must hold one entry per signature.
 // Targets (issue 9): non-signing p99 ≤ 2 ms; signing overhead over the raw signature ≤ 5 ms.
 //   node --import tsx scripts/bench/bridge.ts [--calls N] [--signs N]
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
@@ -43,9 +49,18 @@ function client(url: string, origin?: string): Promise<(text: string) => Promise
   }))));
 }
 
+// The bridge answers more than 200 frames a second on one connection with an empty error answer (its
+// flood limit); unpaced, the timings would include those fast refusals. Calls are paced below it.
+const CALLS_PER_SECOND = 150;
+const PACE_MS = 1000 / CALLS_PER_SECOND;
+
 async function time(n: number, f: (i: number) => Promise<unknown>): Promise<number[]> {
   const out: number[] = [];
+  let next = performance.now();
   for (let i = 0; i < n; i++) {
+    const wait = next - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    next = performance.now() + PACE_MS;
     const t = performance.now();
     await f(i);
     out.push(performance.now() - t);
@@ -55,6 +70,16 @@ async function time(n: number, f: (i: number) => Promise<unknown>): Promise<numb
 
 const pki = await getTestPki();
 const results: Record<string, unknown> = {};
+// The bridge's signature log goes to a folder of the bench's own, never the user's.
+const home = fs.mkdtempSync(path.join(os.tmpdir(), 'ca-bench-bridge-'));
+process.on('exit', () => fs.rmSync(home, { recursive: true, force: true }));
+let running: ChildProcess | null = null;
+const fail = (why: string): never => {
+  process.stderr.write(`[bench bridge] wrong answer: ${why}\n`);
+  running?.kill('SIGTERM');
+  process.exit(1);
+};
+const retVal = (answer: string): unknown => (JSON.parse(answer) as { retVal?: unknown }).retVal;
 for (const id of ['bjca-ent', 'hebca-sm2-ent']) {
   const pfx = pki.get(id).pfx!.modern!;
   // Baseline 1: a bare ws echo server.
@@ -64,25 +89,38 @@ for (const id of ['bjca-ent', 'hebca-sm2-ent']) {
   const echoCall = await client(`ws://127.0.0.1:${(echo.address() as { port: number }).port}/`);
   const frame = (i: number, f: string, ...p: string[]) => JSON.stringify({ call_cmd_id: `i_${i}`, xtx_func_name: f, ...Object.fromEntries(p.map((v, k) => [`param_${k + 1}`, v])) });
   await time(200, (i) => echoCall(frame(i, 'SOF_GetVersion')));
-  const echoTimes = await time(CALLS, (i) => echoCall(frame(i, 'SOF_GetVersion')));
+  // Parsed like the bridge's answers below, so both sides do the same client work.
+  const echoTimes = await time(CALLS, async (i) => retVal(await echoCall(frame(i, 'SOF_GetVersion'))));
   echo.close();
 
   // The bridge as users run it.
-  const child = spawn(process.execPath, [CLI_BIN, 'bridge', '--pfx', pfx, '--allow-origin', ORIGIN, '--consent', 'stdin', '--bjca-port', '0', '--hebca-port', '0', '--protocol', 'bjca'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const logDir = path.join(home, id);
+  const child = spawn(process.execPath, [CLI_BIN, 'bridge', '--pfx', pfx, '--allow-origin', ORIGIN, '--consent', 'stdin', '--bjca-port', '0', '--hebca-port', '0', '--protocol', 'bjca'], {
+    stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, CERT_ASSISTANT_HOME: logDir },
+  });
+  running = child;
   let listening: (url: string) => void;
   const ready = new Promise<string>((r) => (listening = r));
+  let signedEvents = 0;
   createInterface({ input: child.stdout! }).on('line', (line) => {
     const e = JSON.parse(line) as { event: string; endpoints?: Array<{ url: string }> };
     if (e.event === 'listening') listening(e.endpoints![0]!.url);
     if (e.event === 'consent') child.stdin!.write('allow 123456\n');
+    if (e.event === 'signed') signedEvents++;
   });
   const url = await ready;
   const call = await client(url, ORIGIN);
   const userList = JSON.parse(await call(frame(0, 'SOF_GetUserList'))).retVal as string;
   const certId = userList.split('&&&')[0]!.split('||')[1]!;
+  if (!certId) fail(`${id}: empty user list`);
+  const certB64 = fs.readFileSync(pki.get(id).certDer).toString('base64');
   await time(200, (i) => call(frame(i, 'SOF_GetVersion')));
-  const version = await time(CALLS, (i) => call(frame(i, 'SOF_GetVersion')));
-  const exportCert = await time(CALLS, (i) => call(frame(i, 'SOF_ExportUserCert', certId)));
+  const version = await time(CALLS, async (i) => {
+    if (retVal(await call(frame(i, 'SOF_GetVersion'))) !== '2.20') fail('SOF_GetVersion');
+  });
+  const exportCert = await time(CALLS, async (i) => {
+    if (retVal(await call(frame(i, 'SOF_ExportUserCert', certId))) !== certB64) fail('SOF_ExportUserCert is not the certificate');
+  });
   log(`${id}: non-signing done`);
 
   // Baseline 2: the raw signature through a key-store worker of its own.
@@ -95,16 +133,33 @@ for (const id of ['bjca-ent', 'hebca-sm2-ent']) {
   // Interleaved, so drifting load on the shared machine hits both sides alike.
   const rawTimes: number[] = [];
   const bridgeTimes: number[] = [];
-  await call(frame(0, 'SOF_SignData', certId, 'UmFuZG9tRnJvbVBvcnRhbDEyMzQ='));
+  const RANDOM = 'UmFuZG9tRnJvbVBvcnRhbDEyMzQ=';
+  const signOnce = async (k: number): Promise<string> => {
+    const sig = retVal(await call(frame(k, 'SOF_SignData', certId, RANDOM)));
+    if (typeof sig !== 'string' || sig === '') fail(`${id}: SOF_SignData answered no signature`);
+    return sig as string;
+  };
+  // Outside the timings: each answer is a signature of this random by this certificate.
+  const verify = async (sig: string): Promise<void> => {
+    if (retVal(await call(frame(0, 'SOF_VerifySignedData', certB64, RANDOM, sig))) !== true) fail(`${id}: the signature does not verify`);
+  };
+  await verify(await signOnce(0));
   for (let i = 0; i < SIGNS; i++) {
     rawTimes.push(...await time(1, () => raw.sign(identity.id, data, identity.algorithm, '123456')));
-    bridgeTimes.push(...await time(1, (k) => call(frame(k + i, 'SOF_SignData', certId, 'UmFuZG9tRnJvbVBvcnRhbDEyMzQ='))));
+    let sig = '';
+    bridgeTimes.push(...await time(1, async () => {
+      sig = await signOnce(i + 1);
+    }));
+    await verify(sig);
   }
   await worker.close();
   child.kill('SIGTERM');
   await new Promise((r) => child.once('exit', r));
+  const logged = fs.readFileSync(path.join(logDir, 'signature-log.jsonl'), 'utf8').trim().split('\n').length;
+  if (logged !== SIGNS + 1 || signedEvents !== SIGNS + 1) fail(`${id}: ${logged} log entries and ${signedEvents} signed events for ${SIGNS + 1} signatures`);
   const overheads = bridgeTimes.map((t, i) => t - rawTimes[i]!);
   results[id] = {
+    callsPerSecond: CALLS_PER_SECOND,
     baselineEchoRoundTripMs: stats(echoTimes),
     getVersionRoundTripMs: stats(version),
     exportUserCertRoundTripMs: stats(exportCert),
