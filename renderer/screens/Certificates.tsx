@@ -295,7 +295,9 @@ export function CertificatesScreen({ onOpenPortal }: { onOpenPortal?: () => void
     const off = onEvent('certs:changed', load);
     // USB keys come and go without telling us: look again every few seconds while the screen is visible.
     const timer = setInterval(() => {
-      if (document.visibilityState === 'visible') invoke('certs:list').then(setList, () => {});
+      if (document.visibilityState !== 'visible') return;
+      invoke('certs:list').then(setList, () => {});
+      invoke('bridge:status').then(setBridge, () => {});
     }, 4000);
     return () => {
       off();

@@ -18,7 +18,8 @@ import { adminChecks, CA_ASSISTANT_PORTS } from '../../main/cli/commands/doctor-
 import { probeTcpPort } from '../../main/cli/commands/doctor.ts';
 import type { AssistantWorld, CertificateService, GuideService, LogFields, SignatureLogService } from '../../main/assistant/world.ts';
 import type { GuideServiceHandle } from '../../main/assistant/guide-service.ts';
-import { ASSISTANT_CHANNELS, ASSISTANT_EVENTS } from '../../common/ipc-contract.ts';
+import { ASSISTANT_CHANNELS, ASSISTANT_EVENTS, type BridgeStatusView } from '../../common/ipc-contract.ts';
+import type { ConsentSlot } from '../../main/login/signing-path.ts';
 
 export const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'];
@@ -114,6 +115,9 @@ export interface HostOptions {
   pickPfxFile?: () => Promise<string | null>;
   consentTimeoutMs?: number;
   signatures?: SignatureLogService;
+  /** Shared with a bridge started beside the host (main/assistant/app-bridge.ts), as main/app does. */
+  consentSlot?: ConsentSlot;
+  bridge?: { status(): BridgeStatusView };
 }
 
 export interface AssistantHost {
@@ -195,6 +199,8 @@ export async function startAssistantHost(opts: HostOptions): Promise<AssistantHo
     log: (event, fields) => { logs.push(fields === undefined ? { event } : { event, fields }); },
     signatures: opts.signatures ?? null,
     ...(opts.consentTimeoutMs !== undefined ? { consentTimeoutMs: opts.consentTimeoutMs } : {}),
+    ...(opts.consentSlot ? { consentSlot: opts.consentSlot } : {}),
+    ...(opts.bridge ? { bridge: opts.bridge } : {}),
   };
   const ipc = createAssistantIpc(world);
   // Every page and frame can reach the binding — like a compromised renderer could reach ipcRenderer — so the table's own checks are what is tested.
