@@ -96,12 +96,24 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   const entries: InspectFileEntry[] = [];
   const caFlags = new Map<InspectFileEntry, boolean[]>();
   let failed = false;
+  // Read every file first: CA certificates given in other files (`inspect leaf.cer ca.cer`) help build each chain.
+  const read: { file: string; contents?: Awaited<ReturnType<typeof readCertificatePath>>; error?: unknown }[] = [];
   for (const file of files) {
     try {
-      const contents = await readCertificatePath(resolve(io.cwd, file), password === undefined ? { decryptKeys: false } : { password, decryptKeys: false });
+      read.push({ file, contents: await readCertificatePath(resolve(io.cwd, file), password === undefined ? { decryptKeys: false } : { password, decryptKeys: false }) });
+    } catch (e) {
+      read.push({ file, error: e });
+    }
+  }
+  const givenCas = read.flatMap((r) => r.contents?.certificates.filter((c) => c.isCA) ?? []);
+  const anyEndEntity = read.some((r) => r.contents?.certificates.some((c) => !c.isCA));
+  for (const { file, contents, error } of read) {
+    try {
+      if (!contents) throw error;
+      const intermediates = [...contents.certificates, ...givenCas.filter((c) => !contents.certificates.includes(c))];
       const certificates: JsonCertificate[] = [];
       for (const c of contents.certificates) {
-        const ctx = { now, anchors, intermediates: contents.certificates, profiles };
+        const ctx = { now, anchors, intermediates, profiles };
         const report = withRevocation(inspectCertificate(c, ctx), await certificateRevocation(c, ctx, revocation.settings, revocation.prepared));
         certificates.push(toJson(report, !c.isCA));
       }
@@ -111,7 +123,8 @@ export async function run(args: string[], io: CliIO): Promise<number> {
         continue;
       }
       // CA certificates that ride along in a PFX/P7B are context: the file stands or falls with its end-entity certificates.
-      const leaves = contents.certificates.some((c) => !c.isCA) ? certificates.filter((_, i) => !contents.certificates[i]!.isCA) : certificates;
+      // So are files of CA certificates only, given beside end-entity ones.
+      const leaves = contents.certificates.some((c) => !c.isCA) ? certificates.filter((_, i) => !contents.certificates[i]!.isCA) : anyEndEntity ? [] : certificates;
       if (leaves.some((c) => c.checks.some((k) => k.status === 'fail'))) failed = true;
       const entry: InspectFileEntry = { file, certificates };
       caFlags.set(entry, contents.certificates.map((c) => c.isCA));
