@@ -9,13 +9,15 @@
 //                                       (plain Node ESM, no tsx; koffi resolved from node_modules at run time)
 // Native and Electron modules stay external. Data files are read at run time relative to each
 // source file (`new URL('./data/x.json', import.meta.url)`), so import.meta.url is rewritten per
-// file to the source file's location inside the app (main/**, certs/** ship next to dist/).
+// file to the source file's location inside the app (main/**, certs/** ship next to dist/): one plugin
+// for every bundle, scripts/esbuild-import-meta-url.mjs.
 import { build } from 'esbuild';
 import { build as viteBuild } from 'vite';
 import { readFile, readdir, rm } from 'node:fs/promises';
 import { isBuiltin } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CJS_INTEROP_BANNER, importMetaUrlPlugin } from './esbuild-import-meta-url.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 // --out=DIR builds elsewhere (tests); the app itself always runs from dist/.
@@ -23,43 +25,6 @@ const outArg = process.argv.find((a) => a.startsWith('--out='))?.slice(6);
 const dist = outArg ? path.resolve(outArg) : path.join(root, 'dist');
 const quiet = process.argv.includes('--quiet');
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7);
-
-/** import.meta.url -> file URL of the original source file, computed from the bundle's __dirname. */
-function importMetaUrlPlugin(outDir) {
-  return {
-    name: 'import-meta-url',
-    setup(b) {
-      b.onLoad({ filter: /\.(ts|mts)$/ }, async (args) => {
-        let contents = await readFile(args.path, 'utf8');
-        if (contents.includes('import.meta')) {
-          const rel = path.relative(outDir, args.path).split(path.sep).join('/');
-          const expr = `require("node:url").pathToFileURL(require("node:path").join(__dirname, ${JSON.stringify(rel)})).href`;
-          contents = contents.replaceAll('import.meta.url', `(${expr})`);
-          // import.meta.resolve is only used by the CLI's child_process spawner, never in the app.
-          contents = contents.replaceAll('import.meta.resolve', '((s) => { throw new Error("import.meta.resolve unavailable: " + s); })');
-        }
-        return { contents, loader: 'ts' };
-      });
-    },
-  };
-}
-
-/** ESM flavour: import.meta.url -> the source file's URL, computed from the bundle's own import.meta.url. */
-function esmImportMetaUrlPlugin(outDir) {
-  return {
-    name: 'import-meta-url-esm',
-    setup(b) {
-      b.onLoad({ filter: /\.(ts|mts)$/ }, async (args) => {
-        let contents = await readFile(args.path, 'utf8');
-        if (contents.includes('import.meta.url')) {
-          const rel = path.relative(outDir, args.path).split(path.sep).join('/');
-          contents = contents.replaceAll('import.meta.url', `new URL(${JSON.stringify(rel)}, import.meta.url).href`);
-        }
-        return { contents, loader: 'ts' };
-      });
-    },
-  };
-}
 
 const common = {
   bundle: true,
@@ -84,7 +49,7 @@ async function buildMain() {
     },
     outdir: outDir,
     outExtension: { '.js': '.cjs' },
-    plugins: [importMetaUrlPlugin(outDir)],
+    plugins: [importMetaUrlPlugin({ outDir, format: 'cjs' }).plugin],
   });
 }
 
@@ -96,7 +61,7 @@ async function buildMain() {
 async function buildCli(outDir) {
   const worker = path.join(outDir, 'keystore-worker.mjs');
   const forkTransport = path.join(root, 'main/keystores/worker/fork-transport.ts');
-  const cjsInterop = "import { createRequire as __caCreateRequire } from 'node:module'; const require = __caCreateRequire(import.meta.url);";
+  const cjsInterop = CJS_INTEROP_BANNER;
   await build({
     ...common,
     format: 'esm',
@@ -107,7 +72,7 @@ async function buildCli(outDir) {
     entryPoints: { 'cert-assistant': path.join(root, 'main/cli/bundle-entry.ts'), 'keystore-worker': path.join(root, 'main/keystores/worker/entry.ts') },
     outdir: outDir,
     outExtension: { '.js': '.mjs' },
-    plugins: [esmImportMetaUrlPlugin(outDir)],
+    plugins: [importMetaUrlPlugin({ outDir, format: 'esm' }).plugin],
   });
   // Guard: the bundle must run with production dependencies only (koffi); tsx is a dev tool.
   for (const f of ['cert-assistant.mjs', 'keystore-worker.mjs']) {

@@ -9,6 +9,9 @@
 import { cp, mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 
+/** ESM bundles of CJS dependencies call require(): give them one (the CLI, verifier and Windows test bundles). */
+export const CJS_INTEROP_BANNER = "import { createRequire as __caCreateRequire } from 'node:module'; const require = __caCreateRequire(import.meta.url);";
+
 const DATA_URL = /new URL\(\s*(['"])(\.{1,2}\/[^'"]+)\1\s*,\s*import\.meta\.url\s*\)/g;
 
 export function importMetaUrlPlugin({ outDir, format, sourceRoot, mirror = false }) {

@@ -31,6 +31,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CJS_INTEROP_BANNER, importMetaUrlPlugin } from './esbuild-import-meta-url.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const cache = path.join(root, '.cache');
@@ -166,18 +167,8 @@ async function bundleTests(files) {
       target: 'node20',
       logLevel: 'warning',
       external: ['koffi'],
-      banner: { js: "import { createRequire as __caCreateRequire } from 'node:module'; const require = __caCreateRequire(import.meta.url);" },
-      plugins: [{
-        name: 'import-meta-url-of-source',
-        setup(b) {
-          b.onLoad({ filter: /\.(ts|mts)$/ }, async (args) => {
-            let contents = await fs.promises.readFile(args.path, 'utf8');
-            const rel = path.relative(outDir, args.path).split(path.sep).join('/');
-            contents = contents.replaceAll('import.meta.url', `new URL(${JSON.stringify(rel)}, import.meta.url).href`);
-            return { contents, loader: 'ts' };
-          });
-        },
-      }],
+      banner: { js: CJS_INTEROP_BANNER },
+      plugins: [importMetaUrlPlugin({ outDir, format: 'esm' }).plugin],
     });
     outs.push(outfile);
   }

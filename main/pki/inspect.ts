@@ -2,7 +2,7 @@
  * The per-certificate report behind `cert-assistant inspect`: identity, CA profile and the
  * login-fitness checks, each with a stable id and a zh-CN message.
  */
-import type { CheckStatus } from '../../common/ipc-contract.ts';
+import type { CheckStatus, CheckView } from '../../common/ipc-contract.ts';
 import type { CaProfile } from './ca-profiles.ts';
 import type { ParsedCertificate } from './certificate.ts';
 import { verifyChain, verifyCertificateSignature } from './chain.ts';
@@ -13,20 +13,9 @@ import { enterpriseNameOf } from './subject-name.ts';
 export type { CheckStatus };
 export type CheckId = 'validity' | 'key-usage' | 'chain' | 'self-signed' | 'weak-algorithm' | 'uscc' | 'revocation';
 
-export interface CheckResult {
+/** One check of a certificate, as the app shows it (common/ipc-contract.ts) and `inspect --json` prints it. */
+export interface CheckResult extends CheckView {
   id: CheckId;
-  status: CheckStatus;
-  message: string;
-  /** The same in English, for the app's English mode (not in `inspect --json`). */
-  messageEn: string;
-  /** Machine-readable reason for non-pass results (e.g. CHAIN_NO_ANCHOR). */
-  code?: string;
-  /**
-   * The technical part (key-usage names, OIDs and places, DNs, what an administrator does), for the
-   * app's 技术信息 disclosure and the CLI: `message` itself stays plain for clerks.
-   */
-  detail?: string;
-  detailEn?: string;
 }
 
 /** How sure the USCC extraction is, in words (never "可信度 high"). */

@@ -39,6 +39,9 @@ const CIPHERS: Record<string, { name: string; keyLen: number; kind: 'node' | 'sm
 /** An iteration INTEGER above this is not a count any tool writes (what a file may cost is KdfSession's budget). */
 export const MAX_ITERATIONS = 0x7fff_ffff;
 
+/** Most KDF work one file (or one encrypted key) may ask for: see PFX_LIMITS in pkcs12.ts. */
+export const MAX_KDF_WORK = 2_000_000;
+
 export class PasswordDecryptError extends Error {}
 
 /** Names for algorithms we recognise but do not implement, so the message says what it is. */
@@ -363,7 +366,15 @@ export function pbeDecryptScheme(s: PbeScheme, data: Uint8Array, attempt: Passwo
  * AssistantError PFX_UNSUPPORTED_ALGORITHM / PFX_MALFORMED otherwise.
  */
 export function pbeDecrypt(alg: asn1js.AsnType, data: Uint8Array, password: string, nullPassword = false, kdf: KdfSession = new KdfSession()): Buffer {
-  return pbeDecryptScheme(pbeScheme(alg), data, { password, nullPassword }, kdf);
+  const scheme = pbeScheme(alg);
+  // A lone encrypted key (PKCS#8 PEM/DER) gets the cap a whole PFX file gets (PFX_LIMITS).
+  const work = pbeWork(scheme);
+  if (work > MAX_KDF_WORK) {
+    throw new AssistantError('KEY_TOO_EXPENSIVE', `加密私钥要求的密钥计算量过大（${work.toLocaleString('en-US')} 次迭代，上限 ${MAX_KDF_WORK.toLocaleString('en-US')}），已拒绝解密`, {
+      en: `the encrypted key asks for too much key-derivation work (${work} iterations, limit ${MAX_KDF_WORK}); refused`, details: { work, limit: MAX_KDF_WORK },
+    });
+  }
+  return pbeDecryptScheme(scheme, data, { password, nullPassword }, kdf);
 }
 
 /** True when the MAC matches under `attempt`'s password. */

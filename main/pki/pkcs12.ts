@@ -9,7 +9,7 @@ import { checkDerStructure, parseBer } from './der.ts';
 import { OID } from './oids.ts';
 import { TAG } from './asn1-tags.ts';
 import {
-  checkMacScheme, KdfSession, macScheme, macWork, octetStringBytes, PasswordDecryptError, pbeDecrypt, pbeDecryptScheme, pbeScheme, pbeWork, pfxMalformed,
+  checkMacScheme, KdfSession, MAX_KDF_WORK, macScheme, macWork, octetStringBytes, PasswordDecryptError, pbeDecrypt, pbeDecryptScheme, pbeScheme, pbeWork, pfxMalformed,
   unsupported, type MacScheme, type PasswordAttempt, type PbeScheme,
 } from './pbe.ts';
 
@@ -33,7 +33,7 @@ export const MAX_PFX_BYTES = 1024 * 1024;
  * key bag's (PBKDF2 per PRF block, the PKCS#12 KDF per key and IV block). A file NSS writes with
  * 600,000 iterations costs 1,800,000; OpenSSL's and Windows' defaults a few thousand.
  */
-export const PFX_LIMITS = { maxBytes: MAX_PFX_BYTES, maxKdfWork: 2_000_000, maxBags: 64 } as const;
+export const PFX_LIMITS = { maxBytes: MAX_PFX_BYTES, maxKdfWork: MAX_KDF_WORK, maxBags: 64 } as const;
 
 export function pfxTooExpensive(work: number): AssistantError {
   const n = work.toLocaleString('en-US');

@@ -8,8 +8,8 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
 import { main } from '../../../main/cli/main.ts';
+import { runCli, type CliRun } from '../../support/cli.ts';
 import { getTestPki, type TestPki } from '../../fixtures/pki.ts';
 import { createSoftHsmToken, softHsmAvailable, SOFTHSM_MODULE, type SoftHsmToken } from '../../support/softhsm.ts';
 
@@ -18,21 +18,9 @@ let pki: TestPki;
 let dir: string;
 let trustDir: string;
 
-interface Ran {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+type Ran = CliRun;
 
-async function cli(args: string[], stdin = '', env: NodeJS.ProcessEnv = process.env): Promise<Ran> {
-  const out = new PassThrough();
-  const err = new PassThrough();
-  const chunks: [Buffer[], Buffer[]] = [[], []];
-  out.on('data', (c: Buffer) => chunks[0].push(c));
-  err.on('data', (c: Buffer) => chunks[1].push(c));
-  const code = await main(args, { stdout: out, stderr: err, stdin: Readable.from([Buffer.from(stdin)]), env, cwd: dir, now: () => new Date() });
-  return { code, stdout: Buffer.concat(chunks[0]).toString('utf8'), stderr: Buffer.concat(chunks[1]).toString('utf8') };
-}
+const cli = (args: string[], stdin = '', env: NodeJS.ProcessEnv = process.env): Promise<Ran> => runCli(main, args, { stdin, env, cwd: dir });
 
 const newChallenge = (): string => Buffer.from(Array.from({ length: 32 }, () => Math.floor(Math.random() * 256))).toString('base64');
 

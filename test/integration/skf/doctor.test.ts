@@ -11,30 +11,21 @@ import { PassThrough } from 'node:stream';
 import { diagnose, run, type DoctorDeps, type DoctorReport, type ModuleFact } from '../../../main/cli/commands/doctor.ts';
 import { AssistantError } from '../../../main/errors.ts';
 import { resolvePolicy } from '../../../main/policy/index.ts';
+import { doctorDeps } from '../../support/doctor.ts';
 import { getTestPki } from '../../fixtures/pki.ts';
 import { parseCertificate } from '../../../main/pki/certificate.ts';
 import { buildFakeSkf, fakeSkfEnv, skipFakeSkf } from '../../support/fake-skf.ts';
 
 function deps(over: Partial<DoctorDeps> = {}): DoctorDeps {
-  return {
-    now: new Date('2026-06-01T08:00:00Z'),
-    platform: 'linux',
-    arch: 'x64',
-    osRelease: '6.0',
-    versions: process.versions,
-    env: {},
-    policy: resolvePolicy({ platform: 'linux', machine: { status: 'absent' }, user: { status: 'absent' } }),
-    appVersion: '0.0.0-test',
+  return doctorDeps({
     profileModules: async () => ({ profiles: 1, modules: [] }),
     profileSkfModules: async () => [{ profile: 'bjca', name: 'libgm3000.so' }],
     libraryDirs: ['/lib-a'],
     exists: (p) => p === '/lib-a/libgm3000.so' || p === '/opt/skf/libvendor.so',
     describeModule: async () => ({ library: 'x', slots: 0, tokens: 0 }),
     describeSkf: async () => ({ devices: 1 }),
-    trustAnchors: async () => ({ anchors: [{ subject: 'CN=Root', notAfter: '2040-01-01T00:00:00.000Z', fingerprintSha256: 'ab' }], errors: [] }),
-    probePort: async () => false,
     ...over,
-  };
+  });
 }
 const check = (r: DoctorReport, id: string) => r.checks.find((c) => c.id === id);
 const policyWith = (skfModules: string[]) => resolvePolicy({ platform: 'linux', user: { status: 'absent' }, machine: { status: 'read', document: { skfModules } } });

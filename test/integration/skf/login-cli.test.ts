@@ -9,8 +9,8 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
 import { main } from '../../../main/cli/main.ts';
+import { runCli, type CliRun } from '../../support/cli.ts';
 import { loginTbs } from '../../../main/login/tbs.ts';
 import { getTestPki, type TestPki } from '../../fixtures/pki.ts';
 import { buildFakeSkf, fakeSkfEnv, skipFakeSkf, verifyCalls, type FakeSkfFiles } from '../../support/fake-skf.ts';
@@ -18,7 +18,7 @@ import { buildFakeSkf, fakeSkfEnv, skipFakeSkf, verifyCalls, type FakeSkfFiles }
 const ORIGIN = 'https://www.hbzwfw.gov.cn';
 const PIN = '12345678';
 
-interface Ran { code: number; stdout: string; stderr: string }
+type Ran = CliRun;
 
 const newChallenge = (): string => Buffer.from(Array.from({ length: 32 }, () => Math.floor(Math.random() * 256))).toString('base64');
 const lastJson = (r: Ran) => JSON.parse(r.stderr.trim().split('\n').pop()!) as { ok: boolean; error: { code: string; message: string; details?: Record<string, unknown> } };
@@ -31,15 +31,7 @@ describe('login --skf (the fake SM2 USB key through the worker)', { skip: skipFa
   let files: FakeSkfFiles;
   let env: NodeJS.ProcessEnv;
 
-  async function cli(args: string[], stdin = ''): Promise<Ran> {
-    const out = new PassThrough();
-    const err = new PassThrough();
-    const chunks: [Buffer[], Buffer[]] = [[], []];
-    out.on('data', (c: Buffer) => chunks[0].push(c));
-    err.on('data', (c: Buffer) => chunks[1].push(c));
-    const code = await main(args, { stdout: out, stderr: err, stdin: Readable.from([Buffer.from(stdin)]), env, cwd: dir, now: () => new Date() });
-    return { code, stdout: Buffer.concat(chunks[0]).toString('utf8'), stderr: Buffer.concat(chunks[1]).toString('utf8') };
-  }
+  const cli = (args: string[], stdin = ''): Promise<Ran> => runCli(main, args, { stdin, env, cwd: dir });
   const login = (pin: string, extra: string[] = [], ch = newChallenge()) => cli(['login', '--origin', ORIGIN, '--challenge', ch, '--skf', lib, '--pin-stdin', ...extra], `${pin}\n`);
 
   before(async () => {

@@ -8,28 +8,19 @@ import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { diagnose, formatReport, probeTcpPort, run, type DoctorDeps, type DoctorReport } from '../../../main/cli/commands/doctor.ts';
 import { resolvePolicy } from '../../../main/policy/index.ts';
+import { doctorDeps } from '../../support/doctor.ts';
 import { getTestPki } from '../../fixtures/pki.ts';
 
 const SOFTHSM = '/usr/lib/softhsm/libsofthsm2.so';
 
 function deps(over: Partial<DoctorDeps> = {}): DoctorDeps {
-  return {
-    now: new Date('2026-06-01T08:00:00Z'),
-    platform: 'linux',
-    arch: 'x64',
-    osRelease: '6.0',
-    versions: process.versions,
-    env: {},
-    policy: resolvePolicy({ platform: 'linux', machine: { status: 'absent' }, user: { status: 'absent' } }),
-    appVersion: '0.0.0-test',
+  return doctorDeps({
     profileModules: async () => ({ profiles: 2, modules: [{ profile: 'hebca', name: 'libhebca.so' }, { profile: 'bjca', name: 'libbjca.so' }] }),
     libraryDirs: ['/lib-a', '/lib-b'],
     exists: (p) => p === '/lib-b/libhebca.so',
     describeModule: async () => ({ library: 'Test 1.0', slots: 1, tokens: 1 }),
-    trustAnchors: async () => ({ anchors: [{ subject: 'CN=Root', notAfter: '2040-01-01T00:00:00.000Z', fingerprintSha256: 'ab' }], errors: [] }),
-    probePort: async () => false,
     ...over,
-  };
+  });
 }
 
 const check = (r: DoctorReport, id: string) => {

@@ -116,3 +116,13 @@ test('trust files never open a PFX (they are read in the app\'s main process)', 
   assert.equal(loadTrustAnchors([dir], { includeBundled: false, onSkipped: (f) => skipped.push(path.basename(f)) }).length, 0);
   assert.deepEqual(skipped, ['root.cer']);
 });
+
+test('a lone encrypted PKCS#8 key gets the same cap: KEY_TOO_EXPENSIVE', async () => {
+  const pem = path.join(tmp, 'key-over.pem');
+  // PBKDF2-HMAC-SHA1 for a 32-byte AES key runs two blocks: 2 × 1,000,001 iterations.
+  execFileSync('openssl', ['pkcs8', '-topk8', '-in', e.keyPem, '-v2', 'aes-256-cbc', '-v2prf', 'hmacWithSHA1', '-iter', '1000001', '-passout', 'pass:123456', '-out', pem], { stdio: 'pipe' });
+  await assert.rejects(readCertificatePath(pem, { password: '123456' }), isCode('KEY_TOO_EXPENSIVE'));
+  const ok = path.join(tmp, 'key-ok.pem');
+  execFileSync('openssl', ['pkcs8', '-topk8', '-in', e.keyPem, '-v2', 'aes-256-cbc', '-iter', '2048', '-passout', 'pass:123456', '-out', ok], { stdio: 'pipe' });
+  assert.equal((await readCertificatePath(ok, { password: '123456' })).keys.length, 1);
+});
