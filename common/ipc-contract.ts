@@ -171,7 +171,8 @@ export interface GuideItemSummary {
   theme: string | null;
   for: ServiceFor[];
   itemType: string | null;
-  online: boolean;
+  /** 可网办 as the data says it: null when the offline data does not know (no badge, never guessed). */
+  online: boolean | null;
   /** Where the query matched in the title: [start, end) in UTF-16 units. */
   highlights?: HighlightRange[];
   score?: number;
@@ -202,15 +203,19 @@ export interface GuideItemView extends GuideItemSummary {
   basicCode: string | null;
   implCode: string | null;
   conditions: string | null;
-  materials: GuideMaterialView[];
-  process: string[];
+  /** null: not known offline (the page says 以门户网站公布为准 once, not an empty table). */
+  materials: GuideMaterialView[] | null;
+  process: string[] | null;
   legalLimit: string | null;
   promisedLimit: string | null;
   fee: string | null;
   place: string | null;
   hours: string | null;
   phone: string | null;
+  /** The item's 在线办理 address, only when the data names one. */
   onlineUrl: string | null;
+  /** The site's portal, where the authoritative guide is published (unknown fields, unknown 可网办). */
+  portalUrl: string | null;
   /** Representative content, not the portal's authoritative text (示例). */
   sample: boolean;
 }

@@ -3,13 +3,15 @@
  * facets with counts, highlight ranges). Opens the catalogue lazily: the first screen that needs
  * it pays the load, app start does not.
  */
-import { Guide, type GuideOpenOptions, type ServiceItem } from '../guide/index.ts';
+import { Guide, normalizeChinesePunctuation, type GuideOpenOptions, type ServiceItem } from '../guide/index.ts';
 import type { FacetCount, GuideItemSummary, GuideItemView, GuideListView } from '../../common/ipc-contract.ts';
 import type { GuideService } from './world.ts';
 
 export interface GuideServiceHandle extends GuideService {
   info(): Promise<{ available: boolean; items: number | null; version: string | null }>;
 }
+
+const text = (v: string | null): string | null => (v === null ? null : normalizeChinesePunctuation(v));
 
 const REQUIRED_TEXT: Record<string, string> = { true: '必要', false: '非必要' };
 
@@ -22,8 +24,8 @@ function summaryOf(it: ServiceItem, highlights?: [number, number][], score?: num
     theme: it.themeName || null,
     for: [it.for],
     itemType: it.typeName || null,
-    // Unknown offline (null) still offers the portal: the portal says whether it is online.
-    online: it.online !== false,
+    // Unknown offline stays unknown: the item page offers the portal, which says whether it is online.
+    online: it.online,
   };
   if (highlights) s.highlights = highlights.map(([start, end]) => ({ start, end }));
   if (score !== undefined) s.score = score;
@@ -35,21 +37,22 @@ function itemView(it: ServiceItem): GuideItemView {
     ...summaryOf(it),
     basicCode: it.basicCode,
     implCode: it.implCode,
-    conditions: it.conditions,
-    materials: (it.materials ?? []).map((m) => ({
+    conditions: text(it.conditions),
+    materials: it.materials === null ? null : it.materials.map((m) => ({
       name: m.name,
       form: m.form,
       copies: m.copies === null ? null : String(m.copies),
       required: m.required === null ? null : (REQUIRED_TEXT[String(m.required)] ?? null),
     })),
-    process: it.process ?? [],
-    legalLimit: it.legalLimit,
-    promisedLimit: it.promiseLimit,
-    fee: it.fee,
-    place: it.place,
-    hours: it.hours,
+    process: it.process === null ? null : it.process.map((p) => normalizeChinesePunctuation(p)),
+    legalLimit: text(it.legalLimit),
+    promisedLimit: text(it.promiseLimit),
+    fee: text(it.fee),
+    place: text(it.place),
+    hours: text(it.hours),
     phone: it.consultPhone,
-    onlineUrl: it.onlineUrl ?? it.portalUrl ?? null,
+    onlineUrl: it.online === false ? null : it.onlineUrl,
+    portalUrl: it.portalUrl || null,
     sample: it.sample,
   };
 }

@@ -12,6 +12,7 @@ import { Catalogue, parseBundle, THEMES, type ItemFilter, type Page, type ThemeR
 import { loadInstalledUpdate } from './bundle.ts';
 import { QuestionAnswerer, type Answer, type HelpTopic, type ItemSuggestion } from './qa.ts';
 import { sectionPassage } from './manual.ts';
+import { normalizeChinesePunctuation } from './punctuation.ts';
 import { buildCatalogueIndex } from './search/build.ts';
 import { loadIndexFile, type IndexData } from './search/index-data.ts';
 import { SearchEngine, type SearchOptions, type SearchResult } from './search/query.ts';
@@ -19,6 +20,7 @@ import type { Audience, ManualSection, ServiceItem, Site } from './types.ts';
 
 export type { Answer, ItemSuggestion, ManualSection, SearchOptions, SearchResult, ServiceItem, Site, ThemeRef, ItemFilter, Page };
 export { UNKNOWN_TEXT } from './catalogue.ts';
+export { normalizeChinesePunctuation } from './punctuation.ts';
 
 export const DEFAULT_DATA_DIR = fileURLToPath(new URL('./data/', import.meta.url));
 
@@ -89,7 +91,9 @@ export class Guide {
     } catch {}
     // A missing or stale index is rebuilt in memory (slower start, same results).
     engine ??= new SearchEngine(buildCatalogueIndex(catalogue, now), { abbreviations, abbreviationPinyin });
-    const manual = readJson<{ sections: ManualSection[] }>(join(dataDir, 'manual.json')).sections;
+    // The manual's half-width and doubled punctuation is normalised once, for the reader and 智能问答 alike.
+    const manual = readJson<{ sections: ManualSection[] }>(join(dataDir, 'manual.json')).sections
+      .map((m) => ({ ...m, title: normalizeChinesePunctuation(m.title), text: normalizeChinesePunctuation(m.text) }));
     const synonyms = readJson<{ expansions: Record<string, string[]> }>(join(dataDir, 'qa-synonyms.json')).expansions;
     const qaItems = (function* () { for (const r of catalogue.indexRecords()) yield { id: r.id, title: r.title, keywords: r.keywords }; })();
     const help = readJson<{ topics: HelpTopic[] }>(join(dataDir, 'assistant-help.json')).topics;

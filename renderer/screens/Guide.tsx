@@ -1,9 +1,13 @@
+// Rendered under Node by the renderer tests too (tsx): the automatic JSX runtime, as Vite builds it.
+/** @jsxRuntime automatic */
+/** @jsxImportSource react */
 import { useEffect, useMemo, useRef, useState } from 'react';
 import type {
   AnswerView, GuideItemSummary, GuideItemView, GuideListView, GuideSiteView, HotCategoryView, ManualSectionTextView, ManualSectionView, ServiceFor,
 } from '../../common/ipc-contract.ts';
 import { ErrorNote } from '../ErrorNote.tsx';
 import { highlightRuns } from '../format.ts';
+import { guideItemFacts, knownText, onlineState } from '../guide-facts.ts';
 import { useI18n } from '../i18n-context.tsx';
 import { invoke } from '../ipc.ts';
 
@@ -19,7 +23,6 @@ function Highlighted({ text, ranges }: { text: string; ranges: GuideItemSummary[
 }
 
 function ItemRow({ item, onOpen }: { item: GuideItemSummary; onOpen: (id: string) => void }) {
-  const { t } = useI18n();
   return (
     <li className="item-row" data-testid="guide-result">
       <button type="button" className="item-link" onClick={() => onOpen(item.id)}>
@@ -29,7 +32,7 @@ function ItemRow({ item, onOpen }: { item: GuideItemSummary; onOpen: (id: string
           {item.theme ? ` · ${item.theme}` : ''}
         </span>
       </button>
-      <span className={item.online ? 'badge badge-pass' : 'badge'}>{item.online ? t('guide.online') : t('guide.offline')}</span>
+      <OnlineBadge online={item.online} />
     </li>
   );
 }
@@ -47,6 +50,68 @@ function Pager({ list, onPage }: { list: GuideListView; onPage: (p: number) => v
   );
 }
 
+/** 可网办 / 窗口办理 only when the data says which; nothing when it does not know. */
+function OnlineBadge({ online }: { online: boolean | null }) {
+  const { t } = useI18n();
+  const state = onlineState({ online });
+  if (state === null) return null;
+  return <span className={state === 'online' ? 'badge badge-pass' : 'badge'} data-testid="online-badge">{t(state === 'online' ? 'guide.online' : 'guide.offline')}</span>;
+}
+
+/** The item's facts: known fields only; what the offline data lacks is named once under 更多信息. */
+export function ItemFacts({ item }: { item: GuideItemView }) {
+  const { t } = useI18n();
+  const facts = guideItemFacts(item, (f) => t(`guide.for.${f}`));
+  const materials = facts.materials;
+  // A column nobody filled in (形式, 份数, 必要性) is left out rather than drawn as dashes.
+  const cols = (['form', 'copies', 'required'] as const).filter((c) => materials?.some((m) => knownText(m[c]) !== null));
+  return (
+    <>
+      <dl className="facts guide-facts">
+        {facts.rows.map((r) => (
+          <div key={r.key} className="fact" data-testid={`fact-${r.key}`}>
+            <dt>{t(`guide.field.${r.key}`)}</dt>
+            <dd>{r.value}</dd>
+          </div>
+        ))}
+      </dl>
+      {facts.conditions !== null && (
+        <>
+          <h3>{t('guide.field.conditions')}</h3>
+          <p className="prose">{facts.conditions}</p>
+        </>
+      )}
+      {materials !== null && (
+        <>
+          <h3>{t('guide.field.materials')}</h3>
+          <table className="table">
+            <thead>
+              <tr><th>{t('guide.material.name')}</th>{cols.map((c) => <th key={c}>{t(`guide.material.${c}`)}</th>)}</tr>
+            </thead>
+            <tbody>
+              {materials.map((m, i) => (
+                <tr key={i}><td>{m.name}</td>{cols.map((c) => <td key={c}>{knownText(m[c]) ?? '—'}</td>)}</tr>
+              ))}
+            </tbody>
+          </table>
+        </>
+      )}
+      {facts.process !== null && (
+        <>
+          <h3>{t('guide.field.process')}</h3>
+          <ol className="steps">{facts.process.map((s, i) => <li key={i}>{s}</li>)}</ol>
+        </>
+      )}
+      {facts.unknown.length > 0 && (
+        <details className="more-info" data-testid="guide-more-info">
+          <summary>{t('guide.moreInfo')}</summary>
+          <p className="muted">{t('guide.moreInfoNote', { fields: facts.unknown.map((k) => t(`guide.field.${k}`)).join(t('guide.listSeparator')) })}</p>
+        </details>
+      )}
+    </>
+  );
+}
+
 function ItemPage({ id, onBack, onOpenOnline }: { id: string; onBack: () => void; onOpenOnline: (url: string) => void }) {
   const { t } = useI18n();
   const [item, setItem] = useState<GuideItemView | null>(null);
@@ -56,56 +121,24 @@ function ItemPage({ id, onBack, onOpenOnline }: { id: string; onBack: () => void
   }, [id]);
   if (error !== null) return <ErrorNote error={error} />;
   if (!item) return <p className="muted">{t('common.loading')}</p>;
-  const row = (label: string, value: string | null) => (
-    <>
-      <dt>{label}</dt>
-      <dd>{value ?? t('guide.unknown')}</dd>
-    </>
-  );
+  const state = onlineState(item);
   return (
     <article className="item-page" data-testid="guide-item">
       <button type="button" className="link" onClick={onBack}>← {t('common.back')}</button>
       <header className="item-head">
         <div>
-          <h2>{item.title} {item.sample && <span className="badge badge-warn">{t('common.sample')}</span>}</h2>
+          <h2>{item.title} {item.sample && <span className="badge badge-warn">{t('common.sample')}</span>} <OnlineBadge online={item.online} /></h2>
           <p className="muted">{item.site.name} · {item.department}</p>
         </div>
-        {item.online && item.onlineUrl && (
+        {state === 'online' && item.onlineUrl ? (
           <button type="button" className="primary" onClick={() => onOpenOnline(item.onlineUrl!)} data-testid="go-online">{t('guide.goOnline')}</button>
-        )}
+        ) : state !== 'offline' && item.portalUrl ? (
+          // Whether it can be handled online is not known offline: the portal says, so we offer it without a claim.
+          <button type="button" className="secondary" onClick={() => onOpenOnline(item.portalUrl!)} data-testid="go-portal">{t('guide.seeOnPortal')}</button>
+        ) : null}
       </header>
       {item.sample && <div className="note note-warn">{t('guide.sampleNote')}</div>}
-      <dl className="facts">
-        {row(t('guide.field.itemType'), item.itemType)}
-        {row(t('guide.field.department'), item.department)}
-        {row(t('guide.field.for'), item.for.map((f) => t(`guide.for.${f}`)).join('、'))}
-        {row(t('guide.field.basicCode'), item.basicCode)}
-        {row(t('guide.field.implCode'), item.implCode)}
-        {row(t('guide.field.legalLimit'), item.legalLimit)}
-        {row(t('guide.field.promisedLimit'), item.promisedLimit)}
-        {row(t('guide.field.fee'), item.fee)}
-        {row(t('guide.field.place'), item.place)}
-        {row(t('guide.field.hours'), item.hours)}
-        {row(t('guide.field.phone'), item.phone)}
-      </dl>
-      <h3>{t('guide.field.conditions')}</h3>
-      <p className="prose">{item.conditions ?? t('guide.unknown')}</p>
-      <h3>{t('guide.field.materials')}</h3>
-      <table className="table">
-        <thead>
-          <tr><th>{t('guide.material.name')}</th><th>{t('guide.material.form')}</th><th>{t('guide.material.copies')}</th><th>{t('guide.material.required')}</th></tr>
-        </thead>
-        <tbody>
-          {item.materials.length === 0 && (
-            <tr><td colSpan={4} className="muted">{t('guide.unknown')}</td></tr>
-          )}
-          {item.materials.map((m, i) => (
-            <tr key={i}><td>{m.name}</td><td>{m.form ?? '—'}</td><td>{m.copies ?? '—'}</td><td>{m.required ?? '—'}</td></tr>
-          ))}
-        </tbody>
-      </table>
-      <h3>{t('guide.field.process')}</h3>
-      <ol className="steps">{item.process.map((s, i) => <li key={i}>{s}</li>)}</ol>
+      <ItemFacts item={item} />
     </article>
   );
 }

@@ -1,0 +1,49 @@
+// The manual's punctuation as shown: half-width marks inside Chinese become full-width, doubled marks collapse.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { normalizeChinesePunctuation as fix } from '../../../main/guide/punctuation.ts';
+import { Guide } from '../../../main/guide/index.ts';
+
+test('punctuation: half-width marks inside Chinese sentences become full-width', () => {
+  assert.equal(fix('最佳效果,建议IE9.0或IE9.0以上版本浏览器,屏幕分辨率为1366*768。'), '最佳效果，建议IE9.0或IE9.0以上版本浏览器，屏幕分辨率为1366*768。');
+  assert.equal(fix('方法一:注册成功之后的实名认证'), '方法一：注册成功之后的实名认证');
+  assert.equal(fix('咨询电话:0315-2806300'), '咨询电话：0315-2806300');
+  assert.equal(fix('市、县(市、区)级子站'), '市、县（市、区）级子站');
+  assert.equal(fix('(1)登录后办理'), '（1）登录后办理');
+  assert.equal(fix('进行账户登录;(注:需包含统一社\n会信用代码)'), '进行账户登录；（注：需包含统一社\n会信用代码）');
+  assert.equal(fix('您忘记密码了吗?请点击找回!'), '您忘记密码了吗？请点击找回！');
+  assert.equal(fix('请关闭浏览器.'), '请关闭浏览器。');
+  assert.equal(fix('即可登录, 也可以扫码'), '即可登录，也可以扫码');
+});
+
+test('punctuation: doubled marks collapse, a pause before a sentence end gives way', () => {
+  assert.equal(fix('点击登录，，即可'), '点击登录，即可');
+  assert.equal(fix('完成注册。。'), '完成注册。');
+  assert.equal(fix('姓名、、身份证号'), '姓名、身份证号');
+  assert.equal(fix('完成注册,。'), '完成注册。');
+  assert.equal(fix('完成注册，。然后'), '完成注册。然后');
+  // Legitimate doubles stay.
+  assert.equal(fix('请稍候……'), '请稍候……');
+  assert.equal(fix('证书助手——河北'), '证书助手——河北');
+});
+
+test('punctuation: numbers, times, URLs and Latin text keep their half-width marks', () => {
+  assert.equal(fix('办公时间9:00-17:00，收费1,000元'), '办公时间9:00-17:00，收费1,000元');
+  assert.equal(fix('访问https://www.hbzwfw.gov.cn/a?b=1即可'), '访问https://www.hbzwfw.gov.cn/a?b=1即可');
+  assert.equal(fix('IE9.0或更高'), 'IE9.0或更高');
+  assert.equal(fix('Use IE (9.0), please: ok.'), 'Use IE (9.0), please: ok.');
+  assert.equal(fix('USB Key(PKCS#11)'), 'USB Key(PKCS#11)');
+});
+
+test('punctuation: the shipped manual reads without half-width marks between Chinese or doubled marks', () => {
+  const g = Guide.open();
+  const bad = /[\u4e00-\u9fff][,:;!?()]|[,:;!?()][\u4e00-\u9fff]|([，。、；：！？])\1/;
+  for (const s of g.manual) {
+    assert.doesNotMatch(s.title, bad, `section ${s.id} title: ${s.title}`);
+    assert.doesNotMatch(s.text, bad, `section ${s.id}: ${s.text.match(bad)?.[0]}`);
+  }
+  assert.match(g.manualSection('1')!.passage, /最佳效果，建议/);
+  // 智能问答 reads the same normalised text.
+  const a = g.answer('浏览器版本要求', 1).answers[0];
+  assert.ok(a && !/[\u4e00-\u9fff],/.test(a.text), a?.text);
+});
