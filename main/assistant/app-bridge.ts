@@ -52,24 +52,29 @@ export function bridgeStartOptions(policy: BridgePolicy, tls: { cert: string; ke
  * the key stores gain later — decryption — pass through unchanged).
  */
 export function consentReportingStore(store: KeyStore, presenter: Pick<BridgeConsentPresenter, 'retryPin'>): KeyStore {
-  const sign: KeyStore['sign'] = async (id, data, algorithm, pin) => {
-    let typed = pin;
+  /** The PIN loop for every key operation that takes one (sign, signDigest, decrypt: PIN last). */
+  const withPinRetry = (run: (...a: unknown[]) => Promise<unknown>) => async (...args: unknown[]): Promise<unknown> => {
+    const a = [...args];
     for (;;) {
       try {
-        return await store.sign(id, data, algorithm, typed);
+        return await run(...a);
       } catch (e) {
         const error = toErrorInfo(e, 'SIGN_FAILED');
         if (!isWrongSecret(error.code)) throw e;
         // Rejects (USER_DENIED / CONSENT_TIMEOUT) when the user gives up: that is what the page gets.
-        typed = await presenter.retryPin(error);
+        a[a.length - 1] = await presenter.retryPin(error);
       }
     }
   };
+  const wrapped = new Map<PropertyKey, unknown>();
   return new Proxy(store, {
     get(target, key) {
-      if (key === 'sign') return sign;
       const v: unknown = Reflect.get(target, key, target);
-      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      if (typeof v !== 'function') return v;
+      const bound = (v as (...a: unknown[]) => Promise<unknown>).bind(target);
+      if (key !== 'sign' && key !== 'signDigest' && key !== 'decrypt') return bound;
+      if (!wrapped.has(key)) wrapped.set(key, withPinRetry(bound));
+      return wrapped.get(key);
     },
   });
 }

@@ -7,12 +7,12 @@
 import { randomBytes } from 'node:crypto';
 import { toErrorInfo } from '../errors.ts';
 import {
-  formatSofUserList, SGD, sofGenRandom, sofGetCertInfo, sofGetCertInfoByOid, sofGetInfoFromSignedMessage, sofHashAlgorithm,
+  buildEnvelope, decodeBase64, envelopeFor, formatSofUserList, MAX_ENVELOPE_BYTES, publicKeyEncrypt, SGD, sofGenRandom, sofGetCertInfo, sofGetCertInfoByOid, sofGetInfoFromSignedMessage, sofHashAlgorithm,
   sofHashData, sofVerifySignedData, sofVerifySignedHashData, sofVerifySignedMessage,
 } from './formats/index.ts';
 import { REFUSAL_MESSAGES, refusalReason } from './refused.ts';
 import { b64, FrameRate, listCertificates, type SessionContext } from './session.ts';
-import type { BridgeCertificate, SignatureFormat } from './types.ts';
+import type { BridgeCertificate, BridgeSignRequest, SignatureFormat } from './types.ts';
 
 /** GM/T 0020 error codes we answer with (SOF_GetLastError). */
 export const SOR = {
@@ -29,6 +29,9 @@ export const SOR = {
   /** Ours: wrong PIN / locked key, as the key store reported. */
   PIN_INCORRECT: 0x0b000302,
   PIN_LOCKED: 0x0b000303,
+  /** GM/T 0020 SOR_RSAENCERR / SOR_RSADECERR (also used here for SM2). */
+  ENCRYPT: 0x0b000208,
+  DECRYPT: 0x0b000209,
   CERT_NOT_FOUND: 0x0b000304,
   NOT_LOGGED_IN: 0x0b000305,
 } as const;
@@ -95,7 +98,10 @@ const int = (v: unknown, what: string): number => {
 function hostFailure(e: unknown): Failure {
   if (e instanceof SofFailure) return { code: e.code, message: e.message };
   const info = toErrorInfo(e, 'SIGN_FAILED');
-  if (info.code === 'SOF_CERT_INFO_TYPE' || info.code === 'NOT_SUPPORTED') return { code: SOR.NOT_SUPPORTED, message: info.message };
+  if (info.code === 'SOF_CERT_INFO_TYPE' || info.code === 'NOT_SUPPORTED' || info.code === 'OPERATION_NOT_SUPPORTED' || info.code === 'SM2_NOT_SUPPORTED_ON_TOKEN') return { code: SOR.NOT_SUPPORTED, message: info.message };
+  if (info.code === 'DECRYPT_FAILED' || info.code === 'ENVELOPE_NOT_FOR_RECIPIENT' || info.code === 'KEY_CERT_MISMATCH') return { code: SOR.DECRYPT, message: info.message };
+  if (info.code === 'SIGN_METHOD_MISMATCH' || info.code === 'ALGORITHM_MISMATCH') return { code: SOR.ALGO_TYPE, message: info.message };
+  if (info.code.startsWith('ENVELOPE_') || info.code === 'DIGEST_LENGTH') return { code: SOR.INDATA, message: info.message };
   if (info.code.startsWith('SOF_') || info.code === 'CERT_MALFORMED' || info.code.startsWith('BASE64') || info.code === 'INPUT_TOO_LARGE') return { code: SOR.INDATA, message: info.message };
   const code = info.code === 'USER_CANCELLED' || info.code === 'USER_DENIED' || info.code === 'CONSENT_TIMEOUT' || info.code === 'CONSENT_BUSY' ? SOR.USER_DENIED
     : info.code === 'PIN_INCORRECT' || info.code === 'PIN_LEN_RANGE' ? SOR.PIN_INCORRECT
@@ -190,18 +196,48 @@ export class BjcaSession {
     return bytes;
   }
 
-  private async sign(certId: unknown, data: Uint8Array, call: string, format: SignatureFormat): Promise<string> {
+  private async sign(certId: unknown, data: Uint8Array, call: string, format: SignatureFormat, prehashed = false): Promise<string> {
     const c = await this.cert(certId);
-    if (this.signMethod !== null) {
-      const ok = c.algorithm === 'SM2-SM3' ? this.signMethod === SGD.SM3_SM2 : this.signMethod === SGD.SHA256_RSA;
+    let digest: BridgeSignRequest['digest'];
+    if (this.signMethod !== null && !prehashed) {
+      const ok = c.algorithm === 'SM2-SM3' ? this.signMethod === SGD.SM3_SM2 : this.signMethod === SGD.SHA256_RSA || this.signMethod === SGD.SHA1_RSA;
       if (!ok) fail(SOR.ALGO_TYPE, '所设签名算法与该证书不符');
+      // Pages that still set SGD_SHA1_RSA get SHA-1 for raw signatures: the consent and the origin
+      // allow-list protect the user, and their servers verify nothing else (docs/compat.md).
+      if (this.signMethod === SGD.SHA1_RSA && format === 'raw') digest = 'sha1';
     }
+    if (prehashed) digest = 'prehashed';
     const login = this.logins.get(c.id);
     const r = await this.ctx.host.sign({
       origin: this.ctx.origin, protocol: 'bjca', certificateId: c.id, data, call, format,
+      ...(digest !== undefined ? { digest } : {}),
       ...(login?.pagePin !== undefined ? { pagePin: login.pagePin } : {}),
     });
     return b64(r.signature);
+  }
+
+  private async decrypt(c: BridgeCertificate, ciphertext: Uint8Array, call: string): Promise<Uint8Array> {
+    const login = this.logins.get(c.id);
+    const r = await this.ctx.host.decrypt({
+      origin: this.ctx.origin, protocol: 'bjca', certificateId: c.id, ciphertext, call,
+      ...(login?.pagePin !== undefined ? { pagePin: login.pagePin } : {}),
+    });
+    return r.plaintext;
+  }
+
+  private b64In(v: unknown, what: string, max = this.ctx.limits.maxDataBytes): Uint8Array {
+    const out = decodeBase64(str(v, what), max);
+    if (!out || out.length === 0) return fail(SOR.INDATA, `参数${what}不是 Base64 编码`);
+    return out;
+  }
+
+  /** Decrypted text back to the page; bytes that are not UTF-8 are refused, never mangled. */
+  private text(plain: Uint8Array): string {
+    try {
+      return new TextDecoder('utf-8', { fatal: true }).decode(plain);
+    } catch {
+      return fail(SOR.INDATA, '解密结果不是文本，无法以字符串返回');
+    }
   }
 
   private buildTable(): Record<string, { returns: ReturnKind; run: Impl }> {
@@ -232,9 +268,8 @@ export class BjcaSession {
       SOF_GetCertInfoByOid: S(([cert, oid]) => sofGetCertInfoByOid(str(cert, '证书'), str(oid, 'OID'))),
       SOF_SetSignMethod: N(([m]) => {
         const v = int(m, '签名算法');
-        if (v !== SGD.SHA256_RSA && v !== SGD.SM3_SM2) {
-          // SHA-1 signatures are not made any more; pages get a clear error code, not a weaker signature.
-          return fail(SOR.ALGO_TYPE, '不支持该签名算法（RSA 使用 SHA-256，SM2 使用 SM3）');
+        if (v !== SGD.SHA256_RSA && v !== SGD.SHA1_RSA && v !== SGD.SM3_SM2) {
+          return fail(SOR.ALGO_TYPE, '不支持该签名算法（RSA 使用 SHA-1 或 SHA-256，SM2 使用 SM3）');
         }
         this.signMethod = v;
         return SOR.OK;
@@ -248,6 +283,33 @@ export class BjcaSession {
       SOF_SignMessage: S(([flag, id, data]) => {
         const f = int(flag, '标志');
         return this.sign(id, this.data(data), 'SOF_SignMessage', f === 1 ? 'pkcs7-detached' : 'pkcs7-attached');
+      }),
+      SOF_SignHashData: S(async ([id, hash, alg]) => {
+        const h = this.b64In(hash, '摘要', 64);
+        const c = await this.cert(id);
+        if (alg !== undefined && alg !== null && alg !== '') {
+          const want = sofHashAlgorithm(int(alg, '摘要算法'));
+          const fits = c.algorithm === 'SM2-SM3' ? want === 'sm3' : want !== 'sm3' && h.length === (want === 'sha1' ? 20 : 32);
+          if (!fits) fail(SOR.ALGO_TYPE, '摘要算法或长度与该证书不符');
+        }
+        return this.sign(c.id, h, 'SOF_SignHashData', 'raw', true);
+      }),
+      // Digital envelope (PKCS#7/CMS EnvelopedData; GM/T 0010 for SM2) for the certificate a page names.
+      SOF_EncryptData: S(([cert, data]) => b64(buildEnvelope(this.data(data), [this.b64In(cert, '证书', 64 * 1024)]))),
+      SOF_DecryptData: S(async ([id, envelope]) => {
+        const c = await this.cert(id);
+        const env = envelopeFor(this.b64In(envelope, '数字信封', MAX_ENVELOPE_BYTES), c.certificate);
+        const sessionKey = await this.decrypt(c, env.encryptedKey, 'SOF_DecryptData');
+        try {
+          return this.text(env.open(sessionKey));
+        } finally {
+          sessionKey.fill(0);
+        }
+      }),
+      SOF_PubKeyEncrypt: S(([cert, data]) => b64(publicKeyEncrypt(this.b64In(cert, '证书', 64 * 1024), this.data(data)))),
+      SOF_PriKeyDecrypt: S(async ([id, data]) => {
+        const c = await this.cert(id);
+        return this.text(await this.decrypt(c, this.b64In(data, '密文', 64 * 1024), 'SOF_PriKeyDecrypt'));
       }),
       SOF_GenRandom: S(([len]) => sofGenRandom(int(len, '长度'))),
       SOF_HashData: S(([alg, data]) => sofHashData(sofHashAlgorithm(int(alg, '算法')), this.data(data))),

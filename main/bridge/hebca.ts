@@ -4,11 +4,11 @@
  * `1|<Func>|{"ret":0,"msg":"",…}`; ret ≠ 0 with a zh-CN msg is the error shape. The library
  * matches answers by function name, so every frame with a function gets one answer.
  */
-import { toErrorInfo } from '../errors.ts';
+import { AssistantError, toErrorInfo } from '../errors.ts';
 import { parseCertificate, type ParsedCertificate } from '../pki/certificate.ts';
 import { REFUSAL_MESSAGES, refusalReason } from './refused.ts';
-import { b64, base64Decode, FrameRate, listCertificates, type SessionContext } from './session.ts';
-import { formatHebcaCertSnList, hebcaNotAfter, sofVerifySignedMessage } from './formats/index.ts';
+import { b64, base64Decode, digest, FrameRate, listCertificates, type HashName, type SessionContext } from './session.ts';
+import { buildEnvelope, envelopeFor, formatHebcaCertSnList, hebcaNotAfter, notForUs, publicKeyEncrypt, sofVerifySignedMessage, type EnvelopeForRecipient } from './formats/index.ts';
 import type { BridgeCertificate, SignatureFormat } from './types.ts';
 
 export const HEBCA_VERSION = '3.0.0-cert-assistant';
@@ -28,6 +28,7 @@ export const HEBCA_ERR = {
   TOO_LARGE: 1010,
   BUSY: 1011,
   NOT_SUPPORTED: 1012,
+  DECRYPT_FAILED: 1013,
   FAILED: 1099,
 } as const;
 
@@ -83,6 +84,9 @@ function hostFailure(e: unknown): { ret: number; msg: string } {
     : info.code === 'PIN_LOCKED' ? HEBCA_ERR.PIN_LOCKED
     : info.code === 'DEVICE_TIMEOUT' ? HEBCA_ERR.TIMEOUT
     : info.code === 'NO_CERTIFICATE' || info.code === 'IDENTITY_NOT_FOUND' ? HEBCA_ERR.NO_CERT
+    : info.code === 'DECRYPT_FAILED' || info.code === 'ENVELOPE_NOT_FOR_RECIPIENT' || info.code === 'KEY_CERT_MISMATCH' ? HEBCA_ERR.DECRYPT_FAILED
+    : info.code.startsWith('ENVELOPE_') || info.code === 'CERT_MALFORMED' || info.code === 'INPUT_TOO_LARGE' || info.code === 'DIGEST_LENGTH' ? HEBCA_ERR.BAD_PARAM
+    : info.code === 'OPERATION_NOT_SUPPORTED' || info.code === 'SM2_NOT_SUPPORTED_ON_TOKEN' ? HEBCA_ERR.NOT_SUPPORTED
     : HEBCA_ERR.FAILED;
   return { ret, msg: info.message };
 }
@@ -193,6 +197,32 @@ export class HebcaSession {
     return b64(r.signature);
   }
 
+  private async decrypt(c: BridgeCertificate, ciphertext: Uint8Array, call: string): Promise<Uint8Array> {
+    const r = await this.ctx.host.decrypt({
+      origin: this.ctx.origin, protocol: 'hebca', certificateId: c.id, ciphertext, call,
+      ...(this.pagePin !== undefined ? { pagePin: this.pagePin } : {}),
+    });
+    return r.plaintext;
+  }
+
+  /** The certificate an envelope is addressed to: the selected one when it is, else any of ours. */
+  private async recipientOf(envelope: Uint8Array): Promise<{ cert: BridgeCertificate; env: EnvelopeForRecipient }> {
+    const list = await this.list();
+    const ordered = [...list.filter((c) => c.id === this.selected), ...list.filter((c) => c.id !== this.selected)];
+    let lastError: unknown = null;
+    for (const cert of ordered) {
+      try {
+        return { cert, env: envelopeFor(envelope, cert.certificate) };
+      } catch (e) {
+        // A malformed envelope is malformed for every certificate: say so at once.
+        if (e instanceof AssistantError && e.code === 'ENVELOPE_MALFORMED') throw e;
+        lastError = e;
+      }
+    }
+    if (list.length === 0) fail(HEBCA_ERR.NO_CERT, '没有找到证书，请插入 USB Key');
+    throw lastError ?? notForUs();
+  }
+
   private login(pin: unknown): void {
     // The page's PIN is dropped unread unless policy lets pages unlock keys; we ask at signing.
     this.pagePin = this.ctx.acceptPagePin && typeof pin === 'string' && pin.length > 0 && pin.length <= 64 ? pin : undefined;
@@ -275,6 +305,46 @@ export class HebcaSession {
       P7VerifyB64: (p) => {
         if (!sofVerifySignedMessage(strParam(p, 'b64data'))) fail(HEBCA_ERR.FAILED, '签名验证失败');
         return { result: 1 };
+      },
+      // PKCS#7/CMS EnvelopedData (GM/T 0010 for SM2) for the page's recipient certificates: no key, no consent.
+      EnvelopB64: (p) => {
+        const list = Array.isArray(p['certs']) ? p['certs'].slice(0, 32) : [];
+        const certs = list.map((x: unknown) => {
+          const v = typeof x === 'string' ? x : typeof x === 'object' && x !== null ? (x as Record<string, unknown>)['cert'] : undefined;
+          const der = typeof v === 'string' ? base64Decode(v, 64 * 1024) : null;
+          if (!der || der.length === 0) return fail(HEBCA_ERR.BAD_PARAM, '收件人证书不是 Base64 编码');
+          return der;
+        });
+        if (certs.length === 0) fail(HEBCA_ERR.BAD_PARAM, '缺少收件人证书 certs');
+        return { b64data: b64(buildEnvelope(this.bytes(p, 'b64data', true), certs)) };
+      },
+      UnEnvelopB64: async (p) => {
+        const { cert, env } = await this.recipientOf(this.bytes(p, 'b64data', true));
+        const sessionKey = await this.decrypt(cert, env.encryptedKey, 'UnEnvelopB64');
+        try {
+          return { b64data: b64(env.open(sessionKey)) };
+        } finally {
+          sessionKey.fill(0);
+        }
+      },
+      // 非对称加密/解密 with the selected (crypt) certificate: RSA PKCS#1 v1.5, SM2 GM/T 0009 DER.
+      EncryptB64: async (p) => ({ b64encrypted: b64(publicKeyEncrypt((await this.current()).certificate, this.bytes(p, 'b64data', true))) }),
+      DecryptB64: async (p) => {
+        const c = await this.current();
+        return { b64decrypted: b64(await this.decrypt(c, this.bytes(p, 'b64data', true), 'DecryptB64')) };
+      },
+      Digest: async (p) => {
+        const data = this.bytes(p, 'b64data', true);
+        const asked = typeof p['digestalg'] === 'string' ? p['digestalg'].toLowerCase().replace(/-/g, '') : '';
+        let alg: HashName;
+        if (asked === 'sha1' || asked === 'sha256' || asked === 'sm3') alg = asked;
+        else if (asked === '' || asked === 'undefined' || asked === 'null') {
+          // The library's own rule: SM3 for an SM2 certificate, SHA-1 otherwise.
+          const sn = typeof p['certSN'] === 'string' && p['certSN'] !== '' && p['certSN'] !== 'undefined' ? p['certSN'] : null;
+          const c = sn !== null ? await this.bySerial(sn) : this.selected !== null ? await this.current() : null;
+          alg = c?.algorithm === 'SM2-SM3' ? 'sm3' : 'sha1';
+        } else return fail(HEBCA_ERR.BAD_PARAM, `不支持的摘要算法 ${asked.slice(0, 16)}`);
+        return { digest: b64(digest(alg, data)), digestalg: alg };
       },
       P7SignB64: async (p) => ({ b64data: await this.sign(await this.current(), this.bytes(p, 'b64data', true), 'P7SignB64', 'pkcs7-attached') }),
     };

@@ -81,6 +81,13 @@ export function createKeyBridgeHost(opts: {
     return cache.entries;
   };
 
+  const entry = async (certificateId: string): Promise<Entry> => {
+    const e = (await entries()).find((x) => x.cert.id === certificateId);
+    if (!e) throw new AssistantError('NO_CERTIFICATE', '找不到该证书，USB Key 可能已拔出', { en: 'Certificate not found; the USB key may have been removed' });
+    return e;
+  };
+  const signingKey = (e: Entry) => ({ certificate: e.identity.certificate, intermediates: e.identity.intermediates, algorithm: e.identity.algorithm, store: e.store.store, identityId: e.identity.id });
+
   return {
     invalidate() {
       cache = null;
@@ -89,14 +96,21 @@ export function createKeyBridgeHost(opts: {
       return (await entries()).map((e) => e.cert);
     },
     async sign(req) {
-      const e = (await entries()).find((x) => x.cert.id === req.certificateId);
-      if (!e) throw new AssistantError('NO_CERTIFICATE', '找不到该证书，USB Key 可能已拔出', { en: 'Certificate not found; the USB key may have been removed' });
+      const e = await entry(req.certificateId);
       const signature = await opts.path.sign({
-        origin: req.origin, protocol: req.protocol, data: req.data, output: req.format,
-        key: { certificate: e.identity.certificate, intermediates: e.identity.intermediates, algorithm: e.identity.algorithm, store: e.store.store, identityId: e.identity.id },
+        origin: req.origin, protocol: req.protocol, data: req.data, output: req.format, key: signingKey(e),
+        ...(req.digest !== undefined ? { digest: req.digest } : {}),
         ...(req.pagePin !== undefined ? { pagePin: req.pagePin } : {}),
       });
       return { signature, certificate: e.identity.certificate, algorithm: e.identity.algorithm };
+    },
+    async decrypt(req) {
+      const e = await entry(req.certificateId);
+      const plaintext = await opts.path.decrypt({
+        origin: req.origin, protocol: req.protocol, ciphertext: req.ciphertext, key: signingKey(e),
+        ...(req.pagePin !== undefined ? { pagePin: req.pagePin } : {}),
+      });
+      return { plaintext };
     },
     note(n) {
       opts.note?.(n);

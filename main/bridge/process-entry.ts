@@ -39,6 +39,7 @@ function call<M extends BridgeHostMethod>(method: M, params: BridgeHostCalls[M][
 const host: BridgeHost = {
   certificates: (ctx) => call('certificates', ctx),
   sign: (req) => call('sign', req),
+  decrypt: (req) => call('decrypt', req),
   note: (note) => ch.post({ type: 'note', note }),
 };
 

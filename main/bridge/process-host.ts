@@ -98,9 +98,11 @@ export function startBridgeProcess(opts: {
       } else if (raw.type === 'log') {
         opts.log?.(raw.event, raw.fields);
       } else if (raw.type === 'call') {
-        const run = raw.method === 'certificates'
+        const run: Promise<unknown> = raw.method === 'certificates'
           ? opts.host.certificates(raw.params as Parameters<BridgeHost['certificates']>[0])
-          : opts.host.sign(raw.params as Parameters<BridgeHost['sign']>[0]);
+          : raw.method === 'decrypt'
+            ? opts.host.decrypt(raw.params as Parameters<BridgeHost['decrypt']>[0])
+            : opts.host.sign(raw.params as Parameters<BridgeHost['sign']>[0]);
         run.then(
           (value) => t.postMessage({ type: 'reply', id: raw.id, ok: true, value }),
           (e) => t.postMessage({ type: 'reply', id: raw.id, ok: false, error: toErrorInfo(e, 'SIGN_FAILED') }),

@@ -6,7 +6,7 @@
 import type { ErrorInfo } from '../errors.ts';
 import type { BridgePorts } from './server.ts';
 import type { SessionLimits } from './session.ts';
-import type { BridgeCertificate, BridgeEndpoint, BridgeNote, BridgeProtocol, BridgeSignRequest, BridgeSignResult } from './types.ts';
+import type { BridgeCertificate, BridgeDecryptRequest, BridgeEndpoint, BridgeNote, BridgeProtocol, BridgeSignRequest, BridgeSignResult } from './types.ts';
 
 export interface BridgeStartOptions {
   protocols: BridgeProtocol[];
@@ -21,6 +21,7 @@ export interface BridgeStartOptions {
 export interface BridgeHostCalls {
   certificates: { params: { origin: string; protocol: BridgeProtocol }; result: BridgeCertificate[] };
   sign: { params: BridgeSignRequest; result: BridgeSignResult };
+  decrypt: { params: BridgeDecryptRequest; result: { plaintext: Uint8Array } };
 }
 export type BridgeHostMethod = keyof BridgeHostCalls;
 

@@ -41,6 +41,8 @@ export interface BridgeSignRequest {
   call: string;
   /** raw: the key's signature (PKCS#1 v1.5 / SM2 DER); pkcs7-*: a CMS SignedData over `data`. */
   format: SignatureFormat;
+  /** raw only. sha1: RSA over SHA-1 (SGD_SHA1_RSA pages); prehashed: `data` is the digest (SOF_SignHashData). */
+  digest?: 'sha1' | 'prehashed';
   /**
    * The page-typed PIN, passed only when policy `bridge.acceptPagePin` lets the page unlock keys;
    * otherwise the bridge drops it unread and this is absent.
@@ -54,6 +56,17 @@ export interface BridgeSignResult {
   algorithm: SignatureAlgorithm;
 }
 
+/** A private-key decryption a page asked for (SOF_PriKeyDecrypt, the key inside an envelope, …). */
+export interface BridgeDecryptRequest {
+  origin: string;
+  protocol: BridgeProtocol;
+  certificateId: string;
+  /** Exactly what the key decrypts: an RSA PKCS#1 v1.5 block, or SM2 C1‖C3‖C2 / GM/T 0009 DER. */
+  ciphertext: Uint8Array;
+  call: string;
+  pagePin?: string;
+}
+
 /** Things the bridge tells its host for diagnostics (never a PIN, never content). */
 export type BridgeNote =
   | { event: 'refused'; origin: string | null; reason: string; protocol: BridgeProtocol }
@@ -65,6 +78,8 @@ export interface BridgeHost {
   certificates(ctx: { origin: string; protocol: BridgeProtocol }): Promise<BridgeCertificate[]>;
   /** Consent (one at a time, with a timeout), then the signature through the key-store worker. */
   sign(req: BridgeSignRequest): Promise<BridgeSignResult>;
+  /** Consent (解密), then the decryption through the key-store worker. */
+  decrypt(req: BridgeDecryptRequest): Promise<{ plaintext: Uint8Array }>;
   note(n: BridgeNote): void;
 }
 

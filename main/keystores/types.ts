@@ -55,6 +55,18 @@ export interface KeyStore {
    * over the default ID 1234567812345678). The PIN is used once and never kept; never retried.
    */
   sign(identityId: string, data: Uint8Array, algorithm: SignatureAlgorithm, pin: string): Promise<Uint8Array>;
+  /**
+   * Signs a digest computed elsewhere (SOF_SignHashData, SHA-1 pages). RSA: PKCS#1 v1.5 over the
+   * DigestInfo, the hash told by the length (20 SHA-1, 32 SHA-256); SM2: DER r,s over e (already
+   * SM3(Z_A ‖ M)). Absent where the store cannot (the signing path then refuses with OPERATION_NOT_SUPPORTED before any consent).
+   */
+  signDigest?(identityId: string, digest: Uint8Array, algorithm: SignatureAlgorithm, pin: string): Promise<Uint8Array>;
+  /**
+   * Private-key decryption: RSA PKCS#1 v1.5 (RSAES-PKCS1-v1_5); SM2 GM/T 0003-4 C1‖C3‖C2
+   * (04-prefixed) or GM/T 0009 DER. Every call follows its own consent (解密). Absent where the
+   * store cannot decrypt.
+   */
+  decrypt?(identityId: string, ciphertext: Uint8Array, algorithm: SignatureAlgorithm, pin: string): Promise<Uint8Array>;
   /** Insert/remove notifications where the store can tell; returns an unsubscribe. */
   watch?(listener: (e: KeyStoreEvent) => void): () => void;
   close(): Promise<void>;

@@ -100,12 +100,28 @@ export interface SigningRequest {
   key: SigningKey;
   data: Uint8Array;
   output: SignatureOutput;
+  /**
+   * raw output only. `sha1`: RSA PKCS#1 v1.5 over SHA-1(data) (pages that set SGD_SHA1_RSA);
+   * `prehashed`: data is the digest itself (SOF_SignHashData: RSA by length SHA-1/SHA-256, SM2 e).
+   */
+  digest?: 'sha1' | 'prehashed';
   /** Only when policy bridge.acceptPagePin lets a page-typed PIN unlock the key. */
+  pagePin?: string;
+}
+
+/** A private-key decryption: `ciphertext` is exactly what the key decrypts (RSA block, SM2 C1C3C2/DER). */
+export interface DecryptionRequest {
+  origin: string;
+  protocol: string;
+  key: SigningKey;
+  ciphertext: Uint8Array;
   pagePin?: string;
 }
 
 export interface SigningPath {
   sign(req: SigningRequest): Promise<Uint8Array>;
+  /** Consent (解密), then the key store's decryption; recorded as a decryption. */
+  decrypt(req: DecryptionRequest): Promise<Uint8Array>;
   /**
    * Takes the single consent slot synchronously (the embedded portal's own consent holds it too);
    * null when another consent is open. Release it when the consent ends.
@@ -125,9 +141,11 @@ export function sha256Hex(data: Uint8Array): string {
 }
 
 /** How the consent shows what is signed: a short random is a login, anything else is content. */
-export function describeContent(data: Uint8Array, operation: SigningOperation): ConsentContent {
+export function describeContent(data: Uint8Array, operation: SigningOperation, opts: { prehashed?: boolean } = {}): ConsentContent {
   const sha256 = sha256Hex(data);
   if (operation === 'decrypt') return { kind: 'decrypt', preview: '解密', sha256 };
+  // A digest computed by the page: the user can only be told that, and which digest it is.
+  if (opts.prehashed) return { kind: 'content', preview: `摘要（由网页计算）：${Buffer.from(data).toString('hex')}`, sha256 };
   let text: string | null;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(data);
@@ -145,6 +163,17 @@ export function describeContent(data: Uint8Array, operation: SigningOperation): 
 
 function denied(): AssistantError {
   return new AssistantError('USER_DENIED', '用户拒绝了该签名请求', { en: 'The user refused the signature' });
+}
+
+function checkDigestSigning(key: SigningKey, output: SignatureOutput, digest: 'sha1' | 'prehashed'): void {
+  if (output !== 'raw' || key.algorithm === 'ES256' || (digest === 'sha1' && key.algorithm !== 'RS256')) {
+    throw new AssistantError('SIGN_METHOD_MISMATCH', '该签名方式与证书密钥不符', { en: 'this signing method does not fit the key' });
+  }
+  if (!key.store.signDigest) throw new AssistantError('OPERATION_NOT_SUPPORTED', '该类证书存储暂不支持对摘要签名', { en: 'this key store cannot sign digests' });
+}
+
+function deniedDecryption(): AssistantError {
+  return new AssistantError('USER_DENIED', '用户拒绝了该解密请求', { en: 'The user refused the decryption' });
 }
 
 export function createConsentSlot(): ConsentSlot {
@@ -204,7 +233,12 @@ export function createSigningPath(opts: SigningPathOptions): SigningPath {
     };
   };
 
-  const signWithKey = async (key: SigningKey, data: Uint8Array, output: SignatureOutput, pin: string): Promise<Uint8Array> => {
+  const signWithKey = async (key: SigningKey, data: Uint8Array, output: SignatureOutput, pin: string, digest?: SigningRequest['digest']): Promise<Uint8Array> => {
+    if (digest !== undefined) {
+      checkDigestSigning(key, output, digest);
+      const value = digest === 'sha1' ? new Uint8Array(createHash('sha1').update(data).digest()) : data;
+      return key.store.signDigest!(key.identityId, value, key.algorithm, pin);
+    }
     if (output === 'raw') {
       const sig = await key.store.sign(key.identityId, data, key.algorithm, pin);
       return key.algorithm === 'ES256' ? ecdsaP1363ToDer(sig) : sig;
@@ -216,6 +250,49 @@ export function createSigningPath(opts: SigningPathOptions): SigningPath {
     }, opts.now(), { attached: output === 'pkcs7-attached', digest: key.algorithm === 'SM2-SM3' ? 'sm3' : 'sha256' });
   };
 
+  /** One consent (one at a time, with a timeout), the key operation with the PIN typed there, one record. */
+  const consented = async (req: { origin: string; protocol: string; key: SigningKey; pagePin?: string }, operation: SigningOperation, content: ConsentContent, run: (pin: string) => Promise<Uint8Array>): Promise<Uint8Array> => {
+    const release = reserve();
+    if (!release) throw new AssistantError('CONSENT_BUSY', '已有一个签名请求等待确认', { en: 'Another signature request is waiting for confirmation' });
+    try {
+      const now = opts.now();
+      const view: ConsentView = {
+        id: opts.randomId(),
+        origin: req.origin,
+        siteName: opts.siteName?.(req.origin) ?? null,
+        protocol: req.protocol,
+        operation,
+        certificate: describeKey(req.key),
+        content,
+        expiresAt: new Date(now.getTime() + timeoutMs).toISOString(),
+        ...(req.pagePin !== undefined ? { pinFromPage: true } : {}),
+      };
+      const abort = new AbortController();
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const answer = await Promise.race([
+        opts.ask(view, abort.signal),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => {
+            abort.abort();
+            reject(new AssistantError('CONSENT_TIMEOUT', '等待用户确认超时', { en: 'The user did not confirm in time' }));
+          }, timeoutMs);
+          timer.unref?.();
+        }),
+      ]).finally(() => clearTimeout(timer));
+      if (!answer.allow) throw operation === 'decrypt' ? deniedDecryption() : denied();
+      // The PIN typed in our own prompt wins; a page PIN only where policy allows it; never retried.
+      const out = await run(answer.secret ?? req.pagePin ?? '');
+      await opts.record({
+        event: 'signed', origin: req.origin, protocol: req.protocol, operation,
+        fingerprintSha256: view.certificate.fingerprintSha256, enterprise: view.certificate.enterpriseName, uscc: view.certificate.uscc,
+        contentSha256: view.content.sha256, at: opts.now().toISOString(),
+      });
+      return out;
+    } finally {
+      release();
+    }
+  };
+
   return {
     reserve,
     acquire,
@@ -223,47 +300,16 @@ export function createSigningPath(opts: SigningPathOptions): SigningPath {
       return slot.busy;
     },
     async sign(req) {
-      const release = reserve();
-      if (!release) throw new AssistantError('CONSENT_BUSY', '已有一个签名请求等待确认', { en: 'Another signature request is waiting for confirmation' });
-      const operation: SigningOperation = describeContent(req.data, 'sign').kind === 'login' ? 'login' : 'sign';
-      try {
-        const now = opts.now();
-        const view: ConsentView = {
-          id: opts.randomId(),
-          origin: req.origin,
-          siteName: opts.siteName?.(req.origin) ?? null,
-          protocol: req.protocol,
-          operation,
-          certificate: describeKey(req.key),
-          content: describeContent(req.data, operation),
-          expiresAt: new Date(now.getTime() + timeoutMs).toISOString(),
-          ...(req.pagePin !== undefined ? { pinFromPage: true } : {}),
-        };
-        const abort = new AbortController();
-        let timer: ReturnType<typeof setTimeout> | undefined;
-        const answer = await Promise.race([
-          opts.ask(view, abort.signal),
-          new Promise<never>((_, reject) => {
-            timer = setTimeout(() => {
-              abort.abort();
-              reject(new AssistantError('CONSENT_TIMEOUT', '等待用户确认超时', { en: 'The user did not confirm in time' }));
-            }, timeoutMs);
-            timer.unref?.();
-          }),
-        ]).finally(() => clearTimeout(timer));
-        if (!answer.allow) throw denied();
-        // The PIN typed in our own prompt wins; a page PIN only where policy allows it; never retried.
-        const pin = answer.secret ?? req.pagePin ?? '';
-        const signature = await signWithKey(req.key, req.data, req.output, pin);
-        await opts.record({
-          event: 'signed', origin: req.origin, protocol: req.protocol, operation,
-          fingerprintSha256: view.certificate.fingerprintSha256, enterprise: view.certificate.enterpriseName, uscc: view.certificate.uscc,
-          contentSha256: view.content.sha256, at: opts.now().toISOString(),
-        });
-        return signature;
-      } finally {
-        release();
-      }
+      // What the key cannot do is refused before anyone is asked.
+      if (req.digest !== undefined) checkDigestSigning(req.key, req.output, req.digest);
+      const operation: SigningOperation = req.digest !== 'prehashed' && describeContent(req.data, 'sign').kind === 'login' ? 'login' : 'sign';
+      const content = describeContent(req.data, operation, { prehashed: req.digest === 'prehashed' });
+      return consented(req, operation, content, (pin) => signWithKey(req.key, req.data, req.output, pin, req.digest));
+    },
+    async decrypt(req) {
+      const { key } = req;
+      if (!key.store.decrypt) throw new AssistantError('OPERATION_NOT_SUPPORTED', '该类证书存储暂不支持解密', { en: 'this key store cannot decrypt' });
+      return consented(req, 'decrypt', describeContent(req.ciphertext, 'decrypt'), (pin) => key.store.decrypt!(key.identityId, req.ciphertext, key.algorithm, pin));
     },
   };
 }

@@ -138,3 +138,80 @@ export function sm2VerifyHash(publicKeyHex: string, e: Uint8Array, derSig: Uint8
     return false;
   }
 }
+
+/** Signs a precomputed e = SM3(Z_A ‖ M) (32 bytes) and returns the DER SEQUENCE{r,s}. */
+export function sm2SignHash(privateKeyHex: string, e: Uint8Array): Uint8Array {
+  if (e.length !== 32) throw new RangeError('SM2 hash must be 32 bytes');
+  return hexToBytes(sm2.doSignature(e, privateKeyHex, { der: true, hash: false }));
+}
+
+/** The two ways SM2 ciphertexts travel: GM/T 0003-4 C1‖C3‖C2 (C1 = 04‖x‖y) and GM/T 0009 DER. */
+export type Sm2CiphertextForm = 'c1c3c2' | 'der';
+
+/** SM2 public-key encryption (GM/T 0003-4) of `data` for the point `04‖x‖y` (hex). */
+export function sm2Encrypt(publicKeyHex: string, data: Uint8Array, form: Sm2CiphertextForm): Uint8Array {
+  if (form === 'der') return hexToBytes(sm2.doEncrypt(data, publicKeyHex, 1, { asn1: true }));
+  // sm-crypto leaves out C1's 04 prefix; the standard (and OpenSSL's raw form) keeps it.
+  return hexToBytes('04' + sm2.doEncrypt(data, publicKeyHex, 1));
+}
+
+/**
+ * GM/T 0009 DER SEQUENCE{x, y, C3, C2} → C1‖C3‖C2 with the 04 prefix; null when it is not that DER.
+ * Already-raw input (04‖…) is returned as it is.
+ */
+export function sm2CiphertextToC1C3C2(ct: Uint8Array): Uint8Array | null {
+  if (ct.length >= 97 && ct[0] === 0x04) return ct;
+  if (ct[0] !== 0x30) return null;
+  let p = 0;
+  const readLen = (): number => {
+    let len = ct[p++]!;
+    if (len & 0x80) {
+      const n = len & 0x7f;
+      if (n < 1 || n > 3) return -1;
+      len = 0;
+      for (let i = 0; i < n; i++) len = (len << 8) | ct[p++]!;
+    }
+    return len;
+  };
+  const item = (tag: number): Uint8Array | null => {
+    if (ct[p++] !== tag) return null;
+    const len = readLen();
+    if (len < 0 || p + len > ct.length) return null;
+    const v = ct.subarray(p, p + len);
+    p += len;
+    return v;
+  };
+  const seq = item(0x30);
+  if (!seq || p !== ct.length) return null;
+  p = ct.length - seq.length;
+  const x = item(0x02);
+  const y = item(0x02);
+  const c3 = item(0x04);
+  const c2 = item(0x04);
+  if (!x || !y || !c3 || !c2 || p !== ct.length || c3.length !== 32) return null;
+  const coord = (v: Uint8Array): Buffer | null => {
+    const t = v.length > 32 && v[0] === 0 ? v.subarray(v.length - 32) : v;
+    if (t.length > 32) return null;
+    return Buffer.concat([Buffer.alloc(32 - t.length), t]);
+  };
+  const cx = coord(x);
+  const cy = coord(y);
+  if (!cx || !cy) return null;
+  return new Uint8Array(Buffer.concat([Buffer.from([4]), cx, cy, c3, c2]));
+}
+
+/**
+ * SM2 decryption of C1‖C3‖C2 (04-prefixed) or GM/T 0009 DER; null when C3 does not check
+ * (wrong key or damaged data) or the input is neither form.
+ */
+export function sm2Decrypt(privateKeyHex: string, ct: Uint8Array): Uint8Array | null {
+  const raw = sm2CiphertextToC1C3C2(ct);
+  if (!raw || raw.length < 97) return null;
+  try {
+    const out = sm2.doDecrypt(bytesToHex(raw.subarray(1)), privateKeyHex, 1, { output: 'array' });
+    // sm-crypto answers a failed C3 check with an empty result; an empty message cannot be encrypted.
+    return out.length === 0 && raw.length !== 97 ? null : new Uint8Array(out);
+  } catch {
+    return null;
+  }
+}

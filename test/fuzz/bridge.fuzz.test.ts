@@ -31,6 +31,9 @@ before(async () => {
 
       throw new AssistantError('USER_DENIED', '用户拒绝了该签名请求');
     },
+    decrypt: async () => {
+      throw new AssistantError('USER_DENIED', '用户拒绝了该解密请求');
+    },
     note: () => {},
   };
   server = await startBridgeServer({

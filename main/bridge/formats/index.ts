@@ -2,3 +2,4 @@
 export * from './cert-info.ts';
 export * from './signing.ts';
 export * from './pkcs7.ts';
+export * from './envelope.ts';

@@ -311,6 +311,9 @@ function lockedPfxStore(file: string, client: KeyStoreWorkerClient, path: Return
     },
     pinState: (id) => remote.pinState(id),
     sign: (id, data, alg, pin) => remote.sign(id, data, alg, pin),
+    // A PFX key signs digests and decrypts in the worker too (each after its own consent).
+    signDigest: remote.signDigest!,
+    decrypt: remote.decrypt!,
     close: () => remote.close(),
   };
 }

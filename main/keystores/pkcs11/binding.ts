@@ -66,6 +66,8 @@ export function declareCryptoki(windowsAbi: boolean) {
     C_FindObjectsFinal: koffi.proto(UL, [UL]),
     C_SignInit: koffi.proto(UL, [UL, ptr(MECHANISM), UL]),
     C_Sign: koffi.proto(UL, [UL, 'void *', UL, 'void *', inout(UL)]),
+    C_DecryptInit: koffi.proto(UL, [UL, ptr(MECHANISM), UL]),
+    C_Decrypt: koffi.proto(UL, [UL, 'void *', UL, 'void *', inout(UL)]),
   };
   return {
     ulongBytes: koffi.sizeof(UL),
@@ -299,17 +301,25 @@ export class Pkcs11Module {
 
   sign(session: Handle, mechanism: number, key: Handle, data: Uint8Array): Buffer {
     this.check('C_SignInit', this.fns.C_SignInit(session, { mechanism, pParameter: null, ulParameterLen: 0 }, key));
+    return this.singlePart('C_Sign', session, data);
+  }
+
+  decrypt(session: Handle, mechanism: number, key: Handle, data: Uint8Array): Buffer {
+    this.check('C_DecryptInit', this.fns.C_DecryptInit(session, { mechanism, pParameter: null, ulParameterLen: 0 }, key));
+    return this.singlePart('C_Decrypt', session, data);
+  }
+
+  /** C_Sign / C_Decrypt after their Init: one call with room for RSA-8192; CKR_BUFFER_TOO_SMALL keeps the operation active and tells the size. */
+  private singlePart(fn: 'C_Sign' | 'C_Decrypt', session: Handle, data: Uint8Array): Buffer {
     const input = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-    // One call with room for RSA-8192; CKR_BUFFER_TOO_SMALL keeps the operation active and tells the size.
-    let sig = Buffer.alloc(1024);
-    const len = [sig.length];
-    let rv = this.fns.C_Sign(session, input, input.length, sig, len);
+    let out = Buffer.alloc(Math.max(1024, input.length));
+    const len = [out.length];
+    let rv = this.fns[fn](session, input, input.length, out, len);
     if (rv === 0x150) {
-      sig = Buffer.alloc(Number(len[0]));
-      rv = this.fns.C_Sign(session, input, input.length, sig, len);
+      out = Buffer.alloc(Number(len[0]));
+      rv = this.fns[fn](session, input, input.length, out, len);
     }
-    this.check('C_Sign', rv);
-    return sig.subarray(0, Number(len[0]));
+    this.check(fn, rv);
+    return out.subarray(0, Number(len[0]));
   }
 }
-

@@ -8,11 +8,16 @@ import { Pkcs11Module, readUlong, ulongBytes, type Handle, type TokenInfo } from
 import { CKR_OK, CKR_PIN_INCORRECT, CKR_USER_ALREADY_LOGGED_IN, pkcs11Error } from './ckr.ts';
 import {
   CKA_CLASS, CKA_EC_PARAMS, CKA_ID, CKA_KEY_TYPE, CKA_LABEL, CKA_VALUE, CKF_LOGIN_REQUIRED, CKF_PROTECTED_AUTHENTICATION_PATH, CKF_TOKEN_INITIALIZED,
-  CKF_USER_PIN_COUNT_LOW, CKF_USER_PIN_FINAL_TRY, CKF_USER_PIN_LOCKED, CKK_EC, CKK_RSA, CKM_ECDSA, CKM_SHA256_RSA_PKCS,
+  CKF_USER_PIN_COUNT_LOW, CKF_USER_PIN_FINAL_TRY, CKF_USER_PIN_LOCKED, CKK_EC, CKK_RSA, CKM_ECDSA, CKM_RSA_PKCS, CKM_SHA256_RSA_PKCS,
   CKO_CERTIFICATE, CKO_PRIVATE_KEY, CKO_PUBLIC_KEY, CKU_USER, EC_PARAMS_P256, EC_PARAMS_SM2,
 } from './constants.ts';
 import { checkModulePath } from '../module-path.ts';
 import { deviceRemovedError, mayMeanRemoved, type KeyStoreErrorCode } from '../errors.ts';
+import { decryptFailed, digestInfo, digestNameForLength } from '../../pki/rsa-pkcs1.ts';
+
+function rsaOnly(what: string): AssistantError {
+  return new AssistantError('OPERATION_NOT_SUPPORTED', `USB Key 中的该类密钥暂不支持${what}（仅 RSA）`, { en: 'only RSA keys on PKCS#11 tokens can do this' });
+}
 
 /** Token flags → PinState. PKCS#11 has no retry counter; final try means one left, locked none. */
 export function pinStateFromFlags(flags: number): PinState {
@@ -114,6 +119,15 @@ export class Pkcs11KeyStore implements KeyStore {
       this.dropSession(slot);
       if (!this.tokenStillThere(slot, s.serial)) throw deviceRemovedError({ slot }, e);
       throw e;
+    }
+  }
+
+  private stillPresent(identityId: string): boolean {
+    try {
+      const { slot } = parseIdentityId(identityId);
+      return slot !== null && this.module.slots(true).includes(slot);
+    } catch {
+      return false;
     }
   }
 
@@ -249,6 +263,40 @@ export class Pkcs11KeyStore implements KeyStore {
   }
 
   async sign(identityId: string, data: Uint8Array, algorithm: SignatureAlgorithm, pin: string): Promise<Uint8Array> {
+    return this.withPrivateKey(identityId, algorithm, pin, (session, k) => {
+      const m = this.module;
+      if (algorithm === 'RS256') return new Uint8Array(m.sign(session, CKM_SHA256_RSA_PKCS, k, data));
+      const digest = createHash('sha256').update(data).digest();
+      // CKM_ECDSA returns r||s already (IEEE P1363), as ES256 wants.
+      return new Uint8Array(m.sign(session, CKM_ECDSA, k, digest));
+    });
+  }
+
+  /** RSA only: CKM_RSA_PKCS over the DigestInfo of a SHA-1 or SHA-256 digest. */
+  async signDigest(identityId: string, digest: Uint8Array, algorithm: SignatureAlgorithm, pin: string): Promise<Uint8Array> {
+    const hash = digestNameForLength(digest.length);
+    if (algorithm !== 'RS256' || !hash) throw rsaOnly('对摘要签名');
+    return this.withPrivateKey(identityId, algorithm, pin, (session, k) => new Uint8Array(this.module.sign(session, CKM_RSA_PKCS, k, digestInfo(hash, digest))));
+  }
+
+  /** RSA only: CKM_RSA_PKCS decryption (PKCS#1 v1.5), inside the token. */
+  async decrypt(identityId: string, ciphertext: Uint8Array, algorithm: SignatureAlgorithm, pin: string): Promise<Uint8Array> {
+    if (algorithm !== 'RS256') throw rsaOnly('解密');
+    return this.withPrivateKey(identityId, algorithm, pin, (session, k) => {
+      try {
+        return new Uint8Array(this.module.decrypt(session, CKM_RSA_PKCS, k, ciphertext));
+      } catch (e) {
+        if (isAssistantError(e) && (e.code === 'ENCRYPTED_DATA_INVALID' || e.code === 'ENCRYPTED_DATA_LEN_RANGE')) throw decryptFailed();
+        // Some tokens (SoftHSM2 among them) answer a bad padding with CKR_GENERAL_ERROR: with the
+        // token still present, that is the ciphertext's fault, not the device's.
+        if (isAssistantError(e) && (e.code === 'DEVICE_GENERAL_ERROR' || e.code === 'FUNCTION_FAILED') && this.stillPresent(identityId)) throw decryptFailed();
+        throw e;
+      }
+    });
+  }
+
+  /** PIN checks, C_Login, the identity's private key to `use`, then C_Logout — one PIN, one use. */
+  private withPrivateKey<T>(identityId: string, algorithm: SignatureAlgorithm, pin: string, use: (session: Handle, key: Handle) => T): T {
     if (algorithm === 'SM2-SM3') {
       throw new AssistantError('SM2_NOT_SUPPORTED_ON_TOKEN', '暂不支持用 USB Key 中的 SM2 证书签名（需厂商 SKF 驱动，后续版本支持）', {
         en: 'SM2 signing on USB keys needs the vendor SKF driver (not yet supported)',
@@ -270,10 +318,7 @@ export class Pkcs11KeyStore implements KeyStore {
         // Found again after login: a C_Logout inside login() invalidates private object handles.
         const k = this.findPrivateKey(s.handle, ckaId);
         this.checkKeyFits(s.handle, k, algorithm);
-        if (algorithm === 'RS256') return new Uint8Array(m.sign(s.handle, CKM_SHA256_RSA_PKCS, k, data));
-        const digest = createHash('sha256').update(data).digest();
-        // CKM_ECDSA returns r||s already (IEEE P1363), as ES256 wants.
-        return new Uint8Array(m.sign(s.handle, CKM_ECDSA, k, digest));
+        return use(s.handle, k);
       } finally {
         try {
           m.logout(s.handle);

@@ -2,7 +2,7 @@
  * A .pfx/.p12 file as a KeyStore. The file password is the PIN: it opens the file at sign time
  * and is dropped right after; the decrypted key lives only inside sign().
  */
-import { createPublicKey, sign as cryptoSign, verify as cryptoVerify, type KeyObject } from 'node:crypto';
+import { constants, createPublicKey, privateEncrypt, sign as cryptoSign, verify as cryptoVerify, type KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { AssistantError } from '../../errors.ts';
@@ -11,7 +11,8 @@ import { KdfSession } from '../../pki/pbe.ts';
 import { decodePkcs12Async, decryptPkcs8, type Pkcs12Contents } from '../../pki/pkcs12.ts';
 import { describePrivateKey, nodePrivateKey, sm2PrivateKeyHex } from '../../pki/private-key.ts';
 import { MAX_FILE_BYTES } from '../../pki/read.ts';
-import { bytesToHex, sm2PublicKeyFromPrivate, sm2Sign } from '../../pki/sm2.ts';
+import { decryptFailed, digestInfo, digestNameForLength, rsaPkcs1Decrypt } from '../../pki/rsa-pkcs1.ts';
+import { bytesToHex, sm2Decrypt, sm2PublicKeyFromPrivate, sm2Sign, sm2SignHash } from '../../pki/sm2.ts';
 import type { KeyIdentity, KeyStore, PinState } from '../types.ts';
 import { signatureAlgorithmFor, type SignatureAlgorithm } from '../../pki/signature-algorithm.ts';
 
@@ -113,15 +114,28 @@ export class Pkcs12KeyStore implements KeyStore {
   }
 
   async sign(identityId: string, data: Uint8Array, algorithm: SignatureAlgorithm, pin: string): Promise<Uint8Array> {
+    return this.withKey(identityId, algorithm, pin, (pkcs8, cert) => signWith(pkcs8, cert, data, algorithm));
+  }
+
+  async signDigest(identityId: string, digest: Uint8Array, algorithm: SignatureAlgorithm, pin: string): Promise<Uint8Array> {
+    return this.withKey(identityId, algorithm, pin, (pkcs8, cert) => signDigestWith(pkcs8, cert, digest, algorithm));
+  }
+
+  async decrypt(identityId: string, ciphertext: Uint8Array, algorithm: SignatureAlgorithm, pin: string): Promise<Uint8Array> {
+    return this.withKey(identityId, algorithm, pin, (pkcs8, cert) => decryptWith(pkcs8, cert, ciphertext));
+  }
+
+  /** Opens the file with the PIN, finds the identity's key, runs `use` on it, then wipes it. */
+  private async withKey<T>(identityId: string, algorithm: SignatureAlgorithm, pin: string, use: (pkcs8: Uint8Array, cert: ParsedCertificate) => T): Promise<T> {
     const kdf = new KdfSession();
     try {
-      return await this.signWithSession(identityId, data, algorithm, pin, kdf);
+      return await this.withKeyInSession(identityId, algorithm, pin, use, kdf);
     } finally {
       kdf.wipe();
     }
   }
 
-  private async signWithSession(identityId: string, data: Uint8Array, algorithm: SignatureAlgorithm, pin: string, kdf: KdfSession): Promise<Uint8Array> {
+  private async withKeyInSession<T>(identityId: string, algorithm: SignatureAlgorithm, pin: string, use: (pkcs8: Uint8Array, cert: ParsedCertificate) => T, kdf: KdfSession): Promise<T> {
     const contents = await this.decode(pin, kdf);
     const entries = this.buildEntries(contents);
     const known = this.entries?.find((e) => e.identity.id === identityId);
@@ -139,8 +153,7 @@ export class Pkcs12KeyStore implements KeyStore {
         if (e instanceof AssistantError && (e.code === 'PFX_BAD_PASSWORD' || e.code === 'PFX_PASSWORD_REQUIRED')) throw pinIncorrect();
         throw e;
       }
-      const cert = parseCertificate(entry.identity.certificate);
-      return signWith(pkcs8, cert, data, algorithm);
+      return use(pkcs8, parseCertificate(entry.identity.certificate));
     } finally {
       pkcs8?.fill(0);
       bag.pkcs8?.fill(0);
@@ -155,6 +168,49 @@ export class Pkcs12KeyStore implements KeyStore {
 
 function mismatch(): AssistantError {
   return new AssistantError('KEY_CERT_MISMATCH', 'PFX 文件中的私钥与证书不匹配', { en: 'private key does not match the certificate' });
+}
+
+/** Proves an RSA or SM2 PKCS#8 key is the certificate's (before it signs a digest or decrypts). */
+function keyFor(pkcs8: Uint8Array, cert: ParsedCertificate): { kind: 'SM2'; d: string } | { kind: 'RSA'; key: KeyObject } {
+  const info = describePrivateKey(pkcs8);
+  if (cert.publicKey.kind === 'SM2') {
+    if (info.kind !== 'SM2') throw mismatch();
+    const d = sm2PrivateKeyHex(pkcs8);
+    if (sm2PublicKeyFromPrivate(d).toLowerCase() !== bytesToHex(cert.publicKey.keyBytes).toLowerCase()) throw mismatch();
+    return { kind: 'SM2', d };
+  }
+  if (cert.publicKey.kind !== 'RSA' || info.kind !== 'RSA') throw notRsaOrSm2();
+  const key = nodePrivateKey(pkcs8);
+  const pub = createPublicKey({ key: Buffer.from(cert.publicKey.spki), format: 'der', type: 'spki' });
+  if (key.export({ format: 'jwk' }).n !== pub.export({ format: 'jwk' }).n) throw mismatch();
+  return { kind: 'RSA', key };
+}
+
+function notRsaOrSm2(): AssistantError {
+  return new AssistantError('OPERATION_NOT_SUPPORTED', '该证书的密钥类型不支持此操作（仅 RSA 与 SM2）', { en: 'only RSA and SM2 keys can do this' });
+}
+
+/** RSA: PKCS#1 v1.5 over DigestInfo (SHA-1 or SHA-256 by length); SM2: DER r,s over e. */
+export function signDigestWith(pkcs8: Uint8Array, cert: ParsedCertificate, digest: Uint8Array, algorithm: SignatureAlgorithm): Uint8Array {
+  const k = keyFor(pkcs8, cert);
+  if ((k.kind === 'SM2') !== (algorithm === 'SM2-SM3')) throw mismatch();
+  if (k.kind === 'SM2') {
+    if (digest.length !== 32) throw new AssistantError('DIGEST_LENGTH', 'SM2 摘要应为 32 字节', { en: 'an SM2 digest is 32 bytes' });
+    return sm2SignHash(k.d, digest);
+  }
+  const hash = digestNameForLength(digest.length);
+  if (!hash) throw new AssistantError('DIGEST_LENGTH', '摘要长度应为 20（SHA-1）或 32（SHA-256）字节', { en: 'digest must be 20 (SHA-1) or 32 (SHA-256) bytes' });
+  // Type-1 padding around the DigestInfo: exactly what a PKCS#1 v1.5 signature is.
+  return new Uint8Array(privateEncrypt({ key: k.key, padding: constants.RSA_PKCS1_PADDING }, digestInfo(hash, digest)));
+}
+
+/** RSA PKCS#1 v1.5 or SM2 (C1C3C2 / DER) decryption with the certificate's key. */
+export function decryptWith(pkcs8: Uint8Array, cert: ParsedCertificate, ciphertext: Uint8Array): Uint8Array {
+  const k = keyFor(pkcs8, cert);
+  if (k.kind === 'RSA') return rsaPkcs1Decrypt(k.key, ciphertext);
+  const out = sm2Decrypt(k.d, ciphertext);
+  if (!out) throw decryptFailed();
+  return out;
 }
 
 /** Signs with a PKCS#8 key and proves the key belongs to `cert` before returning. */

@@ -8,6 +8,7 @@ import { deviceRemovedError, mayMeanRemoved, type KeyStoreErrorCode } from '../e
 import type { SkfModuleReport } from '../worker/protocol.ts';
 import { CONTAINER_TYPE, displayName, SGD_SM3, SkfModule, type DevInfo, type SkfHandle } from './binding.ts';
 import { SAR_OK, SAR_PIN_INCORRECT, SAR_PIN_LOCKED, SAR_USER_ALREADY_LOGGED_IN, skfError } from './sar.ts';
+import { digestInfo, digestNameForLength } from '../../pki/rsa-pkcs1.ts';
 import { TAG } from '../../pki/asn1-tags.ts';
 
 /** GM/T 0009 default signer ID: the device hashes Z_A over it, as every verifier does. */
@@ -272,8 +273,34 @@ export class SkfKeyStore implements KeyStore {
   }
 
   async sign(identityId: string, data: Uint8Array, algorithm: SignatureAlgorithm, pin: string): Promise<Uint8Array> {
+    return this.withKey(identityId, algorithm, pin, (d, con, publicKeyBlob) => {
+      const m = this.module;
+      if (algorithm === 'SM2-SM3') {
+        // The device hashes SM3(Z_A || M) itself, from the public key and the default ID.
+        const e = m.digest(d.handle, SGD_SM3, data, publicKeyBlob, SM2_USER_ID);
+        if (e.length !== 32) throw new AssistantError('SKF_BAD_DIGEST', 'USB Key 返回的摘要长度错误', { en: 'the device returned a digest of the wrong length', details: { length: e.length } });
+        return eccSignatureBlobToDer(m.eccSign(con, e));
+      }
+      const digest = createHash('sha256').update(data).digest();
+      return new Uint8Array(m.rsaSign(con, Buffer.concat([SHA256_DIGEST_INFO, digest])));
+    });
+  }
+
+  /** SM2: SKF_ECCSignData over e (already SM3(Z_A ‖ M)); RSA: SKF_RSASignData over the DigestInfo. */
+  async signDigest(identityId: string, digest: Uint8Array, algorithm: SignatureAlgorithm, pin: string): Promise<Uint8Array> {
+    const hash = digestNameForLength(digest.length);
+    if (algorithm === 'SM2-SM3' ? digest.length !== 32 : !hash) {
+      throw new AssistantError('DIGEST_LENGTH', '摘要长度与密钥类型不符', { en: 'digest length does not fit the key' });
+    }
+    return this.withKey(identityId, algorithm, pin, (_d, con) => algorithm === 'SM2-SM3'
+      ? eccSignatureBlobToDer(this.module.eccSign(con, Buffer.from(digest)))
+      : new Uint8Array(this.module.rsaSign(con, Buffer.from(digestInfo(hash!, digest)))));
+  }
+
+  /** The container's key after the checks and one SKF_VerifyPIN; the secure state is cleared after `use`. */
+  private withKey<T>(identityId: string, algorithm: SignatureAlgorithm, pin: string, use: (d: Device, con: SkfHandle, publicKeyBlob: Buffer | null) => T): Promise<T> {
     const { device, application, container } = this.locate(identityId);
-    return this.withDevice(device, (d) => {
+    return Promise.resolve(this.withDevice(device, (d) => {
       const m = this.module;
       const app = this.application(d, application);
       return this.withContainer(app, container, (con) => {
@@ -292,21 +319,14 @@ export class SkfKeyStore implements KeyStore {
         }
         this.verifyPin(app, pin);
         try {
-          if (algorithm === 'SM2-SM3') {
-            // The device hashes SM3(Z_A || M) itself, from the public key and the default ID.
-            const e = m.digest(d.handle, SGD_SM3, data, publicKeyBlob, SM2_USER_ID);
-            if (e.length !== 32) throw new AssistantError('SKF_BAD_DIGEST', 'USB Key 返回的摘要长度错误', { en: 'the device returned a digest of the wrong length', details: { length: e.length } });
-            return eccSignatureBlobToDer(m.eccSign(con, e));
-          }
-          const digest = createHash('sha256').update(data).digest();
-          return new Uint8Array(m.rsaSign(con, Buffer.concat([SHA256_DIGEST_INFO, digest])));
+          return use(d, con, publicKeyBlob);
         } finally {
           try {
             m.clearSecureState(app);
           } catch {}
         }
       });
-    });
+    }));
   }
 
   /** SKF_VerifyPIN once (never retried); a locked key is refused without spending a try. */

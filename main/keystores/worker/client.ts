@@ -29,6 +29,8 @@ export const DEFAULT_TIMEOUTS: Record<WorkerMethod, number> = {
   'store.list': 5_000,
   'store.pinState': 5_000,
   'store.sign': 15_000,
+  'store.signDigest': 15_000,
+  'store.decrypt': 15_000,
   'store.close': 5_000,
   // Within PFX_LIMITS a PFX opens in well under a second; a loaded machine gets plenty of room.
   'pkcs12.open': 20_000,

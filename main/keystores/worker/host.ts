@@ -26,6 +26,11 @@ export interface HostOptions {
   exit: (code: number) => void;
 }
 
+/** A store kind that cannot do an operation (SKF decryption, the Windows store's digests, …). */
+export function notOnThisStore(kind: string, what: string): AssistantError {
+  return new AssistantError('OPERATION_NOT_SUPPORTED', `该类证书存储暂不支持${what}`, { en: `this key store cannot do this (${what})`, details: { store: kind } });
+}
+
 /**
  * Runs the key stores in this (worker) process and answers calls. Params are never logged:
  * `store.sign` carries the PIN.
@@ -65,6 +70,23 @@ export function runKeyStoreHost(port: HostPort, opts: HostOptions): void {
         }
         const store = await storeFor(p['store'] as StoreSpec);
         return store.sign(String(p['identityId']), data, algorithm, pin);
+      }
+      case 'store.signDigest':
+      case 'store.decrypt': {
+        const input = method === 'store.decrypt' ? p['ciphertext'] : p['digest'];
+        const { algorithm, pin } = p;
+        if (!(input instanceof Uint8Array) || input.length > 64 * 1024 || typeof pin !== 'string' || pin.length > 256
+          || (algorithm !== 'RS256' && algorithm !== 'ES256' && algorithm !== 'SM2-SM3')) {
+          throw new AssistantError('WORKER_BAD_REQUEST', '密钥请求格式错误', { en: 'malformed key request' });
+        }
+        const store = await storeFor(p['store'] as StoreSpec);
+        const id = String(p['identityId']);
+        if (method === 'store.decrypt') {
+          if (!store.decrypt) throw notOnThisStore(store.kind, '解密');
+          return store.decrypt(id, input, algorithm, pin);
+        }
+        if (!store.signDigest) throw notOnThisStore(store.kind, '对摘要签名');
+        return store.signDigest(id, input, algorithm, pin);
       }
       case 'pkcs12.open': {
         const { file, password } = p;

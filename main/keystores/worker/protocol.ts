@@ -64,6 +64,10 @@ export interface WorkerMethods {
   'store.list': { params: { store: StoreSpec }; result: KeyIdentity[] };
   'store.pinState': { params: { store: StoreSpec; identityId: string }; result: PinState };
   'store.sign': { params: { store: StoreSpec; identityId: string; data: Uint8Array; algorithm: SignatureAlgorithm; pin: string }; result: Uint8Array };
+  /** RSA: PKCS#1 v1.5 over the DigestInfo of a 20/32-byte digest; SM2: over e. */
+  'store.signDigest': { params: { store: StoreSpec; identityId: string; digest: Uint8Array; algorithm: SignatureAlgorithm; pin: string }; result: Uint8Array };
+  /** Private-key decryption (RSA PKCS#1 v1.5; SM2 C1C3C2 or DER). */
+  'store.decrypt': { params: { store: StoreSpec; identityId: string; ciphertext: Uint8Array; algorithm: SignatureAlgorithm; pin: string }; result: Uint8Array };
   'store.close': { params: { store: StoreSpec }; result: null };
   /**
    * Opens a PFX file with its password here, in the worker (its key derivations can cost seconds;

@@ -9,10 +9,21 @@ export class WorkerKeyStore implements KeyStore {
   private readonly client: KeyStoreWorkerClient;
   private readonly spec: StoreSpec;
 
+  /** Present only for the store kinds that can (the signing path asks no consent for what a key cannot do). */
+  readonly signDigest?: (identityId: string, digest: Uint8Array, algorithm: SignatureAlgorithm, pin: string) => Promise<Uint8Array>;
+  readonly decrypt?: (identityId: string, ciphertext: Uint8Array, algorithm: SignatureAlgorithm, pin: string) => Promise<Uint8Array>;
+
   constructor(client: KeyStoreWorkerClient, spec: StoreSpec) {
     this.client = client;
     this.spec = spec;
     this.kind = spec.kind;
+    if (spec.kind !== 'windows') {
+      this.signDigest = (identityId, digest, algorithm, pin) => this.client.call('store.signDigest', { store: this.spec, identityId, digest, algorithm, pin });
+    }
+    // SKF (GM/T 0016) has no container decryption that hands the plaintext back; Windows is not wired yet.
+    if (spec.kind === 'pkcs12' || spec.kind === 'pkcs11') {
+      this.decrypt = (identityId, ciphertext, algorithm, pin) => this.client.call('store.decrypt', { store: this.spec, identityId, ciphertext, algorithm, pin });
+    }
   }
 
   listIdentities(): Promise<KeyIdentity[]> {
@@ -84,6 +95,8 @@ export async function openPkcs12InWorker(client: KeyStoreWorkerClient, file: str
     // A file has no retry counter: the answer needs no round trip.
     pinState: async () => ({ retriesLeft: null, low: false, finalTry: false, locked: false }),
     sign: (id, data, algorithm, pin) => remote.sign(id, data, algorithm, pin),
+    signDigest: remote.signDigest!,
+    decrypt: remote.decrypt!,
     close: () => remote.close(),
   };
 }

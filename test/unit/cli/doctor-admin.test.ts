@@ -136,7 +136,7 @@ test('doctor tells our own bridge (ws and wss) from another program on a port: o
   const bridge = await startBridgeServer({
     protocols: ['bjca'], ports: { bjcaWs: 0, bjcaWss: 0 }, tls: { cert: tls.certificatePem, key: tls.privateKeyPem },
     isAllowedOrigin: () => false,
-    host: { certificates: async () => [], sign: async () => { throw new Error('unused'); }, note: () => {} },
+    host: { certificates: async () => [], sign: async () => { throw new Error('unused'); }, decrypt: async () => { throw new Error('unused'); }, note: () => {} },
   });
   const holder = net.createServer((s) => s.destroy());
   try {
