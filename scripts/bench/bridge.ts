@@ -74,6 +74,10 @@ const results: Record<string, unknown> = {};
 const home = fs.mkdtempSync(path.join(os.tmpdir(), 'ca-bench-bridge-'));
 process.on('exit', () => fs.rmSync(home, { recursive: true, force: true }));
 let running: ChildProcess | null = null;
+// However the bench ends (done, a wrong answer, Ctrl-C, a parent's SIGTERM), the bridge it started
+// ends with it and frees its ports: never an orphan holding a stdin nobody answers.
+process.on('exit', () => running?.kill('SIGTERM'));
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
 const fail = (why: string): never => {
   process.stderr.write(`[bench bridge] wrong answer: ${why}\n`);
   running?.kill('SIGTERM');

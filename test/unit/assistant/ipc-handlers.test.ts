@@ -185,12 +185,18 @@ test('a PIN that fails validation is not echoed back', async () => {
 });
 
 test('one consent at a time; timeout; no certificate; expected USCC filters', async () => {
-  const { ipc } = makeWorld({ timeoutMs: 30 });
+  // Busy: the first consent's timeout is long, so a loaded machine cannot end it before the second call.
+  const { ipc } = makeWorld({ timeoutMs: 60_000 });
   const a = ipc.handlers['portal:authenticate'](PORTAL, { challenge: challenge() });
   a.catch(() => {});
   await new Promise((r) => setImmediate(r));
   assert.equal(await code(ipc.handlers['portal:authenticate'](PORTAL, { challenge: challenge() })), 'CONSENT_BUSY');
-  assert.equal(await code(a), 'CONSENT_TIMEOUT');
+  ipc.cancelConsent('cancelled');
+  assert.equal(await code(a), 'USER_CANCELLED');
+  // Timeout: a consent nobody answers ends by itself.
+  const timed = makeWorld({ timeoutMs: 30 });
+  const t = timed.ipc.handlers['portal:authenticate'](PORTAL, { challenge: challenge() });
+  assert.equal(await code(t), 'CONSENT_TIMEOUT');
   assert.equal(await code(ipc.handlers['portal:authenticate'](PORTAL, { challenge: challenge(), expectedUscc: '91130100MA0CXXXX2X' })), 'NO_CERTIFICATE');
 
   const w2 = makeWorld({ certs: [certView({ canLogin: false })] });
