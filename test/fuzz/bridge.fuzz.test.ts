@@ -45,8 +45,8 @@ before(async () => {
 });
 after(() => server.close());
 
-const FUNCS = ['SOF_GetUserList', 'SOF_SignData', 'SOF_GetCertInfo', 'SOF_VerifySignedData', 'SOF_SignMessage', 'SOF_HashData', 'SOF_GenRandom', 'SOF_Login', 'InitDevice', 'SOF_GetCertInfoByOid', 'GetDeviceInfo', 'SOF_SetSignMethod', '__proto__', 'constructor', 'toString', ''];
-const HFUNCS = ['GetCertB64', 'SignText', 'SignB64', 'GetSignCert', 'GetSubjectItem', 'P7SignB64', 'P7VerifyB64', 'Login', 'UnUISign', 'ReadRegB64', 'Execute', '__proto__', 'hasOwnProperty', 'GetSignCertNotAfter'];
+const FUNCS = ['SOF_GetUserList', 'SOF_SignData', 'SOF_GetCertInfo', 'SOF_VerifySignedData', 'SOF_SignMessage', 'SOF_HashData', 'SOF_GenRandom', 'SOF_Login', 'InitDevice', 'SOF_GetCertInfoByOid', 'GetDeviceInfo', 'SOF_SetSignMethod', 'SOF_SignHashData', 'SOF_EncryptData', 'SOF_DecryptData', 'SOF_PubKeyEncrypt', 'SOF_PriKeyDecrypt', '__proto__', 'constructor', 'toString', ''];
+const HFUNCS = ['GetCertB64', 'SignText', 'SignB64', 'GetSignCert', 'GetSubjectItem', 'P7SignB64', 'P7VerifyB64', 'Login', 'UnUISign', 'ReadRegB64', 'Execute', '__proto__', 'hasOwnProperty', 'GetSignCertNotAfter', 'EnvelopB64', 'UnEnvelopB64', 'EncryptB64', 'DecryptB64', 'Digest'];
 
 function junkValue(r: () => number): unknown {
   const k = Math.floor(r() * 12);
@@ -86,7 +86,7 @@ function hebcaFrame(r: () => number): { text: string; func: string | null } {
   const func = HFUNCS[Math.floor(r() * HFUNCS.length)]!;
   if (kind === 0) return { text: Buffer.from(Array.from({ length: Math.floor(r() * 100) }, () => Math.floor(r() * 256))).toString('latin1'), func: null };
   if (kind === 1) return { text: `1|${func}|{"signText":"${'"'.repeat(Math.floor(r() * 3))}x"}`, func };
-  if (kind === 2) return { text: `1|${func}|${JSON.stringify({ index: junkValue(r), b64data: junkValue(r), signText: junkValue(r), pin: junkValue(r), certSN: junkValue(r), cn: junkValue(r) })}`, func };
+  if (kind === 2) return { text: `1|${func}|${JSON.stringify({ index: junkValue(r), b64data: junkValue(r), signText: junkValue(r), pin: junkValue(r), certSN: junkValue(r), cn: junkValue(r), certs: r() < 0.5 ? [{ cert: junkValue(r) }] : junkValue(r), digestalg: junkValue(r) })}`, func };
   if (kind === 3) return { text: `1|${func}|${JSON.stringify(junkValue(r))}`, func };
   if (kind === 4) return { text: `${Math.floor(r() * 99999)}|${func}|||||`, func: null };
   return { text: `1|${func}`, func };
