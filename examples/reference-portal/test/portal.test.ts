@@ -459,6 +459,8 @@ describe('企业数字证书登录 POST /api/session/certificate', () => {
     assert.equal(r.statusCode, 401);
     assert.equal((r.json() as { code: string }).code, 'CHALLENGE_REUSED');
     assert.equal(r.headers['set-cookie'], undefined);
+    // The page shows the clerk's words (what to do), not the verifier's admin reason.
+    assert.equal((r.json() as { message: string }).message, '登录已失效，请刷新页面后重新登录');
   });
 
   test('another enterprise with an account but no binding, and an enterprise with no account: 401 CERT_NOT_BOUND', async () => {
