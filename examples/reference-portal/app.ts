@@ -426,7 +426,9 @@ export async function buildPortal(opts: PortalOptions): Promise<FastifyInstance>
     const r = await verifyToken(req, token, answeredChallenge(body), 'bind');
     if (!r.ok) {
       audit(req, { action: 'bind', method: 'certificate', username: account.username, accountId: account.id, uscc: r.uscc ?? null, fingerprint: fpGuess, result: r.code });
-      throw new PortalError(400, r.code, r.message);
+      // The clerk reads the plain message; the admin's (DNs, folders, settings) goes to the log.
+      req.log.warn({ code: r.code, adminMessage: r.message, step: r.step }, 'certificate binding refused');
+      throw new PortalError(400, r.code, r.clerkMessage);
     }
     const fingerprint = normalizeFingerprint(r.fingerprintSha256);
     const certUscc = uscc.normalizeUscc(r.uscc);
@@ -498,7 +500,8 @@ export async function buildPortal(opts: PortalOptions): Promise<FastifyInstance>
     const r = await verifyToken(req, token, answeredChallenge(body), 'login');
     if (!r.ok) {
       audit(req, { action: 'login', method: 'certificate', uscc: r.uscc ?? null, fingerprint: fpGuess, result: r.code });
-      throw new PortalError(401, r.code, r.message);
+      req.log.warn({ code: r.code, adminMessage: r.message, step: r.step }, 'certificate login refused');
+      throw new PortalError(401, r.code, r.clerkMessage);
     }
     const account = certificateLogin(req, reply, r, 'certificate');
     return { account: publicAccount(account) };

@@ -6,7 +6,7 @@ export { verifyLoginToken, VERIFY_STEPS, DEFAULT_CLOCK_SKEW_MS } from './verify.
 export type { VerifyOptions, VerifyResult } from './verify.ts';
 export { MemoryChallengeStore, DEFAULT_CHALLENGE_TTL_MS, CHALLENGE_BYTES } from './challenge-store.ts';
 export type { ChallengeStore, ConsumeResult } from './challenge-store.ts';
-export { VERIFY_CODES, VERIFY_MESSAGES, LoginTokenRejection } from './codes.ts';
+export { VERIFY_CODES, VERIFY_MESSAGES, VERIFY_CLERK_MESSAGES, LoginTokenRejection } from './codes.ts';
 export type { VerifyCode } from './codes.ts';
 export { loginTbs, normalizeOrigin, checkChallenge } from './tbs.ts';
 export { TOKEN_FORMAT, DEFAULT_MAX_TOKEN_BYTES } from './token-format.ts';

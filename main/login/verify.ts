@@ -94,7 +94,14 @@ export type VerifyResult =
       /** Per link of the path (leaf first), when revocation was configured. */
       revocation?: RevocationLinkJson[];
     }
-  | { ok: false; code: VerifyCode; message: string; messageEn: string; step: string; uscc?: string | null; subject?: string };
+  | {
+      ok: false; code: VerifyCode;
+      /** For administrators and logs: the reason with its detail (DNs, folders, settings). */
+      message: string; messageEn: string;
+      /** For the person logging in: plain words and what to do (codes.ts VERIFY_CLERK_MESSAGES). */
+      clerkMessage: string; clerkMessageEn: string;
+      step: string; uscc?: string | null; subject?: string;
+    };
 
 /** One link's revocation status as the result carries it (JSON-friendly). */
 export interface RevocationLinkJson {
@@ -524,7 +531,7 @@ export async function runVerifySteps(steps: readonly VerifyStep[], input: unknow
     }
   } catch (e) {
     const r = e instanceof LoginTokenRejection ? e : new LoginTokenRejection('TOKEN_MALFORMED', '令牌无法处理', 'token could not be processed');
-    const out: VerifyResult = { ok: false, code: r.code, message: r.message, messageEn: r.messageEn ?? VERIFY_MESSAGES[r.code].en, step: current };
+    const out: VerifyResult = { ok: false, code: r.code, message: r.message, messageEn: r.messageEn ?? VERIFY_MESSAGES[r.code].en, clerkMessage: r.clerkMessage, clerkMessageEn: r.clerkMessageEn, step: current };
     const uscc = failureUscc(ctx);
     if (uscc !== undefined) out.uscc = uscc;
     if (ctx.leaf) out.subject = ctx.leaf.subject;

@@ -44,6 +44,8 @@ export interface Policy {
   updateChannel: 'latest' | 'beta';
   /** false = no update checks even with updateUrl (the admin deploys new versions). */
   updatesEnabled: boolean;
+  /** Tray notifications for certificates about to expire (30/7/1 days). */
+  expiryReminders: boolean;
   clockSkewSeconds: number;
   language: Language;
   /** Windows: also offer certificates in LocalMachine\My (read-only), besides CurrentUser\My. */
@@ -123,6 +125,7 @@ export function defaultPolicy(): Policy {
     updateUrl: null,
     updateChannel: 'latest',
     updatesEnabled: true,
+    expiryReminders: true,
     clockSkewSeconds: 300,
     language: 'zh-CN',
     windowsStoreLocalMachine: false,
@@ -239,6 +242,7 @@ export function parsePolicyDocument(doc: unknown, opts: { platform: NodeJS.Platf
   }
   if (d['updateChannel'] === 'latest' || d['updateChannel'] === 'beta') out.updateChannel = d['updateChannel'];
   if (typeof d['updatesEnabled'] === 'boolean') out.updatesEnabled = d['updatesEnabled'];
+  if (typeof d['expiryReminders'] === 'boolean') out.expiryReminders = d['expiryReminders'];
   if (typeof d['clockSkewSeconds'] === 'number') out.clockSkewSeconds = d['clockSkewSeconds'];
   if (d['language'] === 'zh-CN' || d['language'] === 'en') out.language = d['language'];
   if (typeof d['windowsStoreLocalMachine'] === 'boolean') out.windowsStoreLocalMachine = d['windowsStoreLocalMachine'];

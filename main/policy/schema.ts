@@ -42,6 +42,8 @@ export const POLICY_SCHEMA = {
     updateUrl: { type: 'string', minLength: 1, maxLength: 2048 },
     updateChannel: { enum: ['latest', 'beta'] },
     updatesEnabled: { type: 'boolean' },
+    // Tray reminders 30/7/1 days before a listed certificate's notAfter; the card still says it when off.
+    expiryReminders: { type: 'boolean' },
     clockSkewSeconds: { type: 'integer', minimum: 0, maximum: 3600 },
     language: { enum: ['zh-CN', 'en'] },
     windowsStoreLocalMachine: { type: 'boolean' },

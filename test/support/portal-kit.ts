@@ -109,7 +109,7 @@ export async function caLibraryLogin(pki: TestPki, entryId: string, server: { ra
   };
 }
 
-export { reencodedCertificates, withCertificate } from './reencode.ts';
+export { reencodedCertificates, withCertificate, withTrailingSignatureBytes } from './reencode.ts';
 
 /** A valid 18-digit resident ID (GB 11643 check char) from its first 17 digits, for registrations. */
 export function residentId(first17: string): string {

@@ -42,3 +42,10 @@ export function reencodedCertificates(der: Uint8Array): Record<'ecdsa (r, n-s)' 
 export function withCertificate(token: string, der: Uint8Array): string {
   return JSON.stringify({ ...(JSON.parse(token) as Record<string, unknown>), certificate: Buffer.from(der).toString('base64') });
 }
+
+/** The certificate with two zero bytes after its signature value (inside the BIT STRING): what a lenient SM2 decoder ignores. */
+export function withTrailingSignatureBytes(der: Uint8Array): Buffer {
+  const { tbs, alg, sig } = certificateParts(Buffer.from(der));
+  const header = sig[1]! < 0x80 ? 2 : 2 + (sig[1]! & 0x7f);
+  return assembleCertificate(tbs, alg, Buffer.concat([sig.subarray(header + 1), Buffer.from([0, 0])]));
+}

@@ -88,5 +88,15 @@ test('pages: register, sign in, bind with the assistant, certificate login', { s
 
   const rows = app.portalDb.prepare("SELECT result FROM audit_log WHERE action = 'login' AND method = 'certificate'").all() as { result: string }[];
   assert.deepEqual(rows.map((r) => r.result), ['ok']);
+
+  // A clerk who closes the assistant's consent sees a neutral 已取消登录: no red error, no code.
+  await page.addInitScript({ content: 'window.certAssistant = { authenticate: async () => { throw { code: "USER_CANCELLED", message: "用户取消了操作" }; } };' });
+  await page.click('#user-area button');
+  await page.waitForURL(`${origin}/`);
+  await page.goto(`${origin}/login-cert.html`);
+  await page.click('#cert-login');
+  await page.waitForSelector('#cert-msg.show');
+  assert.equal(await page.textContent('#cert-msg'), '已取消登录');
+  assert.match(await page.getAttribute('#cert-msg', 'class') ?? '', /\binfo\b/);
   assert.deepEqual(problems, []);
 });

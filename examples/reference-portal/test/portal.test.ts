@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { buildPortal, type PortalOptions } from '../app.ts';
-import { getTestPki, loginToken, loginTokenFromPem, reencodedCertificates, testTrustAnchors, withCertificate, type PemIdentity, repoGuideSource, type TestPki } from '../../../test/support/portal-kit.ts';
+import { getTestPki, loginToken, loginTokenFromPem, reencodedCertificates, testTrustAnchors, withCertificate, withTrailingSignatureBytes, type PemIdentity, repoGuideSource, type TestPki } from '../../../test/support/portal-kit.ts';
 import Database from 'better-sqlite3';
 import { migrate } from '../db.ts';
 
@@ -459,6 +459,8 @@ describe('企业数字证书登录 POST /api/session/certificate', () => {
     assert.equal(r.statusCode, 401);
     assert.equal((r.json() as { code: string }).code, 'CHALLENGE_REUSED');
     assert.equal(r.headers['set-cookie'], undefined);
+    // The page shows the clerk's words (what to do), not the verifier's admin reason.
+    assert.equal((r.json() as { message: string }).message, '登录已失效，请刷新页面后重新登录');
   });
 
   test('another enterprise with an account but no binding, and an enterprise with no account: 401 CERT_NOT_BOUND', async () => {
@@ -616,6 +618,18 @@ describe('bindings by issuer + serial: a re-encoded certificate (new fingerprint
     }
     const me = (await h.get('/api/session', { cookie: second })).json() as { account: { certificates: unknown[] } };
     assert.deepEqual(me.account.certificates, []);
+  });
+
+  test('an SM2 certificate with trailing bytes after its signature (new fingerprint) is refused outright: no binding, no login', async () => {
+    const sm2 = 'hebca-sm2-ent';
+    const second = await h.signIn('ecsecond');
+    const forged = withTrailingSignatureBytes(readFileSync(pki.get(sm2).certDer));
+    assert.notEqual(createHash('sha256').update(forged).digest('hex'), fingerprintOf(sm2));
+    const bind = await h.post('/api/account/certificate', { token: withCertificate(await h.token(sm2), forged) }, { cookie: second });
+    assert.equal(bind.statusCode, 400, bind.body);
+    assert.equal((bind.json() as { code: string }).code, 'UNTRUSTED_CHAIN');
+    const login = await h.post('/api/session/certificate', { token: withCertificate(await h.token(sm2), forged) });
+    assert.equal(login.statusCode, 401, login.body);
   });
 
   test('binding a variant again to its own account keeps one row (the first fingerprint)', async () => {

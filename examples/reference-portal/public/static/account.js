@@ -1,6 +1,6 @@
 // 账户设置: 实名信息 (masked) and 认证统一社会信用代码 (bind the certificate).
 import { $, api, clearMessage, errorText, renderUserArea, showMessage } from './common.js';
-import { assistant, assistantErrorText, fillManualChallenge, signWithAssistant } from './certificate-flow.js';
+import { assistant, assistantErrorText, cancelledByUser, fillManualChallenge, signWithAssistant } from './certificate-flow.js';
 
 const msg = $('#bind-msg');
 
@@ -61,7 +61,7 @@ if (!account) {
       try {
         await submitBinding(await signWithAssistant(account.uscc));
       } catch (e) {
-        showMessage(msg, 'error', assistantErrorText(e));
+        showMessage(msg, cancelledByUser(e) ? 'info' : 'error', cancelledByUser(e) ? '已取消绑定' : assistantErrorText(e));
       }
     });
   } else {

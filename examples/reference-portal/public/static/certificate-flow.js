@@ -32,6 +32,11 @@ export async function fillManualChallenge(challengeInput, originInput) {
   originInput.value = window.location.origin;
 }
 
+/** The clerk closed the assistant's consent: not an error, nothing to fix. */
+export function cancelledByUser(e) {
+  return !!e && e.code === 'USER_CANCELLED';
+}
+
 export function assistantErrorText(e) {
   if (e && typeof e.message === 'string') return e.code ? `${e.message}（${e.code}）` : e.message;
   return '证书操作失败';

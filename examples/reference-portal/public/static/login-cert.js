@@ -1,7 +1,7 @@
 // 企业数字证书登录: challenge → window.certAssistant.authenticate → POST /api/session/certificate.
 /* global location */
 import { $, api, clearMessage, errorText, renderUserArea, showMessage } from './common.js';
-import { assistant, assistantErrorText, fillManualChallenge, signWithAssistant } from './certificate-flow.js';
+import { assistant, assistantErrorText, cancelledByUser, fillManualChallenge, signWithAssistant } from './certificate-flow.js';
 
 void renderUserArea();
 const msg = $('#cert-msg');
@@ -25,7 +25,7 @@ if (assistant()) {
     try {
       await submitToken(await signWithAssistant());
     } catch (e) {
-      showMessage(msg, 'error', assistantErrorText(e));
+      showMessage(msg, cancelledByUser(e) ? 'info' : 'error', cancelledByUser(e) ? '已取消登录' : assistantErrorText(e));
     } finally {
       button.disabled = false;
     }
