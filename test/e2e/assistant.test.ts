@@ -429,7 +429,9 @@ describe('assistant UI in Chromium', { skip: missing ?? false }, () => {
       await page.getByTestId('consent').waitFor({ state: 'detached' });
       await page.getByTestId('nav-certs').click();
     }
-    // 移除: the file leaves the list; nothing else does.
+    // 移除: the file leaves the list; nothing else does. Count only once the list has drawn (after
+    // 证书 is clicked the screen shows it a moment later; counting at once saw 0 cards under load).
+    await page.getByTestId('cert-card').filter({ hasText: '华正（测试）' }).waitFor();
     const before = await page.getByTestId('cert-card').count();
     await page.getByTestId('cert-card').filter({ hasText: '华正（测试）' }).getByTestId('card-remove').click();
     await page.getByTestId('cert-card').filter({ hasText: '华正（测试）' }).waitFor({ state: 'detached' });
