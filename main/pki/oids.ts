@@ -10,6 +10,8 @@ export const OID = {
   ecPublicKey: '1.2.840.10045.2.1',
   /** GM/T 0006 SM2 curve (also written as an algorithm OID by some CAs). */
   sm2Curve: '1.2.156.10197.1.301',
+  /** GM/T 0006 SM2 public-key encryption (sm2-3), the key transport of GM/T 0010 envelopes. */
+  sm2Encryption: '1.2.156.10197.1.301.3',
   p256: '1.2.840.10045.3.1.7',
   p384: '1.3.132.0.34',
   p521: '1.3.132.0.35',

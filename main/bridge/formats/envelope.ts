@@ -18,18 +18,20 @@ import { AssistantError } from '../../errors.ts';
 import { CMS_OID, GM_CMS_OID } from '../../login/cms.ts';
 import { parseCertificate } from '../../pki/certificate.ts';
 import { parseBer } from '../../pki/der.ts';
+import { OID } from '../../pki/oids.ts';
 import { bytesToHex, sm2Encrypt, type Sm2CiphertextForm } from '../../pki/sm2.ts';
 
+/** The envelope's identifiers, named from the one OID table. */
 export const ENVELOPE_OID = {
-  envelopedData: '1.2.840.113549.1.7.3',
-  aes128Cbc: '2.16.840.1.101.3.4.1.2',
-  aes192Cbc: '2.16.840.1.101.3.4.1.22',
-  aes256Cbc: '2.16.840.1.101.3.4.1.42',
-  desEde3Cbc: '1.2.840.113549.3.7',
-  sm4Cbc: '1.2.156.10197.1.104.2',
-  sm2Encrypt: '1.2.156.10197.1.301.3',
-  sm2: '1.2.156.10197.1.301',
-  subjectKeyIdentifier: '2.5.29.14',
+  envelopedData: OID.pkcs7EnvelopedData,
+  aes128Cbc: OID.aes128Cbc,
+  aes192Cbc: OID.aes192Cbc,
+  aes256Cbc: OID.aes256Cbc,
+  desEde3Cbc: OID.desEde3Cbc,
+  sm4Cbc: OID.sm4Cbc,
+  sm2Encrypt: OID.sm2Encryption,
+  sm2: OID.sm2Curve,
+  subjectKeyIdentifier: OID.subjectKeyId,
 } as const;
 
 /** Content ciphers we read: OID → Node cipher name and key length (SM4 runs in JS). */

@@ -7,6 +7,7 @@
 import type { DiagnosticStatus } from '../../../common/ipc-contract.ts';
 import http from 'node:http';
 import https from 'node:https';
+import { LOOPBACK_IPV4 } from '../../../common/portal-origins.ts';
 import { BRIDGE_SERVER_NAME } from '../../bridge/types.ts';
 
 /** `code`: stable reason of a warn/fail for programs (BRIDGE_PORT_BUSY, …); message for clerks, fix for admins. */
@@ -109,7 +110,7 @@ function serverHeaderIs(mod: typeof http | typeof https, host: string, port: num
 }
 
 /** true when 127.0.0.1:port is this app's own bridge (ws, or wss on the BJCA https port). */
-export async function probeOurBridge(port: number, timeoutMs: number, host = '127.0.0.1'): Promise<boolean> {
+export async function probeOurBridge(port: number, timeoutMs: number, host = LOOPBACK_IPV4): Promise<boolean> {
   return (await serverHeaderIs(http, host, port, timeoutMs)) || serverHeaderIs(https, host, port, timeoutMs);
 }
 
