@@ -12,15 +12,12 @@ import { createPublicKey, randomBytes, verify } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
-import { AssistantError } from '../../main/errors.ts';
 import { createCertificateService, type RegisteredStore } from '../../main/assistant/certificates.ts';
 import { startAppBridge, type AppBridge } from '../../main/assistant/app-bridge.ts';
 import { forkBridgeTransport } from '../../main/bridge/process-host.ts';
 import { createConsentSlot } from '../../main/login/signing-path.ts';
-import type { KeyStore, PinState } from '../../main/keystores/types.ts';
-import type { SignatureAlgorithm } from '../../main/pki/signature-algorithm.ts';
 import { getTestPki, type PkiEntry } from '../fixtures/pki.ts';
-import { PemKeyStore, TEST_PIN } from '../support/key-store.ts';
+import { CountingPinKey, TEST_PIN } from '../support/key-store.ts';
 import { chromiumMissingReason, startAssistantHost, type AssistantHost } from './host.ts';
 
 const missing = chromiumMissingReason();
@@ -45,30 +42,6 @@ async function login(url, random) {
 }
 </script><body>证书登录（CA 助手兼容）</body>`;
 
-/** A USB key as the worker presents it: a wrong PIN is PIN_INCORRECT with retries counted down. */
-class CountingKey implements KeyStore {
-  readonly kind = 'pkcs11' as const;
-  retries = 6;
-  private readonly inner: PemKeyStore;
-  constructor(entry: PkiEntry) {
-    this.inner = new PemKeyStore(entry);
-  }
-  listIdentities() {
-    return this.inner.listIdentities();
-  }
-  async pinState(): Promise<PinState> {
-    return { retriesLeft: this.retries, low: this.retries < 6, finalTry: false, locked: false };
-  }
-  async sign(id: string, data: Uint8Array, alg: SignatureAlgorithm, pin: string): Promise<Uint8Array> {
-    if (pin !== TEST_PIN) {
-      this.retries--;
-      throw new AssistantError('PIN_INCORRECT', 'PIN 码错误', { en: 'wrong PIN' });
-    }
-    return this.inner.sign(id, data, alg, TEST_PIN);
-  }
-  async close() {}
-}
-
 describe('the app serves the bridge: the consent is on the assistant\'s own screen', { skip: missing ?? false }, () => {
   let host: AssistantHost;
   let bridge: AppBridge;
@@ -79,7 +52,7 @@ describe('the app serves the bridge: the consent is on the assistant\'s own scre
 
   before(async () => {
     entry = (await getTestPki()).get('bjca-ent');
-    const reg: RegisteredStore = { storeId: 'usb-1', source: 'usb', label: 'softkey', store: new CountingKey(entry) };
+    const reg: RegisteredStore = { storeId: 'usb-1', source: 'usb', label: 'softkey', store: new CountingPinKey(entry) };
     const certificates = createCertificateService({
       now: () => new Date(), appVersion: '0.1.0-e2e', usbStores: () => [reg],
       openPkcs12: async () => { throw new Error('unused'); }, anchors: () => [],

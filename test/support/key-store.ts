@@ -5,6 +5,7 @@
 import { createPrivateKey, sign as cryptoSign, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as asn1js from 'asn1js';
+import { AssistantError } from '../../main/errors.ts';
 import type { KeyIdentity, KeyStore, PinState } from '../../main/keystores/types.ts';
 import type { SignatureAlgorithm } from '../../main/pki/signature-algorithm.ts';
 import { sm2Sign } from '../../main/pki/sm2.ts';
@@ -96,4 +97,34 @@ export function testRoots(pki: TestPki): Uint8Array[] {
   return Object.values(pki.entries)
     .filter((e) => e.kind === 'root' && e.profile !== 'lookalike')
     .map((e) => new Uint8Array(readFileSync(e.certDer)));
+}
+
+/**
+ * A USB key as the worker presents it: a wrong PIN is PIN_INCORRECT with the retries counted down
+ * (a right one resets them, as a token does); `signs` records every PIN the key was given.
+ */
+export class CountingPinKey implements KeyStore {
+  readonly kind = 'pkcs11' as const;
+  retries = 6;
+  signs: string[] = [];
+  private readonly inner: PemKeyStore;
+  constructor(entry: PkiEntry) {
+    this.inner = new PemKeyStore(entry);
+  }
+  listIdentities() {
+    return this.inner.listIdentities();
+  }
+  async pinState(): Promise<PinState> {
+    return { retriesLeft: this.retries, low: this.retries < 6, finalTry: this.retries === 1, locked: this.retries === 0 };
+  }
+  async sign(id: string, data: Uint8Array, alg: SignatureAlgorithm, pin: string): Promise<Uint8Array> {
+    this.signs.push(pin);
+    if (pin !== TEST_PIN) {
+      this.retries--;
+      throw new AssistantError('PIN_INCORRECT', 'PIN 码错误', { en: 'wrong PIN' });
+    }
+    this.retries = 6;
+    return this.inner.sign(id, data, alg, TEST_PIN);
+  }
+  async close() {}
 }

@@ -13,52 +13,22 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { AssistantError } from '../../../main/errors.ts';
 import { createAssistantIpc, type AssistantIpc } from '../../../main/assistant/ipc-handlers.ts';
 import { createCertificateService, type RegisteredStore } from '../../../main/assistant/certificates.ts';
 import { bridgeStartOptions, bridgeStatusView, bridgeTlsDir, startAppBridge, type AppBridge, type BridgePolicy } from '../../../main/assistant/app-bridge.ts';
 import { forkBridgeTransport } from '../../../main/bridge/process-host.ts';
 import { SignatureLog } from '../../../main/login/signature-log.ts';
 import { createConsentSlot, type ConsentSlot } from '../../../main/login/signing-path.ts';
-import type { KeyStore, PinState } from '../../../main/keystores/types.ts';
-import type { SignatureAlgorithm } from '../../../main/pki/signature-algorithm.ts';
 import { createPortalOriginAllowList } from '../../../common/portal-origins.ts';
 import type { AssistantEvents, ConsentRequestView } from '../../../common/ipc-contract.ts';
 import type { AssistantWorld } from '../../../main/assistant/world.ts';
 import { getTestPki, type PkiEntry, type TestPki } from '../../fixtures/pki.ts';
-import { PemKeyStore, TEST_PIN } from '../../support/key-store.ts';
+import { CountingPinKey, TEST_PIN } from '../../support/key-store.ts';
 import { BjcaClient, HebcaClient } from '../../support/bridge.ts';
 
 const ORIGIN = 'http://127.0.0.1:8941';
 const APP = { frameUrl: 'app://assistant/index.html' };
 const PORTAL = { frameUrl: `${ORIGIN}/login` };
-
-/** A USB key as the worker presents it: PIN refusals are AssistantErrors with retries counted down. */
-class CountingKey implements KeyStore {
-  readonly kind = 'pkcs11' as const;
-  retries = 6;
-  signs: string[] = [];
-  private readonly inner: PemKeyStore;
-  constructor(entry: PkiEntry) {
-    this.inner = new PemKeyStore(entry);
-  }
-  listIdentities() {
-    return this.inner.listIdentities();
-  }
-  async pinState(): Promise<PinState> {
-    return { retriesLeft: this.retries, low: this.retries < 6, finalTry: this.retries === 1, locked: this.retries === 0 };
-  }
-  async sign(id: string, data: Uint8Array, alg: SignatureAlgorithm, pin: string): Promise<Uint8Array> {
-    this.signs.push(pin);
-    if (pin !== TEST_PIN) {
-      this.retries--;
-      throw new AssistantError('PIN_INCORRECT', 'PIN 码错误', { en: 'wrong PIN' });
-    }
-    this.retries = 6;
-    return this.inner.sign(id, data, alg, TEST_PIN);
-  }
-  async close() {}
-}
 
 let pki: TestPki;
 let dir: string;
@@ -72,7 +42,7 @@ interface Rig {
   ipc: AssistantIpc;
   events: Array<{ name: keyof AssistantEvents; payload: unknown }>;
   bridge: AppBridge;
-  key: CountingKey;
+  key: CountingPinKey;
   log: SignatureLog;
   slot: ConsentSlot;
   entry: PkiEntry;
@@ -82,7 +52,7 @@ interface Rig {
 
 async function rig(policy: Partial<BridgePolicy>, ports: { bjcaWs?: number; hebca?: number } = {}): Promise<Rig> {
   const entry = pki.get('hebca-ent');
-  const key = new CountingKey(entry);
+  const key = new CountingPinKey(entry);
   const reg: RegisteredStore = { storeId: 'usb-1', source: 'usb', label: 'softkey', store: key };
   const logDir = fs.mkdtempSync(path.join(dir, 'log-'));
   const log = new SignatureLog(logDir);
