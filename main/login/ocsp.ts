@@ -11,6 +11,7 @@ import * as pkijs from 'pkijs';
 import { parseCertificate, type ParsedCertificate } from '../pki/certificate.ts';
 import { verifyCertificateSignature } from '../pki/chain.ts';
 import { REVOCATION_OID } from '../pki/oids.ts';
+import { memoized } from '../memo.ts';
 import { fetchBounded } from './bounded-fetch.ts';
 import { serialKey } from './crl.ts';
 import { verifySignedStructure } from './signature.ts';
@@ -54,17 +55,8 @@ export type OcspOutcome =
   | { status: 'revoked'; revokedAt: Date; reason: number | null; url: string }
   | { status: 'failed'; reason: OcspFailure; url: string | null; detail?: string };
 
-const ocspUrlMemo = new WeakMap<ParsedCertificate, string[]>();
-
 /** HTTP(S) OCSP responder URLs from the certificate's authorityInfoAccess (memoised). */
-export function ocspResponderUrls(cert: ParsedCertificate): string[] {
-  let urls = ocspUrlMemo.get(cert);
-  if (!urls) {
-    urls = readOcspUrls(cert);
-    ocspUrlMemo.set(cert, urls);
-  }
-  return urls;
-}
+export const ocspResponderUrls: (cert: ParsedCertificate) => string[] = memoized(readOcspUrls, new WeakMap());
 
 function readOcspUrls(cert: ParsedCertificate): string[] {
   const ext = cert.cert.extensions?.find((e) => e.extnID === REVOCATION_OID.authorityInfoAccess);

@@ -10,6 +10,7 @@ import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import type { ParsedCertificate } from '../pki/certificate.ts';
 import { REVOCATION_OID } from '../pki/oids.ts';
+import { memoized } from '../memo.ts';
 import { fetchBounded } from './bounded-fetch.ts';
 import { crlSignedBy, crlVerdict, parseCrl, type PreparedCrl } from './crl.ts';
 import { checkOcsp, type OcspFailure, type OcspOptions } from './ocsp.ts';
@@ -19,17 +20,8 @@ export { parseCrl, type PreparedCrl } from './crl.ts';
 export const DEFAULT_CRL_FETCH_TIMEOUT_MS = 5000;
 export const DEFAULT_MAX_CRL_BYTES = 10 * 1024 * 1024;
 
-const cdpMemo = new WeakMap<ParsedCertificate, string[]>();
-
 /** HTTP(S) URLs from the certificate's CRL distribution points extension (memoised per certificate). */
-export function crlDistributionUrls(cert: ParsedCertificate): string[] {
-  let urls = cdpMemo.get(cert);
-  if (!urls) {
-    urls = readDistributionUrls(cert);
-    cdpMemo.set(cert, urls);
-  }
-  return urls;
-}
+export const crlDistributionUrls: (cert: ParsedCertificate) => string[] = memoized(readDistributionUrls, new WeakMap());
 
 function readDistributionUrls(cert: ParsedCertificate): string[] {
   const ext = cert.cert.extensions?.find((e) => e.extnID === REVOCATION_OID.crlDistributionPoints);

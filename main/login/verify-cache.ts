@@ -8,6 +8,7 @@
 import { parseCertificate, type ParsedCertificate } from '../pki/certificate.ts';
 import { extractIdentity, type CertificateIdentity } from '../pki/identity.ts';
 import { isValidUscc, normalizeUscc } from '../pki/uscc.ts';
+import { memoized } from '../memo.ts';
 
 /** Insertion-ordered map that drops its oldest entry when full. */
 class BoundedMap<K, V> {
@@ -88,39 +89,18 @@ export function certificateFromRef(ref: { b64: string; der: Uint8Array | null })
 }
 
 /** extractIdentity, memoised per parsed certificate. */
-export function identityOf(cert: ParsedCertificate): CertificateIdentity {
-  let id = identities.get(cert);
-  if (!id) {
-    // From the parsed fields: a full pkijs parse would cost ten times the rest of a verification.
-    id = extractIdentity(cert);
-    identities.set(cert, id);
-  }
-  return id;
-}
+// From the parsed fields: a full pkijs parse would cost ten times the rest of a verification.
+export const identityOf: (cert: ParsedCertificate) => CertificateIdentity = memoized(extractIdentity, identities);
 
 const usccChecks = new BoundedMap<string, boolean>(MAX_CERTIFICATES);
 
 const normalized = new BoundedMap<string, string>(MAX_CERTIFICATES);
 
 /** normalizeUscc (NFKC and friends), memoised. */
-export function normalizedUscc(value: string): string {
-  let v = normalized.get(value);
-  if (v === undefined) {
-    v = normalizeUscc(value);
-    normalized.set(value, v);
-  }
-  return v;
-}
+export const normalizedUscc: (value: string) => string = memoized(normalizeUscc, normalized);
 
 /** isValidUscc, memoised (the full analysis decodes regions and tables). */
-export function usccIsValid(normalized: string): boolean {
-  let v = usccChecks.get(normalized);
-  if (v === undefined) {
-    v = isValidUscc(normalized);
-    usccChecks.set(normalized, v);
-  }
-  return v;
-}
+export const usccIsValid: (normalized: string) => boolean = memoized(isValidUscc, usccChecks);
 
 interface ProvenPath {
   path: ParsedCertificate[];

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Ajv } from 'ajv';
 import { AssistantError } from '../errors.ts';
+import { memoized } from '../memo.ts';
 
 export type FieldMeaning = 'uscc' | 'orgCode' | 'orgCodeOrUscc' | 'taxNumber' | 'businessRegNumber' | 'idNumber' | 'uniqueId' | 'unknown';
 
@@ -120,15 +121,7 @@ export function findCaProfile(id: string, profiles: CaProfile[] = loadCaProfiles
 /** Issuer attributes as short name (DN_ATTRIBUTES in oids.ts) -> values; an attribute the table lacks under its OID. */
 export type IssuerAttributes = Map<string, string[]>;
 
-const regexCache = new Map<string, RegExp>();
-function re(source: string): RegExp {
-  let r = regexCache.get(source);
-  if (!r) {
-    r = new RegExp(source, 'iu');
-    regexCache.set(source, r);
-  }
-  return r;
-}
+const re = memoized((source: string) => new RegExp(source, 'iu'));
 
 const lowerCache = new Map<string, string>();
 function lowerOf(s: string): string {

@@ -13,6 +13,7 @@ import { checkResidentId, maskResidentId } from './resident-id.ts';
 import { dnShortName, OID_ARC } from './oids.ts';
 import { loadCaProfiles, loadKnownFields, matchCaProfile, type CaProfile, type FieldMeaning, type IssuerAttributes, type KnownField, type UsccLocation } from './ca-profiles.ts';
 import { TAG } from './asn1-tags.ts';
+import { memoized } from '../memo.ts';
 
 export type Confidence = 'high' | 'medium' | 'low';
 export type CandidateKind = 'uscc' | 'orgCode' | 'residentId' | 'regNumber15' | 'placeholder' | 'partial';
@@ -330,15 +331,7 @@ function locationMatches(loc: UsccLocation, f: Field): boolean {
 }
 
 // Profile regexes compiled once (no g/y flag: exec keeps no state between calls).
-const locationRegexes = new Map<string, RegExp>();
-function locationRegex(source: string): RegExp {
-  let r = locationRegexes.get(source);
-  if (!r) {
-    r = new RegExp(source, 'iu');
-    locationRegexes.set(source, r);
-  }
-  return r;
-}
+const locationRegex = memoized((source: string) => new RegExp(source, 'iu'));
 
 function profileFinds(profile: CaProfile, cert: ParsedCertificate, subject: Field[], now: Date): Found[] {
   const finds: Found[] = [];

@@ -6,6 +6,7 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import type { PublicKeyInfo } from './certificate.ts';
 import { OID } from './oids.ts';
+import { memoized } from '../memo.ts';
 
 const JWK_CURVES: Record<string, { crv: string; bytes: number }> = {
   [OID.p256]: { crv: 'P-256', bytes: 32 },
@@ -34,11 +35,4 @@ function importKey(pk: PublicKeyInfo): KeyObject {
 }
 
 /** The KeyObject for a certificate's public key (RSA, EC); throws when Node cannot read it. */
-export function publicKeyObject(pk: PublicKeyInfo): KeyObject {
-  let k = keys.get(pk);
-  if (!k) {
-    k = importKey(pk);
-    keys.set(pk, k);
-  }
-  return k;
-}
+export const publicKeyObject: (pk: PublicKeyInfo) => KeyObject = memoized(importKey, keys);
