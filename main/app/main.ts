@@ -206,23 +206,16 @@ async function start(): Promise<void> {
       runtime: { electron: process.versions.electron ?? null, chrome: process.versions.chrome ?? null, node: process.versions.node, platform: process.platform, arch: process.arch },
       portal: { home: policy.portalHome, allowedOrigins: [...signingOrigins.entries] },
       modules: await Promise.all([
-        ...modules.map(async (m) => {
-          try {
-            await worker.call('pkcs11.describe', { module: m });
-            return { path: m, loaded: true };
-          } catch (e) {
-            return { path: m, loaded: false, error: (e as { code?: string }).code ?? 'ERROR' };
-          }
-        }),
-        ...skfModules.map(async (m) => {
-          try {
-            await worker.call('skf.describe', { module: m });
-            return { path: m, loaded: true };
-          } catch (e) {
-            return { path: m, loaded: false, error: (e as { code?: string }).code ?? 'ERROR' };
-          }
-        }),
-      ]),
+        ...modules.map((m) => ['pkcs11.describe', m] as const),
+        ...skfModules.map((m) => ['skf.describe', m] as const),
+      ].map(async ([method, m]) => {
+        try {
+          await worker.call(method, { module: m });
+          return { path: m, loaded: true };
+        } catch (e) {
+          return { path: m, loaded: false, error: (e as { code?: string }).code ?? 'ERROR' };
+        }
+      })),
       policySources: sources.map((src) => `${src.layer}${src.path ? ` ${src.path}` : ''}: ${src.status}${src.error ? ` (${src.error.code})` : ''}`),
       guide: await guide.info().catch(() => ({ available: false, items: null, version: null })),
       settings: policySettingsView({ policy, sources }),

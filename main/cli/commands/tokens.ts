@@ -89,12 +89,22 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   const skfOut: SkfOut[] = [];
   let windowsOut: WindowsOut | null = null;
   let failed = false;
+  /** One driver's report, or (failing the run) its error: a path we would not load, a load error, a crash. */
+  const described = async <T>(path: string, describe: () => Promise<T>, failure: (error: ErrorInfo) => T): Promise<T> => {
+    try {
+      checkModulePath(path);
+      return await describe();
+    } catch (e) {
+      failed = true;
+      const err = isAssistantError(e) ? e : new AssistantError('INTERNAL_ERROR', '内部错误', { en: 'internal error' });
+      return failure({ code: err.code, message: err.message, ...(err.messageEn ? { messageEn: err.messageEn } : {}) });
+    }
+  };
   try {
     for (const path of modules) {
-      try {
-        checkModulePath(path);
+      out.push(await described<ModuleOut>(path, async () => {
         const r = await client.call('pkcs11.describe', { module: path });
-        out.push({
+        return {
           path, info: r.info,
           slots: r.slots.map((s) => ({
             id: s.id, label: s.label, manufacturer: s.manufacturer, model: s.model, serial: s.serial,
@@ -105,18 +115,13 @@ export async function run(args: string[], io: CliIO): Promise<number> {
             })),
             ...(s.error ? { error: s.error } : {}),
           })),
-        });
-      } catch (e) {
-        failed = true;
-        const err = isAssistantError(e) ? e : new AssistantError('INTERNAL_ERROR', '内部错误', { en: 'internal error' });
-        out.push({ path, error: { code: err.code, message: err.message, ...(err.messageEn ? { messageEn: err.messageEn } : {}) }, slots: [] });
-      }
+        };
+      }, (error) => ({ path, error, slots: [] })));
     }
     for (const path of skfModules) {
-      try {
-        checkModulePath(path);
+      skfOut.push(await described<SkfOut>(path, async () => {
         const r = await client.call('skf.describe', { module: path });
-        skfOut.push({
+        return {
           path,
           devices: r.devices.map((d) => ({
             name: d.name, ...(d.info ? { info: d.info } : {}),
@@ -129,12 +134,8 @@ export async function run(args: string[], io: CliIO): Promise<number> {
             })),
             ...(d.error ? { error: d.error } : {}),
           })),
-        });
-      } catch (e) {
-        failed = true;
-        const err = isAssistantError(e) ? e : new AssistantError('INTERNAL_ERROR', '内部错误', { en: 'internal error' });
-        skfOut.push({ path, error: { code: err.code, message: err.message, ...(err.messageEn ? { messageEn: err.messageEn } : {}) }, devices: [] });
-      }
+        };
+      }, (error) => ({ path, error, devices: [] })));
     }
     if (values['windows-store']) {
       const store = windowsStoreKeyStore(client, { localMachine: policy.windowsStoreLocalMachine });

@@ -1,5 +1,6 @@
 import koffi from 'koffi';
 import { AssistantError } from '../../errors.ts';
+import { DriverLibrary, loadDriverLibrary, type NativeFn } from '../driver-library.ts';
 import {
   CKR_ATTRIBUTE_SENSITIVE, CKR_ATTRIBUTE_TYPE_INVALID, CKR_CRYPTOKI_ALREADY_INITIALIZED, CKR_OK, pkcs11Error,
 } from './ckr.ts';
@@ -82,8 +83,6 @@ const PROTOS = CRYPTOKI.protos;
 const CK_FUNCTION_LIST = CRYPTOKI.types.CK_FUNCTION_LIST;
 export const ULONG_BYTES = CRYPTOKI.ulongBytes;
 type FnName = keyof typeof PROTOS;
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type NativeFn = (...args: any[]) => number;
 
 /** Space-padded fixed-length UTF-8 field (CK_UTF8CHAR[n]) → trimmed string. */
 function utf8Field(bytes: Uint8Array): string {
@@ -121,36 +120,17 @@ export function readUlong(b: Uint8Array): number {
 
 export interface TemplateEntry { type: number; value: Buffer }
 
-/**
- * One loaded PKCS#11 module. Calls are synchronous: a module that hangs blocks this thread,
- * which is why the module only ever runs inside the key-store worker process.
- */
-export class Pkcs11Module {
-  readonly path: string;
-  private lib: koffi.IKoffiLib | null;
-  private readonly fns: Record<FnName, NativeFn>;
+/** One loaded PKCS#11 module (see DriverLibrary: it only ever runs inside the key-store worker). */
+export class Pkcs11Module extends DriverLibrary<FnName> {
   private initialized = false;
   private ownsInitialize = false;
-
-  private constructor(path: string, lib: koffi.IKoffiLib, fns: Record<FnName, NativeFn>) {
-    this.path = path;
-    this.lib = lib;
-    this.fns = fns;
-  }
 
   /**
    * dlopen the module and read its CK_FUNCTION_LIST. The caller has checked the path is
    * admin-controlled; `displayPath` is the path as configured (before resolving symlinks).
    */
   static load(path: string, displayPath = path): Pkcs11Module {
-    let lib: koffi.IKoffiLib;
-    try {
-      lib = koffi.load(path);
-    } catch (e) {
-      throw new AssistantError('MODULE_LOAD_FAILED', 'USB Key 驱动无法加载，请确认已正确安装发证机构的驱动', {
-        en: 'cannot load the PKCS#11 module', details: { module: path, reason: String((e as Error)?.message ?? e).slice(0, 300) },
-      });
-    }
+    const lib = loadDriverLibrary(path, 'pkcs11');
     let getList: NativeFn;
     try {
       getList = lib.func('C_GetFunctionList', CRYPTOKI.getFunctionList[0], [...CRYPTOKI.getFunctionList[1]]) as NativeFn;
@@ -198,10 +178,6 @@ export class Pkcs11Module {
   close(): void {
     this.finalize();
     this.lib = null;
-  }
-
-  get loaded(): boolean {
-    return this.lib !== null;
   }
 
   info(): ModuleInfo {

@@ -1,5 +1,6 @@
 import koffi from 'koffi';
 import { AssistantError } from '../../errors.ts';
+import { DriverLibrary, loadDriverLibrary, type NativeFn } from '../driver-library.ts';
 import { SAR_BUFFER_TOO_SMALL, SAR_OK, skfError } from './sar.ts';
 
 /**
@@ -54,8 +55,6 @@ export function declareSkf(windowsAbi: boolean) {
 const WINDOWS = process.platform === 'win32';
 const SKF = declareSkf(WINDOWS);
 type FnName = keyof typeof SKF.protos & string;
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type NativeFn = (...args: any[]) => number;
 /** An opaque driver handle (koffi external pointer). */
 export type SkfHandle = unknown;
 
@@ -111,31 +110,11 @@ export interface DevInfo {
   hardwareVersion: string; firmwareVersion: string; algAsymCap: number; algHashCap: number; maxBufferSize: number;
 }
 
-/**
- * One loaded SKF library. Calls are synchronous: a library that hangs blocks this thread, which
- * is why it only ever runs inside the key-store worker process.
- */
-export class SkfModule {
-  readonly path: string;
-  private lib: koffi.IKoffiLib | null;
-  private readonly fns: Record<FnName, NativeFn>;
-
-  private constructor(path: string, lib: koffi.IKoffiLib, fns: Record<FnName, NativeFn>) {
-    this.path = path;
-    this.lib = lib;
-    this.fns = fns;
-  }
-
+/** One loaded SKF library (see DriverLibrary: it only ever runs inside the key-store worker). */
+export class SkfModule extends DriverLibrary<FnName> {
   /** dlopen the library; the caller has checked the path is admin-controlled. */
   static load(path: string, displayPath = path): SkfModule {
-    let lib: koffi.IKoffiLib;
-    try {
-      lib = koffi.load(path);
-    } catch (e) {
-      throw new AssistantError('MODULE_LOAD_FAILED', 'USB Key 驱动（SKF）无法加载，请确认已正确安装发证机构的驱动', {
-        en: 'cannot load the SKF library', details: { module: path, reason: String((e as Error)?.message ?? e).slice(0, 300) },
-      });
-    }
+    const lib = loadDriverLibrary(path, 'skf');
     const fns = {} as Record<FnName, NativeFn>;
     // 32-bit Windows DLLs are __stdcall (DEVAPI); elsewhere koffi's default is the platform's C ABI.
     const stdcall = WINDOWS && process.arch === 'ia32';
@@ -316,10 +295,6 @@ export class SkfModule {
   /** Drops the library reference (the OS may keep it mapped). */
   close(): void {
     this.lib = null;
-  }
-
-  get loaded(): boolean {
-    return this.lib !== null;
   }
 }
 

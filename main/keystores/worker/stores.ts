@@ -5,29 +5,23 @@ import { SkfKeyStore } from '../skf/store.ts';
 import { WindowsStoreKeyStore } from '../windows/store.ts';
 import type { HostOptions, StoreFactory } from './host.ts';
 
-// One Pkcs11KeyStore per module path in this process: C_Initialize/C_Finalize are process-wide.
-const pkcs11Stores = new Map<string, Pkcs11KeyStore>();
-
-function pkcs11Store(module: string): Pkcs11KeyStore {
-  let s = pkcs11Stores.get(module);
-  if (!s || s.closed) {
-    s = Pkcs11KeyStore.open(module);
-    pkcs11Stores.set(module, s);
-  }
-  return s;
+/** One open store per driver path in this process, opened again once it was closed. */
+function storePerModule<S extends { closed: boolean }>(open: (module: string) => S): (module: string) => S {
+  const stores = new Map<string, S>();
+  return (module) => {
+    let s = stores.get(module);
+    if (!s || s.closed) {
+      s = open(module);
+      stores.set(module, s);
+    }
+    return s;
+  };
 }
 
-// One SkfKeyStore per library: device connections are kept while keys stay plugged in.
-const skfStores = new Map<string, SkfKeyStore>();
-
-function skfStore(module: string): SkfKeyStore {
-  let s = skfStores.get(module);
-  if (!s || s.closed) {
-    s = SkfKeyStore.open(module);
-    skfStores.set(module, s);
-  }
-  return s;
-}
+// C_Initialize/C_Finalize are process-wide: one Pkcs11KeyStore per module.
+const pkcs11Store = storePerModule((module) => Pkcs11KeyStore.open(module));
+// Device connections are kept while keys stay plugged in: one SkfKeyStore per library.
+const skfStore = storePerModule((module) => SkfKeyStore.open(module));
 
 /** Which store implementation serves which spec, inside the worker. */
 export const openStore: StoreFactory = async (spec) => {
