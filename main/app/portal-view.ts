@@ -8,6 +8,7 @@ import type { Bounds } from '../../common/ipc-contract.ts';
 import type { PortalOriginAllowList } from '../../common/portal-origins.ts';
 import type { PortalViewControl } from '../assistant/world.ts';
 import { hardenSession, hardenWebContents } from './security.ts';
+import { HARDENED_WEB_PREFERENCES } from './web-preferences.ts';
 import { loopbackCertificateDecision } from '../bridge/tls/loopback-pin.ts';
 import { downloadDecision } from '../assistant/window-rules.ts';
 
@@ -51,20 +52,9 @@ export function createPortalView(opts: PortalViewOptions): PortalView {
   const ensure = (): WebContentsView => {
     if (view) return view;
     const v = new WebContentsView({
+      // electronegativity reads BrowserWindow/BrowserView literals only; this view takes the one table.
       webPreferences: {
-        sandbox: true,
-        contextIsolation: true,
-        nodeIntegration: false,
-        nodeIntegrationInSubFrames: false,
-        nodeIntegrationInWorker: false,
-        webSecurity: true,
-        allowRunningInsecureContent: false,
-        webviewTag: false,
-        experimentalFeatures: false,
-        disableBlinkFeatures: 'Auxclick',
-        spellcheck: false,
-        safeDialogs: true,
-        navigateOnDragDrop: false,
+        ...HARDENED_WEB_PREFERENCES,
         partition: PORTAL_PARTITION,
         preload: opts.preload,
       },

@@ -1,8 +1,9 @@
 /**
- * The web preferences every page gets (the app's own UI and the portal alike). Each window states
- * them LITERALLY in its `new BrowserWindow` / `new WebContentsView` call, because auditors and
- * electronegativity read that object and cannot see through a spread; test/unit/app/web-preferences.test.ts
- * holds every window's literal equal to this table, so the windows cannot drift apart.
+ * The web preferences every page gets (the app's own UI and the portal alike). The portal's
+ * `new WebContentsView` spreads this table. The assistant's `new BrowserWindow` states them
+ * LITERALLY, because electronegativity reads that object (it checks BrowserWindow/BrowserView calls
+ * only) and cannot see through a spread; test/unit/app/electronegativity.test.ts holds that literal
+ * equal to this table, so the two windows cannot drift apart.
  */
 import type { WebPreferences } from 'electron';
 

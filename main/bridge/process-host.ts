@@ -4,6 +4,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { childExit } from '../child-exit.ts';
 import { toErrorInfo } from '../errors.ts';
 import { isFromBridge, type BridgeStartOptions, type ToBridge } from './process-protocol.ts';
 import type { BridgeEndpoint, BridgeHost } from './types.ts';
@@ -22,23 +23,17 @@ export function forkBridgeTransport(opts: { entry?: string; env?: NodeJS.Process
   const entry = opts.entry ?? BRIDGE_ENTRY;
   const execArgv = entry.endsWith('.ts') ? ['--import', import.meta.resolve('tsx')] : [];
   const child: ChildProcess = fork(entry, [], { execArgv, env: opts.env ?? process.env, serialization: 'advanced', stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-  let exited = false;
-  const exits: Array<(code: number | null) => void> = [];
-  const gone = (code: number | null) => {
-    if (exited) return;
-    exited = true;
-    for (const l of exits) l(code);
-  };
-  child.on('exit', (code) => gone(code));
-  child.on('error', () => gone(null));
+  const exit = childExit(() => child.exitCode);
+  child.on('exit', (code) => exit.end(code));
+  child.on('error', () => exit.end(null));
   return {
     postMessage: (m) => {
-      if (!exited && child.connected) child.send(m);
+      if (!exit.exited && child.connected) child.send(m);
     },
     onMessage: (l) => child.on('message', l),
-    onExit: (l) => (exited ? l(child.exitCode) : exits.push(l)),
+    onExit: exit.onExit,
     kill: () => {
-      if (!exited) child.kill('SIGKILL');
+      if (!exit.exited) child.kill('SIGKILL');
     },
   };
 }

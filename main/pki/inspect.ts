@@ -201,6 +201,11 @@ const PERSONAL_CERTIFICATE: CheckResult = {
   messageEn: 'This is a personal certificate (it holds a resident ID number), not an enterprise (legal person) certificate; it cannot be used for legal-person login',
 };
 
+/** The uscc check fails on a value the certificate holds (a bad code, an org code, a partial one, a placeholder): where it was found goes in the detail. */
+function usccFoundFails(found: { source: string }, code: string, message: string, messageEn: string): CheckResult {
+  return { id: 'uscc', status: 'fail', code, message, messageEn, detail: `位置：${found.source}`, detailEn: `Found in ${found.source}` };
+}
+
 export function checkUscc(identity: CertificateIdentity): CheckResult {
   const u = identity.uscc;
   // Same provenance rules as the verifier (issue 12), so inspect and a login agree.
@@ -224,51 +229,31 @@ export function checkUscc(identity: CertificateIdentity): CheckResult {
     };
   }
   if (u && !u.valid) {
-    return {
-      id: 'uscc',
-      status: 'fail',
-      code: 'USCC_INVALID',
-      message: `找到的统一社会信用代码 ${u.value} 校验不通过，不能作为登录身份；请联系 CA 核实`,
-      messageEn: `The unified social credit code ${u.value} fails its check and cannot be a login identity; ask the CA to verify it`,
-      detail: `位置：${u.source}`, detailEn: `Found in ${u.source}`,
-    };
+    return usccFoundFails(u, 'USCC_INVALID',
+      `找到的统一社会信用代码 ${u.value} 校验不通过，不能作为登录身份；请联系 CA 核实`,
+      `The unified social credit code ${u.value} fails its check and cannot be a login identity; ask the CA to verify it`);
   }
   const kinds = new Set(identity.candidates.map((c) => String((c as { kind?: unknown }).kind ?? '')));
   if (kinds.has('residentId')) {
     return { ...PERSONAL_CERTIFICATE };
   }
   if (identity.orgCode) {
-    return {
-      id: 'uscc',
-      status: 'fail',
-      code: 'USCC_ORG_CODE_ONLY',
-      message: `证书中只有组织机构代码 ${identity.orgCode.value}，没有统一社会信用代码；这是 2015 年以前的旧证书，请向 CA 申请更新`,
-      messageEn: `The certificate holds only the organisation code ${identity.orgCode.value}, no unified social credit code; it is a pre-2015 certificate, ask the CA to renew it`,
-      detail: `位置：${identity.orgCode.source}`, detailEn: `Found in ${identity.orgCode.source}`,
-    };
+    return usccFoundFails(identity.orgCode, 'USCC_ORG_CODE_ONLY',
+      `证书中只有组织机构代码 ${identity.orgCode.value}，没有统一社会信用代码；这是 2015 年以前的旧证书，请向 CA 申请更新`,
+      `The certificate holds only the organisation code ${identity.orgCode.value}, no unified social credit code; it is a pre-2015 certificate, ask the CA to renew it`);
   }
   // Real CA certificates carry truncated values (HEBCA: 17 chars) and placeholders (000000000): say what was found.
   const partial = identity.candidates.find((c) => c.kind === 'partial');
   if (partial) {
-    return {
-      id: 'uscc',
-      status: 'fail',
-      code: 'USCC_INCOMPLETE',
-      message: `证书中的统一社会信用代码不完整：${partial.value}（${partial.value.length} 位，应为 18 位），不能作为登录身份；请联系 CA 更正证书`,
-      messageEn: `The unified social credit code in the certificate is incomplete: ${partial.value} (${partial.value.length} characters, 18 expected) and cannot be a login identity; ask the CA to correct the certificate`,
-      detail: `位置：${partial.source}`, detailEn: `Found in ${partial.source}`,
-    };
+    return usccFoundFails(partial, 'USCC_INCOMPLETE',
+      `证书中的统一社会信用代码不完整：${partial.value}（${partial.value.length} 位，应为 18 位），不能作为登录身份；请联系 CA 更正证书`,
+      `The unified social credit code in the certificate is incomplete: ${partial.value} (${partial.value.length} characters, 18 expected) and cannot be a login identity; ask the CA to correct the certificate`);
   }
   const placeholder = identity.candidates.find((c) => c.kind === 'placeholder');
   if (placeholder) {
-    return {
-      id: 'uscc',
-      status: 'fail',
-      code: 'USCC_PLACEHOLDER',
-      message: `证书中的统一社会信用代码是占位值 ${placeholder.value}，不能作为登录身份；请联系 CA 更正证书`,
-      messageEn: `The unified social credit code in the certificate is a placeholder ${placeholder.value} and cannot be a login identity; ask the CA to correct the certificate`,
-      detail: `位置：${placeholder.source}`, detailEn: `Found in ${placeholder.source}`,
-    };
+    return usccFoundFails(placeholder, 'USCC_PLACEHOLDER',
+      `证书中的统一社会信用代码是占位值 ${placeholder.value}，不能作为登录身份；请联系 CA 更正证书`,
+      `The unified social credit code in the certificate is a placeholder ${placeholder.value} and cannot be a login identity; ask the CA to correct the certificate`);
   }
   return { id: 'uscc', status: 'fail', code: 'USCC_NOT_FOUND', message: '证书中没有找到统一社会信用代码，不能用于法人登录', messageEn: 'No unified social credit code found in the certificate; it cannot be used for legal-person login' };
 }

@@ -162,6 +162,21 @@ const SIGNATURE_NAMES: Record<string, string> = {
   [OID.ecdsaWithSha384]: 'SHA384withECDSA',
 };
 
+/** The items that are one attribute of the issuer or subject name: [attribute, its issuer items, its subject items]. */
+const NAME_ITEMS = new Map<number, { name: 'issuer' | 'subject'; attribute: string }>();
+for (const [attribute, issuerItems, subjectItems] of [
+  [DN.C, [SOF_CERT_INFO.issuerC], [SOF_CERT_INFO.subjectC]],
+  [DN.O, [SOF_CERT_INFO.issuerO, SOF_CERT_INFO.sgdIssuerO], [SOF_CERT_INFO.subjectO, SOF_CERT_INFO.sgdSubjectO]],
+  [DN.OU, [SOF_CERT_INFO.issuerOU, SOF_CERT_INFO.sgdIssuerOU], [SOF_CERT_INFO.subjectOU, SOF_CERT_INFO.sgdSubjectOU]],
+  [DN.ST, [SOF_CERT_INFO.issuerST], [SOF_CERT_INFO.subjectST]],
+  [DN.CN, [SOF_CERT_INFO.issuerCN, SOF_CERT_INFO.sgdIssuerCN], [SOF_CERT_INFO.subjectCN, SOF_CERT_INFO.sgdSubjectCN]],
+  [DN.L, [SOF_CERT_INFO.issuerL], [SOF_CERT_INFO.subjectL]],
+  [DN.E, [SOF_CERT_INFO.issuerEmail], [SOF_CERT_INFO.subjectEmail, SOF_CERT_INFO.sgdSubjectEmail]],
+] as Array<[string, number[], number[]]>) {
+  for (const item of issuerItems) NAME_ITEMS.set(item, { name: 'issuer', attribute });
+  for (const item of subjectItems) NAME_ITEMS.set(item, { name: 'subject', attribute });
+}
+
 function uniqueId(cert: ParsedCertificate): string {
   const exts = certificateExtensions(cert);
   for (const oid of UNIQUE_ID_OIDS) {
@@ -183,27 +198,15 @@ function oneExtension(cert: ParsedCertificate, oid: string): string {
  */
 export function sofGetCertInfo(certB64: string, type: number, now: Date = new Date()): string {
   const cert = certificateFromBase64(certB64);
+  const named = NAME_ITEMS.get(type);
+  if (named) return attr(named.name === 'issuer' ? cert.issuerAttributes : cert.subjectAttributes, named.attribute);
   const T = SOF_CERT_INFO;
   switch (type) {
     case T.version: return `V${cert.version}`;
     case T.serialNumber: return cert.serialNumber.toUpperCase();
     case T.signatureAlgorithm: return SIGNATURE_NAMES[cert.signatureAlgorithmOid] ?? cert.signatureAlgorithmOid;
-    case T.issuerC: return attr(cert.issuerAttributes, DN.C);
-    case T.issuerO: case T.sgdIssuerO: return attr(cert.issuerAttributes, DN.O);
-    case T.issuerOU: case T.sgdIssuerOU: return attr(cert.issuerAttributes, DN.OU);
-    case T.issuerST: return attr(cert.issuerAttributes, DN.ST);
-    case T.issuerCN: case T.sgdIssuerCN: return attr(cert.issuerAttributes, DN.CN);
-    case T.issuerL: return attr(cert.issuerAttributes, DN.L);
-    case T.issuerEmail: return attr(cert.issuerAttributes, DN.E);
     case T.notBefore: case T.sgdNotBefore: return sofTime(cert.notBefore);
     case T.notAfter: case T.sgdNotAfter: return sofTime(cert.notAfter);
-    case T.subjectC: return attr(cert.subjectAttributes, DN.C);
-    case T.subjectO: case T.sgdSubjectO: return attr(cert.subjectAttributes, DN.O);
-    case T.subjectOU: case T.sgdSubjectOU: return attr(cert.subjectAttributes, DN.OU);
-    case T.subjectST: return attr(cert.subjectAttributes, DN.ST);
-    case T.subjectCN: case T.sgdSubjectCN: return attr(cert.subjectAttributes, DN.CN);
-    case T.subjectL: return attr(cert.subjectAttributes, DN.L);
-    case T.subjectEmail: case T.sgdSubjectEmail: return attr(cert.subjectAttributes, DN.E);
     case T.publicKey: return Buffer.from(cert.publicKey.spki).toString('base64');
     case T.customLevel: return '';
     case T.uniqueId: return uniqueId(cert);

@@ -70,19 +70,15 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   const ocspUrl = values['ocsp-url'];
   if (ocspUrl !== undefined && !/^https?:\/\/\S+$/i.test(ocspUrl)) return usage(io, '--ocsp-url 须为 http(s) 地址 / --ocsp-url must be an http(s) URL');
   if (values.sof) return runSof(values, positionals, io);
-  if (!values.origin) return usage(io, '缺少 --origin / --origin is required');
-  if (!values.challenge) return usage(io, '缺少 --challenge / --challenge is required');
-  if (!values.trust?.length) return usage(io, '缺少 --trust / --trust is required');
-  if (positionals.length !== 1) return usage(io, '须给出一个令牌（或 - 表示标准输入）/ give exactly one TOKEN (or -)');
-  const now = nowOption(values.now, io);
-  if (!now) return usage(io, '--now 须为 ISO 8601 时间 / --now must be an ISO 8601 time');
+  const now = checkedOpening(values, ['origin', 'challenge', 'trust'], positionals.length !== 1 ? '须给出一个令牌（或 - 表示标准输入）/ give exactly one TOKEN (or -)' : null, io);
+  if (typeof now === 'number') return now;
+  const origin = values.origin!;
+  const challenge = values.challenge!;
   try {
-    checkChallenge(values.challenge);
+    checkChallenge(challenge);
   } catch (e) {
     return usage(io, (e as Error).message);
   }
-  const origin = values.origin;
-  const challenge = values.challenge;
   return verifyAndPrint(values, now, challenge, io, async (common) => verifyLoginToken(await readToken(positionals[0]!, io), { origin, challenge, ...common }));
 }
 
@@ -112,6 +108,20 @@ async function verifyAndPrint(values: Values, now: Date, challenge: string, io: 
   }
 }
 
+/**
+ * What both openings check, in this order: every required option is there (an empty value or list
+ * counts as missing), the TOKEN count (`tokenProblem`), --now. The clock, or the usage exit code.
+ */
+function checkedOpening(values: { now?: string } & Record<string, unknown>, required: string[], tokenProblem: string | null, io: CliIO): Date | number {
+  const missing = required.find((name) => {
+    const v = values[name];
+    return v === undefined || v === '' || (Array.isArray(v) && v.length === 0);
+  });
+  if (missing) return usage(io, `缺少 --${missing} / --${missing} is required`);
+  if (tokenProblem) return usage(io, tokenProblem);
+  return nowOption(values.now, io) ?? usage(io, '--now 须为 ISO 8601 时间 / --now must be an ISO 8601 time');
+}
+
 function nowOption(v: string | undefined, io: CliIO): Date | null {
   if (v === undefined) return io.now();
   const now = new Date(v);
@@ -131,16 +141,11 @@ type Values = { random?: string; certificate?: string; signature?: string; trust
 
 /** `verify --sof`: the CA assistants' login (random + UserCert + UserSignedData) through verifySofLogin. */
 async function runSof(values: Values, positionals: string[], io: CliIO): Promise<number> {
-  if (values.random === undefined || values.random === '') return usage(io, '缺少 --random / --random is required');
-  if (!values.certificate) return usage(io, '缺少 --certificate / --certificate is required');
-  if (!values.signature) return usage(io, '缺少 --signature / --signature is required');
-  if (!values.trust?.length) return usage(io, '缺少 --trust / --trust is required');
-  if (positionals.length !== 0) return usage(io, '--sof 不接受令牌参数 / --sof takes no TOKEN');
-  const now = nowOption(values.now, io);
-  if (!now) return usage(io, '--now 须为 ISO 8601 时间 / --now must be an ISO 8601 time');
-  const random = values.random;
-  const certificate = values.certificate;
-  const signatureArg = values.signature;
+  const now = checkedOpening(values, ['random', 'certificate', 'signature', 'trust'], positionals.length !== 0 ? '--sof 不接受令牌参数 / --sof takes no TOKEN' : null, io);
+  if (typeof now === 'number') return now;
+  const random = values.random!;
+  const certificate = values.certificate!;
+  const signatureArg = values.signature!;
   return verifyAndPrint(values, now, random, io, async (common) => {
     const certPath = resolve(io.cwd, certificate);
     if (!existsSync(certPath) || !statSync(certPath).isFile() || statSync(certPath).size > 256 * 1024) throw new AssistantError('FILE_UNREADABLE', `无法读取证书文件 ${certificate}`, { en: `cannot read certificate file ${certificate}` });

@@ -1,5 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { childExit } from '../../child-exit.ts';
 import type { ClientToHost } from './protocol.ts';
 import type { WorkerSpawner, WorkerTransport } from './client.ts';
 
@@ -19,29 +20,20 @@ export interface ForkOptions {
 
 /** Adapts a `child_process.fork` child (structured-clone IPC) to WorkerTransport. */
 export function childProcessTransport(child: ChildProcess): WorkerTransport {
-  let exited = false;
-  const exitListeners: Array<(code: number | null) => void> = [];
-  const onGone = (code: number | null) => {
-    if (exited) return;
-    exited = true;
-    for (const l of exitListeners) l(code);
-  };
-  child.on('exit', (code) => onGone(code));
-  child.on('error', () => onGone(null));
+  const exit = childExit(() => child.exitCode);
+  child.on('exit', (code) => exit.end(code));
+  child.on('error', () => exit.end(null));
   return {
     postMessage(message: ClientToHost) {
-      if (exited || !child.connected) throw new Error('worker not connected');
+      if (exit.exited || !child.connected) throw new Error('worker not connected');
       child.send(message);
     },
     onMessage(listener) {
       child.on('message', listener);
     },
-    onExit(listener) {
-      if (exited) listener(child.exitCode);
-      else exitListeners.push(listener);
-    },
+    onExit: exit.onExit,
     kill() {
-      if (!exited) child.kill('SIGKILL');
+      if (!exit.exited) child.kill('SIGKILL');
     },
   };
 }

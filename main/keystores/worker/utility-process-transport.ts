@@ -1,3 +1,4 @@
+import { childExit } from '../../child-exit.ts';
 import type { ClientToHost } from './protocol.ts';
 import type { WorkerTransport } from './client.ts';
 
@@ -14,29 +15,19 @@ export interface UtilityProcessLike {
 
 /** Adapts an Electron utility process running main/keystores/worker/entry to WorkerTransport. */
 export function utilityProcessTransport(child: UtilityProcessLike): WorkerTransport {
-  let exited = false;
-  let exitCode: number | null = null;
-  const listeners: Array<(code: number | null) => void> = [];
-  child.on('exit', (code: number) => {
-    if (exited) return;
-    exited = true;
-    exitCode = code;
-    for (const l of listeners) l(code);
-  });
+  const exit = childExit();
+  child.on('exit', (code: number) => exit.end(code));
   return {
     postMessage(message: ClientToHost) {
-      if (exited) throw new Error('worker exited');
+      if (exit.exited) throw new Error('key-store worker exited');
       child.postMessage(message);
     },
     onMessage(listener) {
       child.on('message', listener);
     },
-    onExit(listener) {
-      if (exited) listener(exitCode);
-      else listeners.push(listener);
-    },
+    onExit: exit.onExit,
     kill() {
-      if (!exited) child.kill();
+      if (!exit.exited) child.kill();
     },
   };
 }

@@ -63,7 +63,9 @@ test('electronegativity counts nothing against the windows, sessions or pages (o
   }
 });
 
-test('each window states every hardened preference literally (no spread), equal to the one table', () => {
+// electronegativity reads BrowserWindow/BrowserView calls only, and only their literal: those state
+// every preference literally; a WebContentsView (which it does not read) spreads the table and overrides none.
+test('each window takes every hardened preference from the one table (literally where electronegativity reads it)', () => {
   const files = fs.readdirSync(path.join(root, 'main/app')).filter((f) => f.endsWith('.ts'));
   let windows = 0;
   for (const f of files) {
@@ -74,6 +76,11 @@ test('each window states every hardened preference literally (no spread), equal 
       const start = body.indexOf('webPreferences: {');
       assert.ok(start >= 0, `${f}: ${m[1]} without a webPreferences literal`);
       const block = body.slice(start, body.indexOf('}', start));
+      if (m[1] === 'WebContentsView') {
+        assert.match(block, /\.\.\.HARDENED_WEB_PREFERENCES,/, `${f}: ${m[1]} takes the table`);
+        for (const k of Object.keys(HARDENED_WEB_PREFERENCES)) assert.doesNotMatch(block, new RegExp(`\\b${k}:`), `${f}: ${m[1]} overrides ${k}`);
+        continue;
+      }
       assert.doesNotMatch(block, /\.\.\./, `${f}: ${m[1]} spreads its preferences`);
       for (const [k, v] of Object.entries(HARDENED_WEB_PREFERENCES)) {
         assert.ok(block.includes(`${k}: ${typeof v === 'string' ? `'${v}'` : String(v)},`), `${f}: ${m[1]} states ${k}: ${String(v)}`);
