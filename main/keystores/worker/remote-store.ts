@@ -24,8 +24,8 @@ export class WorkerKeyStore implements KeyStore {
       this.signDigest = (identityId, digest, algorithm, pin) => this.client.call('store.signDigest', { store: this.spec, identityId, digest, algorithm, pin });
     }
     // SKF (GM/T 0016) has no standard container decryption that hands the plaintext back: the key
-    // opens envelopes itself (SKF_ImportSessionKey + SKF_Decrypt). Windows is not wired yet.
-    if (spec.kind === 'pkcs12' || spec.kind === 'pkcs11') {
+    // opens envelopes itself (SKF_ImportSessionKey + SKF_Decrypt). Windows: NCryptDecrypt / CryptDecrypt.
+    if (spec.kind === 'pkcs12' || spec.kind === 'pkcs11' || spec.kind === 'windows') {
       this.decrypt = (identityId, ciphertext, algorithm, pin) => this.client.call('store.decrypt', { store: this.spec, identityId, ciphertext, algorithm, pin });
     }
     if (spec.kind === 'skf') {
