@@ -26,7 +26,7 @@ test('every page is one complete document: the shared banner, navigation and foo
 
 test('a part two pages share (the manual token form) is filled in on each with its own submit label, no directive or placeholder left', () => {
   const pages = assemblePages(PUBLIC);
-  for (const [name, label] of [['account', '提交令牌绑定'], ['login-cert', '提交令牌登录']]) {
+  for (const [name, label] of [['account', '提交令牌绑定'], ['login-cert', '提交令牌登录']] as const) {
     const html = pages.get(name)!;
     assert.equal(html.split('<form id="token-form" novalidate>').length, 2, `${name}: the form once`);
     assert.match(html, new RegExp(`<button class="primary" type="submit">${label}</button>`), name);
