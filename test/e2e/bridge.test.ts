@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { getTestPki, type PkiEntry, type TestPki } from '../fixtures/pki.ts';
-import { startCliBridge, type RunningCli } from '../support/bridge.ts';
+import { startCliBridge, type BridgeEvent, type RunningCli } from '../support/bridge.ts';
 import { CHROMIUM, CHROMIUM_ARGS, chromiumMissingReason } from './host.ts';
 import { caCompatPage } from '../support/ca-page.ts';
 
@@ -153,7 +153,10 @@ describe('CA-compatible login pages in Chromium against cert-assistant bridge', 
     const r = await page.evaluate((url) => (globalThis as unknown as { probe: (u: string) => Promise<{ opened: boolean; got: string[] }> }).probe(url), cli.bjca);
     assert.equal(r.opened, false);
     assert.deepEqual(r.got, []);
-    const refused = cli.events.filter((e) => e.event === 'refused' && e['origin'] === other.origin);
+    // The bridge notes the refusal on the CLI's event stream, which may reach us after the page saw the socket close.
+    const isRefusal = (e: BridgeEvent) => e.event === 'refused' && e['origin'] === other.origin;
+    for (let i = 0; i < 50 && !cli.events.some(isRefusal); i++) await new Promise((resolve) => setTimeout(resolve, 100));
+    const refused = cli.events.filter(isRefusal);
     assert.ok(refused.length >= 1);
     await page.close();
   });
