@@ -11,7 +11,8 @@ import { windowsStoreKeyStore } from '../../keystores/windows/index.ts';
 import { loadPolicy } from '../../policy/index.ts';
 import { signatureRecord, SignatureLog } from '../../login/signature-log.ts';
 import { checkChallenge, normalizeOrigin } from '../../login/tbs.ts';
-import { parseCertificate } from '../../pki/certificate.ts';
+import { parseCertificate, type ParsedCertificate } from '../../pki/certificate.ts';
+import { loadTrustAnchors } from '../../pki/trust.ts';
 import { inspectCertificate } from '../../pki/inspect.ts';
 import { userDataDir } from '../../policy/user-data.ts';
 import { createLoginToken, type LoginTokenFormat } from '../../login/token.ts';
@@ -80,6 +81,18 @@ async function recordSignature(io: CliIO, certificate: Uint8Array, origin: strin
   } catch (e) {
     const info = toErrorInfo(e);
     io.stderr.write(`警告 [${info.code}]: 签名已完成，但未能写入签名记录：${info.message}\n`);
+  }
+}
+
+/**
+ * The anchors `tokens` and the app judge with (bundled certs/trust/, policy trustAnchorDirs): the
+ * token carries the path validated with them. Unreadable trust leaves the store's certificates.
+ */
+function localAnchors(io: CliIO): ParsedCertificate[] | undefined {
+  try {
+    return loadTrustAnchors(loadPolicy({ env: io.env }).policy.trustAnchorDirs, { onSkipped: () => {} });
+  } catch {
+    return undefined;
   }
 }
 
@@ -160,8 +173,10 @@ export async function run(args: string[], io: CliIO): Promise<number> {
       store = await Pkcs12KeyStore.open(values.pfx!, { password: pin });
     }
     identity = pickIdentity(await store.listIdentities(), slot, values.id);
+    const anchors = localAnchors(io);
     const created = await createLoginToken({
       origin: values.origin, challenge: values.challenge, store, identityId: identity.id, pin, format, appVersion: appVersion(), now: io.now(),
+      ...(anchors ? { anchors } : {}),
     });
     io.stdout.write(created.token + '\n');
     await recordSignature(io, identity.certificate, normalizeOrigin(values.origin), created.tbs);
