@@ -11,12 +11,12 @@ import { windowsStoreKeyStore } from '../../keystores/windows/index.ts';
 import { loadPolicy } from '../../policy/index.ts';
 import { signatureRecord, SignatureLog } from '../../login/signature-log.ts';
 import { checkChallenge, normalizeOrigin } from '../../login/tbs.ts';
-import { parseCertificate, type ParsedCertificate } from '../../pki/certificate.ts';
-import { loadTrustAnchors } from '../../pki/trust.ts';
+import { parseCertificate } from '../../pki/certificate.ts';
 import { inspectCertificate } from '../../pki/inspect.ts';
 import { userDataDir } from '../../policy/user-data.ts';
 import { createLoginToken, type LoginTokenFormat } from '../../login/token.ts';
 import { EXIT_FAIL, EXIT_OK, parseCommand, usageError, readSecretLine, type CliIO } from '../io.ts';
+import { localTrustAnchors } from '../local-trust.ts';
 
 const USAGE = `用法 / Usage: cert-assistant login --origin URL --challenge B64 (--pfx FILE | --module PATH [--slot N] [--id HEX] | --skf PATH [--id DEVICE/APP/CONTAINER] | --windows-store [--id SHA256]) --pin-stdin [--format json|cms]
 
@@ -81,18 +81,6 @@ async function recordSignature(io: CliIO, certificate: Uint8Array, origin: strin
   } catch (e) {
     const info = toErrorInfo(e);
     io.stderr.write(`警告 [${info.code}]: 签名已完成，但未能写入签名记录：${info.message}\n`);
-  }
-}
-
-/**
- * The anchors `tokens` and the app judge with (bundled certs/trust/, policy trustAnchorDirs): the
- * token carries the path validated with them. Unreadable trust leaves the store's certificates.
- */
-function localAnchors(io: CliIO): ParsedCertificate[] | undefined {
-  try {
-    return loadTrustAnchors(loadPolicy({ env: io.env }).policy.trustAnchorDirs, { onSkipped: () => {} });
-  } catch {
-    return undefined;
   }
 }
 
@@ -173,7 +161,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
       store = await Pkcs12KeyStore.open(values.pfx!, { password: pin });
     }
     identity = pickIdentity(await store.listIdentities(), slot, values.id);
-    const anchors = localAnchors(io);
+    const anchors = localTrustAnchors(io.env);
     const created = await createLoginToken({
       origin: values.origin, challenge: values.challenge, store, identityId: identity.id, pin, format, appVersion: appVersion(), now: io.now(),
       ...(anchors ? { anchors } : {}),
