@@ -8,10 +8,11 @@
  * store holds that are not on the path stay home. Without a local path the store's certificates go
  * as the store gave them (the portal may still know the way). See docs/login-token.md.
  */
-import { parseCertificate, type ParsedCertificate } from '../pki/certificate.ts';
+import type { ParsedCertificate } from '../pki/certificate.ts';
 import { verifyCertificateSignature, verifyChain } from '../pki/chain.ts';
 import { shortName } from '../pki/inspect.ts';
 import { validatePath } from '../pki/path-validation.ts';
+import { parseCertificateCached } from './verify-cache.ts';
 
 export interface SentChain {
   /** DER, the leaf's issuer first, the root never. */
@@ -26,9 +27,10 @@ export interface SentChainContext {
   now: Date;
 }
 
+/** Memoised by the exact bytes: the same key signs again and again, its signature verdicts kept on the object. */
 function parsedOrNull(der: Uint8Array): ParsedCertificate | null {
   try {
-    return parseCertificate(der);
+    return parseCertificateCached(der);
   } catch {
     return null;
   }
