@@ -36,6 +36,8 @@ function parsedOrNull(der: Uint8Array): ParsedCertificate | null {
   }
 }
 
+const MAX_PATH = 8;
+
 /** A root: self-issued and self-signed (a key-rollover CA is self-issued but signed by the old key). */
 function isRoot(c: ParsedCertificate): boolean {
   return c.selfIssued && verifyCertificateSignature(c, c);
@@ -61,7 +63,8 @@ export function chainToSend(leafDer: Uint8Array, storeCertificates: readonly Uin
     const up = roots.length > 0 ? verifyChain(top, { intermediates: below, anchors: roots, now: ctx.now }) : null;
     if (up?.ok) {
       const whole = [...path, ...up.path.slice(1)];
-      if (!validatePath(whole)) path = whole;
+      // No longer than the verifier builds (8, leaf and root included; a token carries at most 6 CAs).
+      if (whole.length <= MAX_PATH && !validatePath(whole)) path = whole;
     }
   }
   const last = path[path.length - 1]!;
