@@ -116,7 +116,8 @@ export async function startBridgeServer(opts: BridgeServerOptions): Promise<Brid
         if (protocol === 'hebca') ctx.send(`1|Error|${JSON.stringify({ ret: 1010, msg: isBinary ? '只接受文本帧' : '数据过大' })}`);
         return;
       }
-      const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
+      // ws hands a Buffer here (binaryType nodebuffer): decode it in place, no copy per frame.
+      const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.from(data).toString('utf8');
       session.onFrame(text).catch((e) => log('bridge.frame-error', { protocol, error: String((e as Error)?.message ?? e).slice(0, 200) }));
     });
     ws.on('error', () => {});

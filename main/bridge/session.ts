@@ -5,6 +5,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { AssistantError } from '../errors.ts';
+import { parseCertificate, type ParsedCertificate } from '../pki/certificate.ts';
 import { sm3 } from '../pki/sm2.ts';
 import type { BridgeCertificate, BridgeHost, BridgeProtocol } from './types.ts';
 
@@ -75,6 +76,8 @@ export class FrameRate {
  *   no call waits for the host and the list is never older than `maxAgeMs` (plus the host's own
  *   brief cache, host.ts) for stores that give no insert/remove event.
  * - A failed or timed-out question keeps nothing: the next call asks again.
+ * - A certificate the host lists again unchanged keeps its object, so it is parsed once
+ *   (parsedCertificate), when it first arrives — before any call that reads it.
  * Signing and decryption always go to the host, which finds the key in its own current list.
  */
 export class CertificateCache {
@@ -105,20 +108,55 @@ export class CertificateCache {
     const pending = this.asking.get(key);
     if (pending) return pending;
     const generation = this.generation;
-    const p = withTimeout(ctx.host.certificates({ origin: ctx.origin, protocol: ctx.protocol }), ctx.limits.hostTimeoutMs, '证书列表');
-    this.asking.set(key, p);
-    const done = () => {
+    const p = withTimeout(ctx.host.certificates({ origin: ctx.origin, protocol: ctx.protocol }), ctx.limits.hostTimeoutMs, '证书列表').then((answer) => {
       if (this.asking.get(key) === p) this.asking.delete(key);
-    };
-    p.then((list) => {
-      done();
-      if (generation !== this.generation) return;
+      // Asked before keys changed: this caller gets what it asked for, nothing is kept.
+      if (generation !== this.generation) return answer;
+      const list = this.keepKnown(answer);
       // Origins come from the allow-list and connections are capped: a handful of keys at most.
       if (this.byContext.size >= 256) this.byContext.clear();
       this.byContext.set(key, { at: this.now(), list });
-    }, done);
+      return list;
+    }, (e: unknown) => {
+      if (this.asking.get(key) === p) this.asking.delete(key);
+      throw e;
+    });
+    this.asking.set(key, p);
     return p;
   }
+
+  /** The list with each certificate we already hold unchanged replaced by that object; new ones parsed. */
+  private keepKnown(list: BridgeCertificate[]): BridgeCertificate[] {
+    const known = new Map<string, BridgeCertificate>();
+    for (const { list: l } of this.byContext.values()) for (const c of l) known.set(c.id, c);
+    return list.map((c) => {
+      const k = known.get(c.id);
+      if (k && sameCertificate(k, c)) return k;
+      try {
+        parsedCertificate(c);
+      } catch {
+        // Listed but unparsable: the call that reads it reports it, as before.
+      }
+      return c;
+    });
+  }
+}
+
+function sameCertificate(a: BridgeCertificate, b: BridgeCertificate): boolean {
+  return a.label === b.label && a.algorithm === b.algorithm && a.hardware === b.hardware && a.deviceSerial === b.deviceSerial
+    && a.retriesLeft === b.retriesLeft && Buffer.compare(a.certificate, b.certificate) === 0;
+}
+
+const parsed = new WeakMap<BridgeCertificate, ParsedCertificate>();
+
+/** A listed certificate, parsed once per object (the cache keeps objects across refreshes). */
+export function parsedCertificate(c: BridgeCertificate): ParsedCertificate {
+  let p = parsed.get(c);
+  if (!p) {
+    p = parseCertificate(c.certificate);
+    parsed.set(c, p);
+  }
+  return p;
 }
 
 /** The certificates the host lists (through the server's cache), with a timeout so a page never waits forever. */

@@ -2,14 +2,16 @@
  * The bridge answers list/export calls from its own copy of the host's certificate list
  * (main/bridge/session.ts CertificateCache) instead of crossing to the host on every call: used
  * for its max age (asked again in the background past half of it), cleared when keys change —
- * a removed key's certificate is gone from the next list, never served from the copy — and a
- * failed or outdated answer is never kept. Clocks are the test's own: nothing here is timed.
+ * a removed key's certificate is gone from the next list, never served from the copy — a
+ * failed or outdated answer is never kept, and an unchanged certificate keeps its object (so it is
+ * parsed once, not on every HEBCA call). Clocks are the test's own: nothing here is timed.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { SOR } from '../../../main/bridge/bjca.ts';
-import { CertificateCache, DEFAULT_LIMITS } from '../../../main/bridge/session.ts';
+import { CertificateCache, DEFAULT_LIMITS, parsedCertificate } from '../../../main/bridge/session.ts';
 import { startBridgeServer, type BridgeServer } from '../../../main/bridge/server.ts';
 import type { BridgeCertificate, BridgeHost } from '../../../main/bridge/types.ts';
 import { AssistantError } from '../../../main/errors.ts';
@@ -133,6 +135,24 @@ describe('CertificateCache', () => {
     h.answer();
     assert.deepEqual(await second, [A]);
     assert.equal(h.asked.length, 2);
+  });
+
+  test('a certificate listed again unchanged keeps its object (parsed once); a changed one is new', async () => {
+    const pki = await getTestPki();
+    const der = new Uint8Array(fs.readFileSync(pki.get('hebca-sm2-ent').certDer));
+    const h = countingHost([cert('SM2', der), A]);
+    let now = 0;
+    const cache = new CertificateCache(1_000, () => now);
+    const [sm2, a] = await cache.get(ctxOf(h.host));
+    assert.equal(parsedCertificate(sm2!), parsedCertificate(sm2!), 'parsed once per object');
+    assert.equal(parsedCertificate(sm2!).fingerprintSha256, createHash('sha256').update(der).digest('hex'));
+    // The host answers with new objects (structured clone over IPC); A's PIN count changed.
+    h.set([cert('SM2', new Uint8Array(der)), { ...A, retriesLeft: 5 }]);
+    now = 1_001;
+    const [sm2Again, aAgain] = await cache.get(ctxOf(h.host));
+    assert.equal(sm2Again, sm2, 'same certificate, same object');
+    assert.notEqual(aAgain, a);
+    assert.equal(aAgain!.retriesLeft, 5);
   });
 
   test('each origin and protocol has its own copy (the host is asked with them)', async () => {
