@@ -16,6 +16,7 @@ import { STANDARD_PORTS } from '../bridge/server.ts';
 import type { BridgeNote, BridgeProtocol } from '../bridge/types.ts';
 import { createSigningPath, signatureLogRecord, type ConsentSlot, type SigningPath } from '../login/signing-path.ts';
 import type { SignatureRecord as LogRecord } from '../login/signature-log.ts';
+import type { ParsedCertificate } from '../pki/certificate.ts';
 import type { Policy } from '../policy/policy.ts';
 import { machinePolicyPath } from '../policy/load.ts';
 import type { BridgeStatusView } from '../../common/ipc-contract.ts';
@@ -52,7 +53,7 @@ export function bridgeStartOptions(policy: BridgePolicy, tls: { cert: string; ke
  * the key stores gain later — decryption — pass through unchanged).
  */
 export function consentReportingStore(store: KeyStore, presenter: Pick<BridgeConsentPresenter, 'retryPin'>): KeyStore {
-  /** The PIN loop for every key operation that takes one (sign, signDigest, decrypt: PIN last). */
+  /** The PIN loop for every key operation that takes one (sign, signDigest, decrypt, decryptEnvelope: PIN last). */
   const withPinRetry = (run: (...a: unknown[]) => Promise<unknown>) => async (...args: unknown[]): Promise<unknown> => {
     const a = [...args];
     for (;;) {
@@ -72,7 +73,7 @@ export function consentReportingStore(store: KeyStore, presenter: Pick<BridgeCon
       const v: unknown = Reflect.get(target, key, target);
       if (typeof v !== 'function') return v;
       const bound = (v as (...a: unknown[]) => Promise<unknown>).bind(target);
-      if (key !== 'sign' && key !== 'signDigest' && key !== 'decrypt') return bound;
+      if (key !== 'sign' && key !== 'signDigest' && key !== 'decrypt' && key !== 'decryptEnvelope') return bound;
       if (!wrapped.has(key)) wrapped.set(key, withPinRetry(bound));
       return wrapped.get(key);
     },
@@ -162,6 +163,8 @@ export interface AppBridgeOptions {
   ports?: Partial<BridgePorts>;
   consentTimeoutMs?: number;
   log?: (event: string, fields?: LogFields) => void;
+  /** The certificate verdict's trust anchors: PKCS#7 outputs carry the path validated with them (sent-chain.ts). */
+  anchors?: () => readonly ParsedCertificate[];
 }
 
 export interface AppBridge {
@@ -192,6 +195,7 @@ export async function startAppBridge(opts: AppBridgeOptions): Promise<AppBridge>
     siteName: opts.siteName,
     slot: opts.slot,
     ...(opts.consentTimeoutMs !== undefined ? { timeoutMs: opts.consentTimeoutMs } : {}),
+    ...(opts.anchors ? { anchors: opts.anchors } : {}),
   });
   const note = (n: BridgeNote): void => {
     // One line per event, never a payload: the origin, the reason, the port.

@@ -5,11 +5,12 @@
  * matches answers by function name, so every frame with a function gets one answer.
  */
 import { AssistantError, toErrorInfo } from '../errors.ts';
-import { parseCertificate, type ParsedCertificate } from '../pki/certificate.ts';
+import type { ParsedCertificate } from '../pki/certificate.ts';
 import { REFUSAL_MESSAGES, refusalReason } from './refused.ts';
-import { b64, base64Decode, digest, FrameRate, listCertificates, type HashName, type SessionContext } from './session.ts';
+import { b64, base64Decode, digest, FrameRate, listCertificates, parsedCertificate, type HashName, type SessionContext } from './session.ts';
 import { buildEnvelope, envelopeFor, formatHebcaCertSnList, hebcaNotAfter, notForUs, publicKeyEncrypt, sofVerifySignedMessage, type EnvelopeForRecipient } from './formats/index.ts';
 import type { BridgeCertificate, SignatureFormat } from './types.ts';
+import type { EnvelopeContent } from '../keystores/types.ts';
 
 export const HEBCA_VERSION = '3.0.0-cert-assistant';
 export const HEBCA_WELCOME = '0|Welcome to Cert Assistant (证书助手) HEBCA-compatible service';
@@ -176,7 +177,7 @@ export class HebcaSession {
   }
 
   private async bySerial(sn: string): Promise<BridgeCertificate> {
-    const c = (await this.list()).find((x) => parseCertificate(x.certificate).serialNumber.toLowerCase() === sn.toLowerCase());
+    const c = (await this.list()).find((x) => parsedCertificate(x).serialNumber.toLowerCase() === sn.toLowerCase());
     if (!c) fail(HEBCA_ERR.NO_CERT, '找不到该序列号的证书');
     return c!;
   }
@@ -197,9 +198,10 @@ export class HebcaSession {
     return b64(r.signature);
   }
 
-  private async decrypt(c: BridgeCertificate, ciphertext: Uint8Array, call: string): Promise<Uint8Array> {
+  private async decrypt(c: BridgeCertificate, ciphertext: Uint8Array, call: string, content?: EnvelopeContent): Promise<Uint8Array> {
     const r = await this.ctx.host.decrypt({
       origin: this.ctx.origin, protocol: 'hebca', certificateId: c.id, ciphertext, call,
+      ...(content ? { content } : {}),
       ...(this.pagePin !== undefined ? { pagePin: this.pagePin } : {}),
     });
     return r.plaintext;
@@ -212,7 +214,7 @@ export class HebcaSession {
     let lastError: unknown = null;
     for (const cert of ordered) {
       try {
-        return { cert, env: envelopeFor(envelope, cert.certificate) };
+        return { cert, env: envelopeFor(envelope, cert.encryptionCertificate ?? cert.certificate) };
       } catch (e) {
         // A malformed envelope is malformed for every certificate: say so at once.
         if (e instanceof AssistantError && e.code === 'ENVELOPE_MALFORMED') throw e;
@@ -230,7 +232,7 @@ export class HebcaSession {
   }
 
   private buildTable(): Record<string, Impl> {
-    const cn = (c: BridgeCertificate): string => dnValue(parseCertificate(c.certificate).subject, 'CN');
+    const cn = (c: BridgeCertificate): string => dnValue(parsedCertificate(c).subject, 'CN');
     const subjectItem = (cert: ParsedCertificate, index: unknown): string => {
       const key = typeof index === 'number' ? SUBJECT_ITEMS[index] : typeof index === 'string' ? (/^\d+$/.test(index) ? SUBJECT_ITEMS[Number(index)] : index.toUpperCase()) : undefined;
       if (!key) return fail(HEBCA_ERR.BAD_PARAM, '主题项序号超出范围');
@@ -258,10 +260,10 @@ export class HebcaSession {
         this.selected = (await this.byIndex(p)).id;
         return {};
       },
-      GetSubjectItem: async (p) => ({ content: subjectItem(parseCertificate((await this.current()).certificate), p['index']) }),
-      GetSignCertNotAfter: async (p) => ({ certnotafter: hebcaNotAfter(parseCertificate((await this.byIndex(p)).certificate)) }),
+      GetSubjectItem: async (p) => ({ content: subjectItem(parsedCertificate(await this.current()), p['index']) }),
+      GetSignCertNotAfter: async (p) => ({ certnotafter: hebcaNotAfter(parsedCertificate(await this.byIndex(p))) }),
       GetCertB64: async () => ({ cert: b64((await this.current()).certificate) }),
-      GetCertList: async () => ({ certSnList: formatHebcaCertSnList((await this.list()).map((c) => parseCertificate(c.certificate))) }),
+      GetCertList: async () => ({ certSnList: formatHebcaCertSnList((await this.list()).map((c) => parsedCertificate(c))) }),
       IsCertOnline: async (p) => {
         const want = strParam(p, 'cn');
         return { result: (await this.list()).some((c) => cn(c) === want) ? 1 : 0 };
@@ -320,15 +322,13 @@ export class HebcaSession {
       },
       UnEnvelopB64: async (p) => {
         const { cert, env } = await this.recipientOf(this.bytes(p, 'b64data', true));
-        const sessionKey = await this.decrypt(cert, env.encryptedKey, 'UnEnvelopB64');
-        try {
-          return { b64data: b64(env.open(sessionKey)) };
-        } finally {
-          sessionKey.fill(0);
-        }
+        return { b64data: b64(await this.decrypt(cert, env.encryptedKey, 'UnEnvelopB64', env.content)) };
       },
       // 非对称加密/解密 with the selected (crypt) certificate: RSA PKCS#1 v1.5, SM2 GM/T 0009 DER.
-      EncryptB64: async (p) => ({ b64encrypted: b64(publicKeyEncrypt((await this.current()).certificate, this.bytes(p, 'b64data', true))) }),
+      EncryptB64: async (p) => {
+        const c = await this.current();
+        return { b64encrypted: b64(publicKeyEncrypt(c.encryptionCertificate ?? c.certificate, this.bytes(p, 'b64data', true))) };
+      },
       DecryptB64: async (p) => {
         const c = await this.current();
         return { b64decrypted: b64(await this.decrypt(c, this.bytes(p, 'b64data', true), 'DecryptB64')) };

@@ -1,8 +1,10 @@
 /**
  * The host the bridge process asks (runs in the CLI or the app's main process, never in the
  * bridge process): certificates from the key stores, and signatures through the one
- * consent-and-record path. The certificate list is cached briefly so list/export calls stay fast;
- * a key inserted or removed clears it.
+ * consent-and-record path. The certificate list is cached for a second so a signature finds its
+ * key without listing every store again; a key inserted or removed clears it. (The bridge process
+ * keeps its own copy for list/export calls, session.ts CertificateCache, at most 1 s old on top
+ * of this one: a page's list is at most ~2 s behind stores that give no insert/remove event.)
  */
 import { createHash } from 'node:crypto';
 import { AssistantError } from '../errors.ts';
@@ -44,7 +46,7 @@ export function createKeyBridgeHost(opts: {
   cacheMs?: number;
 }): KeyBridgeHost {
   const listTimeoutMs = opts.listTimeoutMs ?? 15_000;
-  const cacheMs = opts.cacheMs ?? 2_000;
+  const cacheMs = opts.cacheMs ?? 1_000;
   let cache: { at: number; entries: Promise<Entry[]> } | null = null;
 
   const load = async (): Promise<Entry[]> => {
@@ -58,7 +60,10 @@ export function createKeyBridgeHost(opts: {
           const id = createHash('sha256').update(`${s.key}\0${identity.id}`).digest('hex').slice(0, 32).toUpperCase();
           out.push({
             store: s, identity,
-            cert: { id, label: identity.label, certificate: identity.certificate, algorithm: identity.algorithm, hardware: s.hardware, deviceSerial: deviceSerial(s, identity), retriesLeft },
+            cert: {
+              id, label: identity.label, certificate: identity.certificate, algorithm: identity.algorithm, hardware: s.hardware, deviceSerial: deviceSerial(s, identity), retriesLeft,
+              ...(identity.encryptionCertificate ? { encryptionCertificate: identity.encryptionCertificate } : {}),
+            },
           });
         }
       } catch {
@@ -106,8 +111,16 @@ export function createKeyBridgeHost(opts: {
     },
     async decrypt(req) {
       const e = await entry(req.certificateId);
+      const { identity } = e;
+      // An SKF container decrypts with its encryption pair only: none, and nothing is asked.
+      if (identity.location.kind === 'skf' && !identity.encryptionCertificate) {
+        throw new AssistantError('OPERATION_NOT_SUPPORTED', '该 USB Key 容器没有加密证书，不支持解密', { en: 'this USB key container holds no encryption certificate' });
+      }
+      // The consent and the record name the certificate whose key decrypts (the encryption one where there are two).
+      const key = { ...signingKey(e), certificate: identity.encryptionCertificate ?? identity.certificate };
       const plaintext = await opts.path.decrypt({
-        origin: req.origin, protocol: req.protocol, ciphertext: req.ciphertext, key: signingKey(e),
+        origin: req.origin, protocol: req.protocol, ciphertext: req.ciphertext, key,
+        ...(req.content ? { content: req.content } : {}),
         ...(req.pagePin !== undefined ? { pagePin: req.pagePin } : {}),
       });
       return { plaintext };

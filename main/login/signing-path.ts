@@ -7,11 +7,13 @@
  */
 import { createHash } from 'node:crypto';
 import { AssistantError } from '../errors.ts';
-import type { KeyStore } from '../keystores/types.ts';
+import type { EnvelopeContent, KeyStore } from '../keystores/types.ts';
+import { openEnvelopeContent } from '../bridge/formats/envelope.ts';
 import type { SignatureAlgorithm } from '../pki/signature-algorithm.ts';
-import { parseCertificate } from '../pki/certificate.ts';
+import { parseCertificate, type ParsedCertificate } from '../pki/certificate.ts';
 import { inspectCertificate } from '../pki/inspect.ts';
 import { buildSignedData, ecdsaP1363ToDer } from './cms.ts';
+import { chainToSend } from './sent-chain.ts';
 import type { SignatureChannel, SignatureRecord as LogRecord } from './signature-log.ts';
 
 export type SigningOperation = 'login' | 'sign' | 'decrypt';
@@ -83,6 +85,11 @@ export interface SigningPathOptions {
   timeoutMs?: number;
   /** The one consent slot of the process, shared with the embedded portal's authenticate; default: a slot of its own. */
   slot?: ConsentSlot;
+  /**
+   * The assistant's trust anchors (the certificate verdict's): a PKCS#7 output then carries the CA
+   * certificates of the path validated here (sent-chain.ts); without them, or without a path, the key store's.
+   */
+  anchors?: () => readonly ParsedCertificate[];
 }
 
 /** One consent on screen at a time, whoever asks (bridge, CLI, embedded portal). */
@@ -115,6 +122,12 @@ export interface DecryptionRequest {
   protocol: string;
   key: SigningKey;
   ciphertext: Uint8Array;
+  /**
+   * A digital envelope's content: `ciphertext` is then its wrapped session key and the result is
+   * the content — opened inside the device where the store can (decryptEnvelope), else with the
+   * session key the store's decrypt gives back.
+   */
+  content?: EnvelopeContent;
   pagePin?: string;
 }
 
@@ -244,8 +257,10 @@ export function createSigningPath(opts: SigningPathOptions): SigningPath {
       return key.algorithm === 'ES256' ? ecdsaP1363ToDer(sig) : sig;
     }
     // PKCS#7 SignedData (GM/T 0010 algorithms for SM2): the key signs the signed attributes.
+    const anchors = opts.anchors?.();
+    const intermediates = anchors ? chainToSend(key.certificate, key.intermediates, { anchors, now: opts.now() }).certificates : key.intermediates;
     return buildSignedData(data, {
-      algorithm: key.algorithm, certificate: key.certificate, intermediates: key.intermediates,
+      algorithm: key.algorithm, certificate: key.certificate, intermediates,
       sign: (attrs) => key.store.sign(key.identityId, attrs, key.algorithm, pin),
     }, opts.now(), { attached: output === 'pkcs7-attached', digest: key.algorithm === 'SM2-SM3' ? 'sm3' : 'sha256' });
   };
@@ -307,9 +322,24 @@ export function createSigningPath(opts: SigningPathOptions): SigningPath {
       return consented(req, operation, content, (pin) => signWithKey(req.key, req.data, req.output, pin, req.digest));
     },
     async decrypt(req) {
-      const { key } = req;
-      if (!key.store.decrypt) throw new AssistantError('OPERATION_NOT_SUPPORTED', '该类证书存储暂不支持解密', { en: 'this key store cannot decrypt' });
-      return consented(req, 'decrypt', describeContent(req.ciphertext, 'decrypt'), (pin) => key.store.decrypt!(key.identityId, req.ciphertext, key.algorithm, pin));
+      const { key, content } = req;
+      const store = key.store;
+      // What the key cannot do is refused before anyone is asked.
+      const onDevice = content !== undefined && store.decryptEnvelope !== undefined;
+      if (onDevice && !(store.envelopeCiphers ?? []).includes(content.cipher)) {
+        throw new AssistantError('OPERATION_NOT_SUPPORTED', 'USB Key 只能解开 SM4 加密的数字信封，该信封的内容用其他算法加密', { en: 'this key cannot open envelopes of this content cipher', details: { cipher: content.cipher } });
+      }
+      if (!onDevice && !store.decrypt) throw new AssistantError('OPERATION_NOT_SUPPORTED', '该类证书存储暂不支持解密', { en: 'this key store cannot decrypt' });
+      return consented(req, 'decrypt', describeContent(req.ciphertext, 'decrypt'), async (pin) => {
+        if (onDevice) return store.decryptEnvelope!(key.identityId, req.ciphertext, content, key.algorithm, pin);
+        const plain = await store.decrypt!(key.identityId, req.ciphertext, key.algorithm, pin);
+        if (!content) return plain;
+        try {
+          return openEnvelopeContent(content, plain);
+        } finally {
+          plain.fill(0);
+        }
+      });
     },
   };
 }

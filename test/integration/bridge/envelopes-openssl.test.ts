@@ -17,7 +17,7 @@ import { SGD } from '../../../main/bridge/formats/index.ts';
 import { getTestPki, type PkiEntry, type TestPki } from '../../fixtures/pki.ts';
 import { BjcaClient, HebcaClient, startCliBridge, type BridgeEvent, type RunningCli } from '../../support/bridge.ts';
 import { createSoftHsmToken, softHsmAvailable, SOFTHSM_MODULE } from '../../support/softhsm.ts';
-import { buildFakeSkf, fakeSkfEnv, skipFakeSkf } from '../../support/fake-skf.ts';
+import { buildFakeSkf, fakeSkfEnv, makeEncryptionPair, skipFakeSkf, verifyCalls } from '../../support/fake-skf.ts';
 import { bytesToHex, sm2MessageHash } from '../../../main/pki/sm2.ts';
 import { parseCertificate } from '../../../main/pki/certificate.ts';
 
@@ -64,6 +64,11 @@ describe('envelopes and decryption with PFX files (RSA, SM2)', () => {
   let answer: (e: BridgeEvent) => string = () => 'allow 123456';
   const rsa = () => pki.get('bjca-ent');
   const sm2 = () => pki.get('hebca-sm2-ent');
+  /** A page client of the BJCA socket, and the id its certificate list gives `e`. */
+  const openFor = async (e: PkiEntry): Promise<{ c: BjcaClient; id: string }> => {
+    const c = await BjcaClient.open(cli.bjca, ORIGIN);
+    return { c, id: await certIdOf(c, e) };
+  };
   before(async () => {
     cli = await startCliBridge(['--pfx', rsa().pfx!.modern!, '--pfx', sm2().pfx!.modern!, '--allow-origin', ORIGIN], { answer: (e) => answer(e) });
   });
@@ -72,9 +77,8 @@ describe('envelopes and decryption with PFX files (RSA, SM2)', () => {
   });
 
   test('BJCA SOF_EncryptData: a CMS EnvelopedData that openssl cms -decrypt opens; openssl cms -encrypt output opens with SOF_DecryptData (consent 解密, recorded)', async () => {
-    const c = await BjcaClient.open(cli.bjca, ORIGIN);
     const e = rsa();
-    const id = await certIdOf(c, e);
+    const { c, id } = await openFor(e);
     const text = '投标报价：壹佰万元整（¥1,000,000）';
     const env = String(await c.call('SOF_EncryptData', certB64(e), text));
     assert.ok(env.length > 0, String(await c.call('SOF_GetLastErrMsg')));
@@ -106,9 +110,8 @@ describe('envelopes and decryption with PFX files (RSA, SM2)', () => {
   });
 
   test('BJCA SM2: SOF_EncryptData is a GM/T 0010 envelope our decryption opens; SOF_PubKeyEncrypt is GM/T 0009 DER that openssl pkeyutl decrypts, and the reverse', async () => {
-    const c = await BjcaClient.open(cli.bjca, ORIGIN);
     const e = sm2();
-    const id = await certIdOf(c, e);
+    const { c, id } = await openFor(e);
     const env = String(await c.call('SOF_EncryptData', certB64(e), '国密数字信封'));
     assert.ok(env.length > 0, String(await c.call('SOF_GetLastErrMsg')));
     const parsed = openssl(['asn1parse', '-inform', 'DER', '-in', file(Buffer.from(env, 'base64'))]).toString();
@@ -126,9 +129,8 @@ describe('envelopes and decryption with PFX files (RSA, SM2)', () => {
   });
 
   test('BJCA RSA SOF_PubKeyEncrypt / SOF_PriKeyDecrypt against openssl pkeyutl (PKCS#1 v1.5)', async () => {
-    const c = await BjcaClient.open(cli.bjca, ORIGIN);
     const e = rsa();
-    const id = await certIdOf(c, e);
+    const { c, id } = await openFor(e);
     const ct = String(await c.call('SOF_PubKeyEncrypt', certB64(e), '会话密钥 0123456789'));
     assert.equal(openssl(['pkeyutl', '-decrypt', '-inkey', e.keyPem, '-pkeyopt', 'rsa_padding_mode:pkcs1', '-in', file(Buffer.from(ct, 'base64'))]).toString('utf8'), '会话密钥 0123456789');
     const pub = file(openssl(['x509', '-in', e.certPem, '-pubkey', '-noout']));
@@ -138,9 +140,8 @@ describe('envelopes and decryption with PFX files (RSA, SM2)', () => {
   });
 
   test('SGD_SHA1_RSA pages get SHA-1 PKCS#1 signatures (openssl dgst -sha1 verifies); SOF_SignHashData signs page digests (SHA-1, SHA-256, SM2 e); SOF_VerifySignedHashData accepts them', async () => {
-    const c = await BjcaClient.open(cli.bjca, ORIGIN);
     const e = rsa();
-    const id = await certIdOf(c, e);
+    const { c, id } = await openFor(e);
     const pub = file(openssl(['x509', '-in', e.certPem, '-pubkey', '-noout']));
     assert.equal(await c.call('SOF_SetSignMethod', SGD.SHA1_RSA), 0);
     assert.equal(await c.call('SOF_GetSignMethod'), SGD.SHA1_RSA);
@@ -181,8 +182,7 @@ describe('envelopes and decryption with PFX files (RSA, SM2)', () => {
   });
 
   test('bad input: malformed base64/DER, an envelope for another certificate, a damaged RSA block — SOF error codes, nothing asked', async () => {
-    const c = await BjcaClient.open(cli.bjca, ORIGIN);
-    const id = await certIdOf(c, rsa());
+    const { c, id } = await openFor(rsa());
     const consents = cli.events.filter((x) => x.event === 'consent').length;
     assert.equal(await c.call('SOF_DecryptData', id, '不是 base64!!'), '');
     assert.equal(await c.call('SOF_GetLastError'), SOR.INDATA);
@@ -206,8 +206,7 @@ describe('envelopes and decryption with PFX files (RSA, SM2)', () => {
   });
 
   test('Deny on a decryption consent reaches the page as SOF_GetLastError USER_DENIED; HEBCA gets ret ≠ 0', async () => {
-    const c = await BjcaClient.open(cli.bjca, ORIGIN);
-    const id = await certIdOf(c, rsa());
+    const { c, id } = await openFor(rsa());
     const env = String(await c.call('SOF_EncryptData', certB64(rsa()), 'secret'));
     answer = () => 'deny';
     try {
@@ -340,6 +339,63 @@ describe('the fake SKF SM2 key (GM/T 0016)', () => {
       assert.equal(await c.call('SOF_GetLastError'), SOR.CERT_NOT_FOUND);
       assert.match(String(await c.call('SOF_GetLastErrMsg')), /拔出/);
       c.close();
+    } finally {
+      await cli.stop();
+    }
+  });
+  test('with an encryption pair in the container: SOF_ExportExChangeUserCert hands it out, SOF_DecryptData and HEBCA UnEnvelopB64 open envelopes for it on the key (consent 解密 naming it, recorded); SOF_PriKeyDecrypt stays refused; Deny and a wrong PIN reach the page', { skip: skipFakeSkf }, async () => {
+    const e = pki.get('hebca-sm2-ent');
+    const skfDir = fs.mkdtempSync(path.join(dir, 'skf-enc-'));
+    const lib = buildFakeSkf(skfDir);
+    const pair = makeEncryptionPair(e, pki.get(e.chain[0]!), skfDir);
+    const made = fakeSkfEnv(e, skfDir, pair.env);
+    let answer = 'allow 12345678';
+    const cli = await startCliBridge(['--skf', lib, '--allow-origin', ORIGIN], { answer: () => answer, env: { ...process.env, ...made.env } });
+    try {
+      const c = await BjcaClient.open(cli.bjca, ORIGIN);
+      const id = String(await c.call('SOF_GetUserList')).split('&&&')[0]!.split('||')[1]!;
+      const exchange = String(await c.call('SOF_ExportExChangeUserCert', id));
+      assert.equal(exchange, fs.readFileSync(pair.certDer).toString('base64'), 'the encryption certificate, not the signing one');
+      assert.equal(String(await c.call('SOF_ExportUserCert', id)), certB64(e));
+      const text = '招标文件：国密数字信封，由 USB Key 解开';
+      const env = String(await c.call('SOF_EncryptData', exchange, text));
+      const verifies = verifyCalls(made.files);
+      assert.equal(await c.call('SOF_DecryptData', id, env), text, String(await c.call('SOF_GetLastErrMsg')));
+      assert.equal(verifyCalls(made.files), verifies + 1);
+      const consent = lastConsent(cli);
+      assert.equal(consent['operation'], 'decrypt');
+      assert.equal((consent['content'] as Record<string, string>)['preview'], '解密');
+      const encFingerprint = createHash('sha256').update(fs.readFileSync(pair.certDer)).digest('hex');
+      assert.equal((consent['certificate'] as Record<string, string>)['fingerprintSha256']!.replace(/:/g, '').toLowerCase(), encFingerprint, 'the consent names the certificate whose key decrypts');
+      assert.equal((consent['certificate'] as Record<string, string>)['uscc'], e.expect.uscc);
+      assert.equal(lastSigned(cli)['operation'], 'decrypt');
+      assert.ok(!JSON.stringify(cli.events).includes(text), 'the plaintext appears in no event');
+      // An envelope for the signing certificate is not for this key's encryption pair.
+      assert.equal(await c.call('SOF_DecryptData', id, String(await c.call('SOF_EncryptData', certB64(e), 'x'))), '');
+      assert.equal(await c.call('SOF_GetLastError'), SOR.DECRYPT);
+      // Raw private-key decryption has no standard SKF call: refused before any consent.
+      const consents = cli.events.filter((x) => x.event === 'consent').length;
+      assert.equal(await c.call('SOF_PriKeyDecrypt', id, String(await c.call('SOF_PubKeyEncrypt', exchange, 'x'))), '');
+      assert.equal(await c.call('SOF_GetLastError'), SOR.NOT_SUPPORTED);
+      assert.equal(cli.events.filter((x) => x.event === 'consent').length, consents);
+      answer = 'deny';
+      assert.equal(await c.call('SOF_DecryptData', id, env), '');
+      assert.equal(await c.call('SOF_GetLastError'), SOR.USER_DENIED);
+      answer = 'allow 00000000';
+      assert.equal(await c.call('SOF_DecryptData', id, env), '');
+      assert.equal(await c.call('SOF_GetLastError'), SOR.PIN_INCORRECT);
+      assert.equal(verifyCalls(made.files), verifies + 2, 'the wrong PIN was tried once, never retried');
+      c.close();
+      answer = 'allow 12345678';
+      const h = await HebcaClient.open(cli.hebca, ORIGIN);
+      const data = Buffer.from('河北CA 信封 → USB Key');
+      const sealed = await h.call('EnvelopB64', { b64data: data.toString('base64'), certs: [{ cert: exchange }] });
+      assert.equal(sealed['ret'], 0, String(sealed['msg']));
+      const u = await h.call('UnEnvelopB64', { b64data: sealed['b64data'] });
+      assert.equal(u['ret'], 0, String(u['msg']));
+      assert.ok(Buffer.from(String(u['b64data']), 'base64').equals(data));
+      assert.equal(lastSigned(cli)['protocol'], 'hebca');
+      h.close();
     } finally {
       await cli.stop();
     }
