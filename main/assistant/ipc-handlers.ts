@@ -249,6 +249,8 @@ export function createAssistantIpc(world: AssistantWorld): AssistantIpc {
       return s;
     },
     'bridge:status': async () => world.bridge?.status() ?? { state: 'off', protocols: [], endpoints: [], busyPorts: [], message: null, messageEn: null },
+    'reminders:active': async () => ({ reminders: (await world.reminders?.active()) ?? [] }),
+    'reminders:dismiss': async ({ fingerprint, threshold }) => ({ reminders: (await world.reminders?.dismiss({ fingerprint, threshold })) ?? [] }),
     'signatures:list': async (filter) => signatures().list(filter),
     'signatures:export': async (filter) => {
       const r = await signatures().exportCsv(filter);

@@ -118,6 +118,8 @@ export interface HostOptions {
   /** Shared with a bridge started beside the host (main/assistant/app-bridge.ts), as main/app does. */
   consentSlot?: ConsentSlot;
   bridge?: { status(): BridgeStatusView };
+  /** Expiry reminders for the guide's banner (main/assistant/expiry-reminder-service.ts). */
+  reminders?: AssistantWorld['reminders'];
 }
 
 export interface AssistantHost {
@@ -127,6 +129,8 @@ export interface AssistantHost {
   logs: { event: string; fields?: LogFields }[];
   emitted: { event: string; payload: unknown }[];
   portalPages: Page[];
+  /** Links the UI asked main to open in the system browser (app:openExternal), in order. */
+  opened: string[];
   /** A page with the portal preload (as the embedded portal view would have). */
   openPortalPage(url: string): Promise<Page>;
   screenshotDir: string;
@@ -152,6 +156,7 @@ export async function startAssistantHost(opts: HostOptions): Promise<AssistantHo
   const logs: AssistantHost['logs'] = [];
   const emitted: AssistantHost['emitted'] = [];
   const portalPages: Page[] = [];
+  const opened: string[] = [];
   let assistant: Page | null = null;
   let n = 0;
 
@@ -178,7 +183,7 @@ export async function startAssistantHost(opts: HostOptions): Promise<AssistantHo
       setConsentActive: () => {},
     },
     pickPfxFile: opts.pickPfxFile ?? (async () => null),
-    openExternal: async () => {},
+    openExternal: async (url) => { opened.push(url); },
     emit: (event, payload) => {
       emitted.push({ event, payload });
       void assistant?.evaluate(([e, p]) => (window as unknown as { __assistantEmit?: (e: string, p: unknown) => void }).__assistantEmit?.(e, p), [event, payload] as [string, unknown]);
@@ -201,6 +206,7 @@ export async function startAssistantHost(opts: HostOptions): Promise<AssistantHo
     ...(opts.consentTimeoutMs !== undefined ? { consentTimeoutMs: opts.consentTimeoutMs } : {}),
     ...(opts.consentSlot ? { consentSlot: opts.consentSlot } : {}),
     ...(opts.bridge ? { bridge: opts.bridge } : {}),
+    ...(opts.reminders ? { reminders: opts.reminders } : {}),
   };
   const ipc = createAssistantIpc(world);
   // Every page and frame can reach the binding — like a compromised renderer could reach ipcRenderer — so the table's own checks are what is tested.
@@ -217,6 +223,7 @@ export async function startAssistantHost(opts: HostOptions): Promise<AssistantHo
     logs,
     emitted,
     portalPages,
+    opened,
     openPortalPage,
     screenshotDir,
     async screenshot(page, name) {
