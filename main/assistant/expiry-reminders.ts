@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { expiryNotice } from '../pki/expiry.ts';
+import type { ExpiryReminderView } from '../../common/ipc-contract.ts';
 
 /** Days before notAfter at which a reminder starts again after a dismissal; 0 = expired. */
 export const REMINDER_THRESHOLDS = [30, 7, 1] as const;
@@ -24,19 +25,8 @@ export interface ReminderState {
   certificates: Record<string, { lastShownDay?: number; dismissedThreshold?: number }>;
 }
 
-export interface ExpiryReminder {
-  fingerprint: string;
-  enterpriseName: string | null;
-  /** The threshold this reminder belongs to (30, 7, 1; 0 once expired): what a dismissal silences. */
-  threshold: number;
-  daysLeft: number;
-  title: string;
-  titleEn: string;
-  body: string;
-  bodyEn: string;
-  /** The issuing CA's website for online renewal (CA profiles); null when the CA is unknown. */
-  renewalUrl: string | null;
-}
+/** One reminder, as the guide's banner, the notice and the tray show it (the contract's shape). */
+export type ExpiryReminder = ExpiryReminderView;
 
 const DAY = 86_400_000;
 /** The clerk's calendar day (UTC+8), as the expiry module counts days. */
