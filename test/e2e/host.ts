@@ -35,6 +35,14 @@ export async function buildRendererTo(outDir: string): Promise<void> {
   await viteBuild({ configFile: path.join(root, 'vite.config.ts'), logLevel: 'warn', build: { outDir, emptyOutDir: true } });
 }
 
+/** Elements under `selector` whose text is cut off (wider or taller than their box). */
+export async function clipped(page: Page, selector: string): Promise<string[]> {
+  return page.$$eval(selector, (els) => els.filter((e) => {
+    const h = e as HTMLElement;
+    return h.offsetParent !== null && (h.scrollWidth > h.clientWidth + 1 || h.scrollHeight > h.clientHeight + 1);
+  }).map((e) => `${e.tagName.toLowerCase()}: ${(e.textContent ?? '').trim()}`));
+}
+
 export interface Served {
   origin: string;
   close(): Promise<void>;
