@@ -3,9 +3,9 @@
 // labels that wrap or widen their column instead of being clipped.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createCertificateService, type CertificateServiceHandle } from '../../main/assistant/certificates.ts';
+import type { CertificateServiceHandle } from '../../main/assistant/certificates.ts';
 import { createGuideService } from '../../main/assistant/guide-service.ts';
-import { chromiumMissingReason, clipped, startAssistantHost, type AssistantHost } from './host.ts';
+import { chromiumMissingReason, clipped, noCertificatesService, startAssistantHost, type AssistantHost } from './host.ts';
 
 const missing = chromiumMissingReason();
 
@@ -13,9 +13,7 @@ describe('guide item page in Chromium', { skip: missing ?? false }, () => {
   let host: AssistantHost;
   let certs: CertificateServiceHandle;
   before(async () => {
-    certs = createCertificateService({
-      now: () => new Date(), appVersion: '0.1.0-e2e', usbStores: () => [], openPkcs12: async () => { throw new Error('no file in this test'); }, anchors: () => [],
-    });
+    certs = noCertificatesService();
     host = await startAssistantHost({ certificates: certs, guide: createGuideService(), portalOrigins: ['https://www.hbzwfw.gov.cn'] });
   });
   after(async () => {
