@@ -80,18 +80,18 @@ interface LastSignature {
 
 /** One PNXClient session (one session URL): filters, digest, last signature and last error. */
 export class JitSession {
+  private readonly table: Record<string, { kind: Kind; run: Impl }> = this.buildTable();
+  /** Calls per second and at once, per session URL. */
+  private readonly rate: FrameRate;
+  private inFlight = 0;
   private lastError = { code: 0, message: '' };
   private digestAlg: HashName | null = null;
   private sameDnPrefer: 'SM2' | 'RSA' | null = null;
   private chooseSingle = false;
   private last: LastSignature | null = null;
-  private readonly rate: FrameRate;
-  private inFlight = 0;
-  private readonly table: Record<string, { kind: Kind; run: Impl }>;
 
   constructor(private readonly ctx: SessionContext) {
     this.rate = new FrameRate(ctx.limits.framesPerSecond);
-    this.table = this.buildTable();
   }
 
   /** Keys came or went: what was chosen may be gone. Filters stay (the page set them). */
