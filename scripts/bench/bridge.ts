@@ -13,6 +13,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import WebSocket, { WebSocketServer } from 'ws';
@@ -93,9 +94,24 @@ for (const id of ['bjca-ent', 'hebca-sm2-ent']) {
   const echoCall = await client(`ws://127.0.0.1:${(echo.address() as { port: number }).port}/`);
   const frame = (i: number, f: string, ...p: string[]) => JSON.stringify({ call_cmd_id: `i_${i}`, xtx_func_name: f, ...Object.fromEntries(p.map((v, k) => [`param_${k + 1}`, v])) });
   await time(200, (i) => echoCall(frame(i, 'SOF_GetVersion')));
-  // Parsed like the bridge's answers below, so both sides do the same client work.
-  const echoTimes = await time(CALLS, async (i) => retVal(await echoCall(frame(i, 'SOF_GetVersion'))));
+  // Parsed like the bridge's answers below, so both sides do the same client work; an echo must be the frame sent.
+  const echoed = (call: (text: string) => Promise<string>) => async (i: number) => {
+    const sent = frame(i, 'SOF_GetVersion');
+    const answer = await call(sent);
+    retVal(answer);
+    if (answer !== sent) fail('the echo server answered something else');
+  };
+  const echoTimes = await time(CALLS, echoed(echoCall));
   echo.close();
+  // Baseline 1b: the same echo server in a child process (node + tsx, like the bridge process).
+  const echoChild = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./support/ws-echo-server.ts', import.meta.url))], { stdio: ['pipe', 'pipe', 'inherit'] });
+  running = echoChild;
+  const echoPort = await new Promise<number>((resolve) => createInterface({ input: echoChild.stdout! }).once('line', (line) => resolve((JSON.parse(line) as { port: number }).port)));
+  const childEchoCall = await client(`ws://127.0.0.1:${echoPort}/`);
+  await time(200, (i) => childEchoCall(frame(i, 'SOF_GetVersion')));
+  const childEchoTimes = await time(CALLS, echoed(childEchoCall));
+  echoChild.kill('SIGTERM');
+  await new Promise((r) => echoChild.once('exit', r));
 
   // The bridge as users run it.
   const logDir = path.join(home, id);
@@ -165,6 +181,7 @@ for (const id of ['bjca-ent', 'hebca-sm2-ent']) {
   results[id] = {
     callsPerSecond: CALLS_PER_SECOND,
     baselineEchoRoundTripMs: stats(echoTimes),
+    baselineChildProcessEchoRoundTripMs: stats(childEchoTimes),
     getVersionRoundTripMs: stats(version),
     exportUserCertRoundTripMs: stats(exportCert),
     rawSignatureMs: stats(rawTimes),

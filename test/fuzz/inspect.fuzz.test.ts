@@ -31,6 +31,12 @@ const KNOWN_CODES = new Set([
   'KEY_MALFORMED',
   'KEY_BAD_PASSWORD',
   'TOO_MANY_CERTIFICATES',
+  // RFC 5280 §4.2: a repeated extension is refused while reading (the security work's check).
+  'CERT_DUPLICATE_EXTENSION',
+  // A mutated iteration count or bag count meets the PFX cost caps before any key is derived.
+  'PFX_TOO_EXPENSIVE',
+  'PFX_TOO_MANY_BAGS',
+  'KEY_TOO_EXPENSIVE',
 ]);
 
 /** Offsets of TLV headers (tag byte) in well-formed DER/BER, for length-field corruption. */
