@@ -20,6 +20,8 @@ export const JIT_MAX_SESSIONS_PER_ORIGIN = 16;
 export const JIT_MAX_SESSIONS = 256;
 /** New sessions one origin may open per second. */
 const QUERY_SERVICE_PER_SECOND = 20;
+/** `refused` notes per second (every request is checked: a refused page retrying must not flood the log). */
+const REFUSED_NOTES_PER_SECOND = 10;
 export const JIT_SESSION_PATH = '/s/';
 
 interface Entry {
@@ -51,6 +53,10 @@ export function createJitHttp(opts: JitHttpOptions): JitHttp {
   const now = opts.now ?? Date.now;
   const sessions = new Map<string, Entry>();
   const creation = new Map<string, FrameRate>();
+  const refusedNotes = new FrameRate(REFUSED_NOTES_PER_SECOND, now);
+  const noteRefused = (origin: string | null, reason: string): void => {
+    if (refusedNotes.allow()) opts.host.note({ event: 'refused', origin: origin === null ? null : origin.slice(0, 200), reason, protocol: 'jit' });
+  };
 
   const sweep = (): void => {
     const t = now();
@@ -90,7 +96,7 @@ export function createJitHttp(opts: JitHttpOptions): JitHttp {
   };
 
   const refuse = (res: ServerResponse, origin: string | null, reason: string): void => {
-    opts.host.note({ event: 'refused', origin: origin === null ? null : origin.slice(0, 200), reason, protocol: 'jit' });
+    noteRefused(origin, reason);
     res.writeHead(403, { ...COMMON_HEADERS, 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': '0', Connection: 'close' });
     res.end();
   };
@@ -154,7 +160,7 @@ export function createJitHttp(opts: JitHttpOptions): JitHttp {
     const entry = token !== null ? sessions.get(token) : undefined;
     if (entry && entry.origin !== origin) {
       // Another allowed origin holding this URL: it is not theirs. Same answer as an unknown session.
-      opts.host.note({ event: 'refused', origin: origin.slice(0, 200), reason: 'session-origin', protocol: 'jit' });
+      noteRefused(origin, 'session-origin');
     }
     if (!entry || entry.origin !== origin || now() - entry.lastUsed > JIT_SESSION_IDLE_MS) {
       // An empty body makes the library's JSON.parse throw: it drops the URL and asks QueryService again.

@@ -396,3 +396,21 @@ test('sessions expire when idle; the page library then asks QueryService again',
     await new Promise<void>((r) => srv.close(() => r()));
   }
 });
+
+test('a refused page retrying does not flood the diagnostics: at most 10 refused notes a second', async () => {
+  let now = 5_000_000;
+  const seen: BridgeNote[] = [];
+  const jit = createJitHttp({ isAllowedOrigin: () => false, host: { ...host, note: (n) => seen.push(n) }, limits: DEFAULT_LIMITS, acceptPagePin: false, log: () => {}, now: () => now });
+  const srv = http.createServer((req, res) => jit.handle('http://127.0.0.1', req, res));
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+  try {
+    const url = `http://127.0.0.1:${(srv.address() as { port: number }).port}/`;
+    for (let i = 0; i < 25; i++) assert.equal((await httpRequest(url, { body: 'QueryService', headers: { Origin: 'https://evil.example' } })).status, 403);
+    assert.equal(seen.length, 10);
+    now += 1_000;
+    assert.equal((await httpRequest(url, { body: 'QueryService', headers: { Origin: 'https://evil.example' } })).status, 403);
+    assert.equal(seen.length, 11);
+  } finally {
+    await new Promise<void>((r) => srv.close(() => r()));
+  }
+});
