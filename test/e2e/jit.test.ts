@@ -154,7 +154,10 @@ describe('JIT gateway login page in Chromium against cert-assistant bridge --pro
     assert.deepEqual(r['seen'], []);
     const gl = await run(page, 'gatewayLogin', cli.jit, 'gw-random-other');
     assert.equal(gl['error'], '未安装控件');
-    assert.ok(cli.events.some((e) => e.event === 'refused' && e['origin'] === `http://localhost:${port}` && e['protocol'] === 'jit'));
+    // The note crosses the bridge process and the CLI's stdout: it may land just after the page saw the 403.
+    const noted = () => cli.events.some((e) => e.event === 'refused' && e['origin'] === `http://localhost:${port}` && e['protocol'] === 'jit');
+    for (let i = 0; i < 100 && !noted(); i++) await new Promise((res) => setTimeout(res, 50));
+    assert.ok(noted());
     await page.close();
   });
 });
