@@ -143,6 +143,8 @@ async function start(): Promise<void> {
   const windowsStore = process.platform === 'win32' ? { localMachine: policy.windowsStoreLocalMachine } : null;
   const usbStores = usbKeyStores((spec) => new WorkerKeyStore(worker, spec), { pkcs11: modules, skf: skfModules, windowsStore });
   let anchors: ParsedCertificate[] | null = null;
+  // The verdict's anchors; login tokens and the bridge's PKCS#7 carry the path validated with them.
+  const trustAnchors = (): ParsedCertificate[] => (anchors ??= loadTrustAnchors(policy.trustAnchorDirs, { onSkipped: () => {} }));
   let revocation: ReturnType<typeof revocationSettingsFromPolicy> | null = null;
   // The same folder `cert-assistant log` reads (%APPDATA%\CertAssistant), so the CLI sees the app's signatures.
   const signatureLog = new SignatureLog(userDataDir(process.platform, process.env, os.homedir()));
@@ -152,9 +154,10 @@ async function start(): Promise<void> {
     usbStores: () => usbStores,
     // Decoded in the worker, never here: a hostile file's key derivations cannot freeze the window.
     openPkcs12: (file, password) => openPkcs12InWorker(worker, file, password),
-    anchors: () => (anchors ??= loadTrustAnchors(policy.trustAnchorDirs, { onSkipped: () => {} })),
+    anchors: trustAnchors,
     recordSignature: (r) => signatureLog.append(r),
     onRecordFailed: (code) => console.warn(`signature-log: not recorded (${code})`),
+    log: (event, fields) => console.log(`[certificates] ${event}${fields ? ` ${JSON.stringify(fields)}` : ''}`),
     // Policy revocationMode/revocationCrls/revocationNetwork: the same check as `cert-assistant inspect`.
     revocation: () => (revocation ??= revocationSettingsFromPolicy(policy, { onSkipped: (file, why) => console.warn(`revocation: CRL skipped ${file} (${why})`) })),
     // Empty list: what each driver sees (tokens/devices present), for the first-run state.
@@ -245,6 +248,7 @@ async function start(): Promise<void> {
     transport: () => utilityProcessBridgeTransport(path.join(__dirname, 'bridge-process.cjs')),
     now: () => new Date(), randomId: () => randomUUID(),
     log: (event, fields) => console.log(`[bridge] ${event}${fields ? ` ${JSON.stringify(fields)}` : ''}`),
+    anchors: trustAnchors,
   });
   world.bridge = bridge;
   // USB keys inserted or removed: pages on the bridge hear onUsbkeyChange.

@@ -16,6 +16,7 @@ import { STANDARD_PORTS } from '../bridge/server.ts';
 import type { BridgeNote, BridgeProtocol } from '../bridge/types.ts';
 import { createSigningPath, signatureLogRecord, type ConsentSlot, type SigningPath } from '../login/signing-path.ts';
 import type { SignatureRecord as LogRecord } from '../login/signature-log.ts';
+import type { ParsedCertificate } from '../pki/certificate.ts';
 import type { Policy } from '../policy/policy.ts';
 import { machinePolicyPath } from '../policy/load.ts';
 import type { BridgeStatusView } from '../../common/ipc-contract.ts';
@@ -163,6 +164,8 @@ export interface AppBridgeOptions {
   ports?: Partial<BridgePorts>;
   consentTimeoutMs?: number;
   log?: (event: string, fields?: LogFields) => void;
+  /** The certificate verdict's trust anchors: PKCS#7 outputs carry the path validated with them (sent-chain.ts). */
+  anchors?: () => readonly ParsedCertificate[];
 }
 
 export interface AppBridge {
@@ -193,6 +196,7 @@ export async function startAppBridge(opts: AppBridgeOptions): Promise<AppBridge>
     siteName: opts.siteName,
     slot: opts.slot,
     ...(opts.consentTimeoutMs !== undefined ? { timeoutMs: opts.consentTimeoutMs } : {}),
+    ...(opts.anchors ? { anchors: opts.anchors } : {}),
   });
   const note = (n: BridgeNote): void => {
     // One line per event, never a payload: the origin, the reason, the port.

@@ -8,6 +8,7 @@ import type { KeyIdentity, KeyStore } from '../keystores/types.ts';
 import type { StoreSpec } from '../keystores/worker/protocol.ts';
 import { signatureRecord, type SignatureRecord } from '../login/signature-log.ts';
 import { createLoginToken } from '../login/token.ts';
+import { chainToSend, sentChainNote } from '../login/sent-chain.ts';
 import { findCaProfile, loadCaProfiles, type CaProfile } from '../pki/ca-profiles.ts';
 import { expiryNotice } from '../pki/expiry.ts';
 import { parseCertificate, type ParsedCertificate } from '../pki/certificate.ts';
@@ -16,7 +17,7 @@ import { certificateRevocation, revocationUnfinished, withRevocation, type Revoc
 import type { PreparedCrl } from '../login/revocation.ts';
 import { analyzeUscc } from '../pki/uscc.ts';
 import type { CertificateListView, CertificateView, PinStateView } from '../../common/ipc-contract.ts';
-import type { CertificateService } from './world.ts';
+import type { CertificateService, LogFields } from './world.ts';
 import { firstRunState, type DriverProbe } from './first-run.ts';
 
 export interface RegisteredStore {
@@ -54,6 +55,8 @@ export interface CertificateServiceOptions {
   probeDrivers?: () => Promise<DriverProbe[]>;
   /** For the empty state's driver names (which CA's driver to install on this platform). */
   platform?: NodeJS.Platform;
+  /** One line per event for admins (never a PIN or content): which certificates a login token carried. */
+  log?: (event: string, fields?: LogFields) => void;
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
@@ -115,10 +118,16 @@ export function describeIdentity(
   const report = withRevocation(inspectCertificate(leaf, { now: ctx.now, anchors: ctx.anchors, intermediates, ...(ctx.profiles ? { profiles: ctx.profiles } : {}) }), ctx.revocation ?? null);
   const uscc = report.identity.uscc;
   const analysis = uscc?.valid ? analyzeUscc(uscc.value) : null;
-  const checks = report.checks.map((c) => ({
-    id: c.id, status: c.status, message: c.message, messageEn: c.messageEn,
-    ...(c.code ? { code: c.code } : {}), ...(c.detail ? { detail: c.detail, detailEn: c.detailEn ?? c.detail } : {}),
-  }));
+  // 技术信息 of the chain row says which CA certificates a login token will carry (docs/login-token.md).
+  const sent = sentChainNote(chainToSend(identity.certificate, identity.intermediates, { anchors: ctx.anchors, now: ctx.now }));
+  const checks = report.checks.map((c) => {
+    const detail = c.id !== 'chain' ? c.detail : c.detail ? `${c.detail}；${sent.message}` : sent.message;
+    const detailEn = c.id !== 'chain' ? c.detailEn ?? c.detail : c.detail ? `${c.detailEn ?? c.detail}. ${sent.messageEn}` : sent.messageEn;
+    return {
+      id: c.id, status: c.status, message: c.message, messageEn: c.messageEn,
+      ...(c.code ? { code: c.code } : {}), ...(detail ? { detail, detailEn: detailEn ?? detail } : {}),
+    };
+  });
   const trusted = report.checks.some((c) => c.id === 'chain' && c.status === 'pass');
   // Without a verified chain the answer is 无法确认, never 可以登录 (the portal still checks it itself).
   const verdict = loginVerdict(report);
@@ -273,7 +282,9 @@ export function createCertificateService(opts: CertificateServiceOptions): Certi
     async createToken({ certificateId, origin, challenge, pin }) {
       const { reg, identityId } = findIdentity(certificateId);
       const now = opts.now();
-      const created = await createLoginToken({ origin, challenge, store: reg.store, identityId, pin, format: 'json', appVersion: opts.appVersion, now });
+      // The path validated here goes in the token (its CA certificates below the root), else the store's.
+      const created = await createLoginToken({ origin, challenge, store: reg.store, identityId, pin, format: 'json', appVersion: opts.appVersion, now, anchors: opts.anchors() });
+      opts.log?.('token.chain', { origin, source: created.chain.source, intermediates: created.chain.certificates.length, note: sentChainNote(created.chain).messageEn });
       if (opts.recordSignature) {
         try {
           const der = Buffer.from((JSON.parse(created.token) as { certificate: string }).certificate, 'base64');

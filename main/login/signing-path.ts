@@ -9,9 +9,10 @@ import { createHash } from 'node:crypto';
 import { AssistantError } from '../errors.ts';
 import type { KeyStore } from '../keystores/types.ts';
 import type { SignatureAlgorithm } from '../pki/signature-algorithm.ts';
-import { parseCertificate } from '../pki/certificate.ts';
+import { parseCertificate, type ParsedCertificate } from '../pki/certificate.ts';
 import { inspectCertificate } from '../pki/inspect.ts';
 import { buildSignedData, ecdsaP1363ToDer } from './cms.ts';
+import { chainToSend } from './sent-chain.ts';
 import type { SignatureChannel, SignatureRecord as LogRecord } from './signature-log.ts';
 
 export type SigningOperation = 'login' | 'sign' | 'decrypt';
@@ -88,6 +89,11 @@ export interface SigningPathOptions {
   timeoutMs?: number;
   /** The one consent slot of the process, shared with the embedded portal's authenticate; default: a slot of its own. */
   slot?: ConsentSlot;
+  /**
+   * The assistant's trust anchors (the certificate verdict's): a PKCS#7 output then carries the CA
+   * certificates of the path validated here (sent-chain.ts); without them, or without a path, the key store's.
+   */
+  anchors?: () => readonly ParsedCertificate[];
 }
 
 /** One consent on screen at a time, whoever asks (bridge, CLI, embedded portal). */
@@ -256,8 +262,10 @@ export function createSigningPath(opts: SigningPathOptions): SigningPath {
       return key.algorithm === 'ES256' ? ecdsaP1363ToDer(sig) : sig;
     }
     // PKCS#7 SignedData (GM/T 0010 algorithms for SM2): the key signs the signed attributes.
+    const anchors = opts.anchors?.();
+    const intermediates = anchors ? chainToSend(key.certificate, key.intermediates, { anchors, now: opts.now() }).certificates : key.intermediates;
     return buildSignedData(data, {
-      algorithm: key.algorithm, certificate: key.certificate, intermediates: key.intermediates,
+      algorithm: key.algorithm, certificate: key.certificate, intermediates,
       sign: (attrs) => key.store.sign(key.identityId, attrs, key.algorithm, pin),
     }, opts.now(), { attached: output === 'pkcs7-attached', digest: key.algorithm === 'SM2-SM3' ? 'sm3' : 'sha256' });
   };

@@ -24,7 +24,10 @@ export interface LoginTokenJson {
   algorithm: SignatureAlgorithm;
   /** Signer certificate, base64 DER. */
   certificate: string;
-  /** Certificates the key store holds besides the signer's, base64 DER. */
+  /**
+   * CA certificates, base64 DER: the path the assistant validated locally below the root, the
+   * signer's issuer first; without a local path, the key store's other certificates as they are.
+   */
   intermediates?: string[];
   /** RS256: PKCS#1 v1.5; ES256: IEEE P1363 r||s (64 bytes); SM2-SM3: DER SEQUENCE{r,s}. Base64. */
   signature: string;

@@ -6,7 +6,9 @@
 import { AssistantError } from '../errors.ts';
 import type { KeyStore } from '../keystores/types.ts';
 import type { SignatureAlgorithm } from '../pki/signature-algorithm.ts';
+import type { ParsedCertificate } from '../pki/certificate.ts';
 import { buildDetachedCms } from './cms.ts';
+import { chainToSend, type SentChain } from './sent-chain.ts';
 import { verifyTokenSignature } from './signature.ts';
 import { parseCertificateCached } from './verify-cache.ts';
 import { checkChallenge, normalizeOrigin, tbsFor } from './tbs.ts';
@@ -23,8 +25,13 @@ export interface CreateLoginTokenInput {
   pin: string;
   format?: LoginTokenFormat;
   appVersion: string;
-  /** CMS signing-time; defaults to the current time. */
+  /** CMS signing-time and the time the local path is validated at; defaults to the current time. */
   now?: Date;
+  /**
+   * The assistant's trust anchors (the verdict's): the token then carries the CA certificates of the
+   * path validated here (sent-chain.ts). Without them, or without a local path, the key store's.
+   */
+  anchors?: readonly ParsedCertificate[];
 }
 
 export interface CreatedLoginToken {
@@ -34,6 +41,8 @@ export interface CreatedLoginToken {
   algorithm: SignatureAlgorithm;
   /** Exactly what was signed (JSON) or digested into the signed attributes (CMS). */
   tbs: Uint8Array;
+  /** The CA certificates the token carries and where they came from (for the admin's log). */
+  chain: SentChain;
 }
 
 /** Signs a login challenge with one identity of a key store; see docs/login-token.md. */
@@ -64,24 +73,24 @@ export async function createLoginToken(input: CreateLoginTokenInput): Promise<Cr
     return sig;
   };
   const tbs = tbsFor(origin, challenge, algorithm);
+  const now = input.now ?? new Date();
+  const chain = input.anchors
+    ? chainToSend(identity.certificate, identity.intermediates, { anchors: input.anchors, now })
+    : { certificates: identity.intermediates, source: 'key-store' as const };
   if (format === 'cms') {
-    const der = await buildDetachedCms(
-      tbs,
-      { algorithm, certificate: identity.certificate, intermediates: identity.intermediates, sign: signChecked },
-      input.now ?? new Date(),
-    );
-    return { token: toBase64(der), format, algorithm, tbs };
+    const der = await buildDetachedCms(tbs, { algorithm, certificate: identity.certificate, intermediates: chain.certificates, sign: signChecked }, now);
+    return { token: toBase64(der), format, algorithm, tbs, chain };
   }
   const signature = await signChecked(tbs);
   const token = serializeToken({
     format: TOKEN_FORMAT,
     algorithm,
     certificate: toBase64(identity.certificate),
-    intermediates: identity.intermediates.map(toBase64),
+    intermediates: chain.certificates.map(toBase64),
     signature: toBase64(signature),
     appVersion: input.appVersion,
     origin,
     challenge,
   });
-  return { token, format, algorithm, tbs };
+  return { token, format, algorithm, tbs, chain };
 }

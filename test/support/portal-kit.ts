@@ -9,6 +9,8 @@ import { readFileSync } from 'node:fs';
 import type { LightMyRequestResponse } from 'fastify';
 import { sign as nodeSign } from 'node:crypto';
 import { createLoginToken } from '../../main/login/token.ts';
+import { createCertificateService } from '../../main/assistant/certificates.ts';
+import { loadTrustAnchors } from '../../main/pki/trust.ts';
 import { Pkcs12KeyStore } from '../../main/keystores/pkcs12/index.ts';
 import { describePrivateKey, nodePrivateKey, sm2PrivateKeyHex } from '../../main/pki/private-key.ts';
 import { sm2Sign } from '../../main/pki/sm2.ts';
@@ -68,6 +70,25 @@ export async function loginToken(pki: TestPki, entryId: string, opts: { origin: 
 function pemIdentityOf(pki: TestPki, entry: PkiEntry): PemIdentity {
   const intermediates = entry.chain.map((id) => pki.get(id)).filter((e) => e.kind === 'intermediate').map((e) => e.certDer);
   return { id: entry.id, certDer: entry.certDer, keyPem: entry.keyPem, intermediates };
+}
+
+/**
+ * A login (or binding) as the assistant makes it for a USB key that holds only the leaf: the
+ * assistant's certificate service (main/assistant/certificates.ts) over that key, with the admin's
+ * trust folder holding the certificates `trusted` names (certs/trust/, policy trustAnchorDirs).
+ */
+export async function assistantLoginToken(pki: TestPki, entryId: string, opts: { origin: string; challenge: string; trusted: string[] }): Promise<string> {
+  const entry = pki.get(entryId);
+  const store = new PemTestKeyStore({ id: entry.id, certDer: entry.certDer, keyPem: entry.keyPem, intermediates: [] });
+  const anchors = loadTrustAnchors(opts.trusted.map((id) => pki.get(id).certPem), { includeBundled: false, systemRoots: null });
+  const svc = createCertificateService({
+    now: () => new Date(), appVersion: 'portal-test', anchors: () => anchors,
+    usbStores: () => [{ storeId: 'skf-1', source: 'usb', label: 'skf', store }],
+    openPkcs12: () => Promise.reject(new Error('no files')),
+  });
+  const [card] = (await svc.list()).certificates;
+  if (!card) throw new Error('no certificate listed');
+  return svc.createToken({ certificateId: card.id, origin: opts.origin, challenge: opts.challenge, pin: 'pem-key-has-no-pin' });
 }
 
 /** A token from a certificate made inside a test (e.g. a renewed certificate with the same USCC). */

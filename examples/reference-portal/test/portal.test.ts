@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { buildPortal, type PortalOptions } from '../app.ts';
-import { getTestPki, loginToken, loginTokenFromPem, reencodedCertificates, testTrustAnchors, withCertificate, withTrailingSignatureBytes, type PemIdentity, repoGuideSource, type TestPki } from '../../../test/support/portal-kit.ts';
+import { assistantLoginToken, getTestPki, loginToken, loginTokenFromPem, reencodedCertificates, testTrustAnchors, withCertificate, withTrailingSignatureBytes, type PemIdentity, repoGuideSource, type TestPki } from '../../../test/support/portal-kit.ts';
 import Database from 'better-sqlite3';
 import { migrate } from '../db.ts';
 
@@ -579,6 +579,35 @@ describe('企业数字证书登录 POST /api/session/certificate', () => {
     assert.ok(pw.some((r) => r.result === 'ok' && r.username === 'hebca01'));
     const bind = auditRows(h.app).filter((r) => r.action === 'bind');
     assert.ok(bind.some((r) => r.result === 'ok' && r.fingerprint === fingerprintOf('hebca-sm2-ent')));
+  });
+});
+
+describe('a portal that trusts only the CA root, a USB key that holds only its leaf', () => {
+  // The assistant knows the intermediate (its trust folder) and puts the path it validated in the token.
+  const SM2 = 'hebca-sm2-ent';
+  let h: Harness;
+  before(async () => {
+    h = await harness({ trustAnchors: [readFileSync(pki.get('hebca-sm2-root').certDer)] });
+    assert.equal((await h.register({ username: 'sm2usbkey', orgName: 'SM2 测试', uscc: pki.get(SM2).expect.uscc })).statusCode, 201);
+  });
+  after(async () => { await h.app.close(); });
+  const viaAssistant = async (trusted: string[]) => assistantLoginToken(pki, SM2, { origin: ORIGIN, challenge: await h.challenge(), trusted });
+
+  test('the assistant without the intermediate sends none: the portal cannot build the chain (400 UNTRUSTED_CHAIN)', async () => {
+    const cookie = await h.signIn('sm2usbkey');
+    const r = await h.post('/api/account/certificate', { token: await viaAssistant(['hebca-sm2-root']) }, { cookie });
+    assert.equal(r.statusCode, 400, r.body);
+    assert.equal((r.json() as { code: string }).code, 'UNTRUSTED_CHAIN');
+  });
+
+  test('the assistant with the intermediate in its trust folder: binds, then logs in (200)', async () => {
+    const cookie = await h.signIn('sm2usbkey');
+    const trusted = ['hebca-sm2-root', 'hebca-sm2-ca'];
+    const bind = await h.post('/api/account/certificate', { token: await viaAssistant(trusted) }, { cookie });
+    assert.equal(bind.statusCode, 200, bind.body);
+    const r = await h.post('/api/session/certificate', { token: await viaAssistant(trusted) });
+    assert.equal(r.statusCode, 200, r.body);
+    assert.equal((r.json() as { account: { username: string } }).account.username, 'sm2usbkey');
   });
 });
 

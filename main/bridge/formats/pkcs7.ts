@@ -26,6 +26,7 @@ export const MAX_SIGNED_MESSAGE_BYTES = 8 * 1024 * 1024;
 export interface MessageSignerWithCertificate {
   keyKind: SofKeyKind;
   certificate: Uint8Array;
+  /** CA certificates put in the message as given; the bridge's own outputs carry the locally validated path (login/sent-chain.ts via the signing path). */
   intermediates?: Uint8Array[];
   /** Signs the DER signed attributes (the whole message handed in) with `hash`. */
   sign(message: Uint8Array, hash: SofHash): Promise<Uint8Array>;

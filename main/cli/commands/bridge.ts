@@ -18,6 +18,8 @@ import { createSigningPath, signatureLogRecord, type ConsentAnswer, type Consent
 import { userDataDir } from '../../policy/user-data.ts';
 import { parseOriginRule } from '../../../common/portal-origins.ts';
 import { EXIT_FAIL, EXIT_OK, parseCommand, usageError, type CliIO } from '../io.ts';
+import { localTrustAnchors } from '../local-trust.ts';
+import type { ParsedCertificate } from '../../pki/certificate.ts';
 
 const USAGE = `用法 / Usage: cert-assistant bridge [--pfx FILE]... [--module LIB]... [--skf LIB]... [--windows-store]
         --allow-origin ORIGIN [--allow-origin ORIGIN]... [--protocol bjca|hebca|jit]... [--consent stdin]
@@ -178,11 +180,14 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     return recording;
   };
 
+  // PKCS#7 outputs carry the path validated with the local anchors (loaded at the first one).
+  let anchors: ParsedCertificate[] | null = null;
   const path = createSigningPath({
     ask,
     record,
     now: io.now,
     randomId: () => randomUUID(),
+    anchors: () => (anchors ??= localTrustAnchors(io.env) ?? []),
   });
 
   let client: KeyStoreWorkerClient | null = null;

@@ -16,6 +16,7 @@ import { inspectCertificate } from '../../pki/inspect.ts';
 import { userDataDir } from '../../policy/user-data.ts';
 import { createLoginToken, type LoginTokenFormat } from '../../login/token.ts';
 import { EXIT_FAIL, EXIT_OK, parseCommand, usageError, readSecretLine, type CliIO } from '../io.ts';
+import { localTrustAnchors } from '../local-trust.ts';
 
 const USAGE = `用法 / Usage: cert-assistant login --origin URL --challenge B64 (--pfx FILE | --module PATH [--slot N] [--id HEX] | --skf PATH [--id DEVICE/APP/CONTAINER] | --windows-store [--id SHA256]) --pin-stdin [--format json|cms]
 
@@ -160,8 +161,10 @@ export async function run(args: string[], io: CliIO): Promise<number> {
       store = await Pkcs12KeyStore.open(values.pfx!, { password: pin });
     }
     identity = pickIdentity(await store.listIdentities(), slot, values.id);
+    const anchors = localTrustAnchors(io.env);
     const created = await createLoginToken({
       origin: values.origin, challenge: values.challenge, store, identityId: identity.id, pin, format, appVersion: appVersion(), now: io.now(),
+      ...(anchors ? { anchors } : {}),
     });
     io.stdout.write(created.token + '\n');
     await recordSignature(io, identity.certificate, normalizeOrigin(values.origin), created.tbs);
