@@ -5,10 +5,10 @@
  * matches answers by function name, so every frame with a function gets one answer.
  */
 import { AssistantError } from '../errors.ts';
-import { parseCertificate, type ParsedCertificate } from '../pki/certificate.ts';
+import type { ParsedCertificate } from '../pki/certificate.ts';
 import { BRIDGE_ERR as HEBCA_ERR, failWith as fail, numberedFailure as hostFailure } from './numbered-errors.ts';
 import { REFUSAL_MESSAGES, refusalReason } from './refused.ts';
-import { b64, base64Decode, digest, FrameRate, listCertificates, type HashName, type SessionContext } from './session.ts';
+import { b64, base64Decode, digest, FrameRate, listCertificates, parsedCertificate, type HashName, type SessionContext } from './session.ts';
 import { buildEnvelope, envelopeFor, formatHebcaCertSnList, hebcaNotAfter, notForUs, publicKeyEncrypt, sofVerifySignedMessage, type EnvelopeForRecipient } from './formats/index.ts';
 import type { BridgeCertificate, SignatureFormat } from './types.ts';
 
@@ -136,7 +136,7 @@ export class HebcaSession {
   }
 
   private async bySerial(sn: string): Promise<BridgeCertificate> {
-    const c = (await this.list()).find((x) => parseCertificate(x.certificate).serialNumber.toLowerCase() === sn.toLowerCase());
+    const c = (await this.list()).find((x) => parsedCertificate(x).serialNumber.toLowerCase() === sn.toLowerCase());
     if (!c) fail(HEBCA_ERR.NO_CERT, '找不到该序列号的证书');
     return c!;
   }
@@ -190,7 +190,7 @@ export class HebcaSession {
   }
 
   private buildTable(): Record<string, Impl> {
-    const cn = (c: BridgeCertificate): string => dnValue(parseCertificate(c.certificate).subject, 'CN');
+    const cn = (c: BridgeCertificate): string => dnValue(parsedCertificate(c).subject, 'CN');
     const subjectItem = (cert: ParsedCertificate, index: unknown): string => {
       const key = typeof index === 'number' ? SUBJECT_ITEMS[index] : typeof index === 'string' ? (/^\d+$/.test(index) ? SUBJECT_ITEMS[Number(index)] : index.toUpperCase()) : undefined;
       if (!key) return fail(HEBCA_ERR.BAD_PARAM, '主题项序号超出范围');
@@ -218,10 +218,10 @@ export class HebcaSession {
         this.selected = (await this.byIndex(p)).id;
         return {};
       },
-      GetSubjectItem: async (p) => ({ content: subjectItem(parseCertificate((await this.current()).certificate), p['index']) }),
-      GetSignCertNotAfter: async (p) => ({ certnotafter: hebcaNotAfter(parseCertificate((await this.byIndex(p)).certificate)) }),
+      GetSubjectItem: async (p) => ({ content: subjectItem(parsedCertificate(await this.current()), p['index']) }),
+      GetSignCertNotAfter: async (p) => ({ certnotafter: hebcaNotAfter(parsedCertificate(await this.byIndex(p))) }),
       GetCertB64: async () => ({ cert: b64((await this.current()).certificate) }),
-      GetCertList: async () => ({ certSnList: formatHebcaCertSnList((await this.list()).map((c) => parseCertificate(c.certificate))) }),
+      GetCertList: async () => ({ certSnList: formatHebcaCertSnList((await this.list()).map((c) => parsedCertificate(c))) }),
       IsCertOnline: async (p) => {
         const want = strParam(p, 'cn');
         return { result: (await this.list()).some((c) => cn(c) === want) ? 1 : 0 };

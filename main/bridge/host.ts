@@ -1,8 +1,10 @@
 /**
  * The host the bridge process asks (runs in the CLI or the app's main process, never in the
  * bridge process): certificates from the key stores, and signatures through the one
- * consent-and-record path. The certificate list is cached briefly so list/export calls stay fast;
- * a key inserted or removed clears it.
+ * consent-and-record path. The certificate list is cached for a second so a signature finds its
+ * key without listing every store again; a key inserted or removed clears it. (The bridge process
+ * keeps its own copy for list/export calls, session.ts CertificateCache, at most 1 s old on top
+ * of this one: a page's list is at most ~2 s behind stores that give no insert/remove event.)
  */
 import { createHash } from 'node:crypto';
 import { AssistantError } from '../errors.ts';
@@ -44,7 +46,7 @@ export function createKeyBridgeHost(opts: {
   cacheMs?: number;
 }): KeyBridgeHost {
   const listTimeoutMs = opts.listTimeoutMs ?? 15_000;
-  const cacheMs = opts.cacheMs ?? 2_000;
+  const cacheMs = opts.cacheMs ?? 1_000;
   let cache: { at: number; entries: Promise<Entry[]> } | null = null;
 
   const load = async (): Promise<Entry[]> => {

@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { JitSession } from './jit.ts';
 import { hostHeaderIsLoopback } from './loopback-host.ts';
-import { FrameRate, type SessionContext, type SessionLimits } from './session.ts';
+import { FrameRate, type CertificateCache, type SessionContext, type SessionLimits } from './session.ts';
 import { BRIDGE_SERVER_NAME, type BridgeHost } from './types.ts';
 
 /** A session unused this long is forgotten (the page library asks QueryService again). */
@@ -33,6 +33,8 @@ interface Entry {
 export interface JitHttpOptions {
   isAllowedOrigin(origin: string): boolean;
   host: BridgeHost;
+  /** The server's certificate list cache (shared with the WebSocket protocols). */
+  certificates: CertificateCache;
   limits: SessionLimits;
   acceptPagePin: boolean;
   log: (event: string, fields?: Record<string, string | number | boolean | null>) => void;
@@ -86,7 +88,7 @@ export function createJitHttp(opts: JitHttpOptions): JitHttp {
     if ([...sessions.values()].filter((e) => e.origin === origin).length >= JIT_MAX_SESSIONS_PER_ORIGIN) evictOldest(origin);
     if (sessions.size >= JIT_MAX_SESSIONS) evictOldest(null);
     const ctx: SessionContext = {
-      origin, protocol: 'jit', host: opts.host, limits: opts.limits, acceptPagePin: opts.acceptPagePin, log: opts.log,
+      origin, protocol: 'jit', host: opts.host, certificates: opts.certificates, limits: opts.limits, acceptPagePin: opts.acceptPagePin, log: opts.log,
       // Answers go back on the HTTP response, never pushed.
       send: () => {},
     };

@@ -6,10 +6,9 @@
  * reason in GetLastError / GetLastErrorMessage (our numbers, shared with HEBCA's ret). One
  * JitSession lives behind one session URL and belongs to the origin that asked for it.
  */
-import { parseCertificate } from '../pki/certificate.ts';
 import { BRIDGE_ERR, failWith as fail, numberedFailure } from './numbered-errors.ts';
 import { REFUSAL_MESSAGES, refusalReason } from './refused.ts';
-import { b64, base64Decode, digest, FrameRate, listCertificates, type HashName, type SessionContext } from './session.ts';
+import { b64, base64Decode, digest, FrameRate, listCertificates, parsedCertificate, type HashName, type SessionContext } from './session.ts';
 import type { BridgeCertificate, BridgeSignRequest, SignatureFormat } from './types.ts';
 
 export const JIT_ERR = BRIDGE_ERR;
@@ -153,7 +152,7 @@ export class JitSession {
     const prefer = this.sameDnPrefer;
     if (prefer === null) return list;
     const kind = (c: BridgeCertificate): 'SM2' | 'RSA' | 'other' => (c.algorithm === 'SM2-SM3' ? 'SM2' : c.algorithm === 'RS256' ? 'RSA' : 'other');
-    const subject = new Map(list.map((c) => [c.id, parseCertificate(c.certificate).subject]));
+    const subject = new Map(list.map((c) => [c.id, parsedCertificate(c).subject]));
     return list.filter((c) => kind(c) === prefer || !list.some((o) => o !== c && kind(o) === prefer && subject.get(o.id) === subject.get(c.id)));
   }
 

@@ -13,7 +13,7 @@ import { BjcaSession } from './bjca.ts';
 import { HebcaSession } from './hebca.ts';
 import { createJitHttp } from './jit-http.ts';
 import { hostHeaderIsLoopback } from './loopback-host.ts';
-import { DEFAULT_LIMITS, type SessionContext, type SessionLimits } from './session.ts';
+import { CertificateCache, DEFAULT_LIMITS, type SessionContext, type SessionLimits } from './session.ts';
 import { BRIDGE_SERVER_NAME, type BridgeEndpoint, type BridgeHost, type BridgeProtocol } from './types.ts';
 import { LOOPBACK_IPV4 } from '../../common/portal-origins.ts';
 
@@ -33,6 +33,8 @@ export interface BridgeServerOptions {
   isAllowedOrigin(origin: string): boolean;
   host: BridgeHost;
   limits?: Partial<SessionLimits>;
+  /** How long a certificate list from the host is used (CertificateCache); default 1 s. */
+  certificateMaxAgeMs?: number;
   acceptPagePin?: boolean;
   log?: (event: string, fields?: Record<string, string | number | boolean | null>) => void;
 }
@@ -85,7 +87,6 @@ export async function startBridgeServer(opts: BridgeServerOptions): Promise<Brid
     listeners.push({ protocol: 'jit', scheme: 'http', host: LOOPBACK_IPV4, port: ports.jit, path: '/' });
     if (opts.tls) listeners.push({ protocol: 'jit', scheme: 'https', host: LOOPBACK_IPV4, port: ports.jitHttps, path: '/' });
   }
-  const jit = createJitHttp({ isAllowedOrigin: (o) => opts.isAllowedOrigin(o), host: opts.host, limits, acceptPagePin: opts.acceptPagePin === true, log });
 
   const sessions = new Set<BjcaSession | HebcaSession>();
   const sockets = new Set<WebSocket>();
@@ -94,12 +95,15 @@ export async function startBridgeServer(opts: BridgeServerOptions): Promise<Brid
   const endpoints: BridgeEndpoint[] = [];
   let hebcaPort: number | null = null;
 
+  // List and export calls answer from here; keysChanged() clears it before any page hears of the change.
+  const certificates = new CertificateCache(opts.certificateMaxAgeMs);
+  const jit = createJitHttp({ isAllowedOrigin: (o) => opts.isAllowedOrigin(o), host: opts.host, certificates, limits, acceptPagePin: opts.acceptPagePin === true, log });
   const wss = new WebSocketServer({ noServer: true, maxPayload: HARD_FRAME_CAP, perMessageDeflate: false, clientTracking: false });
 
   const attach = (ws: WebSocket, protocol: BridgeProtocol, origin: string): void => {
     sockets.add(ws);
     const ctx: SessionContext = {
-      origin, protocol, host: opts.host, limits, acceptPagePin: opts.acceptPagePin === true, log,
+      origin, protocol, host: opts.host, certificates, limits, acceptPagePin: opts.acceptPagePin === true, log,
       send: (text) => {
         if (ws.readyState === ws.OPEN) ws.send(text);
       },
@@ -113,7 +117,8 @@ export async function startBridgeServer(opts: BridgeServerOptions): Promise<Brid
         if (protocol === 'hebca') ctx.send(`1|Error|${JSON.stringify({ ret: 1010, msg: isBinary ? '只接受文本帧' : '数据过大' })}`);
         return;
       }
-      const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
+      // ws hands a Buffer here (binaryType nodebuffer): decode it in place, no copy per frame.
+      const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.from(data).toString('utf8');
       session.onFrame(text).catch((e) => log('bridge.frame-error', { protocol, error: String((e as Error)?.message ?? e).slice(0, 200) }));
     });
     ws.on('error', () => {});
@@ -201,6 +206,7 @@ export async function startBridgeServer(opts: BridgeServerOptions): Promise<Brid
   return {
     endpoints,
     keysChanged() {
+      certificates.clear();
       for (const s of sessions) s.usbKeyChanged();
       jit.keysChanged();
     },

@@ -3,7 +3,9 @@
  * from frames), the host it asks, the per-connection login state, and the limits.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import { AssistantError } from '../errors.ts';
+import { parseCertificate, type ParsedCertificate } from '../pki/certificate.ts';
 import { sm3 } from '../pki/sm2.ts';
 import type { BridgeCertificate, BridgeHost, BridgeProtocol } from './types.ts';
 
@@ -32,6 +34,8 @@ export interface SessionContext {
   origin: string;
   protocol: BridgeProtocol;
   host: BridgeHost;
+  /** The server's cache of the host's certificate list (cleared when keys change). */
+  certificates: CertificateCache;
   limits: SessionLimits;
   /** Policy `bridge.acceptPagePin` (admin only): a page-typed PIN may unlock the key. */
   acceptPagePin: boolean;
@@ -61,9 +65,103 @@ export class FrameRate {
   }
 }
 
-/** The certificates the host lists now, with a timeout so a page never waits forever. */
+/**
+ * The host's certificate list as this process last heard it, so list/export calls are answered here
+ * instead of crossing to the host (another process) on every call. One per server, shared by its
+ * connections, kept per origin and protocol (what the host is asked with).
+ * - `clear()` when keys are inserted or removed (the host says so): the next call asks the host,
+ *   and an answer to a question asked before the clear is never kept.
+ * - An answer is used for `maxAgeMs`; older, the call waits for the host as before. Past half that
+ *   age a call still answers from it and the host is asked in the background, so under steady use
+ *   no call waits for the host and the list is never older than `maxAgeMs` (plus the host's own
+ *   brief cache, host.ts) for stores that give no insert/remove event.
+ * - A failed or timed-out question keeps nothing: the next call asks again.
+ * - A certificate the host lists again unchanged keeps its object, so it is parsed once
+ *   (parsedCertificate), when it first arrives — before any call that reads it.
+ * Signing and decryption always go to the host, which finds the key in its own current list.
+ */
+export class CertificateCache {
+  private readonly byContext = new Map<string, { at: number; list: BridgeCertificate[] }>();
+  private readonly asking = new Map<string, Promise<BridgeCertificate[]>>();
+  private generation = 0;
+
+  constructor(private readonly maxAgeMs = 1_000, private readonly now: () => number = () => performance.now()) {}
+
+  clear(): void {
+    this.generation++;
+    this.byContext.clear();
+    this.asking.clear();
+  }
+
+  get(ctx: Pick<SessionContext, 'host' | 'origin' | 'protocol' | 'limits'>): Promise<BridgeCertificate[]> {
+    const key = `${ctx.protocol}\0${ctx.origin}`;
+    const hit = this.byContext.get(key);
+    const age = hit ? this.now() - hit.at : Infinity;
+    if (hit && age <= this.maxAgeMs) {
+      if (age > this.maxAgeMs / 2) this.ask(key, ctx).catch(() => {});
+      return Promise.resolve(hit.list);
+    }
+    return this.ask(key, ctx);
+  }
+
+  private ask(key: string, ctx: Pick<SessionContext, 'host' | 'origin' | 'protocol' | 'limits'>): Promise<BridgeCertificate[]> {
+    const pending = this.asking.get(key);
+    if (pending) return pending;
+    const generation = this.generation;
+    const p = withTimeout(ctx.host.certificates({ origin: ctx.origin, protocol: ctx.protocol }), ctx.limits.hostTimeoutMs, '证书列表').then((answer) => {
+      if (this.asking.get(key) === p) this.asking.delete(key);
+      // Asked before keys changed: this caller gets what it asked for, nothing is kept.
+      if (generation !== this.generation) return answer;
+      const list = this.keepKnown(answer);
+      // Origins come from the allow-list and connections are capped: a handful of keys at most.
+      if (this.byContext.size >= 256) this.byContext.clear();
+      this.byContext.set(key, { at: this.now(), list });
+      return list;
+    }, (e: unknown) => {
+      if (this.asking.get(key) === p) this.asking.delete(key);
+      throw e;
+    });
+    this.asking.set(key, p);
+    return p;
+  }
+
+  /** The list with each certificate we already hold unchanged replaced by that object; new ones parsed. */
+  private keepKnown(list: BridgeCertificate[]): BridgeCertificate[] {
+    const known = new Map<string, BridgeCertificate>();
+    for (const { list: l } of this.byContext.values()) for (const c of l) known.set(c.id, c);
+    return list.map((c) => {
+      const k = known.get(c.id);
+      if (k && sameCertificate(k, c)) return k;
+      try {
+        parsedCertificate(c);
+      } catch {
+        // Listed but unparsable: the call that reads it reports it, as before.
+      }
+      return c;
+    });
+  }
+}
+
+function sameCertificate(a: BridgeCertificate, b: BridgeCertificate): boolean {
+  return a.label === b.label && a.algorithm === b.algorithm && a.hardware === b.hardware && a.deviceSerial === b.deviceSerial
+    && a.retriesLeft === b.retriesLeft && Buffer.compare(a.certificate, b.certificate) === 0;
+}
+
+const parsed = new WeakMap<BridgeCertificate, ParsedCertificate>();
+
+/** A listed certificate, parsed once per object (the cache keeps objects across refreshes). */
+export function parsedCertificate(c: BridgeCertificate): ParsedCertificate {
+  let p = parsed.get(c);
+  if (!p) {
+    p = parseCertificate(c.certificate);
+    parsed.set(c, p);
+  }
+  return p;
+}
+
+/** The certificates the host lists (through the server's cache), with a timeout so a page never waits forever. */
 export async function listCertificates(ctx: SessionContext): Promise<BridgeCertificate[]> {
-  return withTimeout(ctx.host.certificates({ origin: ctx.origin, protocol: ctx.protocol }), ctx.limits.hostTimeoutMs, '证书列表');
+  return ctx.certificates.get(ctx);
 }
 
 export function base64Decode(s: string, max: number): Uint8Array | null {

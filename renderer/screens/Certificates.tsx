@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { BridgeStatusView, CertificateListView, CertificateView, CheckStatus, FirstRunView } from '../../common/ipc-contract.ts';
 import { ErrorNote } from '../ErrorNote.tsx';
+import { ScreenHead } from '../ScreenHead.tsx';
 import { formatDate } from '../format.ts';
 import { useI18n } from '../i18n-context.tsx';
 import { invoke, onEvent } from '../ipc.ts';
@@ -330,16 +331,10 @@ export function CertificatesScreen({ onOpenPortal }: { onOpenPortal?: () => void
   };
   return (
     <section className="screen">
-      <div className="screen-head">
-        <div>
-          <h1>{t('certs.heading')}</h1>
-          <p className="lead">{t('certs.intro')}</p>
-        </div>
-        <div className="actions">
-          <button type="button" className="secondary" onClick={load}>{t('certs.refresh')}</button>
-          <button type="button" className="primary" onClick={pick} data-testid="open-pfx">{t('certs.openPfx')}</button>
-        </div>
-      </div>
+      <ScreenHead heading={t('certs.heading')} intro={t('certs.intro')}>
+        <button type="button" className="secondary" onClick={load}>{t('certs.refresh')}</button>
+        <button type="button" className="primary" onClick={pick} data-testid="open-pfx">{t('certs.openPfx')}</button>
+      </ScreenHead>
       {error !== null && <ErrorNote error={error} />}
       {bridge?.message && (
         <p className={`note ${bridge.state === 'failed' ? 'note-error' : 'note-warn'} small`} role="status" data-testid="bridge-status" lang={lang === 'en' ? 'en' : 'zh-CN'}>

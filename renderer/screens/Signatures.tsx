@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import type { SignatureFilter, SignatureListView } from '../../common/ipc-contract.ts';
 import { ErrorNote } from '../ErrorNote.tsx';
+import { ScreenHead } from '../ScreenHead.tsx';
 import { formatTime } from '../format.ts';
 import { useI18n } from '../i18n-context.tsx';
 import { invoke } from '../ipc.ts';
@@ -48,15 +49,9 @@ export function SignaturesScreen() {
 
   return (
     <section className="screen" data-testid="signatures">
-      <div className="screen-head">
-        <div>
-          <h1>{t('sig.heading')}</h1>
-          <p className="lead">{t('sig.intro')}</p>
-        </div>
-        <div className="actions">
-          <button type="button" className="secondary" onClick={exportCsv} disabled={!view || view.entries.length === 0} data-testid="sig-export">{t('sig.export')}</button>
-        </div>
-      </div>
+      <ScreenHead heading={t('sig.heading')} intro={t('sig.intro')}>
+        <button type="button" className="secondary" onClick={exportCsv} disabled={!view || view.entries.length === 0} data-testid="sig-export">{t('sig.export')}</button>
+      </ScreenHead>
       {view && !view.intact && view.problem && (
         <div className="note note-error" role="alert" data-testid="sig-tampered">
           {t('sig.tampered', { detail: lang === 'en' ? view.problem.messageEn : view.problem.message })}

@@ -19,19 +19,11 @@ import { createConsentSlot } from '../../main/login/signing-path.ts';
 import { getTestPki, type PkiEntry } from '../fixtures/pki.ts';
 import { CountingPinKey, TEST_PIN } from '../support/key-store.ts';
 import { chromiumMissingReason, startAssistantHost, type AssistantHost } from './host.ts';
+import { caCompatPage } from '../support/ca-page.ts';
 
 const missing = chromiumMissingReason();
 
-const PAGE = `<!doctype html><meta charset="utf-8"><title>CA 兼容登录</title><script>
-function bjca(url) {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url); let n = 0; const pend = {};
-    ws.onmessage = (e) => { const m = JSON.parse(e.data); const p = pend[m.call_cmd_id]; if (p) { delete pend[m.call_cmd_id]; p(m.retVal); } };
-    ws.onerror = () => reject(new Error('socket error'));
-    ws.onopen = () => resolve((f, ...a) => new Promise((r) => { const id = 'i_' + (++n); pend[id] = r; const fr = { call_cmd_id: id, xtx_func_name: f, URL: location.href };
-      a.forEach((v, i) => fr['param_' + (i + 1)] = v); ws.send(JSON.stringify(fr)); }));
-  });
-}
+const PAGE = caCompatPage(`
 async function login(url, random) {
   const call = await bjca(url);
   const user = (await call('SOF_GetUserList')).split('&&&').filter(Boolean).map((u) => u.split('||'))[0];
@@ -40,7 +32,7 @@ async function login(url, random) {
   const signed = await call('SOF_SignData', user[1], random);
   return signed ? { UserCert: cert, UserSignedData: signed } : { error: await call('SOF_GetLastError') };
 }
-</script><body>证书登录（CA 助手兼容）</body>`;
+`);
 
 describe('the app serves the bridge: the consent is on the assistant\'s own screen', { skip: missing ?? false }, () => {
   let host: AssistantHost;

@@ -2,9 +2,9 @@
 // USB-key driver on a Windows machine, so which CA's driver to install) and the portal's three steps.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createCertificateService, type CertificateServiceHandle } from '../../main/assistant/certificates.ts';
+import type { CertificateServiceHandle } from '../../main/assistant/certificates.ts';
 import { loadCaProfiles } from '../../main/pki/ca-profiles.ts';
-import { chromiumMissingReason, startAssistantHost, type AssistantHost } from './host.ts';
+import { chromiumMissingReason, noCertificatesService, startAssistantHost, type AssistantHost } from './host.ts';
 
 const missing = chromiumMissingReason();
 
@@ -12,11 +12,8 @@ describe('first run in Chromium', { skip: missing ?? false }, () => {
   let host: AssistantHost;
   let certs: CertificateServiceHandle;
   before(async () => {
-    certs = createCertificateService({
-      now: () => new Date(), appVersion: '0.1.0-e2e', usbStores: () => [], openPkcs12: async () => { throw new Error('no file in this test'); }, anchors: () => [],
-      // What a Windows machine without any CA driver gives: no driver to probe.
-      probeDrivers: async () => [], platform: 'win32', profiles: loadCaProfiles(),
-    });
+    // What a Windows machine without any CA driver gives: no driver to probe.
+    certs = noCertificatesService({ probeDrivers: async () => [], platform: 'win32', profiles: loadCaProfiles() });
     host = await startAssistantHost({ certificates: certs, guide: null, portalOrigins: ['https://www.hbzwfw.gov.cn'] });
   });
   after(async () => {

@@ -4,9 +4,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
-import { createCertificateService, type CertificateServiceHandle } from '../../main/assistant/certificates.ts';
+import type { CertificateServiceHandle } from '../../main/assistant/certificates.ts';
 import { createGuideService } from '../../main/assistant/guide-service.ts';
-import { chromiumMissingReason, startAssistantHost, type AssistantHost } from './host.ts';
+import { chromiumMissingReason, noCertificatesService, startAssistantHost, type AssistantHost } from './host.ts';
 
 const missing = chromiumMissingReason();
 
@@ -22,9 +22,7 @@ describe('guide item page in Chromium', { skip: missing ?? false }, () => {
   let host: AssistantHost;
   let certs: CertificateServiceHandle;
   before(async () => {
-    certs = createCertificateService({
-      now: () => new Date(), appVersion: '0.1.0-e2e', usbStores: () => [], openPkcs12: async () => { throw new Error('no file in this test'); }, anchors: () => [],
-    });
+    certs = noCertificatesService();
     host = await startAssistantHost({ certificates: certs, guide: createGuideService(), portalOrigins: ['https://www.hbzwfw.gov.cn'] });
   });
   after(async () => {

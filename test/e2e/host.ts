@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { build as viteBuild } from 'vite';
 import { createAssistantIpc, type AssistantIpc } from '../../main/assistant/ipc-handlers.ts';
+import { createCertificateService, type CertificateServiceHandle, type CertificateServiceOptions } from '../../main/assistant/certificates.ts';
 import { createPortalOriginAllowList } from '../../common/portal-origins.ts';
 import { ASSISTANT_CSP, mimeTypeOf } from '../../main/assistant/app-assets.ts';
 import { adminChecks, CA_ASSISTANT_PORTS } from '../../main/cli/commands/doctor-admin.ts';
@@ -232,4 +233,12 @@ export async function startAssistantHost(opts: HostOptions): Promise<AssistantHo
       else process.stderr.write(`e2e screenshots kept in ${screenshotDir}\n`);
     },
   };
+}
+
+/** The certificate service of a machine with nothing on it (no USB key, no PFX file, no trust anchor); `extra` says more about the machine. */
+export function noCertificatesService(extra: Partial<CertificateServiceOptions> = {}): CertificateServiceHandle {
+  return createCertificateService({
+    now: () => new Date(), appVersion: '0.1.0-e2e', usbStores: () => [], openPkcs12: async () => { throw new Error('no file in this test'); }, anchors: () => [],
+    ...extra,
+  });
 }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { isAssistantError } from '../../main/errors.ts';
+import { isAssistantError, type AssistantError } from '../../main/errors.ts';
 
 /** Awaits `p`, which must fail with an AssistantError of `code` and a zh-CN message; returns its details. */
 export async function rejectsWith(p: Promise<unknown>, code: string): Promise<Record<string, unknown>> {
@@ -21,4 +21,14 @@ export function rejected(r: { ok: true } | { ok: false; code: string; message: s
     assert.equal(r.code, code, r.message);
     assert.match(r.message, /[\u4e00-\u9fff]/, 'zh-CN message');
   }
+}
+
+/** The code `p` is refused with (an AssistantError's), or `'resolved'` when it is not refused. */
+export async function errorCode(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (e) {
+    return (e as AssistantError).code;
+  }
+  return 'resolved';
 }

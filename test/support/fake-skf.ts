@@ -1,6 +1,7 @@
 /** Builds the fake SKF USB key (test/fixtures/skf-fake/fake-skf.c) with gcc against libcrypto. */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PkiEntry } from '../fixtures/pki.ts';
@@ -24,6 +25,9 @@ export function buildFakeSkf(dir: string): string {
 
 export interface FakeSkfFiles { state: string; removed: string; log: string }
 
+/** The user PIN the fake key takes unless FAKE_SKF_PIN names another (fake-skf.c's default). */
+export const FAKE_SKF_PIN = '12345678';
+
 /** Environment for a fake key holding `entry`'s key and certificate; state files live in `dir`. */
 export function fakeSkfEnv(entry: PkiEntry, dir: string, extra: Record<string, string> = {}): { env: Record<string, string>; files: FakeSkfFiles } {
   const files = { state: path.join(dir, 'retries'), removed: path.join(dir, 'removed'), log: path.join(dir, 'verify.log') };
@@ -36,4 +40,14 @@ export function fakeSkfEnv(entry: PkiEntry, dir: string, extra: Record<string, s
 /** How many times SKF_VerifyPIN was called (each call may spend a try). */
 export function verifyCalls(files: FakeSkfFiles): number {
   return fs.existsSync(files.log) ? fs.readFileSync(files.log, 'utf8').split('\n').filter(Boolean).length : 0;
+}
+
+/** A fake key: its temporary folder (the caller removes it), the built library, its state files and environment. */
+export interface FakeSkfKey { dir: string; lib: string; files: FakeSkfFiles; env: Record<string, string> }
+
+/** Builds the fake library into a fresh temporary folder (`<prefix>XXXXXX`) and sets it up to hold `entry`. */
+export function makeFakeSkfKey(entry: PkiEntry, prefix: string, extra: Record<string, string> = {}): FakeSkfKey {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  const lib = buildFakeSkf(dir);
+  return { dir, lib, ...fakeSkfEnv(entry, dir, extra) };
 }

@@ -12,6 +12,7 @@ import { forkWorkerSpawner } from '../../main/keystores/worker/fork-transport.ts
 import { WorkerKeyStore } from '../../main/keystores/worker/remote-store.ts';
 import { fakeDll, testPki, winEnv } from './support.ts';
 import { rejectsWith } from '../support/assert-error.ts';
+import { signTimesOutToNewWorker } from '../support/hung-driver.ts';
 
 
 describe('the Cryptoki ABI on Windows', () => {
@@ -77,11 +78,7 @@ describe('the key-store worker on Windows survives misbehaving drivers', () => {
   });
 
   test('C_Sign hangs → DEVICE_TIMEOUT after the sign timeout; the hung worker is killed and replaced', async () => {
-    const { pid } = await client.call('ping', {});
-    const details = await rejectsWith(store('hang').sign('1:01', Buffer.from('x'), 'RS256', '1234'), 'DEVICE_TIMEOUT');
-    assert.equal(details['timeoutMs'], 8_000);
-    const next = await client.call('ping', {});
-    assert.notEqual(next.pid, pid, 'a new worker process answers');
+    const pid = await signTimesOutToNewWorker(client, store('hang'), 8_000);
     let gone = false;
     for (let i = 0; i < 50 && !gone; i++) {
       try {

@@ -95,6 +95,27 @@ async function harness(over: Partial<PortalOptions> = {}): Promise<Harness> {
   return h;
 }
 
+/** The harness of one describe block: built before its tests (then `ready` runs on it), its app closed after them. */
+function suiteHarness(ready: (h: Harness) => Promise<void> = async () => {}): Harness {
+  const h = {} as Harness;
+  before(async () => {
+    Object.assign(h, await harness());
+    await ready(h);
+  });
+  after(async () => { await h.app.close(); });
+  return h;
+}
+
+/** Runs `body` on a harness built with `over`, closing its app afterwards. */
+async function withHarness(over: Partial<PortalOptions>, body: (h: Harness) => Promise<void>): Promise<void> {
+  const h = await harness(over);
+  try {
+    await body(h);
+  } finally {
+    await h.app.close();
+  }
+}
+
 function auditRows(app: FastifyInstance): { action: string; method: string | null; username: string | null; uscc: string | null; fingerprint: string | null; result: string; ip: string | null; at: string }[] {
   return app.portalDb.prepare('SELECT * FROM audit_log ORDER BY id').all() as never;
 }
@@ -129,9 +150,7 @@ before(async () => {
 });
 
 describe('法人用户注册 POST /api/accounts', () => {
-  let h: Harness;
-  before(async () => { h = await harness(); });
-  after(async () => { await h.app.close(); });
+  const h = suiteHarness();
 
   test('a valid registration returns 201 {id} and stores the normalised USCC and its legal-person kind', async () => {
     const r = await h.register({ uscc: ' 91130104ma0he3b82k ' });
@@ -204,9 +223,7 @@ describe('法人用户注册 POST /api/accounts', () => {
 });
 
 describe('用户名密码登录, session, logout', () => {
-  let h: Harness;
-  before(async () => { h = await harness(); assert.equal((await h.register()).statusCode, 201); });
-  after(async () => { await h.app.close(); });
+  const h = suiteHarness(async (x) => { assert.equal((await x.register()).statusCode, 201); });
 
   test('wrong password and unknown user get the same 401 answer (no enumeration)', async () => {
     const a = await h.post('/api/session/password', { username: 'hebca01', password: 'Wrong#pass1' });
@@ -278,9 +295,7 @@ describe('用户名密码登录, session, logout', () => {
 });
 
 describe('CSRF: Origin and X-Requested-With on every state-changing request', () => {
-  let h: Harness;
-  before(async () => { h = await harness(); assert.equal((await h.register()).statusCode, 201); });
-  after(async () => { await h.app.close(); });
+  const h = suiteHarness(async (x) => { assert.equal((await x.register()).statusCode, 201); });
 
   test('no Origin, a wrong Origin or a missing/wrong custom header are refused with 403 and change nothing', async () => {
     const body = accountBody({ username: 'csrf0001' });
@@ -314,21 +329,17 @@ describe('CSRF: Origin and X-Requested-With on every state-changing request', ()
 
 describe('rate limit and lockout', () => {
   test('per-IP limit on login attempts answers 429 RATE_LIMITED', async () => {
-    const h = await harness({ loginRateLimit: { max: 3, timeWindowMs: 60_000 } });
-    try {
+    await withHarness({ loginRateLimit: { max: 3, timeWindowMs: 60_000 } }, async (h) => {
       const codes: number[] = [];
       for (let i = 0; i < 4; i++) codes.push((await h.post('/api/session/password', { username: `u${i}xxxx`, password: 'Wrong#pass1' })).statusCode);
       assert.deepEqual(codes, [401, 401, 401, 429]);
       const r = await h.post('/api/session/password', { username: 'x', password: 'y' });
       assert.equal((r.json() as { code: string }).code, 'RATE_LIMITED');
-    } finally {
-      await h.app.close();
-    }
+    });
   });
 
   test('per-username lockout after repeated failures, the same for unknown names, lifted after the lock time', async () => {
-    const h = await harness({ lockout: { maxFailures: 3, windowMs: 15 * 60_000, lockMs: 15 * 60_000 } });
-    try {
+    await withHarness({ lockout: { maxFailures: 3, windowMs: 15 * 60_000, lockMs: 15 * 60_000 } }, async (h) => {
       assert.equal((await h.register()).statusCode, 201);
       for (const username of ['hebca01', 'ghost777']) {
         for (let i = 0; i < 3; i++) assert.equal((await h.post('/api/session/password', { username, password: 'Wrong#pass1' })).statusCode, 401);
@@ -340,16 +351,12 @@ describe('rate limit and lockout', () => {
       assert.equal((known.json() as { code: string }).code, 'LOGIN_LOCKED');
       h.clock.t = new Date(h.clock.t.getTime() + 16 * 60_000);
       assert.equal((await h.post('/api/session/password', { username: 'hebca01', password: PASSWORD })).statusCode, 200);
-    } finally {
-      await h.app.close();
-    }
+    });
   });
 });
 
 describe('challenges', () => {
-  let h: Harness;
-  before(async () => { h = await harness(); });
-  after(async () => { await h.app.close(); });
+  const h = suiteHarness();
 
   test('GET /api/challenge gives 32 random bytes in base64 and a 5-minute expiry', async () => {
     const r = await h.get('/api/challenge');
@@ -714,21 +721,16 @@ describe('migration 3: bindings stored by fingerprint only', () => {
 
 describe('revocation', () => {
   test('with the CA\'s CRL configured, a revoked certificate is refused: 401 REVOKED', async () => {
-    const h = await harness({ crls: [new Uint8Array(readFileSync(pki.crls['hebca-ca'] ?? ''))] });
-    try {
+    await withHarness({ crls: [new Uint8Array(readFileSync(pki.crls['hebca-ca'] ?? ''))] }, async (h) => {
       const r = await h.post('/api/session/certificate', { token: await h.token('neg-revoked') });
       assert.equal(r.statusCode, 401, r.body);
       assert.equal((r.json() as { code: string }).code, 'REVOKED');
-    } finally {
-      await h.app.close();
-    }
+    });
   });
 });
 
 describe('pages, headers and the site switch', () => {
-  let h: Harness;
-  before(async () => { h = await harness(); });
-  after(async () => { await h.app.close(); });
+  const h = suiteHarness();
 
   test('pages are served in zh-CN with CSP, nosniff, frame-ancestors none and a referrer policy', async () => {
     for (const url of ['/', '/register.html', '/login.html', '/login-cert.html', '/account.html', '/static/common.js']) {

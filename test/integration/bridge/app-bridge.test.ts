@@ -6,12 +6,11 @@
  * signature lands in the signature log. A real listener holds one port: the bridge leaves it
  * alone and says so. Ports are always 0 or taken by the test, never the CAs' standard ones.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createPublicKey, randomBytes, verify } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { createAssistantIpc, type AssistantIpc } from '../../../main/assistant/ipc-handlers.ts';
 import { createCertificateService, type RegisteredStore } from '../../../main/assistant/certificates.ts';
@@ -22,21 +21,17 @@ import { createConsentSlot, type ConsentSlot } from '../../../main/login/signing
 import { createPortalOriginAllowList } from '../../../common/portal-origins.ts';
 import type { AssistantEvents, ConsentRequestView } from '../../../common/ipc-contract.ts';
 import type { AssistantWorld } from '../../../main/assistant/world.ts';
-import { getTestPki, type PkiEntry, type TestPki } from '../../fixtures/pki.ts';
+import { getTestPki, type PkiEntry } from '../../fixtures/pki.ts';
 import { CountingPinKey, TEST_PIN } from '../../support/key-store.ts';
 import { BjcaClient, HebcaClient } from '../../support/bridge.ts';
+import { scratchDir } from '../../support/scratch.ts';
 
 const ORIGIN = 'http://127.0.0.1:8941';
 const APP = { frameUrl: 'app://assistant/index.html' };
 const PORTAL = { frameUrl: `${ORIGIN}/login` };
 
-let pki: TestPki;
-let dir: string;
-before(async () => {
-  pki = await getTestPki();
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ca-app-bridge-'));
-});
-after(() => fs.rmSync(dir, { recursive: true, force: true }));
+const pki = await getTestPki();
+const dir = scratchDir('ca-app-bridge-');
 
 interface Rig {
   ipc: AssistantIpc;

@@ -8,26 +8,20 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { NAMED_REFUSALS } from '../../../main/bridge/refused.ts';
 import { SOR } from '../../../main/bridge/bjca.ts';
 import { main } from '../../../main/cli/main.ts';
-import { getTestPki, type PkiEntry, type TestPki } from '../../fixtures/pki.ts';
+import { getTestPki, type PkiEntry } from '../../fixtures/pki.ts';
 import { BjcaClient, HebcaClient, startCliBridge, type BridgeEvent, type RunningCli } from '../../support/bridge.ts';
 import { runCli } from '../../support/cli.ts';
 import { createSoftHsmToken, softHsmAvailable, SOFTHSM_MODULE, type SoftHsmToken } from '../../support/softhsm.ts';
 import { buildFakeSkf, fakeSkfEnv, skipFakeSkf } from '../../support/fake-skf.ts';
+import { scratchDir } from '../../support/scratch.ts';
 
 const ORIGIN = 'http://127.0.0.1:8931';
-let pki: TestPki;
-let dir: string;
-
-before(async () => {
-  pki = await getTestPki();
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ca-bridge-'));
-});
-after(() => fs.rmSync(dir, { recursive: true, force: true }));
+const pki = await getTestPki();
+const dir = scratchDir('ca-bridge-');
 
 /** OpenSSL's verdict on a raw signature: RSA PKCS#1 v1.5 SHA-256, or SM2 over SM3 with the default ID. */
 function opensslVerifies(entry: PkiEntry, data: Uint8Array, sig: Uint8Array): boolean {

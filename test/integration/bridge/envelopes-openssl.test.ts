@@ -64,6 +64,11 @@ describe('envelopes and decryption with PFX files (RSA, SM2)', () => {
   let answer: (e: BridgeEvent) => string = () => 'allow 123456';
   const rsa = () => pki.get('bjca-ent');
   const sm2 = () => pki.get('hebca-sm2-ent');
+  /** A page client of the BJCA socket, and the id its certificate list gives `e`. */
+  const openFor = async (e: PkiEntry): Promise<{ c: BjcaClient; id: string }> => {
+    const c = await BjcaClient.open(cli.bjca, ORIGIN);
+    return { c, id: await certIdOf(c, e) };
+  };
   before(async () => {
     cli = await startCliBridge(['--pfx', rsa().pfx!.modern!, '--pfx', sm2().pfx!.modern!, '--allow-origin', ORIGIN], { answer: (e) => answer(e) });
   });
@@ -72,9 +77,8 @@ describe('envelopes and decryption with PFX files (RSA, SM2)', () => {
   });
 
   test('BJCA SOF_EncryptData: a CMS EnvelopedData that openssl cms -decrypt opens; openssl cms -encrypt output opens with SOF_DecryptData (consent 解密, recorded)', async () => {
-    const c = await BjcaClient.open(cli.bjca, ORIGIN);
     const e = rsa();
-    const id = await certIdOf(c, e);
+    const { c, id } = await openFor(e);
     const text = '投标报价：壹佰万元整（¥1,000,000）';
     const env = String(await c.call('SOF_EncryptData', certB64(e), text));
     assert.ok(env.length > 0, String(await c.call('SOF_GetLastErrMsg')));
@@ -106,9 +110,8 @@ describe('envelopes and decryption with PFX files (RSA, SM2)', () => {
   });
 
   test('BJCA SM2: SOF_EncryptData is a GM/T 0010 envelope our decryption opens; SOF_PubKeyEncrypt is GM/T 0009 DER that openssl pkeyutl decrypts, and the reverse', async () => {
-    const c = await BjcaClient.open(cli.bjca, ORIGIN);
     const e = sm2();
-    const id = await certIdOf(c, e);
+    const { c, id } = await openFor(e);
     const env = String(await c.call('SOF_EncryptData', certB64(e), '国密数字信封'));
     assert.ok(env.length > 0, String(await c.call('SOF_GetLastErrMsg')));
     const parsed = openssl(['asn1parse', '-inform', 'DER', '-in', file(Buffer.from(env, 'base64'))]).toString();
@@ -126,9 +129,8 @@ describe('envelopes and decryption with PFX files (RSA, SM2)', () => {
   });
 
   test('BJCA RSA SOF_PubKeyEncrypt / SOF_PriKeyDecrypt against openssl pkeyutl (PKCS#1 v1.5)', async () => {
-    const c = await BjcaClient.open(cli.bjca, ORIGIN);
     const e = rsa();
-    const id = await certIdOf(c, e);
+    const { c, id } = await openFor(e);
     const ct = String(await c.call('SOF_PubKeyEncrypt', certB64(e), '会话密钥 0123456789'));
     assert.equal(openssl(['pkeyutl', '-decrypt', '-inkey', e.keyPem, '-pkeyopt', 'rsa_padding_mode:pkcs1', '-in', file(Buffer.from(ct, 'base64'))]).toString('utf8'), '会话密钥 0123456789');
     const pub = file(openssl(['x509', '-in', e.certPem, '-pubkey', '-noout']));
@@ -138,9 +140,8 @@ describe('envelopes and decryption with PFX files (RSA, SM2)', () => {
   });
 
   test('SGD_SHA1_RSA pages get SHA-1 PKCS#1 signatures (openssl dgst -sha1 verifies); SOF_SignHashData signs page digests (SHA-1, SHA-256, SM2 e); SOF_VerifySignedHashData accepts them', async () => {
-    const c = await BjcaClient.open(cli.bjca, ORIGIN);
     const e = rsa();
-    const id = await certIdOf(c, e);
+    const { c, id } = await openFor(e);
     const pub = file(openssl(['x509', '-in', e.certPem, '-pubkey', '-noout']));
     assert.equal(await c.call('SOF_SetSignMethod', SGD.SHA1_RSA), 0);
     assert.equal(await c.call('SOF_GetSignMethod'), SGD.SHA1_RSA);
@@ -181,8 +182,7 @@ describe('envelopes and decryption with PFX files (RSA, SM2)', () => {
   });
 
   test('bad input: malformed base64/DER, an envelope for another certificate, a damaged RSA block — SOF error codes, nothing asked', async () => {
-    const c = await BjcaClient.open(cli.bjca, ORIGIN);
-    const id = await certIdOf(c, rsa());
+    const { c, id } = await openFor(rsa());
     const consents = cli.events.filter((x) => x.event === 'consent').length;
     assert.equal(await c.call('SOF_DecryptData', id, '不是 base64!!'), '');
     assert.equal(await c.call('SOF_GetLastError'), SOR.INDATA);
@@ -206,8 +206,7 @@ describe('envelopes and decryption with PFX files (RSA, SM2)', () => {
   });
 
   test('Deny on a decryption consent reaches the page as SOF_GetLastError USER_DENIED; HEBCA gets ret ≠ 0', async () => {
-    const c = await BjcaClient.open(cli.bjca, ORIGIN);
-    const id = await certIdOf(c, rsa());
+    const { c, id } = await openFor(rsa());
     const env = String(await c.call('SOF_EncryptData', certB64(rsa()), 'secret'));
     answer = () => 'deny';
     try {

@@ -3,13 +3,12 @@
  * what we sign, OpenSSL verifies; what OpenSSL signs, we verify; certificate items match what
  * `openssl x509` prints.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { getTestPki, type TestPki } from '../../fixtures/pki.ts';
+import { getTestPki } from '../../fixtures/pki.ts';
 import { pemMessageSigner } from '../../support/message-signer.ts';
 import {
   SOF_CERT_INFO, sofGetCertInfo, sofGetCertInfoByOid, sofTime, formatSofUserList, sofCertId,
@@ -21,16 +20,11 @@ import {
   readSignedMessage, sofSignMessage, sofVerifySignedMessage, sofGetInfoFromSignedMessage, SOF_MESSAGE_ATTACHED, SOF_MESSAGE_DETACHED,
 } from '../../../main/bridge/formats/pkcs7.ts';
 import { parseCertificate } from '../../../main/pki/certificate.ts';
+import { scratchDir } from '../../support/scratch.ts';
 
-let pki: TestPki;
-let dir: string;
+const pki = await getTestPki();
+const dir = scratchDir('ca-formats-');
 const RANDOM = 'MTIzNDU2Nzg5MGFiY2RlZg==';
-
-before(async () => {
-  pki = await getTestPki();
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ca-formats-'));
-});
-after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 function write(name: string, data: Uint8Array | string): string {
   const p = path.join(dir, name);

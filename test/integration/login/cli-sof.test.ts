@@ -2,29 +2,20 @@
  * `cert-assistant verify --sof`: a CA-assistant login (random + UserCert + UserSignedData) whose
  * signature OpenSSL made, the way SOF_SignData makes it, accepted or rejected with its code.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { main } from '../../../main/cli/main.ts';
-import { getTestPki, type TestPki } from '../../fixtures/pki.ts';
+import { getTestPki } from '../../fixtures/pki.ts';
 import { runCli } from '../../support/cli.ts';
+import { scratchDir, writeTrustDir } from '../../support/scratch.ts';
 
-let pki: TestPki;
-let dir: string;
-let trustDir: string;
+const pki = await getTestPki();
+const dir = scratchDir('ca-sofcli-');
+const trustDir = writeTrustDir(pki, dir);
 const RANDOM = 'U09GLWxvZ2luLXJhbmRvbS0xMjM0NTY3OA==';
-
-before(async () => {
-  pki = await getTestPki();
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ca-sofcli-'));
-  trustDir = path.join(dir, 'trust');
-  fs.mkdirSync(trustDir);
-  for (const e of Object.values(pki.entries)) if (e.kind === 'root' && e.profile !== 'lookalike') fs.copyFileSync(e.certPem, path.join(trustDir, `${e.id}.pem`));
-});
-after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 /** Leaf + intermediates as one PEM file (UserCert as a portal stores it), and OpenSSL's signature of `signed`. */
 function login(id: string, signed = RANDOM): { cert: string; sig: string } {

@@ -6,32 +6,23 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { main } from '../../../main/cli/main.ts';
 import { runCli, type CliRun } from '../../support/cli.ts';
-import { getTestPki, type TestPki } from '../../fixtures/pki.ts';
+import { getTestPki } from '../../fixtures/pki.ts';
+import { scratchDir, writeTrustDir } from '../../support/scratch.ts';
 import { createSoftHsmToken, softHsmAvailable, SOFTHSM_MODULE, type SoftHsmToken } from '../../support/softhsm.ts';
 
 const ORIGIN = 'https://www.hbzwfw.gov.cn';
-let pki: TestPki;
-let dir: string;
-let trustDir: string;
+const pki = await getTestPki();
+const dir = scratchDir('ca-login-');
+const trustDir = writeTrustDir(pki, dir);
 
 type Ran = CliRun;
 
 const cli = (args: string[], stdin = '', env: NodeJS.ProcessEnv = process.env): Promise<Ran> => runCli(main, args, { stdin, env, cwd: dir });
 
 const newChallenge = (): string => Buffer.from(Array.from({ length: 32 }, () => Math.floor(Math.random() * 256))).toString('base64');
-
-before(async () => {
-  pki = await getTestPki();
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ca-login-'));
-  trustDir = path.join(dir, 'trust');
-  fs.mkdirSync(trustDir);
-  for (const e of Object.values(pki.entries)) if (e.kind === 'root' && e.profile !== 'lookalike') fs.copyFileSync(e.certPem, path.join(trustDir, `${e.id}.pem`));
-});
-after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 function verifyArgs(challenge: string, token: string, extra: string[] = []): string[] {
   return ['verify', '--origin', ORIGIN, '--challenge', challenge, '--trust', trustDir, '--no-bundled', ...extra, token];

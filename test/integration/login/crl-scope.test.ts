@@ -17,6 +17,7 @@ import { MemoryChallengeStore, verifyLoginToken, type VerifyOptions, type Verify
 import { parseCrl } from '../../../main/login/crl.ts';
 import { checkRevocation } from '../../../main/login/revocation.ts';
 import { parseCertificate } from '../../../main/pki/certificate.ts';
+import { pkiHourAfter } from '../../support/verifier-fixture.ts';
 
 const ORIGIN = 'https://www.hbzwfw.gov.cn';
 let pki: TestPki;
@@ -48,7 +49,7 @@ function makeCrl(name: string, extensions: string, o: { revoke?: boolean; reason
 
 before(async () => {
   pki = await getTestPki();
-  NOW = new Date(new Date(pki.generatedAt).getTime() + 60 * 60 * 1000);
+  NOW = pkiHourAfter(pki);
   dir = mkdtempSync(path.join(tmpdir(), 'crl-scope-'));
   rootCrl = new Uint8Array(readFileSync(pki.crls['hebca-root']!));
 });

@@ -9,11 +9,11 @@ import assert from 'node:assert/strict';
 import { execFileSync, type ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { getTestPki, type TestPki } from '../../fixtures/pki.ts';
+import { getTestPki } from '../../fixtures/pki.ts';
 import { startOcspResponder } from '../../support/ocsp-responder.ts';
+import { scratchDir } from '../../support/scratch.ts';
 import { PemKeyStore, chainIntermediates, certDer, testRoots } from '../../support/key-store.ts';
 import { createLoginToken } from '../../../main/login/token.ts';
 import { MemoryChallengeStore, verifyLoginToken, type VerifyOptions, type VerifyResult } from '../../../main/login/verify.ts';
@@ -21,9 +21,9 @@ import { buildOcspRequest, clearOcspCache, ocspResponderUrls, postOcspRequest, t
 import { parseCertificate, type ParsedCertificate } from '../../../main/pki/certificate.ts';
 
 const ORIGIN = 'https://www.hbzwfw.gov.cn';
-let pki: TestPki;
-let dir: string;
-let rootCrl: Uint8Array;
+const pki = await getTestPki();
+const dir = scratchDir('ocsp-');
+const rootCrl = new Uint8Array(readFileSync(pki.crls['hebca-root']!));
 const children: ChildProcess[] = [];
 let aiaLeaf: Uint8Array;
 let unknownLeaf: Uint8Array;
@@ -76,9 +76,6 @@ let hang: Server;
 let hangUrl: string;
 
 before(async () => {
-  pki = await getTestPki();
-  dir = mkdtempSync(path.join(tmpdir(), 'ocsp-'));
-  rootCrl = new Uint8Array(readFileSync(pki.crls['hebca-root']!));
   const ca = pki.get('hebca-ca');
   issue('responder-eku', 'hebca-ca', 'keyUsage = critical, digitalSignature\nextendedKeyUsage = OCSPSigning', { serial: '0x7001' });
   issue('responder-no-eku', 'hebca-ca', 'keyUsage = critical, digitalSignature\nextendedKeyUsage = clientAuth', { serial: '0x7002' });
@@ -116,7 +113,6 @@ after(() => {
   for (const c of children) c.kill();
   hang?.closeAllConnections();
   hang?.close();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 /** A fresh token for `id` (or hebca-ent's key under another certificate), verified with OCSP at the responder `url`. */

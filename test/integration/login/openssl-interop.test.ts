@@ -2,27 +2,21 @@
  * OpenSSL as the independent peer: tokens made by createLoginToken verify with the openssl CLI
  * over tbs recomputed here from the origin and challenge (not taken from our code).
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { getTestPki, type TestPki } from '../../fixtures/pki.ts';
+import { getTestPki } from '../../fixtures/pki.ts';
 import { PemKeyStore, chainIntermediates } from '../../support/key-store.ts';
 import { createLoginToken } from '../../../main/login/token.ts';
 import { ecdsaP1363ToDer } from '../../../main/login/cms.ts';
+import { scratchDir } from '../../support/scratch.ts';
 
 const ORIGIN = 'https://www.hbzwfw.gov.cn';
 const CHALLENGE = Buffer.from('interop-challenge-0123456789abcdef!').toString('base64');
-let pki: TestPki;
-let dir: string;
-
-before(async () => {
-  pki = await getTestPki();
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ca-login-'));
-});
-after(() => fs.rmSync(dir, { recursive: true, force: true }));
+const pki = await getTestPki();
+const dir = scratchDir('ca-login-');
 
 /** tbs computed by OpenSSL alone: dgst(origin) || dgst(challenge string). */
 function opensslTbs(digest: 'sha256' | 'sm3'): Buffer {

@@ -15,6 +15,7 @@ import { startRedisServer, type RedisServer } from '../../support/redis-server.t
 import { RedisChallengeStore } from '../../../main/login/redis-challenge-store.ts';
 import { createLoginToken } from '../../../main/login/token.ts';
 import { verifyLoginToken } from '../../../main/login/verify.ts';
+import { pkiHourAfter } from '../../support/verifier-fixture.ts';
 
 const ORIGIN = 'https://www.hbzwfw.gov.cn';
 let server: RedisServer;
@@ -93,7 +94,7 @@ test('concurrent consumes of one challenge: exactly one ok', async () => {
 
 test('two portal instances on one Redis: a login token verified through one is a replay (CHALLENGE_REUSED) through the other', async () => {
   const pki: TestPki = await getTestPki();
-  const now = new Date(new Date(pki.generatedAt).getTime() + 3600_000);
+  const now = pkiHourAfter(pki);
   const entry = pki.get('hebca-sm2-ent');
   const instanceA = store();
   const instanceB = new RedisChallengeStore({ redis: new Redis(server.url) });

@@ -7,25 +7,23 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
-import { getTestPki, type TestPki } from '../../fixtures/pki.ts';
+import { getTestPki } from '../../fixtures/pki.ts';
 import { PemKeyStore, chainIntermediates, certDer, testRoots } from '../../support/key-store.ts';
+import { pkiHourAfter } from '../../support/verifier-fixture.ts';
 import { createLoginToken } from '../../../main/login/token.ts';
 import { MemoryChallengeStore, verifyLoginToken, type VerifyOptions } from '../../../main/login/verify.ts';
 import { crlDistributionUrls, fetchCrlOverHttp, parseCrl } from '../../../main/login/revocation.ts';
 import { parseCertificate } from '../../../main/pki/certificate.ts';
 
 const ORIGIN = 'https://www.hbzwfw.gov.cn';
-let pki: TestPki;
-let NOW: Date;
+const pki = await getTestPki();
+const NOW = pkiHourAfter(pki);
+const crlDer = readFileSync(pki.crls['hebca-ca']!);
 let server: Server;
 let base: string;
-let crlDer: Buffer;
 const requests: string[] = [];
 
 before(async () => {
-  pki = await getTestPki();
-  NOW = new Date(new Date(pki.generatedAt).getTime() + 60 * 60 * 1000);
-  crlDer = readFileSync(pki.crls['hebca-ca']!);
   server = createServer((req, res) => {
     requests.push(req.url ?? '');
     const m = /^\/crl\/([a-z0-9-]+)\.crl$/.exec(req.url ?? '');

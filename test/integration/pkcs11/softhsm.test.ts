@@ -7,22 +7,20 @@ import { KeyStoreWorkerClient } from '../../../main/keystores/worker/client.ts';
 import { forkWorkerSpawner } from '../../../main/keystores/worker/fork-transport.ts';
 import { WorkerKeyStore } from '../../../main/keystores/worker/remote-store.ts';
 import { run as tokensCommand } from '../../../main/cli/commands/tokens.ts';
-import { getTestPki, type TestPki } from '../../fixtures/pki.ts';
+import { getTestPki } from '../../fixtures/pki.ts';
 import type { KeyStoreEvent } from '../../../main/keystores/types.ts';
 import { createSoftHsmToken, opensslVerifySha256, p1363ToDer, softHsmAvailable, SOFTHSM_MODULE, USER_PIN, type SoftHsmToken } from '../../support/softhsm.ts';
 import { rejectsWith } from '../../support/assert-error.ts';
 
 const skip = softHsmAvailable() ? false : 'softhsm2-util / pkcs11-tool / libsofthsm2.so not installed';
-
+const pki = await getTestPki();
 
 describe('PKCS#11 through the worker, SoftHSM2 as the USB key', { skip }, () => {
-  let pki: TestPki;
   let token: SoftHsmToken;
   let client: KeyStoreWorkerClient;
   let store: WorkerKeyStore;
 
-  before(async () => {
-    pki = await getTestPki();
+  before(() => {
     const rsa = pki.get('hebca-ent');
     const ec = pki.get('cfca-ec-ent');
     token = createSoftHsmToken('河北测试Key', [

@@ -7,7 +7,6 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { isAssistantError } from '../../../main/errors.ts';
 import { SkfKeyStore } from '../../../main/keystores/skf/store.ts';
@@ -15,33 +14,26 @@ import { createLoginToken } from '../../../main/login/token.ts';
 import { MemoryChallengeStore, verifyLoginToken } from '../../../main/login/verify.ts';
 import { parseCertificate } from '../../../main/pki/certificate.ts';
 import { bytesToHex, sm2Verify } from '../../../main/pki/sm2.ts';
-import { getTestPki, type PkiEntry, type TestPki } from '../../fixtures/pki.ts';
-import { buildFakeSkf, fakeSkfEnv, skipFakeSkf, verifyCalls, type FakeSkfFiles } from '../../support/fake-skf.ts';
+import { getTestPki } from '../../fixtures/pki.ts';
+import { FAKE_SKF_PIN as PIN, makeFakeSkfKey, skipFakeSkf, verifyCalls, type FakeSkfKey } from '../../support/fake-skf.ts';
+import { pkiHourAfter } from '../../support/verifier-fixture.ts';
 
-const PIN = '12345678';
+const pki = await getTestPki();
+const entry = pki.get('hebca-sm2-ent');
 
 describe('SkfKeyStore with the fake SKF key (in process)', { skip: skipFakeSkf }, () => {
-  let dir: string;
-  let lib: string;
-  let pki: TestPki;
-  let entry: PkiEntry;
-  let files: FakeSkfFiles;
+  let key: FakeSkfKey;
   let store: SkfKeyStore;
   const saved: Record<string, string | undefined> = {};
 
-  before(async () => {
-    pki = await getTestPki();
-    entry = pki.get('hebca-sm2-ent');
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ca-skf-'));
-    lib = buildFakeSkf(dir);
-    const made = fakeSkfEnv(entry, dir);
-    files = made.files;
+  before(() => {
+    key = makeFakeSkfKey(entry, 'ca-skf-');
     // The fake reads its environment at call time; Node's process.env writes through to it.
-    for (const [k, v] of Object.entries(made.env)) {
+    for (const [k, v] of Object.entries(key.env)) {
       saved[k] = process.env[k];
       process.env[k] = v;
     }
-    store = SkfKeyStore.open(lib);
+    store = SkfKeyStore.open(key.lib);
   });
   after(async () => {
     await store?.close();
@@ -49,7 +41,7 @@ describe('SkfKeyStore with the fake SKF key (in process)', { skip: skipFakeSkf }
       if (v === undefined) delete process.env[k];
       else process.env[k] = v;
     }
-    fs.rmSync(dir, { recursive: true, force: true });
+    fs.rmSync(key.dir, { recursive: true, force: true });
   });
 
   test('lists the container as an SM2 identity with the certificate from the key', async () => {
@@ -60,7 +52,7 @@ describe('SkfKeyStore with the fake SKF key (in process)', { skip: skipFakeSkf }
     assert.deepEqual(Buffer.from(id.certificate), fs.readFileSync(entry.certDer));
     assert.equal(id.id, 'FakeSKF-0/HEBCA_APP/SM2-Container-1');
     assert.deepEqual(id.location, {
-      kind: 'skf', module: lib, device: 'FakeSKF-0', application: 'HEBCA_APP', container: 'SM2-Container-1', deviceLabel: 'Fake SM2 Key', deviceSerial: 'FAKE0000000001',
+      kind: 'skf', module: key.lib, device: 'FakeSKF-0', application: 'HEBCA_APP', container: 'SM2-Container-1', deviceLabel: 'Fake SM2 Key', deviceSerial: 'FAKE0000000001',
     });
     assert.deepEqual(await store.pinState(id.id), { retriesLeft: 6, low: false, finalTry: false, locked: false });
   });
@@ -70,9 +62,9 @@ describe('SkfKeyStore with the fake SKF key (in process)', { skip: skipFakeSkf }
     const data = new TextEncoder().encode('河北政务服务网 login challenge ' + Date.now());
     const sig = await store.sign(id!.id, data, 'SM2-SM3', PIN);
     assert.equal(sig[0], 0x30, 'DER SEQUENCE');
-    const dataFile = path.join(dir, 'data.bin');
-    const sigFile = path.join(dir, 'sig.der');
-    const pubFile = path.join(dir, 'pub.pem');
+    const dataFile = path.join(key.dir, 'data.bin');
+    const sigFile = path.join(key.dir, 'sig.der');
+    const pubFile = path.join(key.dir, 'pub.pem');
     fs.writeFileSync(dataFile, data);
     fs.writeFileSync(sigFile, sig);
     fs.writeFileSync(pubFile, execFileSync('openssl', ['x509', '-in', entry.certPem, '-pubkey', '-noout']));
@@ -93,7 +85,7 @@ describe('SkfKeyStore with the fake SKF key (in process)', { skip: skipFakeSkf }
   test('a login token made with the SKF key is accepted by verifyLoginToken', async () => {
     const [id] = await store.listIdentities();
     const challenges = new MemoryChallengeStore();
-    const now = new Date(new Date(pki.generatedAt).getTime() + 60 * 60 * 1000);
+    const now = pkiHourAfter(pki);
     const { challenge } = await challenges.issue(now);
     const origin = 'https://www.hbzwfw.gov.cn';
     const made = await createLoginToken({ origin, challenge, store, identityId: id!.id, pin: PIN, appVersion: '0.0.0-test', now });
@@ -110,20 +102,20 @@ describe('SkfKeyStore with the fake SKF key (in process)', { skip: skipFakeSkf }
 
   test('the wrong algorithm is refused before a PIN try is spent', async () => {
     const [id] = await store.listIdentities();
-    const calls = verifyCalls(files);
+    const calls = verifyCalls(key.files);
     assert.ok(calls > 0, 'earlier signs did call SKF_VerifyPIN');
     await assert.rejects(store.sign(id!.id, new Uint8Array(8), 'RS256', 'wrong-pin'), (e) => isAssistantError(e) && e.code === 'ALGORITHM_MISMATCH');
-    assert.equal(verifyCalls(files), calls);
+    assert.equal(verifyCalls(key.files), calls);
     assert.equal((await store.pinState(id!.id)).retriesLeft, 6);
   });
 
   test('a PIN the key rejects by length is PIN_LEN_RANGE and costs no try; an empty PIN never reaches the key', async () => {
     const [id] = await store.listIdentities();
-    const calls = verifyCalls(files);
+    const calls = verifyCalls(key.files);
     await assert.rejects(store.sign(id!.id, new Uint8Array(4), 'SM2-SM3', '123'), (e) => isAssistantError(e) && e.code === 'PIN_LEN_RANGE');
-    assert.equal(verifyCalls(files), calls + 1);
+    assert.equal(verifyCalls(key.files), calls + 1);
     await assert.rejects(store.sign(id!.id, new Uint8Array(4), 'SM2-SM3', ''), (e) => isAssistantError(e) && e.code === 'PIN_LEN_RANGE');
-    assert.equal(verifyCalls(files), calls + 1);
+    assert.equal(verifyCalls(key.files), calls + 1);
     assert.equal((await store.pinState(id!.id)).retriesLeft, 6);
   });
 
@@ -150,7 +142,7 @@ describe('SkfKeyStore with the fake SKF key (in process)', { skip: skipFakeSkf }
 
   test('a library that is not an SKF driver (SoftHSM2, a PKCS#11 module) is MODULE_NOT_SKF', { skip: fs.existsSync('/usr/lib/softhsm/libsofthsm2.so') ? false : 'softhsm2 not installed' }, () => {
     assert.throws(() => SkfKeyStore.open('/usr/lib/softhsm/libsofthsm2.so'), (e) => isAssistantError(e) && e.code === 'MODULE_NOT_SKF' && /[\u4e00-\u9fff]/u.test(e.message));
-    assert.throws(() => SkfKeyStore.open(path.join(dir, 'absent.so')), (e) => isAssistantError(e) && e.code === 'MODULE_NOT_FOUND');
+    assert.throws(() => SkfKeyStore.open(path.join(key.dir, 'absent.so')), (e) => isAssistantError(e) && e.code === 'MODULE_NOT_FOUND');
   });
 
   test('an unknown identity id is IDENTITY_NOT_FOUND or DEVICE_REMOVED, never a crash', async () => {

@@ -28,26 +28,37 @@ before(async () => {
 });
 after(() => fs.rmSync(appDir, { recursive: true, force: true }));
 
-/** Runs the bundle in a fresh `node` with no loader flags and returns the verifier's result. */
-function verifyInPlainNode(token: string, challenge: string, origin: string): Record<string, unknown> {
-  const script = `
-    const { verifyLoginToken, MemoryChallengeStore } = await import(${JSON.stringify(path.join(outDir, 'index.mjs'))});
+/**
+ * Runs `script` (an ES module) in a fresh `node` with no loader flags — no NODE_OPTIONS, so no tsx
+ * loader — with `input` as JSON on its standard input; it must exit 0. Returns what it printed.
+ */
+function runPlainNode(script: string, input: unknown = null, cwd?: string): string {
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { input: JSON.stringify(input), encoding: 'utf8', cwd, env: { PATH: process.env['PATH'] ?? '' } });
+  assert.equal(r.status, 0, r.stderr);
+  return r.stdout;
+}
+
+/** Script lines giving `verifier` (the bundle's exports), `fs`, `input` (read from standard input) and `store`, a MemoryChallengeStore holding `input[challengeKey]`. */
+function verifierScript(challengeKey: string, body: string): string {
+  return `
+    const verifier = await import(${JSON.stringify(path.join(outDir, 'index.mjs'))});
     const fs = await import('node:fs');
     const input = JSON.parse(fs.readFileSync(0, 'utf8'));
-    const store = new MemoryChallengeStore();
-    store.register(input.challenge, new Date());
-    const anchors = input.anchors.map((p) => new Uint8Array(fs.readFileSync(p)));
-    const r = await verifyLoginToken(input.token, { origin: input.origin, trustAnchors: anchors, challengeStore: store, challenge: input.challenge });
-    process.stdout.write(JSON.stringify({ result: r, electronLoaded: Object.keys(globalThis.process.versions).includes('electron') }));
+    const store = new verifier.MemoryChallengeStore();
+    store.register(input[${JSON.stringify(challengeKey)}], new Date());
+    ${body}
   `;
+}
+
+/** Runs the bundle in a fresh `node` with no loader flags and returns the verifier's result. */
+function verifyInPlainNode(token: string, challenge: string, origin: string): Record<string, unknown> {
+  const script = verifierScript('challenge', `
+    const anchors = input.anchors.map((p) => new Uint8Array(fs.readFileSync(p)));
+    const r = await verifier.verifyLoginToken(input.token, { origin: input.origin, trustAnchors: anchors, challengeStore: store, challenge: input.challenge });
+    process.stdout.write(JSON.stringify({ result: r, electronLoaded: Object.keys(globalThis.process.versions).includes('electron') }));
+  `);
   const anchors = [pki.get('hebca-root').certDer, pki.get('hebca-sm2-root').certDer];
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
-    input: JSON.stringify({ token, challenge, origin, anchors }),
-    encoding: 'utf8',
-    env: { PATH: process.env['PATH'] ?? '' }, // no NODE_OPTIONS: no tsx loader
-  });
-  assert.equal(r.status, 0, r.stderr);
-  const out = JSON.parse(r.stdout) as { result: Record<string, unknown>; electronLoaded: boolean };
+  const out = JSON.parse(runPlainNode(script, { token, challenge, origin, anchors })) as { result: Record<string, unknown>; electronLoaded: boolean };
   assert.equal(out.electronLoaded, false);
   return out.result;
 }
@@ -90,9 +101,7 @@ test('plain-Node `cert-assistant/uscc` bundle: USCC, resident ID and divisions f
       id: u.isValidResidentId(u.normalizeResidentId('11010519491231002x')), cities: u.hebeiDivisions().cities.length,
     }));
   `;
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', cwd: appDir, env: { PATH: process.env['PATH'] ?? '' } });
-  assert.equal(r.status, 0, r.stderr);
-  const out = JSON.parse(r.stdout) as { valid: boolean; kind: string | null; region: string | null; id: boolean; cities: number };
+  const out = JSON.parse(runPlainNode(script, null, appDir)) as { valid: boolean; kind: string | null; region: string | null; id: boolean; cities: number };
   assert.equal(out.valid, true);
   assert.equal(out.kind, '企业法人');
   assert.ok(out.region, 'the region decodes from the bundled divisions');
@@ -104,23 +113,13 @@ test('plain-Node verifier exports verifySofLogin: a CA-assistant login (OpenSSL 
   const random = challenge();
   const e = pki.get('hebca-ent');
   const sig = execFileSync('openssl', ['dgst', '-sha256', '-sign', e.keyPem], { input: random }).toString('base64');
-  const script = `
-    const { verifySofLogin, MemoryChallengeStore } = await import(${JSON.stringify(path.join(outDir, 'index.mjs'))});
-    const fs = await import('node:fs');
-    const input = JSON.parse(fs.readFileSync(0, 'utf8'));
-    const store = new MemoryChallengeStore();
-    store.register(input.random, new Date());
-    const r = await verifySofLogin({ certificate: input.cert, intermediates: [input.ca], signature: input.sig, random: input.random },
+  const script = verifierScript('random', `
+    const r = await verifier.verifySofLogin({ certificate: input.cert, intermediates: [input.ca], signature: input.sig, random: input.random },
       { trustAnchors: [new Uint8Array(fs.readFileSync(input.root))], challengeStore: store, challenge: input.random });
     process.stdout.write(JSON.stringify(r));
-  `;
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
-    input: JSON.stringify({ random, sig, cert: fs.readFileSync(e.certDer).toString('base64'), ca: fs.readFileSync(pki.get('hebca-ca').certDer).toString('base64'), root: pki.get('hebca-root').certDer }),
-    encoding: 'utf8',
-    env: { PATH: process.env['PATH'] ?? '' },
-  });
-  assert.equal(r.status, 0, r.stderr);
-  const out = JSON.parse(r.stdout) as Record<string, unknown>;
-  assert.equal(out['ok'], true, r.stdout);
+  `);
+  const stdout = runPlainNode(script, { random, sig, cert: fs.readFileSync(e.certDer).toString('base64'), ca: fs.readFileSync(pki.get('hebca-ca').certDer).toString('base64'), root: pki.get('hebca-root').certDer });
+  const out = JSON.parse(stdout) as Record<string, unknown>;
+  assert.equal(out['ok'], true, stdout);
   assert.equal(out['uscc'], e.expect.uscc);
 });

@@ -9,6 +9,7 @@ import { KeyStoreWorkerClient } from '../../../main/keystores/worker/client.ts';
 import { forkWorkerSpawner } from '../../../main/keystores/worker/fork-transport.ts';
 import { WorkerKeyStore } from '../../../main/keystores/worker/remote-store.ts';
 import { rejectsWith } from '../../support/assert-error.ts';
+import { signTimesOutToNewWorker } from '../../support/hung-driver.ts';
 
 const SRC = fileURLToPath(new URL('../../fixtures/pkcs11-bad/', import.meta.url));
 const onPath = (cmd: string) => (process.env['PATH'] ?? '').split(path.delimiter).some((d) => d && fs.existsSync(path.join(d, cmd)));
@@ -51,11 +52,7 @@ describe('the worker boundary survives misbehaving PKCS#11 drivers', { skip }, (
   });
 
   test('C_Sign hangs → DEVICE_TIMEOUT after the sign timeout; the worker is replaced', async () => {
-    const { pid } = await client.call('ping', {});
-    const details = await rejectsWith(store('hang').sign('1:01', Buffer.from('x'), 'RS256', '1234'), 'DEVICE_TIMEOUT');
-    assert.equal(details['timeoutMs'], 1_500);
-    const after = await client.call('ping', {});
-    assert.notEqual(after.pid, pid, 'a new worker process answers');
+    const pid = await signTimesOutToNewWorker(client, store('hang'), 1_500);
     assert.throws(() => process.kill(pid, 0), 'the hung worker was killed');
   });
 

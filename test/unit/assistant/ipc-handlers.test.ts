@@ -6,6 +6,7 @@ import { createAssistantIpc } from '../../../main/assistant/ipc-handlers.ts';
 import { createPortalOriginAllowList } from '../../../common/portal-origins.ts';
 import type { AssistantWorld, CertificateService, LogFields } from '../../../main/assistant/world.ts';
 import type { AssistantEvents, CertificateView, PinStateView } from '../../../common/ipc-contract.ts';
+import { errorCode as code } from '../../support/assert-error.ts';
 
 const APP = { frameUrl: 'app://assistant/index.html#/certs' };
 const PORTAL = { frameUrl: 'https://www.hbzwfw.gov.cn/hbzw/login?next=/' };
@@ -72,14 +73,6 @@ function makeWorld(opts: { certs?: CertificateView[]; timeoutMs?: number; signin
   return { ipc, logs, events, signCalls, consentActive: () => consentActive };
 }
 
-async function code(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    return (e as AssistantError).code;
-  }
-  return 'NO_ERROR';
-}
 
 test('sender frame: assistant channels only from app://assistant', async () => {
   const { ipc } = makeWorld();

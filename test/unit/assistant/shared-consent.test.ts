@@ -8,7 +8,6 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { SignatureLog } from '../../../main/login/signature-log.ts';
-import { AssistantError } from '../../../main/errors.ts';
 import { createAssistantIpc } from '../../../main/assistant/ipc-handlers.ts';
 import { createConsentSlot, createSigningPath, sha256Hex, signatureLogRecord, type ConsentView, type SignatureRecord, type SigningKey } from '../../../main/login/signing-path.ts';
 import { createPortalOriginAllowList } from '../../../common/portal-origins.ts';
@@ -16,6 +15,7 @@ import type { AssistantWorld } from '../../../main/assistant/world.ts';
 import type { AssistantEvents, CertificateView } from '../../../common/ipc-contract.ts';
 import { getTestPki, type TestPki } from '../../fixtures/pki.ts';
 import { PemKeyStore, algorithmFor, TEST_PIN } from '../../support/key-store.ts';
+import { errorCode as code } from '../../support/assert-error.ts';
 
 const PORTAL = { frameUrl: 'https://www.hbzwfw.gov.cn/hbzw/login' };
 const APP = { frameUrl: 'app://assistant/index.html#/consent' };
@@ -24,14 +24,6 @@ const challenge = () => randomBytes(32).toString('base64');
 let pki: TestPki;
 before(async () => { pki = await getTestPki(); });
 
-async function code(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    return (e as AssistantError).code;
-  }
-  return 'resolved';
-}
 const tick = () => new Promise((r) => setImmediate(r));
 
 function setup(listed?: CertificateView[]) {

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { createCertificateService, usbKeyStores } from '../../../main/assistant/certificates.ts';
 import { createAssistantIpc } from '../../../main/assistant/ipc-handlers.ts';
 import type { AssistantWorld } from '../../../main/assistant/world.ts';
-import { signingTestWorld } from '../../support/assistant-world.ts';
+import { requestLogin, signingTestWorld } from '../../support/assistant-world.ts';
 import type { AssistantEvents, ConsentSubmitResult } from '../../../common/ipc-contract.ts';
 import { KeyStoreWorkerClient } from '../../../main/keystores/worker/client.ts';
 import { forkWorkerSpawner } from '../../../main/keystores/worker/fork-transport.ts';
@@ -80,9 +80,7 @@ describe('SM2 USB key (fake SKF) on the certificate screen and in consent', { sk
   test('consent: a wrong PIN shows the tries left (one SKF_VerifyPIN), the right one signs a token the verifier accepts', async () => {
     const ipc = createAssistantIpc(world);
     const { challenge } = await challenges.issue(new Date());
-    const pending = ipc.dispatch('portal:authenticate', PORTAL, { challenge });
-    for (let i = 0; i < 50 && !events.some((e) => e.name === 'consent:requested'); i++) await new Promise((r) => setTimeout(r, 100));
-    const req = events.find((e) => e.name === 'consent:requested')?.payload as AssistantEvents['consent:requested'];
+    const { pending, req } = await requestLogin(ipc, PORTAL, challenge, events, 50);
     assert.ok(req, 'consent requested');
     assert.equal(req.origin, ORIGIN);
     const cert = req.candidates.find((c) => c.id.startsWith('skf-1/'));

@@ -13,7 +13,7 @@ import { createJitHttp, JIT_SESSION_IDLE_MS } from '../../../main/bridge/jit-htt
 import { JIT_ERR, JIT_VERSION, parseJitCall } from '../../../main/bridge/jit.ts';
 import { NAMED_REFUSALS } from '../../../main/bridge/refused.ts';
 import { startBridgeServer, type BridgeServer } from '../../../main/bridge/server.ts';
-import { DEFAULT_LIMITS } from '../../../main/bridge/session.ts';
+import { CertificateCache, DEFAULT_LIMITS } from '../../../main/bridge/session.ts';
 import type { BridgeCertificate, BridgeHost, BridgeNote, BridgeSignRequest } from '../../../main/bridge/types.ts';
 import { AssistantError } from '../../../main/errors.ts';
 import { getTestPki } from '../../fixtures/pki.ts';
@@ -62,6 +62,8 @@ before(async () => {
     protocols: ['jit'], ports: { jit: 0 }, host,
     isAllowedOrigin: (o) => o === ORIGIN || o === OTHER_ALLOWED,
     limits: { framesPerSecond: 1000 },
+    // The tests change what the host lists between calls: no cached list.
+    certificateMaxAgeMs: 0,
   });
   listener = server.endpoints.find((e) => e.protocol === 'jit')!.url;
 });
@@ -373,7 +375,7 @@ describe('handler table', () => {
 
 test('sessions expire when idle; the page library then asks QueryService again', async () => {
   let now = 1_000_000;
-  const jit = createJitHttp({ isAllowedOrigin: (o) => o === ORIGIN, host, limits: { ...DEFAULT_LIMITS, framesPerSecond: 3 }, acceptPagePin: false, log: () => {}, now: () => now });
+  const jit = createJitHttp({ isAllowedOrigin: (o) => o === ORIGIN, host, certificates: new CertificateCache(0), limits: { ...DEFAULT_LIMITS, framesPerSecond: 3 }, acceptPagePin: false, log: () => {}, now: () => now });
   const srv = http.createServer((req, res) => jit.handle(`http://127.0.0.1:${(srv.address() as { port: number }).port}`, req, res));
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
   try {
@@ -400,7 +402,7 @@ test('sessions expire when idle; the page library then asks QueryService again',
 test('a refused page retrying does not flood the diagnostics: at most 10 refused notes a second', async () => {
   let now = 5_000_000;
   const seen: BridgeNote[] = [];
-  const jit = createJitHttp({ isAllowedOrigin: () => false, host: { ...host, note: (n) => seen.push(n) }, limits: DEFAULT_LIMITS, acceptPagePin: false, log: () => {}, now: () => now });
+  const jit = createJitHttp({ isAllowedOrigin: () => false, host: { ...host, note: (n) => seen.push(n) }, certificates: new CertificateCache(0), limits: DEFAULT_LIMITS, acceptPagePin: false, log: () => {}, now: () => now });
   const srv = http.createServer((req, res) => jit.handle('http://127.0.0.1', req, res));
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
   try {

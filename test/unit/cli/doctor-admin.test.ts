@@ -20,33 +20,37 @@ async function listen(server: net.Server): Promise<number> {
   return (server.address() as net.AddressInfo).port;
 }
 
-function portal(skewSeconds: number): http.Server {
-  // The portal's clock is `skewSeconds` behind ours.
-  return http.createServer((_req, res) => {
+/** A portal listening on a free local port whose clock is `skewSeconds` behind ours. */
+async function listeningPortal(skewSeconds: number): Promise<{ server: http.Server; port: number }> {
+  const server = http.createServer((_req, res) => {
     res.sendDate = false;
     res.writeHead(200, { Date: new Date(Date.now() - skewSeconds * 1000).toUTCString() });
     res.end();
   });
+  return { server, port: await listen(server) };
 }
 
-async function doctor(args: string[]): Promise<{ code: number; report: DoctorReport; dir: string }> {
+/** `doctor --json` with a home folder of its own (removed after the run) and a policy file there. */
+async function doctor(args: string[]): Promise<{ code: number; report: DoctorReport }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'doctor-admin-'));
-  const policyFile = path.join(dir, 'policy.json');
-  fs.writeFileSync(policyFile, JSON.stringify({ version: 1 }));
-  fs.chmodSync(policyFile, 0o644);
-  const t = captureIO({ env: { HOME: dir, XDG_CONFIG_HOME: path.join(dir, 'cfg'), PATH: process.env['PATH'] }, cwd: dir });
-  const code = await run(['--json', '--policy', policyFile, ...args], t.io);
-  return { code, report: JSON.parse(t.out()) as DoctorReport, dir };
+  try {
+    const policyFile = path.join(dir, 'policy.json');
+    fs.writeFileSync(policyFile, JSON.stringify({ version: 1 }));
+    fs.chmodSync(policyFile, 0o644);
+    const t = captureIO({ env: { HOME: dir, XDG_CONFIG_HOME: path.join(dir, 'cfg'), PATH: process.env['PATH'] }, cwd: dir });
+    const code = await run(['--json', '--policy', policyFile, ...args], t.io);
+    return { code, report: JSON.parse(t.out()) as DoctorReport };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 test('doctor --json: a portal 10 minutes off fails clock-skew with a fix, exits 1; a held assistant port warns', async () => {
-  const server = portal(600);
+  const { server, port } = await listeningPortal(600);
   const holder = net.createServer();
   try {
-    const port = await listen(server);
     const held = await listen(holder);
-    const { code, report, dir } = await doctor(['--portal', `http://127.0.0.1:${port}/`, '--assistant-ports', String(held)]);
-    fs.rmSync(dir, { recursive: true, force: true });
+    const { code, report } = await doctor(['--portal', `http://127.0.0.1:${port}/`, '--assistant-ports', String(held)]);
     const byId = new Map(report.checks.map((c) => [c.id, c]));
     assert.equal(byId.get('portal-reachable')?.status, 'pass');
     const skew = byId.get('clock-skew')!;
@@ -68,19 +72,16 @@ test('doctor --json: a portal 10 minutes off fails clock-skew with a fix, exits 
 });
 
 test('doctor: a portal within the allowed skew passes; free ports pass; unreachable portal → warn and the clock check is skipped with a note', async () => {
-  const server = portal(5);
+  const { server, port } = await listeningPortal(5);
   const probe = net.createServer();
   try {
-    const port = await listen(server);
     const free = await listen(probe);
     await new Promise<void>((r) => probe.close(() => r()));
     const ok = await doctor(['--portal', `http://127.0.0.1:${port}/`, '--assistant-ports', String(free)]);
-    fs.rmSync(ok.dir, { recursive: true, force: true });
     const byId = new Map(ok.report.checks.map((c) => [c.id, c]));
     assert.equal(byId.get('clock-skew')?.status, 'pass');
     assert.equal(byId.get('ca-assistant-ports')?.status, 'pass');
     const off = await doctor(['--portal', `http://127.0.0.1:${free}/`, '--assistant-ports', String(free)]);
-    fs.rmSync(off.dir, { recursive: true, force: true });
     const offById = new Map(off.report.checks.map((c) => [c.id, c]));
     assert.equal(offById.get('portal-reachable')?.status, 'warn');
     assert.equal(offById.get('clock-skew')?.status, 'skip');
@@ -114,9 +115,8 @@ test('doctor --html writes one self-contained page: zh-CN then English, no exter
   assert.ok(html.indexOf('证书助手环境检测') < html.indexOf('Cert Assistant diagnostics</h1>'), 'Chinese first');
   assert.match(html, /<html lang="zh-CN">/);
 
-  const server = portal(0);
+  const { server, port } = await listeningPortal(0);
   try {
-    const port = await listen(server);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'doctor-html-'));
     const out = path.join(dir, 'report.html');
     const r = await doctor(['--portal', `http://127.0.0.1:${port}/`, '--assistant-ports', '1', '--html', out]);
@@ -125,7 +125,6 @@ test('doctor --html writes one self-contained page: zh-CN then English, no exter
     assert.match(page, /faq-popup-blocker/);
     assert.ok(r.report.checks.length > 5);
     fs.rmSync(dir, { recursive: true, force: true });
-    fs.rmSync(r.dir, { recursive: true, force: true });
   } finally {
     server.close();
   }
@@ -144,14 +143,12 @@ test('doctor tells our own bridge (ws and wss) from another program on a port: o
     assert.equal(ours.length, 2);
     const held = await listen(holder);
     const mixed = await doctor(['--portal', 'http://127.0.0.1:1/', '--assistant-ports', [...ours, held].join(',')]);
-    fs.rmSync(mixed.dir, { recursive: true, force: true });
     const c = mixed.report.checks.find((x) => x.id === 'ca-assistant-ports')!;
     assert.equal(c.status, 'warn');
     assert.equal(c.code, 'BRIDGE_PORT_BUSY');
     assert.match(c.message, new RegExp(`^端口 ${held} 已被其他程序占用`));
     assert.match(c.message, new RegExp(`端口 ${ours.join('、')} 由证书助手自己应答`));
     const only = await doctor(['--portal', 'http://127.0.0.1:1/', '--assistant-ports', ours.join(',')]);
-    fs.rmSync(only.dir, { recursive: true, force: true });
     const o = only.report.checks.find((x) => x.id === 'ca-assistant-ports')!;
     assert.equal(o.status, 'pass');
     assert.equal(o.code, undefined);

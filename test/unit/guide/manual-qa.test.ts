@@ -6,6 +6,16 @@ import { Guide } from '../../../main/guide/index.ts';
 
 const source = readFileSync(new URL('../../../main/guide/data/manual-source.zh.txt', import.meta.url), 'utf8');
 const guide = Guide.open();
+type Answer = ReturnType<Guide['answer']>['answers'][number];
+
+/** Asks each question; its first answer must come from the section named beside it, then `check` looks at the answers. */
+function eachAnswered(cases: [question: string, section: string][], check: (answers: Answer[]) => void): void {
+  for (const [q, want] of cases) {
+    const a = guide.answer(q).answers;
+    assert.equal(a[0]?.section, want, `${q} → ${a.map((x) => x.section).join(',')}`);
+    check(a);
+  }
+}
 
 test('the manual splits by its own numbering: 一→1, (二)→x.2, 1、→x.y.1, (1)→deeper, phones→9', () => {
   const s = parseManual(source);
@@ -33,7 +43,7 @@ test('the committed manual.json is what the generator makes from the text', () =
 });
 
 test('智能问答 answers realistic questions with the right section first', () => {
-  const cases: [string, string][] = [
+  eachAnswered([
     ['证书怎么绑定', '4.2.1'],
     ['企业数字证书登录要绑定什么', '4.2.1'],
     ['法人怎么注册', '3.2'],
@@ -47,13 +57,10 @@ test('智能问答 answers realistic questions with the right section first', ()
     ['FLASH显示不正常', '8.4'],
     ['浏览器版本要求', '1'],
     ['没有证书的法人怎么登录', '4.2.2'],
-  ];
-  for (const [q, want] of cases) {
-    const a = guide.answer(q).answers;
-    assert.equal(a[0]?.section, want, `${q} → ${a.map((x) => x.section).join(',')}`);
+  ], (a) => {
     assert.ok(a[0]!.text.length > 0);
     for (let i = 1; i < a.length; i++) assert.ok(a[i - 1]!.score >= a[i]!.score);
-  }
+  });
   assert.deepEqual(guide.answer('？？？').answers, []);
 });
 
@@ -63,7 +70,7 @@ test('questions naming a service also suggest catalogue items', () => {
 });
 
 test('智能问答 knows the assistant own troubles: locked PIN, key not found, expired certificate, browser modes', () => {
-  const cases: [string, string][] = [
+  eachAnswered([
     ['PIN锁了怎么办', 'help.pin-locked'],
     ['pin码输错三次被锁定', 'help.pin-locked'],
     ['USB Key插上没反应', 'help.key-not-found'],
@@ -74,13 +81,10 @@ test('智能问答 knows the assistant own troubles: locked PIN, key not found, 
     ['这是个人证书不能登录', 'help.personal-cert'],
     ['网页提示未安装证书应用环境', 'help.ca-assistant'],
     ['pfx文件密码是什么', 'help.pfx-password'],
-  ];
-  for (const [q, want] of cases) {
-    const a = guide.answer(q).answers;
-    assert.equal(a[0]?.section, want, `${q} → ${a.map((x) => x.section).join(',')}`);
+  ], (a) => {
     assert.equal(a[0]!.source, 'help');
     assert.ok(a[0]!.text.length > 20);
-  }
+  });
 });
 
 test('智能问答 answers nothing rather than the nearest section when nothing is relevant', () => {

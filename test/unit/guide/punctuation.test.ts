@@ -4,35 +4,46 @@ import assert from 'node:assert/strict';
 import { normalizeChinesePunctuation as fix } from '../../../main/guide/punctuation.ts';
 import { Guide } from '../../../main/guide/index.ts';
 
+/** Each input beside the text the manual shows for it. */
+function assertFixes(cases: [input: string, shown: string][]): void {
+  for (const [input, shown] of cases) assert.equal(fix(input), shown);
+}
+
 test('punctuation: half-width marks inside Chinese sentences become full-width', () => {
-  assert.equal(fix('最佳效果,建议IE9.0或IE9.0以上版本浏览器,屏幕分辨率为1366*768。'), '最佳效果，建议IE9.0或IE9.0以上版本浏览器，屏幕分辨率为1366*768。');
-  assert.equal(fix('方法一:注册成功之后的实名认证'), '方法一：注册成功之后的实名认证');
-  assert.equal(fix('咨询电话:0315-2806300'), '咨询电话：0315-2806300');
-  assert.equal(fix('市、县(市、区)级子站'), '市、县（市、区）级子站');
-  assert.equal(fix('(1)登录后办理'), '（1）登录后办理');
-  assert.equal(fix('进行账户登录;(注:需包含统一社\n会信用代码)'), '进行账户登录；（注：需包含统一社\n会信用代码）');
-  assert.equal(fix('您忘记密码了吗?请点击找回!'), '您忘记密码了吗？请点击找回！');
-  assert.equal(fix('请关闭浏览器.'), '请关闭浏览器。');
-  assert.equal(fix('即可登录, 也可以扫码'), '即可登录，也可以扫码');
+  assertFixes([
+    ['最佳效果,建议IE9.0或IE9.0以上版本浏览器,屏幕分辨率为1366*768。', '最佳效果，建议IE9.0或IE9.0以上版本浏览器，屏幕分辨率为1366*768。'],
+    ['方法一:注册成功之后的实名认证', '方法一：注册成功之后的实名认证'],
+    ['咨询电话:0315-2806300', '咨询电话：0315-2806300'],
+    ['市、县(市、区)级子站', '市、县（市、区）级子站'],
+    ['(1)登录后办理', '（1）登录后办理'],
+    ['进行账户登录;(注:需包含统一社\n会信用代码)', '进行账户登录；（注：需包含统一社\n会信用代码）'],
+    ['您忘记密码了吗?请点击找回!', '您忘记密码了吗？请点击找回！'],
+    ['请关闭浏览器.', '请关闭浏览器。'],
+    ['即可登录, 也可以扫码', '即可登录，也可以扫码'],
+  ]);
 });
 
 test('punctuation: doubled marks collapse, a pause before a sentence end gives way', () => {
-  assert.equal(fix('点击登录，，即可'), '点击登录，即可');
-  assert.equal(fix('完成注册。。'), '完成注册。');
-  assert.equal(fix('姓名、、身份证号'), '姓名、身份证号');
-  assert.equal(fix('完成注册,。'), '完成注册。');
-  assert.equal(fix('完成注册，。然后'), '完成注册。然后');
-  // Legitimate doubles stay.
-  assert.equal(fix('请稍候……'), '请稍候……');
-  assert.equal(fix('证书助手——河北'), '证书助手——河北');
+  assertFixes([
+    ['点击登录，，即可', '点击登录，即可'],
+    ['完成注册。。', '完成注册。'],
+    ['姓名、、身份证号', '姓名、身份证号'],
+    ['完成注册,。', '完成注册。'],
+    ['完成注册，。然后', '完成注册。然后'],
+    // Legitimate doubles stay.
+    ['请稍候……', '请稍候……'],
+    ['证书助手——河北', '证书助手——河北'],
+  ]);
 });
 
 test('punctuation: numbers, times, URLs and Latin text keep their half-width marks', () => {
-  assert.equal(fix('办公时间9:00-17:00，收费1,000元'), '办公时间9:00-17:00，收费1,000元');
-  assert.equal(fix('访问https://www.hbzwfw.gov.cn/a?b=1即可'), '访问https://www.hbzwfw.gov.cn/a?b=1即可');
-  assert.equal(fix('IE9.0或更高'), 'IE9.0或更高');
-  assert.equal(fix('Use IE (9.0), please: ok.'), 'Use IE (9.0), please: ok.');
-  assert.equal(fix('USB Key(PKCS#11)'), 'USB Key(PKCS#11)');
+  assertFixes([
+    ['办公时间9:00-17:00，收费1,000元', '办公时间9:00-17:00，收费1,000元'],
+    ['访问https://www.hbzwfw.gov.cn/a?b=1即可', '访问https://www.hbzwfw.gov.cn/a?b=1即可'],
+    ['IE9.0或更高', 'IE9.0或更高'],
+    ['Use IE (9.0), please: ok.', 'Use IE (9.0), please: ok.'],
+    ['USB Key(PKCS#11)', 'USB Key(PKCS#11)'],
+  ]);
 });
 
 test('punctuation: the shipped manual reads without half-width marks between Chinese or doubled marks', () => {

@@ -8,6 +8,7 @@ import { PemKeyStore } from '../../support/key-store.ts';
 import { createLoginToken } from '../../../main/login/token.ts';
 import { MemoryChallengeStore, VERIFY_CODES, verifyLoginToken } from '../../../main/login/verify.ts';
 import { VERIFY_CLERK_MESSAGES, VERIFY_MESSAGES } from '../../../main/login/codes.ts';
+import { pkiHourAfter } from '../../support/verifier-fixture.ts';
 
 const ORIGIN = 'https://www.hbzwfw.gov.cn';
 /** What clerks never read: folders, settings, CLI flags, X.509 vocabulary, OIDs, DN syntax. */
@@ -17,7 +18,7 @@ let now: Date;
 
 before(async () => {
   pki = await getTestPki();
-  now = new Date(new Date(pki.generatedAt).getTime() + 60 * 60 * 1000);
+  now = pkiHourAfter(pki);
 });
 
 test('every code has a clerk message in both languages, plain and different from nothing', () => {

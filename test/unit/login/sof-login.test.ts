@@ -4,35 +4,21 @@
  * PKI with a frozen clock. Signatures are made with the test keys (node:crypto, sm-crypto) the
  * way SOF_SignData makes them.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rejected } from '../../support/assert-error.ts';
 import { readFileSync } from 'node:fs';
-import { getTestPki, type TestPki } from '../../fixtures/pki.ts';
-import { chainIntermediates, testRoots } from '../../support/key-store.ts';
+import { chainIntermediates } from '../../support/key-store.ts';
+import { everyCodeSeen, verifierFixture } from '../../support/verifier-fixture.ts';
 import { pemMessageSigner } from '../../support/message-signer.ts';
 import { MemoryChallengeStore, type VerifyResult } from '../../../main/login/verify.ts';
 import { SOF_VERIFY_STEPS, verifySofLogin, type SofLoginInput, type SofVerifyOptions } from '../../../main/login/sof-login.ts';
 import { VERIFY_STEPS } from '../../../main/login/verify.ts';
 
-let pki: TestPki;
-let roots: Uint8Array[];
-let crls: Uint8Array[];
-let NOW: Date;
-const seen = new Set<string>();
+const { pki, roots, crls, now: NOW } = await verifierFixture();
 /** Codes the SOF flow can give (no origin, no token format, input caps answer TOKEN_MALFORMED). */
 const SOF_CODES = ['TOKEN_MALFORMED', 'CERT_MALFORMED', 'KEY_USAGE', 'CERT_EXPIRED', 'CERT_NOT_YET_VALID', 'UNTRUSTED_CHAIN', 'REVOKED', 'CHALLENGE_UNKNOWN', 'CHALLENGE_EXPIRED', 'CHALLENGE_REUSED', 'ALGORITHM_MISMATCH', 'BAD_SIGNATURE', 'USCC_MISSING', 'USCC_INVALID', 'USCC_MISMATCH'];
-
-before(async () => {
-  pki = await getTestPki();
-  roots = testRoots(pki);
-  crls = [new Uint8Array(readFileSync(pki.crls['hebca-ca']!))];
-  NOW = new Date(new Date(pki.generatedAt).getTime() + 60 * 60 * 1000);
-});
-
-after(() => {
-  assert.deepEqual(SOF_CODES.filter((c) => !seen.has(c)), [], 'every SOF reason code has a negative test');
-});
+const seen = everyCodeSeen(SOF_CODES, 'every SOF reason code has a negative test');
 
 interface Made { input: SofLoginInput; store: MemoryChallengeStore; random: string }
 

@@ -4,14 +4,14 @@
  * keys precomputed, and leaves the real CAs' precomputed keys in place. The cost itself is
  * measured by `npm run bench -- login-hostile` against a real token in the same run (no timing here).
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { getTestPki, type PkiEntry, type TestPki } from '../../fixtures/pki.ts';
+import { getTestPki, type PkiEntry } from '../../fixtures/pki.ts';
 import { PemKeyStore, chainIntermediates, testRoots } from '../../support/key-store.ts';
 import { buildLookalikeSm2Chain, type HostileToken } from '../../support/lookalike-chain.ts';
+import { scratchDir } from '../../support/scratch.ts';
+import { pkiHourAfter } from '../../support/verifier-fixture.ts';
 import { createLoginToken } from '../../../main/login/token.ts';
 import { clearVerifyCaches, MemoryChallengeStore, verifyLoginToken } from '../../../main/login/verify.ts';
 import { parseCertificate } from '../../../main/pki/certificate.ts';
@@ -19,18 +19,10 @@ import { verifyChain } from '../../../main/pki/chain.ts';
 import { bytesToHex, isSm2KeyPrecomputed } from '../../../main/pki/sm2.ts';
 
 const ORIGIN = 'https://www.hbzwfw.gov.cn';
-let pki: TestPki;
-let dir: string;
-let hostile: HostileToken;
-let NOW: Date;
-
-before(async () => {
-  pki = await getTestPki();
-  NOW = new Date(new Date(pki.generatedAt).getTime() + 3600_000);
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ca-dos-'));
-  hostile = buildLookalikeSm2Chain(dir, pki.get('hebca-sm2-ca'), pki.get('hebca-sm2-ent'), 4);
-});
-after(() => fs.rmSync(dir, { recursive: true, force: true }));
+const pki = await getTestPki();
+const NOW = pkiHourAfter(pki);
+const dir = scratchDir('ca-dos-');
+const hostile: HostileToken = buildLookalikeSm2Chain(dir, pki.get('hebca-sm2-ca'), pki.get('hebca-sm2-ent'), 4);
 
 async function tokenFor(entry: PkiEntry, intermediates: Uint8Array[], store: MemoryChallengeStore): Promise<{ token: string; challenge: string }> {
   const { challenge } = await store.issue(NOW);

@@ -10,6 +10,7 @@ import { seededRandom as prng } from '../../support/random.ts';
 import { PemKeyStore, chainIntermediates, testRoots } from '../../support/key-store.ts';
 import { createLoginToken } from '../../../main/login/token.ts';
 import { VERIFY_CODES, verifyLoginToken, type ChallengeStore } from '../../../main/login/verify.ts';
+import { pkiHourAfter } from '../../support/verifier-fixture.ts';
 
 const ORIGIN = 'https://www.hbzwfw.gov.cn';
 const CHALLENGE = Buffer.alloc(32, 0x5a).toString('base64');
@@ -22,7 +23,7 @@ const alwaysFresh: ChallengeStore = { issue: async () => ({ challenge: CHALLENGE
 before(async () => {
   pki = await getTestPki();
   roots = testRoots(pki);
-  NOW = new Date(new Date(pki.generatedAt).getTime() + 3600_000);
+  NOW = pkiHourAfter(pki);
 });
 
 async function tokenOf(id: string, format: 'json' | 'cms'): Promise<string> {

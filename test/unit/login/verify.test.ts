@@ -8,8 +8,8 @@ import { rejected } from '../../support/assert-error.ts';
 import fs, { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { getTestPki, type TestPki } from '../../fixtures/pki.ts';
-import { PemKeyStore, chainIntermediates, certDer, testRoots, type PemKeyStoreOptions } from '../../support/key-store.ts';
+import { PemKeyStore, chainIntermediates, certDer, type PemKeyStoreOptions } from '../../support/key-store.ts';
+import { everyCodeSeen, verifierFixture } from '../../support/verifier-fixture.ts';
 import { reissue } from '../../support/reissue.ts';
 import { createLoginToken, type LoginTokenFormat } from '../../../main/login/token.ts';
 import { MemoryChallengeStore, VERIFY_CODES, verifyLoginToken, type VerifyOptions, type VerifyResult } from '../../../main/login/verify.ts';
@@ -18,24 +18,9 @@ import { CRAFTED_USCC, craftedCaseSpecs, generateCraftedChains, type CraftedCase
 import type { PkiEntry } from '../../fixtures/pki.ts';
 
 const ORIGIN = 'https://www.hbzwfw.gov.cn';
-let pki: TestPki;
-let roots: Uint8Array[];
-let crls: Uint8Array[];
-let NOW: Date;
-const seen = new Set<string>();
-
-before(async () => {
-  pki = await getTestPki();
-  roots = testRoots(pki);
-  crls = [new Uint8Array(readFileSync(pki.crls['hebca-ca']!))];
-  // Frozen clock: one hour after the test PKI was made (leaves valid, CRLs current).
-  NOW = new Date(new Date(pki.generatedAt).getTime() + 60 * 60 * 1000);
-});
-
-after(() => {
-  const missing = VERIFY_CODES.filter((c) => !seen.has(c));
-  assert.deepEqual(missing, [], 'every verifier code has a negative test');
-});
+// Frozen clock: one hour after the test PKI was made (leaves valid, CRLs current).
+const { pki, roots, crls, now: NOW } = await verifierFixture();
+const seen = everyCodeSeen(VERIFY_CODES, 'every verifier code has a negative test');
 
 interface Made {
   token: string;

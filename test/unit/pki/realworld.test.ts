@@ -39,61 +39,26 @@ interface Expect {
   candidateKinds?: string[];
 }
 
+/** The USCC expected at `source` (`subject:CN`, `subject:OU` or `ext:<oid>`), found with `confidence`. */
+function usccAt(value: string, source: string, confidence: 'high' | 'medium' | 'low' = 'high'): Expect['uscc'] {
+  return { value, source, confidence };
+}
+
 const CORPUS: Record<string, Expect[]> = {
   'bjca-rsa-personal-sf-idnumber.pem': [
     { name: 'MSSP测试用户(测试)', keyAlgorithm: 'RSA-1024', signatureAlgorithm: 'sha1WithRSAEncryption', caProfile: 'bjca', residentId: '110102198811113018' },
   ],
-  'bjca-sm2-enterprise-uscc.pem': [
-    {
-      name: '北京数字认证股份有限公司',
-      keyAlgorithm: 'SM2',
-      signatureAlgorithm: 'SM2-with-SM3',
-      caProfile: 'bjca',
-      uscc: { value: '91110108722619411A', source: 'ext:1.2.156.112562.2.1.1.17', confidence: 'high' },
-    },
-  ],
-  'cfca-rsa-acs-oca33-signed-message.p7s': [
-    {
-      name: '051@C010@N91110000600001760P@1',
-      keyAlgorithm: 'RSA-2048',
-      signatureAlgorithm: 'sha256WithRSAEncryption',
-      caProfile: 'cfca',
-      uscc: { value: '91110000600001760P', source: 'subject:CN', confidence: 'high' },
-    },
-  ],
+  'bjca-sm2-enterprise-uscc.pem': [{ name: '北京数字认证股份有限公司', keyAlgorithm: 'SM2', signatureAlgorithm: 'SM2-with-SM3', caProfile: 'bjca', uscc: usccAt('91110108722619411A', 'ext:1.2.156.112562.2.1.1.17') }],
+  'cfca-rsa-acs-oca33-signed-message.p7s': [{ name: '051@C010@N91110000600001760P@1', keyAlgorithm: 'RSA-2048', signatureAlgorithm: 'sha256WithRSAEncryption', caProfile: 'cfca', uscc: usccAt('91110000600001760P', 'subject:CN') }],
   'cfca-rsa-ev-root.pem': [{ name: 'CFCA EV ROOT', keyAlgorithm: 'RSA-4096', signatureAlgorithm: 'sha256WithRSAEncryption', caProfile: 'cfca', root: true, ca: true }],
-  'cfca-rsa-test-oca1-enterprise-uscc.pem': [
-    {
-      name: '051@湖南咖啡之翼品牌管理股份有限公司@N914301007225655804@1',
-      keyAlgorithm: 'RSA-2048',
-      signatureAlgorithm: 'sha1WithRSAEncryption',
-      caProfile: 'cfca',
-      uscc: { value: '914301007225655804', source: 'subject:CN', confidence: 'high' },
-    },
-  ],
+  'cfca-rsa-test-oca1-enterprise-uscc.pem': [{ name: '051@湖南咖啡之翼品牌管理股份有限公司@N914301007225655804@1', keyAlgorithm: 'RSA-2048', signatureAlgorithm: 'sha1WithRSAEncryption', caProfile: 'cfca', uscc: usccAt('914301007225655804', 'subject:CN') }],
   'cfca-sm2-acs-oca31.pem': [{ name: 'CFCA ACS SM2 OCA31', keyAlgorithm: 'SM2', signatureAlgorithm: 'SM2-with-SM3', caProfile: 'cfca', ca: true }],
   'cfca-sm2-acs-test-oca31-z-prefixed.pem': [{ name: '051@测试@Z23456786543@1', keyAlgorithm: 'SM2', signatureAlgorithm: 'SM2-with-SM3', caProfile: 'cfca' }],
   'cfca-sm2-boc-ebssec-leaf.pem': [{ name: 'ebssec.boc.cn', keyAlgorithm: 'SM2', signatureAlgorithm: 'SM2-with-SM3', caProfile: 'cfca' }],
-  'cfca-sm2-cmbc-0305-enterprise.pem': [
-    {
-      name: '0305@8913301103418580566@A00012017040000000934@1',
-      keyAlgorithm: 'SM2',
-      signatureAlgorithm: 'SM2-with-SM3',
-      caProfile: 'cfca',
-      uscc: { value: '913301103418580566', source: 'subject:CN', confidence: 'high' },
-    },
-  ],
+  'cfca-sm2-cmbc-0305-enterprise.pem': [{ name: '0305@8913301103418580566@A00012017040000000934@1', keyAlgorithm: 'SM2', signatureAlgorithm: 'SM2-with-SM3', caProfile: 'cfca', uscc: usccAt('913301103418580566', 'subject:CN') }],
   'cfca-sm2-cs-ca-root.pem': [{ name: 'CFCA CS SM2 CA', keyAlgorithm: 'SM2', signatureAlgorithm: 'SM2-with-SM3', caProfile: 'cfca', root: true, ca: true }],
   'cfca-sm2-ev-root.pem': [{ name: 'CFCA EV SM2 ROOT', keyAlgorithm: 'SM2', signatureAlgorithm: 'SM2-with-SM3', caProfile: 'cfca', root: true, ca: true }],
-  'cfca-sm2-msgcrypto-enterprise-uscc.pem': [
-    {
-      name: 'MsgCryp@武汉合众易宝科技有限公司@N91420103055737157W@1',
-      keyAlgorithm: 'SM2',
-      signatureAlgorithm: 'SM2-with-SM3',
-      caProfile: 'cfca',
-      uscc: { value: '91420103055737157W', source: 'subject:CN', confidence: 'high' },
-    },
-  ],
+  'cfca-sm2-msgcrypto-enterprise-uscc.pem': [{ name: 'MsgCryp@武汉合众易宝科技有限公司@N91420103055737157W@1', keyAlgorithm: 'SM2', signatureAlgorithm: 'SM2-with-SM3', caProfile: 'cfca', uscc: usccAt('91420103055737157W', 'subject:CN') }],
   'cfca-sm2-oca1.pem': [{ name: 'CFCA SM2 OCA1', keyAlgorithm: 'SM2', signatureAlgorithm: 'SM2-with-SM3', caProfile: 'cfca', ca: true }],
   'gdca-rsa-r4-generic-enterprise.pem': [{ name: '北京枫玉科技有限公司', keyAlgorithm: 'RSA-2048', signatureAlgorithm: 'sha256WithRSAEncryption', caProfile: 'gdca' }],
   'gdca-rsa-trustauth-r5-root.pem': [{ name: 'GDCA TrustAUTH R5 ROOT', keyAlgorithm: 'RSA-4096', signatureAlgorithm: 'sha256WithRSAEncryption', caProfile: 'gdca', root: true, ca: true }],
@@ -114,47 +79,15 @@ const CORPUS: Record<string, Expect[]> = {
   'nrcac-sm2-rootca.pem': [{ name: 'ROOTCA', keyAlgorithm: 'SM2', signatureAlgorithm: 'SM2-with-SM3', caProfile: null, root: true, ca: true }],
   'sheca-rsa-uca-ev-root.pem': [{ name: 'UCA Extended Validation Root', keyAlgorithm: 'RSA-4096', signatureAlgorithm: 'sha256WithRSAEncryption', caProfile: 'sheca', root: true, ca: true }],
   'sheca-rsa-uca-global-g2-root.pem': [{ name: 'UCA Global G2 Root', keyAlgorithm: 'RSA-4096', signatureAlgorithm: 'sha256WithRSAEncryption', caProfile: 'sheca', root: true, ca: true }],
-  'sheca-sm2-test-enterprise-uscc.pem': [
-    {
-      name: '上海悦达塞夫纳节能科技有限公司',
-      keyAlgorithm: 'SM2',
-      signatureAlgorithm: 'SM2-with-SM3',
-      caProfile: 'sheca',
-      uscc: { value: '91310106669433828F', source: 'ext:1.2.156.112570.11.210', confidence: 'high' },
-    },
-  ],
-  'sheca-sm2-enterprise-xy-uscc.pem': [
-    {
-      name: '192.168.2.253',
-      keyAlgorithm: 'SM2',
-      signatureAlgorithm: 'SM2-with-SM3',
-      caProfile: 'sheca',
-      uscc: { value: '91310000631291289X', source: 'ext:1.2.156.112570.11.205', confidence: 'high' },
-    },
-  ],
+  'sheca-sm2-test-enterprise-uscc.pem': [{ name: '上海悦达塞夫纳节能科技有限公司', keyAlgorithm: 'SM2', signatureAlgorithm: 'SM2-with-SM3', caProfile: 'sheca', uscc: usccAt('91310106669433828F', 'ext:1.2.156.112570.11.210') }],
+  'sheca-sm2-enterprise-xy-uscc.pem': [{ name: '192.168.2.253', keyAlgorithm: 'SM2', signatureAlgorithm: 'SM2-with-SM3', caProfile: 'sheca', uscc: usccAt('91310000631291289X', 'ext:1.2.156.112570.11.205') }],
   'sheca-sm2-2013-bmpstring-explicit-tag.pem': [{ name: '王玉林SM2_test1', keyAlgorithm: 'SM2', signatureAlgorithm: 'SM2-with-SM3', caProfile: 'sheca' }],
   'fjca-rsa-orgcode-only-2013.pem': [
     { name: '福建博思软件股份有限公司（业务专用五）', keyAlgorithm: 'RSA-1024', signatureAlgorithm: 'sha1WithRSAEncryption', caProfile: 'fjca', candidateKinds: ['orgCode', 'regNumber15'] },
   ],
-  'fjca-rsa-uscc-in-ou-test.pem': [
-    {
-      name: '福建博思软件股份有限公司（测试专用三十七）',
-      keyAlgorithm: 'RSA-1024',
-      signatureAlgorithm: 'sha1WithRSAEncryption',
-      // FJCA's profile names OU as its USCC place (issue 12: login identities only from CA places / identity fields).
-      caProfile: 'fjca',
-      uscc: { value: '91350100731844207Y', source: 'subject:OU', confidence: 'high' },
-    },
-  ],
-  'zjca-rsa-bmpstring-issuer-signed-message.p7s': [
-    {
-      name: '测试 _上海佳和健康管理有限公司',
-      keyAlgorithm: 'RSA-2048',
-      signatureAlgorithm: 'sha256WithRSAEncryption',
-      caProfile: null,
-      uscc: { value: '91310000MA7AGX5E2J', source: 'ext:1.2.156.112573.5', confidence: 'medium' },
-    },
-  ],
+  // FJCA's profile names OU as its USCC place (issue 12: login identities only from CA places / identity fields).
+  'fjca-rsa-uscc-in-ou-test.pem': [{ name: '福建博思软件股份有限公司（测试专用三十七）', keyAlgorithm: 'RSA-1024', signatureAlgorithm: 'sha1WithRSAEncryption', caProfile: 'fjca', uscc: usccAt('91350100731844207Y', 'subject:OU') }],
+  'zjca-rsa-bmpstring-issuer-signed-message.p7s': [{ name: '测试 _上海佳和健康管理有限公司', keyAlgorithm: 'RSA-2048', signatureAlgorithm: 'sha256WithRSAEncryption', caProfile: null, uscc: usccAt('91310000MA7AGX5E2J', 'ext:1.2.156.112573.5', 'medium') }],
   'jsca-rsa-all-bmpstring-2001.pem': [{ name: '行助手2.0测试2016052406', keyAlgorithm: 'RSA-1024', signatureAlgorithm: 'sha1WithRSAEncryption', caProfile: null }],
   'tjca-sm2-ca.pem': [{ name: 'TJCA', keyAlgorithm: 'SM2', signatureAlgorithm: 'SM2-with-SM3', caProfile: null, ca: true }],
 };

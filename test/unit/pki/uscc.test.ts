@@ -81,11 +81,14 @@ test('GB 32100 authority and institution-type tables', () => {
   assert.equal(institutionTypeName('14'), null);
 });
 
+/** The first 17 chars of a code and the check char GB 32100 gives them. */
+function withCheckChar(first17: string): string {
+  return first17 + usccCheckChar(first17)!;
+}
+
 /** A code with the given first 8 chars, org code body and a correct check char (built, then checked by the validator). */
 function make(first8: string, org8 = 'MA0CHR4T'): string {
-  const org = org8 + orgCodeCheckChar(org8)!;
-  const first17 = first8 + org;
-  return first17 + usccCheckChar(first17)!;
+  return withCheckChar(first8 + org8 + orgCodeCheckChar(org8)!);
 }
 
 test('decoded fields for each legal-person kind, Hebei regions', () => {
@@ -147,23 +150,19 @@ test('invalid shapes: placeholder, 17 chars, garbage — all keys present, nulls
 
 test('a code whose arithmetic passes but whose structure is impossible is not valid', () => {
   // Unknown registration authority "B" and unknown province "99".
-  const badAuthority = 'B1130102MA0CHR4T5';
-  assert.equal(analyzeUscc(badAuthority + usccCheckChar(badAuthority)).valid, false);
-  const badProvince = '91990102MA0CHR4T5';
-  assert.equal(analyzeUscc(badProvince + usccCheckChar(badProvince)).valid, false);
+  assert.equal(analyzeUscc(withCheckChar('B1130102MA0CHR4T5')).valid, false);
+  assert.equal(analyzeUscc(withCheckChar('91990102MA0CHR4T5')).valid, false);
 });
 
 test('an embedded org code failing GB 11714 is a warning, not a failure', () => {
-  const first17 = '91130102MA0CHR4T1';
-  const a = analyzeUscc(first17 + usccCheckChar(first17));
+  const a = analyzeUscc(withCheckChar('91130102MA0CHR4T1'));
   assert.equal(a.valid, true);
   assert.equal(a.orgCode?.valid, false);
   assert.ok(a.warnings.some((w) => w.includes('GB 11714')));
 });
 
 test('an institution type missing from the GB 32100 table (e.g. 94) makes the code invalid', () => {
-  const first17 = '94130102MA0CHR4T5';
-  const a = analyzeUscc(first17 + usccCheckChar(first17));
+  const a = analyzeUscc(withCheckChar('94130102MA0CHR4T5'));
   assert.equal(a.valid, false);
   assert.equal(a.orgType?.name, null);
   assert.ok(a.warnings.some((w) => w.includes('机构类别代码 94')));

@@ -1,6 +1,6 @@
 // 账户设置: 实名信息 (masked) and 认证统一社会信用代码 (bind the certificate).
 import { $, api, clearMessage, errorText, renderUserArea, showMessage } from './common.js';
-import { assistant, assistantErrorText, cancelledByUser, fillManualChallenge, signWithAssistant } from './certificate-flow.js';
+import { assistant, showAssistantFailure, signWithAssistant, wireManualTokenForm } from './certificate-flow.js';
 
 const msg = $('#bind-msg');
 
@@ -61,16 +61,11 @@ if (!account) {
       try {
         await submitBinding(await signWithAssistant(account.uscc));
       } catch (e) {
-        showMessage(msg, cancelledByUser(e) ? 'info' : 'error', cancelledByUser(e) ? '已取消绑定' : assistantErrorText(e));
+        showAssistantFailure(msg, e, '已取消绑定');
       }
     });
   } else {
     $('#bind-missing').hidden = false;
   }
-  $('#new-challenge').addEventListener('click', () => { void fillManualChallenge($('#challenge-out'), $('#origin-out')); });
-  $('#bind-form').addEventListener('submit', async (ev) => {
-    ev.preventDefault();
-    clearMessage(msg);
-    await submitBinding($('#f-token').value.trim());
-  });
+  wireManualTokenForm(msg, submitBinding);
 }

@@ -1,6 +1,6 @@
 // The certificate step shared by 证书登录 and 认证统一社会信用代码: challenge → assistant → token.
 
-import { api } from './common.js';
+import { $, api, onSubmit, showMessage } from './common.js';
 
 /** The assistant's portal API, present only when the page runs inside 证书助手. */
 export function assistant() {
@@ -40,4 +40,15 @@ export function cancelledByUser(e) {
 export function assistantErrorText(e) {
   if (e && typeof e.message === 'string') return e.code ? `${e.message}（${e.code}）` : e.message;
   return '证书操作失败';
+}
+
+/** Why the assistant gave no token: `cancelled` (information, not an error) when the clerk closed its consent, else its error. */
+export function showAssistantFailure(msg, e, cancelled) {
+  showMessage(msg, cancelledByUser(e) ? 'info' : 'error', cancelledByUser(e) ? cancelled : assistantErrorText(e));
+}
+
+/** Wires parts/manual-token-form.html: 获取新的挑战值 fills in challenge and origin; a submit hands the pasted token to `submit`. */
+export function wireManualTokenForm(msg, submit) {
+  $('#new-challenge').addEventListener('click', () => { void fillManualChallenge($('#challenge-out'), $('#origin-out')); });
+  onSubmit($('#token-form'), msg, () => submit($('#f-token').value.trim()));
 }

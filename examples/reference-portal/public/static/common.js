@@ -35,6 +35,15 @@ export function clearMessage(el) {
   el.textContent = '';
 }
 
+/** On each submit of `form`: the page stays, `msg` is cleared, then `handle()` runs. */
+export function onSubmit(form, msg, handle) {
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    clearMessage(msg);
+    await handle();
+  });
+}
+
 export function formObject(form) {
   const out = {};
   for (const [k, v] of new FormData(form).entries()) out[k] = typeof v === 'string' ? v : '';

@@ -1,7 +1,7 @@
 // 企业数字证书登录: challenge → window.certAssistant.authenticate → POST /api/session/certificate.
 /* global location */
 import { $, api, clearMessage, errorText, renderUserArea, showMessage } from './common.js';
-import { assistant, assistantErrorText, cancelledByUser, fillManualChallenge, signWithAssistant } from './certificate-flow.js';
+import { assistant, showAssistantFailure, signWithAssistant, wireManualTokenForm } from './certificate-flow.js';
 
 void renderUserArea();
 const msg = $('#cert-msg');
@@ -25,7 +25,7 @@ if (assistant()) {
     try {
       await submitToken(await signWithAssistant());
     } catch (e) {
-      showMessage(msg, cancelledByUser(e) ? 'info' : 'error', cancelledByUser(e) ? '已取消登录' : assistantErrorText(e));
+      showAssistantFailure(msg, e, '已取消登录');
     } finally {
       button.disabled = false;
     }
@@ -34,9 +34,4 @@ if (assistant()) {
   $('#assistant-missing').hidden = false;
 }
 
-$('#new-challenge').addEventListener('click', () => { void fillManualChallenge($('#challenge-out'), $('#origin-out')); });
-$('#token-form').addEventListener('submit', async (ev) => {
-  ev.preventDefault();
-  clearMessage(msg);
-  await submitToken($('#f-token').value.trim());
-});
+wireManualTokenForm(msg, submitToken);

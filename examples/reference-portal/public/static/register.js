@@ -1,13 +1,11 @@
 // 法人用户注册: posts the guide's fields to POST /api/accounts.
 /* global location */
-import { $, api, clearMessage, errorText, formObject, renderUserArea, showMessage } from './common.js';
+import { $, api, errorText, formObject, onSubmit, renderUserArea, showMessage } from './common.js';
 
 void renderUserArea();
 const form = $('#register-form');
 const msg = $('#register-msg');
-form.addEventListener('submit', async (ev) => {
-  ev.preventDefault();
-  clearMessage(msg);
+onSubmit(form, msg, async () => {
   const data = formObject(form);
   if (!$('#agree').checked) return showMessage(msg, 'error', '请阅读并同意《河北政务服务网注册协议》');
   if (data.password !== data.password2) return showMessage(msg, 'error', '两次输入的密码不一致');
