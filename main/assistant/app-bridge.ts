@@ -53,7 +53,7 @@ export function bridgeStartOptions(policy: BridgePolicy, tls: { cert: string; ke
  * the key stores gain later — decryption — pass through unchanged).
  */
 export function consentReportingStore(store: KeyStore, presenter: Pick<BridgeConsentPresenter, 'retryPin'>): KeyStore {
-  /** The PIN loop for every key operation that takes one (sign, signDigest, decrypt: PIN last). */
+  /** The PIN loop for every key operation that takes one (sign, signDigest, decrypt, decryptEnvelope: PIN last). */
   const withPinRetry = (run: (...a: unknown[]) => Promise<unknown>) => async (...args: unknown[]): Promise<unknown> => {
     const a = [...args];
     for (;;) {
@@ -73,7 +73,7 @@ export function consentReportingStore(store: KeyStore, presenter: Pick<BridgeCon
       const v: unknown = Reflect.get(target, key, target);
       if (typeof v !== 'function') return v;
       const bound = (v as (...a: unknown[]) => Promise<unknown>).bind(target);
-      if (key !== 'sign' && key !== 'signDigest' && key !== 'decrypt') return bound;
+      if (key !== 'sign' && key !== 'signDigest' && key !== 'decrypt' && key !== 'decryptEnvelope') return bound;
       if (!wrapped.has(key)) wrapped.set(key, withPinRetry(bound));
       return wrapped.get(key);
     },

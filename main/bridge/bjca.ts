@@ -13,6 +13,7 @@ import {
 import { REFUSAL_MESSAGES, refusalReason } from './refused.ts';
 import { b64, FrameRate, listCertificates, type SessionContext } from './session.ts';
 import type { BridgeCertificate, BridgeSignRequest, SignatureFormat } from './types.ts';
+import type { EnvelopeContent } from '../keystores/types.ts';
 
 /** GM/T 0020 error codes we answer with (SOF_GetLastError). */
 export const SOR = {
@@ -216,10 +217,11 @@ export class BjcaSession {
     return b64(r.signature);
   }
 
-  private async decrypt(c: BridgeCertificate, ciphertext: Uint8Array, call: string): Promise<Uint8Array> {
+  private async decrypt(c: BridgeCertificate, ciphertext: Uint8Array, call: string, content?: EnvelopeContent): Promise<Uint8Array> {
     const login = this.logins.get(c.id);
     const r = await this.ctx.host.decrypt({
       origin: this.ctx.origin, protocol: 'bjca', certificateId: c.id, ciphertext, call,
+      ...(content ? { content } : {}),
       ...(login?.pagePin !== undefined ? { pagePin: login.pagePin } : {}),
     });
     return r.plaintext;
@@ -249,8 +251,11 @@ export class BjcaSession {
       GetEnvVersion: S(() => BJCA_VERSION),
       SOF_GetUserList: S(async () => formatSofUserList((await listCertificates(this.ctx)).map((c) => ({ name: c.label, certId: c.id })))),
       SOF_ExportUserCert: S(async ([id]) => b64((await this.cert(id)).certificate)),
-      // Our keys carry one certificate; it is also the one for envelopes.
-      SOF_ExportExChangeUserCert: S(async ([id]) => b64((await this.cert(id)).certificate)),
+      // The key's encryption certificate where it holds one (SKF containers); else the one certificate.
+      SOF_ExportExChangeUserCert: S(async ([id]) => {
+        const c = await this.cert(id);
+        return b64(c.encryptionCertificate ?? c.certificate);
+      }),
       SOF_Login: B(async ([id, _pin]) => {
         const c = await this.cert(id);
         // The page's PIN is not read unless policy lets pages unlock keys; our own prompt asks at signing.
@@ -298,13 +303,8 @@ export class BjcaSession {
       SOF_EncryptData: S(([cert, data]) => b64(buildEnvelope(this.data(data), [this.b64In(cert, '证书', 64 * 1024)]))),
       SOF_DecryptData: S(async ([id, envelope]) => {
         const c = await this.cert(id);
-        const env = envelopeFor(this.b64In(envelope, '数字信封', MAX_ENVELOPE_BYTES), c.certificate);
-        const sessionKey = await this.decrypt(c, env.encryptedKey, 'SOF_DecryptData');
-        try {
-          return this.text(env.open(sessionKey));
-        } finally {
-          sessionKey.fill(0);
-        }
+        const env = envelopeFor(this.b64In(envelope, '数字信封', MAX_ENVELOPE_BYTES), c.encryptionCertificate ?? c.certificate);
+        return this.text(await this.decrypt(c, env.encryptedKey, 'SOF_DecryptData', env.content));
       }),
       SOF_PubKeyEncrypt: S(([cert, data]) => b64(publicKeyEncrypt(this.b64In(cert, '证书', 64 * 1024), this.data(data)))),
       SOF_PriKeyDecrypt: S(async ([id, data]) => {

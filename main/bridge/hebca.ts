@@ -11,6 +11,7 @@ import { REFUSAL_MESSAGES, refusalReason } from './refused.ts';
 import { b64, base64Decode, digest, FrameRate, listCertificates, parsedCertificate, type HashName, type SessionContext } from './session.ts';
 import { buildEnvelope, envelopeFor, formatHebcaCertSnList, hebcaNotAfter, notForUs, publicKeyEncrypt, sofVerifySignedMessage, type EnvelopeForRecipient } from './formats/index.ts';
 import type { BridgeCertificate, SignatureFormat } from './types.ts';
+import type { EnvelopeContent } from '../keystores/types.ts';
 
 export const HEBCA_VERSION = '3.0.0-cert-assistant';
 /** Our error numbers (the library shows msg; ret only has to be non-zero); JIT's GetLastError uses the same. */
@@ -157,9 +158,10 @@ export class HebcaSession {
     return b64(r.signature);
   }
 
-  private async decrypt(c: BridgeCertificate, ciphertext: Uint8Array, call: string): Promise<Uint8Array> {
+  private async decrypt(c: BridgeCertificate, ciphertext: Uint8Array, call: string, content?: EnvelopeContent): Promise<Uint8Array> {
     const r = await this.ctx.host.decrypt({
       origin: this.ctx.origin, protocol: 'hebca', certificateId: c.id, ciphertext, call,
+      ...(content ? { content } : {}),
       ...(this.pagePin !== undefined ? { pagePin: this.pagePin } : {}),
     });
     return r.plaintext;
@@ -172,7 +174,7 @@ export class HebcaSession {
     let lastError: unknown = null;
     for (const cert of ordered) {
       try {
-        return { cert, env: envelopeFor(envelope, cert.certificate) };
+        return { cert, env: envelopeFor(envelope, cert.encryptionCertificate ?? cert.certificate) };
       } catch (e) {
         // A malformed envelope is malformed for every certificate: say so at once.
         if (e instanceof AssistantError && e.code === 'ENVELOPE_MALFORMED') throw e;
@@ -280,15 +282,13 @@ export class HebcaSession {
       },
       UnEnvelopB64: async (p) => {
         const { cert, env } = await this.recipientOf(this.bytes(p, 'b64data', true));
-        const sessionKey = await this.decrypt(cert, env.encryptedKey, 'UnEnvelopB64');
-        try {
-          return { b64data: b64(env.open(sessionKey)) };
-        } finally {
-          sessionKey.fill(0);
-        }
+        return { b64data: b64(await this.decrypt(cert, env.encryptedKey, 'UnEnvelopB64', env.content)) };
       },
       // 非对称加密/解密 with the selected (crypt) certificate: RSA PKCS#1 v1.5, SM2 GM/T 0009 DER.
-      EncryptB64: async (p) => ({ b64encrypted: b64(publicKeyEncrypt((await this.current()).certificate, this.bytes(p, 'b64data', true))) }),
+      EncryptB64: async (p) => {
+        const c = await this.current();
+        return { b64encrypted: b64(publicKeyEncrypt(c.encryptionCertificate ?? c.certificate, this.bytes(p, 'b64data', true))) };
+      },
       DecryptB64: async (p) => {
         const c = await this.current();
         return { b64decrypted: b64(await this.decrypt(c, this.bytes(p, 'b64data', true), 'DecryptB64')) };

@@ -60,7 +60,10 @@ export function createKeyBridgeHost(opts: {
           const id = createHash('sha256').update(`${s.key}\0${identity.id}`).digest('hex').slice(0, 32).toUpperCase();
           out.push({
             store: s, identity,
-            cert: { id, label: identity.label, certificate: identity.certificate, algorithm: identity.algorithm, hardware: s.hardware, deviceSerial: deviceSerial(s, identity), retriesLeft },
+            cert: {
+              id, label: identity.label, certificate: identity.certificate, algorithm: identity.algorithm, hardware: s.hardware, deviceSerial: deviceSerial(s, identity), retriesLeft,
+              ...(identity.encryptionCertificate ? { encryptionCertificate: identity.encryptionCertificate } : {}),
+            },
           });
         }
       } catch {
@@ -114,8 +117,16 @@ export function createKeyBridgeHost(opts: {
     },
     async decrypt(req) {
       const e = await entry(req.certificateId);
+      const { identity } = e;
+      // An SKF container decrypts with its encryption pair only: none, and nothing is asked.
+      if (identity.location.kind === 'skf' && !identity.encryptionCertificate) {
+        throw new AssistantError('OPERATION_NOT_SUPPORTED', '该 USB Key 容器没有加密证书，不支持解密', { en: 'this USB key container holds no encryption certificate' });
+      }
+      // The consent and the record name the certificate whose key decrypts (the encryption one where there are two).
+      const key = { ...signingKey(e), certificate: identity.encryptionCertificate ?? identity.certificate };
       const plaintext = await opts.path.decrypt({
-        origin: req.origin, protocol: req.protocol, ciphertext: req.ciphertext, key: signingKey(e),
+        origin: req.origin, protocol: req.protocol, ciphertext: req.ciphertext, key,
+        ...(req.content ? { content: req.content } : {}),
         ...(req.pagePin !== undefined ? { pagePin: req.pagePin } : {}),
       });
       return { plaintext };

@@ -144,7 +144,9 @@ export class CertificateCache {
 
 function sameCertificate(a: BridgeCertificate, b: BridgeCertificate): boolean {
   return a.label === b.label && a.algorithm === b.algorithm && a.hardware === b.hardware && a.deviceSerial === b.deviceSerial
-    && a.retriesLeft === b.retriesLeft && Buffer.compare(a.certificate, b.certificate) === 0;
+    && a.retriesLeft === b.retriesLeft && Buffer.compare(a.certificate, b.certificate) === 0
+    && (a.encryptionCertificate === undefined ? b.encryptionCertificate === undefined
+      : b.encryptionCertificate !== undefined && Buffer.compare(a.encryptionCertificate, b.encryptionCertificate) === 0);
 }
 
 const parsed = new WeakMap<BridgeCertificate, ParsedCertificate>();

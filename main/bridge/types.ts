@@ -4,6 +4,7 @@
  * or the consent UI: it asks its host (the CLI or the app's main process) through BridgeHost.
  */
 import type { SignatureAlgorithm } from '../pki/signature-algorithm.ts';
+import type { EnvelopeContent } from '../keystores/types.ts';
 
 export type BridgeProtocol = 'bjca' | 'hebca' | 'jit';
 export const BRIDGE_PROTOCOLS: readonly BridgeProtocol[] = ['bjca', 'hebca', 'jit'];
@@ -19,6 +20,8 @@ export interface BridgeCertificate {
   label: string;
   /** End-entity certificate, DER. */
   certificate: Uint8Array;
+  /** The encryption (exchange) certificate where the key holds a second pair (SKF); envelopes are addressed to it. */
+  encryptionCertificate?: Uint8Array;
   algorithm: SignatureAlgorithm;
   /** USB key (HARD) or file (SOFT): what GetDeviceInfo(…, 7) reports. */
   hardware: boolean;
@@ -70,6 +73,8 @@ export interface BridgeDecryptRequest {
   certificateId: string;
   /** Exactly what the key decrypts: an RSA PKCS#1 v1.5 block, or SM2 C1‖C3‖C2 / GM/T 0009 DER. */
   ciphertext: Uint8Array;
+  /** An envelope's content: `ciphertext` is its wrapped session key and the plaintext is the content's. */
+  content?: EnvelopeContent;
   call: string;
   pagePin?: string;
 }

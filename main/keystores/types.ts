@@ -34,9 +34,24 @@ export interface KeyIdentity {
   certificate: Uint8Array;
   /** Other certificates the file or token holds (intermediates), DER. */
   intermediates: Uint8Array[];
+  /**
+   * The encryption (exchange) certificate where the key holds a separate encryption key pair
+   * (an SKF container's bSignFlag FALSE pair): envelopes for this identity are addressed to it,
+   * and SOF_ExportExChangeUserCert hands it out. Absent: the signing certificate is also the one
+   * for envelopes.
+   */
+  encryptionCertificate?: Uint8Array;
   /** What the key can do, from the key itself. */
   algorithm: SignatureAlgorithm;
   location: IdentityLocation;
+}
+
+/** A digital envelope's encrypted content, for a device that opens envelopes itself. */
+export interface EnvelopeContent {
+  /** Content cipher OID (SM4-CBC, AES-CBC…). */
+  cipher: string;
+  iv: Uint8Array;
+  ciphertext: Uint8Array;
 }
 
 export type KeyStoreEvent = { type: 'inserted' | 'removed'; storeId: string };
@@ -67,6 +82,15 @@ export interface KeyStore {
    * store cannot decrypt.
    */
   decrypt?(identityId: string, ciphertext: Uint8Array, algorithm: SignatureAlgorithm, pin: string): Promise<Uint8Array>;
+  /**
+   * Opens a digital envelope inside the device, the session key never leaving it (SKF:
+   * SKF_ImportSessionKey with the encryption key pair, then SKF_Decrypt): `encryptedKey` as for
+   * `decrypt`, the content's cipher one of `envelopeCiphers`; returns the content. Every call
+   * follows its own consent (解密). Absent where the store cannot.
+   */
+  decryptEnvelope?(identityId: string, encryptedKey: Uint8Array, content: EnvelopeContent, algorithm: SignatureAlgorithm, pin: string): Promise<Uint8Array>;
+  /** The content cipher OIDs `decryptEnvelope` opens (checked before any consent). */
+  readonly envelopeCiphers?: readonly string[];
   /** Insert/remove notifications where the store can tell; returns an unsubscribe. */
   watch?(listener: (e: KeyStoreEvent) => void): () => void;
   close(): Promise<void>;

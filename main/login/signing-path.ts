@@ -7,7 +7,8 @@
  */
 import { createHash } from 'node:crypto';
 import { AssistantError } from '../errors.ts';
-import type { KeyStore } from '../keystores/types.ts';
+import type { EnvelopeContent, KeyStore } from '../keystores/types.ts';
+import { openEnvelopeContent } from '../bridge/formats/envelope.ts';
 import type { SignatureAlgorithm } from '../pki/signature-algorithm.ts';
 import { parseCertificate, type ParsedCertificate } from '../pki/certificate.ts';
 import { inspectCertificate } from '../pki/inspect.ts';
@@ -131,6 +132,12 @@ export interface DecryptionRequest {
   protocol: string;
   key: SigningKey;
   ciphertext: Uint8Array;
+  /**
+   * A digital envelope's content: `ciphertext` is then its wrapped session key and the result is
+   * the content — opened inside the device where the store can (decryptEnvelope), else with the
+   * session key the store's decrypt gives back.
+   */
+  content?: EnvelopeContent;
   pagePin?: string;
 }
 
@@ -342,9 +349,24 @@ export function createSigningPath(opts: SigningPathOptions): SigningPath {
     sign: (req) => signChoosing(req).then((r) => r.signature),
     signChoosing,
     async decrypt(req) {
-      const { key } = req;
-      if (!key.store.decrypt) throw new AssistantError('OPERATION_NOT_SUPPORTED', '该类证书存储暂不支持解密', { en: 'this key store cannot decrypt' });
-      return (await consented(req, 'decrypt', describeContent(req.ciphertext, 'decrypt'), (pin) => key.store.decrypt!(key.identityId, req.ciphertext, key.algorithm, pin))).out;
+      const { key, content } = req;
+      const store = key.store;
+      // What the key cannot do is refused before anyone is asked.
+      const onDevice = content !== undefined && store.decryptEnvelope !== undefined;
+      if (onDevice && !(store.envelopeCiphers ?? []).includes(content.cipher)) {
+        throw new AssistantError('OPERATION_NOT_SUPPORTED', 'USB Key 只能解开 SM4 加密的数字信封，该信封的内容用其他算法加密', { en: 'this key cannot open envelopes of this content cipher', details: { cipher: content.cipher } });
+      }
+      if (!onDevice && !store.decrypt) throw new AssistantError('OPERATION_NOT_SUPPORTED', '该类证书存储暂不支持解密', { en: 'this key store cannot decrypt' });
+      return (await consented(req, 'decrypt', describeContent(req.ciphertext, 'decrypt'), async (pin) => {
+        if (onDevice) return store.decryptEnvelope!(key.identityId, req.ciphertext, content, key.algorithm, pin);
+        const plain = await store.decrypt!(key.identityId, req.ciphertext, key.algorithm, pin);
+        if (!content) return plain;
+        try {
+          return openEnvelopeContent(content, plain);
+        } finally {
+          plain.fill(0);
+        }
+      })).out;
     },
   };
 }

@@ -5,7 +5,7 @@
 // One file on purpose: Wine keeps every imported PFX key in the same key container, so two files
 // importing at once would swap each other's keys (our KEY_CERT_MISMATCH check catches that).
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
+import { constants, createHash, publicEncrypt, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -20,6 +20,8 @@ import { forkWorkerSpawner } from '../../main/keystores/worker/fork-transport.ts
 import { WorkerKeyStore } from '../../main/keystores/worker/remote-store.ts';
 import { MemoryChallengeStore, verifyLoginToken } from '../../main/login/verify.ts';
 import { loadTrustAnchors } from '../../main/pki/trust.ts';
+import { buildEnvelope, envelopeFor } from '../../main/bridge/formats/envelope.ts';
+import { createSigningPath, type SignatureRecord } from '../../main/login/signing-path.ts';
 import { addToStore, importPfx, removeFromStore } from './cert-store.ts';
 import { runCli, testPki, winEnv } from './support.ts';
 
@@ -176,4 +178,34 @@ test('app consent: the PIN typed in our window goes to the CSP silently (a softw
   const verdict = await verifyLoginToken(token, { origin: ORIGIN, trustAnchors: anchors.map((a) => a.der), challengeStore: challenges, challenge, now: new Date() });
   assert.equal(verdict.ok, true, JSON.stringify(verdict));
   assert.equal(verdict.ok && verdict.uscc, leaf.expect.uscc);
+});
+
+test('decryption: the imported key opens a CMS key-transport block (PKCS#1 v1.5) through the worker, and an envelope through the consent path (解密, recorded); a block for another key is DECRYPT_FAILED', async () => {
+  if (!world) appWorld();
+  const store = new WorkerKeyStore(client, { kind: 'windows', localMachine: false });
+  assert.ok(store.decrypt, 'the Windows store decrypts');
+  const sessionKey = randomBytes(16);
+  const block = publicEncrypt({ key: fs.readFileSync(leaf.certPem), padding: constants.RSA_PKCS1_PADDING }, sessionKey);
+  assert.ok(Buffer.from(await store.decrypt(fingerprint, block, 'RS256', '')).equals(sessionKey));
+  const other = publicEncrypt({ key: fs.readFileSync(pki.get('bjca-ent').certPem), padding: constants.RSA_PKCS1_PADDING }, sessionKey);
+  await assert.rejects(store.decrypt(fingerprint, other, 'RS256', ''), (e: { code?: string }) => e.code === 'DECRYPT_FAILED');
+  await assert.rejects(store.decrypt(fingerprint, block.subarray(1), 'RS256', ''), (e: { code?: string }) => e.code === 'DECRYPT_FAILED');
+
+  const records: SignatureRecord[] = [];
+  const asked: string[] = [];
+  const signingPath = createSigningPath({
+    ask: async (v) => {
+      asked.push(`${v.operation} ${v.content.preview}`);
+      return { allow: true, secret: '1234' };
+    },
+    record: (r) => records.push(r), now: () => new Date(), randomId: () => 'c1',
+  });
+  const text = new TextEncoder().encode('投标报价（Windows 证书存储）');
+  const env = envelopeFor(buildEnvelope(text, [new Uint8Array(leafDer)]), new Uint8Array(leafDer));
+  const key = { certificate: new Uint8Array(leafDer), intermediates: [], algorithm: 'RS256' as const, store, identityId: fingerprint };
+  const plain = await signingPath.decrypt({ origin: ORIGIN, protocol: 'bjca', key, ciphertext: env.encryptedKey, content: env.content });
+  assert.equal(new TextDecoder().decode(plain), '投标报价（Windows 证书存储）');
+  assert.deepEqual(asked, ['decrypt 解密']);
+  assert.equal(records.length, 1);
+  assert.equal(records[0]!.operation, 'decrypt');
 });

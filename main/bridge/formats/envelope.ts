@@ -20,6 +20,7 @@ import { parseCertificate } from '../../pki/certificate.ts';
 import { parseBer } from '../../pki/der.ts';
 import { OID } from '../../pki/oids.ts';
 import { bytesToHex, sm2Encrypt, type Sm2CiphertextForm } from '../../pki/sm2.ts';
+import type { EnvelopeContent } from '../../keystores/types.ts';
 
 /** The envelope's identifiers, named from the one OID table. */
 export const ENVELOPE_OID = {
@@ -158,8 +159,13 @@ export interface EnvelopeForRecipient {
   /** Exactly what the recipient's private key decrypts (RSA block, or SM2 DER/C1C3C2). */
   encryptedKey: Uint8Array;
   keyKind: RecipientKeyKind;
-  /** Decrypts the content with the session key the private key gave back. */
-  open(sessionKey: Uint8Array): Uint8Array;
+  /** The encrypted content (cipher OID, IV, bytes): what a device opens with the session key it unwrapped. */
+  content: EnvelopeContent;
+}
+
+/** Decrypts an envelope's content with the session key a private key gave back. */
+export function openEnvelopeContent(content: EnvelopeContent, sessionKey: Uint8Array): Uint8Array {
+  return symmetric(content.cipher, sessionKey, content.iv, content.ciphertext, false);
 }
 
 function ridMatches(rid: pkijs.IssuerAndSerialNumber | asn1js.OctetString, cert: pkijs.Certificate): boolean {
@@ -204,6 +210,6 @@ export function envelopeFor(envelope: Uint8Array, certificate: Uint8Array): Enve
   return {
     encryptedKey: u8(info.encryptedKey.valueBlock.valueHexView.slice()),
     keyKind,
-    open: (sessionKey) => symmetric(cipherOid, sessionKey, iv, ct, false),
+    content: { cipher: cipherOid, iv, ciphertext: ct },
   };
 }

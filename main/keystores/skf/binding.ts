@@ -20,6 +20,8 @@ export function declareSkf(windowsAbi: boolean) {
     DevAuthAlgId: 'uint32', TotalSpace: 'uint32', FreeSpace: 'uint32', MaxECCBufferSize: 'uint32', MaxBufferSize: 'uint32',
     Reserved: text(64),
   });
+  // Passed by value to SKF_DecryptInit; the same 44 bytes packed or not (IV[32] then three ULONGs).
+  const BLOCKCIPHERPARAM = record({ IV: text(32), IVLen: 'uint32', PaddingType: 'uint32', FeedBitLen: 'uint32' });
   const U = 'uint32';
   const P = 'void *';
   const outU = koffi.out(koffi.pointer(U));
@@ -47,8 +49,13 @@ export function declareSkf(windowsAbi: boolean) {
     SKF_CloseHandle: [U, [P]],
     SKF_ECCSignData: [U, [P, P, U, P]],
     SKF_RSASignData: [U, [P, P, U, P, inoutU]],
+    SKF_ImportSessionKey: [U, [P, U, P, U, outH]],
+    SKF_DecryptInit: [U, [P, BLOCKCIPHERPARAM]],
+    SKF_Decrypt: [U, [P, P, U, P, inoutU]],
+    SKF_DecryptUpdate: [U, [P, P, U, P, inoutU]],
+    SKF_DecryptFinal: [U, [P, P, inoutU]],
   } satisfies Record<string, [string, Array<string | koffi.IKoffiCType>]>;
-  return { types: { VERSION, DEVINFO }, protos, devinfoSize: koffi.sizeof(DEVINFO) };
+  return { types: { VERSION, DEVINFO, BLOCKCIPHERPARAM }, protos, devinfoSize: koffi.sizeof(DEVINFO), blockCipherParamSize: koffi.sizeof(BLOCKCIPHERPARAM) };
 }
 
 const WINDOWS = process.platform === 'win32';
@@ -61,11 +68,18 @@ export type SkfHandle = unknown;
 
 export const USER_TYPE = 1;
 export const SGD_SM3 = 0x00000001;
+/** GM/T 0006 symmetric algorithm identifiers SKF_ImportSessionKey takes. */
+export const SGD_SM4_ECB = 0x00000401;
+export const SGD_SM4_CBC = 0x00000402;
 export const CONTAINER_TYPE = { UNKNOWN: 0, RSA: 1, ECC: 2 } as const;
 /** ECCPUBLICKEYBLOB: BitLen + X[64] + Y[64]; ECCSIGNATUREBLOB: r[64] + s[64]. */
 export const ECC_PUBLIC_KEY_BLOB_SIZE = 4 + 64 + 64;
 export const ECC_SIGNATURE_BLOB_SIZE = 64 + 64;
 const MAX_OUT = 1024 * 1024;
+/** ECCCIPHERBLOB's fixed part: X[64] Y[64] HASH[32] CipherLen (then Cipher[CipherLen]). */
+export const ECC_CIPHER_BLOB_HEAD = 64 + 64 + 32 + 4;
+/** What one SKF_Decrypt/SKF_DecryptUpdate is handed when the device states no MaxBufferSize. */
+const DEFAULT_DECRYPT_CHUNK = 1024;
 const SAR_NOTSUPPORTYETERR = 0x0a000003;
 
 /** A fixed-length text field → trimmed string (UTF-8 when valid, else GB18030 as Chinese Windows writes it). */
@@ -311,6 +325,50 @@ export class SkfModule {
     const len: [number] = [out.length];
     this.check('SKF_RSASignData', this.fns.SKF_RSASignData(con, data, data.length, out, len));
     return out.subarray(0, Math.min(len[0], out.length));
+  }
+
+  /**
+   * SKF_ImportSessionKey: the container's encryption key unwraps `wrapped` (ECC: an
+   * ECCCIPHERBLOB; RSA: the PKCS#1 v1.5 block) into a session key that stays in the device.
+   */
+  importSessionKey(con: SkfHandle, algId: number, wrapped: Buffer): SkfHandle {
+    const out: [unknown] = [null];
+    this.check('SKF_ImportSessionKey', this.fns.SKF_ImportSessionKey(con, algId, wrapped, wrapped.length, out));
+    return out[0];
+  }
+
+  /**
+   * SKF_DecryptInit (no padding: the caller checks and strips it, as vendors disagree on padding
+   * across SKF_DecryptUpdate/Final) and the data in block-aligned pieces of at most the device's
+   * MaxBufferSize (SKF_Decrypt for one piece, SKF_DecryptUpdate… + SKF_DecryptFinal for more).
+   */
+  decryptBlocks(key: SkfHandle, iv: Uint8Array, data: Uint8Array, maxBufferSize: number): Buffer {
+    const ivField = new Uint8Array(32);
+    ivField.set(iv.subarray(0, 32));
+    this.check('SKF_DecryptInit', this.fns.SKF_DecryptInit(key, { IV: ivField, IVLen: iv.length, PaddingType: 0, FeedBitLen: 0 }));
+    const chunk = Math.max(16, Math.floor((maxBufferSize > 0 ? Math.min(maxBufferSize, 64 * 1024) : DEFAULT_DECRYPT_CHUNK) / 16) * 16);
+    const input = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    const piece = (name: 'SKF_Decrypt' | 'SKF_DecryptUpdate', part: Buffer): Buffer => {
+      const out = Buffer.alloc(part.length + 16);
+      const len: [number] = [out.length];
+      this.check(name, this.fns[name](key, part, part.length, out, len));
+      return out.subarray(0, Math.min(len[0], out.length));
+    };
+    if (input.length <= chunk) return piece('SKF_Decrypt', input);
+    const parts: Buffer[] = [];
+    for (let at = 0; at < input.length; at += chunk) parts.push(piece('SKF_DecryptUpdate', input.subarray(at, at + chunk)));
+    const last = Buffer.alloc(32);
+    const len: [number] = [last.length];
+    this.check('SKF_DecryptFinal', this.fns.SKF_DecryptFinal(key, last, len));
+    parts.push(last.subarray(0, Math.min(len[0], last.length)));
+    return Buffer.concat(parts);
+  }
+
+  /** SKF_CloseHandle for a session key or hash handle (errors ignored: the handle is done). */
+  closeHandle(h: SkfHandle): void {
+    try {
+      this.fns.SKF_CloseHandle(h);
+    } catch {}
   }
 
   /** Drops the library reference (the OS may keep it mapped). */

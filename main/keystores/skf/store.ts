@@ -1,14 +1,15 @@
 import { createHash } from 'node:crypto';
 import { AssistantError, isAssistantError } from '../../errors.ts';
-import type { KeyIdentity, KeyStore, PinState } from '../types.ts';
+import type { EnvelopeContent, KeyIdentity, KeyStore, PinState } from '../types.ts';
 import { parseCertificate } from '../../pki/certificate.ts';
 import { signatureAlgorithmFor, type SignatureAlgorithm } from '../../pki/signature-algorithm.ts';
 import { checkModulePath } from '../module-path.ts';
 import { deviceRemovedError, mayMeanRemoved, type KeyStoreErrorCode } from '../errors.ts';
-import type { SkfModuleReport } from '../worker/protocol.ts';
-import { CONTAINER_TYPE, displayName, SGD_SM3, SkfModule, type DevInfo, type SkfHandle } from './binding.ts';
+import { SKF_ENVELOPE_CIPHERS, type SkfModuleReport } from '../worker/protocol.ts';
+import { CONTAINER_TYPE, displayName, ECC_CIPHER_BLOB_HEAD, SGD_SM3, SGD_SM4_CBC, SkfModule, type DevInfo, type SkfHandle } from './binding.ts';
 import { SAR_OK, SAR_PIN_INCORRECT, SAR_PIN_LOCKED, SAR_USER_ALREADY_LOGGED_IN, skfError } from './sar.ts';
-import { digestInfo, digestNameForLength } from '../../pki/rsa-pkcs1.ts';
+import { decryptFailed, digestInfo, digestNameForLength } from '../../pki/rsa-pkcs1.ts';
+import { sm2CiphertextToC1C3C2 } from '../../pki/sm2.ts';
 import { TAG } from '../../pki/asn1-tags.ts';
 
 /** GM/T 0009 default signer ID: the device hashes Z_A over it, as every verifier does. */
@@ -83,6 +84,8 @@ interface Device { handle: SkfHandle; info: DevInfo; apps: Map<string, SkfHandle
  */
 export class SkfKeyStore implements KeyStore {
   readonly kind = 'skf' as const;
+  /** SKF_ImportSessionKey + SKF_Decrypt open SM4 content (GM/T 0016 has no AES). */
+  readonly envelopeCiphers: readonly string[] = SKF_ENVELOPE_CIPHERS;
   readonly module: SkfModule;
   private readonly devices = new Map<string, Device>();
   closed = false;
@@ -187,7 +190,7 @@ export class SkfKeyStore implements KeyStore {
           if (type === CONTAINER_TYPE.UNKNOWN) return null;
           const cert = this.module.exportCertificate(con, true);
           if (!cert || cert.length === 0) return null;
-          return { cert, facts: certificateFacts(cert), type };
+          return { cert, facts: certificateFacts(cert), type, enc: this.module.exportCertificate(con, false) };
         }));
         if (!found) continue;
         const algorithm = found.facts.algorithm ?? (found.type === CONTAINER_TYPE.RSA ? 'RS256' : 'SM2-SM3');
@@ -196,6 +199,7 @@ export class SkfKeyStore implements KeyStore {
           label: displayName(conName),
           certificate: new Uint8Array(found.cert),
           intermediates: [],
+          ...(found.enc && found.enc.length > 0 ? { encryptionCertificate: new Uint8Array(found.enc) } : {}),
           algorithm,
           location: {
             kind: 'skf', module: this.module.path, device: displayName(devName), application: displayName(appName), container: displayName(conName),
@@ -297,29 +301,38 @@ export class SkfKeyStore implements KeyStore {
       : new Uint8Array(this.module.rsaSign(con, Buffer.from(digestInfo(hash!, digest)))));
   }
 
-  /** The container's key after the checks and one SKF_VerifyPIN; the secure state is cleared after `use`. */
+  /** The container's signing key after the checks and one SKF_VerifyPIN; the secure state is cleared after `use`. */
   private withKey<T>(identityId: string, algorithm: SignatureAlgorithm, pin: string, use: (d: Device, con: SkfHandle, publicKeyBlob: Buffer | null) => T): Promise<T> {
+    return this.withLogin(identityId, pin, (con) => {
+      const m = this.module;
+      const cert = m.exportCertificate(con, true);
+      const facts = cert ? certificateFacts(cert) : { algorithm: null, ecPoint: null };
+      const type = m.containerType(con);
+      const keyAlg = facts.algorithm ?? (type === CONTAINER_TYPE.RSA ? 'RS256' : type === CONTAINER_TYPE.ECC ? 'SM2-SM3' : null);
+      if (keyAlg !== algorithm || (algorithm !== 'SM2-SM3' && algorithm !== 'RS256')) {
+        throw new AssistantError('ALGORITHM_MISMATCH', '签名算法与 USB Key 中的密钥类型不符', { en: 'algorithm does not fit the key type', details: { algorithm, keyAlgorithm: keyAlg, containerType: type } });
+      }
+      if (algorithm !== 'SM2-SM3') return null;
+      const publicKeyBlob = m.exportPublicKey(con, true);
+      checkKeyMatchesCertificate(publicKeyBlob, facts.ecPoint, '签名');
+      return publicKeyBlob;
+    }, use);
+  }
+
+  /**
+   * One container, `check` (everything that can be refused is refused there, before a PIN try is
+   * spent), one SKF_VerifyPIN, `use`; the secure state is cleared after.
+   */
+  private withLogin<P, T>(identityId: string, pin: string, check: (con: SkfHandle) => P, use: (d: Device, con: SkfHandle, checked: P) => T): Promise<T> {
     const { device, application, container } = this.locate(identityId);
     return Promise.resolve(this.withDevice(device, (d) => {
       const m = this.module;
       const app = this.application(d, application);
       return this.withContainer(app, container, (con) => {
-        // Everything that can be refused is refused before a PIN try is spent.
-        const cert = m.exportCertificate(con, true);
-        const facts = cert ? certificateFacts(cert) : { algorithm: null, ecPoint: null };
-        const type = m.containerType(con);
-        const keyAlg = facts.algorithm ?? (type === CONTAINER_TYPE.RSA ? 'RS256' : type === CONTAINER_TYPE.ECC ? 'SM2-SM3' : null);
-        if (keyAlg !== algorithm || (algorithm !== 'SM2-SM3' && algorithm !== 'RS256')) {
-          throw new AssistantError('ALGORITHM_MISMATCH', '签名算法与 USB Key 中的密钥类型不符', { en: 'algorithm does not fit the key type', details: { algorithm, keyAlgorithm: keyAlg, containerType: type } });
-        }
-        let publicKeyBlob: Buffer | null = null;
-        if (algorithm === 'SM2-SM3') {
-          publicKeyBlob = m.exportPublicKey(con, true);
-          checkKeyMatchesCertificate(publicKeyBlob, facts.ecPoint);
-        }
+        const checked = check(con);
         this.verifyPin(app, pin);
         try {
-          return use(d, con, publicKeyBlob);
+          return use(d, con, checked);
         } finally {
           try {
             m.clearSecureState(app);
@@ -327,6 +340,48 @@ export class SkfKeyStore implements KeyStore {
         }
       });
     }));
+  }
+
+  /**
+   * A digital envelope opened inside the key (GM/T 0016 §7.6): SKF_ImportSessionKey unwraps the
+   * session key with the container's encryption key pair (SM2: the key as ECCCIPHERBLOB; RSA: the
+   * PKCS#1 v1.5 block), SKF_DecryptInit/SKF_Decrypt run SM4-CBC with it, and the PKCS#7 padding is
+   * checked and stripped here. The session key never leaves the device.
+   */
+  async decryptEnvelope(identityId: string, encryptedKey: Uint8Array, content: EnvelopeContent, _algorithm: SignatureAlgorithm, pin: string): Promise<Uint8Array> {
+    if (!this.envelopeCiphers.includes(content.cipher)) throw cipherNotOnDevice(content.cipher);
+    if (content.iv.length !== 16 || content.ciphertext.length === 0 || content.ciphertext.length % 16 !== 0) throw decryptFailed();
+    const { device } = parseIdentityId(identityId);
+    const m = this.module;
+    return this.withLogin(identityId, pin, (con) => {
+      const cert = m.exportCertificate(con, false);
+      if (!cert) {
+        throw new AssistantError('CERTIFICATE_NOT_FOUND', 'USB Key 容器中没有加密证书，不能解开数字信封', { en: 'the container holds no encryption certificate' });
+      }
+      const facts = certificateFacts(cert);
+      const type = m.containerType(con);
+      const sm2 = facts.algorithm ? facts.algorithm === 'SM2-SM3' : type === CONTAINER_TYPE.ECC;
+      if (!sm2 && facts.algorithm !== 'RS256' && type !== CONTAINER_TYPE.RSA) {
+        throw new AssistantError('ALGORITHM_MISMATCH', 'USB Key 中的加密密钥不能解开该数字信封', { en: 'the encryption key cannot open this envelope', details: { keyAlgorithm: facts.algorithm, containerType: type } });
+      }
+      if (!sm2) return Buffer.from(encryptedKey);
+      checkKeyMatchesCertificate(m.exportPublicKey(con, false), facts.ecPoint, '加密');
+      return eccCipherBlob(encryptedKey);
+    }, (d, con, wrapped) => {
+      let key: SkfHandle;
+      try {
+        key = m.importSessionKey(con, SGD_SM4_CBC, wrapped);
+      } catch (e) {
+        // The key refused the wrapped session key: not for this key, or damaged.
+        if (isAssistantError(e) && (UNWRAP_FAILED.has(e.code) || (e.code === 'SKF_FAILED' && this.present().includes(device)))) throw decryptFailed();
+        throw e;
+      }
+      try {
+        return new Uint8Array(stripPkcs7(m.decryptBlocks(key, content.iv, content.ciphertext, d.info.maxBufferSize)));
+      } finally {
+        m.closeHandle(key);
+      }
+    });
   }
 
   /** SKF_VerifyPIN once (never retried); a locked key is refused without spending a try. */
@@ -378,13 +433,49 @@ export class SkfKeyStore implements KeyStore {
   }
 }
 
-/** The container's signing key must be the certificate's: otherwise Z_A (and the signature) would not verify. */
-function checkKeyMatchesCertificate(blob: Buffer, certPoint: Buffer | null): void {
+/** The container's signing (or encryption) key must be the certificate's: otherwise Z_A (and the signature) would not verify. */
+function checkKeyMatchesCertificate(blob: Buffer, certPoint: Buffer | null, what: '签名' | '加密'): void {
   if (!certPoint || certPoint.length !== 65 || certPoint[0] !== 0x04) return;
   if (blob.length < 132) throw new AssistantError('SKF_BAD_PUBLIC_KEY', 'USB Key 返回的公钥格式错误', { en: 'malformed ECCPUBLICKEYBLOB', details: { length: blob.length } });
   const x = blob.subarray(4 + 32, 4 + 64);
   const y = blob.subarray(4 + 64 + 32, 4 + 128);
   if (!x.equals(certPoint.subarray(1, 33)) || !y.equals(certPoint.subarray(33, 65))) {
-    throw new AssistantError('KEY_CERTIFICATE_MISMATCH', 'USB Key 中的签名密钥与证书不匹配，请联系发证机构', { en: 'the container key does not match its certificate' });
+    throw new AssistantError('KEY_CERTIFICATE_MISMATCH', `USB Key 中的${what}密钥与证书不匹配，请联系发证机构`, { en: 'the container key does not match its certificate' });
   }
+}
+
+/** SAR codes after which SKF_ImportSessionKey means "this wrapped key is not for this key, or damaged". */
+const UNWRAP_FAILED: ReadonlySet<string> = new Set(['DATA_INVALID', 'DATA_LEN_RANGE', 'SKF_CRYPTO_ERROR']);
+
+function cipherNotOnDevice(oid: string): AssistantError {
+  return new AssistantError('OPERATION_NOT_SUPPORTED', 'USB Key 只能解开 SM4 加密的数字信封，该信封的内容用其他算法加密', {
+    en: 'the USB key opens SM4 envelopes only', details: { cipher: oid },
+  });
+}
+
+/** An SM2 ciphertext (GM/T 0009 DER or C1‖C3‖C2) → ECCCIPHERBLOB (X[64] Y[64] HASH[32] CipherLen Cipher). */
+export function eccCipherBlob(ct: Uint8Array): Buffer {
+  const raw = sm2CiphertextToC1C3C2(ct);
+  if (!raw || raw.length < 98 || raw.length - 97 > 1024) throw decryptFailed();
+  const blob = Buffer.alloc(ECC_CIPHER_BLOB_HEAD + raw.length - 97);
+  blob.set(raw.subarray(1, 33), 32);
+  blob.set(raw.subarray(33, 65), 64 + 32);
+  blob.set(raw.subarray(65, 97), 128);
+  blob.writeUInt32LE(raw.length - 97, 160);
+  blob.set(raw.subarray(97), ECC_CIPHER_BLOB_HEAD);
+  return blob;
+}
+
+/** PKCS#7 padding of a 16-byte-block cipher, checked and removed; DECRYPT_FAILED when it is wrong. */
+function stripPkcs7(data: Buffer): Buffer {
+  const n = data.length > 0 ? data[data.length - 1]! : 0;
+  let bad = n < 1 || n > 16 || n > data.length ? 1 : 0;
+  for (let i = 1; i <= 16 && i <= data.length; i++) if (i <= n && data[data.length - i] !== n) bad = 1;
+  if (bad) {
+    data.fill(0);
+    throw decryptFailed();
+  }
+  const out = Buffer.from(data.subarray(0, data.length - n));
+  data.fill(0);
+  return out;
 }

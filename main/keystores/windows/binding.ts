@@ -41,6 +41,8 @@ export const PROV_RSA_AES = 24;
 export const CRYPT_SILENT = 0x40;
 export const CRYPT_MACHINE_KEYSET = 0x20;
 export const BCRYPT_PAD_PKCS1 = 0x2;
+/** NCryptDecrypt: PKCS#1 v1.5 type 2 (RSAES-PKCS1-v1_5), no padding info. */
+export const NCRYPT_PAD_PKCS1_FLAG = 0x2;
 export const NCRYPT_SILENT_FLAG = 0x40;
 export const MS_ENH_RSA_AES_PROV = 'Microsoft Enhanced RSA and AES Cryptographic Provider';
 
@@ -86,7 +88,11 @@ function declare(koffi: KoffiModule) {
     CryptSetHashParam: f(advapi32, 'CryptSetHashParam', 'int32', ['uintptr_t', 'uint32', 'void *', 'uint32']),
     CryptSignHashW: f(advapi32, 'CryptSignHashW', 'int32', ['uintptr_t', 'uint32', 'str16', 'uint32', 'void *', inoutU32]),
     CryptDestroyHash: f(advapi32, 'CryptDestroyHash', 'int32', ['uintptr_t']),
+    CryptGetUserKey: f(advapi32, 'CryptGetUserKey', 'int32', ['uintptr_t', 'uint32', outPtr]),
+    CryptDecrypt: f(advapi32, 'CryptDecrypt', 'int32', ['uintptr_t', 'uintptr_t', 'int32', 'uint32', 'void *', inoutU32]),
+    CryptDestroyKey: f(advapi32, 'CryptDestroyKey', 'int32', ['uintptr_t']),
     NCryptSignHash: ncrypt ? f(ncrypt, 'NCryptSignHash', 'int32', ['uintptr_t', koffi.pointer(PKCS1_PADDING_INFO), 'void *', 'uint32', 'void *', 'uint32', outU32, 'uint32']) : null,
+    NCryptDecrypt: ncrypt ? f(ncrypt, 'NCryptDecrypt', 'int32', ['uintptr_t', 'void *', 'uint32', 'void *', 'void *', 'uint32', outU32, 'uint32']) : null,
     NCryptSetProperty: ncrypt ? f(ncrypt, 'NCryptSetProperty', 'int32', ['uintptr_t', 'str16', 'void *', 'uint32', 'uint32']) : null,
     NCryptFreeObject: ncrypt ? f(ncrypt, 'NCryptFreeObject', 'int32', ['uintptr_t']) : null,
   };
@@ -287,4 +293,40 @@ export function ncryptSignSha256(h: number | bigint, hash: Uint8Array, opts: { s
   const sig = Buffer.alloc(size[0]);
   ncryptCheck(fns.NCryptSignHash(h, pad, Buffer.from(hash), hash.length, sig, sig.length, size, flags) as number, 'NCryptSignHash');
   return new Uint8Array(sig.subarray(0, size[0]));
+}
+
+/**
+ * CryptoAPI RSA decryption of a PKCS#1 v1.5 block with the container's `keySpec` key
+ * (CryptGetUserKey + CryptDecrypt, Final): CryptoAPI reads the block little-endian, so the
+ * big-endian ciphertext goes in reversed; the CSP checks and strips the padding.
+ */
+export function capiDecrypt(h: number | bigint, keySpec: number, ciphertext: Uint8Array): Uint8Array {
+  const { fns } = api();
+  const hk: [number | bigint] = [0];
+  check(fns.CryptGetUserKey(h, keySpec, hk), 'CryptGetUserKey', { keySpec });
+  const buf = Buffer.from(ciphertext).reverse();
+  try {
+    const size: [number] = [buf.length];
+    check(fns.CryptDecrypt(hk[0], 0, 1, 0, buf, size), 'CryptDecrypt', { keySpec });
+    return new Uint8Array(buf.subarray(0, Math.min(size[0], buf.length)));
+  } finally {
+    buf.fill(0);
+    fns.CryptDestroyKey(hk[0]);
+  }
+}
+
+/** CNG RSA decryption, PKCS#1 v1.5 (NCRYPT_PAD_PKCS1_FLAG); big-endian in and out. */
+export function ncryptDecrypt(h: number | bigint, ciphertext: Uint8Array, opts: { silent: boolean }): Uint8Array {
+  const { fns } = api();
+  if (!fns.NCryptDecrypt) throw winError(0x80090029, 'NCryptDecrypt');
+  const flags = NCRYPT_PAD_PKCS1_FLAG | (opts.silent ? NCRYPT_SILENT_FLAG : 0);
+  const input = Buffer.from(ciphertext);
+  const out = Buffer.alloc(input.length);
+  const size: [number] = [0];
+  try {
+    ncryptCheck(fns.NCryptDecrypt(h, input, input.length, null, out, out.length, size, flags) as number, 'NCryptDecrypt');
+    return new Uint8Array(out.subarray(0, Math.min(size[0], out.length)));
+  } finally {
+    out.fill(0);
+  }
 }

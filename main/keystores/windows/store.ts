@@ -3,6 +3,7 @@ import { AssistantError, isAssistantError } from '../../errors.ts';
 import { parseCertificate, type ParsedCertificate } from '../../pki/certificate.ts';
 import { signatureAlgorithmFor, type SignatureAlgorithm } from '../../pki/signature-algorithm.ts';
 import type { KeyIdentity, KeyStore, PinState } from '../types.ts';
+import { decryptFailed } from '../../pki/rsa-pkcs1.ts';
 import * as win from './binding.ts';
 
 export type WindowsStoreName = 'CurrentUser\\My' | 'LocalMachine\\My';
@@ -187,37 +188,81 @@ export class WindowsStoreKeyStore implements KeyStore {
    * wrong one comes back as PIN_INCORRECT instead of a second dialog. Never retried.
    */
   async sign(identityId: string, data: Uint8Array, algorithm: SignatureAlgorithm, pin: string): Promise<Uint8Array> {
-    const wanted = identityId.toLowerCase();
-    if (!/^[0-9a-f]{64}$/.test(wanted)) throw notFound(identityId);
     if (algorithm !== 'RS256') {
       throw new AssistantError('ALGORITHM_MISMATCH', 'Windows 证书存储中的证书只能使用 RS256 签名', { en: 'Windows store keys sign with RS256 only', details: { requested: algorithm } });
     }
     const hash = createHash('sha256').update(data).digest();
-    for (const name of this.stores()) {
-      let sig: Uint8Array | null;
-      let parsed: ParsedCertificate | null = null;
+    return this.withIdentity(identityId, (ctx, cert, parsed) => {
+      const sig = this.signWithContext(ctx, cert, hash, pin);
+      const pub = createPublicKey({ key: Buffer.from(parsed.publicKey.spki), format: 'der', type: 'spki' });
+      if (!verify('sha256', data, pub, sig)) throw mismatch();
+      return sig;
+    });
+  }
+
+  /**
+   * RSA PKCS#1 v1.5 decryption (a CMS key-transport block) through the key's own provider:
+   * NCryptDecrypt for CNG keys, CryptDecrypt for CryptoAPI ones (the exchange key first). The PIN
+   * is handed over as for signing; never retried. A block the key cannot open is DECRYPT_FAILED.
+   */
+  async decrypt(identityId: string, ciphertext: Uint8Array, algorithm: SignatureAlgorithm, pin: string): Promise<Uint8Array> {
+    if (algorithm !== 'RS256') {
+      throw new AssistantError('ALGORITHM_MISMATCH', 'Windows 证书存储中的证书只能使用 RSA 解密', { en: 'Windows store keys decrypt with RSA only', details: { requested: algorithm } });
+    }
+    return this.withIdentity(identityId, (ctx, cert, parsed) => {
+      const modulusBytes = Math.ceil((createPublicKey({ key: Buffer.from(parsed.publicKey.spki), format: 'der', type: 'spki' }).asymmetricKeyDetails?.modulusLength ?? 0) / 8);
+      if (ciphertext.length !== modulusBytes) throw decryptFailed();
       try {
-        sig = this.withStore(name, (h) => this.crypto.withCertificate(h, (cert) => {
-          const c = this.candidate(name, cert);
-          if (!c || c.parsed.fingerprintSha256.toLowerCase() !== wanted) return false;
-          parsed = c.parsed;
-          return true;
-        }, (ctx, cert) => this.signWithContext(ctx, cert, hash, pin)));
+        return this.withKey(ctx, pin, {
+          ncrypt: (h, silent) => this.crypto.ncryptDecrypt(h, ciphertext, { silent }),
+          capi: (key, p) => this.capiWithSpecs(key, cert, p, [win.AT_KEYEXCHANGE, win.AT_SIGNATURE], (h, spec) => this.crypto.capiDecrypt(h, spec, ciphertext)),
+        });
+      } catch (e) {
+        // NTE_BAD_DATA / NTE_BAD_KEY: the padding did not check, i.e. not for this key or damaged.
+        if (isAssistantError(e) && (e.code === 'WINDOWS_BAD_DATA' || e.code === 'WINDOWS_INVALID_PARAMETER') && ['CryptDecrypt', 'NCryptDecrypt'].includes(String(e.details?.['function']))) throw decryptFailed();
+        throw e;
+      }
+    });
+  }
+
+  /** The certificate `identityId` names (its SHA-256, in the stores policy allows), its context and parse, for `fn`. */
+  private withIdentity<T>(identityId: string, fn: (ctx: win.NativePointer, cert: win.StoreCertificate, parsed: ParsedCertificate) => T): Promise<T> {
+    const wanted = identityId.toLowerCase();
+    if (!/^[0-9a-f]{64}$/.test(wanted)) throw notFound(identityId);
+    for (const name of this.stores()) {
+      let found: { value: T } | null;
+      try {
+        found = this.withStore(name, (h) => {
+          let parsed: ParsedCertificate | null = null;
+          const r = this.crypto.withCertificate(h, (cert) => {
+            const c = this.candidate(name, cert);
+            if (!c || c.parsed.fingerprintSha256.toLowerCase() !== wanted) return false;
+            parsed = c.parsed;
+            return true;
+          }, (ctx, cert) => ({ value: fn(ctx, cert, parsed!) }));
+          return r;
+        });
       } catch (e) {
         if (name !== 'CurrentUser\\My' && isAssistantError(e) && e.details?.['function'] === 'CertOpenStore') continue;
         throw e;
       }
-      if (sig && parsed) {
-        const cert: ParsedCertificate = parsed;
-        const pub = createPublicKey({ key: Buffer.from(cert.publicKey.spki), format: 'der', type: 'spki' });
-        if (!verify('sha256', data, pub, sig)) throw mismatch();
-        return sig;
-      }
+      if (found) return Promise.resolve(found.value);
     }
     throw notFound(identityId);
   }
 
   private signWithContext(ctx: win.NativePointer, cert: win.StoreCertificate, hash: Buffer, pin: string): Uint8Array {
+    return this.withKey(ctx, pin, {
+      ncrypt: (h, silent) => this.crypto.ncryptSignSha256(h, hash, { silent }),
+      capi: (key, p) => this.capiSign(key, cert, hash, p),
+    });
+  }
+
+  /**
+   * The certificate's private key (CryptAcquireCertificatePrivateKey) with the PIN handed over:
+   * silently when our consent took one, else the provider may show its own dialog.
+   */
+  private withKey<T>(ctx: win.NativePointer, pin: string, use: { ncrypt: (h: number | bigint, silent: boolean) => T; capi: (key: Extract<win.AcquiredKey, { kind: 'capi' }>, pin: Buffer | null) => T }): T {
     const c = this.crypto;
     const silent = pin !== '';
     const key = c.acquirePrivateKey(ctx, { silent });
@@ -231,31 +276,39 @@ export class WindowsStoreKeyStore implements KeyStore {
             p.fill(0);
           }
         }
-        return c.ncryptSignSha256(key.handle, hash, { silent });
+        return use.ncrypt(key.handle, silent);
       }
-      return this.capiSign(key, cert, hash, pin);
+      const p = silent ? pinBytes(pin, 'utf8') : null;
+      try {
+        return use.capi(key, p);
+      } finally {
+        p?.fill(0);
+      }
     } finally {
       c.releaseKey(key);
     }
   }
 
   /**
-   * CryptoAPI: the key spec the store names, or (Wine says 3, some CSPs say 0) AT_SIGNATURE then
-   * AT_KEYEXCHANGE. Microsoft's older RSA providers cannot hash SHA-256: the same key container is
-   * then opened through the AES-capable provider (PROV_RSA_AES), as Windows itself does.
+   * CryptoAPI: the key spec the store names, or (Wine says 3, some CSPs say 0) each of `order`.
+   * Microsoft's older RSA providers cannot hash SHA-256: the same key container is then opened
+   * through the AES-capable provider (PROV_RSA_AES), as Windows itself does.
    */
-  private capiSign(key: Extract<win.AcquiredKey, { kind: 'capi' }>, cert: win.StoreCertificate, hash: Buffer, pin: string): Uint8Array {
+  private capiSign(key: Extract<win.AcquiredKey, { kind: 'capi' }>, cert: win.StoreCertificate, hash: Buffer, p: Buffer | null): Uint8Array {
+    return this.capiWithSpecs(key, cert, p, [win.AT_SIGNATURE, win.AT_KEYEXCHANGE], (h, spec) => this.crypto.capiSignSha256(h, spec, hash));
+  }
+
+  private capiWithSpecs<T>(key: Extract<win.AcquiredKey, { kind: 'capi' }>, cert: win.StoreCertificate, p: Buffer | null, order: number[], op: (h: number | bigint, spec: number) => T): T {
     const c = this.crypto;
-    const specs = key.keySpec === win.AT_SIGNATURE || key.keySpec === win.AT_KEYEXCHANGE ? [key.keySpec] : [win.AT_SIGNATURE, win.AT_KEYEXCHANGE];
+    const specs = key.keySpec === win.AT_SIGNATURE || key.keySpec === win.AT_KEYEXCHANGE ? [key.keySpec] : order;
     let prov = key.handle;
     let aes: number | bigint | null = null;
-    const p = pin !== '' ? pinBytes(pin, 'utf8') : null;
     try {
       let lastError: unknown = null;
       for (const spec of specs) {
         try {
           if (p) setPinIfTaken(() => c.setCapiPin(prov, spec, p));
-          return c.capiSignSha256(prov, spec, hash);
+          return op(prov, spec);
         } catch (e) {
           if (isAssistantError(e) && e.code === 'WINDOWS_ALGORITHM_UNSUPPORTED' && aes === null && cert.provider && /^Microsoft /.test(cert.provider.provider)) {
             const flags = (cert.provider.flags & win.CRYPT_MACHINE_KEYSET) | (p ? win.CRYPT_SILENT : 0);
@@ -263,7 +316,7 @@ export class WindowsStoreKeyStore implements KeyStore {
             prov = aes;
             try {
               if (p) setPinIfTaken(() => c.setCapiPin(prov, spec, p));
-              return c.capiSignSha256(prov, spec, hash);
+              return op(prov, spec);
             } catch (e2) {
               lastError = e2;
               if (isAssistantError(e2) && (e2.code === 'WINDOWS_KEY_NOT_FOUND' || e2.code === 'WINDOWS_BAD_KEY')) continue;
@@ -278,7 +331,6 @@ export class WindowsStoreKeyStore implements KeyStore {
       }
       throw lastError ?? new AssistantError('WINDOWS_KEY_NOT_FOUND', '找不到该证书对应的私钥', { en: 'no private key for this certificate' });
     } finally {
-      p?.fill(0);
       if (aes !== null) c.releaseContext(aes);
     }
   }

@@ -31,6 +31,8 @@ export const DEFAULT_TIMEOUTS: Record<WorkerMethod, number> = {
   'store.sign': 15_000,
   'store.signDigest': 15_000,
   'store.decrypt': 15_000,
+  // The device decrypts the content too: the caller adds time for its length (envelopeExtraTimeoutMs).
+  'store.decryptEnvelope': 15_000,
   'store.close': 5_000,
   // Within PFX_LIMITS a PFX opens in well under a second; a loaded machine gets plenty of room.
   'pkcs12.open': 20_000,
@@ -40,6 +42,11 @@ export const DEFAULT_TIMEOUTS: Record<WorkerMethod, number> = {
   'skf.describe': 10_000,
   'skf.tokens': 5_000,
 };
+
+/** store.decryptEnvelope's time beyond its table entry: 1 s per 64 KiB of content (a USB key decrypts slowly), at most 128 s. */
+export function envelopeExtraTimeoutMs(contentBytes: number): number {
+  return Math.min(128_000, Math.ceil(contentBytes / (64 * 1024)) * 1_000);
+}
 
 interface Pending {
   id: number;
@@ -108,10 +115,11 @@ export class KeyStoreWorkerClient {
     return this.queue.length + (this.inflight ? 1 : 0);
   }
 
-  call<M extends WorkerMethod>(method: M, params: WorkerMethods[M]['params'], opts: { timeoutMs?: number } = {}): Promise<WorkerMethods[M]['result']> {
+  /** `extraTimeoutMs` adds to the method's timeout (work that grows with the input); `timeoutMs` replaces it. */
+  call<M extends WorkerMethod>(method: M, params: WorkerMethods[M]['params'], opts: { timeoutMs?: number; extraTimeoutMs?: number } = {}): Promise<WorkerMethods[M]['result']> {
     if (this.closed) return Promise.reject(closedError());
     const id = this.nextId++;
-    const timeoutMs = opts.timeoutMs ?? this.timeouts[method] ?? 5_000;
+    const timeoutMs = opts.timeoutMs ?? (this.timeouts[method] ?? 5_000) + (opts.extraTimeoutMs ?? 0);
     return new Promise((resolve, reject) => {
       this.queue.push({ id, method, resolve: resolve as (v: unknown) => void, reject, timeoutMs, message: { type: 'call', id, method, params } });
       this.pump();

@@ -26,6 +26,9 @@ export interface HostOptions {
   exit: (code: number) => void;
 }
 
+/** An envelope's content as the bridge accepts it (MAX_ENVELOPE_BYTES). */
+const MAX_ENVELOPE_CONTENT = 8 * 1024 * 1024;
+
 /** A store kind that cannot do an operation (SKF decryption, the Windows store's digests, …). */
 export function notOnThisStore(kind: string, what: string): AssistantError {
   return new AssistantError('OPERATION_NOT_SUPPORTED', `该类证书存储暂不支持${what}`, { en: `this key store cannot do this (${what})`, details: { store: kind } });
@@ -87,6 +90,18 @@ export function runKeyStoreHost(port: HostPort, opts: HostOptions): void {
         }
         if (!store.signDigest) throw notOnThisStore(store.kind, '对摘要签名');
         return store.signDigest(id, input, algorithm, pin);
+      }
+      case 'store.decryptEnvelope': {
+        const { encryptedKey, content, algorithm, pin } = p;
+        const c = (typeof content === 'object' && content !== null ? content : {}) as Record<string, unknown>;
+        if (!(encryptedKey instanceof Uint8Array) || encryptedKey.length > 64 * 1024 || typeof c['cipher'] !== 'string' || c['cipher'].length > 64
+          || !(c['iv'] instanceof Uint8Array) || c['iv'].length > 32 || !(c['ciphertext'] instanceof Uint8Array) || c['ciphertext'].length > MAX_ENVELOPE_CONTENT
+          || typeof pin !== 'string' || pin.length > 256 || (algorithm !== 'RS256' && algorithm !== 'ES256' && algorithm !== 'SM2-SM3')) {
+          throw new AssistantError('WORKER_BAD_REQUEST', '密钥请求格式错误', { en: 'malformed key request' });
+        }
+        const store = await storeFor(p['store'] as StoreSpec);
+        if (!store.decryptEnvelope) throw notOnThisStore(store.kind, '解开数字信封');
+        return store.decryptEnvelope(String(p['identityId']), encryptedKey, { cipher: c['cipher'], iv: c['iv'], ciphertext: c['ciphertext'] }, algorithm, pin);
       }
       case 'pkcs12.open': {
         const { file, password } = p;

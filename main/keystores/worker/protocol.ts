@@ -1,6 +1,10 @@
 import type { ErrorInfo } from '../../errors.ts';
-import type { KeyIdentity, PinState } from '../types.ts';
+import type { EnvelopeContent, KeyIdentity, PinState } from '../types.ts';
 import type { SignatureAlgorithm } from '../../pki/signature-algorithm.ts';
+import { OID } from '../../pki/oids.ts';
+
+/** Content ciphers an SKF key opens envelopes with (SKF_ImportSessionKey + SKF_Decrypt): SM4-CBC, GM/T 0016 has no AES. */
+export const SKF_ENVELOPE_CIPHERS: readonly string[] = [OID.sm4Cbc];
 
 /**
  * The typed message protocol between the app/CLI (client) and the key-store worker (host).
@@ -68,6 +72,8 @@ export interface WorkerMethods {
   'store.signDigest': { params: { store: StoreSpec; identityId: string; digest: Uint8Array; algorithm: SignatureAlgorithm; pin: string }; result: Uint8Array };
   /** Private-key decryption (RSA PKCS#1 v1.5; SM2 C1C3C2 or DER). */
   'store.decrypt': { params: { store: StoreSpec; identityId: string; ciphertext: Uint8Array; algorithm: SignatureAlgorithm; pin: string }; result: Uint8Array };
+  /** A digital envelope opened inside the device (SKF: SKF_ImportSessionKey + SKF_Decrypt); the content comes back. */
+  'store.decryptEnvelope': { params: { store: StoreSpec; identityId: string; encryptedKey: Uint8Array; content: EnvelopeContent; algorithm: SignatureAlgorithm; pin: string }; result: Uint8Array };
   'store.close': { params: { store: StoreSpec }; result: null };
   /**
    * Opens a PFX file with its password here, in the worker (its key derivations can cost seconds;

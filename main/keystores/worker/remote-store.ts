@@ -1,7 +1,8 @@
-import type { KeyIdentity, KeyStore, KeyStoreEvent, KeyStoreKind, PinState } from '../types.ts';
+import type { EnvelopeContent, KeyIdentity, KeyStore, KeyStoreEvent, KeyStoreKind, PinState } from '../types.ts';
 import type { SignatureAlgorithm } from '../../pki/signature-algorithm.ts';
-import type { KeyStoreWorkerClient } from './client.ts';
-import type { StoreSpec } from './protocol.ts';
+import { envelopeExtraTimeoutMs, type KeyStoreWorkerClient } from './client.ts';
+
+import { SKF_ENVELOPE_CIPHERS, type StoreSpec } from './protocol.ts';
 
 /** A KeyStore that lives in the worker: the only kind the app and the CLI hold. */
 export class WorkerKeyStore implements KeyStore {
@@ -12,6 +13,8 @@ export class WorkerKeyStore implements KeyStore {
   /** Present only for the store kinds that can (the signing path asks no consent for what a key cannot do). */
   readonly signDigest?: (identityId: string, digest: Uint8Array, algorithm: SignatureAlgorithm, pin: string) => Promise<Uint8Array>;
   readonly decrypt?: (identityId: string, ciphertext: Uint8Array, algorithm: SignatureAlgorithm, pin: string) => Promise<Uint8Array>;
+  readonly decryptEnvelope?: (identityId: string, encryptedKey: Uint8Array, content: EnvelopeContent, algorithm: SignatureAlgorithm, pin: string) => Promise<Uint8Array>;
+  readonly envelopeCiphers?: readonly string[];
 
   constructor(client: KeyStoreWorkerClient, spec: StoreSpec) {
     this.client = client;
@@ -20,9 +23,15 @@ export class WorkerKeyStore implements KeyStore {
     if (spec.kind !== 'windows') {
       this.signDigest = (identityId, digest, algorithm, pin) => this.client.call('store.signDigest', { store: this.spec, identityId, digest, algorithm, pin });
     }
-    // SKF (GM/T 0016) has no container decryption that hands the plaintext back; Windows is not wired yet.
-    if (spec.kind === 'pkcs12' || spec.kind === 'pkcs11') {
+    // SKF (GM/T 0016) has no standard container decryption that hands the plaintext back: the key
+    // opens envelopes itself (SKF_ImportSessionKey + SKF_Decrypt). Windows: NCryptDecrypt / CryptDecrypt.
+    if (spec.kind === 'pkcs12' || spec.kind === 'pkcs11' || spec.kind === 'windows') {
       this.decrypt = (identityId, ciphertext, algorithm, pin) => this.client.call('store.decrypt', { store: this.spec, identityId, ciphertext, algorithm, pin });
+    }
+    if (spec.kind === 'skf') {
+      this.envelopeCiphers = SKF_ENVELOPE_CIPHERS;
+      this.decryptEnvelope = (identityId, encryptedKey, content, algorithm, pin) => this.client.call('store.decryptEnvelope',
+        { store: this.spec, identityId, encryptedKey, content, algorithm, pin }, { extraTimeoutMs: envelopeExtraTimeoutMs(content.ciphertext.length) });
     }
   }
 

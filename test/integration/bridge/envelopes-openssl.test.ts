@@ -17,7 +17,7 @@ import { SGD } from '../../../main/bridge/formats/index.ts';
 import { getTestPki, type PkiEntry, type TestPki } from '../../fixtures/pki.ts';
 import { BjcaClient, HebcaClient, startCliBridge, type BridgeEvent, type RunningCli } from '../../support/bridge.ts';
 import { createSoftHsmToken, softHsmAvailable, SOFTHSM_MODULE } from '../../support/softhsm.ts';
-import { buildFakeSkf, fakeSkfEnv, skipFakeSkf } from '../../support/fake-skf.ts';
+import { buildFakeSkf, fakeSkfEnv, makeEncryptionPair, skipFakeSkf, verifyCalls } from '../../support/fake-skf.ts';
 import { bytesToHex, sm2MessageHash } from '../../../main/pki/sm2.ts';
 import { parseCertificate } from '../../../main/pki/certificate.ts';
 
@@ -339,6 +339,63 @@ describe('the fake SKF SM2 key (GM/T 0016)', () => {
       assert.equal(await c.call('SOF_GetLastError'), SOR.CERT_NOT_FOUND);
       assert.match(String(await c.call('SOF_GetLastErrMsg')), /拔出/);
       c.close();
+    } finally {
+      await cli.stop();
+    }
+  });
+  test('with an encryption pair in the container: SOF_ExportExChangeUserCert hands it out, SOF_DecryptData and HEBCA UnEnvelopB64 open envelopes for it on the key (consent 解密 naming it, recorded); SOF_PriKeyDecrypt stays refused; Deny and a wrong PIN reach the page', { skip: skipFakeSkf }, async () => {
+    const e = pki.get('hebca-sm2-ent');
+    const skfDir = fs.mkdtempSync(path.join(dir, 'skf-enc-'));
+    const lib = buildFakeSkf(skfDir);
+    const pair = makeEncryptionPair(e, pki.get(e.chain[0]!), skfDir);
+    const made = fakeSkfEnv(e, skfDir, pair.env);
+    let answer = 'allow 12345678';
+    const cli = await startCliBridge(['--skf', lib, '--allow-origin', ORIGIN], { answer: () => answer, env: { ...process.env, ...made.env } });
+    try {
+      const c = await BjcaClient.open(cli.bjca, ORIGIN);
+      const id = String(await c.call('SOF_GetUserList')).split('&&&')[0]!.split('||')[1]!;
+      const exchange = String(await c.call('SOF_ExportExChangeUserCert', id));
+      assert.equal(exchange, fs.readFileSync(pair.certDer).toString('base64'), 'the encryption certificate, not the signing one');
+      assert.equal(String(await c.call('SOF_ExportUserCert', id)), certB64(e));
+      const text = '招标文件：国密数字信封，由 USB Key 解开';
+      const env = String(await c.call('SOF_EncryptData', exchange, text));
+      const verifies = verifyCalls(made.files);
+      assert.equal(await c.call('SOF_DecryptData', id, env), text, String(await c.call('SOF_GetLastErrMsg')));
+      assert.equal(verifyCalls(made.files), verifies + 1);
+      const consent = lastConsent(cli);
+      assert.equal(consent['operation'], 'decrypt');
+      assert.equal((consent['content'] as Record<string, string>)['preview'], '解密');
+      const encFingerprint = createHash('sha256').update(fs.readFileSync(pair.certDer)).digest('hex');
+      assert.equal((consent['certificate'] as Record<string, string>)['fingerprintSha256']!.replace(/:/g, '').toLowerCase(), encFingerprint, 'the consent names the certificate whose key decrypts');
+      assert.equal((consent['certificate'] as Record<string, string>)['uscc'], e.expect.uscc);
+      assert.equal(lastSigned(cli)['operation'], 'decrypt');
+      assert.ok(!JSON.stringify(cli.events).includes(text), 'the plaintext appears in no event');
+      // An envelope for the signing certificate is not for this key's encryption pair.
+      assert.equal(await c.call('SOF_DecryptData', id, String(await c.call('SOF_EncryptData', certB64(e), 'x'))), '');
+      assert.equal(await c.call('SOF_GetLastError'), SOR.DECRYPT);
+      // Raw private-key decryption has no standard SKF call: refused before any consent.
+      const consents = cli.events.filter((x) => x.event === 'consent').length;
+      assert.equal(await c.call('SOF_PriKeyDecrypt', id, String(await c.call('SOF_PubKeyEncrypt', exchange, 'x'))), '');
+      assert.equal(await c.call('SOF_GetLastError'), SOR.NOT_SUPPORTED);
+      assert.equal(cli.events.filter((x) => x.event === 'consent').length, consents);
+      answer = 'deny';
+      assert.equal(await c.call('SOF_DecryptData', id, env), '');
+      assert.equal(await c.call('SOF_GetLastError'), SOR.USER_DENIED);
+      answer = 'allow 00000000';
+      assert.equal(await c.call('SOF_DecryptData', id, env), '');
+      assert.equal(await c.call('SOF_GetLastError'), SOR.PIN_INCORRECT);
+      assert.equal(verifyCalls(made.files), verifies + 2, 'the wrong PIN was tried once, never retried');
+      c.close();
+      answer = 'allow 12345678';
+      const h = await HebcaClient.open(cli.hebca, ORIGIN);
+      const data = Buffer.from('河北CA 信封 → USB Key');
+      const sealed = await h.call('EnvelopB64', { b64data: data.toString('base64'), certs: [{ cert: exchange }] });
+      assert.equal(sealed['ret'], 0, String(sealed['msg']));
+      const u = await h.call('UnEnvelopB64', { b64data: sealed['b64data'] });
+      assert.equal(u['ret'], 0, String(u['msg']));
+      assert.ok(Buffer.from(String(u['b64data']), 'base64').equals(data));
+      assert.equal(lastSigned(cli)['protocol'], 'hebca');
+      h.close();
     } finally {
       await cli.stop();
     }

@@ -8,7 +8,7 @@ import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, createPublicKey, verify } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { buildEnvelope, envelopeFor, publicKeyEncrypt } from '../../../main/bridge/formats/envelope.ts';
+import { buildEnvelope, envelopeFor, openEnvelopeContent, publicKeyEncrypt } from '../../../main/bridge/formats/envelope.ts';
 import { Pkcs12KeyStore } from '../../../main/keystores/pkcs12/store.ts';
 import type { KeyStore } from '../../../main/keystores/types.ts';
 import { createSigningPath, type ConsentAnswer, type ConsentView, type SignatureRecord, type SigningKey } from '../../../main/login/signing-path.ts';
@@ -84,6 +84,36 @@ describe('decryption through the signing path', () => {
     assert.equal(asked.length, 0);
   });
 
+  test('an envelope: a store that decrypts gives the session key and the path opens the content; a device store (decryptEnvelope) opens it itself, and content it cannot decrypt is refused before anyone is asked', async () => {
+    const entry = pki.get('hebca-sm2-ent');
+    const key = await keyOf(entry);
+    const text = new TextEncoder().encode('投标报价（国密信封）');
+    const env = envelopeFor(buildEnvelope(text, [key.certificate]), key.certificate);
+    const soft = world(() => ({ allow: true, secret: entry.pfx!.password }));
+    const opened = await soft.path.decrypt({ origin: ORIGIN, protocol: 'bjca', key, ciphertext: env.encryptedKey, content: env.content });
+    assert.deepEqual(Buffer.from(opened), Buffer.from(text));
+    assert.equal(soft.records.at(-1)!.contentSha256, createHash('sha256').update(env.encryptedKey).digest('hex'), 'recorded like any decryption');
+    const handed: Array<[Uint8Array, string, string]> = [];
+    const device: KeyStore = {
+      kind: 'skf', listIdentities: () => key.store.listIdentities(), pinState: (i) => key.store.pinState(i), sign: (...a) => key.store.sign(...a), close: async () => {},
+      envelopeCiphers: [env.content.cipher],
+      decryptEnvelope: async (_id, wrapped, content, _alg, pin) => {
+        handed.push([wrapped, content.cipher, pin]);
+        return new TextEncoder().encode('device');
+      },
+    };
+    const hw = world(() => ({ allow: true, secret: '12345678' }));
+    const out = await hw.path.decrypt({ origin: ORIGIN, protocol: 'hebca', key: { ...key, store: device }, ciphertext: env.encryptedKey, content: env.content });
+    assert.equal(new TextDecoder().decode(out), 'device');
+    assert.deepEqual(handed, [[env.encryptedKey, env.content.cipher, '12345678']], 'the wrapped key, the content and the consent PIN go to the device');
+    assert.equal(hw.asked.length, 1);
+    assert.equal(hw.asked[0]!.operation, 'decrypt');
+    assert.equal(hw.records.length, 1);
+    await assert.rejects(hw.path.decrypt({ origin: ORIGIN, protocol: 'hebca', key: { ...key, store: device }, ciphertext: env.encryptedKey, content: { ...env.content, cipher: '2.16.840.1.101.3.4.1.2' } }), { code: 'OPERATION_NOT_SUPPORTED' });
+    await assert.rejects(hw.path.decrypt({ origin: ORIGIN, protocol: 'hebca', key: { ...key, store: device }, ciphertext: env.encryptedKey }), { code: 'OPERATION_NOT_SUPPORTED' }, 'no raw decryption on a device store');
+    assert.equal(hw.asked.length, 1, 'nothing asked for what the key cannot do');
+  });
+
   test('SHA-1 and prehashed signatures: PKCS#1 v1.5 that node verifies; the consent shows the page digest in hex', async () => {
     const entry = pki.get('bjca-ent');
     const key = await keyOf(entry);
@@ -138,6 +168,6 @@ describe('formats', () => {
     assert.equal(envelopeFor(env, other).keyKind, 'RSA', 'either recipient finds its own info');
     assert.throws(() => envelopeFor(env, sm2), { code: 'ENVELOPE_NOT_FOR_RECIPIENT' });
     const opened = envelopeFor(env, rsa);
-    assert.throws(() => opened.open(new Uint8Array(8)), { code: 'DECRYPT_FAILED' }, 'a session key of the wrong size');
+    assert.throws(() => openEnvelopeContent(opened.content, new Uint8Array(8)), { code: 'DECRYPT_FAILED' }, 'a session key of the wrong size');
   });
 });

@@ -3,7 +3,8 @@
 // spec 3 from Wine). The real DLLs are exercised by test/windows/winstore.win.test.ts under Wine.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash, createPrivateKey, createPublicKey, privateEncrypt, verify } from 'node:crypto';
+import { constants, createHash, createPrivateKey, createPublicKey, privateEncrypt, publicEncrypt, randomBytes, verify } from 'node:crypto';
+import { rsaPkcs1Decrypt } from '../../../main/pki/rsa-pkcs1.ts';
 import { readFileSync } from 'node:fs';
 import * as win from '../../../main/keystores/windows/binding.ts';
 import { WindowsStoreKeyStore, type WindowsCrypto } from '../../../main/keystores/windows/store.ts';
@@ -91,6 +92,24 @@ function fakeWindows(b: Behaviour = {}) {
       calls.push(`ncrypt sign silent=${opts.silent}`);
       return new Uint8Array(sign(Buffer.from(hash)));
     },
+    // PKCS#1 v1.5 decryption as the providers do it: a block that does not unpad is NTE_BAD_DATA.
+    capiDecrypt: (h, spec, ct) => {
+      calls.push(`capi decrypt ${h} ${spec}`);
+      if (b.realSpec !== undefined && spec !== b.realSpec) throw winError(0x8009000d, 'CryptGetUserKey');
+      return unpadOr(ct, 'CryptDecrypt');
+    },
+    ncryptDecrypt: (_h, ct, opts) => {
+      calls.push(`ncrypt decrypt silent=${opts.silent}`);
+      if (b.wrongPinFor !== undefined && pin === b.wrongPinFor) throw winError(0x8010006b, 'NCryptDecrypt');
+      return unpadOr(ct, 'NCryptDecrypt');
+    },
+  };
+  const unpadOr = (ct: Uint8Array, fn: string): Uint8Array => {
+    try {
+      return rsaPkcs1Decrypt(b.key ?? leafKey, ct);
+    } catch {
+      throw winError(0x80090005, fn);
+    }
   };
   return { fake, calls };
 }
@@ -159,6 +178,24 @@ test('refusals before any key is touched: unknown or malformed id, SM2/ES256 ask
   assert.ok(!calls.some((c) => c.startsWith('acquire')));
   const swapped = fakeWindows({ keySpec: win.AT_SIGNATURE, key: otherKey });
   await assert.rejects(new WindowsStoreKeyStore({}, swapped.fake).sign(fp.toUpperCase(), data, 'RS256', ''), (e: { code: string }) => e.code === 'KEY_CERT_MISMATCH');
+});
+
+test('decryption: CryptDecrypt with the exchange key first (Wine\'s spec 3), NCryptDecrypt for CNG keys with the PIN silently; a block for another key is DECRYPT_FAILED; SM2 is refused before the key is touched', async () => {
+  const secret = randomBytes(16);
+  const block = publicEncrypt({ key: pub, padding: constants.RSA_PKCS1_PADDING }, secret);
+  const capi = fakeWindows({ realSpec: win.AT_SIGNATURE });
+  assert.ok(Buffer.from(await new WindowsStoreKeyStore({}, capi.fake).decrypt(fp, block, 'RS256', '')).equals(secret));
+  assert.deepEqual(capi.calls.filter((c) => /decrypt|release/.test(c)), [`capi decrypt 1 ${win.AT_KEYEXCHANGE}`, `capi decrypt 1 ${win.AT_SIGNATURE}`, 'release capi']);
+  const cng = fakeWindows({ kind: 'ncrypt', wrongPinFor: '0000' });
+  assert.ok(Buffer.from(await new WindowsStoreKeyStore({}, cng.fake).decrypt(fp, block, 'RS256', '1234')).equals(secret));
+  assert.deepEqual(cng.calls.filter((c) => c.includes('ncrypt')), ['ncrypt pin', 'ncrypt decrypt silent=true', 'release ncrypt']);
+  await assert.rejects(new WindowsStoreKeyStore({}, cng.fake).decrypt(fp, block, 'RS256', '0000'), (e: { code: string }) => e.code === 'PIN_INCORRECT');
+  const forOther = publicEncrypt({ key: createPublicKey(otherKey), padding: constants.RSA_PKCS1_PADDING }, secret);
+  await assert.rejects(new WindowsStoreKeyStore({}, fakeWindows().fake).decrypt(fp, forOther, 'RS256', ''), (e: { code: string }) => e.code === 'DECRYPT_FAILED');
+  const { fake, calls } = fakeWindows();
+  await assert.rejects(new WindowsStoreKeyStore({}, fake).decrypt(fp, block.subarray(1), 'RS256', ''), (e: { code: string }) => e.code === 'DECRYPT_FAILED');
+  await assert.rejects(new WindowsStoreKeyStore({}, fake).decrypt(fp, block, 'SM2-SM3', ''), (e: { code: string }) => e.code === 'ALGORITHM_MISMATCH');
+  assert.ok(!calls.some((c) => c.startsWith('acquire')), 'a block of the wrong size and the wrong algorithm never reach the key');
 });
 
 test('Win32 errors map to stable codes with zh-CN messages; the number stays in details', () => {
