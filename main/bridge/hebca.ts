@@ -57,6 +57,8 @@ type Impl = (params: Record<string, unknown>) => Promise<Record<string, unknown>
 /** One WebSocket connection speaking the HEBCA P11 protocol; selection and login live here. */
 export class HebcaSession {
   private selected: string | null = null;
+  /** SelectCryptCert was the last choice: GetCertB64 hands out the encryption certificate where the key has one. */
+  private crypt = false;
   private loggedIn = false;
   private pagePin: string | undefined;
   private readonly rate: FrameRate;
@@ -208,21 +210,27 @@ export class HebcaSession {
         const list = await this.list();
         if (list.length === 0) fail(HEBCA_ERR.NO_CERT, '没有找到证书，请插入 USB Key');
         this.selected = list[0]!.id;
+        this.crypt = false;
         return {};
       },
       SelectCryptCert: async () => {
         const list = await this.list();
         if (list.length === 0) fail(HEBCA_ERR.NO_CERT, '没有找到证书，请插入 USB Key');
         this.selected = list[0]!.id;
+        this.crypt = true;
         return {};
       },
       GetSignCert: async (p) => {
         this.selected = (await this.byIndex(p)).id;
+        this.crypt = false;
         return {};
       },
       GetSubjectItem: async (p) => ({ content: subjectItem(parsedCertificate(await this.current()), p['index']) }),
       GetSignCertNotAfter: async (p) => ({ certnotafter: hebcaNotAfter(parsedCertificate(await this.byIndex(p))) }),
-      GetCertB64: async () => ({ cert: b64((await this.current()).certificate) }),
+      GetCertB64: async () => {
+        const c = await this.current();
+        return { cert: b64(this.crypt ? c.encryptionCertificate ?? c.certificate : c.certificate) };
+      },
       GetCertList: async () => ({ certSnList: formatHebcaCertSnList((await this.list()).map((c) => parsedCertificate(c))) }),
       IsCertOnline: async (p) => {
         const want = strParam(p, 'cn');

@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import { AssistantError } from '../errors.ts';
 import type { EnvelopeContent, KeyStore } from '../keystores/types.ts';
+import { envelopeCipherNotOnDevice } from '../keystores/errors.ts';
 import { openEnvelopeContent } from '../bridge/formats/envelope.ts';
 import type { SignatureAlgorithm } from '../pki/signature-algorithm.ts';
 import { parseCertificate, type ParsedCertificate } from '../pki/certificate.ts';
@@ -354,7 +355,7 @@ export function createSigningPath(opts: SigningPathOptions): SigningPath {
       // What the key cannot do is refused before anyone is asked.
       const onDevice = content !== undefined && store.decryptEnvelope !== undefined;
       if (onDevice && !(store.envelopeCiphers ?? []).includes(content.cipher)) {
-        throw new AssistantError('OPERATION_NOT_SUPPORTED', 'USB Key 只能解开 SM4 加密的数字信封，该信封的内容用其他算法加密', { en: 'this key cannot open envelopes of this content cipher', details: { cipher: content.cipher } });
+        throw envelopeCipherNotOnDevice(content.cipher);
       }
       if (!onDevice && !store.decrypt) throw new AssistantError('OPERATION_NOT_SUPPORTED', '该类证书存储暂不支持解密', { en: 'this key store cannot decrypt' });
       return (await consented(req, 'decrypt', describeContent(req.ciphertext, 'decrypt'), async (pin) => {
