@@ -315,11 +315,11 @@ export interface SignatureListView {
 export interface BridgeStatusView {
   /** off: policy turned it off; serving: listening (some ports may be held by another program); failed: did not start. */
   state: 'off' | 'serving' | 'failed';
-  protocols: Array<'bjca' | 'hebca'>;
+  protocols: Array<'bjca' | 'hebca' | 'jit'>;
   /** ws://127.0.0.1:21051/xtxapp/ … */
   endpoints: string[];
   /** Ports another program (usually the CA's own assistant) already holds: left to it, never fought over. */
-  busyPorts: Array<{ protocol: 'bjca' | 'hebca'; port: number }>;
+  busyPorts: Array<{ protocol: 'bjca' | 'hebca' | 'jit'; port: number }>;
   /** For clerks, null when there is nothing to say. */
   message: string | null;
   messageEn: string | null;

@@ -136,7 +136,7 @@ async function start(): Promise<void> {
   // (createSigningPath({ slot: consentSlot, ... })) share this slot.
   const consentSlot = createConsentSlot();
   // The wss leaf the installer issued per machine (%ProgramData%\CertAssistant\bridge); the portal pins its SHA-256.
-  const bridgeTls = policy.bridgeEnabled && policy.bridgeProtocols.includes('bjca') ? loadLocalhostTls(bridgeTlsDir(process.platform, process.env)) : null;
+  const bridgeTls = policy.bridgeEnabled && (policy.bridgeProtocols.includes('bjca') || policy.bridgeProtocols.includes('jit')) ? loadLocalhostTls(bridgeTlsDir(process.platform, process.env)) : null;
   const bridgeCertificateSha256: string | null = bridgeTls?.certificateSha256 ?? null;
   portalView = createPortalView({
     window: win,
