@@ -91,6 +91,21 @@ export interface ExpiryView {
   renewalUrl: string | null;
 }
 
+/** A reminder that a certificate expires (30, 7, 1 days before notAfter, or has expired), with who renews it. */
+export interface ExpiryReminderView {
+  fingerprint: string;
+  enterpriseName: string | null;
+  /** 30, 7, 1; 0 once expired: what a dismissal silences (until the next threshold). */
+  threshold: number;
+  daysLeft: number;
+  title: string;
+  titleEn: string;
+  body: string;
+  bodyEn: string;
+  /** The issuing CA's website (online renewal), from the CA profiles. */
+  renewalUrl: string | null;
+}
+
 export interface CertificateListView {
   certificates: CertificateView[];
   /** Stores that could not be read (a driver failed): shown, never hidden. */
@@ -300,11 +315,11 @@ export interface SignatureListView {
 export interface BridgeStatusView {
   /** off: policy turned it off; serving: listening (some ports may be held by another program); failed: did not start. */
   state: 'off' | 'serving' | 'failed';
-  protocols: Array<'bjca' | 'hebca'>;
+  protocols: Array<'bjca' | 'hebca' | 'jit'>;
   /** ws://127.0.0.1:21051/xtxapp/ … */
   endpoints: string[];
   /** Ports another program (usually the CA's own assistant) already holds: left to it, never fought over. */
-  busyPorts: Array<{ protocol: 'bjca' | 'hebca'; port: number }>;
+  busyPorts: Array<{ protocol: 'bjca' | 'hebca' | 'jit'; port: number }>;
   /** For clerks, null when there is nothing to say. */
   message: string | null;
   messageEn: string | null;
@@ -348,6 +363,10 @@ export interface AssistantContract {
   /** Main asks where to save (a dialog); the renderer never names a path. */
   'signatures:export': { request: SignatureFilter; response: { saved: boolean; count: number; fileName: string | null } };
   'bridge:status': { request: void; response: BridgeStatusView };
+  /** Expiry reminders not dismissed (the guide's banner); empty when policy turns reminders off. */
+  'reminders:active': { request: void; response: { reminders: ExpiryReminderView[] } };
+  /** 不再提醒: quiet until the next threshold (30 → 7 → 1 → expired); returns what is still active. */
+  'reminders:dismiss': { request: { fingerprint: string; threshold: number }; response: { reminders: ExpiryReminderView[] } };
 }
 
 // ---------- channels: embedded portal pages (allowed portal origins only) ----------
@@ -373,6 +392,8 @@ export interface AssistantEvents {
   /** A USB key was inserted or removed, or a file opened: reload the list. */
   'certs:changed': { reason: string };
   'portal:navigated': { url: string };
+  /** Main asks the window to show a screen (a tray entry or an expiry notice was clicked). */
+  'app:show': { screen: 'certs' };
 }
 export type AssistantEventName = keyof AssistantEvents;
 
@@ -385,9 +406,10 @@ export const ASSISTANT_CHANNELS = [
   'guide:sites', 'guide:search', 'guide:browse', 'guide:item', 'guide:hot', 'guide:ask', 'guide:manual', 'guide:manualSection',
   'signatures:list', 'signatures:export',
   'bridge:status',
+  'reminders:active', 'reminders:dismiss',
 ] as const satisfies readonly AssistantChannel[];
 export const PORTAL_CHANNELS = ['portal:authenticate'] as const satisfies readonly PortalChannel[];
-export const ASSISTANT_EVENTS = ['consent:requested', 'consent:closed', 'certs:changed', 'portal:navigated'] as const satisfies readonly AssistantEventName[];
+export const ASSISTANT_EVENTS = ['consent:requested', 'consent:closed', 'certs:changed', 'portal:navigated', 'app:show'] as const satisfies readonly AssistantEventName[];
 
 // A channel missing from the lists above is a compile error here.
 type Missing<All, Listed> = Exclude<All, Listed>;

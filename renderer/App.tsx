@@ -53,9 +53,12 @@ export function App() {
     invoke('consent:current').then(setConsent, () => {});
     const offReq = onEvent('consent:requested', (r) => setConsent(r));
     const offClosed = onEvent('consent:closed', (e) => setConsent((c) => (c && c.requestId === e.requestId ? null : c)));
+    // A tray entry or an expiry notice was clicked.
+    const offShow = onEvent('app:show', (e) => setScreen(e.screen));
     return () => {
       offReq();
       offClosed();
+      offShow();
     };
   }, []);
 

@@ -19,6 +19,9 @@ import { bridgeTlsDir, startAppBridge, type AppBridge } from '../assistant/app-b
 import { createCertificateService, usbKeyStores } from '../assistant/certificates.ts';
 import { probeDrivers } from '../assistant/first-run.ts';
 import { createGuideService } from '../assistant/guide-service.ts';
+import { createExpiryReminderService } from '../assistant/expiry-reminder-service.ts';
+import { reminderStateFile } from '../assistant/expiry-reminders.ts';
+import { startExpiryTray, type ExpiryTray } from './expiry-tray.ts';
 import { createAssistantIpc, type AssistantIpc } from '../assistant/ipc-handlers.ts';
 import { policySettingsView } from '../assistant/policy-settings.ts';
 import { createSignatureLogService } from '../assistant/signature-log-service.ts';
@@ -109,6 +112,7 @@ async function start(): Promise<void> {
     win.show();
   });
 
+  let tray: ExpiryTray | null = null;
   const emit: AssistantWorld['emit'] = (event, payload) => {
     if (event === 'consent:requested') {
       // The consent must be seen: bring the assistant's own window to the front.
@@ -116,14 +120,23 @@ async function start(): Promise<void> {
       win.show();
       win.focus();
     }
+    if (event === 'certs:changed') tray?.refresh();
     if (!win.isDestroyed()) win.webContents.send(ASSISTANT_EVENT_CHANNEL, { event, payload });
+  };
+  // A tray entry or an expiry notice was clicked: the window, on the certificate screen.
+  const showCertificates = (): void => {
+    if (win.isDestroyed()) return;
+    if (win.isMinimized()) win.restore();
+    win.show();
+    win.focus();
+    emit('app:show', { screen: 'certs' });
   };
 
   // One consent on screen at a time: the embedded portal's login and the bridge's signing path
   // (createSigningPath({ slot: consentSlot, ... })) share this slot.
   const consentSlot = createConsentSlot();
   // The wss leaf the installer issued per machine (%ProgramData%\CertAssistant\bridge); the portal pins its SHA-256.
-  const bridgeTls = policy.bridgeEnabled && policy.bridgeProtocols.includes('bjca') ? loadLocalhostTls(bridgeTlsDir(process.platform, process.env)) : null;
+  const bridgeTls = policy.bridgeEnabled && (policy.bridgeProtocols.includes('bjca') || policy.bridgeProtocols.includes('jit')) ? loadLocalhostTls(bridgeTlsDir(process.platform, process.env)) : null;
   const bridgeCertificateSha256: string | null = bridgeTls?.certificateSha256 ?? null;
   portalView = createPortalView({
     window: win,
@@ -147,7 +160,8 @@ async function start(): Promise<void> {
   const trustAnchors = (): ParsedCertificate[] => (anchors ??= loadTrustAnchors(policy.trustAnchorDirs, { onSkipped: () => {} }));
   let revocation: ReturnType<typeof revocationSettingsFromPolicy> | null = null;
   // The same folder `cert-assistant log` reads (%APPDATA%\CertAssistant), so the CLI sees the app's signatures.
-  const signatureLog = new SignatureLog(userDataDir(process.platform, process.env, os.homedir()));
+  const dataDir = userDataDir(process.platform, process.env, os.homedir());
+  const signatureLog = new SignatureLog(dataDir);
   const certificates = createCertificateService({
     now: () => new Date(),
     appVersion: app.getVersion(),
@@ -170,6 +184,13 @@ async function start(): Promise<void> {
   // Updates: decided from policy and how this copy was installed (main/updates/plan.ts).
   const updatePlan = updatePlanFor(policy);
   startUpdates(updatePlan, (line) => console.log(`[updates] ${line}`));
+  // Expiry reminders (policy expiryReminders): a notice at start, the tray, the guide's banner; state beside the signature log.
+  const reminders = createExpiryReminderService({
+    certificates: async () => (await certificates.list()).certificates,
+    now: () => new Date(),
+    enabled: policy.expiryReminders,
+    stateFile: reminderStateFile(dataDir),
+  });
   const guide = createGuideService({ publicKeyPem: policy.guideBundlePublicKey, updateDir: path.join(app.getPath('userData'), 'guide-updates') });
   const world: AssistantWorld = {
     now: () => new Date(),
@@ -185,6 +206,7 @@ async function start(): Promise<void> {
     },
     certificates,
     guide,
+    reminders,
     portalView,
     pickPfxFile: async () => {
       const r = await dialog.showOpenDialog(win, {
@@ -258,10 +280,12 @@ async function start(): Promise<void> {
     quitting = true;
     e.preventDefault();
     for (const u of unwatch) u();
+    tray?.dispose();
     const done = Promise.allSettled([bridge.stop(), certificates.closeAll(), worker.close()]);
     void Promise.race([done, new Promise((r) => setTimeout(r, 3_000))]).then(() => app.quit());
   });
   await win.loadURL(`${ASSISTANT_ORIGIN}/index.html`);
+  tray = startExpiryTray({ reminders, lang: world.language ?? 'zh', showCertificates, log: (line) => console.warn(`[reminders] ${line}`) });
 }
 
 const cliAt = process.argv.indexOf('--cli');

@@ -102,7 +102,7 @@ export function consentReportingPath(path: SigningPath, presenter: Pick<BridgeCo
     get(target, key) {
       const v: unknown = Reflect.get(target, key, target);
       if (typeof v !== 'function') return v;
-      if (key !== 'sign' && key !== 'decrypt') return (v as (...a: unknown[]) => unknown).bind(target);
+      if (key !== 'sign' && key !== 'signChoosing' && key !== 'decrypt') return (v as (...a: unknown[]) => unknown).bind(target);
       if (!wrapped.has(key)) wrapped.set(key, report((v as (...a: unknown[]) => Promise<unknown>).bind(target)));
       return wrapped.get(key);
     },
@@ -121,6 +121,7 @@ export function bridgeHostStores(stores: RegisteredStore[], presenter: Pick<Brid
 const PROTOCOL_NAME: Record<BridgeProtocol, { zh: string; en: string }> = {
   bjca: { zh: '北京CA 证书应用环境', en: 'BJCA XTXApp' },
   hebca: { zh: '河北CA 助手', en: 'HEBCA assistant' },
+  jit: { zh: '吉大正元 网关客户端', en: 'JIT gateway client' },
 };
 
 /** The certificate screen's line: what is served, and which ports another program holds (we do not fight it). */

@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { expiryNotice } from '../pki/expiry.ts';
+import type { ExpiryReminderView } from '../../common/ipc-contract.ts';
 
 /** Days before notAfter at which a reminder starts again after a dismissal; 0 = expired. */
 export const REMINDER_THRESHOLDS = [30, 7, 1] as const;
@@ -24,16 +25,8 @@ export interface ReminderState {
   certificates: Record<string, { lastShownDay?: number; dismissedThreshold?: number }>;
 }
 
-export interface ExpiryReminder {
-  fingerprint: string;
-  /** The threshold this reminder belongs to (30, 7, 1; 0 once expired): what a dismissal silences. */
-  threshold: number;
-  daysLeft: number;
-  title: string;
-  titleEn: string;
-  body: string;
-  bodyEn: string;
-}
+/** One reminder, as the guide's banner, the notice and the tray show it (the contract's shape). */
+export type ExpiryReminder = ExpiryReminderView;
 
 const DAY = 86_400_000;
 /** The clerk's calendar day (UTC+8), as the expiry module counts days. */
@@ -53,6 +46,18 @@ export function emptyReminderState(): ReminderState {
 
 /** Reminders to show now: enabled by policy, due by date, not shown today, not dismissed at this threshold. */
 export function dueReminders(certs: readonly ReminderCertificate[], state: ReminderState, now: Date, opts: { enabled: boolean }): ExpiryReminder[] {
+  return reminders(certs, state, now, { ...opts, onceADay: true });
+}
+
+/**
+ * Reminders a screen shows while they hold (the guide's banner): as `dueReminders`, but shown
+ * today or not — only a dismissal at this threshold silences them.
+ */
+export function activeReminders(certs: readonly ReminderCertificate[], state: ReminderState, now: Date, opts: { enabled: boolean }): ExpiryReminder[] {
+  return reminders(certs, state, now, { ...opts, onceADay: false });
+}
+
+function reminders(certs: readonly ReminderCertificate[], state: ReminderState, now: Date, opts: { enabled: boolean; onceADay: boolean }): ExpiryReminder[] {
   if (!opts.enabled) return [];
   const today = chinaDay(now);
   const out: ExpiryReminder[] = [];
@@ -65,7 +70,7 @@ export function dueReminders(certs: readonly ReminderCertificate[], state: Remin
     const threshold = reminderThreshold(notice.daysLeft, notice.level === 'expired');
     if (threshold === null) continue;
     const s = state.certificates[c.fingerprint];
-    if (s?.lastShownDay === today) continue;
+    if (opts.onceADay && s?.lastShownDay === today) continue;
     // A dismissal holds until the certificate reaches a smaller threshold.
     if (s?.dismissedThreshold !== undefined && threshold >= s.dismissedThreshold) continue;
     const who = c.enterpriseName?.trim() || '证书';
@@ -73,12 +78,14 @@ export function dueReminders(certs: readonly ReminderCertificate[], state: Remin
     const expired = notice.level === 'expired';
     out.push({
       fingerprint: c.fingerprint,
+      enterpriseName: c.enterpriseName?.trim() || null,
       threshold,
       daysLeft: notice.daysLeft,
       title: expired ? `证书已过期：${who}` : `证书即将到期：${who}`,
       titleEn: expired ? `Certificate expired: ${whoEn}` : `Certificate expiring: ${whoEn}`,
       body: `${who}的${notice.message}`.replace(/^证书的证书/, '证书'),
       bodyEn: c.enterpriseName?.trim() ? `${c.enterpriseName.trim()}: ${notice.messageEn}` : notice.messageEn,
+      renewalUrl: notice.renewal.website,
     });
   }
   return out;

@@ -49,6 +49,8 @@ interface BridgePending {
   answer: (a: ConsentAnswer) => void;
   retry: { resolve: (pin: string) => void; reject: (e: AssistantError) => void } | null;
   outcome: ((r: ConsentSubmitResult | 'retry', error?: ErrorView) => void) | null;
+  /** Several candidates (JIT filters): the certificate id shown → its index in the path's `choices`. */
+  choiceOf?: Map<string, number>;
 }
 
 const DEFAULT_CONSENT_TIMEOUT_MS = 5 * 60 * 1000;
@@ -249,6 +251,8 @@ export function createAssistantIpc(world: AssistantWorld): AssistantIpc {
       return s;
     },
     'bridge:status': async () => world.bridge?.status() ?? { state: 'off', protocols: [], endpoints: [], busyPorts: [], message: null, messageEn: null },
+    'reminders:active': async () => ({ reminders: (await world.reminders?.active()) ?? [] }),
+    'reminders:dismiss': async ({ fingerprint, threshold }) => ({ reminders: (await world.reminders?.dismiss({ fingerprint, threshold })) ?? [] }),
     'signatures:list': async (filter) => signatures().list(filter),
     'signatures:export': async (filter) => {
       const r = await signatures().exportCsv(filter);
@@ -332,7 +336,8 @@ export function createAssistantIpc(world: AssistantWorld): AssistantIpc {
         b.outcome = (r, error) => resolve({ r, ...(error ? { error } : {}) });
       });
       // An empty PIN (only offered when policy lets the page's PIN unlock the key) leaves the page's PIN in use.
-      if (b.state === 'asking') b.answer(pin === '' ? { allow: true } : { allow: true, secret: pin });
+      const choice = b.choiceOf?.get(certificateId);
+      if (b.state === 'asking') b.answer({ allow: true, ...(pin === '' ? {} : { secret: pin }), ...(choice !== undefined ? { choice } : {}) });
       else if (b.state === 'retry' && b.retry) b.retry.resolve(pin);
       b.state = 'signing';
       b.retry = null;
@@ -355,15 +360,24 @@ export function createAssistantIpc(world: AssistantWorld): AssistantIpc {
       const { certificates } = await world.certificates.list();
       const cert = certificates.find((c) => c.fingerprintSha256 === view.certificate.fingerprintSha256);
       if (!cert) throw new AssistantError('NO_CERTIFICATE', '找不到该证书，USB Key 可能已拔出', { en: 'Certificate not found; the USB key may have been removed' });
+      // Several candidates: the Consent screen lists them (the first preselected) and the user picks.
+      const choiceOf = new Map<string, number>();
+      const candidates = [cert];
+      (view.choices ?? []).forEach((c, i) => {
+        const found = i === 0 ? cert : certificates.find((x) => x.fingerprintSha256 === c.fingerprintSha256);
+        if (!found || choiceOf.has(found.id)) return;
+        choiceOf.set(found.id, i);
+        if (i > 0) candidates.push(found);
+      });
       if (signal.aborted || pending) return { allow: false };
       const now = world.now();
       const requestView: ConsentRequestView = {
-        requestId: view.id, origin: view.origin, expectedUscc: null, candidates: [cert],
+        requestId: view.id, origin: view.origin, expectedUscc: null, candidates,
         createdAt: now.toISOString(), expiresAt: view.expiresAt, ...bridgeConsentFields(view),
         ...(view.pinFromPage ? { pinFromPage: true } : {}),
       };
       return new Promise<ConsentAnswer>((resolve) => {
-        const b: BridgePending = { state: 'asking', answer: resolve, retry: null, outcome: null };
+        const b: BridgePending = { state: 'asking', answer: resolve, retry: null, outcome: null, ...(choiceOf.size > 1 ? { choiceOf } : {}) };
         const left = Math.max(0, Date.parse(view.expiresAt) - now.getTime());
         const p: PendingConsent = {
           view: requestView, challenge: '', signing: false, bridge: b,

@@ -113,6 +113,8 @@ const requestValidators: Validators = {
   'guide:manualSection': obj({ id: req(str(32, { min: 1, pattern: /^\d+(\.\d+)*$/ })) }),
   'signatures:list': signatureFilter,
   'signatures:export': signatureFilter,
+  'reminders:active': none,
+  'reminders:dismiss': obj({ fingerprint: req(str(128, { min: 16, pattern: /^[0-9A-Fa-f:]+$/ })), threshold: req(int(0, 30)) }),
   'portal:authenticate': obj({ challenge: req(challenge), expectedUscc: opt(str(64, { min: 1 })) }),
 };
 

@@ -9,6 +9,7 @@ import type {
 } from '../../common/ipc-contract.ts';
 import type { PortalOriginAllowList } from '../../common/portal-origins.ts';
 import type { ConsentSlot } from '../login/signing-path.ts';
+import type { ExpiryReminderService } from './expiry-reminder-service.ts';
 
 /** Who sent an IPC message: the sender frame's URL, as Electron (or Playwright) reports it. */
 export interface IpcSender {
@@ -98,6 +99,8 @@ export interface AssistantWorld {
   diagnostics: () => Promise<DiagnosticsView>;
   /** Null where no log is kept (tests that do not need one). */
   signatures?: SignatureLogService | null;
+  /** Expiry reminders for the guide's banner (main/assistant/expiry-reminder-service.ts); absent: none shown. */
+  reminders?: Pick<ExpiryReminderService, 'active' | 'dismiss'> | null;
   /** The CA-assistant bridge this app serves (main/assistant/app-bridge.ts); absent: not served. */
   bridge?: { status(): BridgeStatusView } | null;
   log?: (event: string, fields?: LogFields) => void;

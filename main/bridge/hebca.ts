@@ -4,8 +4,9 @@
  * `1|<Func>|{"ret":0,"msg":"",…}`; ret ≠ 0 with a zh-CN msg is the error shape. The library
  * matches answers by function name, so every frame with a function gets one answer.
  */
-import { AssistantError, toErrorInfo } from '../errors.ts';
+import { AssistantError } from '../errors.ts';
 import type { ParsedCertificate } from '../pki/certificate.ts';
+import { BRIDGE_ERR as HEBCA_ERR, failWith as fail, numberedFailure as hostFailure } from './numbered-errors.ts';
 import { REFUSAL_MESSAGES, refusalReason } from './refused.ts';
 import { b64, base64Decode, digest, FrameRate, listCertificates, parsedCertificate, type HashName, type SessionContext } from './session.ts';
 import { buildEnvelope, envelopeFor, formatHebcaCertSnList, hebcaNotAfter, notForUs, publicKeyEncrypt, sofVerifySignedMessage, type EnvelopeForRecipient } from './formats/index.ts';
@@ -13,34 +14,9 @@ import type { BridgeCertificate, SignatureFormat } from './types.ts';
 import type { EnvelopeContent } from '../keystores/types.ts';
 
 export const HEBCA_VERSION = '3.0.0-cert-assistant';
+/** Our error numbers (the library shows msg; ret only has to be non-zero); JIT's GetLastError uses the same. */
+export { HEBCA_ERR };
 export const HEBCA_WELCOME = '0|Welcome to Cert Assistant (证书助手) HEBCA-compatible service';
-
-/** Our error numbers (the library shows msg; ret only has to be non-zero). */
-export const HEBCA_ERR = {
-  BAD_FRAME: 1001,
-  BAD_PARAM: 1002,
-  REFUSED: 1003,
-  NO_CERT: 1004,
-  NOT_SELECTED: 1005,
-  USER_DENIED: 1006,
-  PIN_INCORRECT: 1007,
-  PIN_LOCKED: 1008,
-  TIMEOUT: 1009,
-  TOO_LARGE: 1010,
-  BUSY: 1011,
-  NOT_SUPPORTED: 1012,
-  DECRYPT_FAILED: 1013,
-  FAILED: 1099,
-} as const;
-
-class HebcaFailure extends Error {
-  constructor(readonly ret: number, message: string) {
-    super(message);
-  }
-}
-const fail = (ret: number, msg: string): never => {
-  throw new HebcaFailure(ret, msg);
-};
 
 /** Subject items by index (0 = CN, as the library's IsCertOnline assumes) or by name. */
 const SUBJECT_ITEMS = ['CN', 'O', 'OU', 'L', 'ST', 'C', 'E', 'G'];
@@ -76,27 +52,13 @@ const strParam = (p: Record<string, unknown>, k: string): string => {
   return fail(HEBCA_ERR.BAD_PARAM, `缺少参数 ${k}`);
 };
 
-function hostFailure(e: unknown): { ret: number; msg: string } {
-  if (e instanceof HebcaFailure) return { ret: e.ret, msg: e.message };
-  const info = toErrorInfo(e, 'SIGN_FAILED');
-  const ret = info.code === 'USER_CANCELLED' || info.code === 'USER_DENIED' || info.code === 'CONSENT_TIMEOUT' ? HEBCA_ERR.USER_DENIED
-    : info.code === 'CONSENT_BUSY' ? HEBCA_ERR.BUSY
-    : info.code === 'PIN_INCORRECT' || info.code === 'PIN_LEN_RANGE' ? HEBCA_ERR.PIN_INCORRECT
-    : info.code === 'PIN_LOCKED' ? HEBCA_ERR.PIN_LOCKED
-    : info.code === 'DEVICE_TIMEOUT' ? HEBCA_ERR.TIMEOUT
-    : info.code === 'NO_CERTIFICATE' || info.code === 'IDENTITY_NOT_FOUND' ? HEBCA_ERR.NO_CERT
-    : info.code === 'DECRYPT_FAILED' || info.code === 'ENVELOPE_NOT_FOR_RECIPIENT' || info.code === 'KEY_CERT_MISMATCH' ? HEBCA_ERR.DECRYPT_FAILED
-    : info.code.startsWith('ENVELOPE_') || info.code === 'CERT_MALFORMED' || info.code === 'INPUT_TOO_LARGE' || info.code === 'DIGEST_LENGTH' ? HEBCA_ERR.BAD_PARAM
-    : info.code === 'OPERATION_NOT_SUPPORTED' || info.code === 'SM2_NOT_SUPPORTED_ON_TOKEN' ? HEBCA_ERR.NOT_SUPPORTED
-    : HEBCA_ERR.FAILED;
-  return { ret, msg: info.message };
-}
-
 type Impl = (params: Record<string, unknown>) => Promise<Record<string, unknown>> | Record<string, unknown>;
 
 /** One WebSocket connection speaking the HEBCA P11 protocol; selection and login live here. */
 export class HebcaSession {
   private selected: string | null = null;
+  /** SelectCryptCert was the last choice: GetCertB64 hands out the encryption certificate where the key has one. */
+  private crypt = false;
   private loggedIn = false;
   private pagePin: string | undefined;
   private readonly rate: FrameRate;
@@ -248,21 +210,27 @@ export class HebcaSession {
         const list = await this.list();
         if (list.length === 0) fail(HEBCA_ERR.NO_CERT, '没有找到证书，请插入 USB Key');
         this.selected = list[0]!.id;
+        this.crypt = false;
         return {};
       },
       SelectCryptCert: async () => {
         const list = await this.list();
         if (list.length === 0) fail(HEBCA_ERR.NO_CERT, '没有找到证书，请插入 USB Key');
         this.selected = list[0]!.id;
+        this.crypt = true;
         return {};
       },
       GetSignCert: async (p) => {
         this.selected = (await this.byIndex(p)).id;
+        this.crypt = false;
         return {};
       },
       GetSubjectItem: async (p) => ({ content: subjectItem(parsedCertificate(await this.current()), p['index']) }),
       GetSignCertNotAfter: async (p) => ({ certnotafter: hebcaNotAfter(parsedCertificate(await this.byIndex(p))) }),
-      GetCertB64: async () => ({ cert: b64((await this.current()).certificate) }),
+      GetCertB64: async () => {
+        const c = await this.current();
+        return { cert: b64(this.crypt ? c.encryptionCertificate ?? c.certificate : c.certificate) };
+      },
       GetCertList: async () => ({ certSnList: formatHebcaCertSnList((await this.list()).map((c) => parsedCertificate(c))) }),
       IsCertOnline: async (p) => {
         const want = strParam(p, 'cn');

@@ -102,12 +102,18 @@ export function createKeyBridgeHost(opts: {
     },
     async sign(req) {
       const e = await entry(req.certificateId);
-      const signature = await opts.path.sign({
+      // Candidates the page's filters left (JIT): the consent lists them, the user picks; gone ones are dropped.
+      const others = req.alternatives ? (await entries()).filter((x) => x !== e && req.alternatives!.includes(x.cert.id)) : [];
+      const base = {
         origin: req.origin, protocol: req.protocol, data: req.data, output: req.format, key: signingKey(e),
         ...(req.digest !== undefined ? { digest: req.digest } : {}),
         ...(req.pagePin !== undefined ? { pagePin: req.pagePin } : {}),
-      });
-      return { signature, certificate: e.identity.certificate, algorithm: e.identity.algorithm };
+      };
+      if (others.length === 0) return { signature: await opts.path.sign(base), certificate: e.identity.certificate, algorithm: e.identity.algorithm };
+      const keyed = new Map(others.map((o) => [o, signingKey(o)]));
+      const r = await opts.path.signChoosing({ ...base, alternatives: [...keyed.values()] });
+      const chosen = [...keyed].find(([, k]) => k === r.key)?.[0] ?? e;
+      return { signature: r.signature, certificate: chosen.identity.certificate, algorithm: chosen.identity.algorithm };
     },
     async decrypt(req) {
       const e = await entry(req.certificateId);

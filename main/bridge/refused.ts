@@ -3,7 +3,7 @@
  * docs/compat.md give. Everything not on a protocol's allowed table is refused too; these are
  * named so the refusal says why (and so the tests can try every one).
  */
-export type RefusalReason = 'device-admin' | 'device-file' | 'local-file' | 'registry-process' | 'pin-change';
+export type RefusalReason = 'device-admin' | 'device-file' | 'local-file' | 'registry-process' | 'pin-change' | 'install' | 'gateway' | 'pin-read';
 
 export const REFUSAL_MESSAGES: Record<RefusalReason | 'unknown', { zh: string; en: string }> = {
   'device-admin': { zh: '网页不能管理证书设备（初始化、解锁、导入、生成密钥等只能在证书助手中进行）', en: 'web pages may not administer key devices' },
@@ -11,6 +11,9 @@ export const REFUSAL_MESSAGES: Record<RefusalReason | 'unknown', { zh: string; e
   'local-file': { zh: '网页不能让证书助手读写本机文件', en: 'web pages may not make the assistant read or write local files' },
   'registry-process': { zh: '网页不能读写注册表、运行或结束程序、读取本机信息', en: 'web pages may not touch the registry, processes or machine information' },
   'pin-change': { zh: '修改 PIN 只能在证书助手自己的窗口中进行', en: 'PINs are changed only in the assistant’s own window' },
+  install: { zh: '网页不能让证书助手下载、安装或启动程序', en: 'web pages may not make the assistant download, install or start programs' },
+  gateway: { zh: '证书助手不提供安全网关客户端的代理、代填、网关会话与令牌功能', en: 'the assistant offers no gateway-client proxy, form-filling, gateway session or token functions' },
+  'pin-read': { zh: '网页不能取得 PIN：PIN 只在证书助手自己的窗口中输入', en: 'web pages never get the PIN; it is typed only in the assistant’s own window' },
   unknown: { zh: '证书助手不提供该功能', en: 'the assistant does not offer this function' },
 };
 
@@ -61,6 +64,31 @@ const HEBCA_REFUSED: Record<string, RefusalReason> = {
   VerifyFile: 'local-file',
 };
 
+/** JIT PNXClient (docs/compat.md §8): installing/starting programs, gateway functions, machine data, PINs. */
+const JIT_REFUSED: Record<string, RefusalReason> = {
+  SetupClient: 'install',
+  RunSetup: 'install',
+  GetDownloadProgress: 'install',
+  IsInstallComplete: 'install',
+  SetUpdatePolicy: 'install',
+  ExecuteCS: 'install',
+  NavigateURL: 'install',
+  SetPolicy: 'gateway',
+  WaitSetPolicyFinish: 'gateway',
+  GetAuthToken: 'gateway',
+  GetAttribute: 'gateway',
+  MessageAuth: 'gateway',
+  GetSessionToken: 'gateway',
+  GWLogout: 'gateway',
+  DoClientSecurityCheck: 'gateway',
+  CallQueueEnable: 'gateway',
+  CallQueueClear: 'gateway',
+  CallQueueGet: 'gateway',
+  GetFinger: 'registry-process',
+  GetClientIP: 'registry-process',
+  ChangePinCode: 'pin-change',
+};
+
 /** Families named by prefix in the CAs' libraries (InitDevice…, Import…, ReadFile…, WriteData…). */
 const BJCA_PREFIXES: Array<[RegExp, RefusalReason]> = [
   [/^InitDevice/, 'device-admin'],
@@ -77,10 +105,10 @@ const HEBCA_PREFIXES: Array<[RegExp, RefusalReason]> = [
 ];
 
 /** Why a call is refused, or null when it is not one of the named refusals. */
-export function refusalReason(protocol: 'bjca' | 'hebca', func: string): RefusalReason | null {
-  const table = protocol === 'bjca' ? BJCA_REFUSED : HEBCA_REFUSED;
+export function refusalReason(protocol: 'bjca' | 'hebca' | 'jit', func: string): RefusalReason | null {
+  const table = protocol === 'bjca' ? BJCA_REFUSED : protocol === 'hebca' ? HEBCA_REFUSED : JIT_REFUSED;
   if (Object.prototype.hasOwnProperty.call(table, func)) return table[func]!;
-  for (const [re, reason] of protocol === 'bjca' ? BJCA_PREFIXES : HEBCA_PREFIXES) if (re.test(func)) return reason;
+  for (const [re, reason] of protocol === 'bjca' ? BJCA_PREFIXES : protocol === 'hebca' ? HEBCA_PREFIXES : []) if (re.test(func)) return reason;
   return null;
 }
 
@@ -88,4 +116,5 @@ export function refusalReason(protocol: 'bjca' | 'hebca', func: string): Refusal
 export const NAMED_REFUSALS = {
   bjca: [...Object.keys(BJCA_REFUSED), 'InitDevice', 'InitDeviceEx', 'UnlockUserPass', 'UnlockUserPassEx', 'ImportSignX509Cert', 'ImportEncX509Cert', 'ReadFile', 'WriteFile', 'ReadFileEx', 'WriteFileEx'],
   hebca: [...Object.keys(HEBCA_REFUSED), 'WriteData', 'ReadData', 'WriteDataB64', 'ReadDataB64'],
+  jit: Object.keys(JIT_REFUSED),
 };

@@ -1,5 +1,6 @@
 /**
- * The loopback WebSocket listeners for both protocols. The Origin header is checked at the
+ * The loopback WebSocket listeners for BJCA and HEBCA, and JIT PNXClient's loopback HTTP
+ * (main/bridge/jit-http.ts; its Origin is checked on every request). The Origin header is checked at the
  * handshake (before any byte of the protocol is sent): not on the signing allow-list, or absent,
  * and the upgrade is refused with 403 and noted. A busy port (the CA's own assistant) is
  * reported, never fought over.
@@ -10,12 +11,14 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { BjcaSession } from './bjca.ts';
 import { HebcaSession } from './hebca.ts';
+import { createJitHttp } from './jit-http.ts';
+import { hostHeaderIsLoopback } from './loopback-host.ts';
 import { CertificateCache, DEFAULT_LIMITS, type SessionContext, type SessionLimits } from './session.ts';
 import { BRIDGE_SERVER_NAME, type BridgeEndpoint, type BridgeHost, type BridgeProtocol } from './types.ts';
-import { LOOPBACK_HOSTNAMES, LOOPBACK_IPV4 } from '../../common/portal-origins.ts';
+import { LOOPBACK_IPV4 } from '../../common/portal-origins.ts';
 
-export const STANDARD_PORTS = { bjcaWs: 21051, bjcaWss: 21061, hebca: 17212 } as const;
-export type BridgePorts = { bjcaWs: number; bjcaWss: number; hebca: number };
+export const STANDARD_PORTS = { bjcaWs: 21051, bjcaWss: 21061, hebca: 17212, jit: 10086, jitHttps: 10087 } as const;
+export type BridgePorts = { bjcaWs: number; bjcaWss: number; hebca: number; jit: number; jitHttps: number };
 
 /** Frames above this close the socket (ws's own cap); smaller oversize frames get an error answer. */
 const HARD_FRAME_CAP = 16 * 1024 * 1024;
@@ -25,7 +28,7 @@ export interface BridgeServerOptions {
   protocols: readonly BridgeProtocol[];
   /** Port 0 picks a free port (tests); defaults are the CAs' standard ports. */
   ports?: Partial<BridgePorts>;
-  /** Certificate for wss://127.0.0.1:21061 (PEM); without it BJCA serves ws only. */
+  /** Certificate for wss://127.0.0.1:21061 and https://127.0.0.1:10087 (PEM); without it BJCA serves ws only, JIT http only. */
   tls?: { cert: string; key: string };
   isAllowedOrigin(origin: string): boolean;
   host: BridgeHost;
@@ -46,20 +49,12 @@ export interface BridgeServer {
 
 interface Listener {
   protocol: BridgeProtocol;
-  scheme: 'ws' | 'wss';
+  scheme: BridgeEndpoint['scheme'];
   host: string;
   port: number;
   path: string;
 }
 
-
-/** Host header must name loopback (a page reached through DNS rebinding names its own host). */
-function hostHeaderIsLoopback(req: IncomingMessage): boolean {
-  const h = req.headers.host;
-  if (typeof h !== 'string') return false;
-  const m = /^(\[[0-9a-f:]+\]|[^:]+)(?::\d{1,5})?$/i.exec(h);
-  return m !== null && LOOPBACK_HOSTNAMES.has(m[1]!.toLowerCase());
-}
 
 function pathMatches(protocol: BridgeProtocol, url: string | undefined): boolean {
   const path = (url ?? '').split('?')[0];
@@ -87,6 +82,11 @@ export async function startBridgeServer(opts: BridgeServerOptions): Promise<Brid
     listeners.push({ protocol: 'hebca', scheme: 'ws', host: LOOPBACK_IPV4, port: ports.hebca, path: '/test' });
     listeners.push({ protocol: 'hebca', scheme: 'ws', host: '::1', port: ports.hebca, path: '/test' });
   }
+  if (opts.protocols.includes('jit')) {
+    // http pages use 10086, https pages 10087 (the same pinned/opt-in loopback certificate as wss 21061).
+    listeners.push({ protocol: 'jit', scheme: 'http', host: LOOPBACK_IPV4, port: ports.jit, path: '/' });
+    if (opts.tls) listeners.push({ protocol: 'jit', scheme: 'https', host: LOOPBACK_IPV4, port: ports.jitHttps, path: '/' });
+  }
 
   const sessions = new Set<BjcaSession | HebcaSession>();
   const sockets = new Set<WebSocket>();
@@ -97,6 +97,7 @@ export async function startBridgeServer(opts: BridgeServerOptions): Promise<Brid
 
   // List and export calls answer from here; keysChanged() clears it before any page hears of the change.
   const certificates = new CertificateCache(opts.certificateMaxAgeMs);
+  const jit = createJitHttp({ isAllowedOrigin: (o) => opts.isAllowedOrigin(o), host: opts.host, certificates, limits, acceptPagePin: opts.acceptPagePin === true, log });
   const wss = new WebSocketServer({ noServer: true, maxPayload: HARD_FRAME_CAP, perMessageDeflate: false, clientTracking: false });
 
   const attach = (ws: WebSocket, protocol: BridgeProtocol, origin: string): void => {
@@ -149,15 +150,29 @@ export async function startBridgeServer(opts: BridgeServerOptions): Promise<Brid
   const listenOne = (l: Listener): Promise<void> => new Promise((resolve) => {
     // HEBCA's `localhost` pair: the CA's assistant on either address owns the protocol; we take neither.
     if (l.protocol === 'hebca' && busyProtocols.has('hebca')) return resolve();
-    const server = l.scheme === 'wss' ? createHttpsServer({ cert: opts.tls!.cert, key: opts.tls!.key }) : createHttpServer();
-    // Plain HTTP gets nothing: this is a WebSocket endpoint only.
-    server.on('request', (_req, res) => {
-      res.writeHead(426, { 'Content-Type': 'text/plain; charset=utf-8', Connection: 'close', Server: BRIDGE_SERVER_NAME });
-      res.end('WebSocket only\n');
-    });
-    server.on('upgrade', onUpgrade(l));
+    const server = l.scheme === 'wss' || l.scheme === 'https' ? createHttpsServer({ cert: opts.tls!.cert, key: opts.tls!.key }) : createHttpServer();
+    if (l.protocol === 'jit') {
+      let base = '';
+      server.on('listening', () => {
+        const a = server.address();
+        base = `${l.scheme}://${l.host}:${typeof a === 'object' && a ? a.port : l.port}`;
+      });
+      server.on('request', (req, res) => jit.handle(base, req, res));
+      server.maxConnections = MAX_CONNECTIONS;
+      // A body must arrive promptly; the answer may wait for the user's consent.
+      server.requestTimeout = 30_000;
+      server.headersTimeout = 10_000;
+    } else {
+      // Plain HTTP gets nothing: this is a WebSocket endpoint only.
+      server.on('request', (_req, res) => {
+        res.writeHead(426, { 'Content-Type': 'text/plain; charset=utf-8', Connection: 'close', Server: BRIDGE_SERVER_NAME });
+        res.end('WebSocket only\n');
+      });
+      server.on('upgrade', onUpgrade(l));
+    }
     server.on('clientError', (_e, socket) => socket.destroy());
     const port = l.protocol === 'hebca' && hebcaPort !== null ? hebcaPort : l.port;
+    // (JIT's two listeners are separate ports: either may be busy alone.)
     server.once('error', (e: NodeJS.ErrnoException) => {
       if (e.code === 'EADDRINUSE') {
         busyProtocols.add(l.protocol);
@@ -193,9 +208,11 @@ export async function startBridgeServer(opts: BridgeServerOptions): Promise<Brid
     keysChanged() {
       certificates.clear();
       for (const s of sessions) s.usbKeyChanged();
+      jit.keysChanged();
     },
     connections: () => sockets.size,
     async close() {
+      jit.close();
       for (const ws of sockets) ws.terminate();
       await Promise.all(servers.map((s) => new Promise<void>((r) => {
         s.close(() => r());

@@ -6,8 +6,10 @@
 import type { SignatureAlgorithm } from '../pki/signature-algorithm.ts';
 import type { EnvelopeContent } from '../keystores/types.ts';
 
-export type BridgeProtocol = 'bjca' | 'hebca';
-export const BRIDGE_PROTOCOLS: readonly BridgeProtocol[] = ['bjca', 'hebca'];
+export type BridgeProtocol = 'bjca' | 'hebca' | 'jit';
+export const BRIDGE_PROTOCOLS: readonly BridgeProtocol[] = ['bjca', 'hebca', 'jit'];
+/** Served when nothing is named (CLI without --protocol, policy without bridgeProtocols): JIT is opt-in. */
+export const DEFAULT_BRIDGE_PROTOCOLS: readonly BridgeProtocol[] = ['bjca', 'hebca'];
 /** The Server header of the bridge's plain-HTTP answer: lets `doctor` tell our own bridge from a CA's assistant on a port. */
 export const BRIDGE_SERVER_NAME = 'CertAssistant-Bridge';
 
@@ -46,6 +48,11 @@ export interface BridgeSignRequest {
   format: SignatureFormat;
   /** raw only. sha1: RSA over SHA-1 (SGD_SHA1_RSA pages); prehashed: `data` is the digest (SOF_SignHashData). */
   digest?: 'sha1' | 'prehashed';
+  /**
+   * Other certificates the page's filters leave (JIT AddFilter): the consent lists them after
+   * `certificateId` and the user picks the one that signs; the result names it.
+   */
+  alternatives?: string[];
   /**
    * The page-typed PIN, passed only when policy `bridge.acceptPagePin` lets the page unlock keys;
    * otherwise the bridge drops it unread and this is absent.
@@ -90,7 +97,8 @@ export interface BridgeHost {
 
 export interface BridgeEndpoint {
   protocol: BridgeProtocol;
-  scheme: 'ws' | 'wss';
+  /** ws/wss: BJCA and HEBCA; http/https: JIT PNXClient (loopback HTTP, not WebSocket). */
+  scheme: 'ws' | 'wss' | 'http' | 'https';
   host: string;
   port: number;
   path: string;

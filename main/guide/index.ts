@@ -11,7 +11,7 @@ import { AssistantError } from '../errors.ts';
 import { Catalogue, parseBundle, THEMES, type ItemFilter, type Page, type ThemeRef } from './catalogue.ts';
 import { loadInstalledUpdate } from './bundle.ts';
 import { QuestionAnswerer, type Answer, type HelpTopic, type ItemSuggestion } from './qa.ts';
-import { sectionPassage } from './manual.ts';
+import { joinHardWrappedLines, sectionPassage } from './manual.ts';
 import { normalizeChinesePunctuation } from './punctuation.ts';
 import { buildCatalogueIndex } from './search/build.ts';
 import { loadIndexFile, type IndexData } from './search/index-data.ts';
@@ -91,9 +91,10 @@ export class Guide {
     } catch {}
     // A missing or stale index is rebuilt in memory (slower start, same results).
     engine ??= new SearchEngine(buildCatalogueIndex(catalogue, now), { abbreviations, abbreviationPinyin });
-    // The manual's half-width and doubled punctuation is normalised once, for the reader and 智能问答 alike.
+    // The manual's half-width and doubled punctuation is normalised and its mid-sentence line breaks
+    // rejoined once, for the reader and 智能问答 alike (the data stays as published).
     const manual = readJson<{ sections: ManualSection[] }>(join(dataDir, 'manual.json')).sections
-      .map((m) => ({ ...m, title: normalizeChinesePunctuation(m.title), text: normalizeChinesePunctuation(m.text) }));
+      .map((m) => ({ ...m, title: normalizeChinesePunctuation(m.title), text: joinHardWrappedLines(normalizeChinesePunctuation(m.text)) }));
     const synonyms = readJson<{ expansions: Record<string, string[]> }>(join(dataDir, 'qa-synonyms.json')).expansions;
     const qaItems = (function* () { for (const r of catalogue.indexRecords()) yield { id: r.id, title: r.title, keywords: r.keywords }; })();
     const help = readJson<{ topics: HelpTopic[] }>(join(dataDir, 'assistant-help.json')).topics;

@@ -69,6 +69,30 @@ export function parseManual(source: string): ManualSection[] {
   return sections;
 }
 
+/** The published manual is hard-wrapped at 52–57 characters; its real lines end well before that. */
+const WRAPPED_LINE_MIN = 48;
+/** A line ending like this ends its sentence (or introduces a list): never joined to the next. */
+const SENTENCE_END = /[。！？；：.!?;:]$/;
+/** Lines that start a list item or a note stay lines of their own: 方法一：…, 方式二：…, 注意：…, 1、…, (2)…. */
+const LIST_ITEM = /^(?:(?:方法|方式)[一二三四五六七八九十\d]+\s*[:：]|注意\s*[:：]|[(（]?注\s*[:：])/;
+
+/**
+ * Rejoins the lines the manual's typesetter broke mid-sentence ("…系统发送验证" / "码至您的手机…"),
+ * so the reader shows paragraphs, not fragments; a short line, a finished sentence, a heading and a
+ * list item keep their own line. Chinese joins without a space.
+ */
+export function joinHardWrappedLines(text: string): string {
+  const out: string[] = [];
+  let last = '';
+  for (const line of text.split('\n')) {
+    const wrapped = out.length > 0 && [...last.trim()].length >= WRAPPED_LINE_MIN && !SENTENCE_END.test(last.trim());
+    if (wrapped && line.trim() !== '' && !parseHeading(line.trim()) && !LIST_ITEM.test(line.trim())) out[out.length - 1] += line.trim();
+    else out.push(line);
+    last = line;
+  }
+  return out.join('\n');
+}
+
 /** A section's text with its subsections (headings included): the passage a reader shows. */
 export function sectionPassage(sections: readonly ManualSection[], id: string): string {
   const out: string[] = [];

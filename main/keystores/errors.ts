@@ -74,3 +74,10 @@ export function deviceRemovedError(where: { slot: number } | { device: string },
     details: { ...where, ...(cause ? { cause: cause.code, ...(cause.details ?? {}) } : {}) },
   });
 }
+
+/** A device that opens envelopes itself (SKF) cannot decrypt this content cipher (GM/T 0016 has SM4, no AES). */
+export function envelopeCipherNotOnDevice(cipher: string): AssistantError {
+  return new AssistantError('OPERATION_NOT_SUPPORTED' satisfies KeyStoreErrorCode, 'USB Key 只能解开 SM4 加密的数字信封，该信封的内容用其他算法加密', {
+    en: 'the USB key opens SM4 envelopes only', details: { cipher },
+  });
+}

@@ -88,6 +88,12 @@ function linkView(l: LinkRevocation): RevocationLinkView {
   return { ...linkJson(l), ...(typeof l.revocationReason === 'number' ? { revocationReason: l.revocationReason } : {}) };
 }
 
+/** For the admin (under 技术信息 and in `inspect`): where an unanswered revocation check is fixed. */
+export const REVOCATION_ADMIN_ADVICE = {
+  zh: '管理员：请确认本机能访问 CA 的 OCSP 或吊销列表（CRL）地址，或在策略 revocationCrls 中提供 CA 的吊销列表',
+  en: 'Administrator: make sure this machine can reach the CA\'s OCSP or CRL address, or provide the CA\'s CRL in policy revocationCrls',
+} as const;
+
 function whose(l: LinkRevocation): readonly [string, string] {
   return l.depth === 0 ? ['这张证书', 'This certificate'] : ['签发这张证书的 CA 证书', 'The certificate of the CA that issued it'];
 }
@@ -143,8 +149,10 @@ export async function certificateRevocation(
     return {
       check: {
         id: 'revocation', status: 'warn', code: 'REVOCATION_UNKNOWN',
-        message: `无法确认${who}是否已被吊销（${why.zh}）`, messageEn: `Cannot confirm whether ${whoEn.charAt(0).toLowerCase() + whoEn.slice(1)} has been revoked (${why.en})`,
-        detail: `${open.subject}，序列号 ${open.serialNumber}`, detailEn: `${open.subject}, serial ${open.serialNumber}`,
+        // The clerk reads a plain line; why (OCSP, CRL) and what an admin can do go under 技术信息.
+        message: `暂时无法查询${who}是否已被吊销`, messageEn: `Whether ${whoEn.charAt(0).toLowerCase() + whoEn.slice(1)} has been revoked cannot be checked right now`,
+        detail: `${why.zh}；${open.subject}，序列号 ${open.serialNumber}。${REVOCATION_ADMIN_ADVICE.zh}`,
+        detailEn: `${why.en}; ${open.subject}, serial ${open.serialNumber}. ${REVOCATION_ADMIN_ADVICE.en}`,
       },
       revocation,
     };
@@ -167,7 +175,11 @@ export async function certificateRevocation(
 /** When the check itself could not finish (the screen's listing bound): unknown, never 可以. */
 export function revocationUnfinished(mode: Exclude<RevocationMode, 'off'>): { check: CheckResult; revocation: CertificateRevocation } {
   return {
-    check: { id: 'revocation', status: 'warn', code: 'REVOCATION_UNKNOWN', message: '无法确认这张证书是否已被吊销（检查超时）', messageEn: 'Cannot confirm whether this certificate has been revoked (the check timed out)' },
+    check: {
+      id: 'revocation', status: 'warn', code: 'REVOCATION_UNKNOWN',
+      message: '暂时无法查询这张证书是否已被吊销', messageEn: 'Whether this certificate has been revoked cannot be checked right now',
+      detail: `检查超时。${REVOCATION_ADMIN_ADVICE.zh}`, detailEn: `The check timed out. ${REVOCATION_ADMIN_ADVICE.en}`,
+    },
     revocation: { mode, status: 'unknown', links: [] },
   };
 }

@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import { AssistantError } from '../errors.ts';
 import type { EnvelopeContent, KeyStore } from '../keystores/types.ts';
+import { envelopeCipherNotOnDevice } from '../keystores/errors.ts';
 import { openEnvelopeContent } from '../bridge/formats/envelope.ts';
 import type { SignatureAlgorithm } from '../pki/signature-algorithm.ts';
 import { parseCertificate, type ParsedCertificate } from '../pki/certificate.ts';
@@ -49,9 +50,14 @@ export interface ConsentView {
   expiresAt: string;
   /** The page passed a PIN and policy bridgeAcceptPagePin lets it unlock the key: allowing without typing one uses it. */
   pinFromPage?: boolean;
+  /**
+   * More than one certificate fits what the page asked (JIT AddFilter): every candidate, `certificate`
+   * first; the user picks the one that signs (`choice` in the answer, an index into this list).
+   */
+  choices?: Array<ConsentView['certificate']>;
 }
 
-export type ConsentAnswer = { allow: true; secret?: string } | { allow: false };
+export type ConsentAnswer = { allow: true; secret?: string; choice?: number } | { allow: false };
 
 /** What is recorded for each completed signature or decryption (the signature log plugs in here). */
 export interface SignatureRecord {
@@ -114,6 +120,11 @@ export interface SigningRequest {
   digest?: 'sha1' | 'prehashed';
   /** Only when policy bridge.acceptPagePin lets a page-typed PIN unlock the key. */
   pagePin?: string;
+  /**
+   * Other keys the user may pick instead of `key` in the consent (listed after it). With
+   * alternatives, `digest: 'sha1'` is for the RSA keys among them; SM2 keys sign as usual (SM3, Z_A).
+   */
+  alternatives?: SigningKey[];
 }
 
 /** A private-key decryption: `ciphertext` is exactly what the key decrypts (RSA block, SM2 C1C3C2/DER). */
@@ -133,6 +144,8 @@ export interface DecryptionRequest {
 
 export interface SigningPath {
   sign(req: SigningRequest): Promise<Uint8Array>;
+  /** As sign; also says which key signed (the user may pick one of `alternatives` in the consent). */
+  signChoosing(req: SigningRequest): Promise<{ signature: Uint8Array; key: SigningKey }>;
   /** Consent (解密), then the key store's decryption; recorded as a decryption. */
   decrypt(req: DecryptionRequest): Promise<Uint8Array>;
   /**
@@ -265,12 +278,13 @@ export function createSigningPath(opts: SigningPathOptions): SigningPath {
     }, opts.now(), { attached: output === 'pkcs7-attached', digest: key.algorithm === 'SM2-SM3' ? 'sm3' : 'sha256' });
   };
 
-  /** One consent (one at a time, with a timeout), the key operation with the PIN typed there, one record. */
-  const consented = async (req: { origin: string; protocol: string; key: SigningKey; pagePin?: string }, operation: SigningOperation, content: ConsentContent, run: (pin: string) => Promise<Uint8Array>): Promise<Uint8Array> => {
+  /** One consent (one at a time, with a timeout), the key operation with the PIN typed there (on the key the user picked), one record. */
+  const consented = async (req: { origin: string; protocol: string; key: SigningKey; pagePin?: string; alternatives?: SigningKey[] }, operation: SigningOperation, content: ConsentContent, run: (pin: string, key: SigningKey) => Promise<Uint8Array>): Promise<{ out: Uint8Array; key: SigningKey }> => {
     const release = reserve();
     if (!release) throw new AssistantError('CONSENT_BUSY', '已有一个签名请求等待确认', { en: 'Another signature request is waiting for confirmation' });
     try {
       const now = opts.now();
+      const keys = [req.key, ...(req.alternatives ?? [])];
       const view: ConsentView = {
         id: opts.randomId(),
         origin: req.origin,
@@ -281,6 +295,7 @@ export function createSigningPath(opts: SigningPathOptions): SigningPath {
         content,
         expiresAt: new Date(now.getTime() + timeoutMs).toISOString(),
         ...(req.pagePin !== undefined ? { pinFromPage: true } : {}),
+        ...(keys.length > 1 ? { choices: keys.map(describeKey) } : {}),
       };
       const abort = new AbortController();
       let timer: ReturnType<typeof setTimeout> | undefined;
@@ -295,17 +310,35 @@ export function createSigningPath(opts: SigningPathOptions): SigningPath {
         }),
       ]).finally(() => clearTimeout(timer));
       if (!answer.allow) throw operation === 'decrypt' ? deniedDecryption() : denied();
+      const choice = answer.choice ?? 0;
+      if (!Number.isInteger(choice) || choice < 0 || choice >= keys.length) throw new AssistantError('CERTIFICATE_NOT_OFFERED', '所选证书不在本次签名可用的证书中', { en: 'The chosen certificate was not offered for this signature' });
+      const key = keys[choice]!;
+      const signer = choice === 0 ? view.certificate : describeKey(key);
       // The PIN typed in our own prompt wins; a page PIN only where policy allows it; never retried.
-      const out = await run(answer.secret ?? req.pagePin ?? '');
+      const out = await run(answer.secret ?? req.pagePin ?? '', key);
       await opts.record({
         event: 'signed', origin: req.origin, protocol: req.protocol, operation,
-        fingerprintSha256: view.certificate.fingerprintSha256, enterprise: view.certificate.enterpriseName, uscc: view.certificate.uscc,
+        fingerprintSha256: signer.fingerprintSha256, enterprise: signer.enterpriseName, uscc: signer.uscc,
         contentSha256: view.content.sha256, at: opts.now().toISOString(),
       });
-      return out;
+      return { out, key };
     } finally {
       release();
     }
+  };
+
+  const signChoosing = async (req: SigningRequest): Promise<{ signature: Uint8Array; key: SigningKey }> => {
+    // What the key cannot do is refused before anyone is asked.
+    const choosing = (req.alternatives?.length ?? 0) > 0;
+    const digestFor = (k: SigningKey): SigningRequest['digest'] => (choosing && req.digest === 'sha1' && k.algorithm === 'SM2-SM3' ? undefined : req.digest);
+    for (const k of [req.key, ...(req.alternatives ?? [])]) {
+      const d = digestFor(k);
+      if (d !== undefined) checkDigestSigning(k, req.output, d);
+    }
+    const operation: SigningOperation = req.digest !== 'prehashed' && describeContent(req.data, 'sign').kind === 'login' ? 'login' : 'sign';
+    const content = describeContent(req.data, operation, { prehashed: req.digest === 'prehashed' });
+    const r = await consented(req, operation, content, (pin, key) => signWithKey(key, req.data, req.output, pin, digestFor(key)));
+    return { signature: r.out, key: r.key };
   };
 
   return {
@@ -314,23 +347,18 @@ export function createSigningPath(opts: SigningPathOptions): SigningPath {
     get busy() {
       return slot.busy;
     },
-    async sign(req) {
-      // What the key cannot do is refused before anyone is asked.
-      if (req.digest !== undefined) checkDigestSigning(req.key, req.output, req.digest);
-      const operation: SigningOperation = req.digest !== 'prehashed' && describeContent(req.data, 'sign').kind === 'login' ? 'login' : 'sign';
-      const content = describeContent(req.data, operation, { prehashed: req.digest === 'prehashed' });
-      return consented(req, operation, content, (pin) => signWithKey(req.key, req.data, req.output, pin, req.digest));
-    },
+    sign: (req) => signChoosing(req).then((r) => r.signature),
+    signChoosing,
     async decrypt(req) {
       const { key, content } = req;
       const store = key.store;
       // What the key cannot do is refused before anyone is asked.
       const onDevice = content !== undefined && store.decryptEnvelope !== undefined;
       if (onDevice && !(store.envelopeCiphers ?? []).includes(content.cipher)) {
-        throw new AssistantError('OPERATION_NOT_SUPPORTED', 'USB Key 只能解开 SM4 加密的数字信封，该信封的内容用其他算法加密', { en: 'this key cannot open envelopes of this content cipher', details: { cipher: content.cipher } });
+        throw envelopeCipherNotOnDevice(content.cipher);
       }
       if (!onDevice && !store.decrypt) throw new AssistantError('OPERATION_NOT_SUPPORTED', '该类证书存储暂不支持解密', { en: 'this key store cannot decrypt' });
-      return consented(req, 'decrypt', describeContent(req.ciphertext, 'decrypt'), async (pin) => {
+      return (await consented(req, 'decrypt', describeContent(req.ciphertext, 'decrypt'), async (pin) => {
         if (onDevice) return store.decryptEnvelope!(key.identityId, req.ciphertext, content, key.algorithm, pin);
         const plain = await store.decrypt!(key.identityId, req.ciphertext, key.algorithm, pin);
         if (!content) return plain;
@@ -339,7 +367,7 @@ export function createSigningPath(opts: SigningPathOptions): SigningPath {
         } finally {
           plain.fill(0);
         }
-      });
+      })).out;
     },
   };
 }

@@ -291,6 +291,12 @@ export type LoginVerdict = 'usable' | 'unconfirmed' | 'unusable';
  * The one-line answer to "can this certificate log in as a legal person?". Without a verified chain
  * it is never 可以: with no trusted root to check the issuer against, the honest answer is 无法确认.
  */
+/** The clerk's line when no revocation source answered (network, CA service): what to do, no OCSP or CRL. */
+export const REVOCATION_UNKNOWN_VERDICT = {
+  zh: '暂时无法确认证书状态，请检查网络后重试；仍不行请联系单位管理员',
+  en: 'The certificate\'s status cannot be confirmed right now. Check the network and try again; if it still fails, contact your organisation\'s administrator',
+} as const;
+
 export function loginVerdict(r: { checks: readonly { id: string; status: CheckStatus; message: string; messageEn?: string; code?: string }[] }): { verdict: LoginVerdict; message: string; messageEn: string } {
   const failed = r.checks.find((c) => c.status === 'fail');
   if (failed) return { verdict: 'unusable', message: `不能用于法人登录：${failed.message}`, messageEn: `Cannot log in as a legal person: ${failed.messageEn ?? failed.message}` };
@@ -307,8 +313,9 @@ export function loginVerdict(r: { checks: readonly { id: string; status: CheckSt
   if (revocation) {
     return {
       verdict: 'unconfirmed',
-      message: `无法确认能否用于法人登录：${revocation.message}。请联网后重试，或请管理员提供 CA 的吊销列表；门户登录时会自行检查。`,
-      messageEn: `Cannot confirm legal-person login: ${revocation.messageEn ?? revocation.message}. Retry when online, or have the administrator provide the CA's revocation list; the portal checks it at login.`,
+      // A plain action for the clerk; the check itself (why, what the admin can do) is under 技术信息.
+      message: REVOCATION_UNKNOWN_VERDICT.zh,
+      messageEn: REVOCATION_UNKNOWN_VERDICT.en,
     };
   }
   return { verdict: 'usable', message: '可以用于法人登录', messageEn: 'Can log in as a legal person' };

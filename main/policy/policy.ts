@@ -61,8 +61,8 @@ export interface Policy {
   revocationNetwork: boolean;
   /** Serve the CA assistants' loopback protocols (main/bridge) to the signing origins. */
   bridgeEnabled: boolean;
-  /** Which of them: bjca (XTXApp ws 21051 / wss 21061), hebca (P11 17212). */
-  bridgeProtocols: Array<'bjca' | 'hebca'>;
+  /** Which of them: bjca (XTXApp ws 21051 / wss 21061), hebca (P11 17212), jit (PNXClient http 10086 / https 10087; opt-in). */
+  bridgeProtocols: Array<'bjca' | 'hebca' | 'jit'>;
   /**
    * A PIN the page passes (SOF_Login, HEBCA Login) may unlock the key; the per-signature consent
    * still applies. Machine policy only (MACHINE_ONLY_KEYS); default false: page PINs are dropped unread.
@@ -249,7 +249,7 @@ export function parsePolicyDocument(doc: unknown, opts: { platform: NodeJS.Platf
   if (d['revocationMode'] === 'off' || d['revocationMode'] === 'prefer' || d['revocationMode'] === 'require') out.revocationMode = d['revocationMode'];
   if (typeof d['revocationNetwork'] === 'boolean') out.revocationNetwork = d['revocationNetwork'];
   if (typeof d['bridgeEnabled'] === 'boolean') out.bridgeEnabled = d['bridgeEnabled'];
-  if (Array.isArray(d['bridgeProtocols'])) out.bridgeProtocols = [...(d['bridgeProtocols'] as Array<'bjca' | 'hebca'>)];
+  if (Array.isArray(d['bridgeProtocols'])) out.bridgeProtocols = [...(d['bridgeProtocols'] as Array<'bjca' | 'hebca' | 'jit'>)];
   if (typeof d['bridgeAcceptPagePin'] === 'boolean') out.bridgeAcceptPagePin = d['bridgeAcceptPagePin'];
   return out;
 }

@@ -53,7 +53,7 @@ export const POLICY_SCHEMA = {
     revocationNetwork: { type: 'boolean' },
     // The CA assistants' loopback protocols (main/bridge): on by default, both protocols, page PINs never used.
     bridgeEnabled: { type: 'boolean' },
-    bridgeProtocols: { type: 'array', maxItems: 2, uniqueItems: true, items: { type: 'string', enum: ['bjca', 'hebca'] } },
+    bridgeProtocols: { type: 'array', maxItems: 3, uniqueItems: true, items: { type: 'string', enum: ['bjca', 'hebca', 'jit'] } },
     bridgeAcceptPagePin: { type: 'boolean' },
   },
 } as const;

@@ -107,7 +107,7 @@ export function ConsentScreen({ request }: { request: ConsentRequestView }) {
     <div className="modal-backdrop consent-backdrop" role="dialog" aria-modal="true" aria-labelledby="consent-title" onKeyDown={onKeyDown}>
       <form ref={dialog} className="modal consent" onSubmit={submit} data-testid="consent">
         <header className="consent-header">
-          <h2 id="consent-title">{t(`consent.title.${purpose}`)}</h2>
+          <h2 id="consent-title" data-testid="consent-title">{t(`consent.title.${purpose}`)}</h2>
           {reserved
             ? <p className="reserved" data-testid="consent-reserved">{t('consent.reserved')}<strong>{reserved}</strong></p>
             : <p className="reserved missing" data-testid="consent-reserved-missing">{t('consent.reservedMissing')}</p>}
@@ -140,9 +140,10 @@ export function ConsentScreen({ request }: { request: ConsentRequestView }) {
             <label key={c.id} className={`choice${c.id === cert?.id ? ' selected' : ''}${isLocked(c) ? ' disabled' : ''}`} data-testid="consent-cert" title={`${c.caProfile?.name ?? c.issuer} · ${c.sourceLabel} · ${formatDate(c.notBefore, lang)}–${formatDate(c.notAfter, lang)}`}>
               <input type="radio" name="cert" value={c.id} checked={c.id === cert?.id} disabled={isLocked(c) || busy} onChange={() => setCertId(c.id)} />
               <span className="choice-line">
-                <span className="choice-name">{c.enterpriseName}</span>
+                <span className="choice-name" title={c.enterpriseName}>{c.enterpriseName}</span>
                 <span className="choice-uscc mono">{c.uscc?.value ?? '—'}</span>
-                <span className="choice-meta muted small">{c.caProfile?.name ?? c.issuer} · {t(`certs.source.${c.source}`)}</span>
+                {/* The CA's short name on the line (河北CA); the full name, source and dates in the title. */}
+                <span className="choice-meta muted small" title={`${c.caProfile?.name ?? c.issuer} · ${c.sourceLabel}`}>{c.caProfile?.name.replace(/（.*$/, '') ?? c.issuer} · {t(`certs.source.${c.source}`)}</span>
                 {isLocked(c) && <span className="badge badge-fail" data-testid="consent-cert-locked">{t('certs.pin.locked')}</span>}
               </span>
             </label>

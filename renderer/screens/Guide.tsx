@@ -5,6 +5,7 @@ import { useEffect, useMemo, useRef, useState } from 'react';
 import type {
   AnswerView, GuideItemSummary, GuideItemView, GuideListView, GuideSiteView, HotCategoryView, ManualSectionTextView, ManualSectionView, ServiceFor,
 } from '../../common/ipc-contract.ts';
+import { ExpiryBanner } from '../ExpiryBanner.tsx';
 import { ErrorNote } from '../ErrorNote.tsx';
 import { highlightRuns } from '../format.ts';
 import { guideItemFacts, knownText, onlineState } from '../guide-facts.ts';
@@ -336,6 +337,7 @@ export function GuideScreen({ onOpenOnline }: { onOpenOnline: (url: string) => v
   if (itemId) {
     return (
       <section className="screen">
+        <ExpiryBanner />
         <ItemPage id={itemId} onBack={() => setItemId(null)} onOpenOnline={onOpenOnline} />
       </section>
     );
@@ -360,6 +362,7 @@ export function GuideScreen({ onOpenOnline }: { onOpenOnline: (url: string) => v
           )}
         </div>
       </div>
+      <ExpiryBanner />
       <div className="subtabs">
         {(['browse', 'hot', 'ask', 'manual'] as const).map((k) => (
           <button key={k} type="button" className={tab === k ? 'subtab active' : 'subtab'} onClick={() => setTab(k)} data-testid={`guide-tab-${k}`}>{t(`guide.tab.${k}`)}</button>

@@ -3,20 +3,11 @@
 // labels that wrap or widen their column instead of being clipped.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Page } from 'playwright-core';
 import type { CertificateServiceHandle } from '../../main/assistant/certificates.ts';
 import { createGuideService } from '../../main/assistant/guide-service.ts';
-import { chromiumMissingReason, noCertificatesService, startAssistantHost, type AssistantHost } from './host.ts';
+import { chromiumMissingReason, clipped, noCertificatesService, startAssistantHost, type AssistantHost } from './host.ts';
 
 const missing = chromiumMissingReason();
-
-/** Elements under `selector` whose text is cut off (wider or taller than their box). */
-async function clipped(page: Page, selector: string): Promise<string[]> {
-  return page.$$eval(selector, (els) => els.filter((e) => {
-    const h = e as HTMLElement;
-    return h.offsetParent !== null && (h.scrollWidth > h.clientWidth + 1 || h.scrollHeight > h.clientHeight + 1);
-  }).map((e) => `${e.tagName.toLowerCase()}: ${(e.textContent ?? '').trim()}`));
-}
 
 describe('guide item page in Chromium', { skip: missing ?? false }, () => {
   let host: AssistantHost;

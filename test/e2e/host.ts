@@ -36,6 +36,14 @@ export async function buildRendererTo(outDir: string): Promise<void> {
   await viteBuild({ configFile: path.join(root, 'vite.config.ts'), logLevel: 'warn', build: { outDir, emptyOutDir: true } });
 }
 
+/** Elements under `selector` whose text is cut off (wider or taller than their box). */
+export async function clipped(page: Page, selector: string): Promise<string[]> {
+  return page.$$eval(selector, (els) => els.filter((e) => {
+    const h = e as HTMLElement;
+    return h.offsetParent !== null && (h.scrollWidth > h.clientWidth + 1 || h.scrollHeight > h.clientHeight + 1);
+  }).map((e) => `${e.tagName.toLowerCase()}: ${(e.textContent ?? '').trim()}`));
+}
+
 export interface Served {
   origin: string;
   close(): Promise<void>;
@@ -119,6 +127,8 @@ export interface HostOptions {
   /** Shared with a bridge started beside the host (main/assistant/app-bridge.ts), as main/app does. */
   consentSlot?: ConsentSlot;
   bridge?: { status(): BridgeStatusView };
+  /** Expiry reminders for the guide's banner (main/assistant/expiry-reminder-service.ts). */
+  reminders?: AssistantWorld['reminders'];
 }
 
 export interface AssistantHost {
@@ -128,6 +138,8 @@ export interface AssistantHost {
   logs: { event: string; fields?: LogFields }[];
   emitted: { event: string; payload: unknown }[];
   portalPages: Page[];
+  /** Links the UI asked main to open in the system browser (app:openExternal), in order. */
+  opened: string[];
   /** A page with the portal preload (as the embedded portal view would have). */
   openPortalPage(url: string): Promise<Page>;
   screenshotDir: string;
@@ -153,6 +165,7 @@ export async function startAssistantHost(opts: HostOptions): Promise<AssistantHo
   const logs: AssistantHost['logs'] = [];
   const emitted: AssistantHost['emitted'] = [];
   const portalPages: Page[] = [];
+  const opened: string[] = [];
   let assistant: Page | null = null;
   let n = 0;
 
@@ -179,7 +192,7 @@ export async function startAssistantHost(opts: HostOptions): Promise<AssistantHo
       setConsentActive: () => {},
     },
     pickPfxFile: opts.pickPfxFile ?? (async () => null),
-    openExternal: async () => {},
+    openExternal: async (url) => { opened.push(url); },
     emit: (event, payload) => {
       emitted.push({ event, payload });
       void assistant?.evaluate(([e, p]) => (window as unknown as { __assistantEmit?: (e: string, p: unknown) => void }).__assistantEmit?.(e, p), [event, payload] as [string, unknown]);
@@ -202,6 +215,7 @@ export async function startAssistantHost(opts: HostOptions): Promise<AssistantHo
     ...(opts.consentTimeoutMs !== undefined ? { consentTimeoutMs: opts.consentTimeoutMs } : {}),
     ...(opts.consentSlot ? { consentSlot: opts.consentSlot } : {}),
     ...(opts.bridge ? { bridge: opts.bridge } : {}),
+    ...(opts.reminders ? { reminders: opts.reminders } : {}),
   };
   const ipc = createAssistantIpc(world);
   // Every page and frame can reach the binding — like a compromised renderer could reach ipcRenderer — so the table's own checks are what is tested.
@@ -218,6 +232,7 @@ export async function startAssistantHost(opts: HostOptions): Promise<AssistantHo
     logs,
     emitted,
     portalPages,
+    opened,
     openPortalPage,
     screenshotDir,
     async screenshot(page, name) {

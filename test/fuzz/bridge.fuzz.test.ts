@@ -1,5 +1,5 @@
 /**
- * Malformed frames against both protocols (in-process server, a host that lists one certificate
+ * Malformed frames against all three protocols (JIT: HTTP requests) (in-process server, a host that lists one certificate
  * and denies every signature): ≥ 10,000 frames each, seeded so a failure replays. Every frame a
  * page could match gets an answer in the protocol's error shape; nothing crashes or hangs, and the
  * connection still answers a normal call afterwards.
@@ -7,6 +7,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import http from 'node:http';
 import WebSocket from 'ws';
 import { startBridgeServer, type BridgeServer } from '../../main/bridge/server.ts';
 import type { BridgeCertificate, BridgeHost } from '../../main/bridge/types.ts';
@@ -37,7 +38,7 @@ before(async () => {
     note: () => {},
   };
   server = await startBridgeServer({
-    protocols: ['bjca', 'hebca'], ports: { bjcaWs: 0, hebca: 0 }, host,
+    protocols: ['bjca', 'hebca', 'jit'], ports: { bjcaWs: 0, hebca: 0, jit: 0 }, host,
     isAllowedOrigin: (o) => o === ORIGIN,
     // The fuzzer sends far faster than a page: lift the per-second cap so frames reach the parser.
     limits: { framesPerSecond: 1_000_000, maxInFlight: 1_000_000 },
@@ -166,4 +167,70 @@ test(`HEBCA: ${FRAMES} malformed frames answered with ret ≠ 0 (or a normal ans
   assert.match(v, /^1\|GetAssistorVersion\|\{"ret":0/);
   ws.close();
   assert.ok(server.connections() <= 1);
+});
+
+const JFUNCS = ['GetVersion', 'Initialize', 'SetDigestAlg', 'SetChooseSingleCert', 'AddFilter', 'ClearFilter', 'P1Sign', 'P1SignString', 'P7Sign', 'P7SignString',
+  'GetSignCert', 'GetSignCertType', 'GetSignHash', 'GetLastError', 'GetLastErrorMessage', 'GetPinCode', 'SetupClient', 'ExecuteCS', 'ChangePinCode', 'Finalize',
+  '__proto__', 'constructor', 'toString', 'hasOwnProperty', ''];
+const JKEYS = ['strValue', 'strValueBase64', 'isDetach', 'isIncludeCert', 'ulType', 'strValue', 'strDigestAlg', 'isChoose', 'strAlgType', 'strAuxParam', '__proto__'];
+
+function jitBody(r: () => number): string {
+  const kind = Math.floor(r() * 6);
+  const func = JFUNCS[Math.floor(r() * JFUNCS.length)]!;
+  if (kind === 0) return Buffer.from(Array.from({ length: Math.floor(r() * 200) }, () => Math.floor(r() * 256))).toString('latin1');
+  if (kind === 1) return `${func}:${JSON.stringify(junkValue(r))}`;
+  if (kind === 2) return `${func}:{"strValue":"${'"'.repeat(Math.floor(r() * 3))}x"}`;
+  if (kind === 3) return `${func}`;
+  const args: Record<string, unknown> = {};
+  for (let i = Math.floor(r() * 4); i > 0; i--) args[JKEYS[Math.floor(r() * JKEYS.length)]!] = junkValue(r);
+  return `${func}:${JSON.stringify(args)}`;
+}
+
+test(`JIT: ${FRAMES} malformed HTTP requests, each answered (200 {"value"} or 403/404), no crash or hang`, async () => {
+  const listener = server.endpoints.find((e) => e.protocol === 'jit')!.url;
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
+  const post = (url: string, body: string, origin: string | null): Promise<{ status: number; body: string }> => new Promise((resolve, reject) => {
+    const u = new URL(url);
+    const req = http.request({ host: u.hostname, port: u.port, path: u.pathname, method: 'POST', agent, headers: { 'Content-Type': 'text/plain;charset=UTF-8', ...(origin !== null ? { Origin: origin } : {}) } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+  const session = (await post(listener, 'QueryService', ORIGIN)).body;
+  assert.match(session, /\/s\/[A-Za-z0-9_-]+$/);
+  const r = seededRandom(10086);
+  const statuses = new Map<number, number>();
+  let badJson = 0;
+  let i = 0;
+  const worker = async (): Promise<void> => {
+    while (i < FRAMES) {
+      i++;
+      const k = r();
+      // Mostly calls on the session; some from no / another origin, some on unknown session paths.
+      const origin = k < 0.05 ? null : k < 0.1 ? 'https://evil.example' : ORIGIN;
+      const url = k > 0.95 ? `${listener}s/${Math.floor(r() * 1e9)}` : session;
+      const res = await post(url, jitBody(r), origin);
+      statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+      if (res.status === 200) {
+        try {
+          const v = (JSON.parse(res.body) as { value: unknown }).value;
+          if (typeof v !== 'string' && typeof v !== 'number') badJson++;
+        } catch {
+          badJson++;
+        }
+      } else assert.ok(res.status === 403 || res.status === 404, `unexpected HTTP ${res.status}`);
+    }
+  };
+  await Promise.all(Array.from({ length: 8 }, () => worker()));
+  assert.equal(badJson, 0);
+  assert.equal([...statuses.values()].reduce((a, b) => a + b, 0), FRAMES);
+  assert.ok((statuses.get(200) ?? 0) > FRAMES * 0.8, JSON.stringify([...statuses]));
+  // The session still works, and its last error is one of ours with a zh-CN message.
+  assert.deepEqual(JSON.parse((await post(session, 'GetVersion:', ORIGIN)).body), { value: '3.0.0.1' });
+  await post(session, 'SetupClient:{}', ORIGIN);
+  assert.match((JSON.parse((await post(session, 'GetLastErrorMessage:', ORIGIN)).body) as { value: string }).value, /[\u4e00-\u9fff]/);
+  agent.destroy();
 });

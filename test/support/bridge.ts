@@ -24,6 +24,9 @@ export interface RunningCli {
   bjca: string;
   bjcaWss: string | null;
   hebca: string;
+  /** JIT PNXClient's http listener (`http://127.0.0.1:port/`) when `--protocol jit` was given, else ''. */
+  jit: string;
+  jitHttps: string | null;
   /** The user data folder the bridge writes its signature log to (a fresh temp folder of its own). */
   home: string;
   /** What the bridge wrote on stderr so far (warnings). */
@@ -40,7 +43,7 @@ export async function startCliBridge(args: string[], opts: { answer?: ConsentRul
   // not the one the test runner shares between test files running at the same time.
   const ownHome = fs.mkdtempSync(path.join(os.tmpdir(), 'ca-bridge-home-'));
   const env = { ...(opts.env ?? process.env), CERT_ASSISTANT_HOME: ownHome };
-  const child = spawn(process.execPath, [CLI_BIN, 'bridge', '--bjca-port', '0', '--bjca-wss-port', '0', '--hebca-port', '0', '--consent', 'stdin', ...args], {
+  const child = spawn(process.execPath, [CLI_BIN, 'bridge', '--bjca-port', '0', '--bjca-wss-port', '0', '--hebca-port', '0', '--jit-port', '0', '--jit-https-port', '0', '--consent', 'stdin', ...args], {
     stdio: ['pipe', 'pipe', 'pipe'], env,
   });
   const events: BridgeEvent[] = [];
@@ -74,6 +77,8 @@ export async function startCliBridge(args: string[], opts: { answer?: ConsentRul
     bjca: find('bjca', 'ws') ?? '',
     bjcaWss: find('bjca', 'wss'),
     hebca: find('hebca', 'ws') ?? '',
+    jit: find('jit', 'http') ?? '',
+    jitHttps: find('jit', 'https'),
     home: ownHome,
     stderr: () => stderr,
     stop: () => new Promise<number | null>((resolve) => {

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { AssistantError, toErrorInfo } from '../../errors.ts';
 import { createKeyBridgeHost, type HostKeyStore } from '../../bridge/host.ts';
 import { forkBridgeTransport, startBridgeProcess, type RunningBridge } from '../../bridge/process-host.ts';
-import { BRIDGE_PROTOCOLS, type BridgeNote, type BridgeProtocol } from '../../bridge/types.ts';
+import { BRIDGE_PROTOCOLS, DEFAULT_BRIDGE_PROTOCOLS, type BridgeNote, type BridgeProtocol } from '../../bridge/types.ts';
 import { checkModulePath } from '../../keystores/module-path.ts';
 import type { KeyIdentity, KeyStore } from '../../keystores/types.ts';
 import { KeyStoreWorkerClient } from '../../keystores/worker/client.ts';
@@ -22,24 +22,29 @@ import { localTrustAnchors } from '../local-trust.ts';
 import type { ParsedCertificate } from '../../pki/certificate.ts';
 
 const USAGE = `用法 / Usage: cert-assistant bridge [--pfx FILE]... [--module LIB]... [--skf LIB]... [--windows-store]
-        --allow-origin ORIGIN [--allow-origin ORIGIN]... [--protocol bjca|hebca]... [--consent stdin]
-        [--bjca-port N] [--bjca-wss-port N] [--hebca-port N] [--tls-cert FILE --tls-key FILE]
+        --allow-origin ORIGIN [--allow-origin ORIGIN]... [--protocol bjca|hebca|jit]... [--consent stdin]
+        [--bjca-port N] [--bjca-wss-port N] [--hebca-port N] [--jit-port N] [--jit-https-port N]
+        [--tls-cert FILE --tls-key FILE]
 
-在本机回环地址上提供 CA 证书助手协议（北京CA 证书应用环境 XTXApp / 河北CA P11），让门户原有的登录页面
+在本机回环地址上提供 CA 证书助手协议（北京CA 证书应用环境 XTXApp / 河北CA P11 / 吉大正元 PNXClient），让门户原有的登录页面
 直接使用本助手；只回答允许来源的页面，每次签名都要您确认，页面传来的 PIN 一律不用。
-Serves the CA assistants' local protocols (BJCA XTXApp, HEBCA P11) on loopback so portals' own login
+Serves the CA assistants' local protocols (BJCA XTXApp, HEBCA P11, JIT PNXClient) on loopback so portals' own login
 pages work with this assistant; only allowed origins, a consent for every signature, page PINs ignored.
   --pfx FILE           PFX 证书文件（可重复）/ a PFX file (repeatable)
   --module LIB         PKCS#11 驱动（可重复）/ a PKCS#11 module (repeatable)
   --skf LIB            国密 SKF 驱动（可重复）/ an SKF library (repeatable)
   --windows-store      Windows 证书存储（CurrentUser\\My）/ the Windows certificate store
   --allow-origin O     允许签名的来源（必需，可重复）/ an origin allowed to sign (required, repeatable)
-  --protocol P         bjca 或 hebca（默认两者）/ bjca or hebca (default both)
-  --consent stdin      同意请求以 JSON 行输出，从标准输入读一行：allow、allow 密码、deny
-                       consents as JSON lines; one stdin line answers: allow, allow SECRET, deny
+  --protocol P         bjca、hebca 或 jit（默认 bjca 与 hebca）/ bjca, hebca or jit (default bjca and hebca)
+  --consent stdin      同意请求以 JSON 行输出，从标准输入读一行：allow、allow 密码、deny；
+                       列出多张证书（choices）时 choose N [密码] 选第 N 张（从 1 起）
+                       consents as JSON lines; one stdin line answers: allow, allow SECRET, deny;
+                       with several certificates (choices), choose N [SECRET] picks the N-th (from 1)
   --bjca-port N        默认 21051（环境变量 CERT_ASSISTANT_BJCA_PORT）；0 = 任一空闲端口
   --bjca-wss-port N    默认 21061（CERT_ASSISTANT_BJCA_WSS_PORT），需 --tls-cert/--tls-key
   --hebca-port N       默认 17212（CERT_ASSISTANT_HEBCA_PORT）
+  --jit-port N         默认 10086（CERT_ASSISTANT_JIT_PORT），http 页面用
+  --jit-https-port N   默认 10087（CERT_ASSISTANT_JIT_HTTPS_PORT），https 页面用，需 --tls-cert/--tls-key
 标准输出为 JSON 行：listening、consent、signed、refused、port-busy、keys-changed。SIGTERM 立即结束并释放端口。
 每次签名都写入签名记录（与应用相同，用 cert-assistant log 查看）。
 Standard output: JSON lines (listening, consent, signed, refused, port-busy, keys-changed). SIGTERM ends it.
@@ -86,6 +91,11 @@ class LineAnswers {
 
 function parseAnswer(line: string | null): ConsentAnswer {
   if (line === null) return { allow: false };
+  const c = /^\s*choose\s+(\d{1,3})(?:\s(.*))?$/.exec(line.replace(/\r$/, ''));
+  if (c) {
+    const choice = Number(c[1]) - 1;
+    return c[2] !== undefined && c[2].length > 0 ? { allow: true, secret: c[2], choice } : { allow: true, choice };
+  }
   const m = /^\s*(allow|deny)(?:\s(.*))?$/.exec(line.replace(/\r$/, ''));
   if (!m || m[1] === 'deny') return { allow: false };
   return m[2] !== undefined && m[2].length > 0 ? { allow: true, secret: m[2] } : { allow: true };
@@ -96,6 +106,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     pfx: { type: 'string', multiple: true }, module: { type: 'string', multiple: true }, skf: { type: 'string', multiple: true },
     'windows-store': { type: 'boolean' }, 'allow-origin': { type: 'string', multiple: true }, protocol: { type: 'string', multiple: true },
     consent: { type: 'string' }, 'bjca-port': { type: 'string' }, 'bjca-wss-port': { type: 'string' }, 'hebca-port': { type: 'string' },
+    'jit-port': { type: 'string' }, 'jit-https-port': { type: 'string' },
     'tls-cert': { type: 'string' }, 'tls-key': { type: 'string' },
   });
   if (typeof opened === 'number') return opened;
@@ -103,16 +114,18 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   const origins = (values['allow-origin'] as string[] | undefined) ?? [];
   if (origins.length === 0) return usage(io, '至少需要一个 --allow-origin / at least one --allow-origin is required');
   for (const o of origins) if (!parseOriginRule(o)) return usage(io, `不是有效的来源 / not an origin: ${o}`);
-  const protocols = [...new Set((values['protocol'] as string[] | undefined) ?? BRIDGE_PROTOCOLS)] as BridgeProtocol[];
-  for (const p of protocols) if (!BRIDGE_PROTOCOLS.includes(p)) return usage(io, `--protocol 只能是 bjca 或 hebca / unknown protocol: ${p}`);
+  const protocols = [...new Set((values['protocol'] as string[] | undefined) ?? DEFAULT_BRIDGE_PROTOCOLS)] as BridgeProtocol[];
+  for (const p of protocols) if (!BRIDGE_PROTOCOLS.includes(p)) return usage(io, `--protocol 只能是 bjca、hebca 或 jit / unknown protocol: ${p}`);
   const consentMode = values['consent'] as string | undefined;
   if (consentMode !== undefined && consentMode !== 'stdin') return usage(io, '--consent 只能是 stdin / --consent must be stdin');
   const ports = {
     bjcaWs: portValue(values['bjca-port'] as string | undefined, io.env['CERT_ASSISTANT_BJCA_PORT'], 21051),
     bjcaWss: portValue(values['bjca-wss-port'] as string | undefined, io.env['CERT_ASSISTANT_BJCA_WSS_PORT'], 21061),
     hebca: portValue(values['hebca-port'] as string | undefined, io.env['CERT_ASSISTANT_HEBCA_PORT'], 17212),
+    jit: portValue(values['jit-port'] as string | undefined, io.env['CERT_ASSISTANT_JIT_PORT'], 10086),
+    jitHttps: portValue(values['jit-https-port'] as string | undefined, io.env['CERT_ASSISTANT_JIT_HTTPS_PORT'], 10087),
   };
-  if (ports.bjcaWs === null || ports.bjcaWss === null || ports.hebca === null) return usage(io, '端口须为 0–65535 / ports must be 0..65535');
+  if (ports.bjcaWs === null || ports.bjcaWss === null || ports.hebca === null || ports.jit === null || ports.jitHttps === null) return usage(io, '端口须为 0–65535 / ports must be 0..65535');
   if ((values['tls-cert'] === undefined) !== (values['tls-key'] === undefined)) return usage(io, '--tls-cert 与 --tls-key 须同时给出 / give both --tls-cert and --tls-key');
   let tls: { cert: string; key: string } | undefined;
   try {
@@ -135,6 +148,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     io.stderr.write(`\n[证书助手] ${view.siteName ?? view.origin} 请求${what}\n  来源: ${view.origin}\n  证书: ${view.certificate.subject}\n`
       + `  单位: ${view.certificate.enterpriseName ?? '—'}  统一社会信用代码: ${view.certificate.uscc ?? '—'}\n`
       + (view.content.kind === 'content' ? `  内容: ${view.content.preview}\n  SHA-256: ${view.content.sha256}\n` : '')
+      + (view.choices ? `  可选证书: ${view.choices.map((c, i) => `\n    ${i + 1}. ${c.subject}（${c.enterpriseName ?? '—'}）`).join('')}\n  输入 choose N（或 choose N 后接 PIN）选用第 N 张；allow 使用第 1 张\n` : '')
       + '允许吗？输入 allow（或 allow 后接 PIN/文件密码）或 deny: ');
     return parseAnswer(await answers.next(signal));
   };
@@ -143,6 +157,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
       event: 'consent', id: view.id, origin: view.origin, protocol: view.protocol, operation: view.operation,
       certificate: { subject: view.certificate.subject, uscc: view.certificate.uscc, fingerprintSha256: view.certificate.fingerprintSha256 },
       content: { kind: view.content.kind, preview: view.content.preview, sha256: view.content.sha256 },
+      ...(view.choices ? { choices: view.choices.map((c) => ({ subject: c.subject, uscc: c.uscc, fingerprintSha256: c.fingerprintSha256 })) } : {}),
     });
     signal.addEventListener('abort', () => emit({ event: 'consent-expired', id: view.id }), { once: true });
     return parseAnswer(await answers.next(signal));
@@ -245,7 +260,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
       host,
       options: {
         protocols, allowedOrigins: origins, acceptPagePin: false,
-        ports: { bjcaWs: ports.bjcaWs, bjcaWss: ports.bjcaWss, hebca: ports.hebca },
+        ports: { bjcaWs: ports.bjcaWs, bjcaWss: ports.bjcaWss, hebca: ports.hebca, jit: ports.jit, jitHttps: ports.jitHttps },
         ...(tls ? { tls } : {}),
       },
     });

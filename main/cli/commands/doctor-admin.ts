@@ -14,7 +14,7 @@ import { BRIDGE_SERVER_NAME } from '../../bridge/types.ts';
 export interface AdminCheck { id: string; status: DiagnosticStatus; message: string; messageEn: string; fix?: string; fixEn?: string; code?: string }
 
 /** BJCA XTXApp ws/wss and HEBCA's P11 assistant (docs/compat.md). */
-export const CA_ASSISTANT_PORTS = [21051, 21061, 17212] as const;
+export const CA_ASSISTANT_PORTS = [21051, 21061, 17212, 10086, 10087] as const;
 export const EXPIRY_WARNING_DAYS = 30;
 const DAY_MS = 86_400_000;
 

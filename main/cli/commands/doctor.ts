@@ -304,7 +304,7 @@ HEBCA's middleware port, clock. Exit 0 when no check fails, 1 otherwise.
   --timeout MS    每个驱动的加载超时（默认 5000）/ per-driver load timeout (default 5000)
   --html FILE     另写一份独立的网页报告（中文在前，英文在后），可直接发给技术支持 / also write a self-contained HTML report
   --portal URL    检查可达性与时钟误差所用的门户地址（默认策略的 portalHome）/ portal address probed (default: portalHome)
-  --assistant-ports LIST  检查是否被其他程序占用的端口（默认 21051,21061,17212）/ ports checked for another program (default 21051,21061,17212)
+  --assistant-ports LIST  检查是否被其他程序占用的端口（默认 21051,21061,17212,10086,10087）/ ports checked for another program (default 21051,21061,17212,10086,10087)
 `;
 
 function readAppVersion(): string | null {

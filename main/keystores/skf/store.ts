@@ -4,7 +4,7 @@ import type { EnvelopeContent, KeyIdentity, KeyStore, PinState } from '../types.
 import { parseCertificate } from '../../pki/certificate.ts';
 import { signatureAlgorithmFor, type SignatureAlgorithm } from '../../pki/signature-algorithm.ts';
 import { checkModulePath } from '../module-path.ts';
-import { deviceRemovedError, mayMeanRemoved, type KeyStoreErrorCode } from '../errors.ts';
+import { deviceRemovedError, envelopeCipherNotOnDevice, mayMeanRemoved, type KeyStoreErrorCode } from '../errors.ts';
 import { SKF_ENVELOPE_CIPHERS, type SkfModuleReport } from '../worker/protocol.ts';
 import { CONTAINER_TYPE, displayName, ECC_CIPHER_BLOB_HEAD, SGD_SM3, SGD_SM4_CBC, SkfModule, type DevInfo, type SkfHandle } from './binding.ts';
 import { SAR_OK, SAR_PIN_INCORRECT, SAR_PIN_LOCKED, SAR_USER_ALREADY_LOGGED_IN, skfError } from './sar.ts';
@@ -349,7 +349,7 @@ export class SkfKeyStore implements KeyStore {
    * checked and stripped here. The session key never leaves the device.
    */
   async decryptEnvelope(identityId: string, encryptedKey: Uint8Array, content: EnvelopeContent, _algorithm: SignatureAlgorithm, pin: string): Promise<Uint8Array> {
-    if (!this.envelopeCiphers.includes(content.cipher)) throw cipherNotOnDevice(content.cipher);
+    if (!this.envelopeCiphers.includes(content.cipher)) throw envelopeCipherNotOnDevice(content.cipher);
     if (content.iv.length !== 16 || content.ciphertext.length === 0 || content.ciphertext.length % 16 !== 0) throw decryptFailed();
     const { device } = parseIdentityId(identityId);
     const m = this.module;
@@ -447,11 +447,6 @@ function checkKeyMatchesCertificate(blob: Buffer, certPoint: Buffer | null, what
 /** SAR codes after which SKF_ImportSessionKey means "this wrapped key is not for this key, or damaged". */
 const UNWRAP_FAILED: ReadonlySet<string> = new Set(['DATA_INVALID', 'DATA_LEN_RANGE', 'SKF_CRYPTO_ERROR']);
 
-function cipherNotOnDevice(oid: string): AssistantError {
-  return new AssistantError('OPERATION_NOT_SUPPORTED', 'USB Key 只能解开 SM4 加密的数字信封，该信封的内容用其他算法加密', {
-    en: 'the USB key opens SM4 envelopes only', details: { cipher: oid },
-  });
-}
 
 /** An SM2 ciphertext (GM/T 0009 DER or C1‖C3‖C2) → ECCCIPHERBLOB (X[64] Y[64] HASH[32] CipherLen Cipher). */
 export function eccCipherBlob(ct: Uint8Array): Buffer {

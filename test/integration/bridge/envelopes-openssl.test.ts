@@ -388,8 +388,14 @@ describe('the fake SKF SM2 key (GM/T 0016)', () => {
       c.close();
       answer = 'allow 12345678';
       const h = await HebcaClient.open(cli.hebca, ORIGIN);
+      // SelectCryptCert then GetCertB64: the encryption certificate (the page sends it to its server to seal the envelope).
+      assert.equal((await h.call('SelectCryptCert'))['ret'], 0);
+      const crypt = String((await h.call('GetCertB64'))['cert']);
+      assert.equal(crypt, exchange);
+      assert.equal((await h.call('SelectSignCert'))['ret'], 0);
+      assert.equal(String((await h.call('GetCertB64'))['cert']), certB64(e), 'SelectSignCert: the signing certificate again');
       const data = Buffer.from('河北CA 信封 → USB Key');
-      const sealed = await h.call('EnvelopB64', { b64data: data.toString('base64'), certs: [{ cert: exchange }] });
+      const sealed = await h.call('EnvelopB64', { b64data: data.toString('base64'), certs: [{ cert: crypt }] });
       assert.equal(sealed['ret'], 0, String(sealed['msg']));
       const u = await h.call('UnEnvelopB64', { b64data: sealed['b64data'] });
       assert.equal(u['ret'], 0, String(u['msg']));

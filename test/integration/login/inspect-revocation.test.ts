@@ -128,7 +128,7 @@ after(() => {
 
 interface Inspected {
   code: number;
-  leaf: { checks: { id: string; status: string; code?: string; message: string }[]; revocation?: { mode: string; status: string; links: { depth: number; status: string; source?: string; reason?: string }[] }; verdict?: { verdict: string; message: string } };
+  leaf: { checks: { id: string; status: string; code?: string; message: string; detail?: string }[]; revocation?: { mode: string; status: string; links: { depth: number; status: string; source?: string; reason?: string }[] }; verdict?: { verdict: string; message: string } };
 }
 
 async function inspect(file: string, flags: string[], policy = path.join(dir, 'no-policy.json')): Promise<Inspected> {
@@ -177,7 +177,10 @@ describe('inspect --json with CRLs (openssl ca -gencrl)', () => {
     const require = await inspect(files['hebca-ent']!, ['--crl', rootCrl, '--require-revocation']);
     assert.equal(revocationCheck(require)?.code, 'REVOCATION_UNKNOWN');
     assert.equal(require.leaf.verdict?.verdict, 'unconfirmed');
-    assert.match(require.leaf.verdict!.message, /^无法确认/);
+    // The clerk's line is an action; why and the admin's fix are the check's detail (技术信息, and inspect prints it).
+    assert.equal(require.leaf.verdict!.message, '暂时无法确认证书状态，请检查网络后重试；仍不行请联系单位管理员');
+    assert.equal(revocationCheck(require)?.message, '暂时无法查询这张证书是否已被吊销');
+    assert.match(revocationCheck(require)?.detail ?? '', /^未配置吊销列表或 OCSP，未检查；.*序列号 .*。管理员：.*revocationCrls/);
     assert.equal(require.code, 0, 'unconfirmed is not a failed check');
   });
 
@@ -228,6 +231,8 @@ describe('inspect --json --ocsp against openssl ocsp (the certificate\'s own res
     assert.equal(r.leaf.revocation?.links[0]?.reason, 'OCSP_UNAVAILABLE');
     assert.equal(revocationCheck(r)?.code, 'REVOCATION_UNKNOWN');
     assert.equal(r.leaf.verdict?.verdict, 'unconfirmed');
+    assert.doesNotMatch(r.leaf.verdict!.message, /OCSP|CRL|吊销列表|策略/, 'no admin words in the clerk line');
+    assert.match(revocationCheck(r)?.detail ?? '', /^OCSP 服务无法访问；/);
   });
 });
 
@@ -269,6 +274,11 @@ describe('the certificate screen uses the same check with the policy\'s settings
     const v = await view('hebca-ent', { revocationMode: 'require', revocationCrls: [rootCrl], revocationNetwork: false });
     assert.equal(v.verdict, 'unconfirmed');
     assert.equal(v.canLogin, false);
-    assert.match(v.verdictMessage ?? '', /^无法确认/);
+    assert.equal(v.verdictMessage, '暂时无法确认证书状态，请检查网络后重试；仍不行请联系单位管理员');
+    assert.match(v.verdictMessageEn ?? '', /^The certificate's status cannot be confirmed right now\. Check the network and try again/);
+    const check = v.checks.find((c) => c.id === 'revocation');
+    assert.equal(check?.code, 'REVOCATION_UNKNOWN');
+    assert.match(check?.detail ?? '', /管理员：/);
+    assert.match(check?.detailEn ?? '', /Administrator: /);
   });
 });

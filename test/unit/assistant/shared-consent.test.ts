@@ -26,16 +26,17 @@ before(async () => { pki = await getTestPki(); });
 
 const tick = () => new Promise((r) => setImmediate(r));
 
-function setup() {
+function setup(listed?: CertificateView[]) {
   const slot = createConsentSlot();
   const events: { name: keyof AssistantEvents; payload: unknown }[] = [];
   const cert = { id: 'file-1/0', canLogin: true, fingerprintSha256: 'ab'.repeat(32), uscc: null } as unknown as CertificateView;
+  const certificates = listed ?? [cert];
   let n = 0;
   const world: AssistantWorld = {
     now: () => new Date(), randomId: () => `id${++n}`, appVersion: '0.1.0', assistantOrigin: 'app://assistant',
     portal: { home: 'https://www.hbzwfw.gov.cn/', origins: createPortalOriginAllowList(['https://www.hbzwfw.gov.cn']) },
     certificates: {
-      list: async () => ({ certificates: [cert], problems: [] }),
+      list: async () => ({ certificates, problems: [] }),
       openPfx: async () => ({ certificates: [], problems: [] }), closePfx: async () => true, removeFile: async () => '/tmp/x.pfx',
       pinState: async () => ({ retriesLeft: 3, low: false, finalTry: false, locked: false }),
       createToken: async () => 'token',
@@ -125,4 +126,25 @@ test('an authenticate that fails before its consent opens frees the shared slot'
   assert.equal(slot.busy, false);
   assert.equal(await code(ipc.handlers['portal:authenticate'](PORTAL, { challenge: 'x' })), 'IPC_BAD_PAYLOAD');
   assert.equal(slot.busy, false);
+});
+
+test('several candidates (JIT filters): the Consent screen lists them and the certificate the user submits is the one that signs', async () => {
+  const ids = ['hebca-ent', 'hebca-sm2-ent'];
+  const views = ids.map((id, i) => ({ id: `file-${i + 1}/0`, canLogin: true, fingerprintSha256: sha256Hex(readFileSync(pki.get(id).certDer)), uscc: null }) as unknown as CertificateView);
+  const { ipc, events, slot } = setup(views);
+  const keys: SigningKey[] = ids.map((id) => ({
+    certificate: new Uint8Array(readFileSync(pki.get(id).certDer)), intermediates: [], algorithm: algorithmFor(pki.get(id)), store: new PemKeyStore(pki.get(id)), identityId: '0',
+  }));
+  const records: SignatureRecord[] = [];
+  const path = createSigningPath({ ask: (v, signal) => ipc.bridgeConsent.ask(v, signal), record: (r) => records.push(r), now: () => new Date(), randomId: () => 'jit1', slot });
+  const signing = path.signChoosing({ origin: 'https://www.hbzwfw.gov.cn', protocol: 'jit', key: keys[0]!, alternatives: [keys[1]!], data: new TextEncoder().encode('网关登录原文'), output: 'raw' });
+  for (let i = 0; i < 20 && !events.some((e) => e.name === 'consent:requested'); i++) await tick();
+  const view = events.find((e) => e.name === 'consent:requested')!.payload as { requestId: string; candidates: CertificateView[] };
+  assert.deepEqual(view.candidates.map((c) => c.id), ['file-1/0', 'file-2/0'], 'both listed, the default first');
+  const submitted = ipc.handlers['consent:submit'](APP, { requestId: view.requestId, certificateId: 'file-2/0', pin: TEST_PIN });
+  const r = await signing;
+  ipc.bridgeConsent.finish({ ok: true });
+  assert.deepEqual(await submitted, { status: 'signed' });
+  assert.equal(r.key, keys[1], 'the SM2 certificate the user picked signed');
+  assert.equal(records[0]!.fingerprintSha256, views[1]!.fingerprintSha256);
 });

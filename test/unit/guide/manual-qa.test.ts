@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { parseManual } from '../../../main/guide/manual.ts';
+import { joinHardWrappedLines, parseManual } from '../../../main/guide/manual.ts';
 import { Guide } from '../../../main/guide/index.ts';
 
 const source = readFileSync(new URL('../../../main/guide/data/manual-source.zh.txt', import.meta.url), 'utf8');
@@ -40,6 +40,37 @@ test('the manual splits by its own numbering: 一→1, (二)→x.2, 1、→x.y.1
 test('the committed manual.json is what the generator makes from the text', () => {
   const committed = JSON.parse(readFileSync(new URL('../../../main/guide/data/manual.json', import.meta.url), 'utf8')) as { sections: unknown };
   assert.deepEqual(committed.sections, parseManual(source));
+});
+
+test('hard-wrapped lines rejoin into paragraphs; finished sentences, short lines, headings and list items stay lines', () => {
+  const wrap = '为防止他人滥用您的手机号码，我们启用了手机验证码功能。手机号码填写后，点击右侧“获取验证码”，系统发送验证';
+  assert.equal(joinHardWrappedLines(`${wrap}\n码至您的手机。\n下一段。`), `${wrap}码至您的手机。\n下一段。`);
+  // Three physical lines of one sentence.
+  assert.equal(joinHardWrappedLines(`${wrap}\n${wrap}\n完。`), `${wrap}${wrap}完。`);
+  // A long line that ends its sentence, a short line without punctuation (a sub-heading), a list item after a long line.
+  const done = `${wrap}。`;
+  assert.equal(joinHardWrappedLines(`${done}\n下一段`), `${done}\n下一段`);
+  assert.equal(joinHardWrappedLines('方法一：注册成功之后的实名认证\n注册成功后，系统会提示您。'), '方法一：注册成功之后的实名认证\n注册成功后，系统会提示您。');
+  for (const item of ['方法二：通过账户设置', '方式一：登录用户提交的', '注意：省级站点', '1、尽量避免', '（2）实名认证方法']) {
+    assert.equal(joinHardWrappedLines(`${wrap}\n${item}`), `${wrap}\n${item}`, item);
+  }
+  assert.equal(joinHardWrappedLines(''), '');
+});
+
+test('the reader\'s manual has no fragment left: every wrapped line of the source is joined, its paragraphs kept', () => {
+  const s = (id: string) => guide.manualSection(id)!.passage.split('\n');
+  assert.deepEqual(s('3.1.1'), [
+    '为防止他人滥用您的手机号码，我们启用了手机验证码功能。手机号码填写后，点击右侧“获取验证码”，系统发送验证码至您的手机，请将其填至“验证码”栏内。',
+    '基本信息填写完后，阅读并同意《河北政务服务网注册协议》，点击“注册”按钮，即可完成个人用户注册。',
+  ]);
+  assert.deepEqual(s('7.3').slice(1), ['系统提供两种方式：', '方式一：登录用户提交的咨询建议，通过用户中心查询。', '方式二：匿名用户提交的咨询建议，通过直接输入信件编号、密码查询。']);
+  assert.equal(s('3.1.2.2').filter((l) => /^方法[一二三]：/.test(l)).length, 3);
+  // Every line of every section now ends a sentence, or is short (a heading, a phone line).
+  for (const { id } of guide.manualToc()) {
+    for (const line of guide.manualSection(id)!.text.split('\n')) {
+      assert.ok([...line].length < 48 || /[。！？；：）]$/.test(line), `${id}: ${line}`);
+    }
+  }
 });
 
 test('智能问答 answers realistic questions with the right section first', () => {

@@ -33,7 +33,7 @@ test('the machine policy file sets all three; an unknown protocol rejects the fi
   assert.deepEqual(r.policy.bridgeProtocols, ['hebca']);
   assert.equal(r.policy.bridgeAcceptPagePin, true);
   assert.equal(r.valueSources.bridgeAcceptPagePin, 'file:C:\\ProgramData\\CertAssistant\\policy.json');
-  const bad = resolvePolicy({ platform: 'win32', user: absent, machine: read({ bridgeProtocols: ['jit'] }) });
+  const bad = resolvePolicy({ platform: 'win32', user: absent, machine: read({ bridgeProtocols: ['cfca'] }) });
   assert.equal(bad.problems[0]?.code, 'POLICY_INVALID');
   assert.equal(bad.problems[0]?.details?.['path'], '/bridgeProtocols/0');
   assert.deepEqual(bad.policy.bridgeProtocols, ['bjca', 'hebca']);
