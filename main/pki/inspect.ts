@@ -66,11 +66,11 @@ export function checkValidity(c: ParsedCertificate, now: Date, warnDays = 30): C
   const rangeEn = `${formatDateEn(c.notBefore)} to ${formatDateEn(c.notAfter)}`;
   if (now < c.notBefore) return { id: 'validity', status: 'fail', code: 'CERT_NOT_YET_VALID', message: `证书尚未生效（有效期 ${range}）`, messageEn: `The certificate is not valid yet (valid ${rangeEn})` };
   if (now > c.notAfter) {
-    return { id: 'validity', status: 'fail', code: 'CERT_EXPIRED', message: `证书已于 ${formatDateZh(c.notAfter)} 过期，请向 CA 申请更新证书`, messageEn: `The certificate expired on ${formatDateEn(c.notAfter)}; ask the CA to renew it` };
+    return { id: 'validity', status: 'fail', code: 'CERT_EXPIRED', message: `证书已于${formatDateZh(c.notAfter)}过期，请向 CA 申请更新证书`, messageEn: `The certificate expired on ${formatDateEn(c.notAfter)}; ask the CA to renew it` };
   }
   const daysLeft = Math.floor((c.notAfter.getTime() - now.getTime()) / 86_400_000);
   if (daysLeft < warnDays) {
-    return { id: 'validity', status: 'warn', code: 'CERT_EXPIRING', message: `证书将在 ${daysLeft} 天后（${formatDateZh(c.notAfter)}）过期，请尽快更新`, messageEn: `The certificate expires in ${daysLeft} days (${formatDateEn(c.notAfter)}); renew it soon` };
+    return { id: 'validity', status: 'warn', code: 'CERT_EXPIRING', message: `证书将在${daysLeft}天后（${formatDateZh(c.notAfter)}）过期，请尽快更新`, messageEn: `The certificate expires in ${daysLeft} days (${formatDateEn(c.notAfter)}); renew it soon` };
   }
   return { id: 'validity', status: 'pass', message: `在有效期内（${range}）`, messageEn: `Within its validity period (${rangeEn})` };
 }
@@ -304,8 +304,10 @@ export function loginVerdict(r: { checks: readonly { id: string; status: CheckSt
   if (chain && chain.status !== 'pass') {
     return {
       verdict: 'unconfirmed',
-      message: '无法确认能否用于法人登录：本机没有可核对签发者的受信任根证书。请安装签发 CA 的根证书（CA 的驱动通常会安装），或请管理员在策略中配置受信任的根证书；门户登录时会自行核对。',
-      messageEn: 'Cannot confirm legal-person login: no trusted root on this machine lets us check the issuer. Install the issuing CA\'s root (its driver usually does) or have the administrator configure trusted roots; the portal checks it at login.',
+      // The clerk's line: what to do, no policy or folders (where an admin puts a root is the chain
+      // check's detail, under 技术信息 and in the CLI).
+      message: '无法确认能否用于法人登录：本机没有签发 CA 的根证书，无法核对签发者。请安装 CA 提供的证书驱动（通常会一并安装根证书），或联系单位管理员；门户登录时会自行核对。',
+      messageEn: 'Cannot confirm legal-person login: this computer does not have the issuing CA\'s root certificate to check the issuer. Install the CA\'s certificate driver (it usually installs the root too) or contact your organisation\'s administrator; the portal checks it at login.',
     };
   }
   // Revocation on (main/login/certificate-revocation.ts): a link nobody could vouch for is not 可以.

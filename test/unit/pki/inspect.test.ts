@@ -211,8 +211,10 @@ test('no trusted root configured: the verdict is 无法确认 with what to do, n
   const e = pki.get('hebca-ent');
   let t = fakeIO();
   assert.equal(await run([e.certPem], t.io), 0);
-  assert.match(t.out(), /结论：无法确认能否用于法人登录：本机没有可核对签发者的受信任根证书。请安装签发 CA 的根证书/);
+  assert.match(t.out(), /结论：无法确认能否用于法人登录：本机没有签发 CA 的根证书，无法核对签发者。请安装 CA 提供的证书驱动/);
   assert.doesNotMatch(t.out(), /结论：可以用于法人登录/);
+  // The verdict is the clerk's line: no policy, no folders (those are the chain check's detail).
+  assert.doesNotMatch(/结论：.*/.exec(t.out())![0], /策略|目录|trust/);
   assert.match(t.out(), /证书机构：河北CA（河北省电子认证有限公司）（名称未经受信根验证）/);
 
   const fake = pki.get('lookalike-ent');
