@@ -5,6 +5,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { AssistantError } from '../errors.ts';
+import { memoized } from '../memo.ts';
 import { parseCertificate, type ParsedCertificate } from '../pki/certificate.ts';
 import { sm3 } from '../pki/sm2.ts';
 import type { BridgeCertificate, BridgeHost, BridgeProtocol } from './types.ts';
@@ -142,24 +143,22 @@ export class CertificateCache {
   }
 }
 
+/**
+ * The host lists a certificate unchanged: every field the same (bytes by value). Field by field over
+ * both objects, so a field BridgeCertificate gains is compared without being named here.
+ */
 function sameCertificate(a: BridgeCertificate, b: BridgeCertificate): boolean {
-  return a.label === b.label && a.algorithm === b.algorithm && a.hardware === b.hardware && a.deviceSerial === b.deviceSerial
-    && a.retriesLeft === b.retriesLeft && Buffer.compare(a.certificate, b.certificate) === 0
-    && (a.encryptionCertificate === undefined ? b.encryptionCertificate === undefined
-      : b.encryptionCertificate !== undefined && Buffer.compare(a.encryptionCertificate, b.encryptionCertificate) === 0);
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)] as Array<keyof BridgeCertificate>);
+  for (const k of keys) {
+    const x = a[k];
+    const y = b[k];
+    if (x instanceof Uint8Array && y instanceof Uint8Array ? Buffer.compare(x, y) !== 0 : x !== y) return false;
+  }
+  return true;
 }
-
-const parsed = new WeakMap<BridgeCertificate, ParsedCertificate>();
 
 /** A listed certificate, parsed once per object (the cache keeps objects across refreshes). */
-export function parsedCertificate(c: BridgeCertificate): ParsedCertificate {
-  let p = parsed.get(c);
-  if (!p) {
-    p = parseCertificate(c.certificate);
-    parsed.set(c, p);
-  }
-  return p;
-}
+export const parsedCertificate: (c: BridgeCertificate) => ParsedCertificate = memoized((c) => parseCertificate(c.certificate), new WeakMap());
 
 /** The certificates the host lists (through the server's cache), with a timeout so a page never waits forever. */
 export async function listCertificates(ctx: SessionContext): Promise<BridgeCertificate[]> {
