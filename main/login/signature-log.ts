@@ -104,41 +104,100 @@ export class SignatureLog {
     this.headFile = path.join(dir, HEAD_FILE);
   }
 
-  /** Appends one record under the lock; returns the stored entry. */
+  /**
+   * The entry this instance wrote last and the log's size right after it: while the size is unchanged
+   * at the next append (checked under the lock) that entry is still the last, and the tail need not be
+   * read again. Another writer (app, CLI) or an edit that changes the size sends us back to the file.
+   */
+  private tail: { size: number; entry: SignatureLogEntry } | null = null;
+  /** The folder and file exist (made once; made again if they disappear). */
+  private prepared = false;
+
+  /** The last append's head-file update and lock release, done just after it returned (finish()). */
+  private pending: { entry: SignatureLogEntry; release: () => unknown } | null = null;
+
+  /**
+   * Appends one record under the lock; resolves once the entry is in the log. The signature waits for
+   * this, so only that waits: the lock (taken synchronously when free, the usual case), one stat, one
+   * append. The head file (which shows cut-off entries) is rewritten and the lock released right after,
+   * on the next turn of the event loop, still under the lock: ext4 flushes a file renamed over another,
+   * the slowest step here, and the caller need not wait for it. Anything else this log does (the next
+   * append, verify, entries) finishes that first; other writers wait for the lock.
+   */
   async append(record: SignatureRecord): Promise<SignatureLogEntry> {
     checkRecord(record);
-    let release: (() => Promise<void>) | undefined;
+    this.finish();
+    let release: () => unknown;
     try {
-      fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-      fs.closeSync(fs.openSync(this.file, 'a', 0o600));
-      release = await lockfile.lock(this.file, { realpath: false, stale: 10_000, retries: { retries: 50, minTimeout: 20, maxTimeout: 200 } });
+      release = await this.lock();
     } catch (e) {
       throw ioError(e, '写入', 'write');
     }
+    let entry: SignatureLogEntry;
     try {
-      const last = this.lastEntry();
+      const size = fs.statSync(this.file).size;
+      const last = this.tail !== null && this.tail.size === size ? this.tail.entry : this.lastEntry(size);
       const body: Omit<SignatureLogEntry, 'hash'> = {
         seq: (last?.seq ?? 0) + 1,
         prev: last?.hash ?? GENESIS,
         at: record.at, origin: record.origin, protocol: record.protocol, operation: record.operation, via: record.via,
         fingerprintSha256: record.fingerprintSha256, enterprise: record.enterprise, uscc: record.uscc, contentSha256: record.contentSha256,
       };
-      const entry: SignatureLogEntry = { ...body, hash: entryHash(body) };
-      fs.appendFileSync(this.file, JSON.stringify(entry) + '\n', { mode: 0o600 });
-      const tmp = `${this.headFile}.${process.pid}.tmp`;
-      fs.writeFileSync(tmp, JSON.stringify({ seq: entry.seq, hash: entry.hash }) + '\n', { mode: 0o600 });
-      fs.renameSync(tmp, this.headFile);
-      return entry;
+      entry = { ...body, hash: entryHash(body) };
+      const line = JSON.stringify(entry) + '\n';
+      this.tail = null;
+      fs.appendFileSync(this.file, line, { mode: 0o600 });
+      this.tail = { size: size + Buffer.byteLength(line), entry };
     } catch (e) {
+      this.tail = null;
+      await Promise.resolve().then(release).catch(() => undefined);
       throw e instanceof AssistantError ? e : ioError(e, '写入', 'write');
+    }
+    this.pending = { entry, release };
+    setImmediate(() => this.finish());
+    return entry;
+  }
+
+  /** Writes the head file of the last append and releases the lock, if that is still to do. */
+  finish(): void {
+    const p = this.pending;
+    if (p === null) return;
+    this.pending = null;
+    try {
+      const tmp = `${this.headFile}.${process.pid}.tmp`;
+      fs.writeFileSync(tmp, JSON.stringify({ seq: p.entry.seq, hash: p.entry.hash }) + '\n', { mode: 0o600 });
+      fs.renameSync(tmp, this.headFile);
+    } catch {
+      // The entry is written; a head left one behind shows on verify as an edit at the end.
     } finally {
-      await release().catch(() => undefined);
+      try {
+        const r = p.release();
+        if (r instanceof Promise) r.catch(() => undefined);
+      } catch {
+        // Released already or compromised (stale): nothing of ours is held any more.
+      }
     }
   }
 
+  /** The writers' lock: taken at once when free; when another process holds it, waited for (≈10 s at most). */
+  private async lock(): Promise<() => unknown> {
+    if (!this.prepared || !fs.existsSync(this.file)) {
+      fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+      fs.closeSync(fs.openSync(this.file, 'a', 0o600));
+      this.prepared = true;
+      this.tail = null;
+    }
+    const options = { realpath: false, stale: 10_000 };
+    try {
+      return lockfile.lockSync(this.file, options);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ELOCKED') throw e;
+    }
+    return lockfile.lock(this.file, { ...options, retries: { retries: 50, minTimeout: 20, maxTimeout: 200 } });
+  }
+
   /** The last entry as written (read from the file's tail), or null for an empty log. */
-  private lastEntry(): SignatureLogEntry | null {
-    const size = fs.statSync(this.file).size;
+  private lastEntry(size: number): SignatureLogEntry | null {
     if (size === 0) return null;
     const fd = fs.openSync(this.file, 'r');
     try {
@@ -162,6 +221,7 @@ export class SignatureLog {
 
   /** Every readable entry, oldest first (unreadable lines are skipped here; `verify` names them). */
   entries(): SignatureLogEntry[] {
+    this.finish();
     return this.readLines().map(parseEntry).filter((e): e is SignatureLogEntry => e !== null);
   }
 
@@ -178,6 +238,7 @@ export class SignatureLog {
 
   /** Walks the chain; names the first entry that was edited, removed or cannot be read. */
   verify(): LogVerdict {
+    this.finish();
     const lines = this.readLines();
     let prev = GENESIS;
     let expectSeq = 1;

@@ -30,6 +30,8 @@ function record(i: number, over: Partial<SignatureRecord> = {}): SignatureRecord
 async function filled(n: number): Promise<SignatureLog> {
   const log = new SignatureLog(freshDir());
   for (let i = 1; i <= n; i++) await log.append(record(i));
+  // Settled: the last append's head file is written on the event loop's next turn.
+  await new Promise((r) => setImmediate(r));
   return log;
 }
 
@@ -110,6 +112,23 @@ test('a deleted head file with entries left is reported, not silently accepted',
   const log = await filled(2);
   fs.rmSync(path.join(log.dir, 'signature-log.head'));
   assert.equal(log.verify().ok, false);
+});
+
+test('an append resolves once its entry is in the log; the head file and the lock follow on the next turn', async () => {
+  const log = new SignatureLog(freshDir());
+  const head = path.join(log.dir, 'signature-log.head');
+  await log.append(record(1));
+  assert.equal(lines(log).length, 1, 'the entry is written before the caller goes on');
+  assert.ok(fs.existsSync(`${log.file}.lock`), 'still under the lock until the head is written');
+  await new Promise((r) => setImmediate(r));
+  assert.equal(JSON.parse(fs.readFileSync(head, 'utf8')).seq, 1);
+  assert.ok(!fs.existsSync(`${log.file}.lock`), 'the lock is released');
+  // Back to back, and another writer of the same folder in between: one chain, the tail re-read when it moved.
+  await log.append(record(2));
+  await new SignatureLog(log.dir).append(record(3));
+  await log.append(record(4));
+  assert.deepEqual(log.verify(), { ok: true, entries: 4 });
+  assert.deepEqual(log.entries().map((e) => e.seq), [1, 2, 3, 4]);
 });
 
 test('bad records are refused with a code (nothing written)', async () => {
