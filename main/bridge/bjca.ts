@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { toErrorInfo } from '../errors.ts';
+import { failureKind, type FailureKind } from './failure-kind.ts';
 import {
   buildEnvelope, decodeBase64, envelopeFor, formatSofUserList, MAX_ENVELOPE_BYTES, publicKeyEncrypt, SGD, sofGenRandom, sofGetCertInfo, sofGetCertInfoByOid, sofGetInfoFromSignedMessage, sofHashAlgorithm,
   sofHashData, sofHashDataEx, sofGetCertEntity, sofVerifySignedData, sofVerifySignedHashData, sofVerifySignedMessage,
@@ -96,22 +97,18 @@ const int = (v: unknown, what: string): number => {
 };
 
 /** Maps a host error (consent denied, PIN wrong, key gone, timeout) to a SOF code. */
-function hostFailure(e: unknown): Failure {
+export function hostFailure(e: unknown): Failure {
   if (e instanceof SofFailure) return { code: e.code, message: e.message };
   const info = toErrorInfo(e, 'SIGN_FAILED');
-  if (info.code === 'SOF_CERT_INFO_TYPE' || info.code === 'NOT_SUPPORTED' || info.code === 'OPERATION_NOT_SUPPORTED' || info.code === 'SM2_NOT_SUPPORTED_ON_TOKEN') return { code: SOR.NOT_SUPPORTED, message: info.message };
-  if (info.code === 'DECRYPT_FAILED' || info.code === 'ENVELOPE_NOT_FOR_RECIPIENT' || info.code === 'KEY_CERT_MISMATCH') return { code: SOR.DECRYPT, message: info.message };
-  if (info.code === 'SIGN_METHOD_MISMATCH' || info.code === 'ALGORITHM_MISMATCH') return { code: SOR.ALGO_TYPE, message: info.message };
-  if (info.code.startsWith('ENVELOPE_') || info.code === 'DIGEST_LENGTH') return { code: SOR.INDATA, message: info.message };
-  if (info.code.startsWith('SOF_') || info.code === 'CERT_MALFORMED' || info.code.startsWith('BASE64') || info.code === 'INPUT_TOO_LARGE') return { code: SOR.INDATA, message: info.message };
-  const code = info.code === 'USER_CANCELLED' || info.code === 'USER_DENIED' || info.code === 'CONSENT_TIMEOUT' || info.code === 'CONSENT_BUSY' ? SOR.USER_DENIED
-    : info.code === 'PIN_INCORRECT' || info.code === 'PIN_LEN_RANGE' ? SOR.PIN_INCORRECT
-    : info.code === 'PIN_LOCKED' ? SOR.PIN_LOCKED
-    : info.code === 'DEVICE_TIMEOUT' ? SOR.TIMEOUT
-    : info.code === 'NO_CERTIFICATE' || info.code === 'IDENTITY_NOT_FOUND' ? SOR.CERT_NOT_FOUND
-    : SOR.UNKNOWN;
-  return { code, message: info.message };
+  return { code: SOF_CODE_OF[failureKind(info.code)], message: info.message };
 }
+
+// One consent at a time: a second request while one is open is, to the page, a refusal.
+const SOF_CODE_OF: Record<FailureKind, number> = {
+  denied: SOR.USER_DENIED, busy: SOR.USER_DENIED, 'pin-incorrect': SOR.PIN_INCORRECT, 'pin-locked': SOR.PIN_LOCKED,
+  timeout: SOR.TIMEOUT, 'no-certificate': SOR.CERT_NOT_FOUND, decrypt: SOR.DECRYPT, algorithm: SOR.ALGO_TYPE,
+  'bad-input': SOR.INDATA, 'not-supported': SOR.NOT_SUPPORTED, other: SOR.UNKNOWN,
+};
 
 type Impl = (args: unknown[]) => Promise<Ret> | Ret;
 
