@@ -5,7 +5,7 @@
 //   main/bridge/process-entry.ts     -> dist/app/bridge-process.cjs  (utilityProcess: the CA assistants' loopback protocols)
 //   preload/*.ts                     -> dist/preload/*.cjs           (sandboxed preloads: one file, only `electron` required)
 //   renderer/                        -> dist/renderer/               (vite build)
-//   main/cli (the `cert-assistant` command) -> dist/cli/cert-assistant.mjs + dist/cli/keystore-worker.mjs
+//   main/cli (the `cert-assistant` command) -> dist/cli/cert-assistant.mjs + dist/cli/keystore-worker.mjs + dist/cli/bridge-process.mjs
 //                                       (plain Node ESM, no tsx; koffi resolved from node_modules at run time)
 // Native and Electron modules stay external. Data files are read at run time relative to each
 // source file (`new URL('./data/x.json', import.meta.url)`), so import.meta.url is rewritten per
@@ -58,9 +58,15 @@ async function buildMain() {
  * Data files stay at their source locations (main/…/data, certs/, package.json), found relative
  * to the bundle; the key-store worker is its own bundle beside the CLI (forked, see fork-transport.ts).
  */
+/** ws tries these native accelerators inside try/catch and runs without them (the bridge process bundles ws). */
+const WS_OPTIONAL_NATIVES = new Set(['bufferutil', 'utf-8-validate']);
+
 async function buildCli(outDir) {
   const worker = path.join(outDir, 'keystore-worker.mjs');
   const forkTransport = path.join(root, 'main/keystores/worker/fork-transport.ts');
+  const bridgeProcess = path.join(outDir, 'bridge-process.mjs');
+  const bridgeHost = path.join(root, 'main/bridge/process-host.ts');
+  const relativeTo = (from, to) => path.relative(path.dirname(from), to).split(path.sep).join('/');
   const cjsInterop = CJS_INTEROP_BANNER;
   await build({
     ...common,
@@ -68,16 +74,24 @@ async function buildCli(outDir) {
     target: 'node20',
     external: ['koffi', 'electron'],
     banner: { js: cjsInterop },
-    define: { CERT_ASSISTANT_BUNDLED_WORKER: JSON.stringify(path.relative(path.dirname(forkTransport), worker).split(path.sep).join('/')) },
-    entryPoints: { 'cert-assistant': path.join(root, 'main/cli/bundle-entry.ts'), 'keystore-worker': path.join(root, 'main/keystores/worker/entry.ts') },
+    define: {
+      CERT_ASSISTANT_BUNDLED_WORKER: JSON.stringify(relativeTo(forkTransport, worker)),
+      CERT_ASSISTANT_BUNDLED_BRIDGE: JSON.stringify(relativeTo(bridgeHost, bridgeProcess)),
+    },
+    entryPoints: {
+      'cert-assistant': path.join(root, 'main/cli/bundle-entry.ts'),
+      'keystore-worker': path.join(root, 'main/keystores/worker/entry.ts'),
+      // `cert-assistant bridge` forks it: page frames are parsed in a process of their own.
+      'bridge-process': path.join(root, 'main/bridge/process-entry.ts'),
+    },
     outdir: outDir,
     outExtension: { '.js': '.mjs' },
     plugins: [importMetaUrlPlugin({ outDir, format: 'esm' }).plugin],
   });
   // Guard: the bundle must run with production dependencies only (koffi); tsx is a dev tool.
-  for (const f of ['cert-assistant.mjs', 'keystore-worker.mjs']) {
+  for (const f of ['cert-assistant.mjs', 'keystore-worker.mjs', 'bridge-process.mjs']) {
     const code = await readFile(path.join(outDir, f), 'utf8');
-    const imported = [...code.matchAll(/(?:^import[^;\n]*from\s*|\bimport\(|__require\()["']([^"'./][^"']*)["']/gm)].map((m) => m[1]).filter((m) => !isBuiltin(m) && m !== 'koffi');
+    const imported = [...code.matchAll(/(?:^import[^;\n]*from\s*|\bimport\(|__require\()["']([^"'./][^"']*)["']/gm)].map((m) => m[1]).filter((m) => !isBuiltin(m) && m !== 'koffi' && !WS_OPTIONAL_NATIVES.has(m));
     if (imported.length) throw new Error(`dist/cli/${f} imports ${[...new Set(imported)].join(', ')}: only node: builtins and koffi may stay external`);
   }
 }

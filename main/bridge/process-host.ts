@@ -9,7 +9,16 @@ import { toErrorInfo } from '../errors.ts';
 import { isFromBridge, type BridgeStartOptions, type ToBridge } from './process-protocol.ts';
 import type { BridgeEndpoint, BridgeHost } from './types.ts';
 
-export const BRIDGE_ENTRY = fileURLToPath(new URL('./process-entry.ts', import.meta.url));
+/** Set by scripts/build.mjs in the bundled CLI: where its bridge-process bundle lies, relative to this file. */
+declare const CERT_ASSISTANT_BUNDLED_BRIDGE: string | undefined;
+
+/**
+ * The bridge process's entry: the bundle beside the bundled CLI (the installed app has no .ts files
+ * and no tsx), else (under tsx) the .ts file itself.
+ */
+export const BRIDGE_ENTRY = fileURLToPath(
+  new URL(typeof CERT_ASSISTANT_BUNDLED_BRIDGE === 'string' ? CERT_ASSISTANT_BUNDLED_BRIDGE : './process-entry.ts', import.meta.url),
+);
 
 export interface BridgeTransport {
   postMessage(m: ToBridge): void;

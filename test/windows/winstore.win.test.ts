@@ -5,11 +5,13 @@
 // One file on purpose: Wine keeps every imported PFX key in the same key container, so two files
 // importing at once would swap each other's keys (our KEY_CERT_MISMATCH check catches that).
 import assert from 'node:assert/strict';
-import { constants, createHash, publicEncrypt, randomBytes } from 'node:crypto';
+import { spawn } from 'node:child_process';
+import { constants, createHash, publicEncrypt, randomBytes, verify } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
+import WebSocket from 'ws';
 import type { AssistantEvents } from '../../common/ipc-contract.ts';
 import { createCertificateService, usbKeyStores } from '../../main/assistant/certificates.ts';
 import { createAssistantIpc } from '../../main/assistant/ipc-handlers.ts';
@@ -208,4 +210,76 @@ test('decryption: the imported key opens a CMS key-transport block (PKCS#1 v1.5)
   assert.deepEqual(asked, ['decrypt 解密']);
   assert.equal(records.length, 1);
   assert.equal(records[0]!.operation, 'decrypt');
+});
+
+test('bridge --windows-store on Windows: a BJCA page logs in with the store certificate (one consent on stdin, the signature verifies), the page PIN is dropped, another origin is refused at the handshake; SIGTERM ends it', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ca-winbridge-'));
+  const out = path.join(dir, 'stdout');
+  const outFd = fs.openSync(out, 'w');
+  // Standard output to a file (Wine's console pipes differ), standard input a pipe: the consent answers.
+  const bridge = spawn(process.execPath, [winEnv.cli, 'bridge', '--windows-store', '--allow-origin', ORIGIN, '--consent', 'stdin', '--bjca-port', '0', '--protocol', 'bjca'], {
+    env, cwd: winEnv.repo, stdio: ['pipe', outFd, 'inherit'],
+  });
+  fs.closeSync(outFd);
+  const exited = new Promise<number | null>((r) => bridge.once('exit', (code) => r(code)));
+  const events = (): Array<Record<string, unknown>> => fs.readFileSync(out, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+  const waitFor = async (pred: (e: Record<string, unknown>) => boolean, what: string): Promise<Record<string, unknown>> => {
+    for (const deadline = Date.now() + 90_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 100))) {
+      const hit = events().find(pred);
+      if (hit) return hit;
+    }
+    throw new Error(`no ${what} event; stdout: ${fs.readFileSync(out, 'utf8').slice(0, 2000)}`);
+  };
+  try {
+    const listening = await waitFor((e) => e['event'] === 'listening', 'listening');
+    const url = (listening['endpoints'] as Array<{ url: string }>)[0]!.url;
+    const open = (origin: string) => new Promise<WebSocket>((resolve, reject) => {
+      const ws = new WebSocket(url, { origin });
+      ws.once('open', () => resolve(ws));
+      ws.once('unexpected-response', (_q, res) => reject(new Error(`HTTP ${res.statusCode}`)));
+      ws.once('error', reject);
+    });
+    await assert.rejects(open('https://evil.example'), /403/);
+    const ws = await open(ORIGIN);
+    let n = 0;
+    const call = (func: string, ...params: unknown[]) => new Promise<unknown>((resolve) => {
+      const id = `i_${++n}`;
+      const onMessage = (d: WebSocket.RawData) => {
+        const m = JSON.parse(String(d)) as { call_cmd_id: string; retVal: unknown };
+        if (m.call_cmd_id !== id) return;
+        ws.off('message', onMessage);
+        resolve(m.retVal);
+      };
+      ws.on('message', onMessage);
+      ws.send(JSON.stringify({ call_cmd_id: id, xtx_func_name: func, URL: `${ORIGIN}/login`, ...Object.fromEntries(params.map((p, i) => [`param_${i + 1}`, p])) }));
+    });
+    const users = String(await call('SOF_GetUserList')).split('&&&').filter(Boolean).map((u) => u.split('||'));
+    const certId = users.map(([, id]) => id!).find(Boolean)!;
+    const certs = await Promise.all(users.map(async ([, id]) => String(await call('SOF_ExportUserCert', id))));
+    const mine = users[certs.indexOf(leafDer.toString('base64'))]?.[1];
+    assert.ok(mine, `the store certificate is listed (${users.length} listed, first ${certId})`);
+    assert.equal(await call('GetDeviceInfo', mine, 7), 'HARD', 'the Windows store counts as a device, not a file');
+    assert.equal(await call('SOF_Login', mine, 'page-typed-pin'), true);
+    const random = randomBytes(24).toString('base64');
+    const signing = call('SOF_SignData', mine, random);
+    const consent = await waitFor((e) => e['event'] === 'consent', 'consent');
+    assert.equal(consent['origin'], ORIGIN);
+    assert.equal(consent['operation'], 'login');
+    assert.equal((consent['certificate'] as Record<string, unknown>)['fingerprintSha256'], fingerprint);
+    // A software key in Wine's CSP takes no PIN; a USB key's CSP would ask in its own dialog.
+    bridge.stdin!.write('allow\n');
+    const signature = String(await signing);
+    assert.ok(signature.length > 0, `signed (last error ${String(await call('SOF_GetLastErrMsg'))})`);
+    assert.ok(verify('sha256', Buffer.from(random), fs.readFileSync(leaf.certPem), Buffer.from(signature, 'base64')), 'PKCS#1 v1.5 SHA-256 by the store key');
+    const signed = await waitFor((e) => e['event'] === 'signed', 'signed');
+    assert.equal(signed['contentSha256'], createHash('sha256').update(random).digest('hex'));
+    assert.equal(events().filter((e) => e['event'] === 'consent').length, 1, 'one consent for one signature');
+    assert.ok(!fs.readFileSync(out, 'utf8').includes('page-typed-pin'), 'the page PIN appears nowhere');
+    assert.ok(events().some((e) => e['event'] === 'refused' && e['origin'] === 'https://evil.example'));
+    ws.close();
+  } finally {
+    bridge.kill('SIGTERM');
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });

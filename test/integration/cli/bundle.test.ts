@@ -4,9 +4,10 @@
  * exit code. Built into a private folder inside the repository (koffi resolves from node_modules).
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { createInterface } from 'node:readline';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { getTestPki, type TestPki } from '../../fixtures/pki.ts';
@@ -37,6 +38,24 @@ describe('dist/cli/cert-assistant.mjs behaves like npx cert-assistant', () => {
     const devImports = code.match(/(?:from\s*|\bimport\(\s*)["'](?:tsx[^"']*|[^"']*\.ts)["']/g);
     assert.equal(devImports, null, `imports left in the bundle: ${devImports?.join(', ')}`);
     assert.ok(fs.existsSync(path.join(out, 'cli', 'keystore-worker.mjs')), 'the key-store worker is bundled beside it');
+    assert.ok(fs.existsSync(path.join(out, 'cli', 'bridge-process.mjs')), 'so is the bridge process');
+  });
+
+  test('`bridge` forks the bundled bridge process, not the TypeScript entry (an installed app has neither tsx nor .ts files)', async () => {
+    const child = spawn(process.execPath, [bundle, 'bridge', '--pfx', pki.get('bjca-ent').pfx!.modern!, '--allow-origin', 'http://127.0.0.1:8951', '--consent', 'stdin', '--bjca-port', '0', '--protocol', 'bjca'], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+    try {
+      const line = await new Promise<string>((resolve, reject) => {
+        createInterface({ input: child.stdout! }).once('line', resolve);
+        child.once('exit', (code) => reject(new Error(`bridge exited ${code}`)));
+      });
+      assert.equal((JSON.parse(line) as { event: string }).event, 'listening');
+      const ps = spawnSync('ps', ['-o', 'args=', '--ppid', String(child.pid)], { encoding: 'utf8' }).stdout;
+      assert.match(ps, /bridge-process\.mjs/, ps);
+      assert.doesNotMatch(ps, /process-entry\.ts|tsx/, ps);
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    }
   });
 
   const cases: Array<[string, () => [string[], string?]]> = [
