@@ -56,6 +56,16 @@ const fail = (code: number, message: string): never => {
 
 const failureValue: Record<ReturnKind, Ret> = { string: '', bool: false, number: -1 };
 
+/**
+ * retVal as XTXApp puts it on the wire: always a string. Most deployed versions of BJCA's page
+ * library read a bool as `retVal == "true"` and a number as `Number(retVal)`; a JSON `true` would
+ * read as false there (`true == "true"` is false in JavaScript), so every login would fail. The
+ * newest version accepts either.
+ */
+function wireValue(v: Ret): string {
+  return typeof v === 'string' ? v : String(v);
+}
+
 interface Call { name: string; args: unknown[] }
 
 /** Parses one frame; null with a reason when it is not a call at all. */
@@ -152,7 +162,7 @@ export class BjcaSession {
     const entry = Object.prototype.hasOwnProperty.call(this.table, call.name) ? this.table[call.name]! : null;
     if (!this.rate.allow() || this.inFlight >= this.ctx.limits.maxInFlight) {
       this.lastError = { code: SOR.UNKNOWN, message: '请求过于频繁，请稍后再试' };
-      this.answer(id, entry ? failureValue[entry.returns] : false);
+      this.answer(id, entry ? failureValue[entry.returns] : '');
       return;
     }
     if (!entry) {
@@ -160,8 +170,9 @@ export class BjcaSession {
       const msg = REFUSAL_MESSAGES[reason ?? 'unknown'];
       this.ctx.log('bridge.refused-call', { protocol: 'bjca', origin: this.ctx.origin, func: call.name.slice(0, 64), reason: reason ?? 'unknown' });
       this.lastError = { code: SOR.NOT_SUPPORTED, message: msg.zh };
-      // Unknown return type: false is falsy for bool, string and number readers alike.
-      this.answer(id, false);
+      // Unknown return type: an empty retVal, which bool readers take as false ('' == "true" is
+      // false) and string readers as nothing.
+      this.answer(id, '');
       return;
     }
     this.inFlight++;
@@ -179,7 +190,7 @@ export class BjcaSession {
   }
 
   private answer(id: string, retVal: Ret, extra: Record<string, unknown> = {}): void {
-    this.ctx.send(JSON.stringify({ call_cmd_id: id, retVal, ...extra }));
+    this.ctx.send(JSON.stringify({ call_cmd_id: id, retVal: wireValue(retVal), ...extra }));
   }
 
   private async cert(certId: unknown): Promise<BridgeCertificate> {

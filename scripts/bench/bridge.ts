@@ -176,7 +176,7 @@ for (const id of ['bjca-ent', 'hebca-sm2-ent']) {
   };
   // Outside the timings: each answer is a signature of this random by this certificate.
   const verify = async (sig: string): Promise<void> => {
-    if (retVal(await call(frame(0, 'SOF_VerifySignedData', certB64, RANDOM, sig))) !== true) fail(`${id}: the signature does not verify`);
+    if (retVal(await call(frame(0, 'SOF_VerifySignedData', certB64, RANDOM, sig))) !== 'true') fail(`${id}: the signature does not verify`);
   };
   await verify(await signOnce(0));
   for (let i = 0; i < SIGNS; i++) {

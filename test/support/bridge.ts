@@ -10,6 +10,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
+import { readBjcaAnswer } from './bjca-returns.ts';
 
 export const CLI_BIN = fileURLToPath(new URL('../../bin/cert-assistant.mjs', import.meta.url));
 
@@ -95,6 +96,8 @@ export class BjcaClient {
   private readonly pending = new Map<string, (m: Record<string, unknown>) => void>();
   readonly events: Array<Record<string, unknown>> = [];
   token = '';
+  /** The last answer's retVal exactly as it came over the wire. */
+  raw: unknown = undefined;
   private constructor(readonly ws: WebSocket) {
     ws.on('message', (d) => {
       const m = JSON.parse(d.toString()) as Record<string, unknown>;
@@ -123,7 +126,9 @@ export class BjcaClient {
       this.ws.send(JSON.stringify(frame));
     });
     if (typeof answer['token'] === 'string') this.token = answer['token'];
-    return answer['retVal'];
+    this.raw = answer['retVal'];
+    // Read as most deployed BJCA page libraries read it (bool: == "true", number: Number()).
+    return readBjcaAnswer(func, answer['retVal']);
   }
   close(): void {
     this.ws.close();

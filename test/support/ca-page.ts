@@ -2,17 +2,19 @@
  * The page side of the e2e bridge tests: a portal page whose script talks to the bridge the way
  * the CA libraries' own page scripts do, served to Chromium.
  */
+import { READ_BJCA_ANSWER_SOURCE } from './bjca-returns.ts';
 
 /**
  * Page-script source of `bjca(url)`: opens XTXApp's socket at `url` and resolves to
- * `call(func, ...params)`, which sends one call frame and resolves to the answer's retVal.
+ * `call(func, ...params)`, which sends one call frame and resolves to the answer's retVal, read as
+ * most deployed BJCA page libraries read it (test/support/bjca-returns.ts).
  */
-export const BJCA_PAGE_CLIENT = `function bjca(url) {
+export const BJCA_PAGE_CLIENT = `${READ_BJCA_ANSWER_SOURCE}function bjca(url) {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url); let n = 0; const pend = {};
-    ws.onmessage = (e) => { const m = JSON.parse(e.data); const p = pend[m.call_cmd_id]; if (p) { delete pend[m.call_cmd_id]; p(m.retVal); } };
+    ws.onmessage = (e) => { const m = JSON.parse(e.data); const p = pend[m.call_cmd_id]; if (p) { delete pend[m.call_cmd_id]; p(readBjcaAnswer(p.func, m.retVal)); } };
     ws.onerror = () => reject(new Error('socket error'));
-    ws.onopen = () => resolve((f, ...a) => new Promise((r) => { const id = 'i_' + (++n); pend[id] = r; const fr = { call_cmd_id: id, xtx_func_name: f, URL: location.href };
+    ws.onopen = () => resolve((f, ...a) => new Promise((r) => { const id = 'i_' + (++n); r.func = f; pend[id] = r; const fr = { call_cmd_id: id, xtx_func_name: f, URL: location.href };
       a.forEach((v, i) => fr['param_' + (i + 1)] = v); ws.send(JSON.stringify(fr)); }));
   });
 }

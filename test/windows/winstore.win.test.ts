@@ -259,7 +259,7 @@ test('bridge --windows-store on Windows: a BJCA page logs in with the store cert
     const mine = users[certs.indexOf(leafDer.toString('base64'))]?.[1];
     assert.ok(mine, `the store certificate is listed (${users.length} listed, first ${certId})`);
     assert.equal(await call('GetDeviceInfo', mine, 7), 'HARD', 'the Windows store counts as a device, not a file');
-    assert.equal(await call('SOF_Login', mine, 'page-typed-pin'), true);
+    assert.equal(await call('SOF_Login', mine, 'page-typed-pin'), 'true', 'XTXApp answers are strings on the wire');
     const random = randomBytes(24).toString('base64');
     const signing = call('SOF_SignData', mine, random);
     const consent = await waitFor((e) => e['event'] === 'consent', 'consent');
