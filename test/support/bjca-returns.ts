@@ -30,7 +30,6 @@ export const BJCA_RETURNS: Record<string, BjcaReturn> = Object.fromEntries([
 /** The older libraries' reading of `retVal` for `func` (kept as page-script source too: readBjcaAnswer). */
 export function readBjcaAnswer(func: string, retVal: unknown): unknown {
   const kind = BJCA_RETURNS[func] ?? 'string';
-  // eslint-disable-next-line eqeqeq
   if (kind === 'bool') return retVal == 'true';
   if (kind === 'number') return Number(retVal);
   return retVal;
