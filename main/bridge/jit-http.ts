@@ -21,7 +21,7 @@ export const JIT_MAX_SESSIONS = 256;
 /** New sessions one origin may open per second. */
 const QUERY_SERVICE_PER_SECOND = 20;
 /** `refused` notes per second (every request is checked: a refused page retrying must not flood the log). */
-const REFUSED_NOTES_PER_SECOND = 10;
+export const REFUSED_NOTES_PER_SECOND = 10;
 export const JIT_SESSION_PATH = '/s/';
 
 interface Entry {

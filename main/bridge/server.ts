@@ -11,9 +11,9 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { BjcaSession } from './bjca.ts';
 import { HebcaSession } from './hebca.ts';
-import { createJitHttp } from './jit-http.ts';
+import { createJitHttp, REFUSED_NOTES_PER_SECOND } from './jit-http.ts';
 import { hostHeaderIsLoopback } from './loopback-host.ts';
-import { CertificateCache, DEFAULT_LIMITS, type SessionContext, type SessionLimits } from './session.ts';
+import { CertificateCache, DEFAULT_LIMITS, FrameRate, type SessionContext, type SessionLimits } from './session.ts';
 import { BRIDGE_SERVER_NAME, type BridgeEndpoint, type BridgeHost, type BridgeProtocol } from './types.ts';
 import { LOOPBACK_IPV4 } from '../../common/portal-origins.ts';
 
@@ -37,6 +37,8 @@ export interface BridgeServerOptions {
   certificateMaxAgeMs?: number;
   acceptPagePin?: boolean;
   log?: (event: string, fields?: Record<string, string | number | boolean | null>) => void;
+  /** The clock of the refused-note limit (tests); default Date.now. */
+  now?: () => number;
 }
 
 export interface BridgeServer {
@@ -98,6 +100,7 @@ export async function startBridgeServer(opts: BridgeServerOptions): Promise<Brid
   // List and export calls answer from here; keysChanged() clears it before any page hears of the change.
   const certificates = new CertificateCache(opts.certificateMaxAgeMs);
   const jit = createJitHttp({ isAllowedOrigin: (o) => opts.isAllowedOrigin(o), host: opts.host, certificates, limits, acceptPagePin: opts.acceptPagePin === true, log });
+  const refusedNotes = new FrameRate(REFUSED_NOTES_PER_SECOND, opts.now);
   const wss = new WebSocketServer({ noServer: true, maxPayload: HARD_FRAME_CAP, perMessageDeflate: false, clientTracking: false });
 
   const attach = (ws: WebSocket, protocol: BridgeProtocol, origin: string): void => {
@@ -139,7 +142,8 @@ export async function startBridgeServer(opts: BridgeServerOptions): Promise<Brid
     else if (!opts.isAllowedOrigin(origin)) reason = 'origin-not-allowed';
     else if (sockets.size >= MAX_CONNECTIONS) reason = 'too-many-connections';
     if (reason !== null) {
-      opts.host.note({ event: 'refused', origin: origin === null ? null : origin.slice(0, 200), reason, protocol: l.protocol });
+      // A refused page whose library reconnects on every error (BJCA's older ones do, at once) must not flood the log.
+      if (refusedNotes.allow()) opts.host.note({ event: 'refused', origin: origin === null ? null : origin.slice(0, 200), reason, protocol: l.protocol });
       refuse(socket, reason === 'path' ? 404 : reason === 'too-many-connections' ? 503 : 403, reason === 'path' ? 'Not Found' : 'Forbidden');
       return;
     }
