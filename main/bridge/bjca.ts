@@ -12,7 +12,7 @@ import {
   sofHashData, sofHashDataEx, sofGetCertEntity, sofVerifySignedData, sofVerifySignedHashData, sofVerifySignedMessage,
 } from './formats/index.ts';
 import { REFUSAL_MESSAGES, refusalReason } from './refused.ts';
-import { b64, FrameRate, listCertificates, type SessionContext } from './session.ts';
+import { b64, FrameRate, listCertificates, preferAlgorithmPerSubject, type SessionContext } from './session.ts';
 import type { BridgeCertificate, BridgeSignRequest, SignatureFormat } from './types.ts';
 import type { EnvelopeContent } from '../keystores/types.ts';
 
@@ -39,6 +39,9 @@ export const SOR = {
 } as const;
 
 export const BJCA_VERSION = '2.20';
+
+/** SetUserConfig's item for dual-algorithm keys: which certificate to offer ("SM2" or "RSA"). */
+const USER_CONFIG_DUAL_ALGORITHM = 16;
 
 type Ret = string | number | boolean;
 type ReturnKind = 'string' | 'bool' | 'number';
@@ -130,6 +133,8 @@ export class BjcaSession {
   private readonly logins = new Map<string, { token: string; pagePin?: string }>();
   /** The certID this connection last logged in with (SOF_GetLastLoginCertID). */
   private lastLogin = '';
+  /** SetUserConfig(16, "SM2"|"RSA"): which certificate of a dual-algorithm key the user list offers. */
+  private preferAlgorithm: 'SM2' | 'RSA' | null = null;
   private readonly rate: FrameRate;
   private inFlight = 0;
   private readonly table: Record<string, { returns: ReturnKind; run: Impl }>;
@@ -269,7 +274,20 @@ export class BjcaSession {
       SOF_GetVersion: S(() => BJCA_VERSION),
       GetEnvVersion: S(() => BJCA_VERSION),
       SOF_GetProductVersion: S(() => BJCA_VERSION),
-      SOF_GetUserList: S(async () => formatSofUserList((await listCertificates(this.ctx)).map((c) => ({ name: c.label, certId: c.id })))),
+      SOF_GetUserList: S(async () => {
+        const all = await listCertificates(this.ctx);
+        const offered = this.preferAlgorithm === null ? all : preferAlgorithmPerSubject(all, this.preferAlgorithm);
+        return formatSofUserList(offered.map((c) => ({ name: c.label, certId: c.id })));
+      }),
+      // Government pages call SetUserConfig(16, "SM2") first: of a dual-algorithm key (一证通), offer the SM2 certificate.
+      SetUserConfig: B(([type, config]) => {
+        const t = int(type, '配置类型');
+        const v = str(config, '配置').trim().toUpperCase();
+        if (t !== USER_CONFIG_DUAL_ALGORITHM) return fail(SOR.NOT_SUPPORTED, `不支持的配置项 ${t}`);
+        if (v !== 'SM2' && v !== 'RSA') return fail(SOR.INDATA, '配置项 16 的值须为 SM2 或 RSA');
+        this.preferAlgorithm = v;
+        return true;
+      }),
       SOF_ExportUserCert: S(async ([id]) => b64((await this.cert(id)).certificate)),
       // The key's encryption certificate where it holds one (SKF containers); else the one certificate.
       SOF_ExportExChangeUserCert: S(async ([id]) => {

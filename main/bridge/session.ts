@@ -160,6 +160,17 @@ function sameCertificate(a: BridgeCertificate, b: BridgeCertificate): boolean {
 /** A listed certificate, parsed once per object (the cache keeps objects across refreshes). */
 export const parsedCertificate: (c: BridgeCertificate) => ParsedCertificate = memoized((c) => parseCertificate(c.certificate), new WeakMap());
 
+/**
+ * Dual-algorithm keys (一证通: an RSA and an SM2 certificate of one subject): where a subject DN has a
+ * certificate of the preferred algorithm, its certificates of the other one are left out; everything
+ * else stays, in the host's order.
+ */
+export function preferAlgorithmPerSubject(list: BridgeCertificate[], prefer: 'SM2' | 'RSA'): BridgeCertificate[] {
+  const kind = (c: BridgeCertificate): 'SM2' | 'RSA' | 'other' => (c.algorithm === 'SM2-SM3' ? 'SM2' : c.algorithm === 'RS256' ? 'RSA' : 'other');
+  const subject = new Map(list.map((c) => [c.id, parsedCertificate(c).subject]));
+  return list.filter((c) => kind(c) === prefer || !list.some((o) => o !== c && kind(o) === prefer && subject.get(o.id) === subject.get(c.id)));
+}
+
 /** The certificates the host lists (through the server's cache), with a timeout so a page never waits forever. */
 export async function listCertificates(ctx: SessionContext): Promise<BridgeCertificate[]> {
   return ctx.certificates.get(ctx);
