@@ -305,7 +305,7 @@ export class SkfModule extends DriverLibrary<FnName> {
   }
 
   /**
-   * SKF_RSASignData (GM/T 0016-2012 §7.6.3): the data signed is at most the modulus length - 11
+   * SKF_RSASignData (GM/T 0016-2012 §7.6): the data signed is at most the modulus length - 11
    * bytes, and the device puts PKCS#1 v1.5 type 1 padding around exactly those bytes — so the
    * caller passes the DigestInfo (RFC 8017 §9.2), not the message or the bare digest.
    */
