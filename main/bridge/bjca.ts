@@ -6,9 +6,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { toErrorInfo } from '../errors.ts';
+import { failureKind, type FailureKind } from './failure-kind.ts';
 import {
   buildEnvelope, decodeBase64, envelopeFor, formatSofUserList, MAX_ENVELOPE_BYTES, publicKeyEncrypt, SGD, sofGenRandom, sofGetCertInfo, sofGetCertInfoByOid, sofGetInfoFromSignedMessage, sofHashAlgorithm,
-  sofHashData, sofVerifySignedData, sofVerifySignedHashData, sofVerifySignedMessage,
+  sofHashData, sofHashDataEx, sofGetCertEntity, sofVerifySignedData, sofVerifySignedHashData, sofVerifySignedMessage,
 } from './formats/index.ts';
 import { REFUSAL_MESSAGES, refusalReason } from './refused.ts';
 import { b64, FrameRate, listCertificates, type SessionContext } from './session.ts';
@@ -96,22 +97,18 @@ const int = (v: unknown, what: string): number => {
 };
 
 /** Maps a host error (consent denied, PIN wrong, key gone, timeout) to a SOF code. */
-function hostFailure(e: unknown): Failure {
+export function hostFailure(e: unknown): Failure {
   if (e instanceof SofFailure) return { code: e.code, message: e.message };
   const info = toErrorInfo(e, 'SIGN_FAILED');
-  if (info.code === 'SOF_CERT_INFO_TYPE' || info.code === 'NOT_SUPPORTED' || info.code === 'OPERATION_NOT_SUPPORTED' || info.code === 'SM2_NOT_SUPPORTED_ON_TOKEN') return { code: SOR.NOT_SUPPORTED, message: info.message };
-  if (info.code === 'DECRYPT_FAILED' || info.code === 'ENVELOPE_NOT_FOR_RECIPIENT' || info.code === 'KEY_CERT_MISMATCH') return { code: SOR.DECRYPT, message: info.message };
-  if (info.code === 'SIGN_METHOD_MISMATCH' || info.code === 'ALGORITHM_MISMATCH') return { code: SOR.ALGO_TYPE, message: info.message };
-  if (info.code.startsWith('ENVELOPE_') || info.code === 'DIGEST_LENGTH') return { code: SOR.INDATA, message: info.message };
-  if (info.code.startsWith('SOF_') || info.code === 'CERT_MALFORMED' || info.code.startsWith('BASE64') || info.code === 'INPUT_TOO_LARGE') return { code: SOR.INDATA, message: info.message };
-  const code = info.code === 'USER_CANCELLED' || info.code === 'USER_DENIED' || info.code === 'CONSENT_TIMEOUT' || info.code === 'CONSENT_BUSY' ? SOR.USER_DENIED
-    : info.code === 'PIN_INCORRECT' || info.code === 'PIN_LEN_RANGE' ? SOR.PIN_INCORRECT
-    : info.code === 'PIN_LOCKED' ? SOR.PIN_LOCKED
-    : info.code === 'DEVICE_TIMEOUT' ? SOR.TIMEOUT
-    : info.code === 'NO_CERTIFICATE' || info.code === 'IDENTITY_NOT_FOUND' ? SOR.CERT_NOT_FOUND
-    : SOR.UNKNOWN;
-  return { code, message: info.message };
+  return { code: SOF_CODE_OF[failureKind(info.code)], message: info.message };
 }
+
+// One consent at a time: a second request while one is open is, to the page, a refusal.
+const SOF_CODE_OF: Record<FailureKind, number> = {
+  denied: SOR.USER_DENIED, busy: SOR.USER_DENIED, 'pin-incorrect': SOR.PIN_INCORRECT, 'pin-locked': SOR.PIN_LOCKED,
+  timeout: SOR.TIMEOUT, 'no-certificate': SOR.CERT_NOT_FOUND, decrypt: SOR.DECRYPT, algorithm: SOR.ALGO_TYPE,
+  'bad-input': SOR.INDATA, 'not-supported': SOR.NOT_SUPPORTED, other: SOR.UNKNOWN,
+};
 
 type Impl = (args: unknown[]) => Promise<Ret> | Ret;
 
@@ -121,6 +118,8 @@ export class BjcaSession {
   private signMethod: number | null = null;
   /** certID -> login; a page-typed PIN is kept only when policy allows it (else never read). */
   private readonly logins = new Map<string, { token: string; pagePin?: string }>();
+  /** The certID this connection last logged in with (SOF_GetLastLoginCertID). */
+  private lastLogin = '';
   private readonly rate: FrameRate;
   private inFlight = 0;
   private readonly table: Record<string, { returns: ReturnKind; run: Impl }>;
@@ -169,7 +168,7 @@ export class BjcaSession {
     try {
       const v = await entry.run(call.args);
       if (call.name !== 'SOF_GetLastError' && call.name !== 'SOF_GetLastErrMsg') this.lastError = { code: SOR.OK, message: '' };
-      const extra = call.name === 'SOF_Login' && v === true ? { token: this.logins.get(str(call.args[0], ''))?.token } : {};
+      const extra = (call.name === 'SOF_Login' || call.name === 'SOF_LoginEx') && v === true ? { token: this.logins.get(str(call.args[0], ''))?.token } : {};
       this.answer(id, v, extra);
     } catch (e) {
       this.lastError = hostFailure(e);
@@ -234,11 +233,11 @@ export class BjcaSession {
   }
 
   /** Decrypted text back to the page; bytes that are not UTF-8 are refused, never mangled. */
-  private text(plain: Uint8Array): string {
+  private text(plain: Uint8Array, what = '解密结果'): string {
     try {
       return new TextDecoder('utf-8', { fatal: true }).decode(plain);
     } catch {
-      return fail(SOR.INDATA, '解密结果不是文本，无法以字符串返回');
+      return fail(SOR.INDATA, `${what}不是文本，无法以字符串返回`);
     }
   }
 
@@ -246,9 +245,19 @@ export class BjcaSession {
     const S = (run: Impl) => ({ returns: 'string' as const, run });
     const B = (run: Impl) => ({ returns: 'bool' as const, run });
     const N = (run: Impl) => ({ returns: 'number' as const, run });
+    const login = B(async ([id, _pin]) => {
+      const c = await this.cert(id);
+      // The page's PIN is not read unless policy lets pages unlock keys; our own prompt asks at signing.
+      const pagePin = this.ctx.acceptPagePin && typeof _pin === 'string' && _pin.length > 0 && _pin.length <= 64 ? _pin : undefined;
+      this.logins.set(c.id, { token: randomBytes(16).toString('hex'), ...(pagePin !== undefined ? { pagePin } : {}) });
+      this.lastLogin = c.id;
+      return true;
+    });
+    const retries = N(async ([id]) => (await this.cert(id)).retriesLeft ?? -1);
     return {
       SOF_GetVersion: S(() => BJCA_VERSION),
       GetEnvVersion: S(() => BJCA_VERSION),
+      SOF_GetProductVersion: S(() => BJCA_VERSION),
       SOF_GetUserList: S(async () => formatSofUserList((await listCertificates(this.ctx)).map((c) => ({ name: c.label, certId: c.id })))),
       SOF_ExportUserCert: S(async ([id]) => b64((await this.cert(id)).certificate)),
       // The key's encryption certificate where it holds one (SKF containers); else the one certificate.
@@ -256,21 +265,17 @@ export class BjcaSession {
         const c = await this.cert(id);
         return b64(c.encryptionCertificate ?? c.certificate);
       }),
-      SOF_Login: B(async ([id, _pin]) => {
-        const c = await this.cert(id);
-        // The page's PIN is not read unless policy lets pages unlock keys; our own prompt asks at signing.
-        const pagePin = this.ctx.acceptPagePin && typeof _pin === 'string' && _pin.length > 0 && _pin.length <= 64 ? _pin : undefined;
-        this.logins.set(c.id, { token: randomBytes(16).toString('hex'), ...(pagePin !== undefined ? { pagePin } : {}) });
-        return true;
-      }),
+      SOF_Login: login,
+      // SOF_Login with an "update" flag (newer libraries' login); the flag asks the vendor to refresh its cache.
+      SOF_LoginEx: login,
+      SOF_GetLastLoginCertID: S(() => this.lastLogin),
       SOF_Logout: B(([id]) => this.logins.delete(str(id, '证书标识')) || true),
       SOF_IsLogin: B(([id]) => this.logins.has(str(id, '证书标识'))),
-      SOF_GetPinRetryCount: N(async ([id]) => {
-        const c = await this.cert(id);
-        return c.retriesLeft ?? -1;
-      }),
+      SOF_GetPinRetryCount: retries,
+      SOF_GetRetryCount: retries,
       SOF_GetCertInfo: S(([cert, type]) => sofGetCertInfo(str(cert, '证书'), int(type, '类型'))),
       SOF_GetCertInfoByOid: S(([cert, oid]) => sofGetCertInfoByOid(str(cert, '证书'), str(oid, 'OID'))),
+      SOF_GetCertEntity: S(([cert]) => sofGetCertEntity(str(cert, '证书'))),
       SOF_SetSignMethod: N(([m]) => {
         const v = int(m, '签名算法');
         if (v !== SGD.SHA256_RSA && v !== SGD.SHA1_RSA && v !== SGD.SM3_SM2) {
@@ -281,6 +286,14 @@ export class BjcaSession {
       }),
       SOF_GetSignMethod: N(() => this.signMethod ?? SGD.SHA256_RSA),
       SOF_SignData: S(([id, data]) => this.sign(id, this.data(data), 'SOF_SignData', 'raw')),
+      // The *Base64 forms take the data Base64-encoded (binary content), otherwise as their plain twins.
+      SOF_SignDataBase64: S(([id, data]) => this.sign(id, this.b64In(data, '原文'), 'SOF_SignDataBase64', 'raw')),
+      SOF_VerifySignedDataBase64: B(([cert, data, sig]) => sofVerifySignedData(str(cert, '证书'), this.b64In(data, '原文'), str(sig, '签名值'))),
+      SOF_SignMessageBase64: S(([flag, id, data]) => {
+        const f = int(flag, '标志');
+        return this.sign(id, this.b64In(data, '原文'), 'SOF_SignMessageBase64', f === 1 ? 'pkcs7-detached' : 'pkcs7-attached');
+      }),
+      SOF_VerifySignedMessageBase64: B(([p7, data]) => sofVerifySignedMessage(str(p7, '签名消息'), data === undefined || data === '' ? undefined : this.b64In(data, '原文'))),
       SOF_VerifySignedData: B(([cert, data, sig]) => sofVerifySignedData(str(cert, '证书'), this.data(data), str(sig, '签名值'))),
       SOF_VerifySignedHashData: B(([cert, hash, sig]) => sofVerifySignedHashData(str(cert, '证书'), str(hash, '摘要'), str(sig, '签名值'))),
       SOF_VerifySignedMessage: B(([p7, data]) => sofVerifySignedMessage(str(p7, '签名消息'), data === undefined || data === '' ? undefined : this.data(data))),
@@ -313,10 +326,17 @@ export class BjcaSession {
       }),
       SOF_GenRandom: S(([len]) => sofGenRandom(int(len, '长度'))),
       SOF_HashData: S(([alg, data]) => sofHashData(sofHashAlgorithm(int(alg, '算法')), this.data(data))),
+      SOF_HashDataEx: S(([alg, data, cert, id]) => sofHashDataEx(sofHashAlgorithm(int(alg, '算法')), this.data(data), cert === undefined || cert === null ? '' : str(cert, '证书'), id === undefined || id === null ? '' : str(id, '签名者标识'))),
+      SOF_Base64Encode: S(([data]) => b64(this.data(data))),
+      SOF_Base64Decode: S(([data]) => this.text(this.b64In(data, '数据'), '解码结果')),
       SOF_GetLastError: N(() => this.lastError.code),
       SOF_GetLastErrMsg: S(() => this.lastError.message),
       GetDeviceCount: N(async () => new Set((await listCertificates(this.ctx)).map((c) => c.deviceSerial)).size),
       GetAllDeviceSN: S(async () => [...new Set((await listCertificates(this.ctx)).map((c) => c.deviceSerial))].map((s) => `${s}&&&`).join('')),
+      IsDeviceExist: B(async ([sn]) => {
+        const key = str(sn, '设备');
+        return (await listCertificates(this.ctx)).some((c) => c.deviceSerial === key);
+      }),
       GetDeviceInfo: S(async ([id, type]) => {
         const key = str(id, '设备');
         const t = int(type, '类型');

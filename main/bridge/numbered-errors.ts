@@ -3,6 +3,7 @@
  * `ret` and JIT PNXClient's GetLastError use the same numbers (docs/compat.md §4 and §8).
  */
 import { toErrorInfo } from '../errors.ts';
+import { failureKind, type FailureKind } from './failure-kind.ts';
 
 export const BRIDGE_ERR = {
   BAD_FRAME: 1001,
@@ -37,16 +38,11 @@ export const failWith = (ret: number, msg: string): never => {
 export function numberedFailure(e: unknown): { ret: number; msg: string } {
   if (e instanceof NumberedFailure) return { ret: e.ret, msg: e.message };
   const info = toErrorInfo(e, 'SIGN_FAILED');
-  const ret = info.code === 'USER_CANCELLED' || info.code === 'USER_DENIED' || info.code === 'CONSENT_TIMEOUT' ? BRIDGE_ERR.USER_DENIED
-    : info.code === 'CONSENT_BUSY' ? BRIDGE_ERR.BUSY
-    : info.code === 'PIN_INCORRECT' || info.code === 'PIN_LEN_RANGE' ? BRIDGE_ERR.PIN_INCORRECT
-    : info.code === 'PIN_LOCKED' ? BRIDGE_ERR.PIN_LOCKED
-    : info.code === 'DEVICE_TIMEOUT' ? BRIDGE_ERR.TIMEOUT
-    : info.code === 'NO_CERTIFICATE' || info.code === 'IDENTITY_NOT_FOUND' ? BRIDGE_ERR.NO_CERT
-    : info.code === 'DECRYPT_FAILED' || info.code === 'ENVELOPE_NOT_FOR_RECIPIENT' || info.code === 'KEY_CERT_MISMATCH' ? BRIDGE_ERR.DECRYPT_FAILED
-    : info.code === 'SIGN_METHOD_MISMATCH' || info.code === 'ALGORITHM_MISMATCH' ? BRIDGE_ERR.ALGORITHM_MISMATCH
-    : info.code.startsWith('ENVELOPE_') || info.code === 'CERT_MALFORMED' || info.code === 'INPUT_TOO_LARGE' || info.code === 'DIGEST_LENGTH' ? BRIDGE_ERR.BAD_PARAM
-    : info.code === 'OPERATION_NOT_SUPPORTED' || info.code === 'SM2_NOT_SUPPORTED_ON_TOKEN' ? BRIDGE_ERR.NOT_SUPPORTED
-    : BRIDGE_ERR.FAILED;
-  return { ret, msg: info.message };
+  return { ret: NUMBER_OF[failureKind(info.code)], msg: info.message };
 }
+
+const NUMBER_OF: Record<FailureKind, number> = {
+  denied: BRIDGE_ERR.USER_DENIED, busy: BRIDGE_ERR.BUSY, 'pin-incorrect': BRIDGE_ERR.PIN_INCORRECT, 'pin-locked': BRIDGE_ERR.PIN_LOCKED,
+  timeout: BRIDGE_ERR.TIMEOUT, 'no-certificate': BRIDGE_ERR.NO_CERT, decrypt: BRIDGE_ERR.DECRYPT_FAILED, algorithm: BRIDGE_ERR.ALGORITHM_MISMATCH,
+  'bad-input': BRIDGE_ERR.BAD_PARAM, 'not-supported': BRIDGE_ERR.NOT_SUPPORTED, other: BRIDGE_ERR.FAILED,
+};

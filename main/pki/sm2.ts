@@ -122,9 +122,9 @@ export function sm2PublicKeyFromPrivate(privateKeyHex: string): string {
   return sm2.getPublicKeyFromPrivateKey(privateKeyHex);
 }
 
-/** SM3(Z_A ‖ M): the value e an SM2 signature over `data` signs (default ID). */
-export function sm2MessageHash(publicKeyHex: string, data: Uint8Array): Uint8Array {
-  return hexToBytes(sm2.getHash(bytesToHex(data), publicKeyHex, SM2_DEFAULT_USER_ID));
+/** SM3(Z_A ‖ M): the value e an SM2 signature over `data` signs (the default ID unless another is given). */
+export function sm2MessageHash(publicKeyHex: string, data: Uint8Array, userId: string = SM2_DEFAULT_USER_ID): Uint8Array {
+  return hexToBytes(sm2.getHash(bytesToHex(data), publicKeyHex, userId));
 }
 
 /** Verifies a DER SM2 signature over a precomputed e = SM3(Z_A ‖ M) (32 bytes). Never throws. */

@@ -186,6 +186,17 @@ function uniqueId(cert: ParsedCertificate): string {
   return '';
 }
 
+/**
+ * SOF_GetCertEntity(cert): the certificate's unique entity identifier, as BJCA's pages read it
+ * (JJ… for an organisation, SF… for a person): the same extensions as item 22, whichever the CA
+ * used (its test and production hierarchies use different OIDs). Throws when there is none.
+ */
+export function sofGetCertEntity(certB64: string): string {
+  const id = uniqueId(certificateFromBase64(certB64));
+  if (id === '') throw badInput('SOF_CERT_NO_ENTITY', '该证书没有唯一实体标识', 'the certificate carries no unique entity identifier');
+  return id;
+}
+
 function oneExtension(cert: ParsedCertificate, oid: string): string {
   const e = certificateExtensions(cert).find((x) => x.oid === oid);
   return e ? Buffer.from(e.value).toString('base64') : '';

@@ -8,7 +8,7 @@ import { createHash, randomBytes as nodeRandomBytes } from 'node:crypto';
 import { AssistantError } from '../../errors.ts';
 import type { PublicKeyInfo } from '../../pki/certificate.ts';
 import { DIGEST_OIDS, rsaSignedDigest, verifyMessageSignature, type SignatureCheck } from '../../login/signature.ts';
-import { bytesToHex, sm2MessageHash, sm2VerifyHash, sm3 } from '../../pki/sm2.ts';
+import { bytesToHex, SM2_DEFAULT_USER_ID, sm2MessageHash, sm2VerifyHash, sm3 } from '../../pki/sm2.ts';
 import { certificateFromBase64 } from './cert-info.ts';
 
 export { DIGEST_OIDS, rsaSignedDigest, verifyMessageSignature, type SignatureCheck };
@@ -125,6 +125,24 @@ export function sofHashAlgorithm(alg: number): SofHash {
 /** SOF_HashData(alg, data) / HEBCA Digest: base64 of the plain digest (no Z_A). */
 export function sofHashData(hash: SofHash, data: string | Uint8Array): string {
   return b64(digestOf(hash, messageBytes(data)));
+}
+
+/** Longest signer ID SOF_HashDataEx takes (Z_A encodes its bit length in two bytes). */
+const MAX_SM2_ID_BYTES = 1024;
+
+/**
+ * SOF_HashDataEx(alg, data, cert, id): with SM3 and an SM2 certificate, SM3(Z_A ‖ M) with that
+ * certificate's key and the signer ID (GM/T 0009's default when the page gives none) — the e that
+ * SOF_SignHashData then signs; otherwise (no certificate, or not SM2/SM3) the plain digest.
+ */
+export function sofHashDataEx(hash: SofHash, data: string | Uint8Array, certB64: string, id: string): string {
+  const message = messageBytes(data);
+  if (hash !== 'sm3' || certB64 === '') return b64(digestOf(hash, message));
+  const cert = certificateFromBase64(certB64);
+  if (cert.publicKey.kind !== 'SM2') return b64(digestOf(hash, message));
+  const userId = id === '' ? SM2_DEFAULT_USER_ID : id;
+  if (Buffer.byteLength(userId, 'utf8') > MAX_SM2_ID_BYTES) throw bad('SOF_SM2_ID', '签名者标识过长', 'signer ID too long');
+  return b64(sm2MessageHash(bytesToHex(cert.publicKey.keyBytes), message, userId));
 }
 
 /** Largest SOF_GenRandom a page may ask for. */

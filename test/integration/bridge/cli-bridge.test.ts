@@ -187,6 +187,69 @@ describe('cert-assistant bridge with PFX files (BJCA and HEBCA)', () => {
     c.close();
   });
 
+  test('calls of newer BJCA libraries: SOF_LoginEx, retries, last login, device check, Base64 helpers, *Base64 signing and SM2 HashDataEx with a signer ID — OpenSSL verifies', async () => {
+    const c = await BjcaClient.open(cli.bjca, ORIGIN);
+    const users = String(await c.call('SOF_GetUserList')).split('&&&').filter(Boolean).map((u) => u.split('||')[1]!);
+    const idOf = async (id: string) => {
+      for (const u of users) if (String(await c.call('SOF_ExportUserCert', u)) === fs.readFileSync(pki.get(id).certDer).toString('base64')) return u;
+      throw new Error(`${id} not listed`);
+    };
+    const rsaId = await idOf('bjca-ent');
+    const sm2Id = await idOf('hebca-sm2-ent');
+    assert.equal(await c.call('SOF_GetLastLoginCertID'), '');
+    assert.equal(await c.call('SOF_LoginEx', rsaId, 'page-pin', 1), true);
+    assert.ok(c.token.length > 0, 'SOF_LoginEx hands back a token as SOF_Login does');
+    assert.equal(await c.call('SOF_IsLogin', rsaId), true);
+    assert.equal(await c.call('SOF_GetLastLoginCertID'), rsaId);
+    assert.equal(await c.call('SOF_GetRetryCount', rsaId), -1, 'a PFX file has no retry counter');
+    assert.equal(await c.call('SOF_GetProductVersion'), '2.20');
+    const sn = String(await c.call('GetAllDeviceSN')).split('&&&')[0]!;
+    assert.equal(await c.call('IsDeviceExist', sn), true);
+    assert.equal(await c.call('IsDeviceExist', 'NO-SUCH-DEVICE'), false);
+    assert.equal(await c.call('SOF_Base64Encode', '河北政务'), Buffer.from('河北政务').toString('base64'));
+    assert.equal(await c.call('SOF_Base64Decode', Buffer.from('河北政务').toString('base64')), '河北政务');
+    assert.equal(await c.call('SOF_Base64Decode', Buffer.from([0xff, 0xfe, 0x00]).toString('base64')), '');
+    assert.equal(await c.call('SOF_GetLastError'), SOR.INDATA);
+    // The test PKI's certificates carry no entity identifier: the error shape, with a reason.
+    assert.equal(await c.call('SOF_GetCertEntity', String(await c.call('SOF_ExportUserCert', rsaId))), '');
+    assert.match(String(await c.call('SOF_GetLastErrMsg')), /唯一实体标识/);
+
+    // Binary content, Base64 on the wire: the consent shows it as 二进制数据, OpenSSL verifies over the bytes.
+    const binary = Buffer.from([0x00, 0x01, 0xfe, 0xff, 0x10, 0x20, 0x30, 0x40]);
+    const consents = cli.events.filter((e) => e.event === 'consent').length;
+    const sig = String(await c.call('SOF_SignDataBase64', rsaId, binary.toString('base64')));
+    assert.ok(opensslVerifies(pki.get('bjca-ent'), binary, Buffer.from(sig, 'base64')), 'OpenSSL accepts the signature over the decoded bytes');
+    assert.equal(cli.events.filter((e) => e.event === 'consent').length, consents + 1, 'one consent');
+    const consent = cli.events.filter((e) => e.event === 'consent').at(-1)!;
+    assert.equal((consent['content'] as Record<string, unknown>)['preview'], '二进制数据');
+    assert.equal(await c.call('SOF_VerifySignedDataBase64', String(await c.call('SOF_ExportUserCert', rsaId)), binary.toString('base64'), sig), true);
+    const p7 = String(await c.call('SOF_SignMessageBase64', 0, rsaId, binary.toString('base64')));
+    assert.equal(await c.call('SOF_VerifySignedMessageBase64', p7, ''), true);
+    const p7File = path.join(dir, 'b64.p7');
+    fs.writeFileSync(p7File, Buffer.from(p7, 'base64'));
+    const content = execFileSync('openssl', ['cms', '-verify', '-inform', 'DER', '-in', p7File, '-noverify', '-binary'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    assert.deepEqual(content, binary, 'the attached content is the decoded bytes');
+
+    // SM2: e = SM3(Z_A ‖ M) with the page's signer ID, signed by SOF_SignHashData; OpenSSL checks with that distid.
+    const sm2Cert = String(await c.call('SOF_ExportUserCert', sm2Id));
+    const message = '招标文件摘要 2026';
+    for (const signerId of ['', 'ALICE123@YAHOO.COM']) {
+      const e = String(await c.call('SOF_HashDataEx', 1, message, sm2Cert, signerId));
+      assert.equal(Buffer.from(e, 'base64').length, 32);
+      const s2 = String(await c.call('SOF_SignHashData', sm2Id, e, 1));
+      const entry = pki.get('hebca-sm2-ent');
+      const pub = path.join(dir, 'sm2.pub.pem');
+      fs.writeFileSync(pub, execFileSync('openssl', ['x509', '-in', entry.certPem, '-pubkey', '-noout']));
+      fs.writeFileSync(path.join(dir, 'm.txt'), message);
+      fs.writeFileSync(path.join(dir, 'm.sig'), Buffer.from(s2, 'base64'));
+      const id = signerId === '' ? '1234567812345678' : signerId;
+      execFileSync('openssl', ['pkeyutl', '-verify', '-pubin', '-inkey', pub, '-rawin', '-digest', 'sm3', '-pkeyopt', `distid:${id}`, '-in', path.join(dir, 'm.txt'), '-sigfile', path.join(dir, 'm.sig')], { stdio: 'pipe' });
+    }
+    // Not SM2/SM3: the plain digest, as SOF_HashData gives it.
+    assert.equal(await c.call('SOF_HashDataEx', 4, message, String(await c.call('SOF_ExportUserCert', rsaId)), ''), createHash('sha256').update(message).digest('base64'));
+    c.close();
+  });
+
   test('every refused BJCA function answers false with SOR_NOTSUPPORTYETERR, the socket stays', async () => {
     const c = await BjcaClient.open(cli.bjca, ORIGIN);
     for (const f of [...NAMED_REFUSALS.bjca, 'NoSuchFunction']) {

@@ -11,8 +11,9 @@ import path from 'node:path';
 import { getTestPki } from '../../fixtures/pki.ts';
 import { pemMessageSigner } from '../../support/message-signer.ts';
 import {
-  SOF_CERT_INFO, sofGetCertInfo, sofGetCertInfoByOid, sofTime, formatSofUserList, sofCertId,
+  SOF_CERT_INFO, sofGetCertEntity, sofGetCertInfo, sofGetCertInfoByOid, sofTime, formatSofUserList, sofCertId,
 } from '../../../main/bridge/formats/cert-info.ts';
+import { reissue } from '../../support/reissue.ts';
 import {
   SGD, sofSignData, sofVerifySignedData, sofVerifySignedHashData, sofHashData, sofGenRandom, sm2SignedHash, signMethodHash,
 } from '../../../main/bridge/formats/signing.ts';
@@ -83,6 +84,26 @@ test('SOF_GetCertInfoByOid: a subject attribute as text, a non-string extension 
   assert.equal(ku[0], 0x03, 'keyUsage comes back as its BIT STRING');
   assert.equal(sofGetCertInfoByOid(b64, '1.2.3.4.5.6.7'), '');
   assert.throws(() => sofGetCertInfoByOid(b64, 'x'), { code: 'SOF_OID_INVALID' });
+});
+
+test('SOF_GetCertEntity / item 22: the unique entity identifier from whichever extension the CA used (production or test hierarchy); none → SOF_CERT_NO_ENTITY', () => {
+  const leaf = 'basicConstraints = CA:FALSE\nkeyUsage = critical, digitalSignature';
+  const cases: Array<[string, string, string]> = [
+    ['entity-prod', '1.2.156.112562.2.1.1.1 = ASN1:UTF8String:JJ91130100MA0CHR4T5N', 'JJ91130100MA0CHR4T5N'],
+    ['entity-test', '2.16.840.1.113732.2 = ASN1:PRINTABLESTRING:SF130102199003071234', 'SF130102199003071234'],
+  ];
+  cases.forEach(([name, ext, want], i) => {
+    const der = reissue(pki, { keyOf: 'hebca-ent', caId: 'hebca-ca', name, dir, serial: `0x77${i}1`, ext: `${leaf}\n${ext}`, subject: '/C=CN/O=河北测试科技有限公司/CN=河北测试科技有限公司' });
+    const b64 = Buffer.from(der).toString('base64');
+    // OpenSSL prints the extension's string; we return exactly it.
+    const text = execFileSync('openssl', ['x509', '-inform', 'DER', '-noout', '-text'], { input: Buffer.from(der), encoding: 'utf8' });
+    assert.ok(text.includes(want), `openssl shows ${want}`);
+    assert.equal(sofGetCertEntity(b64), want);
+    assert.equal(sofGetCertInfo(b64, SOF_CERT_INFO.uniqueId), want);
+  });
+  assert.throws(() => sofGetCertEntity(certB64('hebca-ent')), { code: 'SOF_CERT_NO_ENTITY' });
+  assert.equal(sofGetCertInfo(certB64('hebca-ent'), SOF_CERT_INFO.uniqueId), '');
+  assert.throws(() => sofGetCertEntity('not base64!'), { code: 'SOF_CERT_INVALID' });
 });
 
 test('SOF_GetUserList string: name||certID&&& per entry, separators removed from names, stable GUID-shaped IDs', () => {
