@@ -28,20 +28,23 @@ export interface FakeSkfFiles { state: string; removed: string; log: string }
 const SM2_ID = '1234567812345678';
 
 /**
- * An SM2 encryption (exchange) key pair for `entry`'s container, as a CA issues it next to the
- * signing pair: same subject, issued by `issuer` (entry's CA), keyEncipherment/dataEncipherment.
- * Built with the OpenSSL CLI into `dir`; FAKE_SKF_ENC_KEY / FAKE_SKF_ENC_CERT for fakeSkfEnv's `extra`.
+ * An encryption (exchange) key pair for `entry`'s container, as a CA issues it next to the signing
+ * pair: same subject and key type (SM2, or RSA 2048 for an RSA entry), issued by `issuer` (entry's
+ * CA), keyEncipherment/dataEncipherment. Built with the OpenSSL CLI into `dir`;
+ * FAKE_SKF_ENC_KEY / FAKE_SKF_ENC_CERT for fakeSkfEnv's `extra`.
  */
 export function makeEncryptionPair(entry: PkiEntry, issuer: PkiEntry, dir: string): { keyPem: string; certPem: string; certDer: string; env: Record<string, string> } {
   const f = (name: string) => path.join(dir, name);
   const ssl = (args: string[]) => execFileSync('openssl', args, { stdio: 'pipe' });
-  ssl(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:SM2', '-pkeyopt', 'ec_param_enc:named_curve', '-out', f('enc.key')]);
+  const sm2 = entry.keyAlg === 'sm2';
+  const signWith = sm2 ? ['-sm3', '-sigopt', `distid:${SM2_ID}`] : ['-sha256'];
+  ssl(['genpkey', ...(sm2 ? ['-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:SM2', '-pkeyopt', 'ec_param_enc:named_curve'] : ['-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048']), '-out', f('enc.key')]);
   ssl(['pkey', '-in', f('enc.key'), '-pubout', '-out', f('enc.pub')]);
   // A request carrying the signing certificate's subject; the encryption key goes in by -force_pubkey.
-  ssl(['x509', '-x509toreq', '-in', entry.certPem, '-signkey', entry.keyPem, '-sm3', '-sigopt', `distid:${SM2_ID}`, '-out', f('enc.csr')]);
-  fs.writeFileSync(f('enc.ext'), 'keyUsage = critical,keyEncipherment,dataEncipherment,keyAgreement\nbasicConstraints = CA:FALSE\nsubjectKeyIdentifier = hash\nauthorityKeyIdentifier = keyid:always\n');
-  ssl(['x509', '-req', '-in', f('enc.csr'), '-vfyopt', `distid:${SM2_ID}`, '-force_pubkey', f('enc.pub'), '-CA', issuer.certPem, '-CAkey', issuer.keyPem,
-    '-sm3', '-sigopt', `distid:${SM2_ID}`, '-extfile', f('enc.ext'), '-days', '30', '-set_serial', '0x7e' + Date.now().toString(16), '-out', f('enc.pem')]);
+  ssl(['x509', '-x509toreq', '-in', entry.certPem, '-signkey', entry.keyPem, ...signWith, '-out', f('enc.csr')]);
+  fs.writeFileSync(f('enc.ext'), `keyUsage = critical,keyEncipherment,dataEncipherment${sm2 ? ',keyAgreement' : ''}\nbasicConstraints = CA:FALSE\nsubjectKeyIdentifier = hash\nauthorityKeyIdentifier = keyid:always\n`);
+  ssl(['x509', '-req', '-in', f('enc.csr'), ...(sm2 ? ['-vfyopt', `distid:${SM2_ID}`] : []), '-force_pubkey', f('enc.pub'), '-CA', issuer.certPem, '-CAkey', issuer.keyPem,
+    ...signWith, '-extfile', f('enc.ext'), '-days', '30', '-set_serial', '0x7e' + Date.now().toString(16), '-out', f('enc.pem')]);
   ssl(['x509', '-in', f('enc.pem'), '-outform', 'DER', '-out', f('enc.der')]);
   return { keyPem: f('enc.key'), certPem: f('enc.pem'), certDer: f('enc.der'), env: { FAKE_SKF_ENC_KEY: f('enc.key'), FAKE_SKF_ENC_CERT: f('enc.der') } };
 }

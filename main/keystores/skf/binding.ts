@@ -74,6 +74,12 @@ export const CONTAINER_TYPE = { UNKNOWN: 0, RSA: 1, ECC: 2 } as const;
 /** ECCPUBLICKEYBLOB: BitLen + X[64] + Y[64]; ECCSIGNATUREBLOB: r[64] + s[64]. */
 export const ECC_PUBLIC_KEY_BLOB_SIZE = 4 + 64 + 64;
 export const ECC_SIGNATURE_BLOB_SIZE = 64 + 64;
+/**
+ * RSAPUBLICKEYBLOB: AlgID (SGD_RSA) + BitLen + Modulus[256] + PublicExponent[4], both numbers
+ * big-endian and right-aligned in their fields. 268 bytes packed or not (two ULONGs, then bytes).
+ */
+export const RSA_PUBLIC_KEY_BLOB_SIZE = 4 + 4 + 256 + 4;
+export const SGD_RSA = 0x00010000;
 const MAX_OUT = 1024 * 1024;
 /** ECCCIPHERBLOB's fixed part: X[64] Y[64] HASH[32] CipherLen (then Cipher[CipherLen]). */
 export const ECC_CIPHER_BLOB_HEAD = 64 + 64 + 32 + 4;
@@ -298,7 +304,11 @@ export class SkfModule extends DriverLibrary<FnName> {
     return sig;
   }
 
-  /** SKF_RSASignData: the device pads PKCS#1 v1.5 around what it is given (a DigestInfo). */
+  /**
+   * SKF_RSASignData (GM/T 0016-2012 §7.6): the data signed is at most the modulus length - 11
+   * bytes, and the device puts PKCS#1 v1.5 type 1 padding around exactly those bytes — so the
+   * caller passes the DigestInfo (RFC 8017 §9.2), not the message or the bare digest.
+   */
   rsaSign(con: SkfHandle, data: Buffer): Buffer {
     const out = Buffer.alloc(512);
     const len: [number] = [out.length];

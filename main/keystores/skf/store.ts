@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, createPublicKey } from 'node:crypto';
 import { AssistantError, isAssistantError } from '../../errors.ts';
 import type { EnvelopeContent, KeyIdentity, KeyStore, PinState } from '../types.ts';
 import { parseCertificate } from '../../pki/certificate.ts';
@@ -6,7 +6,7 @@ import { signatureAlgorithmFor, type SignatureAlgorithm } from '../../pki/signat
 import { checkModulePath } from '../module-path.ts';
 import { deviceRemovedError, envelopeCipherNotOnDevice, mayMeanRemoved, type KeyStoreErrorCode } from '../errors.ts';
 import { SKF_ENVELOPE_CIPHERS, type SkfModuleReport } from '../worker/protocol.ts';
-import { CONTAINER_TYPE, displayName, ECC_CIPHER_BLOB_HEAD, SGD_SM3, SGD_SM4_CBC, SkfModule, type DevInfo, type SkfHandle } from './binding.ts';
+import { CONTAINER_TYPE, displayName, ECC_CIPHER_BLOB_HEAD, RSA_PUBLIC_KEY_BLOB_SIZE, SGD_SM3, SGD_SM4_CBC, SkfModule, type DevInfo, type SkfHandle } from './binding.ts';
 import { SAR_OK, SAR_PIN_INCORRECT, SAR_PIN_LOCKED, SAR_USER_ALREADY_LOGGED_IN, skfError } from './sar.ts';
 import { decryptFailed, digestInfo, digestNameForLength } from '../../pki/rsa-pkcs1.ts';
 import { sm2CiphertextToC1C3C2 } from '../../pki/sm2.ts';
@@ -14,8 +14,6 @@ import { TAG } from '../../pki/asn1-tags.ts';
 
 /** GM/T 0009 default signer ID: the device hashes Z_A over it, as every verifier does. */
 const SM2_USER_ID = Buffer.from('1234567812345678', 'ascii');
-/** DER DigestInfo prefix for SHA-256 (RFC 8017 §9.2 note 1): SKF_RSASignData pads around it. */
-const SHA256_DIGEST_INFO = Buffer.from('3031300d060960864801650304020105000420', 'hex');
 const MAX_PIN_BYTES = 64;
 
 /** PIN state from SKF_GetPINInfo's counters. */
@@ -55,16 +53,22 @@ export function eccSignatureBlobToDer(blob: Uint8Array): Uint8Array {
   return new Uint8Array(Buffer.concat([Buffer.from([TAG.sequence, r.length + s.length]), r, s]));
 }
 
-interface CertFacts { algorithm: SignatureAlgorithm | null; ecPoint: Buffer | null }
+interface CertFacts { algorithm: SignatureAlgorithm | null; ecPoint: Buffer | null; rsaModulus: Buffer | null }
+const NO_FACTS: CertFacts = { algorithm: null, ecPoint: null, rsaModulus: null };
 
-/** The key's login algorithm and, for EC/SM2 keys, its point (to match the container's key), from the certificate. */
+/** The key's login algorithm and its EC point or RSA modulus (to match the container's key), from the certificate. */
 function certificateFacts(der: Uint8Array): CertFacts {
   try {
     const { publicKey } = parseCertificate(der);
     const ecPoint = publicKey.kind === 'SM2' || publicKey.kind === 'EC' ? Buffer.from(publicKey.keyBytes) : null;
-    return { algorithm: signatureAlgorithmFor(publicKey), ecPoint };
+    let rsaModulus: Buffer | null = null;
+    if (publicKey.kind === 'RSA') {
+      const n = createPublicKey({ key: Buffer.from(publicKey.spki), format: 'der', type: 'spki' }).export({ format: 'jwk' }).n;
+      rsaModulus = n ? Buffer.from(n, 'base64url') : null;
+    }
+    return { algorithm: signatureAlgorithmFor(publicKey), ecPoint, rsaModulus };
   } catch {
-    return { algorithm: null, ecPoint: null };
+    return NO_FACTS;
   }
 }
 
@@ -285,8 +289,8 @@ export class SkfKeyStore implements KeyStore {
         if (e.length !== 32) throw new AssistantError('SKF_BAD_DIGEST', 'USB Key 返回的摘要长度错误', { en: 'the device returned a digest of the wrong length', details: { length: e.length } });
         return eccSignatureBlobToDer(m.eccSign(con, e));
       }
-      const digest = createHash('sha256').update(data).digest();
-      return new Uint8Array(m.rsaSign(con, Buffer.concat([SHA256_DIGEST_INFO, digest])));
+      // GM/T 0016: the device pads PKCS#1 v1.5 around what it is given, so it is given the DigestInfo.
+      return new Uint8Array(m.rsaSign(con, Buffer.from(digestInfo('sha256', createHash('sha256').update(data).digest()))));
     });
   }
 
@@ -306,13 +310,16 @@ export class SkfKeyStore implements KeyStore {
     return this.withLogin(identityId, pin, (con) => {
       const m = this.module;
       const cert = m.exportCertificate(con, true);
-      const facts = cert ? certificateFacts(cert) : { algorithm: null, ecPoint: null };
+      const facts = cert ? certificateFacts(cert) : NO_FACTS;
       const type = m.containerType(con);
       const keyAlg = facts.algorithm ?? (type === CONTAINER_TYPE.RSA ? 'RS256' : type === CONTAINER_TYPE.ECC ? 'SM2-SM3' : null);
       if (keyAlg !== algorithm || (algorithm !== 'SM2-SM3' && algorithm !== 'RS256')) {
         throw new AssistantError('ALGORITHM_MISMATCH', '签名算法与 USB Key 中的密钥类型不符', { en: 'algorithm does not fit the key type', details: { algorithm, keyAlgorithm: keyAlg, containerType: type } });
       }
-      if (algorithm !== 'SM2-SM3') return null;
+      if (algorithm !== 'SM2-SM3') {
+        checkRsaKeyMatchesCertificate(() => m.exportPublicKey(con, true), facts.rsaModulus, '签名');
+        return null;
+      }
       const publicKeyBlob = m.exportPublicKey(con, true);
       checkKeyMatchesCertificate(publicKeyBlob, facts.ecPoint, '签名');
       return publicKeyBlob;
@@ -364,7 +371,10 @@ export class SkfKeyStore implements KeyStore {
       if (!sm2 && facts.algorithm !== 'RS256' && type !== CONTAINER_TYPE.RSA) {
         throw new AssistantError('ALGORITHM_MISMATCH', 'USB Key 中的加密密钥不能解开该数字信封', { en: 'the encryption key cannot open this envelope', details: { keyAlgorithm: facts.algorithm, containerType: type } });
       }
-      if (!sm2) return Buffer.from(encryptedKey);
+      if (!sm2) {
+        checkRsaKeyMatchesCertificate(() => m.exportPublicKey(con, false), facts.rsaModulus, '加密');
+        return Buffer.from(encryptedKey);
+      }
       checkKeyMatchesCertificate(m.exportPublicKey(con, false), facts.ecPoint, '加密');
       return eccCipherBlob(encryptedKey);
     }, (d, con, wrapped) => {
@@ -440,6 +450,42 @@ function checkKeyMatchesCertificate(blob: Buffer, certPoint: Buffer | null, what
   const x = blob.subarray(4 + 32, 4 + 64);
   const y = blob.subarray(4 + 64 + 32, 4 + 128);
   if (!x.equals(certPoint.subarray(1, 33)) || !y.equals(certPoint.subarray(33, 65))) {
+    throw new AssistantError('KEY_CERTIFICATE_MISMATCH', `USB Key 中的${what}密钥与证书不匹配，请联系发证机构`, { en: 'the container key does not match its certificate' });
+  }
+}
+
+/**
+ * The modulus in an RSAPUBLICKEYBLOB (AlgID, BitLen, Modulus[256], PublicExponent[4]): the last
+ * BitLen/8 bytes of the field as GM/T 0016 lays it out (right-aligned), and the first BitLen/8
+ * bytes for vendors that left-align it (the same bytes for 2048-bit keys). Null when malformed.
+ */
+export function rsaBlobModuli(blob: Uint8Array): Buffer[] | null {
+  if (blob.length < RSA_PUBLIC_KEY_BLOB_SIZE) return null;
+  const b = Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength);
+  const bits = b.readUInt32LE(4);
+  if (bits < 512 || bits > 2048) return null;
+  const field = b.subarray(8, 8 + 256);
+  const n = Math.ceil(bits / 8);
+  return [Buffer.from(field.subarray(256 - n)), Buffer.from(field.subarray(0, n))];
+}
+
+/**
+ * An RSA container's key must be its certificate's (checked before the PIN, as for SM2): otherwise
+ * the key signs, and every portal refuses the signature. A driver without SKF_ExportPublicKey is
+ * not checked (the signature self-check still is).
+ */
+function checkRsaKeyMatchesCertificate(exportBlob: () => Buffer, certModulus: Buffer | null, what: '签名' | '加密'): void {
+  if (!certModulus) return;
+  let blob: Buffer;
+  try {
+    blob = exportBlob();
+  } catch (e) {
+    if (isAssistantError(e) && e.code === 'SKF_FUNCTION_NOT_SUPPORTED') return;
+    throw e;
+  }
+  const moduli = rsaBlobModuli(blob);
+  if (!moduli) throw new AssistantError('SKF_BAD_PUBLIC_KEY', 'USB Key 返回的公钥格式错误', { en: 'malformed RSAPUBLICKEYBLOB', details: { length: blob.length } });
+  if (!moduli.some((n) => n.equals(certModulus))) {
     throw new AssistantError('KEY_CERTIFICATE_MISMATCH', `USB Key 中的${what}密钥与证书不匹配，请联系发证机构`, { en: 'the container key does not match its certificate' });
   }
 }

@@ -16,7 +16,7 @@ import { getTestPki, type PkiEntry } from '../../fixtures/pki.ts';
 import { BjcaClient, HebcaClient, startCliBridge, type BridgeEvent, type RunningCli } from '../../support/bridge.ts';
 import { runCli } from '../../support/cli.ts';
 import { createSoftHsmToken, softHsmAvailable, SOFTHSM_MODULE, type SoftHsmToken } from '../../support/softhsm.ts';
-import { buildFakeSkf, fakeSkfEnv, skipFakeSkf } from '../../support/fake-skf.ts';
+import { buildFakeSkf, fakeSkfEnv, skipFakeSkf, verifyCalls } from '../../support/fake-skf.ts';
 import { scratchDir } from '../../support/scratch.ts';
 
 const ORIGIN = 'http://127.0.0.1:8931';
@@ -364,29 +364,39 @@ describe('cert-assistant bridge with USB keys', () => {
     }
   });
 
-  test('fake SKF SM2 key: signs, and pulling it out mid-session sends onUsbkeyChange and empties the list', { skip: skipFakeSkf }, async () => {
-    const entry = pki.get('hebca-sm2-ent');
-    const skfDir = fs.mkdtempSync(path.join(dir, 'skf-'));
-    const lib = buildFakeSkf(skfDir);
-    const made = fakeSkfEnv(entry, skfDir);
-    const cli = await startCliBridge(['--skf', lib, '--allow-origin', ORIGIN], { answer: () => 'allow 12345678', env: { ...process.env, ...made.env } });
-    try {
-      const c = await BjcaClient.open(cli.bjca, ORIGIN);
-      const certId = String(await c.call('SOF_GetUserList')).split('&&&')[0]!.split('||')[1]!;
-      const random = 'c2lnbi1tZS1wbGVhc2UtMTIz';
-      const sig = String(await c.call('SOF_SignData', certId, random));
-      assert.ok(opensslVerifies(entry, Buffer.from(random), Buffer.from(sig, 'base64')), String(await c.call('SOF_GetLastErrMsg')));
-      fs.writeFileSync(made.files.removed, '');
-      await cli.waitFor('keys-changed', 0, 20_000);
-      for (let i = 0; i < 50 && !c.events.some((e) => String(e['call_cmd_id']).toLowerCase() === 'onusbkeychange'); i++) await new Promise((r) => setTimeout(r, 100));
-      assert.ok(c.events.some((e) => String(e['call_cmd_id']).toLowerCase() === 'onusbkeychange'), 'onUsbkeyChange arrived');
-      assert.equal(await c.call('SOF_GetUserList'), '');
-      assert.equal(await c.call('SOF_SignData', certId, random), '');
-      c.close();
-    } finally {
-      await cli.stop();
-    }
-  });
+  // A USB key through its SKF driver: an SM2 container (hebca-sm2-ent) and an RSA one (bjca-ent, as BJCA and 河北CA RSA keys are).
+  for (const [id, kind] of [['hebca-sm2-ent', 'SM2'], ['bjca-ent', 'RSA']] as const) {
+    test(`fake SKF ${kind} key: BJCA form login and HEBCA SignText verify with OpenSSL; pulling it out mid-session sends onUsbkeyChange and empties the list`, { skip: skipFakeSkf }, async () => {
+      const entry = pki.get(id);
+      const skfDir = fs.mkdtempSync(path.join(dir, 'skf-'));
+      const lib = buildFakeSkf(skfDir);
+      const made = fakeSkfEnv(entry, skfDir);
+      const cli = await startCliBridge(['--skf', lib, '--allow-origin', ORIGIN], { answer: () => 'allow 12345678', env: { ...process.env, ...made.env } });
+      try {
+        const c = await BjcaClient.open(cli.bjca, ORIGIN);
+        const r = await bjcaFormLogin(c, entry, 'page-typed-wrong-pin');
+        assert.ok(opensslVerifies(entry, Buffer.from(r.random), Buffer.from(r.signature, 'base64')), `OpenSSL accepts the signature (last error ${String(await c.call('SOF_GetLastErrMsg'))})`);
+        assert.equal(verifyCalls(made.files), 1, 'one SKF_VerifyPIN, with the PIN typed in the consent');
+        const h = await HebcaClient.open(cli.hebca, ORIGIN);
+        assert.equal((await h.call('GetSignCert', { index: 0 }))['ret'], 0);
+        assert.equal((await h.call('Login', { pin: 'page-pin-hebca' }))['ret'], 0);
+        const text = 'abcdefgh12345678abcd';
+        const st = await h.call('SignText', { signText: text });
+        assert.equal(st['ret'], 0, String(st['msg']));
+        assert.ok(opensslVerifies(entry, Buffer.from(text), Buffer.from(String(st['signature']), 'base64')), 'OpenSSL accepts the HEBCA SignText signature');
+        h.close();
+        fs.writeFileSync(made.files.removed, '');
+        await cli.waitFor('keys-changed', 0, 20_000);
+        for (let i = 0; i < 50 && !c.events.some((e) => String(e['call_cmd_id']).toLowerCase() === 'onusbkeychange'); i++) await new Promise((r) => setTimeout(r, 100));
+        assert.ok(c.events.some((e) => String(e['call_cmd_id']).toLowerCase() === 'onusbkeychange'), 'onUsbkeyChange arrived');
+        assert.equal(await c.call('SOF_GetUserList'), '');
+        assert.equal(await c.call('SOF_SignData', r.certId, r.random), '');
+        c.close();
+      } finally {
+        await cli.stop();
+      }
+    });
+  }
 
   test('wss://127.0.0.1 (BJCA for https pages): a client pinning our loopback certificate logs in; an unpinned one is refused by TLS', async () => {
     const tlsDir = fs.mkdtempSync(path.join(dir, 'tls-'));

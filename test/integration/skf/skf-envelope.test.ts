@@ -3,6 +3,7 @@
  * the container's encryption pair unwraps the session key (SKF_ImportSessionKey, the fake really
  * SM2-decrypts with OpenSSL) and SKF_DecryptInit/SKF_Decrypt(Update/Final) run SM4-CBC with it.
  * Envelopes come from our envelope code and from the OpenSSL CLI (pkeyutl -encrypt + enc -sm4-cbc).
+ * An RSA container (bjca-ent with an RSA encryption pair) unwraps a PKCS#1 v1.5 block instead.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -28,9 +29,9 @@ interface Setup {
   enc: ReturnType<typeof makeEncryptionPair>; client: KeyStoreWorkerClient; store: WorkerKeyStore; identityId: string;
 }
 
-async function setUp(): Promise<Setup> {
+async function setUp(entryId = 'hebca-sm2-ent'): Promise<Setup> {
   const pki = await getTestPki();
-  const entry = pki.get('hebca-sm2-ent');
+  const entry = pki.get(entryId);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ca-skf-envelope-'));
   const lib = buildFakeSkf(dir);
   const enc = makeEncryptionPair(entry, pki.get(entry.chain[0]!), dir);
@@ -131,5 +132,57 @@ describe('envelopes opened inside the fake SKF key, through the worker', { skip:
         await c.close();
       }
     }
+  });
+});
+
+describe('envelopes opened inside the fake SKF key: an RSA container', { skip: skipFakeSkf }, () => {
+  let t: Setup;
+  before(async () => {
+    t = await setUp('bjca-ent');
+  });
+  after(async () => {
+    await t?.client.close();
+    if (t) fs.rmSync(t.dir, { recursive: true, force: true });
+  });
+
+  /** A session key wrapped RSA PKCS#1 v1.5 for `certDer` and SM4-CBC content: what SKF can open. */
+  const envelope = (certDer: string, plain: Buffer) => {
+    const key = randomBytes(16);
+    const iv = randomBytes(16);
+    const ciphertext = openssl(['enc', '-sm4-cbc', '-K', key.toString('hex'), '-iv', iv.toString('hex')], plain);
+    return { wrapped: publicKeyEncrypt(new Uint8Array(fs.readFileSync(certDer)), key), content: { cipher: OID.sm4Cbc, iv, ciphertext } };
+  };
+
+  test('the identity is RS256 and carries the RSA encryption certificate', async () => {
+    const [id] = await t.store.listIdentities();
+    assert.equal(id!.algorithm, 'RS256');
+    assert.deepEqual(Buffer.from(id!.encryptionCertificate!), fs.readFileSync(t.enc.certDer));
+  });
+
+  test('a session key RSA-wrapped for the encryption certificate (ours, and OpenSSL pkeyutl -encrypt) opens SM4 content on the key, one SKF_VerifyPIN each', async () => {
+    const plain = Buffer.from('投标文件：商务标\n'.repeat(400));
+    const ours = envelope(t.enc.certDer, plain);
+    const before = verifyCalls(t.files);
+    assert.deepEqual(Buffer.from(await t.store.decryptEnvelope!(t.identityId, ours.wrapped, ours.content, 'RS256', PIN)), plain);
+    const key = randomBytes(16);
+    const iv = randomBytes(16);
+    const byCli = openssl(['pkeyutl', '-encrypt', '-pubin', '-inkey', path.join(t.dir, 'enc.pub')], key);
+    const ciphertext = openssl(['enc', '-sm4-cbc', '-K', key.toString('hex'), '-iv', iv.toString('hex')], plain);
+    assert.deepEqual(Buffer.from(await t.store.decryptEnvelope!(t.identityId, byCli, { cipher: OID.sm4Cbc, iv, ciphertext }, 'RS256', PIN)), plain);
+    assert.equal(verifyCalls(t.files), before + 2);
+  });
+
+  test('a session key wrapped for the signing key is DECRYPT_FAILED; wrong PIN and lock as for SM2', async () => {
+    const forSigning = envelope(t.entry.certDer, Buffer.from('x'));
+    await rejectsWith(t.store.decryptEnvelope!(t.identityId, forSigning.wrapped, forSigning.content, 'RS256', PIN), 'DECRYPT_FAILED');
+    const e = envelope(t.enc.certDer, Buffer.from('y'));
+    const start = verifyCalls(t.files);
+    const d = await rejectsWith(t.store.decryptEnvelope!(t.identityId, e.wrapped, e.content, 'RS256', '87654321'), 'PIN_INCORRECT');
+    assert.equal((d['pin'] as { retriesLeft: number }).retriesLeft, 2);
+    await rejectsWith(t.store.decryptEnvelope!(t.identityId, e.wrapped, e.content, 'RS256', '87654321'), 'PIN_INCORRECT');
+    await rejectsWith(t.store.decryptEnvelope!(t.identityId, e.wrapped, e.content, 'RS256', '87654321'), 'PIN_LOCKED');
+    await rejectsWith(t.store.decryptEnvelope!(t.identityId, e.wrapped, e.content, 'RS256', PIN), 'PIN_LOCKED');
+    assert.equal(verifyCalls(t.files), start + 3, 'each wrong PIN tried once; a locked key not at all');
+    fs.rmSync(t.files.state, { force: true });
   });
 });

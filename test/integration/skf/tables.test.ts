@@ -5,10 +5,10 @@ import koffi from 'koffi';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { declareSkf, parseMultiString, textField } from '../../../main/keystores/skf/binding.ts';
+import { declareSkf, parseMultiString, RSA_PUBLIC_KEY_BLOB_SIZE, SGD_RSA, textField } from '../../../main/keystores/skf/binding.ts';
 import { configuredDriverPaths, profileDriverNames } from '../../../main/keystores/driver-paths.ts';
 import { describeSar, sarTable, skfError } from '../../../main/keystores/skf/sar.ts';
-import { eccSignatureBlobToDer, pinStateFromCounts, skfIdentityId } from '../../../main/keystores/skf/store.ts';
+import { eccSignatureBlobToDer, pinStateFromCounts, rsaBlobModuli, skfIdentityId } from '../../../main/keystores/skf/store.ts';
 
 test('every GM/T 0016-2012 SAR value from SAR_OK to SAR_FILE_NOT_EXIST has a code and a zh-CN message', () => {
   const t = sarTable();
@@ -84,4 +84,24 @@ test('configured SKF libraries: CA profiles per OS, bare names only in system fo
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('RSAPUBLICKEYBLOB: 268 bytes; the modulus right-aligned in Modulus[256] as GM/T 0016 lays it out, or left-aligned; malformed → null', () => {
+  const n = Buffer.alloc(128, 0xa5);
+  n[0] = 0xc1; // a 1024-bit modulus
+  const blob = (at: number, bits = 1024, size = RSA_PUBLIC_KEY_BLOB_SIZE) => {
+    const b = Buffer.alloc(RSA_PUBLIC_KEY_BLOB_SIZE);
+    b.writeUInt32LE(SGD_RSA, 0);
+    b.writeUInt32LE(bits, 4);
+    n.copy(b, 8 + at);
+    b.writeUInt32BE(65537, 8 + 256);
+    return b.subarray(0, size);
+  };
+  assert.equal(RSA_PUBLIC_KEY_BLOB_SIZE, 268);
+  assert.ok(rsaBlobModuli(blob(128))!.some((m) => m.equals(n)), 'right-aligned (the standard)');
+  assert.ok(rsaBlobModuli(blob(0))!.some((m) => m.equals(n)), 'left-aligned (some vendors)');
+  assert.ok(!rsaBlobModuli(blob(64))!.some((m) => m.equals(n)), 'anywhere else is another number');
+  assert.equal(rsaBlobModuli(blob(128, 0)), null, 'BitLen 0 (e.g. 8-byte ULONGs)');
+  assert.equal(rsaBlobModuli(blob(128, 4096)), null, 'more than Modulus[256] holds');
+  assert.equal(rsaBlobModuli(blob(128, 1024, 132)), null, 'an ECCPUBLICKEYBLOB-sized answer');
 });
