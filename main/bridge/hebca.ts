@@ -17,6 +17,37 @@ export const HEBCA_VERSION = '3.0.0-cert-assistant';
 /** Our error numbers (the library shows msg; ret only has to be non-zero); JIT's GetLastError uses the same. */
 export { HEBCA_ERR };
 export const HEBCA_WELCOME = '0|Welcome to Cert Assistant (证书助手) HEBCA-compatible service';
+/**
+ * What the library's getAssistorVersion reads (ReadRegB64 of HKCU\Software\Hebca\ClientX, value
+ * `version`) and assertAssistorVersion compares with a page's minimum written 0xMMmmpp (its own
+ * example: 6.3.5 = 0x060305). 7.0.0: above that example, since we answer the calls of that library.
+ */
+export const HEBCA_ASSISTOR_VERSION_INT = 0x070000;
+/** The one registry key the library reads for itself (its debug flag and the assistant's version). */
+const HEBCA_CLIENT_KEY = 'HKEY_CURRENT_USERSOFTWAREHEBCACLIENTX';
+
+/**
+ * The library writes its JSON by string concatenation, so a page's text reaches us with raw line
+ * breaks (and other control characters) inside strings, which JSON.parse rejects: they are taken as
+ * themselves. Nothing else is repaired.
+ */
+function escapeRawControlsInStrings(json: string): string {
+  let out = '';
+  let inString = false;
+  let escaped = false;
+  for (const ch of json) {
+    const code = ch.charCodeAt(0);
+    if (inString && !escaped && code < 0x20) {
+      out += `\\u${code.toString(16).padStart(4, '0')}`;
+      continue;
+    }
+    out += ch;
+    if (escaped) escaped = false;
+    else if (ch === '\\' && inString) escaped = true;
+    else if (ch === '"') inString = !inString;
+  }
+  return out;
+}
 
 /** Subject items by index (0 = CN, as the library's IsCertOnline assumes) or by name. */
 const SUBJECT_ITEMS = ['CN', 'O', 'OU', 'L', 'ST', 'C', 'E', 'G'];
@@ -36,13 +67,19 @@ export function parseHebcaFrame(text: string): { kind: 'hello' } | { kind: 'call
   const func = text.slice(first + 1, second < 0 ? undefined : second);
   if (!/^[A-Za-z][A-Za-z0-9_]{0,63}$/.test(func)) return { kind: 'bad', func: null, seq };
   if (second < 0 || second === text.length - 1) return { kind: 'call', seq, func, params: {} };
+  const body = text.slice(second + 1);
+  let p: unknown;
   try {
-    const p = JSON.parse(text.slice(second + 1)) as unknown;
-    if (typeof p !== 'object' || p === null || Array.isArray(p)) return { kind: 'bad', func, seq };
-    return { kind: 'call', seq, func, params: p as Record<string, unknown> };
+    p = JSON.parse(body);
   } catch {
-    return { kind: 'bad', func, seq };
+    try {
+      p = JSON.parse(escapeRawControlsInStrings(body));
+    } catch {
+      return { kind: 'bad', func, seq };
+    }
   }
+  if (typeof p !== 'object' || p === null || Array.isArray(p)) return { kind: 'bad', func, seq };
+  return { kind: 'call', seq, func, params: p as Record<string, unknown> };
 }
 
 const strParam = (p: Record<string, unknown>, k: string): string => {
@@ -114,7 +151,9 @@ export class HebcaSession {
   }
 
   private reply(seq: string, func: string, body: Record<string, unknown>): void {
-    this.ctx.send(`${seq}|${func}|${JSON.stringify(body)}`);
+    // The library reads the JSON as `frame.split('|')[2]`: a `|` inside a value (a subject item, a
+    // message quoting the page) would cut it, so it travels escaped (same JSON once parsed).
+    this.ctx.send(`${seq}|${func}|${JSON.stringify(body).replace(/\|/g, '\\u007c')}`);
   }
 
   private async list(): Promise<BridgeCertificate[]> {
@@ -231,7 +270,41 @@ export class HebcaSession {
         const c = await this.current();
         return { cert: b64(this.crypt ? c.encryptionCertificate ?? c.certificate : c.certificate) };
       },
-      GetCertList: async () => ({ certSnList: formatHebcaCertSnList((await this.list()).map((c) => parsedCertificate(c))) }),
+      // The library reads `certlist` and `certsnlist` (lower case), both `;`-separated, in the same order.
+      GetCertList: async () => {
+        const list = await this.list();
+        const sns = formatHebcaCertSnList(list.map((c) => parsedCertificate(c)));
+        return { certlist: list.map((c) => b64(c.certificate)).join(';'), certsnlist: sns, certSnList: sns };
+      },
+      // deviceNames: `;`-separated devices the chooser skips; ours are matched by label or device serial.
+      SelectSignCertFilterDevice: async (p) => {
+        const skip = new Set((typeof p['deviceNames'] === 'string' ? p['deviceNames'] : '').split(';').map((s) => s.trim()).filter((s) => s !== ''));
+        const c = (await this.list()).find((x) => !skip.has(x.label) && !skip.has(x.deviceSerial));
+        if (!c) fail(HEBCA_ERR.NO_CERT, '没有找到证书，请插入 USB Key');
+        this.selected = c!.id;
+        this.crypt = false;
+        return {};
+      },
+      // The next list is asked of the host (a key just inserted shows up).
+      ReloadDevice: () => {
+        this.ctx.certificates.clear();
+        return {};
+      },
+      // Registry reads stay refused, except the library's two reads of its own key at start-up and for
+      // getAssistorVersion, answered from here (nothing is read): debug off, our version.
+      ReadRegB64: (p) => {
+        const text = (k: string): string | null => {
+          const v = p[k];
+          const d = typeof v === 'string' ? base64Decode(v, 1024) : null;
+          return d ? new TextDecoder().decode(d) : null;
+        };
+        const key = text('key')?.replace(/\\/g, '').toUpperCase();
+        const name = text('name');
+        if (key === HEBCA_CLIENT_KEY && name === 'version') return { value: HEBCA_ASSISTOR_VERSION_INT };
+        if (key === HEBCA_CLIENT_KEY && name === 'p11ObjectDebug') return { value: 0 };
+        this.ctx.log('bridge.refused-call', { protocol: 'hebca', origin: this.ctx.origin, func: 'ReadRegB64', reason: 'registry-process' });
+        return fail(HEBCA_ERR.REFUSED, REFUSAL_MESSAGES['registry-process'].zh);
+      },
       IsCertOnline: async (p) => {
         const want = strParam(p, 'cn');
         return { result: (await this.list()).some((c) => cn(c) === want) ? 1 : 0 };

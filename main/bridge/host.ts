@@ -107,6 +107,7 @@ export function createKeyBridgeHost(opts: {
       const base = {
         origin: req.origin, protocol: req.protocol, data: req.data, output: req.format, key: signingKey(e),
         ...(req.digest !== undefined ? { digest: req.digest } : {}),
+        ...(req.includeCertificates === false && req.format !== 'raw' ? { includeCertificates: false as const } : {}),
         ...(req.pagePin !== undefined ? { pagePin: req.pagePin } : {}),
       };
       if (others.length === 0) return { signature: await opts.path.sign(base), certificate: e.identity.certificate, algorithm: e.identity.algorithm };

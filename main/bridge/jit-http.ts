@@ -165,8 +165,14 @@ export function createJitHttp(opts: JitHttpOptions): JitHttp {
       noteRefused(origin, 'session-origin');
     }
     if (!entry || entry.origin !== origin || now() - entry.lastUsed > JIT_SESSION_IDLE_MS) {
-      // An empty body makes the library's JSON.parse throw: it drops the URL and asks QueryService again.
-      return reply(res, origin, 404, '', 'text/plain; charset=utf-8');
+      // Without a CORS header the library's synchronous XHR throws: that, and only that, makes it forget
+      // the session URL (and answer this one call {"value":""}); its next call asks QueryService again.
+      // A readable empty body would instead make every later JSON.parse throw with the stale URL kept.
+      if (!res.writableEnded && !res.destroyed) {
+        res.writeHead(404, { ...COMMON_HEADERS, 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': '0' });
+        res.end();
+      }
+      return;
     }
     entry.lastUsed = now();
     const answer = await entry.session.call(body);

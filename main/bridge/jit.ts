@@ -11,11 +11,24 @@ import { REFUSAL_MESSAGES, refusalReason } from './refused.ts';
 import { b64, base64Decode, digest, FrameRate, listCertificates, parsedCertificate, type HashName, type SessionContext } from './session.ts';
 import type { BridgeCertificate, BridgeSignRequest, SignatureFormat } from './types.ts';
 
-export const JIT_ERR = BRIDGE_ERR;
+/**
+ * GetLastError's numbers: ours (shared with HEBCA's ret), except the two that public login pages
+ * compare against the vendor client's own values — user cancelled (0xE0000002: "用户取消操作") and
+ * no usable certificate (0xE0000061: "没有找到有效的证书…请确认已经插入key").
+ */
+export const JIT_ERR = { ...BRIDGE_ERR, USER_DENIED: 0xe0000002, NO_CERT: 0xe0000061 } as const;
+const jitCode = (ret: number): number => (ret === BRIDGE_ERR.USER_DENIED ? JIT_ERR.USER_DENIED : ret === BRIDGE_ERR.NO_CERT ? JIT_ERR.NO_CERT : ret);
 export const JIT_VERSION = '3.0.0.1';
 export const JIT_PROTOCOL_VERSION = '1.0';
-/** AddFilter's one type public pages use: among certificates with the same subject DN, prefer SM2 ("2") or RSA ("1"). */
+/** AddFilter type 1, as public login pages use it ("根据SN过滤唯一证书"): only the certificate with this serial number (hex). */
+export const JIT_FILTER_SERIAL = 1;
+/** AddFilter type 11: among certificates with the same subject DN, prefer SM2 ("2") or RSA ("1"). */
 export const JIT_FILTER_SAME_DN = 11;
+
+/** A serial number as pages write it (hex, any case, maybe with spaces, colons or leading zeros) → comparable form. */
+function serialKey(s: string): string {
+  return s.replace(/[\s:]/g, '').toLowerCase().replace(/^0+(?=.)/, '');
+}
 
 type Value = string | number;
 type Kind = 'string' | 'number';
@@ -37,7 +50,9 @@ export function parseJitCall(body: string): { func: string; args: Args } | { fun
   if (rest.trim() === '') return { func, args: {} };
   try {
     const p = JSON.parse(rest) as unknown;
-    if (typeof p !== 'object' || p === null || Array.isArray(p)) return { func, error: 'arguments are not an object' };
+    // The library sends GetPinCode's empty arguments JSON-encoded: `GetPinCode:""`.
+    if (p === '' || p === null) return { func, args: {} };
+    if (typeof p !== 'object' || Array.isArray(p)) return { func, error: 'arguments are not an object' };
     return { func, args: p as Args };
   } catch {
     return { func, error: 'arguments are not JSON' };
@@ -58,6 +73,8 @@ const flag = (a: Args, k: string): boolean => {
   if (v === false || v === 0 || v === '0' || v === 'false' || v === undefined || v === null || v === '') return false;
   return fail(BRIDGE_ERR.BAD_PARAM, `参数 ${k} 须为 true 或 false`);
 };
+/** P7Sign's isIncludeCert: only an explicit false (false, 0, "0", "false") leaves the certificates out. */
+const includeCert = (a: Args): boolean => a['isIncludeCert'] === undefined || a['isIncludeCert'] === null || flag(a, 'isIncludeCert');
 const int = (a: Args, k: string): number => {
   const v = a[k];
   const n = typeof v === 'number' ? v : typeof v === 'string' && /^\s*\d{1,10}\s*$/.test(v) ? Number(v) : NaN;
@@ -86,6 +103,8 @@ export class JitSession {
   private lastError = { code: 0, message: '' };
   private digestAlg: HashName | null = null;
   private sameDnPrefer: 'SM2' | 'RSA' | null = null;
+  /** AddFilter(1, sn) values: a certificate must have each of these serials (so two different ones leave none). */
+  private serials: string[] = [];
   private chooseSingle = false;
   private last: LastSignature | null = null;
 
@@ -105,6 +124,7 @@ export class JitSession {
   private reset(): void {
     this.digestAlg = null;
     this.sameDnPrefer = null;
+    this.serials = [];
     this.chooseSingle = false;
     this.last = null;
   }
@@ -135,8 +155,9 @@ export class JitSession {
       return this.answer(v);
     } catch (e) {
       const f = numberedFailure(e);
-      this.lastError = { code: f.ret, message: f.msg };
-      return this.answer(failureValue(entry.kind, f.ret));
+      const code = jitCode(f.ret);
+      this.lastError = { code, message: f.msg };
+      return this.answer(failureValue(entry.kind, code));
     } finally {
       this.inFlight--;
     }
@@ -148,7 +169,9 @@ export class JitSession {
 
   /** The certificates the page's filters leave, in the host's order (the first is the default). */
   private async candidates(): Promise<BridgeCertificate[]> {
-    const list = await listCertificates(this.ctx);
+    const all = await listCertificates(this.ctx);
+    const serials = this.serials;
+    const list = serials.length === 0 ? all : all.filter((c) => serials.every((sn) => serialKey(parsedCertificate(c).serialNumber) === sn));
     const prefer = this.sameDnPrefer;
     if (prefer === null) return list;
     const kind = (c: BridgeCertificate): 'SM2' | 'RSA' | 'other' => (c.algorithm === 'SM2-SM3' ? 'SM2' : c.algorithm === 'RS256' ? 'RSA' : 'other');
@@ -182,13 +205,14 @@ export class JitSession {
     return this.digestAlg === 'sha1' && format === 'raw' ? 'sha1' : 'sha256';
   }
 
-  private async sign(data: Uint8Array, call: string, format: SignatureFormat): Promise<string> {
+  private async sign(data: Uint8Array, call: string, format: SignatureFormat, includeCertificates = true): Promise<string> {
     const { cert, others } = await this.chosen((c) => c.algorithm === 'SM2-SM3' || this.digestAlg !== 'sm3');
     // SHA1 set: the RSA candidates sign over SHA-1 (the signing path leaves SM2 ones to SM3).
     const sha1 = [cert, ...others].some((c) => this.hashFor(c, format) === 'sha1');
     const req: BridgeSignRequest = {
       origin: this.ctx.origin, protocol: 'jit', certificateId: cert.id, data, call, format,
       ...(sha1 ? { digest: 'sha1' as const } : {}),
+      ...(includeCertificates ? {} : { includeCertificates: false as const }),
       ...(others.length > 0 ? { alternatives: others.map((o) => o.id) } : {}),
     };
     const r = await this.ctx.host.sign(req);
@@ -241,15 +265,29 @@ export class JitSession {
       AddFilter: N((a) => {
         const type = int(a, 'ulType');
         const value = str(a, 'strValue').trim();
-        if (type !== JIT_FILTER_SAME_DN) return fail(BRIDGE_ERR.BAD_PARAM, `不支持的筛选类型 ${type}`);
+        if (type === JIT_FILTER_SERIAL) {
+          const sn = serialKey(value);
+          if (!/^[0-9a-f]{1,80}$/.test(sn)) return fail(BRIDGE_ERR.BAD_PARAM, '筛选类型 1 的值须为证书序列号（十六进制）');
+          this.serials.push(sn);
+          return OK;
+        }
+        // Other types (public material names an issuer filter, without its number) select nothing we could check.
+        if (type !== JIT_FILTER_SAME_DN) return fail(BRIDGE_ERR.BAD_PARAM, `不支持的筛选类型 ${type}（支持 1 证书序列号、11 同 DN 算法优先）`);
         if (value !== '1' && value !== '2') return fail(BRIDGE_ERR.BAD_PARAM, '筛选类型 11 的值须为 1（RSA 优先）或 2（SM2 优先）');
         this.sameDnPrefer = value === '2' ? 'SM2' : 'RSA';
         return OK;
       }),
       ClearFilter: N(() => {
         this.sameDnPrefer = null;
+        this.serials = [];
         return OK;
       }),
+      // Newer clients: one line per certificate the filters leave, `<subject DN> <serial hex>`, CRLF between
+      // (pages split on "\r\n" and take the serial after the last space, then AddFilter(1, serial)).
+      GetCertList: S(async () => (await this.candidates()).map((c) => {
+        const p = parsedCertificate(c);
+        return `${p.subject} ${p.serialNumber.toUpperCase()}`;
+      }).join('\r\n')),
       SetLanguage: N((a) => {
         optStr(a, 'strLanguage');
         return OK;
@@ -261,17 +299,9 @@ export class JitSession {
       }),
       P1Sign: S((a) => this.sign(this.bytes(a, 'strValueBase64', true), 'P1Sign', 'raw')),
       P1SignString: S((a) => this.sign(this.bytes(a, 'strValue', false), 'P1SignString', 'raw')),
-      // isIncludeCert: the signer's certificate is always included (verifiers need it; extra certificates never hurt).
-      P7Sign: S((a) => {
-        const detached = flag(a, 'isDetach');
-        flag(a, 'isIncludeCert');
-        return this.sign(this.bytes(a, 'strValueBase64', true), 'P7Sign', detached ? 'pkcs7-detached' : 'pkcs7-attached');
-      }),
-      P7SignString: S((a) => {
-        const detached = flag(a, 'isDetach');
-        flag(a, 'isIncludeCert');
-        return this.sign(this.bytes(a, 'strValue', false), 'P7SignString', detached ? 'pkcs7-detached' : 'pkcs7-attached');
-      }),
+      // isIncludeCert false: the SignedData carries no certificate (the verifier has the signer's); absent: included.
+      P7Sign: S((a) => this.sign(this.bytes(a, 'strValueBase64', true), 'P7Sign', flag(a, 'isDetach') ? 'pkcs7-detached' : 'pkcs7-attached', includeCert(a))),
+      P7SignString: S((a) => this.sign(this.bytes(a, 'strValue', false), 'P7SignString', flag(a, 'isDetach') ? 'pkcs7-detached' : 'pkcs7-attached', includeCert(a))),
       GetSignCert: S(async () => b64((await this.reported()).certificate)),
       GetSignCertType: S(async () => ((await this.reported()).algorithm === 'SM2-SM3' ? 'SM2' : 'RSA')),
       // The digest of the last signed content with the algorithm the signature used (SM3 without Z_A).

@@ -48,6 +48,8 @@ export interface BridgeSignRequest {
   format: SignatureFormat;
   /** raw only. sha1: RSA over SHA-1 (SGD_SHA1_RSA pages); prehashed: `data` is the digest (SOF_SignHashData). */
   digest?: 'sha1' | 'prehashed';
+  /** pkcs7-* only: false leaves the signer's certificate (and chain) out of the SignedData (JIT isIncludeCert=false). */
+  includeCertificates?: false;
   /**
    * Other certificates the page's filters leave (JIT AddFilter): the consent lists them after
    * `certificateId` and the user picks the one that signs; the result names it.

@@ -94,6 +94,8 @@ export interface SignedDataOptions {
   digest?: CmsDigest;
   /** GM/T 0010 content-type OIDs instead of PKCS#7's (OpenSSL does not know them). */
   gmContentTypes?: boolean;
+  /** false: no `certificates` at all (JIT P7Sign isIncludeCert=false); the verifier brings the signer's certificate. Default true. */
+  includeCertificates?: boolean;
 }
 
 const DIGEST_OID: Record<CmsDigest, string> = { sha1: OID.sha1, sha256: CMS_OID.sha256, sm3: CMS_OID.sm3 };
@@ -143,7 +145,7 @@ export async function buildSignedData(content: Uint8Array, signer: CmsSignerInpu
     encapContentInfo: new pkijs.EncapsulatedContentInfo(
       opts.attached ? { eContentType: dataOid, eContent: new asn1js.OctetString({ valueHex: content }) } : { eContentType: dataOid },
     ),
-    certificates: [cert, ...extra],
+    ...(opts.includeCertificates === false ? {} : { certificates: [cert, ...extra] }),
     signerInfos: [signerInfo],
   });
   const contentInfo = new pkijs.ContentInfo({ contentType: opts.gmContentTypes ? GM_CMS_OID.signedData : CMS_OID.signedData, content: signedData.toSchema(true) });

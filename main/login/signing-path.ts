@@ -120,6 +120,8 @@ export interface SigningRequest {
   digest?: 'sha1' | 'prehashed';
   /** Only when policy bridge.acceptPagePin lets a page-typed PIN unlock the key. */
   pagePin?: string;
+  /** pkcs7-* output only: false leaves every certificate out of the SignedData (JIT isIncludeCert=false). */
+  includeCertificates?: false;
   /**
    * Other keys the user may pick instead of `key` in the consent (listed after it). With
    * alternatives, `digest: 'sha1'` is for the RSA keys among them; SM2 keys sign as usual (SM3, Z_A).
@@ -259,7 +261,7 @@ export function createSigningPath(opts: SigningPathOptions): SigningPath {
     };
   };
 
-  const signWithKey = async (key: SigningKey, data: Uint8Array, output: SignatureOutput, pin: string, digest?: SigningRequest['digest']): Promise<Uint8Array> => {
+  const signWithKey = async (key: SigningKey, data: Uint8Array, output: SignatureOutput, pin: string, digest?: SigningRequest['digest'], includeCertificates = true): Promise<Uint8Array> => {
     if (digest !== undefined) {
       checkDigestSigning(key, output, digest);
       const value = digest === 'sha1' ? new Uint8Array(createHash('sha1').update(data).digest()) : data;
@@ -275,7 +277,7 @@ export function createSigningPath(opts: SigningPathOptions): SigningPath {
     return buildSignedData(data, {
       algorithm: key.algorithm, certificate: key.certificate, intermediates,
       sign: (attrs) => key.store.sign(key.identityId, attrs, key.algorithm, pin),
-    }, opts.now(), { attached: output === 'pkcs7-attached', digest: key.algorithm === 'SM2-SM3' ? 'sm3' : 'sha256' });
+    }, opts.now(), { attached: output === 'pkcs7-attached', digest: key.algorithm === 'SM2-SM3' ? 'sm3' : 'sha256', ...(includeCertificates ? {} : { includeCertificates: false }) });
   };
 
   /** One consent (one at a time, with a timeout), the key operation with the PIN typed there (on the key the user picked), one record. */
@@ -337,7 +339,7 @@ export function createSigningPath(opts: SigningPathOptions): SigningPath {
     }
     const operation: SigningOperation = req.digest !== 'prehashed' && describeContent(req.data, 'sign').kind === 'login' ? 'login' : 'sign';
     const content = describeContent(req.data, operation, { prehashed: req.digest === 'prehashed' });
-    const r = await consented(req, operation, content, (pin, key) => signWithKey(key, req.data, req.output, pin, digestFor(key)));
+    const r = await consented(req, operation, content, (pin, key) => signWithKey(key, req.data, req.output, pin, digestFor(key), req.includeCertificates !== false));
     return { signature: r.out, key: r.key };
   };
 

@@ -9,6 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { WebSocket } from 'ws';
 import { NAMED_REFUSALS } from '../../../main/bridge/refused.ts';
 import { SOR } from '../../../main/bridge/bjca.ts';
 import { main } from '../../../main/cli/main.ts';
@@ -261,6 +262,69 @@ describe('cert-assistant bridge with PFX files (BJCA and HEBCA)', () => {
     }
     assert.equal(await c.call('SOF_GetVersion'), '2.20');
     c.close();
+  });
+
+  test('HEBCA as the public HebcaP11Object 2.0.1 library reads the wire (split on |, fields by its names, JSON built by concatenation)', async () => {
+    const ws = new WebSocket(cli.hebca, { origin: ORIGIN });
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+    });
+    // One handler at a time, matched on args[1]; the JSON is args[2] of split('|'), as the library does.
+    const send = (fun: string, param: string | null): Promise<{ frame: string; json: Record<string, unknown> }> => new Promise((resolve) => {
+      const onMessage = (d: unknown): void => {
+        const frame = String(d);
+        const args = frame.split('|');
+        if (args[1] !== fun) return;
+        ws.off('message', onMessage);
+        resolve({ frame, json: JSON.parse(args[2]!) as Record<string, unknown> });
+      };
+      ws.on('message', onMessage);
+      ws.send(`1|${fun}${param ? `|${param}` : ''}`);
+    });
+    const welcome = await new Promise<string>((resolve) => {
+      ws.once('message', (d) => resolve(String(d)));
+      ws.send(`0|${Date.now()}`);
+    });
+    assert.ok(welcome.split('|')[0] === '0' && welcome.split('|')[1]!.includes('Welcome'));
+    const b64 = (t: string) => Buffer.from(t, 'utf8').toString('base64');
+    // Start-up: its debug flag, read from its own registry key (the JS literal loses the backslashes).
+    const debug = await send('ReadRegB64', `{"key":"${b64('HKEY_CURRENT_USERSoftwareHebcaClientX')}","name":"${b64('p11ObjectDebug')}"}`);
+    assert.equal(debug.json['ret'], 0);
+    assert.equal(debug.json['value'], 0);
+    // getAssistorVersion / assertAssistorVersion: a number compared with 0xMMmmpp.
+    const version = await send('ReadRegB64', `{"key":"${b64('\\HKEY_CURRENT_USER\\Software\\Hebca\\ClientX')}","name":"${b64('version')}"}`);
+    assert.equal(version.json['ret'], 0);
+    assert.ok(typeof version.json['value'] === 'number' && version.json['value'] >= 0x060305);
+    // Any other registry read stays refused.
+    const other = await send('ReadRegB64', `{"key":"${b64('HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft')}","name":"${b64('x')}"}`);
+    assert.notEqual(other.json['ret'], 0);
+    // selectSignCertCombine({sn}): getCertList → json.certsnlist.split(';') → getSignCert(index).
+    const sm2 = pki.get('hebca-sm2-ent');
+    const list = await send('GetCertList', null);
+    assert.equal(list.json['ret'], 0);
+    const sns = String(list.json['certsnlist']).split(';');
+    const certs = String(list.json['certlist']).split(';');
+    assert.equal(sns.length, 2);
+    const sn = execFileSync('openssl', ['x509', '-in', sm2.certPem, '-noout', '-serial']).toString().trim().split('=')[1]!.toUpperCase();
+    const index = sns.findIndex((x) => x === sn.replace(/^(00)+(?=.)/, ''));
+    assert.ok(index >= 0, `${sn} in ${sns.join(';')}`);
+    assert.ok(Buffer.from(certs[index]!, 'base64').equals(fs.readFileSync(sm2.certDer)), 'certlist in the order of certsnlist');
+    assert.equal((await send('GetSignCert', `{"index":${index}}`)).json['ret'], 0);
+    // sign(): '{"signText":"' + content + '"}' — a multi-line text arrives with raw line breaks.
+    const text = '第一行\n第二行\tend';
+    const st = await send('SignText', `{"signText":"${text}"}`);
+    assert.equal(st.json['ret'], 0, String(st.json['msg']));
+    assert.ok(opensslVerifies(sm2, Buffer.from(text), Buffer.from(String(st.json['signature']), 'base64')));
+    // A `|` in an answer (here a message quoting the page's digest name) must not cut args[2].
+    const bad = await send('Digest', `{"certSN":"","b64data":"AAEC","digestalg":"sha|md5"}`);
+    assert.equal(bad.frame.split('|').length, 3);
+    assert.notEqual(bad.json['ret'], 0);
+    assert.match(String(bad.json['msg']), /sha\|md5/);
+    // selectSignCertFilterDevice and reloadDevice are answered.
+    assert.equal((await send('SelectSignCertFilterDevice', '{"deviceNames":"no-such-device"}')).json['ret'], 0);
+    assert.equal((await send('ReloadDevice', null)).json['ret'], 0);
+    ws.close();
   });
 
   test('HEBCA: select, read, login (PIN dropped), SignText and SignB64 verify with OpenSSL; refused calls answer ret ≠ 0', async () => {

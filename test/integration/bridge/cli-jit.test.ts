@@ -115,6 +115,27 @@ describe('cert-assistant bridge --protocol jit', () => {
     });
   }
 
+  for (const id of ['bjca-ent', 'hebca-sm2-ent']) {
+    test(`P7SignString isIncludeCert=false with ${id}: the SignedData carries no certificate; OpenSSL verifies with the signer's given separately`, async () => {
+      const entry = pki.get(id);
+      answer = pick(entry);
+      const c = await JitClient.open(cli.jit, ORIGIN);
+      const original = `jit-nocert-${id}`;
+      const p7 = String(await c.call('P7SignString', { strValue: original, isDetach: true, isIncludeCert: false }));
+      assert.ok(p7.length > 0, String(await c.call('GetLastErrorMessage')));
+      const v = opensslVerifiesP7(pki, entry, Buffer.from(p7, 'base64'), Buffer.from(original), true, dir, { certificatesOmitted: true });
+      assert.ok(v.ok, v.why);
+      // Attached, and with the flag absent (the library drops an undefined argument): certificates stay in.
+      const bin = Buffer.from('attached-nocert');
+      const p7a = String(await c.call('P7Sign', { strValueBase64: bin.toString('base64'), isDetach: false, isIncludeCert: 0 }));
+      const va = opensslVerifiesP7(pki, entry, Buffer.from(p7a, 'base64'), bin, false, dir, { certificatesOmitted: true });
+      assert.ok(va.ok, va.why);
+      const p7d = String(await c.call('P7SignString', { strValue: original, isDetach: true }));
+      const vd = opensslVerifiesP7(pki, entry, Buffer.from(p7d, 'base64'), Buffer.from(original), true, dir);
+      assert.ok(vd.ok, vd.why);
+    });
+  }
+
   test('SetDigestAlg SHA1: the RSA raw signature is over SHA-1 (openssl dgst -sha1 verifies); SM3 leaves only the SM2 certificate', async () => {
     const entry = pki.get('bjca-ent');
     answer = pick(entry);

@@ -13,7 +13,7 @@ import { createJitHttp, JIT_SESSION_IDLE_MS } from '../../../main/bridge/jit-htt
 import { JIT_ERR, JIT_VERSION, parseJitCall } from '../../../main/bridge/jit.ts';
 import { NAMED_REFUSALS } from '../../../main/bridge/refused.ts';
 import { startBridgeServer, type BridgeServer } from '../../../main/bridge/server.ts';
-import { CertificateCache, DEFAULT_LIMITS } from '../../../main/bridge/session.ts';
+import { CertificateCache, DEFAULT_LIMITS, parsedCertificate } from '../../../main/bridge/session.ts';
 import type { BridgeCertificate, BridgeHost, BridgeNote, BridgeSignRequest } from '../../../main/bridge/types.ts';
 import { AssistantError } from '../../../main/errors.ts';
 import { getTestPki } from '../../fixtures/pki.ts';
@@ -113,6 +113,9 @@ describe('wire', () => {
     assert.ok('error' in parseJitCall('X:[1]'));
     assert.ok('error' in parseJitCall('X:{'));
     assert.ok('error' in parseJitCall('9abc:'));
+    // The library JSON-encodes GetPinCode's empty arguments.
+    assert.deepEqual(parseJitCall('GetPinCode:""'), { func: 'GetPinCode', args: {} });
+    assert.ok('error' in parseJitCall('X:7'));
   });
 });
 
@@ -146,6 +149,18 @@ describe('origin on every request', () => {
     assert.ok(notes.some((n) => n.event === 'refused' && n.reason === 'session-origin'));
     assert.equal(signs.length, 0);
     assert.equal((await httpRequest(listener.replace(/\/$/, '/s/nosuchsession'), { body: 'GetVersion:', headers: { Origin: ORIGIN } })).status, 404);
+  });
+
+  test('an unknown or foreign session gets 404 WITHOUT CORS headers: the library\'s XHR throws, so it forgets the URL and asks QueryService again', async () => {
+    // The public pnxclient.js clears its session URL only when the synchronous XHR throws; a readable
+    // empty body would keep the stale URL and make every later JSON.parse throw.
+    const unknown = await httpRequest(listener.replace(/\/$/, '/s/nosuchsession'), { body: 'GetVersion:', headers: { Origin: ORIGIN } });
+    assert.equal(unknown.status, 404);
+    assert.equal(unknown.headers['access-control-allow-origin'], undefined);
+    const c = await JitClient.open(listener, ORIGIN);
+    const foreign = await httpRequest(c.sessionUrl, { body: 'GetVersion:', headers: { Origin: OTHER_ALLOWED } });
+    assert.equal(foreign.status, 404);
+    assert.equal(foreign.headers['access-control-allow-origin'], undefined);
   });
 
   test('Host must be loopback (DNS rebinding): 403', async () => {
@@ -303,6 +318,64 @@ describe('handler table', () => {
     assert.equal(await c.call('GetLastError'), JIT_ERR.USER_DENIED);
     await c.call('GetVersion');
     assert.equal(await c.call('GetLastError'), 0);
+  });
+
+  test('the library\'s own GetPinCode frame (`GetPinCode:""`) is the refusal (1003), not a malformed frame', async () => {
+    const c = await JitClient.open(listener, ORIGIN);
+    assert.deepEqual(JSON.parse((await c.raw('GetPinCode:""')).body), { value: '' });
+    assert.equal(await c.call('GetLastError'), 1003);
+  });
+
+  test('GetLastError uses the vendor numbers public pages compare: 3758096386 user cancelled, 3758096481 no certificate', async () => {
+    const c = await JitClient.open(listener, ORIGIN);
+    certs = [];
+    assert.equal(await c.call('P7SignString', { strValue: 'x', isDetach: true, isIncludeCert: true }), '');
+    assert.equal(await c.call('GetLastError'), 3758096481);
+    certs = [rsa];
+    signAnswer = async () => {
+      throw new AssistantError('USER_CANCELLED', '用户取消了签名');
+    };
+    assert.equal(await c.call('P7SignString', { strValue: 'x', isDetach: true, isIncludeCert: true }), '');
+    assert.equal(await c.call('GetLastError'), 3758096386);
+    assert.equal(await c.call('GetLastErrorMessage'), '用户取消了签名');
+  });
+
+  test('AddFilter(1, serial) leaves only that certificate (hex, any case, colons or leading zeros); GetCertList lists "<DN> <SN>" lines', async () => {
+    const c = await JitClient.open(listener, ORIGIN);
+    certs = [rsa, sm2];
+    const sn = (x: BridgeCertificate) => parsedCertificate(x).serialNumber.toUpperCase();
+    const list = String(await c.call('GetCertList'));
+    const lines = list.split('\r\n');
+    assert.equal(lines.length, 2);
+    // The public page's parsing: the serial after the last space, the DN before it.
+    assert.deepEqual(lines.map((l) => l.slice(l.lastIndexOf(' ') + 1)), [sn(rsa), sn(sm2)]);
+    assert.equal(lines[1]!.slice(0, lines[1]!.lastIndexOf(' ')), parsedCertificate(sm2).subject);
+    assert.equal(await c.call('AddFilter', { ulType: 1, strValue: `00${sn(sm2).toLowerCase().replace(/(..)(?=.)/g, '$1:')}` }), 0);
+    assert.equal(await c.call('GetCertList'), `${parsedCertificate(sm2).subject} ${sn(sm2)}`);
+    await c.call('P7SignString', { strValue: 'x', isDetach: true, isIncludeCert: true });
+    assert.equal(signs.at(-1)!.certificateId, sm2.id);
+    assert.equal(signs.at(-1)!.alternatives, undefined, 'one certificate left: no choice');
+    // A serial no certificate has: nothing to sign with.
+    assert.equal(await c.call('AddFilter', { ulType: 1, strValue: sn(rsa) }), 0);
+    assert.equal(await c.call('P1SignString', { strValue: 'x' }), '');
+    assert.equal(await c.call('GetLastError'), JIT_ERR.NO_CERT);
+    assert.equal(await c.call('AddFilter', { ulType: 1, strValue: 'not-hex' }), JIT_ERR.BAD_PARAM);
+    assert.equal(await c.call('ClearFilter'), 0);
+    assert.equal(String(await c.call('GetCertList')).split('\r\n').length, 2);
+    // Initialize clears filters too.
+    await c.call('AddFilter', { ulType: 1, strValue: sn(rsa) });
+    await c.call('Initialize', { strAlgType: '', strAuxParam: '' });
+    assert.equal(String(await c.call('GetCertList')).split('\r\n').length, 2);
+  });
+
+  test('P7Sign isIncludeCert: explicit false asks for a SignedData without certificates; true or absent keeps them', async () => {
+    const c = await JitClient.open(listener, ORIGIN);
+    certs = [rsa];
+    await c.call('P7SignString', { strValue: 'x', isDetach: true, isIncludeCert: false });
+    await c.call('P7Sign', { strValueBase64: 'AAEC', isDetach: false, isIncludeCert: '0' });
+    await c.call('P7SignString', { strValue: 'x', isDetach: true, isIncludeCert: true });
+    await c.call('P7SignString', { strValue: 'x', isDetach: true });
+    assert.deepEqual(signs.map((s) => s.includeCertificates), [false, false, undefined, undefined]);
   });
 
   test('GetPinCode is always "" (the reason in GetLastError); the page never gets a PIN', async () => {
