@@ -20,6 +20,20 @@ import { getTestPki, type PkiEntry } from '../../fixtures/pki.ts';
 import { FAKE_SKF_PIN as PIN, makeFakeSkfKey, skipFakeSkf, verifyCalls, type FakeSkfKey } from '../../support/fake-skf.ts';
 import { opensslVerifiesRaw } from '../../support/openssl-verify.ts';
 import { rejectsWith } from '../../support/assert-error.ts';
+
+/** The fake reads its environment at call time; Node's process.env writes through to it. */
+function useEnv(env: Record<string, string>, saved: Record<string, string | undefined>): void {
+  for (const [k, v] of Object.entries(env)) {
+    saved[k] = process.env[k];
+    process.env[k] = v;
+  }
+}
+function restoreEnv(saved: Record<string, string | undefined>): void {
+  for (const [k, v] of Object.entries(saved)) {
+    if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
+  }
+}
 import { pkiHourAfter } from '../../support/verifier-fixture.ts';
 
 const pki = await getTestPki();
@@ -60,19 +74,12 @@ for (const c of CASES) {
 
     before(() => {
       key = makeFakeSkfKey(entry, 'ca-skf-');
-      // The fake reads its environment at call time; Node's process.env writes through to it.
-      for (const [k, v] of Object.entries(key.env)) {
-        saved[k] = process.env[k];
-        process.env[k] = v;
-      }
+      useEnv(key.env, saved);
       store = SkfKeyStore.open(key.lib);
     });
     after(async () => {
       await store?.close();
-      for (const [k, v] of Object.entries(saved)) {
-        if (v === undefined) delete process.env[k];
-        else process.env[k] = v;
-      }
+      restoreEnv(saved);
       fs.rmSync(key.dir, { recursive: true, force: true });
     });
 
@@ -217,18 +224,12 @@ describe('SkfKeyStore: libraries and ids it refuses', { skip: skipFakeSkf }, () 
   const saved: Record<string, string | undefined> = {};
   before(() => {
     key = makeFakeSkfKey(pki.get('hebca-sm2-ent'), 'ca-skf-');
-    for (const [k, v] of Object.entries(key.env)) {
-      saved[k] = process.env[k];
-      process.env[k] = v;
-    }
+    useEnv(key.env, saved);
     store = SkfKeyStore.open(key.lib);
   });
   after(async () => {
     await store?.close();
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
+    restoreEnv(saved);
     fs.rmSync(key.dir, { recursive: true, force: true });
   });
 
