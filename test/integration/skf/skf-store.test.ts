@@ -20,6 +20,7 @@ import { getTestPki, type PkiEntry } from '../../fixtures/pki.ts';
 import { FAKE_SKF_PIN as PIN, makeFakeSkfKey, skipFakeSkf, verifyCalls, type FakeSkfKey } from '../../support/fake-skf.ts';
 import { opensslVerifiesRaw } from '../../support/openssl-verify.ts';
 import { rejectsWith } from '../../support/assert-error.ts';
+import { pkiHourAfter } from '../../support/verifier-fixture.ts';
 
 /** The fake reads its environment at call time; Node's process.env writes through to it. */
 function useEnv(env: Record<string, string>, saved: Record<string, string | undefined>): void {
@@ -34,7 +35,17 @@ function restoreEnv(saved: Record<string, string | undefined>): void {
     else process.env[k] = v;
   }
 }
-import { pkiHourAfter } from '../../support/verifier-fixture.ts';
+/** A fake key for `entry`, its environment in place, and the store over it. */
+function openFake(entry: PkiEntry, saved: Record<string, string | undefined>): { key: FakeSkfKey; store: SkfKeyStore } {
+  const key = makeFakeSkfKey(entry, 'ca-skf-');
+  useEnv(key.env, saved);
+  return { key, store: SkfKeyStore.open(key.lib) };
+}
+async function closeFake(key: FakeSkfKey, store: SkfKeyStore | undefined, saved: Record<string, string | undefined>): Promise<void> {
+  await store?.close();
+  restoreEnv(saved);
+  fs.rmSync(key.dir, { recursive: true, force: true });
+}
 
 const pki = await getTestPki();
 
@@ -72,16 +83,8 @@ for (const c of CASES) {
     /** OpenSSL's verdict over the data (SM2 with the default ID; RSA PKCS#1 v1.5 with `hash`). */
     const verifies = (data: Uint8Array, sig: Uint8Array, hash: 'sha1' | 'sha256' | 'sm3' = 'sha256') => opensslVerifiesRaw(entry, data, sig, key.dir, hash === 'sm3' ? 'sha256' : hash);
 
-    before(() => {
-      key = makeFakeSkfKey(entry, 'ca-skf-');
-      useEnv(key.env, saved);
-      store = SkfKeyStore.open(key.lib);
-    });
-    after(async () => {
-      await store?.close();
-      restoreEnv(saved);
-      fs.rmSync(key.dir, { recursive: true, force: true });
-    });
+    before(() => ({ key, store } = openFake(entry, saved)));
+    after(() => closeFake(key, store, saved));
 
     test(`lists the container as an ${c.algorithm} identity with the certificate from the key`, async () => {
       const ids = await store.listIdentities();
@@ -222,16 +225,8 @@ describe('SkfKeyStore: libraries and ids it refuses', { skip: skipFakeSkf }, () 
   let key: FakeSkfKey;
   let store: SkfKeyStore;
   const saved: Record<string, string | undefined> = {};
-  before(() => {
-    key = makeFakeSkfKey(pki.get('hebca-sm2-ent'), 'ca-skf-');
-    useEnv(key.env, saved);
-    store = SkfKeyStore.open(key.lib);
-  });
-  after(async () => {
-    await store?.close();
-    restoreEnv(saved);
-    fs.rmSync(key.dir, { recursive: true, force: true });
-  });
+  before(() => ({ key, store } = openFake(pki.get('hebca-sm2-ent'), saved)));
+  after(() => closeFake(key, store, saved));
 
   test('a library that is not an SKF driver (SoftHSM2, a PKCS#11 module) is MODULE_NOT_SKF', { skip: fs.existsSync('/usr/lib/softhsm/libsofthsm2.so') ? false : 'softhsm2 not installed' }, () => {
     assert.throws(() => SkfKeyStore.open('/usr/lib/softhsm/libsofthsm2.so'), (e) => isAssistantError(e) && e.code === 'MODULE_NOT_SKF' && /[\u4e00-\u9fff]/u.test(e.message));
