@@ -59,6 +59,17 @@ function refusedCall(listener) {
   var v = call('ExecuteCS', { strGatewayAddress: '127.0.0.1', strAppFlag: 'app', strAppPath: 'C:\\\\Windows\\\\System32\\\\cmd.exe' });
   return { value: v, code: call('GetLastError'), message: call('GetLastErrorMessage'), setup: call('SetupClient', { strURL: 'http://127.0.0.1/x.exe', strHashValue: '', bSync: true, bOnlySSO: false }) };
 }
+// As the library does: it forgets its session URL only when the request itself throws, and parses outside that try.
+function staleSession(listener) {
+  gw.listener = listener; gw.url = (listener.slice(-1) === '/' ? listener.slice(0, -1) : listener) + '/s/00000000000000000000000000000000';
+  var stale = gw.url; var values = [];
+  for (var i = 0; i < 2; i++) {
+    var text = '';
+    try { if (!gw.url) gw.url = post(gw.listener, 'QueryService'); text = post(gw.url, 'GetVersion:'); } catch (e) { gw.url = ''; }
+    try { values.push(text === '' ? '' : JSON.parse(text).value); } catch (e) { values.push('parse error: ' + e.message); }
+  }
+  return { values: values, url: gw.url, stale: stale };
+}
 function probe(listener) {
   gw.listener = listener; gw.url = '';
   var seen = [];
@@ -144,6 +155,17 @@ describe('JIT gateway login page in Chromium against cert-assistant bridge --pro
     assert.equal(refused['code'], JIT_ERR.REFUSED);
     assert.match(String(refused['message']), /[\u4e00-\u9fff]/);
     assert.equal(refused['setup'], JIT_ERR.REFUSED);
+    await page.close();
+  });
+
+  test('an expired session URL: the XHR throws (404 without CORS), so the library drops it and its next call opens a new session', async () => {
+    const page = await open('127.0.0.1');
+    const r = await run(page, 'staleSession', cli.jit);
+    const values = r['values'] as string[];
+    assert.equal(values[0], '', JSON.stringify(r));
+    assert.match(String(values[1]), /^\d+(\.\d+)+$/, JSON.stringify(r));
+    assert.notEqual(r['url'], r['stale']);
+    assert.ok(String(r['url']).startsWith(cli.jit.replace(/\/$/, '')), JSON.stringify(r));
     await page.close();
   });
 
