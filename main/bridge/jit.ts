@@ -8,7 +8,7 @@
  */
 import { BRIDGE_ERR, failWith as fail, numberedFailure } from './numbered-errors.ts';
 import { REFUSAL_MESSAGES, refusalReason } from './refused.ts';
-import { b64, base64Decode, digest, FrameRate, listCertificates, parsedCertificate, type HashName, type SessionContext } from './session.ts';
+import { b64, base64Decode, digest, FrameRate, listCertificates, parsedCertificate, preferAlgorithmPerSubject, type HashName, type SessionContext } from './session.ts';
 import type { BridgeCertificate, BridgeSignRequest, SignatureFormat } from './types.ts';
 
 /**
@@ -172,11 +172,7 @@ export class JitSession {
     const all = await listCertificates(this.ctx);
     const serials = this.serials;
     const list = serials.length === 0 ? all : all.filter((c) => serials.every((sn) => serialKey(parsedCertificate(c).serialNumber) === sn));
-    const prefer = this.sameDnPrefer;
-    if (prefer === null) return list;
-    const kind = (c: BridgeCertificate): 'SM2' | 'RSA' | 'other' => (c.algorithm === 'SM2-SM3' ? 'SM2' : c.algorithm === 'RS256' ? 'RSA' : 'other');
-    const subject = new Map(list.map((c) => [c.id, parsedCertificate(c).subject]));
-    return list.filter((c) => kind(c) === prefer || !list.some((o) => o !== c && kind(o) === prefer && subject.get(o.id) === subject.get(c.id)));
+    return this.sameDnPrefer === null ? list : preferAlgorithmPerSubject(list, this.sameDnPrefer);
   }
 
   /** The default candidate and the others; `fits` drops those that cannot sign as the page set (SM3 on RSA). */

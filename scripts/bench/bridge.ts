@@ -76,14 +76,15 @@ const results: Record<string, unknown> = {};
 // The bridge's signature log goes to a folder of the bench's own, never the user's.
 const home = fs.mkdtempSync(path.join(os.tmpdir(), 'ca-bench-bridge-'));
 process.on('exit', () => fs.rmSync(home, { recursive: true, force: true }));
-let running: ChildProcess | null = null;
+const running = new Set<ChildProcess>();
+const stopAll = () => { for (const c of running) c.kill('SIGTERM'); };
 // However the bench ends (done, a wrong answer, Ctrl-C, a parent's SIGTERM), the bridge it started
 // ends with it and frees its ports: never an orphan holding a stdin nobody answers.
-process.on('exit', () => running?.kill('SIGTERM'));
+process.on('exit', stopAll);
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
 const fail = (why: string): never => {
   process.stderr.write(`[bench bridge] wrong answer: ${why}\n`);
-  running?.kill('SIGTERM');
+  stopAll();
   process.exit(1);
 };
 const retVal = (answer: string): unknown => (JSON.parse(answer) as { retVal?: unknown }).retVal;
@@ -97,7 +98,7 @@ for (const id of ['bjca-ent', 'hebca-sm2-ent']) {
   const echoCall = await client(`ws://127.0.0.1:${(echo.address() as { port: number }).port}/`);
   // Baseline 1b: the same echo server in a child process (node + tsx, like the bridge process).
   const echoChild = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./support/ws-echo-server.ts', import.meta.url))], { stdio: ['pipe', 'pipe', 'inherit'] });
-  running = echoChild;
+  running.add(echoChild);
   const echoPort = await new Promise<number>((resolve) => createInterface({ input: echoChild.stdout! }).once('line', (line) => resolve((JSON.parse(line) as { port: number }).port)));
   const childEchoCall = await client(`ws://127.0.0.1:${echoPort}/`);
   // Parsed like the bridge's answers below, so both sides do the same client work; an echo must be the frame sent.
@@ -113,8 +114,7 @@ for (const id of ['bjca-ent', 'hebca-sm2-ent']) {
   const child = spawn(process.execPath, [CLI_BIN, 'bridge', '--pfx', pfx, '--allow-origin', ORIGIN, '--consent', 'stdin', '--bjca-port', '0', '--hebca-port', '0', '--protocol', 'bjca'], {
     stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, CERT_ASSISTANT_HOME: logDir },
   });
-  const children = [echoChild, child];
-  running = { kill: (sig?: NodeJS.Signals) => children.every((c) => c.kill(sig)) } as unknown as ChildProcess;
+  running.add(child);
   let listening: (url: string) => void;
   const ready = new Promise<string>((r) => (listening = r));
   let signedEvents = 0;
@@ -155,7 +155,7 @@ for (const id of ['bjca-ent', 'hebca-sm2-ent']) {
   echo.close();
   echoChild.kill('SIGTERM');
   await new Promise((r) => echoChild.once('exit', r));
-  running = child;
+  running.delete(echoChild);
   log(`${id}: non-signing done`);
 
   // Baseline 2: the raw signature through a key-store worker of its own.
@@ -190,6 +190,7 @@ for (const id of ['bjca-ent', 'hebca-sm2-ent']) {
   await worker.close();
   child.kill('SIGTERM');
   await new Promise((r) => child.once('exit', r));
+  running.delete(child);
   const logged = fs.readFileSync(path.join(logDir, 'signature-log.jsonl'), 'utf8').trim().split('\n').length;
   if (logged !== SIGNS + 1 || signedEvents !== SIGNS + 1) fail(`${id}: ${logged} log entries and ${signedEvents} signed events for ${SIGNS + 1} signatures`);
   const overheads = bridgeTimes.map((t, i) => t - rawTimes[i]!);

@@ -136,13 +136,12 @@ const MAX_SM2_ID_BYTES = 1024;
  * SOF_SignHashData then signs; otherwise (no certificate, or not SM2/SM3) the plain digest.
  */
 export function sofHashDataEx(hash: SofHash, data: string | Uint8Array, certB64: string, id: string): string {
-  const message = messageBytes(data);
-  if (hash !== 'sm3' || certB64 === '') return b64(digestOf(hash, message));
+  if (hash !== 'sm3' || certB64 === '') return sofHashData(hash, data);
   const cert = certificateFromBase64(certB64);
-  if (cert.publicKey.kind !== 'SM2') return b64(digestOf(hash, message));
+  if (cert.publicKey.kind !== 'SM2') return sofHashData(hash, data);
   const userId = id === '' ? SM2_DEFAULT_USER_ID : id;
   if (Buffer.byteLength(userId, 'utf8') > MAX_SM2_ID_BYTES) throw bad('SOF_SM2_ID', '签名者标识过长', 'signer ID too long');
-  return b64(sm2MessageHash(bytesToHex(cert.publicKey.keyBytes), message, userId));
+  return b64(sm2MessageHash(bytesToHex(cert.publicKey.keyBytes), messageBytes(data), userId));
 }
 
 /** Largest SOF_GenRandom a page may ask for. */

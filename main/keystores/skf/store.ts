@@ -1,7 +1,8 @@
-import { createHash, createPublicKey } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { AssistantError, isAssistantError } from '../../errors.ts';
 import type { EnvelopeContent, KeyIdentity, KeyStore, PinState } from '../types.ts';
 import { parseCertificate } from '../../pki/certificate.ts';
+import { publicKeyObject } from '../../pki/public-key.ts';
 import { signatureAlgorithmFor, type SignatureAlgorithm } from '../../pki/signature-algorithm.ts';
 import { checkModulePath } from '../module-path.ts';
 import { deviceRemovedError, envelopeCipherNotOnDevice, mayMeanRemoved, type KeyStoreErrorCode } from '../errors.ts';
@@ -63,7 +64,7 @@ function certificateFacts(der: Uint8Array): CertFacts {
     const ecPoint = publicKey.kind === 'SM2' || publicKey.kind === 'EC' ? Buffer.from(publicKey.keyBytes) : null;
     let rsaModulus: Buffer | null = null;
     if (publicKey.kind === 'RSA') {
-      const n = createPublicKey({ key: Buffer.from(publicKey.spki), format: 'der', type: 'spki' }).export({ format: 'jwk' }).n;
+      const n = publicKeyObject(publicKey).export({ format: 'jwk' }).n;
       rsaModulus = n ? Buffer.from(n, 'base64url') : null;
     }
     return { algorithm: signatureAlgorithmFor(publicKey), ecPoint, rsaModulus };
